@@ -1,0 +1,1 @@
+// core: plain C++17, never includes napi.h.

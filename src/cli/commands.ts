@@ -1,0 +1,6 @@
+// The list of sub-commands. One module per command under ./commands/.
+import type { CommandModule } from 'yargs';
+import { versionCommand } from './commands/version.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [versionCommand];
