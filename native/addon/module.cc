@@ -1,9 +1,63 @@
-// N-API entry point: registers the layer-engine functions.
+// N-API entry point: each export copies its arguments and queues one whole operation.
 #include <napi.h>
+#include <zlib.h>
+#include <zstd.h>
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("version", Napi::String::New(env, "0.1.0"));
+#include "addon/convert.h"
+#include "addon/promise_worker.h"
+#include "core/file_hash.h"
+#include "core/thread_pool.h"
+
+namespace nbaddon {
+
+namespace {
+
+Napi::Object argObject(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "expected an options object");
+  return info[0].As<Napi::Object>();
+}
+
+Napi::Value WriteLayer(const Napi::CallbackInfo& info) {
+  nb::WriteOptions o = toWriteOptions(argObject(info));
+  return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::writeLayer(o); }, layerResultToJs);
+}
+
+Napi::Value ExtractLayer(const Napi::CallbackInfo& info) {
+  nb::ExtractOptions o = toExtractOptions(argObject(info));
+  return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::extractLayer(o); }, layerResultToJs);
+}
+
+Napi::Value Sha256File(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "expected a path");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  return PromiseWorker<nb::FileHash>::start(
+      info.Env(), [path] { return nb::sha256File(path); },
+      [](Napi::Env env, const nb::FileHash& h) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("digest", h.digest);
+        o.Set("size", double(h.size));
+        return o;
+      });
+}
+
+Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("zstd", ZSTD_versionString());
+  o.Set("deflate", std::string("zlib ") + zlibVersion());
+  o.Set("threads", double(nb::hardwareThreads()));
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("writeLayer", Napi::Function::New(env, WriteLayer));
+  exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
+  exports.Set("sha256File", Napi::Function::New(env, Sha256File));
+  exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
   return exports;
 }
 
-NODE_API_MODULE(nbuild_native, Init)
+}  // namespace
+
+}  // namespace nbaddon
+
+NODE_API_MODULE(nbuild_native, nbaddon::Init)

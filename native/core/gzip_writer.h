@@ -1,0 +1,39 @@
+// Parallel gzip in the manner of pigz: the input is cut into fixed 128 KiB blocks, each
+// deflated on a worker with the previous 32 KiB as dictionary and ended on a byte boundary
+// (sync flush), then the pieces are written in order behind one gzip header and the CRCs are
+// combined. Block boundaries depend only on the input, so the bytes do not depend on the
+// number of threads. Memory: at most 2 blocks in flight per thread.
+#pragma once
+#include <memory>
+#include <deque>
+#include <vector>
+
+#include "core/sink.h"
+#include "core/thread_pool.h"
+
+namespace nb {
+
+struct GzipJob;
+
+class ParallelGzip : public Sink {
+ public:
+  ParallelGzip(Sink& out, int level, unsigned threads);
+  ~ParallelGzip() override;
+  void write(const uint8_t* data, size_t len) override;
+  void finish() override;
+
+ private:
+  void submit(bool last);
+  void drainFront();
+  Sink& out_;
+  int level_;
+  size_t maxInFlight_;
+  std::vector<uint8_t> cur_;
+  std::vector<uint8_t> dict_;  // last 32 KiB of the previous block
+  std::deque<std::shared_ptr<GzipJob>> pending_;
+  unsigned long crc_;
+  uint64_t total_ = 0;
+  ThreadPool pool_;  // last member: joined first on destruction
+};
+
+}  // namespace nb

@@ -1,0 +1,56 @@
+#include "core/layer_writer.h"
+
+#include <unistd.h>
+
+#include <memory>
+
+#include "core/file_sink.h"
+#include "core/gzip_writer.h"
+#include "core/tree_walker.h"
+#include "core/zstd_writer.h"
+
+namespace nb {
+
+namespace {
+
+class PassSink : public Sink {
+ public:
+  explicit PassSink(Sink& next) : next_(next) {}
+  void write(const uint8_t* d, size_t n) override { next_.write(d, n); }
+  void finish() override { next_.finish(); }
+
+ private:
+  Sink& next_;
+};
+
+LayerResult writeTo(const WriteOptions& o) {
+  FileSink file(o.outputPath);
+  std::unique_ptr<Sink> comp;
+  switch (o.compression) {
+    case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads); break;
+    case Compression::Zstd: comp = std::make_unique<ZstdWriter>(file, o.level, o.threads); break;
+    case Compression::None: comp = std::make_unique<PassSink>(file); break;
+  }
+  HashingSink tar(*comp);
+  TreeWalker(o, tar).run();
+  tar.finish();
+  LayerResult r;
+  r.diffId = tar.digest();
+  r.uncompressedSize = tar.size();
+  r.size = file.size();
+  r.digest = o.compression == Compression::None ? r.diffId : file.digest();
+  return r;
+}
+
+}  // namespace
+
+LayerResult writeLayer(const WriteOptions& o) {
+  try {
+    return writeTo(o);
+  } catch (...) {
+    unlink(o.outputPath.c_str());  // never leave a partial blob behind
+    throw;
+  }
+}
+
+}  // namespace nb

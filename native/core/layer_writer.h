@@ -1,0 +1,34 @@
+// Directory (an overlay upper dir or a plain tree) → tar → gzip|zstd|none → blob file,
+// with the tar's sha256 (diff_id) and the blob's sha256 (digest) from the same pass.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/idmap.h"
+
+namespace nb {
+
+enum class Compression { Gzip, Zstd, None };
+
+struct WriteOptions {
+  std::string sourceDir, outputPath;
+  bool overlayUpper = false;
+  Compression compression = Compression::Gzip;
+  int level = 6;
+  unsigned threads = 1;
+  IdMap idMap;
+  std::optional<int64_t> clampMtime;
+  std::set<std::string> exclude;  // relative paths, no leading or trailing '/'
+  std::optional<std::pair<uint32_t, uint32_t>> ownerOverride;
+};
+
+struct LayerResult {
+  std::string digest, diffId;
+  uint64_t size = 0, uncompressedSize = 0;
+};
+
+LayerResult writeLayer(const WriteOptions& o);
+
+}  // namespace nb

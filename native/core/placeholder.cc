@@ -1,1 +1,0 @@
-// core: plain C++17, never includes napi.h.

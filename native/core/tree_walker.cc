@@ -1,0 +1,193 @@
+#include "core/tree_walker.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+#include "core/fd.h"
+
+namespace nb {
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+const uint8_t kZeros[512] = {};
+
+bool startsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// Overlay's own bookkeeping never goes into an image; user.* and file capabilities do.
+bool keepXattr(const std::string& k) {
+  if (startsWith(k, "user.overlay.") || startsWith(k, "trusted.overlay.")) return false;
+  return startsWith(k, "user.") || k == "security.capability";
+}
+
+std::vector<std::string> sortedNames(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  if (!d) throwSys("opendir", dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* de = readdir(d.get())) {
+    if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) names.emplace_back(de->d_name);
+    errno = 0;
+  }
+  if (errno) throwSys("readdir", dir);
+  std::sort(names.begin(), names.end());  // std::string compares bytes as unsigned
+  return names;
+}
+
+}  // namespace
+
+void TreeWalker::run() {
+  walkDir("");
+  tar_.write(kZeros, 512);
+  tar_.write(kZeros, 512);
+}
+
+void TreeWalker::walkDir(const std::string& rel) {
+  std::string dir = rel.empty() ? o_.sourceDir : abs(rel);
+  for (const std::string& name : sortedNames(dir)) {
+    std::string child = rel.empty() ? name : rel + "/" + name;
+    if (o_.exclude.count(child)) continue;
+    struct stat st;
+    if (lstat(abs(child).c_str(), &st) != 0) throwSys("lstat", abs(child));
+    emitPath(child, st);
+  }
+}
+
+void TreeWalker::setOwner(TarEntry& e, const struct stat& st, const std::string& path) {
+  if (o_.ownerOverride) {
+    e.uid = o_.ownerOverride->first;
+    e.gid = o_.ownerOverride->second;
+    return;
+  }
+  auto uid = hostToContainer(o_.idMap.uids, st.st_uid);
+  auto gid = hostToContainer(o_.idMap.gids, st.st_gid);
+  if (!uid || !gid) throwBad("ID_UNMAPPED", "owner " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " is outside the id mapping", path);
+  e.uid = *uid;
+  e.gid = *gid;
+}
+
+void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
+  std::string path = abs(rel);
+  TarEntry e;
+  e.name = rel;
+  e.mtime = st.st_mtim.tv_sec;
+  if (o_.clampMtime && e.mtime > *o_.clampMtime) e.mtime = *o_.clampMtime;
+  bool whiteout = o_.overlayUpper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+  if (whiteout) {  // deleted in this layer: an empty ".wh.NAME", owned by root, mode 0
+    size_t slash = rel.rfind('/');
+    e.name = slash == std::string::npos ? ".wh." + rel : rel.substr(0, slash + 1) + ".wh." + rel.substr(slash + 1);
+    emit(e, "");
+    return;
+  }
+  setOwner(e, st, path);
+  e.mode = st.st_mode & 07777;
+  bool opaque = false;
+  readXattrs(path, e, &opaque);
+  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+    auto key = std::make_pair(st.st_dev, st.st_ino);
+    auto it = links_.find(key);
+    if (it != links_.end()) {
+      e.type = EntryType::HardLink;
+      e.linkname = it->second;
+      emit(e, "");
+      return;
+    }
+    links_.emplace(key, rel);
+  }
+  switch (st.st_mode & S_IFMT) {
+    case S_IFREG: e.type = EntryType::File; e.size = uint64_t(st.st_size); emit(e, path); return;
+    case S_IFLNK: {
+      std::vector<char> buf(size_t(st.st_size) + 2);
+      ssize_t n = readlink(path.c_str(), buf.data(), buf.size());
+      if (n < 0) throwSys("readlink", path);
+      e.type = EntryType::Symlink;
+      e.linkname.assign(buf.data(), size_t(n));
+      emit(e, "");
+      return;
+    }
+    case S_IFDIR: {
+      e.type = EntryType::Dir;
+      emit(e, "");
+      if (opaque) {  // ".wh..wh..opq" is emitted first, so it never hides this layer's own files
+        TarEntry m;
+        m.name = rel + "/.wh..wh..opq";
+        m.mtime = e.mtime;
+        emit(m, "");
+      }
+      walkDir(rel);
+      return;
+    }
+    case S_IFCHR: case S_IFBLK:
+      e.type = S_ISCHR(st.st_mode) ? EntryType::Char : EntryType::Block;
+      e.devMajor = major(st.st_rdev);
+      e.devMinor = minor(st.st_rdev);
+      emit(e, "");
+      return;
+    case S_IFIFO: e.type = EntryType::Fifo; emit(e, ""); return;
+    default: return;  // sockets cannot be put in a tar; tar and BuildKit skip them too
+  }
+}
+
+void TreeWalker::readXattrs(const std::string& path, TarEntry& e, bool* opaque) {
+  char v[2];
+  for (const char* k : {"user.overlay.opaque", "trusted.overlay.opaque"})
+    if (o_.overlayUpper && lgetxattr(path.c_str(), k, v, sizeof v) == 1 && v[0] == 'y') *opaque = true;
+  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  if (n < 0) {
+    if (errno == ENOTSUP) return;
+    throwSys("llistxattr", path);
+  }
+  std::vector<char> names(size_t(n) + 1);
+  n = llistxattr(path.c_str(), names.data(), names.size());
+  if (n < 0) throwSys("llistxattr", path);
+  for (ssize_t at = 0; at < n; at += ssize_t(std::strlen(names.data() + at)) + 1) {
+    std::string k(names.data() + at);
+    if (!keepXattr(k)) continue;
+    ssize_t len = lgetxattr(path.c_str(), k.c_str(), nullptr, 0);
+    if (len < 0) throwSys("lgetxattr", path);
+    std::string val(size_t(len), '\0');
+    len = lgetxattr(path.c_str(), k.c_str(), val.data(), val.size());
+    if (len < 0) throwSys("lgetxattr", path);
+    val.resize(size_t(len));
+    e.xattrs[k] = val;
+  }
+}
+
+void TreeWalker::emit(TarEntry& e, const std::string& dataPath) {
+  std::vector<uint8_t> h = encodeHeader(e);
+  tar_.write(h.data(), h.size());
+  if (e.type == EntryType::File && e.size) copyData(dataPath, e.size);
+}
+
+// Exactly `size` bytes (the size in the header), zero-padded if the file shrank meanwhile.
+void TreeWalker::copyData(const std::string& path, uint64_t size) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) throwSys("open", path);
+  static thread_local std::vector<uint8_t> buf(kChunk);
+  uint64_t left = size;
+  while (left) {
+    ssize_t n = read(fd.get(), buf.data(), size_t(std::min<uint64_t>(left, kChunk)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throwSys("read", path);
+    }
+    if (n == 0) {
+      std::fill(buf.begin(), buf.end(), 0);
+      n = ssize_t(std::min<uint64_t>(left, kChunk));
+    }
+    tar_.write(buf.data(), size_t(n));
+    left -= uint64_t(n);
+  }
+  size_t pad = size_t((512 - size % 512) % 512);
+  tar_.write(kZeros, pad);
+}
+
+}  // namespace nb

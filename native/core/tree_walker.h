@@ -1,0 +1,35 @@
+// Walks a directory tree in a fixed order (names sorted by bytes within each directory,
+// parents before children) and emits tar entries with their data.
+#pragma once
+#include <sys/stat.h>
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "core/layer_writer.h"
+#include "core/sink.h"
+#include "core/tar_format.h"
+
+namespace nb {
+
+class TreeWalker {
+ public:
+  TreeWalker(const WriteOptions& o, Sink& tar) : o_(o), tar_(tar) {}
+  void run();  // all entries, then the two zero blocks of the end of archive
+
+ private:
+  void walkDir(const std::string& rel);
+  void emitPath(const std::string& rel, const struct stat& st);
+  void emit(TarEntry& e, const std::string& dataPath);
+  void copyData(const std::string& path, uint64_t size);
+  void readXattrs(const std::string& path, TarEntry& e, bool* opaque);
+  void setOwner(TarEntry& e, const struct stat& st, const std::string& path);
+  std::string abs(const std::string& rel) const { return o_.sourceDir + "/" + rel; }
+
+  const WriteOptions& o_;
+  Sink& tar_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first path of each multi-link inode
+};
+
+}  // namespace nb

@@ -1,0 +1,36 @@
+// The RUN spec as the helper sees it (mirror of SandboxSpec in src/sandbox/spec.ts).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace nbs {
+
+struct MountSpec {
+  std::string type;  // "bind" | "tmpfs"
+  std::string source;
+  std::string target;
+  bool readonly = false;
+  std::vector<std::string> options;
+};
+
+struct Spec {
+  std::string rootKind;  // "overlay" | "dir"
+  std::vector<std::string> lowerDirs;  // top-most first
+  std::string upperDir, workDir, rootPath;
+  std::vector<std::string> args, env;
+  std::string cwd = "/";
+  unsigned uid = 0, gid = 0;
+  std::vector<unsigned> additionalGids;
+  std::string hostname = "nbuild";
+  bool networkNone = false;
+  std::string hosts, resolvConf;
+  std::vector<MountSpec> mounts;
+  // "namespaces" (default) or "chroot": no PID/IPC/UTS namespaces, for hosts that refuse them.
+  std::string isolation = "namespaces";
+  // The directory whose contents are the layer: upperDir for overlay, rootPath for dir.
+  const std::string& changesDir() const { return rootKind == "overlay" ? upperDir : rootPath; }
+};
+
+Spec parseSpec(const std::string& json);
+
+}  // namespace nbs

@@ -1,0 +1,101 @@
+// The programmatic API of `nbuild build`: options in, an image out.
+// The CLI is a thin adapter over this; progress is a subscriber to events.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { parseDockerfile } from './frontend/dockerfile/index.js';
+import { planBuild } from './planner/plan.js';
+import { executePlan } from './executor/executor.js';
+import type { BuildEvent } from './executor/events.js';
+import type { ImageResolver } from './executor/base-image.js';
+import { BuildContext } from './context/context.js';
+import { Store } from './store/store.js';
+import type { Image } from './image/image.js';
+import type { Compression } from './image/media-types.js';
+import { parseReference } from './image/reference.js';
+import { writeOutputs, type OutputSpec } from './export/outputs.js';
+import { NbuildError } from './errors.js';
+
+export interface BuildOptions {
+  storeRoot: string;
+  contextDir: string;
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  dockerfile?: string;
+  /** The Dockerfile's text when read from stdin (`-f -`). */
+  dockerfileText?: string;
+  tags?: string[];
+  buildArgs?: ReadonlyMap<string, string>;
+  target?: string;
+  labels?: ReadonlyMap<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  compression?: Compression;
+  compressionLevel?: number;
+  network?: 'host' | 'none';
+  /** Seconds since the epoch (SOURCE_DATE_EPOCH / --timestamp). */
+  timestamp?: number;
+  secrets?: ReadonlyMap<string, string>;
+  outputs?: OutputSpec[];
+  iidfile?: string;
+  metadataFile?: string;
+  onEvent?: (event: BuildEvent) => void;
+  signal?: AbortSignal;
+  /** Looks up base images the store does not hold (a registry pull). */
+  resolveRemote?: ImageResolver;
+}
+
+export interface BuildResult {
+  image: Image;
+  /** Normalised names the image was stored under. */
+  names: string[];
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const dockerfilePath = path.resolve(options.dockerfile ?? path.join(options.contextDir, 'Dockerfile'));
+  const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
+  const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
+  const dockerfile = parseDockerfile(text, displayName);
+  const names = (options.tags ?? []).map((t) => parseReference(t).toString());
+  const plan = planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target });
+  const emit = options.onEvent ?? (() => undefined);
+  for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
+  const store = await Store.open(options.storeRoot);
+  const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
+  const image = await executePlan(
+    {
+      store,
+      context,
+      compression: options.compression ?? 'gzip',
+      compressionLevel: options.compressionLevel,
+      timestamp: options.timestamp,
+      network: options.network ?? 'host',
+      noCache: options.noCache ?? false,
+      secrets: options.secrets ?? new Map(),
+      emit,
+      signal: options.signal,
+    },
+    plan,
+    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote },
+  );
+  await store.writeImage(image);
+  for (const name of names) await store.tag(name, image);
+  await writeOutputs(store, image, names, options.outputs ?? []);
+  if (options.iidfile) await fs.writeFile(options.iidfile, image.configDigest.toString());
+  if (options.metadataFile) {
+    const metadata = {
+      'containerimage.digest': image.manifestDigest.toString(),
+      'containerimage.config.digest': image.configDigest.toString(),
+      'image.name': names.join(','),
+    };
+    await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
+  }
+  return { image, names };
+}
+
+async function readDockerfile(file: string, display: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new NbuildError('DOCKERFILE_NOT_FOUND', code === 'ENOENT' ? `${display}: no such file` : `${display}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,137 @@
+// `nbuild build [options] CONTEXT` (also the default command: `nbuild -f Dockerfile .`).
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { build } from '../../build.js';
+import { parseOutputSpec } from '../../export/outputs.js';
+import { resolveStoreRoot } from '../global-options.js';
+import { progressReporter, type ProgressMode } from '../progress.js';
+import { enterUserNamespace } from '../../sandbox/index.js';
+import { UsageError } from '../../errors.js';
+import type { Compression } from '../../image/media-types.js';
+
+interface BuildArgs {
+  context: string;
+  file?: string;
+  tag: string[];
+  'build-arg': string[];
+  target?: string;
+  label: string[];
+  'no-cache': boolean;
+  pull: boolean;
+  compression: Compression | 'uncompressed';
+  'compression-level'?: number;
+  network: 'host' | 'none' | 'default';
+  output: string[];
+  iidfile?: string;
+  'metadata-file'?: string;
+  progress: ProgressMode;
+  secret: string[];
+  timestamp?: number;
+  platform?: string;
+  root?: string;
+}
+
+export const buildCommand: CommandModule<object, BuildArgs> = {
+  command: ['build [context]', '$0 [context]'],
+  describe: 'build an image from a Dockerfile (the default command)',
+  builder: (y: Argv) =>
+    y
+      .positional('context', { type: 'string', default: '.', describe: 'the build context folder' })
+      .option('file', { alias: 'f', type: 'string', describe: 'the Dockerfile (default CONTEXT/Dockerfile; - for stdin)' })
+      .option('tag', { alias: 't', type: 'string', array: true, default: [], describe: 'name the image (repeatable)' })
+      .option('build-arg', { type: 'string', array: true, default: [], describe: 'K=V, or K to take the value from the environment' })
+      .option('target', { type: 'string', describe: 'the stage to build' })
+      .option('label', { type: 'string', array: true, default: [], describe: 'K=V label on the image' })
+      .option('no-cache', { type: 'boolean', default: false, describe: 'run every step' })
+      .option('pull', { type: 'boolean', default: false, describe: 're-resolve base images' })
+      .option('compression', { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], default: 'gzip' })
+      .option('compression-level', { type: 'number', describe: 'gzip 1-9, zstd 1-19' })
+      .option('network', { type: 'string', choices: ['host', 'none', 'default'], default: 'host', describe: 'network of RUN steps' })
+      .option('output', { alias: 'o', type: 'string', array: true, default: [], describe: 'type=oci|oci-layout|docker|registry|local|tar,dest=…  or FILE.tar' })
+      .option('iidfile', { type: 'string', describe: 'write the image id (config digest) here' })
+      .option('metadata-file', { type: 'string', describe: 'write the image digests and names as JSON here' })
+      .option('progress', { type: 'string', choices: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' })
+      .option('secret', { type: 'string', array: true, default: [], describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
+      .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
+      .option('platform', { type: 'string', describe: 'the host platform only' }) as unknown as Argv<BuildArgs>,
+  handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
+    if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
+    await enterUserNamespace();
+    const reporter = progressReporter(argv.progress);
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const compression = argv.compression === 'uncompressed' ? 'none' : argv.compression;
+    const epoch = argv.timestamp ?? (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined);
+    if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp / SOURCE_DATE_EPOCH must be whole seconds');
+    const result = await build({
+      storeRoot: resolveStoreRoot(argv.root),
+      contextDir: argv.context,
+      dockerfile: argv.file === '-' ? undefined : argv.file,
+      dockerfileText: argv.file === '-' ? await readStdin() : undefined,
+      tags: argv.tag,
+      buildArgs: parseBuildArgs(argv['build-arg']),
+      target: argv.target,
+      labels: keyValues(argv.label, '--label'),
+      noCache: argv['no-cache'],
+      pull: argv.pull,
+      compression,
+      compressionLevel: argv['compression-level'],
+      network: argv.network === 'none' ? 'none' : 'host',
+      timestamp: epoch,
+      secrets: parseSecrets(argv.secret),
+      outputs: argv.output.map(parseOutputSpec),
+      iidfile: argv.iidfile,
+      metadataFile: argv['metadata-file'],
+      onEvent: reporter,
+      signal: abort.signal,
+    });
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (argv.progress !== 'quiet') {
+      process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
+      for (const out of argv.output) process.stderr.write(`Wrote ${out}\n`);
+    }
+    process.stdout.write(`${result.image.configDigest}\n`);
+  },
+};
+
+function parseBuildArgs(values: string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq < 0) {
+      const fromEnv = process.env[v];
+      if (fromEnv !== undefined) args.set(v, fromEnv);
+    } else args.set(v.slice(0, eq), v.slice(eq + 1));
+  }
+  return args;
+}
+
+function keyValues(values: string[], flag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag} ${v}: expected KEY=VALUE`);
+    out.set(v.slice(0, eq), v.slice(eq + 1));
+  }
+  return out;
+}
+
+function parseSecrets(values: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const fields = new Map(v.split(',').map((p) => p.split('=', 2) as [string, string]));
+    const id = fields.get('id');
+    const src = fields.get('src') ?? fields.get('source');
+    if (!id || !src) throw new UsageError(`--secret ${v}: expected id=ID,src=FILE`);
+    out.set(id, src);
+  }
+  return out;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

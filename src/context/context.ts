@@ -1,0 +1,67 @@
+// The build context: a folder, filtered by .dockerignore. Resolves COPY/ADD
+// source patterns to files, refusing anything outside the context.
+import * as fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import * as path from 'node:path';
+import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
+import { hasWildcard, segmentRegExp } from './glob.js';
+import { NbuildError } from '../errors.js';
+
+export interface ContextEntry {
+  /** Path relative to the context root, '/'-separated ('' for the root). */
+  rel: string;
+  abs: string;
+  stat: Stats;
+}
+
+export class BuildContext {
+  private constructor(
+    readonly dir: string,
+    readonly ignore: IgnoreMatcher,
+  ) {}
+
+  static async open(dir: string, dockerfilePath: string | undefined): Promise<BuildContext> {
+    const abs = path.resolve(dir);
+    const st = await fs.stat(abs).catch(() => undefined);
+    if (!st?.isDirectory()) throw new NbuildError('CONTEXT_NOT_FOUND', `build context ${dir} is not a folder`);
+    const patterns = await readIgnorePatterns(abs, dockerfilePath ?? path.join(abs, 'Dockerfile'));
+    return new BuildContext(abs, new IgnoreMatcher(patterns));
+  }
+
+  isExcluded(rel: string, isDir: boolean): boolean {
+    return rel !== '' && this.ignore.excludes(rel, isDir);
+  }
+
+  /** Expands one COPY source (wildcards allowed) to the entries it names. */
+  async resolve(source: string): Promise<ContextEntry[]> {
+    const cleaned = path.posix.normalize('/' + source).slice(1).replace(/\/+$/, '');
+    if (source.split('/').includes('..') && path.posix.normalize(source).startsWith('..')) {
+      throw new NbuildError('OUTSIDE_CONTEXT', `COPY source ${source} is outside the build context`);
+    }
+    const segments = cleaned === '' ? [] : cleaned.split('/');
+    const found = await this.expand('', segments);
+    return found.filter((e) => !this.isExcluded(e.rel, e.stat.isDirectory()));
+  }
+
+  private async expand(base: string, segments: string[]): Promise<ContextEntry[]> {
+    if (segments.length === 0) {
+      const abs = path.join(this.dir, base);
+      const stat = await fs.stat(abs).catch(() => undefined); // top-level sources follow symlinks
+      if (!stat) return [];
+      const real = await fs.realpath(abs);
+      if (real !== this.dir && !real.startsWith(this.dir + path.sep)) {
+        throw new NbuildError('OUTSIDE_CONTEXT', `COPY source ${base} points outside the build context`);
+      }
+      return [{ rel: base, abs, stat }];
+    }
+    const [head, ...rest] = segments;
+    if (!hasWildcard(head)) return this.expand(base ? `${base}/${head}` : head, rest);
+    const re = segmentRegExp(head);
+    const names = await fs.readdir(path.join(this.dir, base)).catch(() => [] as string[]);
+    const out: ContextEntry[] = [];
+    for (const name of names.sort()) {
+      if (re.test(name)) out.push(...(await this.expand(base ? `${base}/${name}` : name, rest)));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,24 @@
+// Turns a folder of changes into a stored layer: the native writer tars,
+// compresses and hashes it in one pass; the folder itself becomes the
+// unpacked layer (an overlay lower) in the store.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { writeLayer } from '../native/index.js';
+import { layerMediaType } from '../image/media-types.js';
+import type { Layer } from '../image/image.js';
+import type { StepEnv } from './context.js';
+
+/** Returns undefined when the folder holds no change (an empty layer is not written). */
+export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain'): Promise<Layer | undefined> {
+  if ((await fs.readdir(dir)).length === 0) return undefined;
+  const blob = path.join(path.dirname(dir), 'layer.blob');
+  const result = await writeLayer({
+    sourceDir: dir,
+    outputPath: blob,
+    mode,
+    compression: env.compression,
+    level: env.compressionLevel,
+    clampMtime: env.timestamp,
+  });
+  return env.store.addLayer(blob, result, layerMediaType(env.compression), dir);
+}

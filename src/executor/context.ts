@@ -1,0 +1,20 @@
+// What every step handler gets: the store, the build's options and the
+// event sink. Steps never read process-wide state.
+import type { Store } from '../store/store.js';
+import type { Compression } from '../image/media-types.js';
+import type { BuildContext } from '../context/context.js';
+import type { BuildEvent } from './events.js';
+
+export interface StepEnv {
+  store: Store;
+  context: BuildContext;
+  compression: Compression;
+  compressionLevel?: number;
+  /** SOURCE_DATE_EPOCH / --timestamp: clamps mtimes and sets `created`. */
+  timestamp?: number;
+  network: 'host' | 'none';
+  noCache: boolean;
+  secrets: ReadonlyMap<string, string>;
+  emit(event: BuildEvent): void;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,110 @@
+// Runs a BuildPlan: each needed stage in dependency order, on its base
+// (scratch, an earlier stage or an image), with the base's ONBUILD triggers.
+import type { BuildPlan, PlannedStage } from '../planner/plan.js';
+import { parseDockerfile } from '../frontend/dockerfile/index.js';
+import type { Instruction } from '../frontend/dockerfile/types.js';
+import { Image, type Layer } from '../image/image.js';
+import type { ImageConfig } from '../image/types.js';
+import { DEFAULT_PATH, type StageState } from './state.js';
+import { runStage, createdTime, type StageRunner } from './stage.js';
+import { resolveBaseImage, type ImageResolver } from './base-image.js';
+import type { StepEnv } from './context.js';
+import { formatPlatform } from '../planner/args.js';
+import { NbuildError } from '../errors.js';
+
+export interface ExecuteOptions {
+  labels: ReadonlyMap<string, string>;
+  resolveRemote?: ImageResolver;
+}
+
+export async function executePlan(env: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
+  const finished = new Map<number, StageState>();
+  let stepId = 0;
+  const runner: StageRunner = {
+    env,
+    plan,
+    stageLayers: (index) => {
+      const state = finished.get(index);
+      if (!state) throw new NbuildError('STAGE_ORDER', `stage ${index} is used before it was built`);
+      return state.layers;
+    },
+    imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
+    nextStepId: () => ++stepId,
+  };
+  for (const planned of plan.stages) {
+    const { state, triggers } = await initialState(env, plan, planned, finished, options.resolveRemote);
+    finished.set(planned.stage.index, await runStage(runner, planned, state, triggers));
+  }
+  const target = finished.get(plan.target) as StageState;
+  for (const [k, v] of options.labels) target.config.Labels = { ...(target.config.Labels ?? {}), [k]: v };
+  return Image.build(imageConfig(env, target), target.layers);
+}
+
+async function initialState(
+  env: StepEnv,
+  plan: BuildPlan,
+  planned: PlannedStage,
+  finished: Map<number, StageState>,
+  resolveRemote?: ImageResolver,
+): Promise<{ state: StageState; triggers: Instruction[] }> {
+  const base = planned.base;
+  if (base.kind === 'scratch') {
+    return { state: emptyState(plan), triggers: [] };
+  }
+  if (base.kind === 'stage') {
+    const parent = finished.get(base.index) as StageState;
+    return { state: cloneState(parent), triggers: [] };
+  }
+  const image = await resolveBaseImage(env.store, base.ref, resolveRemote);
+  const cfg = image.config;
+  const wanted = plan.platform;
+  if (cfg.architecture && cfg.architecture !== wanted.architecture) {
+    env.emit({ type: 'warning', message: `base image ${base.ref} is ${cfg.os}/${cfg.architecture}, not ${formatPlatform(wanted)}: RUN steps may fail` });
+  }
+  const state: StageState = {
+    config: structuredClone(cfg.config ?? {}),
+    layers: [...image.layers],
+    history: structuredClone(cfg.history ?? []),
+    args: new Map(),
+    platform: { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant },
+    chainKey: image.configDigest.toString(),
+  };
+  const triggers = onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
+  state.config.OnBuild = null; // triggers fire once, in the image built FROM this one
+  return { state, triggers };
+}
+
+function emptyState(plan: BuildPlan): StageState {
+  return {
+    config: { Env: [`PATH=${DEFAULT_PATH}`] },
+    layers: [],
+    history: [],
+    args: new Map(),
+    platform: plan.platform,
+    chainKey: 'scratch',
+  };
+}
+
+function cloneState(s: StageState): StageState {
+  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: structuredClone(s.history), args: new Map() };
+}
+
+function onbuildTriggers(triggers: string[], file: string, ref: string): Instruction[] {
+  if (triggers.length === 0) return [];
+  const parsed = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, `${file} (ONBUILD of ${ref})`);
+  return parsed.stages[0]?.instructions ?? [];
+}
+
+function imageConfig(env: StepEnv, state: StageState): ImageConfig {
+  const config: ImageConfig = {
+    created: createdTime(env),
+    architecture: state.platform.architecture,
+    os: state.platform.os,
+    config: state.config,
+    rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId.toString()) },
+    history: state.history,
+  };
+  if (state.platform.variant) config.variant = state.platform.variant;
+  if (state.author) config.author = state.author;
+  return config;
+}

@@ -1,0 +1,160 @@
+// COPY (and ADD of local files): stage the files under their final path in a
+// fresh folder, with parent folders mirroring the image's own metadata, then
+// commit that folder as the layer.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { CopyInstruction, AddInstruction, Heredoc } from '../../frontend/dockerfile/types.js';
+import { DockerfileError } from '../../errors.js';
+import { Copier, parseChmod } from '../copier.js';
+import { lstatIn, resolveInRoot } from '../rootfs-view.js';
+import { loc } from './metadata.js';
+import type { StepEnv } from '../context.js';
+import type { BuildContext } from '../../context/context.js';
+
+export type CopySource =
+  | { kind: 'context'; context: BuildContext }
+  | { kind: 'rootfs'; dir: string; name: string };
+
+export interface CopyRequest {
+  instr: CopyInstruction | AddInstruction; // expanded
+  source: CopySource;
+  /** The current image's tree (read-only view), for parents and `--chown` names. */
+  imageRoot: string;
+  workdir: string;
+  owner?: { uid: number; gid: number };
+  stagingRoot: string;
+}
+
+interface Item {
+  abs?: string; // a file or folder to copy
+  content?: string; // a heredoc
+  name: string; // base name used when the destination is a folder
+  isDir: boolean;
+  rel: string; // path relative to its source root (for ignore filters)
+}
+
+export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
+  const { instr } = req;
+  const items = await collectItems(req);
+  const destAbs = path.posix.resolve(req.workdir || '/', instr.dest);
+  const destExisting = await lstatIn(req.imageRoot, await relInImage(req.imageRoot, destAbs));
+  const destIsDir = instr.dest.endsWith('/') || instr.dest.endsWith('/.') || destExisting?.isDirectory() === true || items.length > 1 || items.some((i) => i.isDir);
+  if (items.length > 1 && !destIsDir) {
+    throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
+  }
+  // Follow symlinked parents as the image does (e.g. /bin → /usr/bin).
+  const destDirInImage = '/' + (await relInImage(req.imageRoot, destIsDir ? destAbs : path.posix.dirname(destAbs)));
+  const destFile = path.posix.join(destDirInImage, path.posix.basename(destAbs));
+  await makeParents(req, destDirInImage, destIsDir);
+  const copier = new Copier({
+    owner: req.source.kind === 'context' ? (req.owner ?? { uid: 0, gid: 0 }) : req.owner,
+    chmod: instr.chmod ? parseChmod(instr.chmod) : undefined,
+    exclude: exclusion(req),
+    canSkip: req.source.kind === 'context' ? (rel) => req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel) : undefined,
+  });
+  for (const item of items) {
+    const target = destIsDir ? path.posix.join(destDirInImage, item.isDir ? '' : item.name) : destFile;
+    const stagingTarget = path.join(req.stagingRoot, target);
+    if (item.content !== undefined) {
+      await fs.writeFile(stagingTarget, item.content);
+      await finishHeredocFile(stagingTarget, req);
+    } else if (item.isDir) {
+      await copier.copy(item.abs as string, stagingTarget, item.rel);
+    } else {
+      await copier.copy(item.abs as string, stagingTarget, item.rel);
+    }
+  }
+  void env;
+}
+
+async function collectItems(req: CopyRequest): Promise<Item[]> {
+  const { instr, source } = req;
+  const heredocs = new Map(instr.heredocs.map((h) => [h.name, h] as const));
+  const items: Item[] = [];
+  for (const src of instr.sources) {
+    const heredoc = heredocFor(src, heredocs);
+    if (heredoc) {
+      items.push({ content: heredocText(heredoc), name: heredoc.name, isDir: false, rel: heredoc.name });
+      continue;
+    }
+    if (source.kind === 'context') {
+      const entries = await source.context.resolve(src);
+      if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
+      for (const e of entries) items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory(), rel: e.rel });
+    } else {
+      const abs = await resolveInRoot(source.dir, src);
+      const st = await fs.stat(abs).catch(() => undefined);
+      if (!st) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
+      items.push({ abs, name: path.posix.basename(src.replace(/\/+$/, '')) || '/', isDir: st.isDirectory(), rel: '' });
+    }
+  }
+  return items;
+}
+
+function heredocFor(src: string, heredocs: Map<string, Heredoc>): Heredoc | undefined {
+  const m = /^<<-?["']?([^"']+)["']?$/.exec(src);
+  return m ? heredocs.get(m[1]) : undefined;
+}
+
+function heredocText(h: Heredoc): string {
+  return h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
+}
+
+async function finishHeredocFile(file: string, req: CopyRequest): Promise<void> {
+  const owner = req.owner ?? { uid: 0, gid: 0 };
+  await fs.lchown(file, owner.uid, owner.gid);
+  const mode = req.instr.chmod ? parseChmod(req.instr.chmod)(0o644, false) : 0o644;
+  await fs.chmod(file, mode);
+}
+
+function exclusion(req: CopyRequest): ((rel: string, isDir: boolean) => boolean) | undefined {
+  const patterns = req.instr.exclude;
+  const fromContext = req.source.kind === 'context' ? req.source.context : undefined;
+  if (!fromContext && patterns.length === 0) return undefined;
+  const res = patterns.map((p) => globToRegExp(p));
+  return (rel, isDir) => (fromContext?.isExcluded(rel, isDir) ?? false) || res.some((re) => re.test(rel) || re.test(path.posix.basename(rel)));
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*\*\/?/g, '\u0000')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]')
+    .replace(/\u0000/g, '(?:.*/)?');
+  return new RegExp(`^${re}(?:/.*)?$`);
+}
+
+/**
+ * Creates the destination's parent folders in the staging tree. A folder the
+ * image already has keeps its mode and owner (the layer must not change it);
+ * a new one is 0755 and owned by root, or by --chown for the target itself.
+ */
+async function makeParents(req: CopyRequest, dirInImage: string, destIsDir: boolean): Promise<void> {
+  const parts = dirInImage.split('/').filter(Boolean);
+  let current = '';
+  for (let i = 0; i < parts.length; i++) {
+    current += '/' + parts[i];
+    const staged = path.join(req.stagingRoot, current);
+    const existing = await lstatIn(req.imageRoot, await relInImage(req.imageRoot, current));
+    await fs.mkdir(staged).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+    if (existing?.isDirectory()) {
+      await fs.lchown(staged, existing.uid, existing.gid);
+      await fs.chmod(staged, existing.mode & 0o7777);
+      await fs.utimes(staged, existing.atime, existing.mtime);
+    } else {
+      const isTarget = destIsDir && i === parts.length - 1;
+      const owner = isTarget && req.owner ? req.owner : { uid: 0, gid: 0 };
+      await fs.lchown(staged, owner.uid, owner.gid);
+      await fs.chmod(staged, 0o755);
+    }
+  }
+}
+
+/** The path of an absolute image path relative to the view root, symlinked parents resolved. */
+async function relInImage(root: string, p: string): Promise<string> {
+  const real = await resolveInRoot(root, p, false);
+  return path.relative(root, real);
+}

@@ -1,0 +1,141 @@
+// RUN: the command runs in the rootless sandbox on an overlay of the stage's
+// layers; the overlay's upper folder is the step's layer.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
+import { RunStepError, DockerfileError } from '../../errors.js';
+import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/index.js';
+import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
+import { loc } from './metadata.js';
+import type { StepEnv } from '../context.js';
+
+export interface RunRequest {
+  instr: RunInstruction;
+  state: StageState;
+  lowerDirs: string[]; // top-most first
+  workDir: string; // a fresh folder under the store's tmp
+  stepId: number;
+  /** Resolves `from=` of a RUN --mount to a folder (a stage's or image's tree). */
+  mountSource(from: string | undefined): Promise<string>;
+}
+
+/** Runs the command; returns the upper folder holding its changes. */
+export async function runCommand(env: StepEnv, req: RunRequest): Promise<string> {
+  const { instr, state } = req;
+  const upper = path.join(req.workDir, 'upper');
+  const work = path.join(req.workDir, 'work');
+  await fs.mkdir(upper);
+  await fs.mkdir(work);
+  let lowers = req.lowerDirs;
+  if (lowers.length === 0) {
+    lowers = [path.join(req.workDir, 'empty')];
+    await fs.mkdir(lowers[0]);
+  }
+  const user = await resolveUser(lowers, state.config.User || 'root').catch((error: Error) => {
+    throw new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error });
+  });
+  const result = await runSandboxed(
+    {
+      rootfs: { kind: 'overlay', lowerDirs: lowers, upperDir: upper, workDir: work },
+      args: runArgs(instr, shellOf(state.config)),
+      env: runEnv(state, user.home),
+      cwd: state.config.WorkingDir || '/',
+      uid: user.uid,
+      gid: user.gid,
+      additionalGids: user.additionalGids,
+      hostname: 'nbuild',
+      network: instr.network === 'none' ? 'none' : instr.network === 'host' ? 'host' : env.network,
+      hosts: '127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+      resolvConf: await hostResolvConf(),
+      mounts: await sandboxMounts(env, req),
+    },
+    {
+      onStdout: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stdout', data }),
+      onStderr: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stderr', data }),
+      signal: env.signal,
+    },
+  );
+  await fs.rm(work, { recursive: true, force: true });
+  if (result.exitCode !== 0 || result.signal) {
+    throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal);
+  }
+  return upper;
+}
+
+export function commandText(instr: RunInstruction): string {
+  return instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : instr.command.script;
+}
+
+/** The argv: exec form as written; shell form (with heredocs) through SHELL. */
+export function runArgs(instr: RunInstruction, shell: string[]): string[] {
+  if (instr.command.form === 'exec') return [...instr.command.args];
+  const script = instr.command.script;
+  const only = /^<<(-?)["']?([A-Za-z0-9_.-]+)["']?\s*$/.exec(script.trim());
+  if (only && instr.heredocs.length === 1) {
+    // `RUN <<EOF` alone: the heredoc is the script (BuildKit's rule).
+    const h = instr.heredocs[0];
+    const body = h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
+    return [...shell, body];
+  }
+  if (instr.heredocs.length === 0) return [...shell, script];
+  // Otherwise the shell reads the heredocs itself: hand it the whole text.
+  const bodies = instr.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') || h.content === '' ? '' : '\n'}${h.name}`).join('\n');
+  return [...shell, `${script}\n${bodies}`];
+}
+
+/** Env of the command: the image's Env, then ARGs in scope, PATH and HOME defaults. */
+export function runEnv(state: StageState, home: string): string[] {
+  const env = envMap(state.config);
+  for (const [k, v] of state.args) if (!env.has(k)) env.set(k, v);
+  if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
+  if (!env.has('HOME')) env.set('HOME', home || '/root');
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+async function hostResolvConf(): Promise<string> {
+  const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  return text || 'nameserver 127.0.0.1\n';
+}
+
+async function sandboxMounts(env: StepEnv, req: RunRequest): Promise<SandboxMount[]> {
+  const mounts: SandboxMount[] = [];
+  for (const m of req.instr.mounts) mounts.push(await toSandboxMount(env, req, m));
+  return mounts;
+}
+
+async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount): Promise<SandboxMount> {
+  switch (m.type) {
+    case 'tmpfs':
+      return { type: 'tmpfs', target: m.target, readonly: false, options: m.size ? [`size=${m.size}`] : [] };
+    case 'bind': {
+      const root = m.from !== undefined ? await req.mountSource(m.from) : env.context.dir;
+      return { type: 'bind', source: path.join(root, m.source ?? '/'), target: m.target, readonly: !m.readwrite };
+    }
+    case 'cache': {
+      const id = m.id ?? m.target;
+      const dir = path.join(env.store.root, 'cache-mounts', Buffer.from(id).toString('hex').slice(0, 120));
+      await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      if (m.uid !== undefined || m.gid !== undefined) await fs.chown(dir, m.uid ?? 0, m.gid ?? 0);
+      return { type: 'bind', source: dir, target: m.target, readonly: m.readonly };
+    }
+    case 'secret': {
+      const src = env.secrets.get(m.id);
+      if (src === undefined) {
+        if (m.required) throw new DockerfileError(loc(req.instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},src=FILE)`);
+        return { type: 'tmpfs', target: m.target ?? `/run/secrets/${m.id}`, readonly: true, options: [] };
+      }
+      // A private copy owned as asked; it lives in the work folder, never in the layer.
+      const copy = path.join(req.workDir, `secret-${mounts_safe(m.id)}`);
+      await fs.copyFile(src, copy);
+      await fs.chown(copy, m.uid ?? 0, m.gid ?? 0);
+      await fs.chmod(copy, m.mode ?? 0o400);
+      return { type: 'bind', source: copy, target: m.target ?? `/run/secrets/${m.id}`, readonly: true };
+    }
+    case 'ssh':
+      throw new DockerfileError(loc(req.instr), 'RUN --mount=type=ssh is not supported by nbuild yet');
+  }
+}
+
+function mounts_safe(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.-]/g, '_');
+}

@@ -1,0 +1,52 @@
+// oci-archive: an OCI image layout in a tar (SPEC §Outputs type=oci). Written to a
+// temp file beside `dest` and renamed, so `dest` is never a partial archive.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { storeFsError } from '../store/fsutil.js';
+import type { Store } from '../store/store.js';
+import { type BlobRef, type ExportItem, LAYOUT_CONTENT, LAYOUT_FILE, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
+import { TarWriter } from './tar.js';
+
+export type { ExportItem } from './layout.js';
+
+export async function writeOciArchive(store: Store, items: ExportItem[], dest: string): Promise<void> {
+  const blobs = await collectBlobs(store, items);
+  await writeArchiveAtomic(dest, async (tar) => {
+    await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))));
+  });
+}
+
+/** The entries of an OCI layout: oci-layout, index.json, blobs/sha256/…. */
+export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: BlobRef[], index: Buffer): Promise<void> {
+  await tar.addBuffer(LAYOUT_FILE, LAYOUT_CONTENT);
+  await tar.addBuffer('index.json', index);
+  await tar.addDir('blobs');
+  await tar.addDir('blobs/sha256');
+  for (const b of blobs) {
+    const name = `blobs/sha256/${b.digest.hex}`;
+    if (b.data) await tar.addBuffer(name, b.data);
+    else await tar.addFile(name, store.blobPath(b.digest), b.size);
+  }
+}
+
+/** Opens dest.tmp-…, lets `fill` write the tar, fsyncs and renames to dest. */
+export async function writeArchiveAtomic(dest: string, fill: (tar: TarWriter) => Promise<void>): Promise<void> {
+  const abs = path.resolve(dest);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${randomBytes(6).toString('hex')}`);
+  try {
+    const fh = await fs.open(tmp, 'wx', 0o644);
+    try {
+      const tar = new TarWriter(fh);
+      await fill(tar);
+      await tar.finish();
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, abs);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw storeFsError(e, `writing ${dest}`);
+  }
+}

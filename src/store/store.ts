@@ -1,0 +1,365 @@
+// The content-addressed store (DESIGN "Store on disk"):
+//   blobs/sha256/<hex>   layers/<diffid-hex>/   refs.json   cache/   tmp/   lock
+// Blobs and unpacked layers need no lock: they appear by rename, complete or not at
+// all. refs.json and cache records change under the lock file. Every process that
+// opens the store leaves an owner record in tmp/ so that the next open can clean
+// up after it if it dies, and gc can tell which blobs may still be in use.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { NbuildError, StoreError } from '../errors.js';
+import { Digest } from '../image/digest.js';
+import { Image, type Layer } from '../image/image.js';
+import { isManifestType } from '../image/media-types.js';
+import { parseReference } from '../image/reference.js';
+import type { Manifest } from '../image/types.js';
+import { type CacheRecord, isCacheRecord } from './cache-record.js';
+import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFsError, writeFileAtomic } from './fsutil.js';
+import { FileLock } from './lock.js';
+import { nativeLayers } from './native-bridge.js';
+import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
+import { cleanTemp, liveOwnersSince, writeOwnerFile } from './temp.js';
+
+export type { CacheRecord } from './cache-record.js';
+
+export interface ImageListEntry {
+  names: string[];
+  image: Image;
+  created?: string;
+  /** When the image entered the store. */
+  added: string;
+}
+
+export class Store {
+  readonly root: string;
+  private readonly lock: FileLock;
+  private readonly extracting = new Map<string, Promise<string>>();
+
+  private constructor(root: string) {
+    this.root = root;
+    this.lock = new FileLock(path.join(root, 'lock'));
+  }
+
+  /** Opens (creating if needed) the store at `root` and cleans temp dirs of dead owners. */
+  static async open(root: string): Promise<Store> {
+    const abs = path.resolve(root);
+    try {
+      for (const d of ['blobs/sha256', 'layers', 'cache', 'tmp']) await fs.mkdir(path.join(abs, d), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw storeFsError(e, `creating the store at ${abs}`);
+    }
+    const store = new Store(abs);
+    await cleanTemp(store.tmpRoot);
+    await writeOwnerFile(store.tmpRoot, `session-${randomSuffix()}`);
+    return store;
+  }
+
+  get tmpRoot(): string {
+    return path.join(this.root, 'tmp');
+  }
+
+  private get refsFile(): string {
+    return path.join(this.root, 'refs.json');
+  }
+
+  /** A fresh work dir under root/tmp (same file system as blobs/ and layers/, so rename works). */
+  async tempDir(purpose: string): Promise<string> {
+    const name = `${purpose.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-${randomSuffix()}`;
+    try {
+      await writeOwnerFile(this.tmpRoot, name);
+      const dir = path.join(this.tmpRoot, name);
+      await fs.mkdir(dir, { mode: 0o700 });
+      return dir;
+    } catch (e) {
+      throw storeFsError(e, 'creating a temp dir');
+    }
+  }
+
+  /** Removes a temp dir made by tempDir() (and its owner record). */
+  async removeTempDir(dir: string): Promise<void> {
+    await removeTree(dir);
+    await fs.rm(`${dir}.owner`, { force: true });
+  }
+
+  blobPath(d: Digest): string {
+    return path.join(this.root, 'blobs', 'sha256', d.hex);
+  }
+
+  async hasBlob(d: Digest): Promise<boolean> {
+    return exists(this.blobPath(d));
+  }
+
+  /** Stores a small blob held in memory; returns its digest. */
+  async putBlob(data: Buffer, expected?: Digest): Promise<Digest> {
+    const d = Digest.of(data);
+    if (expected && !expected.equals(d)) throw new StoreError('DIGEST_MISMATCH', `blob digest mismatch: expected ${expected}, got ${d}`);
+    if (await this.touchIfPresent(d)) return d;
+    await writeFileAtomic(this.blobPath(d), data, this.tmpRoot);
+    return d;
+  }
+
+  /** Moves a blob file (written under tempDir) into the store, verifying it unless `trusted`. */
+  async importBlobFile(file: string, expected: Digest, trusted = false): Promise<void> {
+    try {
+      if (!trusted) {
+        const { digest } = await hashFile(file);
+        if (!digest.equals(expected)) throw new StoreError('DIGEST_MISMATCH', `blob digest mismatch: expected ${expected}, got ${digest}`);
+      }
+      if (await this.touchIfPresent(expected)) {
+        await fs.rm(file, { force: true });
+        return;
+      }
+      await fsyncPath(file);
+      await fs.rename(file, this.blobPath(expected));
+      await fsyncPath(path.dirname(this.blobPath(expected)));
+    } catch (e) {
+      throw storeFsError(e, `storing blob ${expected}`);
+    }
+  }
+
+  /** Reads a blob and checks its digest. */
+  async readBlob(d: Digest): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      data = await fs.readFile(this.blobPath(d));
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') throw new StoreError('BLOB_UNKNOWN', `blob ${d} is not in the store`);
+      throw storeFsError(e, `reading blob ${d}`);
+    }
+    if (!Digest.of(data).equals(d)) throw new StoreError('BLOB_CORRUPT', `blob ${d} in the store is corrupt; run 'nbuild store check --repair'`);
+    return data;
+  }
+
+  /** A blob's size, or undefined when missing. */
+  async blobSize(d: Digest): Promise<number | undefined> {
+    const st = await fs.stat(this.blobPath(d)).catch(() => undefined);
+    return st?.size;
+  }
+
+  // Refreshing ctime of an existing blob tells a concurrent gc it is in use again.
+  private async touchIfPresent(d: Digest): Promise<boolean> {
+    const now = new Date();
+    try {
+      await fs.utimes(this.blobPath(d), now, now);
+      return true;
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return false;
+      if (errnoOf(e) === 'EPERM' || errnoOf(e) === 'EACCES') return exists(this.blobPath(d));
+      throw storeFsError(e, `touching blob ${d}`);
+    }
+  }
+
+  /**
+   * Adds a layer the native engine just wrote: moves the blob in (its digest was
+   * computed while writing it), and, if given, the unpacked tree to layers/<diffid-hex>.
+   */
+  async addLayer(blobFile: string, r: { digest: string; diffId: string; size: number }, mediaType: string, unpackedDir?: string): Promise<Layer> {
+    const layer: Layer = Object.freeze({ digest: Digest.parse(r.digest), diffId: Digest.parse(r.diffId), size: r.size, mediaType });
+    await this.importBlobFile(blobFile, layer.digest, true);
+    if (unpackedDir !== undefined) await this.adoptLayerDir(unpackedDir, layer.diffId);
+    return layer;
+  }
+
+  layerPath(diffId: Digest): string {
+    return path.join(this.root, 'layers', diffId.hex);
+  }
+
+  private async adoptLayerDir(dir: string, diffId: Digest): Promise<void> {
+    const dest = this.layerPath(diffId);
+    try {
+      await fs.rename(dir, dest);
+      const now = new Date();
+      await fs.utimes(dest, now, now).catch(() => undefined);
+    } catch (e) {
+      const code = errnoOf(e);
+      // Another writer got there first with the same content: keep theirs.
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') await removeTree(dir);
+      else throw storeFsError(e, `adding unpacked layer ${diffId}`);
+    }
+  }
+
+  /** The unpacked tree of a layer, extracting it from its blob first if needed. */
+  async layerDir(layer: Layer): Promise<string> {
+    const dest = this.layerPath(layer.diffId);
+    if (await exists(dest)) return dest;
+    let pending = this.extracting.get(layer.diffId.hex);
+    if (!pending) {
+      pending = this.extract(layer).finally(() => this.extracting.delete(layer.diffId.hex));
+      this.extracting.set(layer.diffId.hex, pending);
+    }
+    return pending;
+  }
+
+  private async extract(layer: Layer): Promise<string> {
+    if (!(await this.hasBlob(layer.digest))) throw new StoreError('BLOB_UNKNOWN', `layer blob ${layer.digest} is not in the store`);
+    const work = await this.tempDir('extract');
+    try {
+      const tree = path.join(work, 'tree');
+      await fs.mkdir(tree, { mode: 0o755 });
+      const native = await nativeLayers();
+      await native.extractLayer({ inputPath: this.blobPath(layer.digest), destDir: tree, whiteouts: 'overlay', expectedDiffId: layer.diffId.toString() });
+      await this.adoptLayerDir(tree, layer.diffId);
+      return this.layerPath(layer.diffId);
+    } catch (e) {
+      throw storeFsError(e, `unpacking layer ${layer.diffId}`);
+    } finally {
+      await this.removeTempDir(work).catch(() => undefined);
+    }
+  }
+
+  /** Stores the config and manifest blobs and records the image (unnamed until tagged). */
+  async writeImage(image: Image): Promise<void> {
+    for (const l of image.layers) {
+      if (!(await this.hasBlob(l.digest))) throw new StoreError('BLOB_UNKNOWN', `cannot store image ${image.manifestDigest.short()}: layer ${l.digest} is not in the store`);
+    }
+    await this.putBlob(image.configBytes(), image.configDigest);
+    await this.putBlob(image.manifestBytes(), image.manifestDigest);
+    await this.updateRefs((refs) => {
+      refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
+    });
+  }
+
+  /** Runs `fn` on refs.json under the store lock and writes the result back. */
+  async updateRefs<T>(fn: (refs: Refs) => T | Promise<T>): Promise<T> {
+    return this.lock.with(async () => {
+      const refs = await readRefs(this.refsFile);
+      const out = await fn(refs);
+      await writeRefs(this.refsFile, refs, this.tmpRoot);
+      return out;
+    });
+  }
+
+  /** Runs `fn` holding the store lock (gc, repair). */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.with(fn);
+  }
+
+  async readRefs(): Promise<Refs> {
+    return readRefs(this.refsFile);
+  }
+
+  /** Loads an image from its manifest digest (verifying both blobs). */
+  async imageByDigest(manifestDigest: Digest): Promise<Image> {
+    const manifestBytes = await this.readBlob(manifestDigest);
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest;
+    } catch (e) {
+      throw new StoreError('STORE_CORRUPT', `manifest ${manifestDigest} is not JSON`, { cause: e });
+    }
+    if (manifest.mediaType !== undefined && !isManifestType(manifest.mediaType)) throw new StoreError('NOT_AN_IMAGE', `${manifestDigest} is not an image manifest`);
+    const configBytes = await this.readBlob(Digest.parse(manifest.config?.digest));
+    return Image.fromBytes(manifestBytes, configBytes);
+  }
+
+  /** Resolves a name (normalised), a full digest (manifest or config), or a unique id prefix. */
+  async getImage(refOrDigest: string): Promise<Image | undefined> {
+    const d = await this.resolve(refOrDigest);
+    return d === undefined ? undefined : this.imageByDigest(d);
+  }
+
+  /** The manifest digest an image argument stands for. */
+  async resolve(refOrDigest: string): Promise<Digest | undefined> {
+    const refs = await this.readRefs();
+    const text = refOrDigest.trim();
+    if (Digest.isValid(text)) return this.findByDigest(refs, Digest.parse(text).hex, true);
+    let byName: string | undefined;
+    try {
+      const ref = parseReference(text);
+      if (ref.digest) return ref.digest in refs.images ? Digest.parse(ref.digest) : undefined;
+      byName = refs.names[ref.toString()];
+    } catch (e) {
+      if (!/^[0-9a-f]{1,64}$/.test(text)) throw e;
+    }
+    if (byName) return Digest.parse(byName);
+    if (/^[0-9a-f]{4,64}$/.test(text)) return this.findByDigest(refs, text, false);
+    return undefined;
+  }
+
+  private async findByDigest(refs: Refs, hex: string, full: boolean): Promise<Digest | undefined> {
+    const hits = new Set<string>();
+    for (const m of Object.keys(refs.images)) {
+      const md = Digest.parse(m);
+      if (full ? md.hex === hex : md.hex.startsWith(hex)) hits.add(m);
+      // The image id is the config digest, as docker shows it.
+      const img = await this.imageByDigest(md).catch(() => undefined);
+      if (img && (full ? img.configDigest.hex === hex : img.configDigest.hex.startsWith(hex))) hits.add(m);
+    }
+    if (hits.size > 1) throw new NbuildError('AMBIGUOUS_ID', `${hex} matches ${hits.size} images; give more of the id`, { exitCode: 2 });
+    const [only] = hits;
+    return only === undefined ? undefined : Digest.parse(only);
+  }
+
+  /** Points `name` at `image`, storing the image if needed. */
+  async tag(name: string, image: Image): Promise<void> {
+    const ref = parseReference(name);
+    if (ref.digest) throw new NbuildError('USAGE', `cannot tag with a digest reference: ${name}`, { exitCode: 2 });
+    if (!(await this.hasBlob(image.manifestDigest))) await this.writeImage(image);
+    await this.updateRefs((refs) => {
+      refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
+      refs.names[ref.toString()] = image.manifestDigest.toString();
+    });
+  }
+
+  /** Removes a name; the image stays (dangling) until rmi or prune. */
+  async untag(name: string): Promise<boolean> {
+    const key = parseReference(name).toString();
+    return this.updateRefs((refs) => {
+      const had = key in refs.names;
+      delete refs.names[key];
+      return had;
+    });
+  }
+
+  async listImages(): Promise<ImageListEntry[]> {
+    const refs = await this.readRefs();
+    const out: ImageListEntry[] = [];
+    for (const [m, entry] of Object.entries(refs.images)) {
+      const image = await this.imageByDigest(Digest.parse(m)).catch(() => undefined);
+      if (!image) continue; // broken: `store check` reports it
+      out.push({ names: namesOf(refs, m), image, created: image.config.created, added: entry.added });
+    }
+    return out;
+  }
+
+  private cacheFile(key: string): string {
+    return path.join(this.root, 'cache', `${createHash('sha256').update(key).digest('hex')}.json`);
+  }
+
+  /** A build cache record, if there is one whose layer is still in the store. */
+  async cacheGet(key: string): Promise<CacheRecord | undefined> {
+    const file = this.cacheFile(key);
+    let v: unknown;
+    try {
+      v = JSON.parse(await fs.readFile(file, 'utf8'));
+    } catch {
+      return undefined;
+    }
+    const entry = v as { key?: unknown; record?: unknown };
+    if (entry.key !== key || !isCacheRecord(entry.record)) return undefined;
+    const record = entry.record;
+    if (record.layer && !(await this.touchIfPresent(Digest.parse(record.layer.digest)))) return undefined;
+    const now = new Date();
+    await fs.utimes(file, now, now).catch(() => undefined); // last use, for prune --keep-storage
+    return record;
+  }
+
+  async cachePut(key: string, record: CacheRecord): Promise<void> {
+    if (!isCacheRecord(record)) throw new NbuildError('INVALID_CACHE_RECORD', 'invalid cache record');
+    await this.lock.with(() => writeFileAtomic(this.cacheFile(key), JSON.stringify({ key, record }), this.tmpRoot));
+  }
+
+  /** Start time of the oldest live process using the store: gc spares anything newer. */
+  async gcCutoff(): Promise<number> {
+    return liveOwnersSince(this.tmpRoot);
+  }
+
+  async removeLayerDir(diffId: Digest): Promise<void> {
+    const dir = this.layerPath(diffId);
+    if (!(await exists(dir))) return;
+    // Rename first so a half-deleted tree is never seen as a layer.
+    const trash = path.join(this.tmpRoot, `trash-${diffId.hex.slice(0, 12)}-${randomSuffix()}`);
+    await fs.rename(dir, trash);
+    await removeTree(trash);
+  }
+}

@@ -1,0 +1,68 @@
+// Owner records for temp dirs and store sessions: tmp/<name>.owner holds the
+// owning process's identity. The next Store.open removes what dead owners left.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { errnoOf, removeTree, writeFileAtomic } from './fsutil.js';
+import { currentOwner, ownerAlive, parseOwner } from './owner.js';
+
+/** Stray entries with no owner record are removed once older than this. */
+const ORPHAN_AGE_MS = 10 * 60 * 1000;
+
+export async function writeOwnerFile(tmpRoot: string, name: string): Promise<void> {
+  // The owner record is written before the dir exists, so no dir is ever ownerless.
+  await writeFileAtomic(path.join(tmpRoot, `${name}.owner`), JSON.stringify(currentOwner()), tmpRoot);
+}
+
+export async function cleanTemp(tmpRoot: string): Promise<void> {
+  const names = await fs.readdir(tmpRoot).catch(() => [] as string[]);
+  const owned = new Set<string>();
+  for (const n of names) {
+    if (!n.endsWith('.owner')) continue;
+    const base = n.slice(0, -'.owner'.length);
+    owned.add(base);
+    const text = await fs.readFile(path.join(tmpRoot, n), 'utf8').catch(() => undefined);
+    const owner = text === undefined ? undefined : parseOwner(text);
+    if (owner && ownerAlive(owner)) continue;
+    if (!owner && text !== undefined && !(await isOld(path.join(tmpRoot, n)))) continue;
+    await removeTree(path.join(tmpRoot, base)).catch(() => undefined);
+    await fs.rm(path.join(tmpRoot, n), { force: true });
+  }
+  for (const n of names) {
+    if (n.endsWith('.owner') || owned.has(n)) continue;
+    const p = path.join(tmpRoot, n);
+    // Atomic-write temps carry their writer's pid: `.name.<pid>-<rand>.tmp`.
+    const pid = /\.(\d+)-[0-9a-f]+\.tmp$/.exec(n)?.[1];
+    const dead = pid !== undefined && !pidExists(Number(pid));
+    if (dead || (await isOld(p))) await removeTree(p).catch(() => undefined);
+  }
+}
+
+async function isOld(p: string): Promise<boolean> {
+  try {
+    const st = await fs.lstat(p);
+    return Date.now() - st.mtimeMs > ORPHAN_AGE_MS;
+  } catch (e) {
+    return errnoOf(e) === 'ENOENT';
+  }
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoOf(e) === 'EPERM';
+  }
+}
+
+/** The earliest start among live owners (now if none): blobs newer than this may be in use. */
+export async function liveOwnersSince(tmpRoot: string): Promise<number> {
+  let since = Date.now();
+  for (const n of await fs.readdir(tmpRoot).catch(() => [] as string[])) {
+    if (!n.endsWith('.owner')) continue;
+    const text = await fs.readFile(path.join(tmpRoot, n), 'utf8').catch(() => undefined);
+    const owner = text === undefined ? undefined : parseOwner(text);
+    if (owner && ownerAlive(owner)) since = Math.min(since, owner.since);
+  }
+  return since;
+}
