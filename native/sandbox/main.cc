@@ -1,3 +1,23 @@
 // nbuild-sandbox: single-threaded helper that enters namespaces and execs.
+//   userns -- CMD ARGS…   re-exec into a new user namespace (maps written by the parent)
+//   run                   run a RUN step: spec JSON on stdin, events as JSON lines on fd 3
+//   probe DIR             report which isolation features work here, as JSON on stdout
 #include <cstdio>
-int main() { std::fprintf(stderr, "nbuild-sandbox: not implemented yet\n"); return 2; }
+#include <cstring>
+
+namespace nbs {
+int usernsMain(int argc, char** argv);
+int runMain();
+int probeMain(const char* dir);
+}  // namespace nbs
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "userns") == 0) {
+    int skip = argc >= 3 && std::strcmp(argv[2], "--") == 0 ? 3 : 2;
+    return nbs::usernsMain(argc - skip, argv + skip);
+  }
+  if (argc == 2 && std::strcmp(argv[1], "run") == 0) return nbs::runMain();
+  if (argc == 3 && std::strcmp(argv[1], "probe") == 0) return nbs::probeMain(argv[2]);
+  std::fprintf(stderr, "usage: nbuild-sandbox userns -- CMD [ARG…] | run | probe DIR\n");
+  return 2;
+}

@@ -25,11 +25,11 @@ export function formatPlatform(p: { os?: string; architecture?: string; variant?
   return [p.os ?? '?', p.architecture ?? '?', p.variant].filter((x) => x).join('/');
 }
 
-/** platformMatches: same os and arch; a wanted variant must match, except that arm64 and arm64/v8 are one. */
+/** platformMatches: same os and arch, and the same variant when both name one. */
 export function platformMatches(want: PlatformSpec, got: { os?: string; architecture?: string; variant?: string } | undefined): boolean {
   if (!got || got.os !== want.os || got.architecture !== want.architecture) return false;
-  if (!want.variant || !got.variant) return want.architecture !== 'arm' || !want.variant || !got.variant || got.variant === want.variant;
-  return got.variant === want.variant;
+  // A missing variant matches any (arm64 entries often omit v8); selectManifest prefers exact ones.
+  return !want.variant || !got.variant || got.variant === want.variant;
 }
 
 /** selectManifest picks the entry of `index` for `want`, preferring an exact variant. */

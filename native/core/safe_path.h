@@ -1,0 +1,33 @@
+// Opening paths inside an extraction root so that nothing outside it can be reached:
+// names are split into components, ".." and absolute names are refused up front, and
+// symlinks met on the way are resolved as if the root were "/" (an image's absolute
+// symlinks, e.g. merged-/usr "lib -> usr/lib", keep working), refusing any that climb above it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/fd.h"
+
+namespace nb {
+
+// Splits a tar entry name into components; throws ESCAPE / ABSOLUTE for hostile names.
+// "./a//b/" → {"a","b"}; "." or "./" → {}.
+std::vector<std::string> splitEntryName(const std::string& name);
+
+class RootResolver {
+ public:
+  RootResolver(int rootFd, std::string rootPath) : root_(rootFd), rootPath_(std::move(rootPath)) {}
+  // An O_PATH fd of the directory holding comps[0..n-1], creating missing directories
+  // (mode 0755) when `create` is set, as tar does for implicit parents.
+  UniqueFd openDir(const std::vector<std::string>& comps, size_t n, bool create) const;
+
+ private:
+  UniqueFd walk(const std::vector<std::string>& comps, size_t n, bool create) const;
+  int root_;
+  std::string rootPath_;
+};
+
+// Removes a file or a whole tree below dirFd; a missing name is not an error.
+void removeAllAt(int dirFd, const std::string& name, const std::string& pathForErrors);
+
+}  // namespace nb

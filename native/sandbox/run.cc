@@ -1,0 +1,246 @@
+// `nbuild-sandbox run`: one RUN step. Three processes:
+//   helper (this one, outside the new PID namespace): relays abort, cleans the layer, reports;
+//   init (PID 1 of the new PID namespace): mounts the root, forks the command, reaps, forwards signals;
+//   command: drops to the step's user and execs.
+// When init dies the kernel kills every process of the namespace and drops its mounts.
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/net.h"
+#include "sandbox/rootfs.h"
+#include "sandbox/spec.h"
+#include "sandbox/util.h"
+
+namespace nbs {
+namespace {
+
+const int kEventFd = 3;
+volatile sig_atomic_t gAborted = 0;
+volatile pid_t gInit = 0;
+
+void onAbort(int) {
+  gAborted = 1;
+  if (gInit > 0) kill(gInit, SIGKILL);
+}
+
+void emit(const std::string& json) {
+  try {
+    writeAll(kEventFd, json + "\n");
+  } catch (...) {
+    // The TS side is gone; nothing left to tell.
+  }
+}
+
+std::string sigName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+std::string lookPath(const Spec& spec) {
+  const std::string& a0 = spec.args[0];
+  if (a0.find('/') != std::string::npos) return a0;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : spec.env)
+    if (e.compare(0, 5, "PATH=") == 0) path = e.substr(5);
+  size_t start = 0;
+  for (;;) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string cand = (dir.empty() ? "." : dir) + "/" + a0;
+    struct stat st;
+    if (stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(cand.c_str(), X_OK) == 0) return cand;
+    if (end == std::string::npos) return a0;
+    start = end + 1;
+  }
+}
+
+[[noreturn]] void execCommand(const Spec& spec) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    if (devnull != 0) close(devnull);
+  }
+  auto die = [](const std::string& what, int e) {
+    std::fprintf(stderr, "nbuild: %s: %s\n", what.c_str(), std::strerror(e));
+    _exit(e == ENOENT ? 127 : 126);
+  };
+  std::vector<gid_t> groups(spec.additionalGids.begin(), spec.additionalGids.end());
+  // With a single-id mapping setgroups is denied; an empty list is then already the truth.
+  if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))
+    die("setgroups (are the supplementary groups mapped? see /etc/subgid)", errno);
+  if (setresgid(spec.gid, spec.gid, spec.gid) < 0)
+    die("setgid " + std::to_string(spec.gid) + " (not mapped in the user namespace? see /etc/subgid)", errno);
+  if (setresuid(spec.uid, spec.uid, spec.uid) < 0)
+    die("setuid " + std::to_string(spec.uid) + " (not mapped in the user namespace? see /etc/subuid)", errno);
+  if (chdir(spec.cwd.c_str()) < 0) die("chdir " + spec.cwd, errno);
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::string exe = lookPath(spec);
+  execve(exe.c_str(), argv.data(), envp.data());
+  die("exec " + spec.args[0], errno);
+  _exit(127);
+}
+
+// PID 1: reap everything, forward termination signals to the command, report its status.
+int initMain(const Spec& spec, int out) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  setsid();
+  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (spec.networkNone ? CLONE_NEWNET : 0);
+  try {
+    if (unshare(flags) < 0) throwErrno("unshare mount/IPC/UTS/network namespaces");
+    Tracker tracker(out, "/oldroot" + spec.changesDir());
+    setupRootfs(spec, tracker, inUserNamespace());
+    if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) throwErrno("sethostname");
+    if (spec.networkNone) loopbackUp();
+  } catch (const SysError& e) {
+    sendRecord(out, 'e', std::to_string(e.err) + " " + e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    sendRecord(out, 'e', std::string("0 ") + e.what());
+    return 1;
+  }
+  const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (int s : forwarded) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  // PID 1 only receives signals it handles; a no-op handler makes them deliverable to sigwait.
+  for (int s : forwarded) signal(s, [](int) {});
+  pid_t cmd = fork();
+  if (cmd < 0) {
+    sendRecord(out, 'e', std::to_string(errno) + " fork: " + std::strerror(errno));
+    return 1;
+  }
+  if (cmd == 0) {
+    close(out);
+    execCommand(spec);
+  }
+  int status = 0;
+  for (bool done = false; !done;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&set, &info);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(cmd, sig);
+      continue;
+    }
+    int st;
+    pid_t p;
+    while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+      if (p == cmd) {
+        status = st;
+        done = true;
+      }
+  }
+  if (WIFSIGNALED(status)) sendRecord(out, 's', std::to_string(WTERMSIG(status)));
+  else sendRecord(out, 'x', std::to_string(WEXITSTATUS(status)));
+  kill(-1, SIGKILL);  // daemons left behind by the command
+  return 0;
+}
+
+// Removes what the sandbox added to the layer: its mount points first, then parents it copied up.
+void cleanLayer(const std::string& dir, std::vector<std::string> paths) {
+  auto depth = [](const std::string& p) { return std::count(p.begin(), p.end(), '/'); };
+  std::sort(paths.begin(), paths.end(), [&](const std::string& a, const std::string& b) {
+    return depth(a) != depth(b) ? depth(a) > depth(b) : a > b;
+  });
+  for (const auto& rel : paths) {
+    std::string full = dir + "/" + rel;
+    struct stat st;
+    if (lstat(full.c_str(), &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) rmdir(full.c_str());  // ENOTEMPTY: the command wrote there, keep it
+    else if (S_ISREG(st.st_mode) && st.st_size == 0) unlink(full.c_str());
+  }
+}
+
+}  // namespace
+
+int runMain() {
+  Spec spec;
+  try {
+    spec = parseSpec(readAll(0));
+  } catch (const std::exception& e) {
+    emit("{\"type\":\"error\",\"errno\":0,\"message\":" + jsonQuote(e.what()) + "}");
+    return 1;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGTERM);  // nbuild died: abort like on SIGTERM
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onAbort;
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
+    emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":" +
+         jsonQuote(std::string("new PID namespace: ") + std::strerror(errno)) + "}");
+    return 1;
+  }
+  pid_t init = fork();
+  if (init < 0) {
+    emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":\"fork\"}");
+    return 1;
+  }
+  if (init == 0) {
+    close(pipefd[0]);
+    _exit(initMain(spec, pipefd[1]));
+  }
+  gInit = init;
+  if (gAborted) kill(init, SIGKILL);
+  close(pipefd[1]);
+  std::string data;
+  try {
+    data = readAll(pipefd[0]);
+  } catch (...) {
+  }
+  close(pipefd[0]);
+  int st;
+  while (waitpid(init, &st, 0) < 0 && errno == EINTR) {
+  }
+  std::vector<std::string> added;
+  std::string result;
+  for (size_t pos = 0; pos < data.size();) {
+    size_t end = data.find('\0', pos);
+    if (end == std::string::npos) break;  // init was killed mid-record
+    char tag = data[pos];
+    std::string payload = data.substr(pos + 1, end - pos - 1);
+    pos = end + 1;
+    if (tag == 'c' || tag == 'p') {
+      added.push_back(payload);
+    } else if (tag == 'x') {
+      result = "{\"type\":\"exit\",\"exitCode\":" + payload + "}";
+    } else if (tag == 's') {
+      int sig = std::atoi(payload.c_str());
+      result = "{\"type\":\"exit\",\"exitCode\":" + std::to_string(128 + sig) + ",\"signal\":" + jsonQuote(sigName(sig)) + "}";
+    } else if (tag == 'e') {
+      size_t sp = payload.find(' ');
+      result = "{\"type\":\"error\",\"errno\":" + payload.substr(0, sp) + ",\"message\":" + jsonQuote(payload.substr(sp + 1)) + "}";
+    }
+  }
+  cleanLayer(spec.changesDir(), added);
+  if (gAborted) result = "{\"type\":\"aborted\"}";
+  if (result.empty()) {
+    std::string how = WIFSIGNALED(st) ? "killed by " + sigName(WTERMSIG(st)) : "exited with " + std::to_string(WEXITSTATUS(st));
+    result = "{\"type\":\"error\",\"errno\":0,\"message\":" + jsonQuote("sandbox init " + how) + "}";
+  }
+  emit(result);
+  return 0;
+}
+
+}  // namespace nbs

@@ -1,0 +1,54 @@
+// `nbuild-sandbox userns -- CMD ARGS…`: the re-exec of the CLI into a user namespace.
+// The parent (node) writes the id maps with newuidmap/newgidmap between our "ready" on fd 3
+// and its "go" on fd 4; only a single-threaded process may unshare a user namespace.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+namespace nbs {
+
+int usernsMain(int argc, char** argv) {
+  if (argc < 1) {
+    std::fprintf(stderr, "nbuild-sandbox userns: no command\n");
+    return 125;
+  }
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+    std::fprintf(stderr,
+                 "nbuild: cannot create a user namespace: %s (check user.max_user_namespaces and, on Ubuntu, "
+                 "kernel.apparmor_restrict_unprivileged_userns)\n",
+                 std::strerror(errno));
+    return 125;
+  }
+  char c = 'R';
+  if (write(3, &c, 1) != 1) {
+    std::fprintf(stderr, "nbuild-sandbox userns: no handshake pipe on fd 3\n");
+    return 125;
+  }
+  close(3);
+  ssize_t n;
+  do n = read(4, &c, 1);
+  while (n < 0 && errno == EINTR);
+  close(4);
+  if (n != 1 || c != 'G') return 125;  // the parent could not write the maps and said so itself
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+    std::fprintf(stderr, "nbuild: cannot become root in the user namespace: %s\n", std::strerror(errno));
+    return 125;
+  }
+  setgroups(0, nullptr);  // refused when setgroups is denied (single-id mapping): harmless
+  // Mounts made in here must never propagate back to the host's namespace.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
+    std::fprintf(stderr, "nbuild: cannot make / private: %s\n", std::strerror(errno));
+    return 125;
+  }
+  setenv("NBUILD_USERNS", "1", 1);
+  execvp(argv[0], argv);
+  std::fprintf(stderr, "nbuild: exec %s: %s\n", argv[0], std::strerror(errno));
+  return errno == ENOENT ? 127 : 126;
+}
+
+}  // namespace nbs
