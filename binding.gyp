@@ -4,7 +4,12 @@
   # entered from a multi-threaded process such as node).
   "targets": [
     {
+      # The layer engine. zlib (deflate) and zstd are linked statically and hidden
+      # (--exclude-libs), so the bytes do not change with the zlib that node exports and an
+      # installed nbuild needs no shared library besides libc; SHA-256 uses the OpenSSL that
+      # node itself exports (headers from node's include dir). See docs/decisions.md.
       "target_name": "nbuild_native",
+      "dependencies": ["nbuild_zstd"],
       "sources": [
         "<!@(ls -1 native/addon/*.cc)",
         "<!@(ls -1 native/core/*.cc)"
@@ -13,12 +18,53 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "OPENSSL_API_COMPAT=30000"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-Wall", "-Wextra"],
-      "libraries": [],
-      "ldflags": ["-pthread"]
+      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "libraries": ["-l:libz.a"],
+      "ldflags": ["-pthread", "-Wl,--exclude-libs,ALL", "-Wl,-z,relro", "-Wl,-z,now", "-Wl,-z,noexecstack"]
+    },
+    {
+      # zstd built from the sources zstd-napi ships (Debian's libzstd.a is not PIC), with
+      # ZSTD_MULTITHREAD for ZSTD_c_nbWorkers.
+      "target_name": "nbuild_zstd",
+      "type": "static_library",
+      "variables": {
+        "zstd_lib": "<!(node -p \"require('path').relative(process.cwd(), require('path').join(require('path').dirname(require.resolve('zstd-napi/package.json')), 'deps/zstd/lib'))\")"
+      },
+      "sources": [
+        "<(zstd_lib)/common/debug.c",
+        "<(zstd_lib)/common/entropy_common.c",
+        "<(zstd_lib)/common/error_private.c",
+        "<(zstd_lib)/common/fse_decompress.c",
+        "<(zstd_lib)/common/pool.c",
+        "<(zstd_lib)/common/threading.c",
+        "<(zstd_lib)/common/xxhash.c",
+        "<(zstd_lib)/common/zstd_common.c",
+        "<(zstd_lib)/compress/fse_compress.c",
+        "<(zstd_lib)/compress/hist.c",
+        "<(zstd_lib)/compress/huf_compress.c",
+        "<(zstd_lib)/compress/zstd_compress.c",
+        "<(zstd_lib)/compress/zstd_compress_literals.c",
+        "<(zstd_lib)/compress/zstd_compress_sequences.c",
+        "<(zstd_lib)/compress/zstd_compress_superblock.c",
+        "<(zstd_lib)/compress/zstd_double_fast.c",
+        "<(zstd_lib)/compress/zstd_fast.c",
+        "<(zstd_lib)/compress/zstd_lazy.c",
+        "<(zstd_lib)/compress/zstd_ldm.c",
+        "<(zstd_lib)/compress/zstd_opt.c",
+        "<(zstd_lib)/compress/zstd_preSplit.c",
+        "<(zstd_lib)/compress/zstdmt_compress.c",
+        "<(zstd_lib)/decompress/huf_decompress.c",
+        "<(zstd_lib)/decompress/huf_decompress_amd64.S",
+        "<(zstd_lib)/decompress/zstd_ddict.c",
+        "<(zstd_lib)/decompress/zstd_decompress_block.c",
+        "<(zstd_lib)/decompress/zstd_decompress.c"
+      ],
+      "defines": ["ZSTD_MULTITHREAD", "ZSTD_NO_TRACE", "XXH_NAMESPACE=NBZSTD_"],
+      "cflags": ["-O3", "-fPIC", "-fvisibility=hidden"],
+      "direct_dependent_settings": { "include_dirs": ["<(zstd_lib)"] }
     },
     {
       "target_name": "nbuild-sandbox",

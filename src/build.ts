@@ -14,6 +14,7 @@ import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
 import { writeOutputs, type OutputSpec } from './export/outputs.js';
 import { NbuildError } from './errors.js';
+import { StatCache } from './executor/content-hash.js';
 
 export interface BuildOptions {
   storeRoot: string;
@@ -60,6 +61,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   const store = await Store.open(options.storeRoot);
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
+  const statCache = await StatCache.load(path.join(options.storeRoot, 'cache', 'context-stat.json'));
   const image = await executePlan(
     {
       store,
@@ -69,6 +71,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       timestamp: options.timestamp,
       network: options.network ?? 'host',
       noCache: options.noCache ?? false,
+      statCache,
       secrets: options.secrets ?? new Map(),
       emit,
       signal: options.signal,
@@ -76,6 +79,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     plan,
     { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote },
   );
+  await statCache.save();
   await store.writeImage(image);
   for (const name of names) await store.tag(name, image);
   await writeOutputs(store, image, names, options.outputs ?? []);

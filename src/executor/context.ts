@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Compression } from '../image/media-types.js';
 import type { BuildContext } from '../context/context.js';
 import type { BuildEvent } from './events.js';
+import type { StatCache } from './content-hash.js';
 
 export interface StepEnv {
   store: Store;
@@ -14,6 +15,8 @@ export interface StepEnv {
   timestamp?: number;
   network: 'host' | 'none';
   noCache: boolean;
+  /** Content digests of context files, by stat identity (COPY cache keys). */
+  statCache: StatCache;
   secrets: ReadonlyMap<string, string>;
   emit(event: BuildEvent): void;
   signal?: AbortSignal;

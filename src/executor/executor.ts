@@ -28,6 +28,7 @@ export async function executePlan(env: StepEnv, plan: BuildPlan, options: Execut
       if (!state) throw new NbuildError('STAGE_ORDER', `stage ${index} is used before it was built`);
       return state.layers;
     },
+    stageChainKey: (index) => finished.get(index)?.chainKey ?? '',
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
     nextStepId: () => ++stepId,
   };

@@ -15,12 +15,18 @@ import { resolveUser } from '../sandbox/index.js';
 import { expansionLookup, shellOf, type StageState } from './state.js';
 import type { StepEnv } from './context.js';
 import type { Layer } from '../image/image.js';
+import { Digest } from '../image/digest.js';
+import { createHash } from 'node:crypto';
+import { contextSourcesDigest } from './content-hash.js';
+import { runEnv } from './steps/run.js';
 
 export interface StageRunner {
   env: StepEnv;
   plan: BuildPlan;
   /** The finished state of an earlier stage, by index (for COPY --from). */
   stageLayers(index: number): Layer[];
+  /** The cache chain key of a finished stage (what its tree was built from). */
+  stageChainKey(index: number): string;
   /** Layers of an image named by COPY --from=<image>. */
   imageLayers(ref: string): Promise<Layer[]>;
   nextStepId(): number;
@@ -35,42 +41,97 @@ export async function runStage(runner: RunnerLike, planned: PlannedStage, state:
     const id = runner.nextStepId();
     const started = Date.now();
     runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text: instr.source.original });
-    await runStep(runner, planned, state, instr, flags, id);
-    runner.env.emit({ type: 'step-done', id, cached: false, seconds: (Date.now() - started) / 1000 });
+    const cached = await runStep(runner, planned, state, instr, flags, id);
+    runner.env.emit({ type: 'step-done', id, cached, seconds: (Date.now() - started) / 1000 });
   }
   return state;
 }
 
 type RunnerLike = StageRunner;
 
-async function runStep(runner: RunnerLike, planned: PlannedStage, state: StageState, instr: Instruction, flags: { cmdSet: boolean }, id: number): Promise<void> {
+/** Runs one step (or takes it from the cache); returns true on a cache hit. */
+async function runStep(runner: RunnerLike, planned: PlannedStage, state: StageState, instr: Instruction, flags: { cmdSet: boolean }, id: number): Promise<boolean> {
   const df: Dockerfile = runner.plan.dockerfile;
   const created = createdTime(runner.env);
   if (instr.kind === 'run') {
-    const layer = await runStepLayer(runner, state, instr, id);
-    addHistory(state, layer, `RUN ${instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : `${shellOf(state.config).join(' ')} ${commandText(instr)}`}`, created);
-    return;
+    const createdBy = `RUN ${instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : `${shellOf(state.config).join(' ')} ${commandText(instr)}`}`;
+    const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: instr.network ?? runner.env.network };
+    return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, instr, id));
   }
   const expanded = expand(instr, state, df);
   switch (expanded.kind) {
-    case 'arg':
+    case 'arg': {
       declareArgs(state.args, expanded, runner.plan.buildArgs, (w) => w, planned.globalArgs);
-      addHistory(state, undefined, `ARG ${expanded.args.map((a) => (a.defaultValue !== undefined ? `${a.name}=${a.defaultValue}` : a.name)).join(' ')}`, created);
-      return;
+      const createdBy = `ARG ${expanded.args.map((a) => (a.defaultValue !== undefined ? `${a.name}=${a.defaultValue}` : a.name)).join(' ')}`;
+      addHistory(state, undefined, createdBy, created);
+      // The values (not only the text) decide what later steps see.
+      chain(state, JSON.stringify([createdBy, ...expanded.args.map((a) => [a.name, state.args.get(a.name) ?? null])]));
+      return false;
+    }
     case 'copy':
     case 'add': {
-      const layer = await copyStepLayer(runner, state, expanded);
-      addHistory(state, layer, `${expanded.kind.toUpperCase()} ${expanded.sources.join(' ')} ${expanded.dest}`, created);
-      return;
+      const createdBy = `${expanded.kind.toUpperCase()} ${expanded.sources.join(' ')} ${expanded.dest}`;
+      const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content: await copySourceDigest(runner, expanded) };
+      return cachedLayerStep(runner, state, createdBy, created, material, () => copyStepLayer(runner, state, expanded));
     }
     case 'from':
       throw new DockerfileError(loc(instr), 'FROM inside a stage');
     default:
       if (isMetadataInstruction(expanded)) {
-        addHistory(state, undefined, applyMetadata(state, expanded, flags), created);
-        return;
+        const createdBy = applyMetadata(state, expanded, flags);
+        addHistory(state, undefined, createdBy, created);
+        chain(state, createdBy);
       }
+      return false;
   }
+}
+
+function chain(state: StageState, material: string): string {
+  state.chainKey = createHash('sha256').update(`${state.chainKey}\n${material}`).digest('hex');
+  return state.chainKey;
+}
+
+/**
+ * A step that makes a layer: keyed by the chain so far plus what the step
+ * reads; a hit reuses the stored layer without running anything.
+ */
+async function cachedLayerStep(
+  runner: RunnerLike,
+  state: StageState,
+  createdBy: string,
+  created: string,
+  material: unknown,
+  execute: () => Promise<Layer | undefined>,
+): Promise<boolean> {
+  const { store, noCache, compression, compressionLevel, timestamp } = runner.env;
+  // The blob's bytes also depend on how it is compressed and clamped.
+  const key = chain(state, JSON.stringify({ material, compression, compressionLevel, timestamp }));
+  if (!noCache) {
+    const record = await store.cacheGet(key);
+    const layer = record?.layer ? { digest: Digest.parse(record.layer.digest), diffId: Digest.parse(record.layer.diffId), size: record.layer.size, mediaType: record.layer.mediaType } : undefined;
+    if (record && (!layer || (await store.hasBlob(layer.digest)))) {
+      addHistory(state, layer, createdBy, created);
+      return true;
+    }
+  }
+  const layer = await execute();
+  addHistory(state, layer, createdBy, created);
+  await store.cachePut(key, {
+    layer: layer ? { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType } : undefined,
+    config: { createdBy },
+    createdAt: new Date().toISOString(),
+  });
+  return false;
+}
+
+async function copySourceDigest(runner: RunnerLike, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<string> {
+  if (instr.kind === 'copy' && instr.from !== undefined) {
+    const stage = runner.plan.stages.find((s) => s.stage.name === instr.from?.toLowerCase() || String(s.stage.index) === instr.from);
+    if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
+    return `image:${(await runner.imageLayers(instr.from)).map((l) => l.diffId.toString()).join(',')}`;
+  }
+  const local = instr.sources.filter((s) => !s.startsWith('<<'));
+  return contextSourcesDigest(runner.env.context, local, runner.env.statCache);
 }
 
 function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfile): T {

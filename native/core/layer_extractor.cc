@@ -1,0 +1,298 @@
+#include "core/layer_extractor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "core/error.h"
+#include "core/safe_path.h"
+#include "core/tar_reader.h"
+
+namespace nb {
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+constexpr size_t kHole = 4096;
+const std::string kWh = ".wh.";
+const std::string kOpq = ".wh..wh..opq";
+
+bool allZero(const uint8_t* p, size_t n) {
+  return n && p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0;
+}
+
+void writeAll(int fd, const uint8_t* p, size_t n, off_t off, const std::string& path) {
+  while (n) {
+    ssize_t r = pwrite(fd, p, n, off);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throwSys("pwrite", path);
+    }
+    p += r;
+    n -= size_t(r);
+    off += r;
+  }
+}
+
+class Extractor {
+ public:
+  Extractor(const ExtractOptions& o, int rootFd) : o_(o), root_(rootFd), resolver_(rootFd, o.destDir) {}
+  void run(TarReader& tar);
+
+ private:
+  struct Target {
+    std::vector<std::string> comps;
+    std::string rel, base;
+    int parent;
+  };
+  int parentOf(const std::vector<std::string>& comps);
+  void forget(const std::string& rel);
+  void apply(TarReader& tar, TarEntry& e);
+  void whiteout(const Target& t);
+  void writeFile(TarReader& tar, const TarEntry& e, const Target& t);
+  void makeDir(const TarEntry& e, const Target& t);
+  void hardLink(const TarEntry& e, const Target& t);
+  void setMeta(const TarEntry& e, const Target& t, int fd);
+  void chownChecked(int dirFd, const char* name, const TarEntry& e, int flags, const std::string& rel);
+  void setXattrs(int fd, const TarEntry& e, const std::string& rel);
+  void clearForNonDir(const Target& t);
+  std::string full(const std::string& rel) const { return o_.destDir + "/" + rel; }
+
+  const ExtractOptions& o_;
+  int root_;
+  RootResolver resolver_;
+  std::string cachedRel_ = "\x01";  // the last parent opened (entries come grouped by folder)
+  UniqueFd cachedFd_;
+  std::unordered_set<std::string> created_;  // this layer's own paths, kept by opaque markers
+  std::vector<std::pair<std::vector<std::string>, int64_t>> dirTimes_;
+  std::vector<uint8_t> buf_ = std::vector<uint8_t>(kChunk);
+};
+
+int Extractor::parentOf(const std::vector<std::string>& comps) {
+  std::string rel;
+  for (size_t i = 0; i + 1 < comps.size(); i++) rel += (i ? "/" : "") + comps[i];
+  if (rel != cachedRel_) {
+    cachedFd_ = resolver_.openDir(comps, comps.size() - 1, true);
+    cachedRel_ = rel;
+  }
+  return cachedFd_.get();
+}
+
+// An entry replaced at `rel` may have been the cached parent or one of its ancestors.
+void Extractor::forget(const std::string& rel) {
+  if (cachedRel_ == rel || cachedRel_.rfind(rel + "/", 0) == 0) {
+    cachedRel_ = "\x01";
+    cachedFd_.reset();
+  }
+}
+
+void Extractor::run(TarReader& tar) {
+  while (std::optional<TarEntry> e = tar.next()) apply(tar, *e);
+  for (auto it = dirTimes_.rbegin(); it != dirTimes_.rend(); ++it) {
+    UniqueFd parent = resolver_.openDir(it->first, it->first.size() - 1, false);
+    struct timespec ts[2] = {{it->second, 0}, {it->second, 0}};
+    if (utimensat(parent.get(), it->first.back().c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0)
+      throwSys("utimensat", o_.destDir);
+  }
+}
+
+void Extractor::apply(TarReader& tar, TarEntry& e) {
+  Target t;
+  t.comps = splitEntryName(e.name);
+  if (t.comps.empty()) return;  // "./": the root itself keeps the caller's ownership and mode
+  for (size_t i = 0; i < t.comps.size(); i++) t.rel += (i ? "/" : "") + t.comps[i];
+  t.base = t.comps.back();
+  t.parent = parentOf(t.comps);
+  if (t.base.rfind(kWh, 0) == 0) return whiteout(t);
+  forget(t.rel);
+  created_.insert(t.rel);
+  switch (e.type) {
+    case EntryType::Dir: return makeDir(e, t);
+    case EntryType::File: return writeFile(tar, e, t);
+    case EntryType::HardLink: return hardLink(e, t);
+    case EntryType::Symlink:
+      clearForNonDir(t);
+      if (symlinkat(e.linkname.c_str(), t.parent, t.base.c_str()) != 0) throwSys("symlinkat", full(t.rel));
+      return setMeta(e, t, -1);
+    case EntryType::Char: case EntryType::Block: case EntryType::Fifo: {
+      clearForNonDir(t);
+      mode_t kind = e.type == EntryType::Char ? S_IFCHR : e.type == EntryType::Block ? S_IFBLK : S_IFIFO;
+      if (mknodat(t.parent, t.base.c_str(), kind | 0600, makedev(e.devMajor, e.devMinor)) != 0)
+        throwSys("mknodat", full(t.rel));
+      return setMeta(e, t, -1);
+    }
+  }
+}
+
+void Extractor::whiteout(const Target& t) {
+  std::string parentRel = t.rel.substr(0, t.rel.size() - t.base.size());
+  if (t.base == kOpq) {
+    if (o_.overlayWhiteouts) {
+      UniqueFd dir(openat(t.parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir.valid() || fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0)
+        throwSys("fsetxattr", full(parentRel));
+      return;
+    }
+    // Everything in the folder that this layer did not put there is hidden.
+    UniqueFd dir(openat(t.parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) throwSys("openat", full(parentRel));
+    std::unique_ptr<DIR, int (*)(DIR*)> d(fdopendir(dir.release()), closedir);
+    std::vector<std::string> names;
+    while (dirent* de = readdir(d.get()))
+      if (std::strcmp(de->d_name, ".") && std::strcmp(de->d_name, "..")) names.emplace_back(de->d_name);
+    for (const auto& n : names)
+      if (!created_.count(parentRel + n)) removeAllAt(dirfd(d.get()), n, full(parentRel + n));
+    return;
+  }
+  std::string name = t.base.substr(kWh.size());
+  if (name.empty() || name == "." || name == "..") throwBad("BAD_LAYER", "malformed whiteout", t.rel);
+  forget(parentRel + name);
+  removeAllAt(t.parent, name, full(parentRel + name));
+  if (o_.overlayWhiteouts && mknodat(t.parent, name.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
+    throwSys("mknodat", full(parentRel + name));
+}
+
+// Anything already at the name goes, whatever it is (a folder with all it holds, too).
+void Extractor::clearForNonDir(const Target& t) { removeAllAt(t.parent, t.base, full(t.rel)); }
+
+void Extractor::makeDir(const TarEntry& e, const Target& t) {
+  struct stat st;
+  bool isDir = fstatat(t.parent, t.base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+  if (!isDir) {
+    removeAllAt(t.parent, t.base, full(t.rel));
+    if (mkdirat(t.parent, t.base.c_str(), 0700) != 0) throwSys("mkdirat", full(t.rel));
+  }
+  UniqueFd fd(openat(t.parent, t.base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) throwSys("openat", full(t.rel));
+  setMeta(e, t, fd.get());
+  dirTimes_.emplace_back(t.comps, e.mtime);
+}
+
+void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
+  clearForNonDir(t);
+  UniqueFd fd(openat(t.parent, t.base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) throwSys("openat", full(t.rel));
+  uint64_t left = e.size;
+  off_t off = 0;
+  bool hole = false;
+  while (left) {
+    size_t n = tar.readData(buf_.data(), size_t(std::min<uint64_t>(left, buf_.size())));
+    left -= n;
+    // All-zero pages become holes: sparse files stay sparse and cost no disk writes.
+    // Runs of other pages go out in one pwrite.
+    size_t at = 0;
+    while (at < n) {
+      size_t run = at;
+      while (run < n && !(n - run >= kHole && allZero(buf_.data() + run, kHole))) run += std::min(kHole, n - run);
+      if (run > at) writeAll(fd.get(), buf_.data() + at, run - at, off + off_t(at), full(t.rel));
+      size_t zeros = run;
+      while (zeros < n && n - zeros >= kHole && allZero(buf_.data() + zeros, kHole)) zeros += kHole;
+      if (zeros > run) hole = true;
+      at = zeros;
+    }
+    off += off_t(n);
+  }
+  if (hole && ftruncate(fd.get(), off_t(e.size)) != 0) throwSys("ftruncate", full(t.rel));
+  setMeta(e, t, fd.get());
+  struct timespec ts[2] = {{e.mtime, 0}, {e.mtime, 0}};
+  if (futimens(fd.get(), ts) != 0) throwSys("futimens", full(t.rel));
+}
+
+void Extractor::hardLink(const TarEntry& e, const Target& t) {
+  std::vector<std::string> src = splitEntryName(e.linkname);
+  if (src.empty()) throwBad("BAD_LAYER", "hard link to the root", t.rel);
+  UniqueFd srcParent = resolver_.openDir(src, src.size() - 1, false);
+  clearForNonDir(t);
+  // Flags 0: a link to a symlink links the symlink itself, never what it points to.
+  if (linkat(srcParent.get(), src.back().c_str(), t.parent, t.base.c_str(), 0) != 0)
+    throwSys("linkat", full(t.rel));
+}
+
+void Extractor::chownChecked(int dirFd, const char* name, const TarEntry& e, int flags, const std::string& rel) {
+  auto uid = containerToHost(o_.idMap.uids, e.uid);
+  auto gid = containerToHost(o_.idMap.gids, e.gid);
+  if (!uid || !gid) {
+    if (o_.ignoreChownErrors) return;
+    throwBad("ID_UNMAPPED", "owner " + std::to_string(e.uid) + ":" + std::to_string(e.gid) + " is outside the id mapping", full(rel));
+  }
+  if (fchownat(dirFd, name, uid_t(*uid), gid_t(*gid), flags) != 0) {
+    // EINVAL: the id is not mapped in this user namespace (single-id rootless).
+    if (o_.ignoreChownErrors && (errno == EINVAL || errno == EPERM)) return;
+    throwSys("fchownat", full(rel));
+  }
+}
+
+void Extractor::setXattrs(int fd, const TarEntry& e, const std::string& rel) {
+  for (const auto& [k, v] : e.xattrs) {
+    // A layer must not smuggle in overlayfs' own metadata (redirects, opaque, origin).
+    if (k.find(".overlay.") != std::string::npos) continue;
+    if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
+      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      throwSys("fsetxattr", full(rel));
+    }
+  }
+}
+
+// Owner first: chown clears setuid/setgid bits, so the mode goes on after it.
+void Extractor::setMeta(const TarEntry& e, const Target& t, int fd) {
+  if (fd >= 0) {
+    chownChecked(fd, "", e, AT_EMPTY_PATH, t.rel);
+    if (fchmod(fd, e.mode) != 0) throwSys("fchmod", full(t.rel));
+    setXattrs(fd, e, t.rel);
+    return;
+  }
+  chownChecked(t.parent, t.base.c_str(), e, AT_SYMLINK_NOFOLLOW, t.rel);
+  struct timespec ts[2] = {{e.mtime, 0}, {e.mtime, 0}};
+  if (e.type == EntryType::Symlink) {
+    if (utimensat(t.parent, t.base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) throwSys("utimensat", full(t.rel));
+    return;
+  }
+  // Devices and fifos: opening one could block or touch hardware, so work through the name.
+  if (fchmodat(t.parent, t.base.c_str(), e.mode, 0) != 0) throwSys("fchmodat", full(t.rel));
+  if (utimensat(t.parent, t.base.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) throwSys("utimensat", full(t.rel));
+  for (const auto& [k, v] : e.xattrs)
+    if (k.find(".overlay.") == std::string::npos && lsetxattr(full(t.rel).c_str(), k.c_str(), v.data(), v.size(), 0) != 0 && errno != ENOTSUP && errno != EPERM)
+      throwSys("lsetxattr", full(t.rel));
+}
+
+}  // namespace
+
+LayerResult extractLayer(const ExtractOptions& o) {
+  bool created = mkdir(o.destDir.c_str(), 0755) == 0;
+  if (!created && errno != EEXIST) throwSys("mkdir", o.destDir);
+  try {
+    UniqueFd root(open(o.destDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) throwSys("open", o.destDir);
+    LayerReader in(o.inputPath);
+    TarReader tar(in);
+    Extractor(o, root.get()).run(tar);
+    tar.skipData();
+    in.drain();
+    LayerResult r;
+    r.diffId = in.diffId();
+    r.uncompressedSize = in.tarSize();
+    r.digest = in.blobDigest();
+    r.size = in.blobSize();
+    if (o.expectedDiffId && *o.expectedDiffId != r.diffId)
+      throwBad("DIGEST_MISMATCH", "layer diff_id is " + r.diffId + ", expected " + *o.expectedDiffId, o.inputPath);
+    return r;
+  } catch (...) {
+    if (created) {
+      try {
+        removeAllAt(AT_FDCWD, o.destDir, o.destDir);
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+}
+
+}  // namespace nb

@@ -1,0 +1,53 @@
+// The RUN sandbox contract shared by the executor, the snapshot ladder and the native helper
+// (native/sandbox/spec.cc reads exactly these fields).
+
+/** One line of /proc/PID/uid_map or gid_map. */
+export interface IdMapEntry {
+  containerId: number;
+  hostId: number;
+  size: number;
+}
+
+export interface SandboxMount {
+  type: 'bind' | 'tmpfs';
+  /** Host path for bind mounts. */
+  source?: string;
+  /** Absolute path inside the container. */
+  target: string;
+  readonly: boolean;
+  /** tmpfs options such as `size=64m`, `mode=1777`. */
+  options?: string[];
+}
+
+export type SandboxRootfs =
+  | { kind: 'overlay'; lowerDirs: string[] /* top-most first */; upperDir: string; workDir: string }
+  | { kind: 'dir'; path: string };
+
+export interface SandboxSpec {
+  rootfs: SandboxRootfs;
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  hostname: string;
+  network: 'host' | 'none';
+  /** File contents bound at /etc/hosts and /etc/resolv.conf (the hostname goes to /etc/hostname). */
+  hosts: string;
+  resolvConf: string;
+  /** RUN --mount points. */
+  mounts: SandboxMount[];
+}
+
+export interface SandboxResult {
+  exitCode: number;
+  /** Set when the command was killed by a signal, e.g. `SIGKILL`. */
+  signal?: string;
+}
+
+export interface SandboxIo {
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,245 @@
+// `nbuild load`: images in from an OCI archive (tar), an OCI layout folder, or a
+// `docker save` archive (old <id>/layer.tar style or docker ≥ 25's OCI style).
+// Every blob is hashed and checked against the digest that names it before it
+// enters the store, and names change only at the very end, in one refs.json
+// update: a refused archive leaves nothing behind but garbage-collectable blobs.
+import * as fs from 'node:fs/promises';
+import { NbuildError, UsageError } from '../errors.js';
+import { Digest } from '../image/digest.js';
+import { Image, hostPlatform } from '../image/image.js';
+import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, isIndexType, isManifestType } from '../image/media-types.js';
+import { parseReference } from '../image/reference.js';
+import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
+import { canonicalJson } from '../image/canonical-json.js';
+import { storeFsError } from './fsutil.js';
+import { type LoadSource, type MaterializedFile, dirSource, invalid, tarSource } from './load-source.js';
+import type { Store } from './store.js';
+
+export interface LoadedImage {
+  image: Image;
+  names: string[];
+}
+
+interface Pending {
+  image: Image;
+  names: string[];
+  /** Layer blob files to move in. */
+  blobs: MaterializedFile[];
+}
+
+export async function loadArchive(store: Store, archive: string, opts: { tag?: string } = {}): Promise<LoadedImage[]> {
+  const st = await fs.stat(archive).catch((e: unknown) => {
+    throw new NbuildError('ARCHIVE_NOT_FOUND', `cannot load ${archive}: ${(e as Error).message}`, { cause: e });
+  });
+  const work = await store.tempDir('load');
+  try {
+    const src = st.isDirectory() ? dirSource(archive, work) : await tarSource(archive, work);
+    let pending: Pending[];
+    if (await src.has('index.json')) pending = await fromOciLayout(src);
+    else if (await src.has('manifest.json')) pending = await fromDockerArchive(src);
+    else throw invalid(`${archive} is neither an OCI layout (no index.json) nor a docker archive (no manifest.json)`);
+    if (pending.length === 0) throw invalid(`${archive} holds no image`);
+    if (opts.tag !== undefined) {
+      if (pending.length > 1) throw new UsageError(`${archive} holds ${pending.length} images; -t names one`);
+      pending[0].names = [...new Set([...pending[0].names, parseReference(opts.tag).toString()])];
+    }
+    return await commit(store, pending);
+  } catch (e) {
+    throw storeFsError(e, `loading ${archive}`);
+  } finally {
+    await store.removeTempDir(work).catch(() => undefined);
+  }
+}
+
+async function commit(store: Store, pending: Pending[]): Promise<LoadedImage[]> {
+  for (const p of pending) {
+    for (const b of p.blobs) await store.importBlobFile(b.file, b.digest, true);
+    await store.putBlob(p.image.configBytes(), p.image.configDigest);
+    await store.putBlob(p.image.manifestBytes(), p.image.manifestDigest);
+  }
+  const added = new Date().toISOString();
+  await store.updateRefs((refs) => {
+    for (const p of pending) {
+      refs.images[p.image.manifestDigest.toString()] ??= { added };
+      for (const n of p.names) refs.names[n] = p.image.manifestDigest.toString();
+    }
+  });
+  return pending.map(({ image, names }) => ({ image, names }));
+}
+
+function parseJson<T>(data: Buffer, what: string): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch {
+    throw invalid(`${what} is not valid JSON`);
+  }
+}
+
+/** A blob of the layout, checked against its descriptor. */
+async function blob(src: LoadSource, d: Descriptor, what: string): Promise<MaterializedFile> {
+  if (!d || !Digest.isValid(d.digest)) throw invalid(`${what} has an invalid digest ${JSON.stringify(d?.digest)}`);
+  const want = Digest.parse(d.digest);
+  const name = `blobs/sha256/${want.hex}`;
+  if (!(await src.has(name))) throw invalid(`${what} ${want} is missing from the archive`);
+  const f = await src.materialize(name);
+  if (!f.digest.equals(want)) throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${name} has digest ${f.digest}, not ${want}`);
+  if (d.size !== undefined && f.size !== d.size) throw new NbuildError('SIZE_MISMATCH', `cannot load: ${what} ${want} is ${f.size} bytes, the descriptor says ${d.size}`);
+  return f;
+}
+
+async function blobBytes(src: LoadSource, d: Descriptor, what: string): Promise<Buffer> {
+  const f = await blob(src, d, what);
+  if (f.size > 16 << 20) throw invalid(`${what} ${d.digest} is too large`);
+  return fs.readFile(f.file);
+}
+
+async function fromOciLayout(src: LoadSource): Promise<Pending[]> {
+  if (await src.has('oci-layout')) {
+    const layout = parseJson<{ imageLayoutVersion?: unknown }>(await src.readSmall('oci-layout', 4096), 'oci-layout');
+    if (layout.imageLayoutVersion !== '1.0.0') throw invalid(`unsupported imageLayoutVersion ${String(layout.imageLayoutVersion)}`);
+  }
+  const index = parseJson<Index>(await src.readSmall('index.json'), 'index.json');
+  if (!index || !Array.isArray(index.manifests)) throw invalid('index.json has no manifests list');
+  // docker ≥ 25 also writes manifest.json: its RepoTags name images index.json leaves unnamed.
+  const repoTags = (await src.has('manifest.json')) ? await dockerRepoTags(src) : new Map<string, string[]>();
+  const byDigest = new Map<string, Pending>();
+  for (const d of index.manifests) {
+    const p = await resolveDescriptor(src, d, 0);
+    const key = p.image.manifestDigest.toString();
+    const have = byDigest.get(key) ?? p;
+    byDigest.set(key, have);
+    const name = nameFromAnnotations(d.annotations);
+    if (name && !have.names.includes(name)) have.names.push(name);
+  }
+  for (const p of byDigest.values()) {
+    if (p.names.length === 0) p.names.push(...(repoTags.get(p.image.configDigest.toString()) ?? []));
+  }
+  return [...byDigest.values()];
+}
+
+function nameFromAnnotations(a: Record<string, string> | undefined): string | undefined {
+  const full = a?.['io.containerd.image.name'] ?? a?.['org.opencontainers.image.ref.name'];
+  // A bare tag (skopeo's `oci-archive:x.tar:latest`) names no repository: not a name here.
+  if (!full || !/[/:]/.test(full)) return undefined;
+  try {
+    const ref = parseReference(full);
+    return ref.digest && !ref.tagGiven ? undefined : parseReference(`${ref.name()}:${ref.tag}`).toString();
+  } catch {
+    throw invalid(`index.json names an image ${JSON.stringify(full)}, which is not a valid reference`);
+  }
+}
+
+async function resolveDescriptor(src: LoadSource, d: Descriptor, depth: number): Promise<Pending> {
+  if (depth > 4) throw invalid('image indexes nested too deeply');
+  if (isIndexType(d?.mediaType)) {
+    const index = parseJson<Index>(await blobBytes(src, d, 'index'), `index ${d.digest}`);
+    if (!Array.isArray(index.manifests)) throw invalid(`index ${d.digest} has no manifests list`);
+    const host = hostPlatform();
+    const pick =
+      index.manifests.find((m) => m.platform?.os === host.os && m.platform?.architecture === host.architecture) ??
+      (index.manifests.length === 1 ? index.manifests[0] : undefined);
+    if (!pick) throw new NbuildError('NO_MATCHING_PLATFORM', `cannot load: index ${d.digest} has no image for ${host.os}/${host.architecture}`);
+    return resolveDescriptor(src, pick, depth + 1);
+  }
+  if (!isManifestType(d?.mediaType)) throw invalid(`index.json entry ${String(d?.digest)} has media type ${String(d?.mediaType)}, not an image manifest or index`);
+  const manifestBytes = await blobBytes(src, d, 'manifest');
+  const manifest = parseJson<Manifest>(manifestBytes, `manifest ${d.digest}`);
+  if (!manifest.config || !Array.isArray(manifest.layers)) throw invalid(`manifest ${d.digest} has no config or layers`);
+  const configBytes = await blobBytes(src, manifest.config, 'config');
+  const image = wrapInvalid(() => Image.fromBytes(manifestBytes, configBytes));
+  const blobs: MaterializedFile[] = [];
+  for (const [i, l] of manifest.layers.entries()) blobs.push(await blob(src, l, `layer ${i}`));
+  return { image, names: [], blobs };
+}
+
+function wrapInvalid<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof NbuildError && e.code === 'INVALID_IMAGE') throw invalid(e.message);
+    throw e;
+  }
+}
+
+interface DockerEntry {
+  Config?: unknown;
+  RepoTags?: unknown;
+  Layers?: unknown;
+}
+
+async function dockerEntries(src: LoadSource): Promise<DockerEntry[]> {
+  const entries = parseJson<DockerEntry[]>(await src.readSmall('manifest.json'), 'manifest.json');
+  if (!Array.isArray(entries)) throw invalid('manifest.json is not a list');
+  for (const e of entries) {
+    if (typeof e?.Config !== 'string' || !Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === 'string')) throw invalid('manifest.json entry without Config and Layers');
+    if (e.RepoTags !== undefined && e.RepoTags !== null && (!Array.isArray(e.RepoTags) || !e.RepoTags.every((t) => typeof t === 'string'))) throw invalid('manifest.json RepoTags is not a list of names');
+  }
+  return entries;
+}
+
+function normaliseTags(tags: unknown): string[] {
+  if (!Array.isArray(tags)) return [];
+  return tags.map((t) => {
+    try {
+      return parseReference(String(t)).toString();
+    } catch {
+      throw invalid(`manifest.json names an image ${JSON.stringify(t)}, which is not a valid reference`);
+    }
+  });
+}
+
+async function dockerRepoTags(src: LoadSource): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const e of await dockerEntries(src)) {
+    const cfg = await src.materialize(String(e.Config));
+    out.set(cfg.digest.toString(), normaliseTags(e.RepoTags));
+  }
+  return out;
+}
+
+/** docker save (any version): manifest.json → synthesised OCI manifests over the same blobs. */
+async function fromDockerArchive(src: LoadSource): Promise<Pending[]> {
+  const out: Pending[] = [];
+  for (const e of await dockerEntries(src)) {
+    const cfgName = String(e.Config);
+    const cfg = await src.materialize(cfgName);
+    // Config files are named by their digest (<hex>.json or blobs/sha256/<hex>): check it.
+    const named = /(?:^|\/)([0-9a-f]{64})(?:\.json)?$/.exec(cfgName)?.[1];
+    if (named && named !== cfg.digest.hex) throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${cfgName} has digest ${cfg.digest}`);
+    if (cfg.size > 16 << 20) throw invalid(`${cfgName} is too large`);
+    const configBytes = await fs.readFile(cfg.file);
+    const config = parseJson<ImageConfig>(configBytes, cfgName);
+    const diffIds = config?.rootfs?.diff_ids;
+    const layerNames = e.Layers as string[];
+    if (!Array.isArray(diffIds) || diffIds.length !== layerNames.length) throw invalid(`${cfgName}: ${layerNames.length} layers but ${Array.isArray(diffIds) ? diffIds.length : 'no'} diff_ids`);
+    const blobs: MaterializedFile[] = [];
+    const layers: Descriptor[] = [];
+    for (const [i, name] of layerNames.entries()) {
+      const f = await src.materialize(name);
+      const named = /(?:^|\/)blobs\/sha256\/([0-9a-f]{64})$/.exec(name)?.[1];
+      if (named && named !== f.digest.hex) throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${name} has digest ${f.digest}`);
+      const mediaType = await sniffLayer(f.file);
+      // An uncompressed layer's digest is its diff_id: checkable here. Compressed ones are checked on unpacking.
+      if (mediaType === OCI_LAYER && f.digest.toString() !== diffIds[i]) throw new NbuildError('DIGEST_MISMATCH', `cannot load: layer ${name} has digest ${f.digest}, the config says ${diffIds[i]}`);
+      blobs.push(f);
+      layers.push({ mediaType, digest: f.digest.toString(), size: f.size });
+    }
+    const manifest: Manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: cfg.digest.toString(), size: cfg.size }, layers };
+    const image = wrapInvalid(() => Image.fromBytes(Buffer.from(canonicalJson(manifest)), configBytes));
+    out.push({ image, names: normaliseTags(e.RepoTags), blobs });
+  }
+  return out;
+}
+
+async function sniffLayer(file: string): Promise<string> {
+  const head = Buffer.alloc(4);
+  const fh = await fs.open(file, 'r');
+  try {
+    await fh.read(head, 0, 4, 0);
+  } finally {
+    await fh.close();
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) return OCI_LAYER_GZIP;
+  if (head.readUInt32LE(0) === 0xfd2fb528) return OCI_LAYER_ZSTD;
+  return OCI_LAYER;
+}
