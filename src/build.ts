@@ -28,6 +28,8 @@ export interface BuildOptions {
   target?: string;
   labels?: ReadonlyMap<string, string>;
   noCache?: boolean;
+  /** --squash: this build's layers become one; --squash-all: one layer in all. */
+  squash?: 'none' | 'build' | 'all';
   pull?: boolean;
   compression?: Compression;
   compressionLevel?: number;
@@ -77,7 +79,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       signal: options.signal,
     },
     plan,
-    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote },
+    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote, squash: options.squash },
   );
   await statCache.save();
   await store.writeImage(image);

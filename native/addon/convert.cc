@@ -89,7 +89,7 @@ Napi::Value layerResultToJs(Napi::Env env, const nb::LayerResult& r) {
 Napi::Error toJsError(Napi::Env env, const nb::EngineError& e) {
   Napi::Error err = Napi::Error::New(env, e.what());
   err.Set("code", e.code);
-  if (e.err) err.Set("errno", e.err);
+  if (e.err) err.Set("errno", double(e.err));
   if (!e.syscall.empty()) err.Set("syscall", e.syscall);
   if (!e.path.empty()) err.Set("path", e.path);
   return err;

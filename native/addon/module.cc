@@ -60,4 +60,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace nbaddon
 
-NODE_API_MODULE(nbuild_native, nbaddon::Init)
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return nbaddon::Init(env, exports); }
+
+NODE_API_MODULE(nbuild_native, InitModule)

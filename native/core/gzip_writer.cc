@@ -118,7 +118,7 @@ void ParallelGzip::drainFront() {
   }
   if (!job->error.empty()) throw EngineError("COMPRESSION", "gzip: " + job->error);
   out_.write(job->out.data(), job->out.size());
-  crc_ = crc32_combine(crc_, job->crc, z_off_t(job->in.size()));
+  crc_ = crc32_combine64(crc_, job->crc, z_off64_t(job->in.size()));
 }
 
 void ParallelGzip::finish() {

@@ -11,13 +11,19 @@ import { resolveBaseImage, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
 import { NbuildError } from '../errors.js';
+import { squashLayers } from './squash.js';
 
 export interface ExecuteOptions {
   labels: ReadonlyMap<string, string>;
+  squash?: 'none' | 'build' | 'all';
   resolveRemote?: ImageResolver;
 }
 
-export async function executePlan(env: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
+export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
+  // One failing stage stops the stages running beside it.
+  const abort = new AbortController();
+  outerEnv.signal?.addEventListener('abort', () => abort.abort(outerEnv.signal?.reason), { once: true });
+  const env: StepEnv = { ...outerEnv, signal: abort.signal };
   const finished = new Map<number, StageState>();
   let stepId = 0;
   const runner: StageRunner = {
@@ -32,12 +38,18 @@ export async function executePlan(env: StepEnv, plan: BuildPlan, options: Execut
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
     nextStepId: () => ++stepId,
   };
-  for (const planned of plan.stages) {
+  await runConcurrently(plan.stages, abort, async (planned) => {
     const { state, triggers } = await initialState(env, plan, planned, finished, options.resolveRemote);
     finished.set(planned.stage.index, await runStage(runner, planned, state, triggers));
-  }
+  });
   const target = finished.get(plan.target) as StageState;
   for (const [k, v] of options.labels) target.config.Labels = { ...(target.config.Labels ?? {}), [k]: v };
+  if (options.squash === 'build' || options.squash === 'all') {
+    const keep = options.squash === 'all' ? 0 : target.baseLayers;
+    const squashed = await squashLayers(env, { layers: target.layers, history: target.history, keep });
+    target.layers = squashed.layers;
+    target.history = squashed.history;
+  }
   return Image.build(imageConfig(env, target), target.layers);
 }
 
@@ -68,11 +80,53 @@ async function initialState(
     history: structuredClone(cfg.history ?? []),
     args: new Map(),
     platform: { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant },
+    baseLayers: image.layers.length,
     chainKey: image.configDigest.toString(),
   };
   const triggers = onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
   state.config.OnBuild = null; // triggers fire once, in the image built FROM this one
   return { state, triggers };
+}
+
+/**
+ * Independent stages build concurrently (bounded): a stage starts once every
+ * stage it reads from is finished. The first failure aborts the rest.
+ */
+async function runConcurrently(stages: PlannedStage[], abort: AbortController, run: (s: PlannedStage) => Promise<void>, limit = 2): Promise<void> {
+  const done = new Map<number, Promise<void>>();
+  let firstError: unknown;
+  let active = 0;
+  const waiters: (() => void)[] = [];
+  const slot = async (): Promise<void> => {
+    while (active >= limit) await new Promise<void>((r) => waiters.push(r));
+    active++;
+  };
+  const release = (): void => {
+    active--;
+    waiters.shift()?.();
+  };
+  for (const planned of stages) {
+    const deps = planned.dependsOn.map((d) => done.get(d)).filter((p): p is Promise<void> => p !== undefined);
+    done.set(
+      planned.stage.index,
+      Promise.all(deps).then(async () => {
+        await slot();
+        try {
+          if (abort.signal.aborted) throw abort.signal.reason ?? new NbuildError('ABORTED', 'build aborted');
+          await run(planned);
+        } catch (error) {
+          firstError ??= error;
+          abort.abort(error);
+          throw error;
+        } finally {
+          release();
+        }
+      }),
+    );
+  }
+  const results = await Promise.allSettled(done.values());
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw firstError ?? failure.reason;
 }
 
 function emptyState(plan: BuildPlan): StageState {
@@ -82,6 +136,7 @@ function emptyState(plan: BuildPlan): StageState {
     history: [],
     args: new Map(),
     platform: plan.platform,
+    baseLayers: 0,
     chainKey: 'scratch',
   };
 }

@@ -38,6 +38,7 @@ export async function runStage(runner: RunnerLike, planned: PlannedStage, state:
   const label = planned.stage.name ?? `stage-${planned.stage.index}`;
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
+    if (runner.env.signal?.aborted) throw runner.env.signal.reason ?? new DockerfileError(loc(instr), 'build aborted');
     const id = runner.nextStepId();
     const started = Date.now();
     runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text: instr.source.original });

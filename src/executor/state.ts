@@ -18,6 +18,8 @@ export interface StageState {
   args: Map<string, string>;
   platform: Platform;
   author?: string;
+  /** How many leading layers come from the base image (kept by --squash). */
+  baseLayers: number;
   /** Identifies the layer chain + config so far, for cache keys. */
   chainKey: string;
 }

@@ -134,6 +134,14 @@ export class RegistryClient {
     return withRetry(op, this.retry);
   }
 
+  /** checkAuth proves the credentials work (for login): /v2/ answered with them, token or Basic. */
+  async checkAuth(): Promise<void> {
+    await this.ping();
+    if (this.auth.scheme === undefined) return; // the registry asks for nothing
+    const res = await this.retried(() => this.call({ method: 'GET', path: '/v2/', scopes: [], what: `${this.registry}`, expect: [200] }));
+    res.body.resume();
+  }
+
   /** getManifest fetches a manifest or index by tag or digest and checks its digest. */
   getManifest(repo: string, reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<ManifestAnswer> {
     const what = `${this.registry}/${repo}${refSuffix(reference)}`;

@@ -18,7 +18,7 @@ import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFs
 import { FileLock } from './lock.js';
 import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
-import { cleanTemp, liveOwnersSince, writeOwnerFile } from './temp.js';
+import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile } from './temp.js';
 
 export type { CacheRecord } from './cache-record.js';
 
@@ -238,6 +238,11 @@ export class Store {
     return readRefs(this.refsFile);
   }
 
+  /** Replaces refs.json; the caller holds the lock (withLock). */
+  async replaceRefsLocked(refs: Refs): Promise<void> {
+    await writeRefs(this.refsFile, refs, this.tmpRoot);
+  }
+
   /** Loads an image from its manifest digest (verifying both blobs). */
   async imageByDigest(manifestDigest: Digest): Promise<Image> {
     const manifestBytes = await this.readBlob(manifestDigest);
@@ -352,6 +357,11 @@ export class Store {
   /** Start time of the oldest live process using the store: gc spares anything newer. */
   async gcCutoff(): Promise<number> {
     return liveOwnersSince(this.tmpRoot);
+  }
+
+  /** How many other live processes use the store (their overlays may use any unpacked layer). */
+  async otherUsers(): Promise<number> {
+    return otherLiveOwners(this.tmpRoot);
   }
 
   async removeLayerDir(diffId: Digest): Promise<void> {

@@ -66,3 +66,16 @@ export async function liveOwnersSince(tmpRoot: string): Promise<number> {
   }
   return since;
 }
+
+/** Live owners other than this process. */
+export async function otherLiveOwners(tmpRoot: string): Promise<number> {
+  const me = currentOwner();
+  const pids = new Set<number>();
+  for (const n of await fs.readdir(tmpRoot).catch(() => [] as string[])) {
+    if (!n.endsWith('.owner')) continue;
+    const text = await fs.readFile(path.join(tmpRoot, n), 'utf8').catch(() => undefined);
+    const owner = text === undefined ? undefined : parseOwner(text);
+    if (owner && owner.pid !== me.pid && ownerAlive(owner)) pids.add(owner.pid);
+  }
+  return pids.size;
+}

@@ -5,7 +5,7 @@ import { parseOutputSpec } from '../../export/outputs.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
-import { UsageError } from '../../errors.js';
+import { NbuildError, UsageError } from '../../errors.js';
 import type { Compression } from '../../image/media-types.js';
 
 interface BuildArgs {
@@ -16,6 +16,8 @@ interface BuildArgs {
   target?: string;
   label: string[];
   'no-cache': boolean;
+  squash: boolean;
+  'squash-all': boolean;
   pull: boolean;
   compression: Compression | 'uncompressed';
   'compression-level'?: number;
@@ -42,6 +44,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('target', { type: 'string', describe: 'the stage to build' })
       .option('label', { type: 'string', array: true, default: [], describe: 'K=V label on the image' })
       .option('no-cache', { type: 'boolean', default: false, describe: 'run every step' })
+      .option('squash', { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" })
+      .option('squash-all', { type: 'boolean', default: false, describe: 'the whole image becomes one layer' })
       .option('pull', { type: 'boolean', default: false, describe: 're-resolve base images' })
       .option('compression', { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], default: 'gzip' })
       .option('compression-level', { type: 'number', describe: 'gzip 1-9, zstd 1-19' })
@@ -58,7 +62,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     await enterUserNamespace();
     const reporter = progressReporter(argv.progress);
     const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
+    const onSignal = (sig: NodeJS.Signals): void => abort.abort(new NbuildError('INTERRUPTED', `build interrupted by ${sig}`, { exitCode: 130 }));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const compression = argv.compression === 'uncompressed' ? 'none' : argv.compression;
@@ -74,6 +78,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       target: argv.target,
       labels: keyValues(argv.label, '--label'),
       noCache: argv['no-cache'],
+      squash: argv['squash-all'] ? 'all' : argv.squash ? 'build' : 'none',
       pull: argv.pull,
       compression,
       compressionLevel: argv['compression-level'],

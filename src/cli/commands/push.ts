@@ -1,0 +1,42 @@
+// `nbuild push IMAGE [DEST]`: upload a stored image to a registry; prints the manifest digest.
+import type { Argv, CommandModule } from 'yargs';
+import { NbuildError } from '../../errors.js';
+import { resolveStoreRoot } from '../global-options.js';
+
+interface PushArgs {
+  image: string;
+  dest?: string;
+  'tls-verify': boolean;
+  quiet: boolean;
+  'digestfile'?: string;
+  root?: string;
+}
+
+export const pushCommand: CommandModule<object, PushArgs> = {
+  command: 'push <image> [dest]',
+  describe: 'push an image from the local store to a registry (DEST defaults to IMAGE)',
+  builder: (y: Argv) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'a stored image: name, id or digest' })
+      .positional('dest', { type: 'string', describe: 'where to push: REGISTRY/NAME[:TAG]' })
+      .option('tls-verify', { type: 'boolean', default: true, describe: 'require HTTPS with a valid certificate (false: plain HTTP / self-signed allowed)' })
+      .option('digestfile', { type: 'string', describe: 'also write the pushed digest to this file' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PushArgs>,
+  handler: async (args) => {
+    const [{ Store }, { pushImage }, fs] = await Promise.all([import('../../store/store.js'), import('../../registry/push.js'), import('node:fs/promises')]);
+    const store = await Store.open(resolveStoreRoot(args.root));
+    const image = await store.getImage(args.image);
+    if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${args.image} in the local store`);
+    const dest = args.dest ?? args.image;
+    const { digest } = await pushImage(store, image, dest, {
+      tlsVerify: args['tls-verify'],
+      onProgress: (e) => {
+        if (args.quiet) return;
+        if (e.kind === 'blob') process.stderr.write(`${e.digest.slice(7, 19)}: ${e.outcome}\n`);
+        else if (e.kind === 'manifest') process.stderr.write(`pushed ${e.reference}\n`);
+      },
+    });
+    if (args.digestfile) await fs.writeFile(args.digestfile, `${digest}\n`);
+    process.stdout.write(`${digest}\n`);
+  },
+};

@@ -1,0 +1,81 @@
+// Build-time variable substitution, per instruction, as BuildKit does it:
+// ENV/ARG/LABEL/COPY/ADD/WORKDIR/USER/EXPOSE/VOLUME/STOPSIGNAL/FROM words and
+// RUN --mount options are expanded; RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK are
+// left to the shell; heredoc bodies are expanded (or not) by the executor.
+import { DockerfileError } from '../../errors.js';
+import type { EnvLookup, EscapeToken } from './shell.js';
+import { processWord, ShellExpansionError } from './shell.js';
+import type { Instruction, KeyValue, RunMount } from './types.js';
+
+type Word = (w: string) => string;
+
+const opt = (w: Word, v: string | undefined): string | undefined => (v === undefined ? undefined : w(v));
+const kvs = (w: Word, pairs: KeyValue[]): KeyValue[] => pairs.map((p) => ({ key: w(p.key), value: w(p.value) }));
+
+function expandMount(w: Word, m: RunMount): RunMount {
+  switch (m.type) {
+    case 'bind':
+      return { ...m, target: w(m.target), source: opt(w, m.source), from: opt(w, m.from) };
+    case 'cache':
+      return { ...m, target: w(m.target), id: opt(w, m.id), from: opt(w, m.from), source: opt(w, m.source) };
+    case 'tmpfs':
+      return { ...m, target: w(m.target) };
+    case 'secret':
+      return { ...m, id: w(m.id), target: opt(w, m.target), env: opt(w, m.env) };
+    case 'ssh':
+      return { ...m, id: opt(w, m.id), target: opt(w, m.target) };
+  }
+}
+
+function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
+  const i: Instruction = instr;
+  switch (i.kind) {
+    case 'from':
+      return { ...i, image: w(i.image), platform: opt(w, i.platform) };
+    case 'env':
+    case 'label':
+      return { ...i, pairs: kvs(w, i.pairs) };
+    case 'arg':
+      return { ...i, args: i.args.map((a) => (a.defaultValue === undefined ? { name: w(a.name) } : { name: w(a.name), defaultValue: w(a.defaultValue) })) };
+    case 'copy':
+      return { ...i, sources: i.sources.map(w), dest: w(i.dest), from: opt(w, i.from), chown: opt(w, i.chown), chmod: opt(w, i.chmod), exclude: i.exclude.map(w) };
+    case 'add':
+      return { ...i, sources: i.sources.map(w), dest: w(i.dest), chown: opt(w, i.chown), chmod: opt(w, i.chmod), checksum: opt(w, i.checksum), exclude: i.exclude.map(w) };
+    case 'workdir':
+      return { ...i, path: w(i.path) };
+    case 'user':
+      return { ...i, user: w(i.user) };
+    case 'expose':
+      // one word may expand to several ports (`EXPOSE $PORTS`)
+      return { ...i, ports: i.ports.flatMap((p) => w(p).split(/[\t\n\v\f\r ]+/).filter((s) => s !== '')) };
+    case 'volume':
+      return { ...i, paths: i.paths.map(w) };
+    case 'stopsignal':
+      return { ...i, signal: w(i.signal) };
+    case 'run':
+      return { ...i, mounts: i.mounts.map((m) => expandMount(w, m)) };
+    // ONBUILD triggers are stored raw and expanded when they run in a child build
+    case 'onbuild':
+    case 'cmd':
+    case 'entrypoint':
+    case 'shell':
+    case 'healthcheck':
+    case 'maintainer':
+      return i;
+  }
+}
+
+/**
+ * Returns a copy of `instr` with variables substituted from `env`; a failing
+ * expansion (`${V:?msg}`, bad syntax) becomes a DockerfileError at the instruction.
+ */
+export function expandInstruction<T extends Instruction>(instr: T, env: EnvLookup, escape: EscapeToken): T {
+  const w: Word = (word) => processWord(word, env, escape);
+  try {
+    return expandWith(instr, w) as T;
+  } catch (e) {
+    if (!(e instanceof ShellExpansionError)) throw e;
+    const { file, range } = instr.source;
+    throw new DockerfileError({ file, line: range.start.line, endLine: range.end.line }, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: 'SHELL_EXPANSION', cause: e });
+  }
+}

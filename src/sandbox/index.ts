@@ -1,0 +1,13 @@
+// The rootless sandbox: user-namespace re-exec, RUN execution, USER resolution.
+export type { IdMapEntry, SandboxMount, SandboxRootfs, SandboxSpec, SandboxResult, SandboxIo } from './spec.js';
+export { currentIdMapping, inUserNamespace, parseSubIds, readSubIds, toHostId, type SubIdRange } from './idmap.js';
+export {
+  enterUserNamespace,
+  spawnInUserNamespace,
+  planIdMapping,
+  type IdMappingPlan,
+  type UsernsSpawnOptions,
+} from './userns.js';
+export { runSandboxed } from './run.js';
+export { resolveUser, resolveUserFrom, type ResolvedUser } from './user.js';
+export { helperPath } from './helper.js';

@@ -1,0 +1,72 @@
+// runSandboxed: one RUN step through `nbuild-sandbox run` (spec as JSON on stdin, command output
+// on stdout/stderr, one JSON result line on fd 3). Must be called inside the user namespace.
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { NbuildError } from '../errors.js';
+import { helperPath } from './helper.js';
+import type { SandboxIo, SandboxResult, SandboxSpec } from './spec.js';
+
+type HelperEvent =
+  | { type: 'exit'; exitCode: number; signal?: string }
+  | { type: 'error'; errno: number; message: string }
+  | { type: 'aborted' };
+
+/** Grace period between SIGTERM (helper cleans up) and SIGKILL on abort. */
+const KILL_AFTER_MS = 5000;
+
+function abortError(signal: AbortSignal | undefined): NbuildError {
+  return new NbuildError('ABORTED', 'the RUN step was aborted', { cause: signal?.reason });
+}
+
+function lastEvent(text: string): HelperEvent | undefined {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return undefined;
+  return JSON.parse(lines[lines.length - 1]) as HelperEvent;
+}
+
+function validate(spec: SandboxSpec): void {
+  if (spec.args.length === 0) throw new NbuildError('SANDBOX_SPEC', 'RUN has no command');
+  if (!spec.cwd.startsWith('/')) throw new NbuildError('SANDBOX_SPEC', `working directory ${spec.cwd} is not absolute`);
+  for (const m of spec.mounts) {
+    if (!m.target.startsWith('/')) throw new NbuildError('SANDBOX_SPEC', `mount target ${m.target} is not absolute`);
+    if (m.type === 'bind' && !m.source?.startsWith('/'))
+      throw new NbuildError('SANDBOX_SPEC', `bind mount of ${m.target} needs an absolute source`);
+  }
+}
+
+/** Runs `spec.args` in the sandbox; resolves with its exit status, rejects on setup errors or abort. */
+export function runSandboxed(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
+  validate(spec);
+  if (io.signal?.aborted) return Promise.reject(abortError(io.signal));
+  return new Promise((resolve, reject) => {
+    const child = spawn(helperPath(), ['run'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    let events = '';
+    let killTimer: NodeJS.Timeout | undefined;
+    child.stdout?.on('data', (c: Buffer) => io.onStdout(c));
+    child.stderr?.on('data', (c: Buffer) => io.onStderr(c));
+    (child.stdio[3] as Readable).on('data', (c: Buffer) => (events += c.toString('utf8')));
+    child.stdin?.on('error', () => {}); // a helper that died early reports through fd 3 or its status
+    child.stdin?.end(JSON.stringify(spec));
+    const onAbort = (): void => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+    };
+    io.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e) => reject(new NbuildError('SANDBOX', `cannot start the sandbox helper: ${e.message}`, { cause: e })));
+    child.on('close', (code, sig) => {
+      io.signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      let ev: HelperEvent | undefined;
+      try {
+        ev = lastEvent(events);
+      } catch (e) {
+        reject(new NbuildError('SANDBOX', `the sandbox helper sent garbage: ${events.slice(0, 200)}`, { cause: e }));
+        return;
+      }
+      if (io.signal?.aborted || ev?.type === 'aborted') reject(abortError(io.signal));
+      else if (ev?.type === 'exit') resolve(ev.signal ? { exitCode: ev.exitCode, signal: ev.signal } : { exitCode: ev.exitCode });
+      else if (ev?.type === 'error') reject(new NbuildError('SANDBOX_SETUP', `RUN sandbox: ${ev.message}`));
+      else reject(new NbuildError('SANDBOX', `the sandbox helper ended without a result (${sig ?? `exit ${code}`})`));
+    });
+  });
+}

@@ -1,0 +1,132 @@
+// USER resolution with Docker's rules (runc/moby `user.GetExecUser`), reading the image's
+// /etc/passwd and /etc/group from a plain root dir or from an overlay lower stack.
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NbuildError } from '../errors.js';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  home: string;
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+const MAX_ID = 2 ** 31 - 1;
+
+function isWhiteout(st: { isCharacterDevice(): boolean; rdev: number }): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/**
+ * Reads `rel` from the top-most layer that has it. A whiteout, or a non-directory in place of
+ * a parent, hides the lower layers. (Opaque directories need xattrs, which node cannot read;
+ * /etc is practically never opaque.)
+ */
+async function readLayered(dirs: string[], rel: string): Promise<string | undefined> {
+  const parts = rel.split('/');
+  for (const dir of dirs) {
+    for (let i = 1; i <= parts.length; i++) {
+      const st = await lstat(join(dir, ...parts.slice(0, i))).catch(() => undefined);
+      if (!st) break; // not in this layer: look lower
+      if (isWhiteout(st)) return undefined;
+      if (i < parts.length && !st.isDirectory()) return undefined;
+      if (i === parts.length) return st.isFile() ? readFile(join(dir, rel), 'utf8') : undefined;
+    }
+  }
+  return undefined;
+}
+
+function parseId(s: string): number | undefined {
+  return /^[0-9]+$/.test(s) ? Number(s) : undefined;
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const f = line.split(':');
+    const uid = parseId(f[2] ?? '');
+    const gid = parseId(f[3] ?? '');
+    if (uid === undefined || gid === undefined) continue;
+    out.push({ name: f[0], uid, gid, home: f[5] ?? '' });
+  }
+  return out;
+}
+
+export function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const f = line.split(':');
+    const gid = parseId(f[2] ?? '');
+    if (gid === undefined) continue;
+    out.push({ name: f[0], gid, members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) });
+  }
+  return out;
+}
+
+function checkRange(id: number, what: string, spec: string): number {
+  if (id > MAX_ID) throw new NbuildError('USER_RANGE', `USER ${spec}: ${what} ${id} is out of range`);
+  return id;
+}
+
+/** Pure core of resolveUser, on file contents (undefined: the file is absent). */
+export function resolveUserFrom(passwd: string | undefined, group: string | undefined, spec: string): ResolvedUser {
+  const colon = spec.indexOf(':');
+  const userArg = colon < 0 ? spec : spec.slice(0, colon);
+  const groupArg = colon < 0 ? '' : spec.slice(colon + 1);
+  const uidArg = parseId(userArg);
+  const gidArg = parseId(groupArg);
+  const result: ResolvedUser = { uid: 0, gid: 0, additionalGids: [], home: '/' };
+  const users = parsePasswd(passwd ?? '').filter((u) =>
+    userArg === '' ? u.uid === 0 : uidArg !== undefined ? u.uid === uidArg : u.name === userArg,
+  );
+  let matchedName = '';
+  if (users.length > 0) {
+    matchedName = users[0].name;
+    result.uid = users[0].uid;
+    result.gid = users[0].gid;
+    result.home = users[0].home;
+  } else if (userArg !== '') {
+    if (uidArg === undefined)
+      throw new NbuildError('USER_NOT_FOUND', `unable to find user ${userArg}: no matching entries in passwd file`);
+    result.uid = checkRange(uidArg, 'uid', spec);
+  }
+  const groups = parseGroup(group ?? '').filter((g) => {
+    if (groupArg === '') return matchedName !== '' && g.members.includes(matchedName);
+    return gidArg !== undefined ? g.gid === gidArg : g.name === groupArg;
+  });
+  if (groupArg !== '') {
+    if (groups.length > 0) result.gid = groups[0].gid;
+    else if (gidArg === undefined)
+      throw new NbuildError('GROUP_NOT_FOUND', `unable to find group ${groupArg}: no matching entries in group file`);
+    else result.gid = checkRange(gidArg, 'gid', spec);
+  } else {
+    // Supplementary groups only in the implicit form (no explicit group), as Docker does.
+    result.additionalGids = [...new Set(groups.map((g) => g.gid))];
+  }
+  return result;
+}
+
+/**
+ * Resolves a Dockerfile USER (`name`, `uid`, `name:group`, `uid:gid`, …) against the image.
+ * `rootfsDir` is a plain root directory or an overlay lower stack, top-most first.
+ */
+export async function resolveUser(rootfsDir: string | string[], user: string): Promise<ResolvedUser> {
+  const dirs = Array.isArray(rootfsDir) ? rootfsDir : [rootfsDir];
+  const [passwd, group] = await Promise.all([readLayered(dirs, 'etc/passwd'), readLayered(dirs, 'etc/group')]);
+  return resolveUserFrom(passwd, group, user);
+}
