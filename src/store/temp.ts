@@ -55,14 +55,18 @@ function pidExists(pid: number): boolean {
   }
 }
 
-/** The earliest start among live owners (now if none): blobs newer than this may be in use. */
+/**
+ * The earliest start among other live processes (now if none): blobs newer than
+ * this may be about to be used. This process is left out: it is the one collecting.
+ */
 export async function liveOwnersSince(tmpRoot: string): Promise<number> {
+  const me = currentOwner();
   let since = Date.now();
   for (const n of await fs.readdir(tmpRoot).catch(() => [] as string[])) {
     if (!n.endsWith('.owner')) continue;
     const text = await fs.readFile(path.join(tmpRoot, n), 'utf8').catch(() => undefined);
     const owner = text === undefined ? undefined : parseOwner(text);
-    if (owner && ownerAlive(owner)) since = Math.min(since, owner.since);
+    if (owner && owner.pid !== me.pid && ownerAlive(owner)) since = Math.min(since, owner.since);
   }
   return since;
 }

@@ -113,7 +113,7 @@ else {
       const ref = readJson<RefParse>(join(rw, c, 'expected.json'));
       compareReference(t, join(rw, c, 'Dockerfile'), ref, c);
       const ast = parseAst(readText(join(rw, c, 'Dockerfile')), 'Dockerfile');
-      t.is<number | undefined>(ast.nodes.length, ref.instructionCount, `${c}: instruction count`);
+      t.is(ast.nodes.length, ref.instructionCount ?? -1, `${c}: instruction count`);
       t.is(dumpAst(ast), readText(join(rw, c, 'result')), `${c}: dump`);
       instructions += ast.nodes.length;
     }

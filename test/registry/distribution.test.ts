@@ -14,7 +14,8 @@ import { makeImage, tempStore } from './helpers/images.js';
 
 const haveSkopeo = fs.existsSync('/usr/bin/skopeo');
 const serial = haveDistribution && haveSkopeo ? test.serial : test.serial.skip;
-const nbuildBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/nbuild');
+// The registry commands alone (helpers/cli.ts), as bin/nbuild would run them.
+const nbuildBin = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'cli.js');
 const cfg = { registries: [] };
 
 function tmp(t: { teardown: (f: () => void) => void }, prefix: string): string {

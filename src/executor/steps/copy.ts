@@ -10,6 +10,7 @@ import { lstatIn, resolveInRoot } from '../rootfs-view.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
+import { downloadUrl, isTarArchive, isUrl, unpackArchive } from './add-sources.js';
 
 export type CopySource =
   | { kind: 'context'; context: BuildContext }
@@ -27,6 +28,7 @@ export interface CopyRequest {
 
 interface Item {
   abs?: string; // a file or folder to copy
+  unpack?: boolean; // ADD of a local archive: unpack at the destination
   content?: string; // a heredoc
   name: string; // base name used when the destination is a folder
   isDir: boolean;
@@ -58,6 +60,9 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     if (item.content !== undefined) {
       await fs.writeFile(stagingTarget, item.content);
       await finishHeredocFile(stagingTarget, req);
+    } else if (item.unpack) {
+      await unpackArchive(item.abs as string, stagingTarget);
+      if (req.owner) await chownTree(stagingTarget, req.owner);
     } else if (item.isDir) {
       await copier.copy(item.abs as string, stagingTarget, item.rel);
     } else {
@@ -67,8 +72,18 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   void env;
 }
 
+async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  await fs.lchown(dir, owner.uid, owner.gid);
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(p, owner);
+    else await fs.lchown(p, owner.uid, owner.gid);
+  }
+}
+
 async function collectItems(req: CopyRequest): Promise<Item[]> {
   const { instr, source } = req;
+  await fs.mkdir(req.stagingRoot + '.downloads', { recursive: true });
   const heredocs = new Map(instr.heredocs.map((h) => [h.name, h] as const));
   const items: Item[] = [];
   for (const src of instr.sources) {
@@ -77,10 +92,18 @@ async function collectItems(req: CopyRequest): Promise<Item[]> {
       items.push({ content: heredocText(heredoc), name: heredoc.name, isDir: false, rel: heredoc.name });
       continue;
     }
+    if (instr.kind === 'add' && isUrl(src)) {
+      const dl = await downloadUrl(src, req.stagingRoot + '.downloads', instr.checksum);
+      items.push({ abs: dl.file, name: dl.name, isDir: false, rel: dl.name });
+      continue;
+    }
     if (source.kind === 'context') {
       const entries = await source.context.resolve(src);
       if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
-      for (const e of entries) items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory(), rel: e.rel });
+      for (const e of entries) {
+        const unpack = instr.kind === 'add' && instr.unpack !== false && e.stat.isFile() && (await isTarArchive(e.abs));
+        items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory() || unpack, rel: e.rel, unpack });
+      }
     } else {
       const abs = await resolveInRoot(source.dir, src);
       const st = await fs.stat(abs).catch(() => undefined);

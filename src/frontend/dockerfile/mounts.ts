@@ -91,10 +91,8 @@ export function parseMount(value: string): RunMount {
   };
   const num = (k: string, base: 8 | 10): number | undefined => (opts.has(k) ? parseNumber(k, str(k) ?? '', base) : undefined);
   const target = str('target');
-  const needTarget = (): string => {
-    if (!target) throw new InstructionError(`mount type ${type} requires a target (target=/path)`);
-    return target;
-  };
+  // An empty or relative target is resolved against WORKDIR by the executor (as BuildKit).
+  const needTarget = (): string => target ?? '';
   const readonly = opts.has('readonly') ? parseBool('readonly', opts.get('readonly')) : opts.has('readwrite') ? !parseBool('readwrite', opts.get('readwrite')) : undefined;
   switch (type) {
     case 'bind':

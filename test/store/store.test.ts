@@ -1,0 +1,101 @@
+import test from 'ava';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Digest } from '../../src/image/digest.js';
+import { Store } from '../../src/store/store.js';
+import { prune, removeImages } from '../../src/store/gc.js';
+import { checkStore } from '../../src/store/check.js';
+import { makeImage, makeLayer, tempRoot } from './fixtures.js';
+
+test('open creates the layout', async (t) => {
+  const root = await tempRoot();
+  const store = await Store.open(root);
+  for (const d of ['blobs/sha256', 'layers', 'cache', 'tmp']) t.true((await fs.stat(path.join(root, d))).isDirectory(), d);
+  t.is(store.root, root);
+});
+
+test('blobs are verified on write and read', async (t) => {
+  const store = await Store.open(await tempRoot());
+  const d = await store.putBlob(Buffer.from('hello'));
+  t.true(await store.hasBlob(d));
+  t.is((await store.readBlob(d)).toString(), 'hello');
+  await t.throwsAsync(store.putBlob(Buffer.from('x'), d), { code: 'DIGEST_MISMATCH' } as never);
+  await fs.chmod(store.blobPath(d), 0o644);
+  await fs.writeFile(store.blobPath(d), 'tampered');
+  await t.throwsAsync(store.readBlob(d), { code: 'BLOB_CORRUPT' } as never);
+  await t.throwsAsync(store.readBlob(Digest.of('missing')), { code: 'BLOB_UNKNOWN' } as never);
+  const tmp = await store.tempDir('t');
+  await fs.writeFile(path.join(tmp, 'b'), 'big');
+  await t.throwsAsync(store.importBlobFile(path.join(tmp, 'b'), Digest.of('other')), { code: 'DIGEST_MISMATCH' } as never);
+  await store.importBlobFile(path.join(tmp, 'b'), Digest.of('big'));
+  t.is((await store.readBlob(Digest.of('big'))).toString(), 'big');
+  t.deepEqual(await fs.readdir(path.join(store.root, 'blobs', 'sha256')).then((x) => x.filter((n) => n.includes('tmp'))), []);
+});
+
+test('images: write, tag, get by name, digest and id prefix, untag', async (t) => {
+  const store = await Store.open(await tempRoot());
+  const img = await makeImage(store, 'a');
+  await store.tag('myapp', img);
+  await store.tag('quay.io/x/y:v1', img);
+  for (const q of ['myapp', 'myapp:latest', 'docker.io/library/myapp:latest', img.manifestDigest.toString(), img.configDigest.toString(), img.configDigest.hex.slice(0, 12), 'quay.io/x/y:v1']) {
+    const got = await store.getImage(q);
+    t.truthy(got, q);
+    t.true(got!.manifestDigest.equals(img.manifestDigest), q);
+  }
+  t.is(await store.getImage('nothere'), undefined);
+  const list = await store.listImages();
+  t.is(list.length, 1);
+  t.deepEqual(list[0].names, ['docker.io/library/myapp:latest', 'quay.io/x/y:v1']);
+  t.true(await store.untag('myapp'));
+  t.false(await store.untag('myapp'));
+  t.deepEqual((await store.listImages())[0].names, ['quay.io/x/y:v1']);
+});
+
+test('cache records round trip and vanish with their layer', async (t) => {
+  const store = await Store.open(await tempRoot());
+  const layer = await makeLayer(store, { f: 'x' });
+  const rec = { layer: { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType }, config: { Env: ['A=1'] }, createdAt: '2024-01-01T00:00:00Z' };
+  await store.cachePut('key one', rec);
+  t.deepEqual(await store.cacheGet('key one'), rec);
+  t.is(await store.cacheGet('key two'), undefined);
+  await fs.rm(store.blobPath(layer.digest));
+  t.is(await store.cacheGet('key one'), undefined);
+});
+
+test('rmi untags, deletes, keeps shared layers and refuses ambiguous deletes', async (t) => {
+  const store = await Store.open(await tempRoot());
+  const a = await makeImage(store, 'a');
+  await store.tag('a', a);
+  await store.tag('a2', a);
+  await t.throwsAsync(removeImages(store, [a.configDigest.hex.slice(0, 12)], false), { code: 'IMAGE_IN_USE', message: /2 names/ } as never);
+  const r1 = await removeImages(store, ['a2'], false);
+  t.deepEqual(r1.lines, ['Untagged: a2:latest']);
+  // The blobs stay while any process that might use them runs; a new process sees them as old.
+  const r2 = await removeImages(store, ['a'], false);
+  t.deepEqual(r2.lines, ['Untagged: a:latest', `Deleted: ${a.manifestDigest}`]);
+  t.is((await store.listImages()).length, 0);
+  await t.throwsAsync(removeImages(store, ['a'], false), { code: 'IMAGE_UNKNOWN' } as never);
+});
+
+test('prune drops dangling images and check finds corruption', async (t) => {
+  const root = await tempRoot();
+  let store = await Store.open(root);
+  const keep = await makeImage(store, 'keep');
+  await store.tag('keep', keep);
+  await makeImage(store, 'dangling');
+  await new Promise((r) => setTimeout(r, 20));
+  store = await Store.open(root);
+  const before = (await fs.readdir(path.join(root, 'blobs/sha256'))).length;
+  const r = await prune(store, {});
+  t.is(r.images.length, 1);
+  const after = (await fs.readdir(path.join(root, 'blobs/sha256'))).length;
+  t.true(after < before, `${after} < ${before}`);
+  t.is((await store.listImages()).length, 1);
+  t.deepEqual((await checkStore(store, false)).problems, []);
+  const victim = keep.layers[0].digest;
+  await fs.writeFile(store.blobPath(victim), 'bad');
+  const c = await checkStore(store, true);
+  t.is(c.problems.length, 2, c.problems.join('\n'));
+  t.deepEqual((await checkStore(store, false)).problems, []);
+  t.is((await store.listImages()).length, 0);
+});
