@@ -9,7 +9,12 @@ import { pullCommand } from '../../../src/cli/commands/pull.js';
 import { pushCommand } from '../../../src/cli/commands/push.js';
 
 const argv = process.argv.slice(2);
-const parser = yargs(argv).scriptName('nbuild').options(globalOptions).strict().demandCommand(1);
+const parser = yargs(argv).scriptName('nbuild').options(globalOptions).strict().demandCommand(1)
+  .fail((msg, err) => {
+    if (err) throw err;
+    process.stderr.write(`nbuild: ${msg}\n`);
+    process.exit(2);
+  });
 for (const c of [pullCommand, pushCommand, loginCommand, logoutCommand]) parser.command(c as never);
 try {
   await parser.parseAsync();
