@@ -79,7 +79,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       signal: options.signal,
     },
     plan,
-    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote, squash: options.squash },
+    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote ?? registryResolver(store, options.pull ?? false), squash: options.squash, pull: options.pull },
   );
   await statCache.save();
   await store.writeImage(image);
@@ -95,6 +95,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
   return { image, names };
+}
+
+/** Base images the store lacks come from their registry (loaded on first use). */
+function registryResolver(store: Store, pull: boolean): ImageResolver {
+  return async (ref) => {
+    const { resolveBaseImage } = await import('./registry/index.js');
+    return resolveBaseImage(store, ref, { pull });
+  };
 }
 
 async function readDockerfile(file: string, display: string): Promise<string> {

@@ -46,20 +46,44 @@ std::vector<std::string> sortedNames(const std::string& dir) {
 }  // namespace
 
 void TreeWalker::run() {
-  walkDir("");
+  walkDir("", false, 0);
   tar_.write(kZeros, 512);
   tar_.write(kZeros, 512);
 }
 
-void TreeWalker::walkDir(const std::string& rel) {
+// Children are ordered by the name they get in the tar (a whiteout "x" sorts as ".wh.x",
+// an opaque folder's marker as ".wh..wh..opq"), so the archive is in byte order throughout.
+void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime) {
   std::string dir = rel.empty() ? o_.sourceDir : abs(rel);
-  for (const std::string& name : sortedNames(dir)) {
+  struct Child {
+    std::string key, name;
+    struct stat st;
+  };
+  std::vector<Child> children;
+  for (std::string& name : sortedNames(dir)) {
     std::string child = rel.empty() ? name : rel + "/" + name;
     if (o_.exclude.count(child)) continue;
-    struct stat st;
-    if (lstat(abs(child).c_str(), &st) != 0) throwSys("lstat", abs(child));
-    emitPath(child, st);
+    Child c{name, std::move(name), {}};
+    if (lstat(abs(child).c_str(), &c.st) != 0) throwSys("lstat", abs(child));
+    if (isWhiteout(c.st)) c.key = ".wh." + c.key;
+    children.push_back(std::move(c));
   }
+  if (opaque) children.push_back(Child{".wh..wh..opq", "", {}});
+  std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) { return a.key < b.key; });
+  for (const Child& c : children) {
+    if (c.name.empty()) {  // the opaque marker: an empty file, root-owned, mode 0
+      TarEntry m;
+      m.name = rel + "/.wh..wh..opq";
+      m.mtime = mtime;
+      emit(m, "");
+      continue;
+    }
+    emitPath(rel.empty() ? c.name : rel + "/" + c.name, c.st);
+  }
+}
+
+bool TreeWalker::isWhiteout(const struct stat& st) const {
+  return o_.overlayUpper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 }
 
 void TreeWalker::setOwner(TarEntry& e, const struct stat& st, const std::string& path) {
@@ -81,8 +105,7 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
   e.name = rel;
   e.mtime = st.st_mtim.tv_sec;
   if (o_.clampMtime && e.mtime > *o_.clampMtime) e.mtime = *o_.clampMtime;
-  bool whiteout = o_.overlayUpper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-  if (whiteout) {  // deleted in this layer: an empty ".wh.NAME", owned by root, mode 0
+  if (isWhiteout(st)) {  // deleted in this layer: an empty ".wh.NAME", owned by root, mode 0
     size_t slash = rel.rfind('/');
     e.name = slash == std::string::npos ? ".wh." + rel : rel.substr(0, slash + 1) + ".wh." + rel.substr(slash + 1);
     emit(e, "");
@@ -117,13 +140,7 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
     case S_IFDIR: {
       e.type = EntryType::Dir;
       emit(e, "");
-      if (opaque) {  // ".wh..wh..opq" is emitted first, so it never hides this layer's own files
-        TarEntry m;
-        m.name = rel + "/.wh..wh..opq";
-        m.mtime = e.mtime;
-        emit(m, "");
-      }
-      walkDir(rel);
+      walkDir(rel, opaque, e.mtime);
       return;
     }
     case S_IFCHR: case S_IFBLK:

@@ -19,7 +19,8 @@ class TreeWalker {
   void run();  // all entries, then the two zero blocks of the end of archive
 
  private:
-  void walkDir(const std::string& rel);
+  void walkDir(const std::string& rel, bool opaque, int64_t mtime);
+  bool isWhiteout(const struct stat& st) const;
   void emitPath(const std::string& rel, const struct stat& st);
   void emit(TarEntry& e, const std::string& dataPath);
   void copyData(const std::string& path, uint64_t size);

@@ -2,6 +2,7 @@
 //   userns -- CMD ARGS…   re-exec into a new user namespace (maps written by the parent)
 //   run                   run a RUN step: spec JSON on stdin, events as JSON lines on fd 3
 //   probe DIR             report which isolation features work here, as JSON on stdout
+//   materialize | diff    copy-based snapshots: JSON request on stdin, JSON result on stdout
 #include <cstdio>
 #include <cstring>
 
@@ -9,6 +10,7 @@ namespace nbs {
 int usernsMain(int argc, char** argv);
 int runMain();
 int probeMain(const char* dir);
+int treeMain(bool diff);
 }  // namespace nbs
 
 int main(int argc, char** argv) {
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
   }
   if (argc == 2 && std::strcmp(argv[1], "run") == 0) return nbs::runMain();
   if (argc == 3 && std::strcmp(argv[1], "probe") == 0) return nbs::probeMain(argv[2]);
-  std::fprintf(stderr, "usage: nbuild-sandbox userns -- CMD [ARG…] | run | probe DIR\n");
+  if (argc == 2 && std::strcmp(argv[1], "materialize") == 0) return nbs::treeMain(false);
+  if (argc == 2 && std::strcmp(argv[1], "diff") == 0) return nbs::treeMain(true);
+  std::fprintf(stderr, "usage: nbuild-sandbox userns -- CMD [ARG…] | run | probe DIR | materialize | diff\n");
   return 2;
 }

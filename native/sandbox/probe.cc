@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sandbox/rootfs.h"
+#include "sandbox/tree.h"
 #include "sandbox/util.h"
 
 namespace nbs {
@@ -83,6 +84,12 @@ int probeMain(const char* dirArg) {
     if (chroot(dir.c_str()) < 0) throwErrno("chroot");
   });
   out += "}\n";
+  for (const char* d : {"/lower", "/upper", "/work", "/merged"}) {
+    try {
+      removeAll(dir + d);
+    } catch (...) {
+    }
+  }
   std::fputs(out.c_str(), stdout);
   return 0;
 }

@@ -22,15 +22,20 @@
 #include "sandbox/util.h"
 
 namespace nbs {
+
+std::string chrootRun(const Spec& spec, volatile sig_atomic_t& aborted, volatile pid_t& child);
+
 namespace {
 
 const int kEventFd = 3;
 volatile sig_atomic_t gAborted = 0;
 volatile pid_t gInit = 0;
 
+bool gChroot = false;
+
 void onAbort(int) {
   gAborted = 1;
-  if (gInit > 0) kill(gInit, SIGKILL);
+  if (gInit > 0) kill(gChroot ? -gInit : gInit, SIGKILL);
 }
 
 void emit(const std::string& json) {
@@ -63,6 +68,8 @@ std::string lookPath(const Spec& spec) {
     start = end + 1;
   }
 }
+
+}  // namespace
 
 [[noreturn]] void execCommand(const Spec& spec) {
   sigset_t none;
@@ -97,6 +104,8 @@ std::string lookPath(const Spec& spec) {
   die("exec " + spec.args[0], errno);
   _exit(127);
 }
+
+namespace {
 
 // PID 1: reap everything, forward termination signals to the command, report its status.
 int initMain(const Spec& spec, int out) {
@@ -186,6 +195,17 @@ int runMain() {
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = onAbort;
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaction(s, &sa, nullptr);
+  if (spec.isolation == "chroot") {
+    gChroot = true;
+    try {
+      emit(chrootRun(spec, gAborted, gInit));
+    } catch (const SysError& e) {
+      emit("{\"type\":\"error\",\"errno\":" + std::to_string(e.err) + ",\"message\":" + jsonQuote(e.what()) + "}");
+    } catch (const std::exception& e) {
+      emit("{\"type\":\"error\",\"errno\":0,\"message\":" + jsonQuote(e.what()) + "}");
+    }
+    return 0;
+  }
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
     emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":" +

@@ -46,9 +46,16 @@ const REGEX_ESCAPE = new Set(['.', '+', '(', ')', '{', '}', '|', '^', '$']);
 function patternToRegExpSource(pattern: string): string {
   const chars = Array.from(pattern);
   let re = '^';
+  let inClass = false; // inside [...] the characters keep their class meaning (`[^a]`)
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i];
-    if (ch === '*' && chars[i + 1] === '*') {
+    if (inClass && ch !== '\\') {
+      re += ch;
+      if (ch === ']') inClass = false;
+    } else if (ch === '[') {
+      re += ch;
+      inClass = true;
+    } else if (ch === '*' && chars[i + 1] === '*') {
       i++;
       if (chars[i + 1] === '/') i++; // `**/` is `**`
       re += i + 1 >= chars.length ? '.*' : '(.*/)?';

@@ -7,7 +7,8 @@ import { NbuildError } from '../errors.js';
 
 export type ImageResolver = (ref: string) => Promise<Image | undefined>;
 
-export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver): Promise<Image> {
+/** `pull`: ask the registry even when the store has the name (--pull). */
+export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver, pull = false): Promise<Image> {
   const transport = /^(oci-archive|oci|docker-archive):(.+)$/.exec(ref);
   if (transport) {
     const [, kind, rest] = transport;
@@ -17,7 +18,7 @@ export async function resolveBaseImage(store: Store, ref: string, remote?: Image
     if (!pick) throw new NbuildError('IMAGE_NOT_FOUND', `${ref}: no image${tag ? ` tagged ${tag}` : ''} in ${file}`);
     return pick.image;
   }
-  const local = await store.getImage(ref);
+  const local = pull && remote ? undefined : await store.getImage(ref);
   if (local) return local;
   const fetched = remote ? await remote(ref) : undefined;
   if (fetched) return fetched;

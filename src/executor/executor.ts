@@ -16,6 +16,8 @@ import { squashLayers } from './squash.js';
 export interface ExecuteOptions {
   labels: ReadonlyMap<string, string>;
   squash?: 'none' | 'build' | 'all';
+  /** --pull: re-resolve base images in the registry. */
+  pull?: boolean;
   resolveRemote?: ImageResolver;
 }
 
@@ -39,7 +41,7 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     nextStepId: () => ++stepId,
   };
   await runConcurrently(plan.stages, abort, async (planned) => {
-    const { state, triggers } = await initialState(env, plan, planned, finished, options.resolveRemote);
+    const { state, triggers } = await initialState(env, plan, planned, finished, options);
     finished.set(planned.stage.index, await runStage(runner, planned, state, triggers));
   });
   const target = finished.get(plan.target) as StageState;
@@ -58,7 +60,7 @@ async function initialState(
   plan: BuildPlan,
   planned: PlannedStage,
   finished: Map<number, StageState>,
-  resolveRemote?: ImageResolver,
+  options: ExecuteOptions,
 ): Promise<{ state: StageState; triggers: Instruction[] }> {
   const base = planned.base;
   if (base.kind === 'scratch') {
@@ -68,7 +70,7 @@ async function initialState(
     const parent = finished.get(base.index) as StageState;
     return { state: cloneState(parent), triggers: [] };
   }
-  const image = await resolveBaseImage(env.store, base.ref, resolveRemote);
+  const image = await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull);
   const cfg = image.config;
   const wanted = plan.platform;
   if (cfg.architecture && cfg.architecture !== wanted.architecture) {

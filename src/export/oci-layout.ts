@@ -1,6 +1,7 @@
 // oci-layout: an OCI image layout folder (SPEC §Outputs type=oci-layout). Adds to
 // an existing layout: blobs already present are kept, a name given again moves to
 // the new image, other entries of index.json stay.
+import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
@@ -23,7 +24,7 @@ export async function writeOciLayout(store: Store, items: ExportItem[], destDir:
       const tmp = path.join(blobsDir, `.tmp-${randomSuffix()}`);
       try {
         if (b.data) await fs.writeFile(tmp, b.data);
-        else await fs.copyFile(store.blobPath(b.digest), tmp);
+        else await fs.copyFile(store.blobPath(b.digest), tmp, fsc.COPYFILE_FICLONE); // a reflink where the fs can
         await fs.rename(tmp, target);
       } finally {
         await fs.rm(tmp, { force: true });

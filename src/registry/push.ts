@@ -33,7 +33,7 @@ export async function pushImage(store: Store, image: Image, dest: string | Refer
   const [endpoint] = session.endpoints(ref.registry, ref.repository, { push: true, byDigest: false });
   const client = await session.client(endpoint);
   const repo = endpoint.repository;
-  const sources = await mountSources(store, endpoint.registry, ref.registry, repo, opts.mountFrom ?? []);
+  const sources = await mountSources(store, endpoint.registry, ref.registry, repo);
   if (!(await store.hasBlob(image.configDigest))) await store.putBlob(image.configBytes(), image.configDigest);
   const blobs = [
     { digest: image.configDigest, size: image.configBytes().length },
@@ -65,7 +65,7 @@ async function pushBlob(store: Store, client: RegistryClient, repo: string, b: {
 
 /** mountSources maps blob digests to a repository of the same registry that (by the store's names) has them:
  *  an image pulled from registry/base shares its layers with what is built on it. */
-async function mountSources(store: Store, endpointRegistry: string, refRegistry: string, repo: string, extra: string[]): Promise<Map<string, string>> {
+async function mountSources(store: Store, endpointRegistry: string, refRegistry: string, repo: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const entries = await store.listImages().catch(() => []);
   for (const entry of entries) {
@@ -82,6 +82,5 @@ async function mountSources(store: Store, endpointRegistry: string, refRegistry:
       }
     }
   }
-  void extra;
   return out;
 }

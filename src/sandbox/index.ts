@@ -6,6 +6,7 @@ export {
   spawnInUserNamespace,
   planIdMapping,
   type IdMappingPlan,
+  type SubIdFiles,
   type UsernsSpawnOptions,
 } from './userns.js';
 export { runSandboxed } from './run.js';

@@ -37,6 +37,11 @@ function validate(spec: SandboxSpec): void {
 /** Runs `spec.args` in the sandbox; resolves with its exit status, rejects on setup errors or abort. */
 export function runSandboxed(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
   validate(spec);
+  if (process.geteuid?.() !== 0) {
+    return Promise.reject(
+      new NbuildError('SANDBOX_NOT_IN_USERNS', 'RUN needs the user namespace: call enterUserNamespace() before building'),
+    );
+  }
   if (io.signal?.aborted) return Promise.reject(abortError(io.signal));
   return new Promise((resolve, reject) => {
     const child = spawn(helperPath(), ['run'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });

@@ -38,6 +38,11 @@ export interface SandboxSpec {
   resolvConf: string;
   /** RUN --mount points. */
   mounts: SandboxMount[];
+  /**
+   * 'namespaces' (default): PID/mount/IPC/UTS(/net) namespaces and pivot_root.
+   * 'chroot': for real root where namespaces are refused; needs a 'dir' root and no mounts.
+   */
+  isolation?: 'namespaces' | 'chroot';
 }
 
 export interface SandboxResult {

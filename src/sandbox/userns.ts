@@ -16,12 +16,20 @@ export type IdMappingPlan =
   | { kind: 'subordinate'; uid: number; gid: number; uidRange: SubIdRange; gidRange: SubIdRange }
   | { kind: 'single'; uid: number; gid: number; reason: string };
 
-export function planIdMapping(): IdMappingPlan {
+/** Where the subordinate ranges are read from (other files only in tests). */
+export interface SubIdFiles {
+  subuid: string;
+  subgid: string;
+}
+
+const SYSTEM_FILES: SubIdFiles = { subuid: '/etc/subuid', subgid: '/etc/subgid' };
+
+export function planIdMapping(files: SubIdFiles = SYSTEM_FILES): IdMappingPlan {
   const { uid, gid, username } = userInfo();
-  const uidRange = readSubIds('/etc/subuid', username, uid);
-  const gidRange = readSubIds('/etc/subgid', username, uid);
+  const uidRange = readSubIds(files.subuid, username, uid);
+  const gidRange = readSubIds(files.subgid, username, uid);
   if (uidRange && gidRange) return { kind: 'subordinate', uid, gid, uidRange, gidRange };
-  const missing = [uidRange ? '' : '/etc/subuid', gidRange ? '' : '/etc/subgid'].filter(Boolean).join(' and ');
+  const missing = [uidRange ? '' : files.subuid, gidRange ? '' : files.subgid].filter(Boolean).join(' and ');
   return { kind: 'single', uid, gid, reason: `no range for user "${username}" in ${missing}` };
 }
 
@@ -39,8 +47,8 @@ function warnSingle(reason: string): void {
   );
 }
 
-async function writeMaps(pid: number): Promise<void> {
-  const plan = planIdMapping();
+async function writeMaps(pid: number, files: SubIdFiles): Promise<void> {
+  const plan = planIdMapping(files);
   let fallback = plan.kind === 'single' ? plan.reason : '';
   let uidDone = false;
   let gidDone = false;
@@ -84,6 +92,8 @@ export interface UsernsSpawnOptions {
   stdio?: IOType | [IOType, IOType, IOType];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Read the ranges from these files instead of /etc/subuid and /etc/subgid. */
+  subIdFiles?: SubIdFiles;
 }
 
 /**
@@ -107,7 +117,7 @@ export async function spawnInUserNamespace(
   go.on('error', () => {});
   try {
     await waitReady(child);
-    await writeMaps(child.pid as number);
+    await writeMaps(child.pid as number, options.subIdFiles ?? SYSTEM_FILES);
   } catch (e) {
     child.kill('SIGKILL');
     throw e instanceof NbuildError ? e : new NbuildError('USERNS', `could not set up the user namespace: ${String(e)}`, { cause: e });

@@ -7,10 +7,11 @@ import * as fs from 'node:fs/promises';
 import { NbuildError, UsageError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { Image, hostPlatform } from '../image/image.js';
-import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, isIndexType, isManifestType } from '../image/media-types.js';
+import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, isIndexType, isLayerType, isManifestType } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { canonicalJson } from '../image/canonical-json.js';
+import { computeDiffId } from './diff-id.js';
 import { storeFsError } from './fsutil.js';
 import { type LoadSource, type MaterializedFile, dirSource, invalid, tarSource } from './load-source.js';
 import type { Store } from './store.js';
@@ -27,7 +28,14 @@ interface Pending {
   blobs: MaterializedFile[];
 }
 
-export async function loadArchive(store: Store, archive: string, opts: { tag?: string } = {}): Promise<LoadedImage[]> {
+export interface LoadOptions {
+  /** Also name the (single) loaded image. */
+  tag?: string;
+  /** Decompress each layer to check its diff_id (default true; unknown media types are skipped). */
+  verifyDiffIds?: boolean;
+}
+
+export async function loadArchive(store: Store, archive: string, opts: LoadOptions = {}): Promise<LoadedImage[]> {
   const st = await fs.stat(archive).catch((e: unknown) => {
     throw new NbuildError('ARCHIVE_NOT_FOUND', `cannot load ${archive}: ${(e as Error).message}`, { cause: e });
   });
@@ -43,6 +51,7 @@ export async function loadArchive(store: Store, archive: string, opts: { tag?: s
       if (pending.length > 1) throw new UsageError(`${archive} holds ${pending.length} images; -t names one`);
       pending[0].names = [...new Set([...pending[0].names, parseReference(opts.tag).toString()])];
     }
+    if (opts.verifyDiffIds !== false) await verifyDiffIds(pending);
     return await commit(store, pending);
   } catch (e) {
     throw storeFsError(e, `loading ${archive}`);
@@ -65,6 +74,30 @@ async function commit(store: Store, pending: Pending[]): Promise<LoadedImage[]> 
     }
   });
   return pending.map(({ image, names }) => ({ image, names }));
+}
+
+async function verifyDiffIds(pending: Pending[]): Promise<void> {
+  const jobs = new Map<string, () => Promise<void>>();
+  for (const p of pending) {
+    p.image.layers.forEach((l, i) => {
+      if (jobs.has(l.digest.hex) || !isLayerType(l.mediaType)) return;
+      const file = p.blobs[i].file;
+      jobs.set(l.digest.hex, async () => {
+        let got: Digest;
+        try {
+          got = await computeDiffId(file, l.mediaType);
+        } catch (e) {
+          throw invalid(`layer ${l.digest} is not a valid ${l.mediaType} blob (${(e as Error).message})`);
+        }
+        if (!got.equals(l.diffId)) throw new NbuildError('DIGEST_MISMATCH', `cannot load: layer ${l.digest} has diff_id ${got}, the config says ${l.diffId}`);
+      });
+    });
+  }
+  // A few at a time: decompression runs in the thread pool.
+  const queue = [...jobs.values()];
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) await job();
+  }));
 }
 
 function parseJson<T>(data: Buffer, what: string): T {

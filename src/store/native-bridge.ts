@@ -24,9 +24,7 @@ interface NativeLayerApi {
 let api: Promise<NativeLayerApi> | undefined;
 
 export function nativeLayers(): Promise<NativeLayerApi> {
-  // A computed specifier: the facade is written in parallel and may not exist at compile time.
-  const specifier = ['..', 'native', 'index.js'].join('/');
-  api ??= (import(specifier) as Promise<NativeLayerApi>).catch((e: unknown) => {
+  api ??= (import('../native/index.js') as Promise<NativeLayerApi>).catch((e: unknown) => {
     api = undefined;
     throw new StoreError('NATIVE_UNAVAILABLE', `the native layer engine is not available: ${(e as Error).message}`, { cause: e });
   });

@@ -18,7 +18,7 @@ import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFs
 import { FileLock } from './lock.js';
 import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
-import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile } from './temp.js';
+import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile, writeSessionFile } from './temp.js';
 
 export type { CacheRecord } from './cache-record.js';
 
@@ -50,7 +50,7 @@ export class Store {
     }
     const store = new Store(abs);
     await cleanTemp(store.tmpRoot);
-    await writeOwnerFile(store.tmpRoot, `session-${randomSuffix()}`);
+    await writeSessionFile(store.tmpRoot, `session-${randomSuffix()}`);
     return store;
   }
 
@@ -201,6 +201,9 @@ export class Store {
       await this.adoptLayerDir(tree, layer.diffId);
       return this.layerPath(layer.diffId);
     } catch (e) {
+      if (errnoOf(e) === 'EPERM' && process.geteuid?.() !== 0) {
+        throw new StoreError('NEEDS_USERNS', `unpacking layer ${layer.diffId} needs the user namespace (the store keeps the image's file owners): ${(e as Error).message}`, { cause: e });
+      }
       throw storeFsError(e, `unpacking layer ${layer.diffId}`);
     } finally {
       await this.removeTempDir(work).catch(() => undefined);

@@ -1,5 +1,6 @@
 // Owner records for temp dirs and store sessions: tmp/<name>.owner holds the
 // owning process's identity. The next Store.open removes what dead owners left.
+import { rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoOf, removeTree, writeFileAtomic } from './fsutil.js';
@@ -13,6 +14,15 @@ export async function writeOwnerFile(tmpRoot: string, name: string): Promise<voi
   await writeFileAtomic(path.join(tmpRoot, `${name}.owner`), JSON.stringify(currentOwner()), tmpRoot);
 }
 
+const sessions = new Set<string>();
+
+/** A record that this process uses the store; removed at exit (or by the next open after a crash). */
+export async function writeSessionFile(tmpRoot: string, name: string): Promise<void> {
+  await writeOwnerFile(tmpRoot, name);
+  if (sessions.size === 0) process.once('exit', () => sessions.forEach((f) => rmSync(f, { force: true })));
+  sessions.add(path.join(tmpRoot, `${name}.owner`));
+}
+
 export async function cleanTemp(tmpRoot: string): Promise<void> {
   const names = await fs.readdir(tmpRoot).catch(() => [] as string[]);
   const owned = new Set<string>();
@@ -24,8 +34,10 @@ export async function cleanTemp(tmpRoot: string): Promise<void> {
     const owner = text === undefined ? undefined : parseOwner(text);
     if (owner && ownerAlive(owner)) continue;
     if (!owner && text !== undefined && !(await isOld(path.join(tmpRoot, n)))) continue;
-    await removeTree(path.join(tmpRoot, base)).catch(() => undefined);
-    await fs.rm(path.join(tmpRoot, n), { force: true });
+    // Outside the user namespace a tree with the image's owners may not be removable:
+    // keep its record then, so a later open (in the namespace) retries.
+    const removed = await removeTree(path.join(tmpRoot, base)).then(() => true, () => false);
+    if (removed) await fs.rm(path.join(tmpRoot, n), { force: true });
   }
   for (const n of names) {
     if (n.endsWith('.owner') || owned.has(n)) continue;

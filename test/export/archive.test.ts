@@ -36,6 +36,10 @@ test('oci archive: save → load round trip into another store', async (t) => {
   t.deepEqual(loaded[0].names, ['docker.io/library/rt:1']);
   t.truthy(await other.getImage('rt:1'));
   for (const l of img.layers) t.true(await other.hasBlob(l.digest));
+  // docker load also takes a gzip-compressed archive.
+  await run('gzip', ['-k', file]);
+  const third = await Store.open(path.join(dir, 'third'));
+  t.true((await loadArchive(third, `${file}.gz`))[0].image.manifestDigest.equals(img.manifestDigest));
 });
 
 test('docker archive: loads back, and its manifest.json is docker save shaped', async (t) => {
@@ -59,17 +63,24 @@ test('old docker save format (<id>/layer.tar, symlinked layers) loads', async (t
   // Recreate the layer uncompressed as docker ≤ 24 wrote it.
   const layerTar = path.join(dir, 'layer.tar');
   await run('sh', ['-c', `gzip -dc < '${store.blobPath(img.layers[0].digest)}' > '${layerTar}'`]);
+  // Two images share the layer: docker wrote the second as a symlink to the first.
+  const tree = path.join(dir, 'tree');
+  await fs.mkdir(path.join(tree, 'abc'), { recursive: true });
+  await fs.mkdir(path.join(tree, 'def'));
+  await fs.rename(layerTar, path.join(tree, 'abc', 'layer.tar'));
+  await fs.symlink('../abc/layer.tar', path.join(tree, 'def', 'layer.tar'));
+  await fs.writeFile(path.join(tree, `${img.configDigest.hex}.json`), img.configBytes());
+  const entries = [
+    { Config: `${img.configDigest.hex}.json`, RepoTags: ['old:v1'], Layers: ['abc/layer.tar'] },
+    { Config: `${img.configDigest.hex}.json`, RepoTags: ['old:v2'], Layers: ['def/layer.tar'] },
+  ];
+  await fs.writeFile(path.join(tree, 'manifest.json'), JSON.stringify(entries));
   const file = path.join(dir, 'old.tar');
-  const fh = await fs.open(file, 'w');
-  const tar = new TarWriter(fh);
-  await tar.addBuffer(`${img.configDigest.hex}.json`, img.configBytes());
-  await tar.addFile('abc/layer.tar', layerTar, (await fs.stat(layerTar)).size);
-  await tar.addBuffer('manifest.json', Buffer.from(JSON.stringify([{ Config: `${img.configDigest.hex}.json`, RepoTags: ['old:v1'], Layers: ['abc/layer.tar'] }])));
-  await tar.finish();
-  await fh.close();
+  await run('tar', ['-cf', file, '-C', tree, '.']);
   const other = await Store.open(path.join(dir, 'other'));
-  const [loaded] = await loadArchive(other, file);
+  const [loaded, second] = await loadArchive(other, file);
   t.deepEqual(loaded.names, ['docker.io/library/old:v1']);
+  t.deepEqual(second.names, ['docker.io/library/old:v2']);
   t.true(loaded.image.configDigest.equals(img.configDigest));
   t.true(loaded.image.layers[0].digest.equals(img.layers[0].diffId));
 });

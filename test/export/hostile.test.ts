@@ -85,3 +85,28 @@ test('duplicate entries are refused', async (t) => {
   await t.throwsAsync(loadArchive(victim, bad), { message: /twice/ });
   await assertUntouched(t, victim);
 });
+
+test('a layer whose diff_id is not the one in the config is refused', async (t) => {
+  const { dir, img, good, victim } = await setup();
+  const bad = path.join(dir, 'bad.tar');
+  // Swap the two layers' diff_ids in the config and fix up the digests that name it.
+  const cfg = JSON.parse(img.configBytes().toString()) as { rootfs: { diff_ids: string[] } };
+  cfg.rootfs.diff_ids.reverse();
+  const cfgBytes = Buffer.from(JSON.stringify(cfg));
+  const { Digest } = await import('../../src/image/digest.js');
+  const cfgDigest = Digest.of(cfgBytes);
+  const manifest = JSON.parse(img.manifestBytes().toString()) as { config: { digest: string; size: number } };
+  manifest.config = { ...manifest.config, digest: cfgDigest.toString(), size: cfgBytes.length };
+  const mBytes = Buffer.from(JSON.stringify(manifest));
+  const mDigest = Digest.of(mBytes);
+  await rewrite(good, bad, (n, d) => {
+    if (n === 'index.json') {
+      const idx = JSON.parse(d.toString()) as { manifests: { digest: string; size: number }[] };
+      idx.manifests[0] = { ...idx.manifests[0], digest: mDigest.toString(), size: mBytes.length };
+      return [n, Buffer.from(JSON.stringify(idx))];
+    }
+    return [n, d];
+  }, [[`blobs/sha256/${cfgDigest.hex}`, cfgBytes], [`blobs/sha256/${mDigest.hex}`, mBytes]]);
+  await t.throwsAsync(loadArchive(victim, bad), { code: 'DIGEST_MISMATCH', message: /diff_id/ } as never);
+  await assertUntouched(t, victim);
+});

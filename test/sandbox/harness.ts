@@ -4,14 +4,18 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnInUserNamespace, type SandboxSpec } from '../../src/sandbox/index.js';
+import { spawnInUserNamespace, type SandboxSpec, type SubIdFiles } from '../../src/sandbox/index.js';
 import { makeBusyboxRootfs } from '../helpers/busybox-rootfs.js';
 import type { FixtureRequest, FixtureResponse } from './fixtures/sandbox-run.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/sandbox-run.js', import.meta.url));
 
-export async function inNamespace(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = await spawnInUserNamespace(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function inNamespace(
+  command: string,
+  args: string[],
+  subIdFiles?: SubIdFiles,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = await spawnInUserNamespace(command, args, { stdio: ['ignore', 'pipe', 'pipe'], subIdFiles });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -71,10 +75,10 @@ export function sh(script: string): string[] {
   return ['/bin/sh', '-c', script];
 }
 
-export async function runFixture(ws: Workspace, req: FixtureRequest): Promise<FixtureResponse> {
+export async function runFixture(ws: Workspace, req: FixtureRequest, subIdFiles?: SubIdFiles): Promise<FixtureResponse> {
   const file = join(ws.dir, `request-${counter++}.json`);
   await writeFile(file, JSON.stringify(req));
-  const { code, stdout, stderr } = await inNamespace(process.execPath, [FIXTURE, file]);
+  const { code, stdout, stderr } = await inNamespace(process.execPath, [FIXTURE, file], subIdFiles);
   if (code !== 0) throw new Error(`fixture exited with ${code}: ${stderr}`);
   try {
     return JSON.parse(stdout) as FixtureResponse;

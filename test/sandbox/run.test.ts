@@ -194,3 +194,44 @@ test('a plain directory root (copy-based snapshot) works and is cleaned of mount
     await ws.cleanup();
   }
 });
+
+test('with a single-id mapping RUN as root works and USER of an unmapped id fails clearly', async (t) => {
+  const ws = await workspace();
+  try {
+    const empty = join(ws.dir, 'no-subids');
+    await writeFile(empty, '');
+    const files = { subuid: empty, subgid: empty };
+    const root = await runFixture(ws, { spec: baseSpec(ws, sh('id -u; ls /dev/pts >/dev/null && echo pts')), list: ws.upper }, files);
+    t.deepEqual(root.result, { exitCode: 0 }, root.stderr);
+    t.is(root.stdout, '0\npts\n');
+    t.deepEqual(root.listing, []);
+    const user = await runFixture(ws, { spec: baseSpec(ws, ['id'], { uid: 1000, gid: 1000 }) }, files);
+    t.deepEqual(user.result, { exitCode: 126 });
+    t.regex(user.stderr, /setgid 1000 .*not mapped.*\/etc\/subgid/);
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+test('a lower stack longer than one mount option page mounts (one layer per fsconfig call)', async (t) => {
+  const ws = await workspace();
+  try {
+    const layers: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const dir = join(ws.dir, 'layers', `layer-with-a-rather-long-directory-name-to-fill-the-page-${String(i).padStart(3, '0')}`);
+      await mkdir(join(dir, 'stack'), { recursive: true });
+      await writeFile(join(dir, 'stack', `l${i}`), `${i}\n`);
+      await writeFile(join(dir, 'stack', 'top'), `${i}\n`);
+      layers.unshift(dir); // the last one written is the top-most
+    }
+    t.true(layers.join(':').length > 8192);
+    const spec = baseSpec(ws, sh('ls /stack | wc -l; cat /stack/top /stack/l0'), {
+      rootfs: { kind: 'overlay', lowerDirs: [...layers, ws.lower], upperDir: ws.upper, workDir: ws.work },
+    });
+    const res = await runFixture(ws, { spec });
+    t.deepEqual(res.result, { exitCode: 0 }, res.stderr);
+    t.is(res.stdout, '151\n149\n0\n');
+  } finally {
+    await ws.cleanup();
+  }
+});

@@ -99,3 +99,18 @@ test('prune drops dangling images and check finds corruption', async (t) => {
   t.deepEqual((await checkStore(store, false)).problems, []);
   t.is((await store.listImages()).length, 0);
 });
+
+test('a corrupt refs.json is reported, and repair rebuilds it from the manifests in blobs/', async (t) => {
+  const root = await tempRoot();
+  const store = await Store.open(root);
+  const img = await makeImage(store, 'r', 1);
+  await store.tag('r', img);
+  await fs.writeFile(path.join(root, 'refs.json'), '{"version": 1, "images": ');
+  await t.throwsAsync(store.listImages(), { code: 'STORE_CORRUPT', message: /store check --repair/ } as never);
+  const r = await checkStore(store, true);
+  t.is(r.repaired, 1);
+  const list = await store.listImages();
+  t.is(list.length, 1);
+  t.true(list[0].image.manifestDigest.equals(img.manifestDigest));
+  t.deepEqual(list[0].names, []);
+});

@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CopyInstruction, AddInstruction, Heredoc } from '../../frontend/dockerfile/types.js';
 import { DockerfileError } from '../../errors.js';
+import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { Copier, parseChmod } from '../copier.js';
 import { lstatIn, resolveInRoot } from '../rootfs-view.js';
 import { loc } from './metadata.js';
@@ -120,7 +121,7 @@ function heredocFor(src: string, heredocs: Map<string, Heredoc>): Heredoc | unde
 }
 
 function heredocText(h: Heredoc): string {
-  return h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
+  return h.chomp ? chompHeredoc(h.content) : h.content;
 }
 
 async function finishHeredocFile(file: string, req: CopyRequest): Promise<void> {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError } from '../../errors.js';
+import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
@@ -74,8 +75,7 @@ export function runArgs(instr: RunInstruction, shell: string[]): string[] {
   if (only && instr.heredocs.length === 1) {
     // `RUN <<EOF` alone: the heredoc is the script (BuildKit's rule).
     const h = instr.heredocs[0];
-    const body = h.chomp ? h.content.replace(/^\t+/gm, '') : h.content;
-    return [...shell, body];
+    return [...shell, h.chomp ? chompHeredoc(h.content) : h.content];
   }
   if (instr.heredocs.length === 0) return [...shell, script];
   // Otherwise the shell reads the heredocs itself: hand it the whole text.
@@ -99,7 +99,12 @@ async function hostResolvConf(): Promise<string> {
 
 async function sandboxMounts(env: StepEnv, req: RunRequest): Promise<SandboxMount[]> {
   const mounts: SandboxMount[] = [];
-  for (const m of req.instr.mounts) mounts.push(await toSandboxMount(env, req, m));
+  const workdir = req.state.config.WorkingDir || '/';
+  for (const m of req.instr.mounts) {
+    const mount = await toSandboxMount(env, req, m);
+    // A relative (or empty) target is relative to WORKDIR, as in BuildKit.
+    mounts.push({ ...mount, target: path.posix.resolve(workdir, mount.target) });
+  }
   return mounts;
 }
 

@@ -1,6 +1,6 @@
 // Build checks (BuildKit's linter rules, same names) run on a typed Dockerfile.
 // They only warn; `# check=skip=Rule1,Rule2` or `skip=all` silences them.
-import type { DockerfileAst } from './ast.js';
+import type { AstNode, DockerfileAst } from './ast.js';
 import type { Dockerfile, Instruction, Stage, Warning } from './types.js';
 import { expandInstruction } from './expand.js';
 
@@ -42,7 +42,7 @@ function checkCasing(ast: DockerfileAst, emit: Emit): void {
   }
 }
 
-function checkInstructions(stage: Stage, ast: DockerfileAst, emit: Emit): void {
+function checkInstructions(stage: Stage, byLine: Map<number, AstNode>, emit: Emit): void {
   const seen = new Map<string, number>();
   for (const i of stage.instructions) {
     if ((i.kind === 'cmd' || i.kind === 'entrypoint') && i.command.form === 'shell') {
@@ -55,7 +55,7 @@ function checkInstructions(stage: Stage, ast: DockerfileAst, emit: Emit): void {
       if (count > 1) emit('MultipleInstructionsDisallowed', `Multiple ${i.kind.toUpperCase()} instructions should not be used in the same stage because only the last one will be used`, line(i));
     }
     if (i.kind === 'env' || i.kind === 'label') {
-      const node = ast.nodes.find((n) => n.range.start.line === line(i));
+      const node = byLine.get(line(i));
       if (node && node.args[2] === '') {
         const kw = i.kind.toUpperCase();
         emit('LegacyKeyValueFormat', `"${kw} key=value" should be used instead of legacy "${kw} key value" format`, line(i));
@@ -118,7 +118,8 @@ export function lint(df: Dockerfile, ast: DockerfileAst): Warning[] {
   for (const w of ast.warnings) emit(w.rule, w.message, w.line);
   checkStageNames(df, ast, emit);
   checkCasing(ast, emit);
-  for (const stage of df.stages) checkInstructions(stage, ast, emit);
+  const byLine = new Map(ast.nodes.map((n) => [n.range.start.line, n]));
+  for (const stage of df.stages) checkInstructions(stage, byLine, emit);
   checkVariables(df, emit);
   return warnings.sort((a, b) => a.line - b.line);
 }

@@ -86,10 +86,6 @@ class Directives {
   }
 }
 
-export interface ParseOptions {
-  file: string;
-}
-
 /** Parses Dockerfile text into an AST; throws DockerfileError. */
 export function parseAst(text: string, file: string): DockerfileAst {
   return new Parser(text, file).parse();

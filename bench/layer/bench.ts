@@ -1,0 +1,101 @@
+// Layer engine benchmark (not a test): nbuild's writer and extractor against the usual
+// shell pipelines, interleaved round by round so drift hits every tool alike.
+// Usage: node dist/bench/layer/bench.js [--src DIR] [--work DIR] [--rounds N]
+// Default tree: /usr/share + /usr/bin copied into a tmpfs (about 1 GiB).
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { engineInfo, extractLayer, writeLayer, type Compression } from '../../src/native/index.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
+
+const work = arg('work', '/dev/shm/nb-bench');
+const rounds = Number(arg('rounds', '3'));
+let src = arg('src', '');
+if (!src) {
+  src = path.join(work, 'src');
+  if (!fs.existsSync(src)) {
+    fs.mkdirSync(src, { recursive: true });
+    execSync(`cp -a /usr/share /usr/bin ${src}/`);
+  }
+}
+const out = path.join(work, 'out');
+fs.mkdirSync(out, { recursive: true });
+
+interface Sample { seconds: number; size?: number }
+const results = new Map<string, Sample[]>();
+function record(name: string, s: Sample) {
+  const list = results.get(name) ?? [];
+  list.push(s);
+  results.set(name, list);
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
+  const t0 = process.hrtime.bigint();
+  const r = await fn();
+  return [Number(process.hrtime.bigint() - t0) / 1e9, r];
+}
+function sh(cmd: string) {
+  execSync(cmd, { stdio: ['ignore', 'ignore', 'inherit'], shell: '/bin/bash' });
+}
+const fresh = (d: string) => fs.rmSync(d, { recursive: true, force: true });
+
+const tarBytes = Number(execSync(`tar -C ${src} -cf - . | wc -c`, { shell: '/bin/bash' }).toString());
+const writers: Array<[string, Compression, number]> = [
+  ['nbuild gzip -6', 'gzip', 6], ['nbuild gzip -4', 'gzip', 4], ['nbuild gzip -1', 'gzip', 1], ['nbuild zstd -3', 'zstd', 3],
+];
+
+for (let round = 0; round < rounds; round++) {
+  for (const [name, compression, level] of writers) {
+    const blob = path.join(out, `nb.${compression}${level}`);
+    const [s, r] = await time(() => writeLayer({ sourceDir: src, outputPath: blob, mode: 'plain', compression, level }));
+    record(name, { seconds: s, size: r.size });
+  }
+  for (const [name, cmd, file] of [
+    ['tar | pigz -6 | sha256sum', 'pigz -6', 'peer.gz'],
+    ['tar | pigz -1 | sha256sum', 'pigz -1', 'peer1.gz'],
+    ['tar | zstd -3 -T0 | sha256sum', 'zstd -q -3 -T0', 'peer.zst'],
+  ] as const) {
+    const blob = path.join(out, file);
+    const [s] = await time(() => sh(`tar -C ${src} -cf - . | ${cmd} | tee ${blob} | sha256sum > /dev/null`));
+    record(name, { seconds: s, size: fs.statSync(blob).size });
+  }
+  for (const [name, blob, cmd] of [
+    ['nbuild extract gzip', 'nb.gzip6', ''], ['tar -xzf', 'peer.gz', '-xzf'],
+    ['nbuild extract zstd', 'nb.zstd3', ''], ['tar --zstd -xf', 'peer.zst', '--zstd -xf'],
+  ] as const) {
+    const dest = path.join(out, 'x');
+    fresh(dest);
+    const input = path.join(out, blob);
+    const [s] = await time(async () => {
+      if (cmd) {
+        fs.mkdirSync(dest);
+        sh(`tar -C ${dest} ${cmd} ${input}`);
+      } else {
+        await extractLayer({ inputPath: input, destDir: dest, whiteouts: 'apply' });
+      }
+    });
+    record(name, { seconds: s });
+    fresh(dest);
+  }
+}
+
+const info = engineInfo();
+console.log(`tree: ${src}, tar ${(tarBytes / 1e6).toFixed(0)} MB; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); ` +
+  `${info.deflate}, zstd ${info.zstd}; work dir ${work}; medians of ${rounds}`);
+console.log('| tool | seconds | MB/s of tar | blob MB | ratio |');
+console.log('|---|---|---|---|---|');
+for (const [name, samples] of results) {
+  const s = median(samples.map((x) => x.seconds));
+  const size = samples[0]?.size;
+  const blob = size === undefined ? '–' : (size / 1e6).toFixed(1);
+  const ratio = size === undefined ? '–' : (size / tarBytes).toFixed(3);
+  console.log(`| ${name} | ${s.toFixed(2)} | ${(tarBytes / 1e6 / s).toFixed(0)} | ${blob} | ${ratio} |`);
+}

@@ -1,0 +1,29 @@
+// `nbuild-sandbox materialize` and `nbuild-sandbox diff`: JSON on stdin, one JSON line on stdout.
+// Run inside the user namespace, so that ownership can be copied.
+#include <cstdio>
+#include <exception>
+
+#include "sandbox/json.h"
+#include "sandbox/tree.h"
+#include "sandbox/util.h"
+
+namespace nbs {
+
+int treeMain(bool diff) {
+  try {
+    Json j = parseJson(readAll(0));
+    auto lowers = j.getStrings("lowerDirs");
+    TreeStats st = diff ? diffTree(lowers, j.getString("snapshot"), j.getString("upper"))
+                        : materialize(lowers, j.getString("dest"));
+    std::printf("{\"ok\":true,\"files\":%llu,\"dirs\":%llu,\"whiteouts\":%llu,\"bytes\":%llu}\n", st.files, st.dirs,
+                st.whiteouts, st.bytes);
+    return 0;
+  } catch (const SysError& e) {
+    std::printf("{\"ok\":false,\"errno\":%d,\"message\":%s}\n", e.err, jsonQuote(e.what()).c_str());
+  } catch (const std::exception& e) {
+    std::printf("{\"ok\":false,\"errno\":0,\"message\":%s}\n", jsonQuote(e.what()).c_str());
+  }
+  return 1;
+}
+
+}  // namespace nbs

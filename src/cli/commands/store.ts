@@ -1,0 +1,31 @@
+// `nbuild store check [--repair]`: verify every blob, name, image and unpacked layer.
+import type { Argv, CommandModule } from 'yargs';
+import { NbuildError } from '../../errors.js';
+import { resolveStoreRoot } from '../global-options.js';
+
+interface CheckArgs {
+  repair: boolean;
+  root?: string;
+}
+
+const checkSub: CommandModule<object, CheckArgs> = {
+  command: 'check',
+  describe: 'verify every blob, name and unpacked layer of the store',
+  builder: (y: Argv) => y.option('repair', { type: 'boolean', default: false, describe: 'remove what is broken (and the images that need it)' }) as unknown as Argv<CheckArgs>,
+  handler: async (args) => {
+    const [{ enterUserNamespace }, { Store }, { checkStore }] = await Promise.all([import('../../sandbox/index.js'), import('../../store/store.js'), import('../../store/check.js')]);
+    await enterUserNamespace();
+    const store = await Store.open(resolveStoreRoot(args.root));
+    const r = await checkStore(store, args.repair);
+    for (const p of r.problems) process.stdout.write(`${args.repair ? 'repaired' : 'problem'}: ${p}\n`);
+    process.stdout.write(`${r.blobs} blob(s), ${r.images} image(s) checked; ${r.problems.length} problem(s)${args.repair ? `, ${r.repaired} repaired` : ''}\n`);
+    if (r.problems.length > r.repaired) throw new NbuildError('STORE_CORRUPT', `the store has ${r.problems.length - r.repaired} problem(s); run 'nbuild store check --repair'`);
+  },
+};
+
+export const storeCommand: CommandModule<object, object> = {
+  command: 'store <command>',
+  describe: 'maintain the local store',
+  builder: (y: Argv) => y.command(checkSub).demandCommand(1, 'name a store command: check'),
+  handler: () => undefined,
+};

@@ -1,0 +1,139 @@
+// The layer engine: tar + compression + hashing of layers, and safe extraction. Bytes are
+// handled in C++ off the JS thread; this facade checks arguments and applies defaults.
+import path from 'node:path';
+import { binding, type RawIdMap } from './binding.js';
+import { fromNative, NativeError } from './errors.js';
+
+export { NativeError } from './errors.js';
+
+export interface IdMapEntry { containerId: number; hostId: number; size: number }
+export interface IdMapping { uids: IdMapEntry[]; gids: IdMapEntry[] }
+export type Compression = 'gzip' | 'zstd' | 'none';
+/** Digests are "sha256:<hex>"; size = blob bytes, uncompressedSize = tar bytes. */
+export interface LayerResult { digest: string; diffId: string; size: number; uncompressedSize: number }
+
+export interface WriteLayerOptions {
+  sourceDir: string;
+  outputPath: string;
+  /** overlay-upper: char 0/0 → .wh.NAME, opaque xattr → .wh..wh..opq */
+  mode: 'overlay-upper' | 'plain';
+  compression: Compression;
+  /** gzip 1–9 (default 6), zstd 1–19 (default 3); ignored for none. */
+  level?: number;
+  /** Compression threads; default all cores. The output bytes do not depend on it. */
+  threads?: number;
+  /** host ids → image ids (identity when absent) */
+  idMap?: IdMapping;
+  /** epoch seconds; later mtimes become this */
+  clampMtime?: number;
+  /** paths relative to sourceDir left out, with everything below them */
+  exclude?: string[];
+  /** every entry gets these ids (COPY without --chown → 0:0) */
+  ownerOverride?: { uid: number; gid: number };
+}
+
+export interface ExtractLayerOptions {
+  inputPath: string;
+  destDir: string;
+  /** overlay: keep overlay whiteouts (a lower dir); apply: delete (flatten onto a tree) */
+  whiteouts: 'overlay' | 'apply';
+  /** image ids → host ids */
+  idMap?: IdMapping;
+  ignoreChownErrors?: boolean;
+  /** checked while extracting; on mismatch destDir is removed (when this call created it) */
+  expectedDiffId?: string;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const LEVELS: Record<Compression, [number, number, number]> = { gzip: [1, 9, 6], zstd: [1, 19, 3], none: [0, 0, 0] };
+
+function invalid(name: string, expected: string, actual: unknown): NativeError {
+  return new NativeError('INVALID_ARGUMENT', `Expected ${expected} for ${name} but received ${String(actual)} of type ${typeof actual}`);
+}
+
+function checkString(name: string, v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0 || v.includes('\0')) throw invalid(name, 'a non-empty string', v);
+  return v;
+}
+
+function checkInt(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(name, `an integer in [${min}, ${max}]`, v);
+  return v;
+}
+
+function checkIdMap(name: string, m: IdMapping | undefined): RawIdMap | undefined {
+  if (m === undefined) return undefined;
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.uids) || !Array.isArray(m.gids)) throw invalid(name, 'an IdMapping', m);
+  const ranges = (which: string, list: IdMapEntry[]) =>
+    list.map((e, i) => ({
+      containerId: checkInt(`${name}.${which}[${i}].containerId`, e.containerId, 0, 0xffffffff),
+      hostId: checkInt(`${name}.${which}[${i}].hostId`, e.hostId, 0, 0xffffffff),
+      size: checkInt(`${name}.${which}[${i}].size`, e.size, 1, 0xffffffff),
+    }));
+  return { uids: ranges('uids', m.uids), gids: ranges('gids', m.gids) };
+}
+
+function cleanRelative(p: string): string {
+  const n = path.posix.normalize(p).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  if (n === '' || n === '.' || n.startsWith('/') || n === '..' || n.startsWith('../')) throw invalid('exclude entry', 'a path inside sourceDir', p);
+  return n;
+}
+
+async function call<T>(run: () => Promise<T>): Promise<T> {
+  const context = new Error();
+  try {
+    return await run();
+  } catch (e) {
+    throw fromNative(e, context);
+  }
+}
+
+/** Writes sourceDir as a layer blob to outputPath; digest and diff_id come from the same pass. */
+export async function writeLayer(o: WriteLayerOptions): Promise<LayerResult> {
+  const cores = engineInfo().threads;
+  if (o.mode !== 'overlay-upper' && o.mode !== 'plain') throw invalid('mode', "'overlay-upper' or 'plain'", o.mode);
+  if (!(o.compression in LEVELS)) throw invalid('compression', "'gzip', 'zstd' or 'none'", o.compression);
+  const [lo, hi, def] = LEVELS[o.compression];
+  const raw = {
+    sourceDir: path.resolve(checkString('sourceDir', o.sourceDir)),
+    outputPath: path.resolve(checkString('outputPath', o.outputPath)),
+    mode: o.mode,
+    compression: o.compression,
+    level: o.level === undefined || o.compression === 'none' ? def : checkInt('level', o.level, lo, hi),
+    threads: o.threads === undefined ? cores : checkInt('threads', o.threads, 1, 256),
+    idMap: checkIdMap('idMap', o.idMap),
+    clampMtime: o.clampMtime === undefined ? undefined : checkInt('clampMtime', o.clampMtime, 0, 2 ** 53),
+    exclude: (o.exclude ?? []).map((p) => cleanRelative(checkString('exclude entry', p))),
+    ownerOverride: o.ownerOverride === undefined ? undefined : {
+      uid: checkInt('ownerOverride.uid', o.ownerOverride.uid, 0, 0xffffffff),
+      gid: checkInt('ownerOverride.gid', o.ownerOverride.gid, 0, 0xffffffff),
+    },
+  };
+  return call(() => binding().writeLayer(raw));
+}
+
+/** Applies a layer blob (gzip, zstd or plain tar) to destDir, refusing anything that would escape it. */
+export async function extractLayer(o: ExtractLayerOptions): Promise<LayerResult> {
+  if (o.whiteouts !== 'overlay' && o.whiteouts !== 'apply') throw invalid('whiteouts', "'overlay' or 'apply'", o.whiteouts);
+  if (o.expectedDiffId !== undefined && !DIGEST.test(o.expectedDiffId)) throw invalid('expectedDiffId', 'sha256:<64 hex>', o.expectedDiffId);
+  const raw = {
+    inputPath: path.resolve(checkString('inputPath', o.inputPath)),
+    destDir: path.resolve(checkString('destDir', o.destDir)),
+    whiteouts: o.whiteouts,
+    idMap: checkIdMap('idMap', o.idMap),
+    ignoreChownErrors: o.ignoreChownErrors === true,
+    expectedDiffId: o.expectedDiffId,
+  };
+  return call(() => binding().extractLayer(raw));
+}
+
+/** sha256 of a file, off the JS thread. */
+export async function sha256File(file: string): Promise<{ digest: string; size: number }> {
+  const p = path.resolve(checkString('path', file));
+  return call(() => binding().sha256File(p));
+}
+
+/** Library versions and the number of cores the engine uses by default. */
+export function engineInfo(): { zstd: string; deflate: string; threads: number } {
+  return binding().engineInfo();
+}

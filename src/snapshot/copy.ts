@@ -1,0 +1,52 @@
+// Copy-based snapshots through the native helper: materialize a lower stack into a plain dir,
+// and later diff that dir against the stack into an overlay-format upper dir. Must run as root
+// of the user namespace (or real root) so that ownership is kept.
+import { spawn } from 'node:child_process';
+import { NbuildError } from '../errors.js';
+import { helperPath } from '../sandbox/helper.js';
+
+export interface TreeStats {
+  files: number;
+  dirs: number;
+  whiteouts: number;
+  bytes: number;
+}
+
+type TreeAnswer = ({ ok: true } & TreeStats) | { ok: false; errno: number; message: string };
+
+function callTree(command: 'materialize' | 'diff', request: object): Promise<TreeStats> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(helperPath(), [command], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdin.on('error', () => {});
+    child.stdin.end(JSON.stringify(request));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let ans: TreeAnswer;
+      try {
+        ans = JSON.parse(out) as TreeAnswer;
+      } catch {
+        reject(new NbuildError('SNAPSHOT', `nbuild-sandbox ${command} failed (exit ${code}): ${err.trim()}`));
+        return;
+      }
+      if (ans.ok) resolve({ files: ans.files, dirs: ans.dirs, whiteouts: ans.whiteouts, bytes: ans.bytes });
+      else reject(new NbuildError('SNAPSHOT', `snapshot ${command}: ${ans.message}`));
+    });
+  });
+}
+
+/** Copies the merged view of `lowerDirs` (top-most first) into `dest` (reflinks where possible). */
+export function materializeLayers(lowerDirs: string[], dest: string): Promise<TreeStats> {
+  return callTree('materialize', { lowerDirs, dest });
+}
+
+/**
+ * Writes into `upperDir` what `snapshot` changed relative to `lowerDirs`: new and changed
+ * entries, 0/0 character-device whiteouts for deletions (the layer writer's 'overlay-upper' input).
+ */
+export function diffSnapshot(lowerDirs: string[], snapshot: string, upperDir: string): Promise<TreeStats> {
+  return callTree('diff', { lowerDirs, snapshot, upper: upperDir });
+}

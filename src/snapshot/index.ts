@@ -1,0 +1,13 @@
+// Overlay workspaces and the isolation ladder.
+export { probeHost, type HostProbe, type Capability } from './probe.js';
+export {
+  chooseIsolation,
+  selectIsolation,
+  describeMode,
+  LADDER,
+  type IsolationMode,
+  type IsolationReport,
+  type ModeVerdict,
+} from './ladder.js';
+export { materializeLayers, diffSnapshot, type TreeStats } from './copy.js';
+export { prepareRunWorkspace, type RunWorkspace } from './workspace.js';

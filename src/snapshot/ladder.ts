@@ -1,0 +1,84 @@
+// The isolation ladder: the best way to run RUN steps that this host allows, and why not the others.
+import { NbuildError } from '../errors.js';
+import { probeHost, type HostProbe } from './probe.js';
+
+export type IsolationMode = 'overlay' | 'fuse-overlayfs' | 'copy' | 'chroot';
+
+export const LADDER: readonly IsolationMode[] = ['overlay', 'fuse-overlayfs', 'copy', 'chroot'];
+
+export interface ModeVerdict {
+  mode: IsolationMode;
+  available: boolean;
+  /** Why it is not available, or what it needs; empty when available without remarks. */
+  reason: string;
+}
+
+export interface IsolationReport {
+  chosen: IsolationMode | undefined;
+  modes: ModeVerdict[];
+}
+
+const DESCRIPTIONS: Record<IsolationMode, string> = {
+  overlay: 'kernel overlayfs in a user namespace (fast: layers are shared, the upper dir is the diff)',
+  'fuse-overlayfs': 'fuse-overlayfs in a user namespace (for kernels without unprivileged overlayfs)',
+  copy: 'copy-based snapshot: the layers are copied into a private root and diffed afterwards',
+  chroot: 'chroot-like: for root in a container that refuses namespaces; no PID or mount isolation',
+};
+
+export function describeMode(mode: IsolationMode): string {
+  return DESCRIPTIONS[mode];
+}
+
+function namespacesOk(p: HostProbe): string {
+  if (!p.userNamespace.ok) return `user namespaces refused: ${p.userNamespace.error}`;
+  if (!p.mountNamespace.ok) return `mount namespaces refused: ${p.mountNamespace.error}`;
+  if (!p.pidNamespace.ok) return `PID namespaces refused: ${p.pidNamespace.error}`;
+  return '';
+}
+
+function verdict(mode: IsolationMode, p: HostProbe): ModeVerdict {
+  const ns = namespacesOk(p);
+  const no = (reason: string): ModeVerdict => ({ mode, available: false, reason });
+  switch (mode) {
+    case 'overlay':
+      if (ns) return no(ns);
+      if (!p.overlay.ok) return no(`overlay mount refused: ${p.overlay.error}`);
+      if (!p.whiteout.ok) return no(`whiteouts cannot be created: ${p.whiteout.error}`);
+      return { mode, available: true, reason: '' };
+    case 'fuse-overlayfs':
+      if (!p.fuseOverlayfs.binary) return no('fuse-overlayfs is not installed');
+      if (!p.fuseOverlayfs.devFuse.ok) return no(`${p.fuseOverlayfs.devFuse.error} (not accessible to this user)`);
+      return no('fuse-overlayfs is present but nbuild does not drive it yet; the copy-based snapshot is used instead');
+    case 'copy':
+      if (ns) return no(ns);
+      return { mode, available: true, reason: '' };
+    case 'chroot':
+      if (p.euid !== 0) return no('only for root (nbuild re-executes unprivileged users into a user namespace instead)');
+      if (!p.chroot.ok) return no(`chroot refused: ${p.chroot.error}`);
+      return { mode, available: true, reason: '' };
+    default: {
+      const never: never = mode;
+      return never;
+    }
+  }
+}
+
+/** Ranks the modes for this host; NBUILD_ISOLATION (or `forced`) picks one if it is available. */
+export function chooseIsolation(probe: HostProbe, forced = process.env['NBUILD_ISOLATION']): IsolationReport {
+  const modes = LADDER.map((m) => verdict(m, probe));
+  if (forced) {
+    const v = modes.find((m) => m.mode === forced);
+    if (!v) throw new NbuildError('ISOLATION', `unknown isolation "${forced}"; use one of ${LADDER.join(', ')}`, { exitCode: 2 });
+    if (!v.available) throw new NbuildError('ISOLATION', `isolation "${forced}" is not available here: ${v.reason}`);
+    return { chosen: v.mode, modes };
+  }
+  return { chosen: modes.find((m) => m.available)?.mode, modes };
+}
+
+let selected: Promise<IsolationReport> | undefined;
+
+/** Probes once per process and returns the ladder's verdict (what the executor should use). */
+export function selectIsolation(): Promise<IsolationReport> {
+  selected ??= probeHost().then((p) => chooseIsolation(p));
+  return selected;
+}

@@ -1,0 +1,101 @@
+// What this host allows, asked of the native helper (inside a user namespace when not root).
+import { spawn } from 'node:child_process';
+import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { helperPath } from '../sandbox/helper.js';
+import { spawnInUserNamespace } from '../sandbox/userns.js';
+
+export interface Capability {
+  ok: boolean;
+  error: string;
+}
+
+export interface HostProbe {
+  /** Effective uid of nbuild itself (0 inside the namespace or as real root). */
+  euid: number;
+  /** Whether a user namespace could be entered (true when already root). */
+  userNamespace: Capability;
+  mountNamespace: Capability;
+  pidNamespace: Capability;
+  networkNamespace: Capability;
+  overlay: Capability;
+  whiteout: Capability;
+  chroot: Capability;
+  fuseOverlayfs: { binary?: string; devFuse: Capability };
+}
+
+interface NativeProbe {
+  mountNamespace: Capability;
+  pidNamespace: Capability;
+  networkNamespace: Capability;
+  overlay: Capability;
+  whiteout: Capability;
+  chroot: Capability;
+}
+
+const refused = (error: string): Capability => ({ ok: false, error });
+
+async function collect(child: ReturnType<typeof spawn>): Promise<{ code: number | null; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('close', resolve);
+    child.on('error', () => resolve(null));
+  });
+  return { code, out, err };
+}
+
+async function findOnPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
+    const p = join(dir, name);
+    if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
+  }
+  return undefined;
+}
+
+async function probeFuse(): Promise<HostProbe['fuseOverlayfs']> {
+  const binary = await findOnPath('fuse-overlayfs');
+  const devFuse = await access('/dev/fuse', constants.R_OK | constants.W_OK).then(
+    () => ({ ok: true, error: '' }),
+    (e: NodeJS.ErrnoException) => refused(`/dev/fuse: ${e.code ?? e.message}`),
+  );
+  return { binary, devFuse };
+}
+
+/** Runs `nbuild-sandbox probe` (in a user namespace unless root) and gathers the answers. */
+export async function probeHost(): Promise<HostProbe> {
+  const euid = process.geteuid?.() ?? -1;
+  const dir = await mkdtemp(join(tmpdir(), 'nbuild-probe-'));
+  const fuseOverlayfs = await probeFuse();
+  try {
+    let result: { code: number | null; out: string; err: string };
+    let userNamespace: Capability = { ok: true, error: '' };
+    if (euid === 0) {
+      result = await collect(spawn(helperPath(), ['probe', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    } else {
+      try {
+        const child = await spawnInUserNamespace(helperPath(), ['probe', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        result = await collect(child);
+      } catch (e) {
+        userNamespace = refused(e instanceof Error ? e.message : String(e));
+        result = { code: null, out: '', err: '' };
+      }
+    }
+    let native: NativeProbe;
+    try {
+      native = JSON.parse(result.out) as NativeProbe;
+    } catch {
+      const why = userNamespace.ok ? `probe failed: ${result.err.trim() || `exit ${result.code}`}` : 'no user namespace';
+      if (userNamespace.ok) userNamespace = refused(why);
+      const no = refused(why);
+      native = { mountNamespace: no, pidNamespace: no, networkNamespace: no, overlay: no, whiteout: no, chroot: no };
+    }
+    const { mountNamespace, pidNamespace, networkNamespace, overlay, whiteout, chroot } = native;
+    return { euid, userNamespace, mountNamespace, pidNamespace, networkNamespace, overlay, whiteout, chroot, fuseOverlayfs };
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}

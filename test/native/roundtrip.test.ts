@@ -1,0 +1,154 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { extractLayer, writeLayer, type Compression } from '../../src/native/index.js';
+import { setXattr, sha256sum, snapshot, tempDir } from './helpers.js';
+
+// A tree with every kind of entry the writer must carry through a round trip.
+function makeTree(root: string): void {
+  const long = 'n'.repeat(120);
+  fs.mkdirSync(path.join(root, 'dir/sub'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'dir/file.txt'), 'hello\n'.repeat(1000));
+  fs.writeFileSync(path.join(root, 'empty'), '');
+  fs.writeFileSync(path.join(root, 'big.bin'), createHash('sha512').update('x').digest().toString('hex').repeat(20000));
+  fs.linkSync(path.join(root, 'dir/file.txt'), path.join(root, 'hardlink'));
+  fs.symlinkSync('dir/file.txt', path.join(root, 'symlink'));
+  fs.symlinkSync('/' + 'target/'.repeat(20), path.join(root, 'longlink'));
+  fs.writeFileSync(path.join(root, 'setuid'), '#!/bin/sh\n');
+  fs.chmodSync(path.join(root, 'setuid'), 0o4755);
+  fs.mkdirSync(path.join(root, 'sticky'));
+  fs.chmodSync(path.join(root, 'sticky'), 0o1777);
+  fs.writeFileSync(path.join(root, long), 'long name');
+  let deep = root;
+  for (let i = 0; i < 3; i++) deep = path.join(deep, `${'d'.repeat(90)}${i}`);
+  fs.mkdirSync(deep, { recursive: true });
+  fs.writeFileSync(path.join(deep, 'leaf'), 'deep'); // path > 255 bytes
+  execFileSync('mkfifo', [path.join(root, 'fifo')]);
+  setXattr(path.join(root, 'dir/file.txt'), 'user.test', 'value');
+  setXattr(path.join(root, 'dir'), 'user.dirattr', 'x');
+  fs.utimesSync(path.join(root, 'dir/file.txt'), 1_000_000, 1_000_000);
+  fs.utimesSync(path.join(root, 'dir'), 2_000_000, 2_000_000);
+}
+
+const src = tempDir('rt-src');
+makeTree(src);
+
+for (const compression of ['gzip', 'zstd', 'none'] as Compression[]) {
+  test(`round trip keeps the tree (${compression})`, async (t) => {
+    const work = tempDir('rt');
+    const blob = path.join(work, 'layer');
+    const r = await writeLayer({ sourceDir: src, outputPath: blob, mode: 'plain', compression });
+    t.is(r.digest, sha256sum(blob));
+    t.is(r.size, fs.statSync(blob).size);
+    const out = path.join(work, 'out');
+    const x = await extractLayer({ inputPath: blob, destDir: out, whiteouts: 'apply', expectedDiffId: r.diffId });
+    t.deepEqual(x, r);
+    t.deepEqual(snapshot(out), snapshot(src));
+    // The tar is a normal one: GNU tar lists the deep path and the hard link.
+    const listing = execFileSync('tar', ['-tvf', blob], { maxBuffer: 1 << 24 }).toString();
+    t.regex(listing, /d{90}2\/leaf/);
+    t.regex(listing, /hardlink link to dir\/file.txt|dir\/file.txt link to hardlink/);
+    t.regex(listing, /^-rw-r--r-- 0\/0 /m); // numeric ids, empty user and group names
+  });
+}
+
+test('gzip blob is one valid stream for gzip -t, python and node zlib; diff_id matches', async (t) => {
+  const work = tempDir('gz');
+  const blob = path.join(work, 'layer.gz');
+  const r = await writeLayer({ sourceDir: src, outputPath: blob, mode: 'plain', compression: 'gzip', threads: 2 });
+  execFileSync('gzip', ['-t', blob]);
+  const py = execFileSync('python3', ['-c', 'import gzip,hashlib,sys; print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())', blob]).toString().trim();
+  t.is(`sha256:${py}`, r.diffId);
+  const tar = zlib.gunzipSync(fs.readFileSync(blob));
+  t.is(`sha256:${createHash('sha256').update(tar).digest('hex')}`, r.diffId);
+  t.is(tar.length, r.uncompressedSize);
+  // One member: python's zlib with wbits=31 stops after the first member.
+  const single = execFileSync('python3', ['-c', 'import zlib,sys; d=zlib.decompressobj(31); o=d.decompress(open(sys.argv[1],"rb").read()); print(len(o), len(d.unused_data))', blob]).toString().trim();
+  t.is(single, `${r.uncompressedSize} 0`);
+});
+
+test('zstd blob passes zstd -t and decodes to the diff_id', async (t) => {
+  const work = tempDir('zst');
+  const blob = path.join(work, 'layer.zst');
+  const r = await writeLayer({ sourceDir: src, outputPath: blob, mode: 'plain', compression: 'zstd' });
+  execFileSync('zstd', ['-q', '-t', blob]);
+  const tar = execFileSync('zstd', ['-q', '-d', '-c', blob], { maxBuffer: 1 << 26 });
+  t.is(`sha256:${createHash('sha256').update(tar).digest('hex')}`, r.diffId);
+});
+
+for (const compression of ['gzip', 'zstd'] as Compression[]) {
+  test(`same bytes twice and for threads 1, 2 and 4 (${compression})`, async (t) => {
+    const work = tempDir('det');
+    const digests = new Set<string>();
+    for (const threads of [1, 2, 4, 2]) {
+      const r = await writeLayer({ sourceDir: src, outputPath: path.join(work, `l${threads}`), mode: 'plain', compression, threads });
+      digests.add(`${r.digest} ${r.diffId}`);
+    }
+    t.is(digests.size, 1);
+  });
+}
+
+test('clampMtime, exclude and ownerOverride shape the tar', async (t) => {
+  const work = tempDir('opts');
+  const blob = path.join(work, 'l.tar');
+  await writeLayer({
+    sourceDir: src, outputPath: blob, mode: 'plain', compression: 'none',
+    clampMtime: 1_500_000, exclude: ['big.bin', 'dir/sub'], ownerOverride: { uid: 1234, gid: 5678 },
+  });
+  const listing = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', blob], { env: { TZ: 'UTC' } }).toString();
+  t.notRegex(listing, /big\.bin|dir\/sub/);
+  t.regex(listing, /1234\/5678 +\d+ 1970-01-12 13:46:40 dir\/file.txt/); // 1_000_000 kept
+  t.regex(listing, /1970-01-18 08:40:00 dir\/$/m); // 2_000_000 clamped to 1_500_000
+  t.notRegex(listing, / 0\/0 /);
+});
+
+test('idMap maps host ids back to image ids; unmapped ids are an error', async (t) => {
+  const work = tempDir('ids');
+  const tree = path.join(work, 'tree');
+  fs.mkdirSync(tree);
+  fs.writeFileSync(path.join(tree, 'f'), 'x');
+  fs.chownSync(path.join(tree, 'f'), 100_005, 100_007);
+  fs.chownSync(tree, 100_000, 100_000);
+  const idMap = { uids: [{ containerId: 0, hostId: 100_000, size: 65536 }], gids: [{ containerId: 0, hostId: 100_000, size: 65536 }] };
+  const blob = path.join(work, 'l.tar');
+  await writeLayer({ sourceDir: tree, outputPath: blob, mode: 'plain', compression: 'none', idMap });
+  t.regex(execFileSync('tar', ['--numeric-owner', '-tvf', blob]).toString(), /5\/7 .* f$/m);
+  const out = path.join(work, 'out');
+  await extractLayer({ inputPath: blob, destDir: out, whiteouts: 'apply', idMap: { uids: [{ containerId: 0, hostId: 200_000, size: 65536 }], gids: [{ containerId: 0, hostId: 300_000, size: 65536 }] } });
+  const st = fs.statSync(path.join(out, 'f'));
+  t.deepEqual([st.uid, st.gid], [200_005, 300_007]);
+  const narrow = { uids: [{ containerId: 0, hostId: 100_000, size: 1 }], gids: [{ containerId: 0, hostId: 100_000, size: 1 }] };
+  const err = await t.throwsAsync(writeLayer({ sourceDir: tree, outputPath: path.join(work, 'l2'), mode: 'plain', compression: 'none', idMap: narrow }));
+  t.is((err as { code?: string }).code, 'ID_UNMAPPED');
+  t.false(fs.existsSync(path.join(work, 'l2')), 'no partial blob is left');
+});
+
+test('sparse file over 8 GiB round-trips (PAX size) and stays sparse', async (t) => {
+  const work = tempDir('sparse');
+  const tree = path.join(work, 'tree');
+  fs.mkdirSync(tree);
+  const f = path.join(tree, 'sparse');
+  const size = 9 * 1024 ** 3 + 123;
+  const fd = fs.openSync(f, 'w');
+  fs.writeSync(fd, 'start', 0);
+  fs.writeSync(fd, 'middle', 5 * 1024 ** 3);
+  fs.ftruncateSync(fd, size);
+  fs.closeSync(fd);
+  const blob = path.join(work, 'l.zst');
+  const r = await writeLayer({ sourceDir: tree, outputPath: blob, mode: 'plain', compression: 'zstd' });
+  t.true(r.uncompressedSize > size);
+  t.true(r.size < 10 << 20);
+  const out = path.join(work, 'out');
+  await extractLayer({ inputPath: blob, destDir: out, whiteouts: 'apply', expectedDiffId: r.diffId });
+  const st = fs.statSync(path.join(out, 'sparse'));
+  t.is(st.size, size);
+  t.true(st.blocks * 512 < 1 << 20, 'holes are not written');
+  const got = Buffer.alloc(6);
+  const rfd = fs.openSync(path.join(out, 'sparse'), 'r');
+  fs.readSync(rfd, got, 0, 6, 5 * 1024 ** 3);
+  fs.closeSync(rfd);
+  t.is(got.toString(), 'middle');
+});
