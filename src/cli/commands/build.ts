@@ -39,10 +39,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     y
       .positional('context', { type: 'string', default: '.', describe: 'the build context folder' })
       .option('file', { alias: 'f', type: 'string', describe: 'the Dockerfile (default CONTEXT/Dockerfile; - for stdin)' })
-      .option('tag', { alias: 't', type: 'string', array: true, default: [], describe: 'name the image (repeatable)' })
-      .option('build-arg', { type: 'string', array: true, default: [], describe: 'K=V, or K to take the value from the environment' })
+      .option('tag', { alias: 't', type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'name the image (repeatable)' })
+      .option('build-arg', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'K=V, or K to take the value from the environment' })
       .option('target', { type: 'string', describe: 'the stage to build' })
-      .option('label', { type: 'string', array: true, default: [], describe: 'K=V label on the image' })
+      .option('label', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'K=V label on the image' })
       .option('no-cache', { type: 'boolean', default: false, describe: 'run every step' })
       .option('squash', { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" })
       .option('squash-all', { type: 'boolean', default: false, describe: 'the whole image becomes one layer' })
@@ -50,11 +50,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('compression', { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], default: 'gzip' })
       .option('compression-level', { type: 'number', describe: 'gzip 1-9, zstd 1-19' })
       .option('network', { type: 'string', choices: ['host', 'none', 'default'], default: 'host', describe: 'network of RUN steps' })
-      .option('output', { alias: 'o', type: 'string', array: true, default: [], describe: 'type=oci|oci-layout|docker|registry|local|tar,dest=…  or FILE.tar' })
+      .option('output', { alias: 'o', type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=oci|oci-layout|docker|registry|local|tar,dest=…  or FILE.tar' })
       .option('iidfile', { type: 'string', describe: 'write the image id (config digest) here' })
       .option('metadata-file', { type: 'string', describe: 'write the image digests and names as JSON here' })
       .option('progress', { type: 'string', choices: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' })
-      .option('secret', { type: 'string', array: true, default: [], describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
+      .option('secret', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
       .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
       .option('platform', { type: 'string', describe: 'the host platform only' }) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
@@ -100,6 +100,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     process.stdout.write(`${result.image.configDigest}\n`);
   },
 };
+
+/** Repeatable flags: yargs gives a string for one, an array for several. */
+function toArray(v: string | string[]): string[] {
+  return Array.isArray(v) ? v : [v];
+}
 
 function parseBuildArgs(values: string[]): Map<string, string> {
   const args = new Map<string, string>();
