@@ -22,7 +22,7 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-Wall", "-Wextra", "-fvisibility=hidden"],
-      "libraries": ["-l:libz.a"],
+      "libraries": ["-l:libz.a", "-l:libdeflate.a"],
       "ldflags": ["-pthread", "-Wl,--exclude-libs,ALL", "-Wl,-z,relro", "-Wl,-z,now", "-Wl,-z,noexecstack"]
     },
     {

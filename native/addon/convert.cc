@@ -52,6 +52,7 @@ nb::WriteOptions toWriteOptions(const Napi::Object& o) {
   std::string c = str(o, "compression");
   w.compression = c == "gzip" ? nb::Compression::Gzip : c == "zstd" ? nb::Compression::Zstd : nb::Compression::None;
   w.level = int(num(o, "level"));
+  w.gzipMembers = has(o, "gzipEngine") && str(o, "gzipEngine") == "libdeflate";
   w.threads = unsigned(num(o, "threads"));
   w.idMap = idMap(o);
   if (has(o, "clampMtime")) w.clampMtime = int64_t(num(o, "clampMtime"));

@@ -1,4 +1,5 @@
 // N-API entry point: each export copies its arguments and queues one whole operation.
+#include <libdeflate.h>
 #include <napi.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -43,7 +44,7 @@ Napi::Value Sha256File(const Napi::CallbackInfo& info) {
 Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("zstd", ZSTD_versionString());
-  o.Set("deflate", std::string("zlib ") + zlibVersion());
+  o.Set("deflate", std::string("zlib ") + zlibVersion() + ", libdeflate " + LIBDEFLATE_VERSION_STRING);
   o.Set("threads", double(nb::hardwareThreads()));
   return o;
 }

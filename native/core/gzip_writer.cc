@@ -1,5 +1,6 @@
 #include "core/gzip_writer.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <condition_variable>
@@ -17,6 +18,7 @@ struct GzipJob {
   std::vector<uint8_t> in, dict, out;
   int level = 6;
   bool last = false;
+  bool member = false;
   unsigned long crc = 0;
   std::string error;
   bool done = false;
@@ -45,7 +47,33 @@ struct ThreadDeflate {
   }
 };
 
+// One libdeflate compressor per worker thread and level.
+struct ThreadLibdeflate {
+  libdeflate_compressor* c = nullptr;
+  int level = -1;
+  ~ThreadLibdeflate() { libdeflate_free_compressor(c); }
+  libdeflate_compressor* get(int lvl) {
+    if (level != lvl) {
+      libdeflate_free_compressor(c);
+      c = libdeflate_alloc_compressor(lvl);
+      if (!c) throw std::runtime_error("libdeflate_alloc_compressor failed");
+      level = lvl;
+    }
+    return c;
+  }
+};
+
+static void compressMember(GzipJob& job) {
+  thread_local ThreadLibdeflate td;
+  libdeflate_compressor* c = td.get(job.level);
+  job.out.resize(libdeflate_gzip_compress_bound(c, job.in.size()));
+  size_t n = libdeflate_gzip_compress(c, job.in.data(), job.in.size(), job.out.data(), job.out.size());
+  if (n == 0) throw std::runtime_error("libdeflate_gzip_compress failed");
+  job.out.resize(n);
+}
+
 static void compressBlock(GzipJob& job) {
+  if (job.member) return compressMember(job);
   thread_local ThreadDeflate td;
   z_stream* zs = td.get(job.level);
   if (!job.dict.empty()) deflateSetDictionary(zs, job.dict.data(), uInt(job.dict.size()));
@@ -61,24 +89,24 @@ static void compressBlock(GzipJob& job) {
   job.crc = crc32_z(0, job.in.data(), job.in.size());
 }
 
-ParallelGzip::ParallelGzip(Sink& out, int level, unsigned threads)
-    : out_(out), level_(level), maxInFlight_(2 * size_t(threads ? threads : 1)),
+ParallelGzip::ParallelGzip(Sink& out, int level, unsigned threads, bool members)
+    : out_(out), level_(level), members_(members), block_(members ? 1 << 20 : kBlock), maxInFlight_(2 * size_t(threads ? threads : 1)),
       crc_(crc32(0, nullptr, 0)), pool_(threads ? threads : 1) {
   // Fixed header: no name, mtime 0, OS "unknown", so the bytes depend only on the content.
   static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-  out_.write(header, sizeof header);
-  cur_.reserve(kBlock);
+  if (!members_) out_.write(header, sizeof header);
+  cur_.reserve(block_);
 }
 
 ParallelGzip::~ParallelGzip() = default;
 
 void ParallelGzip::write(const uint8_t* data, size_t len) {
   while (len) {
-    size_t n = std::min(len, kBlock - cur_.size());
+    size_t n = std::min(len, block_ - cur_.size());
     cur_.insert(cur_.end(), data, data + n);
     data += n;
     len -= n;
-    if (cur_.size() == kBlock) submit(false);
+    if (cur_.size() == block_) submit(false);
   }
 }
 
@@ -86,14 +114,15 @@ void ParallelGzip::submit(bool last) {
   auto job = std::make_shared<GzipJob>();
   job->level = level_;
   job->last = last;
-  job->dict = dict_;
+  job->member = members_;
+  if (!members_) job->dict = dict_;
   // The next block's dictionary is this block's tail (pigz keeps the last 32 KiB, too);
   // only the last block can be short, and nothing follows it.
   size_t keep = std::min(cur_.size(), kDict);
   dict_.assign(cur_.end() - keep, cur_.end());
   job->in.swap(cur_);
   cur_.clear();
-  cur_.reserve(kBlock);
+  cur_.reserve(block_);
   total_ += job->in.size();
   pending_.push_back(job);
   pool_.post([job] {
@@ -118,12 +147,13 @@ void ParallelGzip::drainFront() {
   }
   if (!job->error.empty()) throw EngineError("COMPRESSION", "gzip: " + job->error);
   out_.write(job->out.data(), job->out.size());
-  crc_ = crc32_combine64(crc_, job->crc, z_off64_t(job->in.size()));
+  if (!members_) crc_ = crc32_combine64(crc_, job->crc, z_off64_t(job->in.size()));
 }
 
 void ParallelGzip::finish() {
   submit(true);
   while (!pending_.empty()) drainFront();
+  if (members_) return out_.finish();
   uint8_t trailer[8];
   uint32_t isize = uint32_t(total_);
   for (int i = 0; i < 4; i++) trailer[i] = uint8_t(crc_ >> (8 * i));

@@ -27,7 +27,7 @@ LayerResult writeTo(const WriteOptions& o) {
   FileSink file(o.outputPath);
   std::unique_ptr<Sink> comp;
   switch (o.compression) {
-    case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads); break;
+    case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers); break;
     case Compression::Zstd: comp = std::make_unique<ZstdWriter>(file, o.level, o.threads); break;
     case Compression::None: comp = std::make_unique<PassSink>(file); break;
   }

@@ -17,6 +17,7 @@ struct WriteOptions {
   bool overlayUpper = false;
   Compression compression = Compression::Gzip;
   int level = 6;
+  bool gzipMembers = false;  // libdeflate, one gzip member per 1 MiB block
   unsigned threads = 1;
   IdMap idMap;
   std::optional<int64_t> clampMtime;

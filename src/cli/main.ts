@@ -9,6 +9,8 @@ import { globalOptions } from './global-options.js';
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
     .scriptName('nbuild')
+    // `--no-cache` is a flag of its own, not the negation of `--cache`.
+    .parserConfiguration({ 'boolean-negation': false })
     .usage('$0 [command] [options]\n\nRootless, daemonless container image builder.')
     .options(globalOptions)
     .strict()

@@ -7,6 +7,7 @@ import { extractLayer } from '../native/index.js';
 import type { Layer } from '../image/image.js';
 import type { History } from '../image/types.js';
 import { commitLayer } from './commit.js';
+import { openRootfsView, lstatIn } from './rootfs-view.js';
 import type { StepEnv } from './context.js';
 
 export interface SquashInput {
@@ -28,11 +29,36 @@ export async function squashLayers(env: StepEnv, input: SquashInput): Promise<{ 
     for (const layer of layers.slice(keep)) {
       await extractLayer({ inputPath: env.store.blobPath(layer.digest), destDir: tree, whiteouts, expectedDiffId: layer.diffId.toString() });
     }
+    if (keep > 0) await dropUselessWhiteouts(env, tree, layers.slice(0, keep), work);
     const squashed = await commitLayer(env, tree, keep > 0 ? 'overlay-upper' : 'plain');
     const kept = layers.slice(0, keep);
     return { layers: squashed ? [...kept, squashed] : kept, history: squashHistory(input.history, keep, squashed !== undefined) };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A file made and deleted within the squashed range leaves a whiteout that
+ * hides nothing in the kept layers: drop it, as a diff against the base would.
+ */
+async function dropUselessWhiteouts(env: StepEnv, tree: string, kept: Layer[], work: string): Promise<void> {
+  const lowers = (await Promise.all(kept.map((l) => env.store.layerDir(l)))).reverse();
+  const base = await openRootfsView(lowers, path.join(work, 'base'));
+  try {
+    const walk = async (rel: string): Promise<void> => {
+      for (const entry of await fs.readdir(path.join(tree, rel), { withFileTypes: true })) {
+        const childRel = path.join(rel, entry.name);
+        if (entry.isDirectory()) await walk(childRel);
+        else if (entry.isCharacterDevice()) {
+          const st = await fs.lstat(path.join(tree, childRel));
+          if (st.rdev === 0 && !(await lstatIn(base.dir, childRel))) await fs.rm(path.join(tree, childRel));
+        }
+      }
+    };
+    await walk('');
+  } finally {
+    await base.release();
   }
 }
 

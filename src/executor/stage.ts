@@ -131,8 +131,7 @@ async function copySourceDigest(runner: RunnerLike, instr: Extract<Instruction, 
     if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
     return `image:${(await runner.imageLayers(instr.from)).map((l) => l.diffId.toString()).join(',')}`;
   }
-  const local = instr.sources.filter((s) => !s.startsWith('<<'));
-  return contextSourcesDigest(runner.env.context, local, runner.env.statCache);
+  return contextSourcesDigest(runner.env.context, instr.sources.filter((s) => !/^https?:\/\//i.test(s)), runner.env.statCache);
 }
 
 function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfile): T {

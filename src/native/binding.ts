@@ -10,7 +10,7 @@ export interface RawIdMap { uids: RawRange[]; gids: RawRange[] }
 export interface RawRange { containerId: number; hostId: number; size: number }
 
 export interface RawWriteOptions {
-  sourceDir: string; outputPath: string; mode: string; compression: string; level: number; threads: number;
+  sourceDir: string; outputPath: string; mode: string; compression: string; level: number; threads: number; gzipEngine: string;
   idMap?: RawIdMap; clampMtime?: number; exclude: string[]; ownerOverride?: { uid: number; gid: number };
 }
 export interface RawExtractOptions {

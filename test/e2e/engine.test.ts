@@ -76,7 +76,9 @@ test('cache: a rebuild is all cache hits; a content change misses from that step
   t.is((changed.stderr.match(/CACHED/g) ?? []).length, 1, changed.stderr);
   t.is(fileInImage(changed.out, 'second'), 'v2\n');
   const noCache = await buildTo(root, ctx, ['--no-cache']);
+  t.is(noCache.code, 0, noCache.stderr);
   t.notRegex(noCache.stderr, /CACHED/);
+  t.regex(noCache.stderr, /DONE/);
 });
 
 test('--squash keeps the base layers and makes one of the rest; --squash-all makes one in all', async (t) => {

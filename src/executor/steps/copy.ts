@@ -85,14 +85,9 @@ async function chownTree(dir: string, owner: { uid: number; gid: number }): Prom
 async function collectItems(req: CopyRequest): Promise<Item[]> {
   const { instr, source } = req;
   await fs.mkdir(req.stagingRoot + '.downloads', { recursive: true });
-  const heredocs = new Map(instr.heredocs.map((h) => [h.name, h] as const));
-  const items: Item[] = [];
+  // `COPY <<EOF /dest`: each here-document is a file named after its delimiter.
+  const items: Item[] = instr.heredocs.map((h) => ({ content: heredocText(h), name: h.name, isDir: false, rel: h.name }));
   for (const src of instr.sources) {
-    const heredoc = heredocFor(src, heredocs);
-    if (heredoc) {
-      items.push({ content: heredocText(heredoc), name: heredoc.name, isDir: false, rel: heredoc.name });
-      continue;
-    }
     if (instr.kind === 'add' && isUrl(src)) {
       const dl = await downloadUrl(src, req.stagingRoot + '.downloads', instr.checksum);
       items.push({ abs: dl.file, name: dl.name, isDir: false, rel: dl.name });
@@ -113,11 +108,6 @@ async function collectItems(req: CopyRequest): Promise<Item[]> {
     }
   }
   return items;
-}
-
-function heredocFor(src: string, heredocs: Map<string, Heredoc>): Heredoc | undefined {
-  const m = /^<<-?["']?([^"']+)["']?$/.exec(src);
-  return m ? heredocs.get(m[1]) : undefined;
 }
 
 function heredocText(h: Heredoc): string {
