@@ -26,7 +26,7 @@ if (!src) {
 const out = path.join(work, 'out');
 fs.mkdirSync(out, { recursive: true });
 
-interface Sample { seconds: number; size?: number }
+interface Sample { seconds: number; cpu: number; size?: number }
 const results = new Map<string, Sample[]>();
 function record(name: string, s: Sample) {
   const list = results.get(name) ?? [];
@@ -37,26 +37,36 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+// Wall seconds, and CPU seconds of this process plus its finished children (shell pipelines).
+let lastCpu = 0;
 async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
   const t0 = process.hrtime.bigint();
   const r = await fn();
-  return [Number(process.hrtime.bigint() - t0) / 1e9, r];
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const u = process.resourceUsage();
+  const children = Number(execSync("awk '{print $16+$17}' /proc/" + process.pid + '/stat').toString()) / 100;
+  const cpu = (u.userCPUTime + u.systemCPUTime) / 1e6 + children;
+  lastCpu = cpu - prevCpu;
+  prevCpu = cpu;
+  return [wall, r];
 }
+let prevCpu = 0;
 function sh(cmd: string) {
   execSync(cmd, { stdio: ['ignore', 'ignore', 'inherit'], shell: '/bin/bash' });
 }
 const fresh = (d: string) => fs.rmSync(d, { recursive: true, force: true });
 
 const tarBytes = Number(execSync(`tar -C ${src} -cf - . | wc -c`, { shell: '/bin/bash' }).toString());
-const writers: Array<[string, Compression, number]> = [
-  ['nbuild gzip -6', 'gzip', 6], ['nbuild gzip -4', 'gzip', 4], ['nbuild gzip -1', 'gzip', 1], ['nbuild zstd -3', 'zstd', 3],
+const writers: Array<[string, Compression, number, 'zlib' | 'libdeflate']> = [
+  ['nbuild gzip -6 (zlib, one stream)', 'gzip', 6, 'zlib'], ['nbuild gzip -6 (libdeflate members)', 'gzip', 6, 'libdeflate'],
+  ['nbuild gzip -1 (zlib, one stream)', 'gzip', 1, 'zlib'], ['nbuild zstd -3', 'zstd', 3, 'zlib'],
 ];
 
 for (let round = 0; round < rounds; round++) {
-  for (const [name, compression, level] of writers) {
-    const blob = path.join(out, `nb.${compression}${level}`);
-    const [s, r] = await time(() => writeLayer({ sourceDir: src, outputPath: blob, mode: 'plain', compression, level }));
-    record(name, { seconds: s, size: r.size });
+  for (const [name, compression, level, gzipEngine] of writers) {
+    const blob = path.join(out, `nb.${compression}${level}${gzipEngine}`);
+    const [s, r] = await time(() => writeLayer({ sourceDir: src, outputPath: blob, mode: 'plain', compression, level, gzipEngine }));
+    record(name, { seconds: s, cpu: lastCpu, size: r.size });
   }
   for (const [name, cmd, file] of [
     ['tar | pigz -6 | sha256sum', 'pigz -6', 'peer.gz'],
@@ -65,11 +75,11 @@ for (let round = 0; round < rounds; round++) {
   ] as const) {
     const blob = path.join(out, file);
     const [s] = await time(() => sh(`tar -C ${src} -cf - . | ${cmd} | tee ${blob} | sha256sum > /dev/null`));
-    record(name, { seconds: s, size: fs.statSync(blob).size });
+    record(name, { seconds: s, cpu: lastCpu, size: fs.statSync(blob).size });
   }
   for (const [name, blob, cmd] of [
-    ['nbuild extract gzip', 'nb.gzip6', ''], ['tar -xzf', 'peer.gz', '-xzf'],
-    ['nbuild extract zstd', 'nb.zstd3', ''], ['tar --zstd -xf', 'peer.zst', '--zstd -xf'],
+    ['nbuild extract gzip', 'nb.gzip6zlib', ''], ['tar -xzf', 'peer.gz', '-xzf'],
+    ['nbuild extract zstd', 'nb.zstd3zlib', ''], ['tar --zstd -xf', 'peer.zst', '--zstd -xf'],
   ] as const) {
     const dest = path.join(out, 'x');
     fresh(dest);
@@ -82,7 +92,7 @@ for (let round = 0; round < rounds; round++) {
         await extractLayer({ inputPath: input, destDir: dest, whiteouts: 'apply' });
       }
     });
-    record(name, { seconds: s });
+    record(name, { seconds: s, cpu: lastCpu });
     fresh(dest);
   }
 }
@@ -90,12 +100,13 @@ for (let round = 0; round < rounds; round++) {
 const info = engineInfo();
 console.log(`tree: ${src}, tar ${(tarBytes / 1e6).toFixed(0)} MB; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); ` +
   `${info.deflate}, zstd ${info.zstd}; work dir ${work}; medians of ${rounds}`);
-console.log('| tool | seconds | MB/s of tar | blob MB | ratio |');
-console.log('|---|---|---|---|---|');
+console.log('| tool | wall s | MB/s of tar | CPU s | blob MB | ratio |');
+console.log('|---|---|---|---|---|---|');
 for (const [name, samples] of results) {
   const s = median(samples.map((x) => x.seconds));
   const size = samples[0]?.size;
   const blob = size === undefined ? '–' : (size / 1e6).toFixed(1);
   const ratio = size === undefined ? '–' : (size / tarBytes).toFixed(3);
-  console.log(`| ${name} | ${s.toFixed(2)} | ${(tarBytes / 1e6 / s).toFixed(0)} | ${blob} | ${ratio} |`);
+  const cpu = median(samples.map((x) => x.cpu));
+  console.log(`| ${name} | ${s.toFixed(2)} | ${(tarBytes / 1e6 / s).toFixed(0)} | ${cpu.toFixed(1)} | ${blob} | ${ratio} |`);
 }

@@ -93,6 +93,9 @@ std::string lookPath(const Spec& spec) {
     die("setgid " + std::to_string(spec.gid) + " (not mapped in the user namespace? see /etc/subgid)", errno);
   if (setresuid(spec.uid, spec.uid, spec.uid) < 0)
     die("setuid " + std::to_string(spec.uid) + " (not mapped in the user namespace? see /etc/subuid)", errno);
+  // Docker runs build steps with umask 022, whatever the invoking user's is;
+  // otherwise the files a RUN makes would depend on the host (and break reproducibility).
+  umask(022);
   if (chdir(spec.cwd.c_str()) < 0) die("chdir " + spec.cwd, errno);
   std::vector<char*> argv, envp;
   for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));

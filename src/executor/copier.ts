@@ -15,6 +15,8 @@ export interface CopyOptions {
   exclude?: (rel: string, isDir: boolean) => boolean;
   /** Folders whose subtree the ignore rules can prune without a walk. */
   canSkip?: (rel: string) => boolean;
+  /** Seconds since the epoch for every copied entry's mtime (reproducible builds). */
+  mtime?: number;
 }
 
 export class Copier {
@@ -86,7 +88,8 @@ export class Copier {
       const mode = this.options.chmod ? this.options.chmod(stat.mode & 0o7777, isDir) : stat.mode & 0o7777;
       await fs.chmod(dest, mode); // after chown: chown clears setuid bits
     }
-    await fs.lutimes(dest, stat.atime, stat.mtime);
+    const mtime = this.options.mtime !== undefined ? this.options.mtime : stat.mtime;
+    await fs.lutimes(dest, mtime, mtime);
   }
 }
 

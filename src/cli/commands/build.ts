@@ -29,6 +29,7 @@ interface BuildArgs {
   secret: string[];
   timestamp?: number;
   platform?: string;
+  isolation?: string;
   root?: string;
 }
 
@@ -56,9 +57,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('progress', { type: 'string', choices: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' })
       .option('secret', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
       .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
-      .option('platform', { type: 'string', describe: 'the host platform only' }) as unknown as Argv<BuildArgs>,
+      .option('platform', { type: 'string', describe: 'the host platform only' })
+      .option('isolation', { type: 'string', choices: ['overlay', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' }) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
+    if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
     await enterUserNamespace();
     const reporter = progressReporter(argv.progress);
     const abort = new AbortController();

@@ -53,6 +53,9 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     owner: req.source.kind === 'context' ? (req.owner ?? { uid: 0, gid: 0 }) : req.owner,
     chmod: instr.chmod ? parseChmod(instr.chmod) : undefined,
     exclude: exclusion(req),
+    // With a build timestamp, context files get it as their mtime: the host's mtimes must not
+    // reach the image (clamping alone would keep older ones).
+    mtime: env.timestamp,
     canSkip: req.source.kind === 'context' ? (rel) => req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel) : undefined,
   });
   for (const item of items) {
@@ -61,6 +64,7 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     if (item.content !== undefined) {
       await fs.writeFile(stagingTarget, item.content);
       await finishHeredocFile(stagingTarget, req);
+      if (env.timestamp !== undefined) await fs.utimes(stagingTarget, env.timestamp, env.timestamp);
     } else if (item.unpack) {
       await unpackArchive(item.abs as string, stagingTarget);
       if (req.owner) await chownTree(stagingTarget, req.owner);
@@ -70,7 +74,6 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
       await copier.copy(item.abs as string, stagingTarget, item.rel);
     }
   }
-  void env;
 }
 
 async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {

@@ -3,7 +3,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
-import { RunStepError, DockerfileError } from '../../errors.js';
+import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
+import { prepareRunWorkspace, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
@@ -23,10 +24,6 @@ export interface RunRequest {
 /** Runs the command; returns the upper folder holding its changes. */
 export async function runCommand(env: StepEnv, req: RunRequest): Promise<string> {
   const { instr, state } = req;
-  const upper = path.join(req.workDir, 'upper');
-  const work = path.join(req.workDir, 'work');
-  await fs.mkdir(upper);
-  await fs.mkdir(work);
   let lowers = req.lowerDirs;
   if (lowers.length === 0) {
     lowers = [path.join(req.workDir, 'empty')];
@@ -35,9 +32,11 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   const user = await resolveUser(lowers, state.config.User || 'root').catch((error: Error) => {
     throw new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error });
   });
+  const workspace = await prepareRunWorkspace(await isolationMode(), lowers, path.join(req.workDir, 'workspace'));
   const result = await runSandboxed(
     {
-      rootfs: { kind: 'overlay', lowerDirs: lowers, upperDir: upper, workDir: work },
+      rootfs: workspace.rootfs,
+      isolation: workspace.isolation,
       args: runArgs(instr, shellOf(state.config)),
       env: runEnv(state, user.home),
       cwd: state.config.WorkingDir || '/',
@@ -56,11 +55,18 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       signal: env.signal,
     },
   );
-  await fs.rm(work, { recursive: true, force: true });
   if (result.exitCode !== 0 || result.signal) {
     throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal);
   }
-  return upper;
+  return (await workspace.commit()).upperDir;
+}
+
+/** The best isolation this host allows (`nbuild info` explains the choice). */
+async function isolationMode(): Promise<IsolationMode> {
+  const report = await selectIsolation();
+  if (report.chosen) return report.chosen;
+  const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
+  throw new NbuildError('NO_ISOLATION', `this host allows no way to run RUN steps (${why}); see nbuild info`);
 }
 
 export function commandText(instr: RunInstruction): string {
