@@ -69,7 +69,7 @@ int probeMain(const char* dirArg) {
   out += inChild("overlay", [&] {
     if (unshare(CLONE_NEWNS) < 0) throwErrno("unshare mount namespace");
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) throwErrno("make / private");
-    mountOverlayAt({dir + "/lower"}, dir + "/upper", dir + "/work", dir + "/merged", userxattr);
+    mountOverlayAt({dir + "/lower"}, dir + "/upper", dir + "/work", dir + "/merged", true);
     // Deleting a lower file must leave a whiteout (a 0/0 character device) in the upper dir.
     writeFile(dir + "/merged/.probe", "", 0644);
     if (unlink((dir + "/merged/.probe").c_str()) < 0) throwErrno("unlink on overlay");

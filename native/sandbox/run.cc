@@ -118,7 +118,9 @@ int initMain(const Spec& spec, int out) {
   try {
     if (unshare(flags) < 0) throwErrno("unshare mount/IPC/UTS/network namespaces");
     Tracker tracker(out, "/oldroot" + spec.changesDir());
-    setupRootfs(spec, tracker, inUserNamespace());
+    // Always userxattr, also as real root: the store's layers mark opaque folders with
+    // user.overlay.opaque, which overlay only reads in that mode (Linux >= 5.11).
+    setupRootfs(spec, tracker, true);
     if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) throwErrno("sethostname");
     if (spec.networkNone) loopbackUp();
   } catch (const SysError& e) {

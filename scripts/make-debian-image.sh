@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Makes a Debian bookworm base image for the apt end-to-end test, with no registry and no
+# nbuild code: `debootstrap --variant=minbase` into a tree, one layer tar of it (sorted,
+# numeric ids kept, clamped mtimes, gzip -n) and an OCI image layout around it, written as
+# an OCI archive. Needs root (debootstrap chroots and chowns) and Debian's mirror.
+# The archive is a cache: when OUT exists it is kept (NBUILD_DEBIAN_REBUILD=1 makes it again).
+#   usage: make-debian-image.sh [OUT.tar] [TAG]
+#   default OUT: /var/cache/nbuild-ci/debian-bookworm.oci.tar (what test/e2e/apt.test.ts reads)
+#   NBUILD_DEBIAN_MIRROR  the mirror (default http://deb.debian.org/debian)
+set -euo pipefail
+out=${1:-/var/cache/nbuild-ci/debian-bookworm.oci.tar}
+tag=${2:-bookworm}
+suite=bookworm
+mirror=${NBUILD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+if [ -s "$out" ] && [ -z "${NBUILD_DEBIAN_REBUILD:-}" ]; then
+  echo "make-debian-image: $out exists (cached; NBUILD_DEBIAN_REBUILD=1 to make it again)"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then echo "make-debian-image: run as root (debootstrap needs it)" >&2; exit 2; fi
+command -v debootstrap >/dev/null || { echo "make-debian-image: debootstrap not found (scripts/setup-host.sh installs it)" >&2; exit 1; }
+mkdir -p "$(dirname "$out")"
+# Not /tmp: that may be a small tmpfs, and the tree is ~200 MB while debootstrap runs.
+work=$(mktemp -d /var/tmp/nbuild-debian.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root="$work/rootfs"
+debootstrap --variant=minbase "$suite" "$root" "$mirror" > "$work/debootstrap.log" 2>&1 || {
+  tail -30 "$work/debootstrap.log" >&2; echo "make-debian-image: debootstrap failed" >&2; exit 1; }
+# What a container runtime provides must not come from the host that made the image:
+# device nodes (a rootless extractor cannot mknod them), the host's resolv.conf and name,
+# apt's downloaded lists and packages (apt-get update fetches fresh ones).
+find "$root/dev" -mindepth 1 -delete
+find "$root/proc" "$root/sys" "$root/run" "$root/tmp" "$root/var/tmp" -mindepth 1 -delete 2>/dev/null || true
+rm -f "$root/etc/resolv.conf" "$root/etc/hostname"
+rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin "$root/var/cache/apt/archives/"*.deb "$root/var/log/"*.log
+echo "deb $mirror $suite main" > "$root/etc/apt/sources.list"
+epoch=$(stat -c %Y "$root/var/lib/dpkg/status")
+layer="$work/layer.tar"
+tar --sort=name --numeric-owner --mtime=@"$epoch" --clamp-mtime --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$root" -cf "$layer" .
+diffid=$(sha256sum "$layer" | cut -d' ' -f1)
+gzip -n -6 "$layer"
+blob="$work/layer.tar.gz"
+digest=$(sha256sum "$blob" | cut -d' ' -f1)
+size=$(stat -c %s "$blob")
+case "$(uname -m)" in x86_64) arch=amd64;; aarch64) arch=arm64;; *) arch=$(uname -m);; esac
+created=$(date -u -d @"$epoch" +%Y-%m-%dT%H:%M:%SZ)
+layout="$work/layout"; mkdir -p "$layout/blobs/sha256"
+mv "$blob" "$layout/blobs/sha256/$digest"
+config='{"architecture":"'$arch'","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["bash"]},"rootfs":{"type":"layers","diff_ids":["sha256:'$diffid'"]},"history":[{"created":"'$created'","created_by":"make-debian-image.sh: debootstrap --variant=minbase '$suite'"}],"created":"'$created'"}'
+printf '%s' "$config" > "$work/config.json"
+cdigest=$(sha256sum "$work/config.json" | cut -d' ' -f1); csize=$(stat -c %s "$work/config.json")
+mv "$work/config.json" "$layout/blobs/sha256/$cdigest"
+manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$cdigest'","size":'$csize'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:'$digest'","size":'$size'}]}'
+printf '%s' "$manifest" > "$work/manifest.json"
+mdigest=$(sha256sum "$work/manifest.json" | cut -d' ' -f1); msize=$(stat -c %s "$work/manifest.json")
+mv "$work/manifest.json" "$layout/blobs/sha256/$mdigest"
+printf '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s","io.containerd.image.name":"docker.io/library/debian:%s"}}]}' "$mdigest" "$msize" "$tag" "$tag" > "$layout/index.json"
+tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$layout" -cf "$out.tmp" oci-layout index.json blobs
+# The tests read it as an unprivileged user.
+chmod 0644 "$out.tmp"; chmod a+rx "$(dirname "$out")"
+mv "$out.tmp" "$out"
+echo "$out: debian $suite minbase image ($(numfmt --to=iec "$size") layer), manifest sha256:$mdigest"
