@@ -13,8 +13,10 @@ import type { Image } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
 import { writeOutputs, type OutputSpec } from './export/outputs.js';
-import { NbuildError } from './errors.js';
+import { NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
+import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
+import { STAT_CACHE_FILE } from './store/check.js';
 
 export interface BuildOptions {
   storeRoot: string;
@@ -42,6 +44,10 @@ export interface BuildOptions {
   metadataFile?: string;
   onEvent?: (event: BuildEvent) => void;
   signal?: AbortSignal;
+  /** --cache-from: read into the store before the build (a cache that cannot be read is a warning). */
+  cacheFrom?: CacheSpec[];
+  /** --cache-to: the cache records this build used, and their layers, written after it. */
+  cacheTo?: CacheSpec[];
   /** Looks up base images the store does not hold (a registry pull). */
   resolveRemote?: ImageResolver;
 }
@@ -63,7 +69,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   const store = await Store.open(options.storeRoot);
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
-  const statCache = await StatCache.load(path.join(options.storeRoot, 'cache', 'context-stat.json'));
+  await importCaches(store, options.cacheFrom ?? [], emit);
+  const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
+  const used: CacheEntry[] = [];
   const image = await executePlan(
     {
       store,
@@ -77,6 +85,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       secrets: options.secrets ?? new Map(),
       emit,
       signal: options.signal,
+      cacheUsed: (key, record) => used.push({ key, record }),
     },
     plan,
     { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote ?? registryResolver(store, options.pull ?? false), squash: options.squash, pull: options.pull },
@@ -85,6 +94,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await store.writeImage(image);
   for (const name of names) await store.tag(name, image);
   await writeOutputs(store, image, names, options.outputs ?? []);
+  for (const spec of options.cacheTo ?? []) await exportCache(store, used, spec);
   if (options.iidfile) await fs.writeFile(options.iidfile, image.configDigest.toString());
   if (options.metadataFile) {
     const metadata = {
@@ -97,11 +107,32 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   return { image, names };
 }
 
+/** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */
+async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEvent) => void): Promise<void> {
+  for (const spec of specs) {
+    const where = spec.type === 'local' ? spec.dir : spec.ref;
+    try {
+      const n = await importCache(store, spec);
+      emit({ type: 'info', message: `imported ${n} cache record(s) from ${where}` });
+    } catch (error) {
+      emit({ type: 'warning', message: `cache from ${where} not used: ${(error as Error).message}` });
+    }
+  }
+}
+
 /** Base images the store lacks come from their registry (loaded on first use). */
 function registryResolver(store: Store, pull: boolean): ImageResolver {
   return async (ref) => {
     const { resolveBaseImage } = await import('./registry/index.js');
-    return resolveBaseImage(store, ref, { pull });
+    try {
+      return await resolveBaseImage(store, ref, { pull });
+    } catch (error) {
+      // Transport errors name the host only; the user needs to know which FROM failed.
+      if (error instanceof RegistryError && !error.message.includes(ref)) {
+        throw new RegistryError(`pulling base image ${ref}: ${error.message}`, { status: error.status, codes: error.codes, temporary: error.temporary, cause: error });
+      }
+      throw error;
+    }
   };
 }
 

@@ -76,10 +76,11 @@ std::string lookPath(const Spec& spec) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-  int devnull = open("/dev/null", O_RDONLY);
-  if (devnull >= 0) {
-    dup2(devnull, 0);
-    if (devnull != 0) close(devnull);
+  // Build steps never read the terminal; `nbuild run -i` hands its stdin over on fd 4.
+  int in = spec.stdinInherit ? 4 : open("/dev/null", O_RDONLY);
+  if (in >= 0) {
+    dup2(in, 0);
+    if (in != 0) close(in);
   }
   auto die = [](const std::string& what, int e) {
     std::fprintf(stderr, "nbuild: %s: %s\n", what.c_str(), std::strerror(e));

@@ -44,6 +44,9 @@ Spec parseSpec(const std::string& text) {
   s.hosts = j.getString("hosts");
   s.resolvConf = j.getString("resolvConf");
   s.isolation = j.getString("isolation", "namespaces");
+  std::string in = j.getString("stdin", "null");
+  if (in != "null" && in != "inherit") throw std::runtime_error("spec: stdin must be null or inherit");
+  s.stdinInherit = in == "inherit";
   if (const Json* ms = j.get("mounts"); ms && ms->kind == Json::Array) {
     for (const auto& m : ms->items) {
       MountSpec ms1;

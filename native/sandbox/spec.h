@@ -27,6 +27,8 @@ struct Spec {
   std::vector<MountSpec> mounts;
   // "namespaces" (default) or "chroot": no PID/IPC/UTS namespaces, for hosts that refuse them.
   std::string isolation = "namespaces";
+  // "inherit": the command's stdin is the helper's fd 4 (`nbuild run -i`); else /dev/null.
+  bool stdinInherit = false;
   // The directory whose contents are the layer: upperDir for overlay, rootPath for dir.
   const std::string& changesDir() const { return rootKind == "overlay" ? upperDir : rootPath; }
 };

@@ -17,6 +17,7 @@ import { tagCommand } from './commands/tag.js';
 import { rmiCommand } from './commands/rmi.js';
 import { pruneCommand } from './commands/prune.js';
 import { storeCommand } from './commands/store.js';
+import { runCommand } from './commands/run.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand, saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand];
+export const commands: CommandModule<any, any>[] = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand, saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand];

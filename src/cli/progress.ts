@@ -1,7 +1,8 @@
 // Progress reporters: subscribers to build events. `plain` is for CI logs;
-// `tty` redraws nothing fancy yet but keeps RUN output indented; `json` is
-// one event per line; `quiet` prints only errors (the id goes to stdout).
+// `tty` redraws running steps in place (progress-tty.ts); `json` is one event
+// per line; `quiet` prints only warnings and errors (the id goes to stdout).
 import type { BuildEvent } from '../executor/events.js';
+import { TtyRenderer, type TtyStream } from './progress-tty.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -13,7 +14,12 @@ export function progressReporter(mode: ProgressMode, out: NodeJS.WritableStream 
         if (e.type === 'warning') out.write(`WARNING: ${e.message}\n`);
       };
     case 'json':
-      return (e) => out.write(JSON.stringify(e.type === 'step-output' ? { ...e, data: e.data.toString('utf8') } : e) + '\n');
+      // `time` (ms since the epoch) lets tools split a build's wall time by step.
+      return (e) => out.write(JSON.stringify({ ...(e.type === 'step-output' ? { ...e, data: e.data.toString('utf8') } : e), time: Date.now() }) + '\n');
+    case 'tty': {
+      const renderer = new TtyRenderer(out as NodeJS.WritableStream & TtyStream);
+      return (e) => renderer.handle(e);
+    }
     default:
       return plainReporter(out);
   }

@@ -1,8 +1,11 @@
 // FROM: a name in the local store, or an image carried in by file
-// (`oci-archive:PATH[:TAG]`, `oci:DIR[:TAG]`, `docker-archive:PATH`).
+// (`oci-archive:PATH[:TAG]`, `oci:DIR[:TAG]`, `docker-archive:PATH[:NAME]`), as skopeo names them.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Store } from '../store/store.js';
 import type { Image } from '../image/image.js';
-import { loadArchive } from '../store/load.js';
+import { loadArchive, type LoadedImage } from '../store/load.js';
+import { parseReference } from '../image/reference.js';
 import { NbuildError } from '../errors.js';
 
 export type ImageResolver = (ref: string) => Promise<Image | undefined>;
@@ -10,14 +13,7 @@ export type ImageResolver = (ref: string) => Promise<Image | undefined>;
 /** `pull`: ask the registry even when the store has the name (--pull). */
 export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver, pull = false): Promise<Image> {
   const transport = /^(oci-archive|oci|docker-archive):(.+)$/.exec(ref);
-  if (transport) {
-    const [, kind, rest] = transport;
-    const { file, tag } = splitTag(rest, kind);
-    const loaded = await loadArchive(store, file);
-    const pick = tag ? loaded.find((l) => l.names.some((n) => n.endsWith(`:${tag}`))) : loaded[0];
-    if (!pick) throw new NbuildError('IMAGE_NOT_FOUND', `${ref}: no image${tag ? ` tagged ${tag}` : ''} in ${file}`);
-    return pick.image;
-  }
+  if (transport) return fromTransport(store, ref, transport[1], transport[2]);
   const local = pull && remote ? undefined : await store.getImage(ref);
   if (local) return local;
   const fetched = remote ? await remote(ref) : undefined;
@@ -25,8 +21,64 @@ export async function resolveBaseImage(store: Store, ref: string, remote?: Image
   throw new NbuildError('IMAGE_NOT_FOUND', `base image ${ref} is not in the local store (nbuild load -i FILE, or nbuild pull ${ref})`);
 }
 
-function splitTag(rest: string, kind: string): { file: string; tag?: string } {
-  if (kind === 'docker-archive') return { file: rest };
-  const m = /^(.*[^/]):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(rest);
-  return m ? { file: m[1], tag: m[2] } : { file: rest };
+async function fromTransport(store: Store, ref: string, kind: string, rest: string): Promise<Image> {
+  const { file, tag } = await splitTag(rest);
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st) throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} does not exist`);
+  if (kind === 'oci' && !st.isDirectory()) throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} is not a folder (an OCI layout); use oci-archive: for a tar`);
+  if (kind !== 'oci' && st.isDirectory()) throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} is a folder; use oci:${file} for an OCI layout`);
+  let loaded: LoadedImage[];
+  try {
+    // Stored unnamed: a base image read from a file must not move the store's own names.
+    loaded = await loadArchive(store, file, { nameImages: false });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${message}`, { cause: e });
+  }
+  const pick = tag === undefined ? only(loaded) : loaded.find((l) => matches(l, tag));
+  if (pick) return pick.image;
+  if (tag !== undefined) {
+    const have = loaded.flatMap((l) => [...l.refNames, ...l.names]);
+    throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: no image tagged ${tag} in ${file}${have.length ? ` (it has: ${[...new Set(have)].join(', ')})` : ''}`);
+  }
+  throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} holds ${loaded.length} images; name one with ${kind}:${file}:TAG`);
+}
+
+function only(loaded: LoadedImage[]): LoadedImage | undefined {
+  return loaded.length === 1 ? loaded[0] : undefined;
+}
+
+/** skopeo's rule: the tag is the `ref.name` annotation as written; nbuild also accepts a full name's tag. */
+function matches(l: LoadedImage, tag: string): boolean {
+  if (l.refNames.includes(tag)) return true;
+  for (const n of l.names) {
+    if (n === tag || n.endsWith(`:${tag}`)) return true;
+    try {
+      if (parseReference(tag).toString() === n) return true;
+    } catch {
+      // not a reference: only a bare tag can match
+    }
+  }
+  return false;
+}
+
+/**
+ * `PATH[:TAG]`: the longest existing path wins (paths may hold colons; docker-archive's
+ * NAME:TAG holds one too). Relative paths are relative to the current directory, as with skopeo.
+ */
+async function splitTag(rest: string): Promise<{ file: string; tag?: string }> {
+  const exists = (p: string): Promise<boolean> => fs.stat(p).then(() => true, () => false);
+  if (await exists(path.resolve(rest))) return { file: path.resolve(rest) };
+  const colons = [...rest.matchAll(/:/g)].map((m) => m.index ?? 0).filter((i) => i > 0);
+  for (const i of colons.reverse()) {
+    if (await exists(path.resolve(rest.slice(0, i)))) return withTag(rest, i);
+  }
+  // Nothing exists: split at the last colon when what follows looks like a tag, for the error message.
+  const last = rest.lastIndexOf(':');
+  return last > 0 && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(rest.slice(last + 1)) ? withTag(rest, last) : { file: path.resolve(rest) };
+}
+
+function withTag(rest: string, colon: number): { file: string; tag?: string } {
+  const tag = rest.slice(colon + 1);
+  return tag === '' ? { file: path.resolve(rest.slice(0, colon)) } : { file: path.resolve(rest.slice(0, colon)), tag };
 }

@@ -5,6 +5,7 @@ import type { Compression } from '../image/media-types.js';
 import type { BuildContext } from '../context/context.js';
 import type { BuildEvent } from './events.js';
 import type { StatCache } from './content-hash.js';
+import type { CacheRecord } from '../store/cache-record.js';
 
 export interface StepEnv {
   store: Store;
@@ -20,4 +21,6 @@ export interface StepEnv {
   secrets: ReadonlyMap<string, string>;
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
+  /** Told of every cache record a layer step used or made (for --cache-to). */
+  cacheUsed?(key: string, record: CacheRecord): void;
 }

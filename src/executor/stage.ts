@@ -42,7 +42,14 @@ export async function runStage(runner: RunnerLike, planned: PlannedStage, state:
     const id = runner.nextStepId();
     const started = Date.now();
     runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text: instr.source.original });
-    const cached = await runStep(runner, planned, state, instr, flags, id);
+    let cached: boolean;
+    try {
+      cached = await runStep(runner, planned, state, instr, flags, id);
+    } catch (error) {
+      // Progress displays close the step (and show its output) before the CLI reports the error.
+      runner.env.emit({ type: 'step-error', id, message: (error as Error).message });
+      throw error;
+    }
     runner.env.emit({ type: 'step-done', id, cached, seconds: (Date.now() - started) / 1000 });
   }
   return state;
@@ -112,16 +119,19 @@ async function cachedLayerStep(
     const layer = record?.layer ? { digest: Digest.parse(record.layer.digest), diffId: Digest.parse(record.layer.diffId), size: record.layer.size, mediaType: record.layer.mediaType } : undefined;
     if (record && (!layer || (await store.hasBlob(layer.digest)))) {
       addHistory(state, layer, createdBy, created);
+      runner.env.cacheUsed?.(key, record);
       return true;
     }
   }
   const layer = await execute();
   addHistory(state, layer, createdBy, created);
-  await store.cachePut(key, {
+  const made = {
     layer: layer ? { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType } : undefined,
     config: { createdBy },
     createdAt: new Date().toISOString(),
-  });
+  };
+  await store.cachePut(key, made);
+  runner.env.cacheUsed?.(key, made);
   return false;
 }
 

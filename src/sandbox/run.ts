@@ -44,7 +44,9 @@ export function runSandboxed(spec: SandboxSpec, io: SandboxIo): Promise<SandboxR
   }
   if (io.signal?.aborted) return Promise.reject(abortError(io.signal));
   return new Promise((resolve, reject) => {
-    const child = spawn(helperPath(), ['run'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    // fd 4 of the helper becomes the command's stdin when asked (`nbuild run -i`): node's own fd 0.
+    const stdio: ('pipe' | number)[] = spec.stdin === 'inherit' ? ['pipe', 'pipe', 'pipe', 'pipe', 0] : ['pipe', 'pipe', 'pipe', 'pipe'];
+    const child = spawn(helperPath(), ['run'], { stdio });
     let events = '';
     let killTimer: NodeJS.Timeout | undefined;
     child.stdout?.on('data', (c: Buffer) => io.onStdout(c));

@@ -43,6 +43,8 @@ export interface SandboxSpec {
    * 'chroot': for real root where namespaces are refused; needs a 'dir' root and no mounts.
    */
   isolation?: 'namespaces' | 'chroot';
+  /** 'inherit': the command reads nbuild's stdin (`nbuild run -i`); default 'null' (/dev/null). */
+  stdin?: 'null' | 'inherit';
 }
 
 export interface SandboxResult {

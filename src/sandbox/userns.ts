@@ -133,7 +133,10 @@ export async function spawnInUserNamespace(
  * Returns at once when already root (real root, or inside the namespace).
  */
 export async function enterUserNamespace(): Promise<void> {
-  if (process.geteuid?.() === 0) return;
+  if (process.geteuid?.() === 0) {
+    if (process.env['NBUILD_USERNS'] === '1') watchOuterProcess();
+    return;
+  }
   if (process.env['NBUILD_USERNS'] === '1') {
     throw new NbuildError('USERNS', 'NBUILD_USERNS=1 is set but this process is not root of a user namespace');
   }
@@ -143,4 +146,19 @@ export async function enterUserNamespace(): Promise<void> {
     process.exit(code ?? 128 + (signal ? osConstants.signals[signal] : 1));
   });
   return new Promise<void>(() => {});
+}
+
+/**
+ * The re-exec'd process outlives a SIGKILLed outer one (nothing sets PDEATHSIG on it), and a build
+ * nobody waits for would keep its temp dirs (and the store) busy: when the parent is gone, stop as
+ * on SIGTERM, so the build aborts and cleans up.
+ */
+function watchOuterProcess(): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, 500);
+  timer.unref();
 }

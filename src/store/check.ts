@@ -11,6 +11,9 @@ import { hashFile, removeTree } from './fsutil.js';
 import { type Refs, emptyRefs } from './refs.js';
 import type { Store } from './store.js';
 
+/** The COPY stat cache (executor/content-hash.ts) lives beside the cache records; it is not one. */
+export const STAT_CACHE_FILE = 'context-stat.json';
+
 export interface CheckResult {
   blobs: number;
   images: number;
@@ -77,6 +80,7 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
     }
     const cacheDir = path.join(store.root, 'cache');
     for (const n of await fs.readdir(cacheDir)) {
+      if (n === STAT_CACHE_FILE) continue;
       const p = path.join(cacheDir, n);
       const v = await fs.readFile(p, 'utf8').then((t) => JSON.parse(t) as { record?: unknown }, () => undefined);
       if (!v || !isCacheRecord(v.record)) await fix(`cache/${n}: not a cache record`, () => fs.rm(p, { force: true }));

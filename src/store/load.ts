@@ -19,11 +19,14 @@ import type { Store } from './store.js';
 export interface LoadedImage {
   image: Image;
   names: string[];
+  /** The raw `org.opencontainers.image.ref.name` annotations (often a bare tag, as skopeo writes them). */
+  refNames: string[];
 }
 
 interface Pending {
   image: Image;
   names: string[];
+  refNames: string[];
   /** Layer blob files to move in. */
   blobs: MaterializedFile[];
 }
@@ -31,6 +34,8 @@ interface Pending {
 export interface LoadOptions {
   /** Also name the (single) loaded image. */
   tag?: string;
+  /** false: store the images without naming them (FROM oci-archive:… must not rename the store's images). */
+  nameImages?: boolean;
   /** Decompress each layer to check its diff_id (default true; unknown media types are skipped). */
   verifyDiffIds?: boolean;
 }
@@ -52,7 +57,7 @@ export async function loadArchive(store: Store, archive: string, opts: LoadOptio
       pending[0].names = [...new Set([...pending[0].names, parseReference(opts.tag).toString()])];
     }
     if (opts.verifyDiffIds !== false) await verifyDiffIds(pending);
-    return await commit(store, pending);
+    return await commit(store, pending, opts.nameImages !== false);
   } catch (e) {
     throw storeFsError(e, `loading ${archive}`);
   } finally {
@@ -60,7 +65,7 @@ export async function loadArchive(store: Store, archive: string, opts: LoadOptio
   }
 }
 
-async function commit(store: Store, pending: Pending[]): Promise<LoadedImage[]> {
+async function commit(store: Store, pending: Pending[], nameImages: boolean): Promise<LoadedImage[]> {
   for (const p of pending) {
     for (const b of p.blobs) await store.importBlobFile(b.file, b.digest, true);
     await store.putBlob(p.image.configBytes(), p.image.configDigest);
@@ -70,10 +75,10 @@ async function commit(store: Store, pending: Pending[]): Promise<LoadedImage[]> 
   await store.updateRefs((refs) => {
     for (const p of pending) {
       refs.images[p.image.manifestDigest.toString()] ??= { added };
-      for (const n of p.names) refs.names[n] = p.image.manifestDigest.toString();
+      if (nameImages) for (const n of p.names) refs.names[n] = p.image.manifestDigest.toString();
     }
   });
-  return pending.map(({ image, names }) => ({ image, names }));
+  return pending.map(({ image, names, refNames }) => ({ image, names, refNames }));
 }
 
 async function verifyDiffIds(pending: Pending[]): Promise<void> {
@@ -141,6 +146,8 @@ async function fromOciLayout(src: LoadSource): Promise<Pending[]> {
     const key = p.image.manifestDigest.toString();
     const have = byDigest.get(key) ?? p;
     byDigest.set(key, have);
+    const refName = d.annotations?.['org.opencontainers.image.ref.name'];
+    if (refName && !have.refNames.includes(refName)) have.refNames.push(refName);
     const name = nameFromAnnotations(d.annotations);
     if (name && !have.names.includes(name)) have.names.push(name);
   }
@@ -182,7 +189,7 @@ async function resolveDescriptor(src: LoadSource, d: Descriptor, depth: number):
   const image = wrapInvalid(() => Image.fromBytes(manifestBytes, configBytes));
   const blobs: MaterializedFile[] = [];
   for (const [i, l] of manifest.layers.entries()) blobs.push(await blob(src, l, `layer ${i}`));
-  return { image, names: [], blobs };
+  return { image, names: [], refNames: [], blobs };
 }
 
 function wrapInvalid<T>(fn: () => T): T {
@@ -259,7 +266,7 @@ async function fromDockerArchive(src: LoadSource): Promise<Pending[]> {
     }
     const manifest: Manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: cfg.digest.toString(), size: cfg.size }, layers };
     const image = wrapInvalid(() => Image.fromBytes(Buffer.from(canonicalJson(manifest)), configBytes));
-    out.push({ image, names: normaliseTags(e.RepoTags), blobs });
+    out.push({ image, names: normaliseTags(e.RepoTags), refNames: [], blobs });
   }
   return out;
 }

@@ -59,18 +59,23 @@ export interface RawTarEntry {
   data?: string;
   linkname?: string;
   mode?: number;
+  uid?: number;
+  gid?: number;
 }
 
-/** A plain ustar archive, exactly as given (no normalization): for hostile-layer tests. */
+/**
+ * A plain ustar archive, exactly as given (no normalization): for hostile-layer tests. Ids
+ * default to our own, so an unprivileged test run can chown to them.
+ */
 export function buildTar(entries: RawTarEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
     const h = Buffer.alloc(512);
     const data = Buffer.from(e.data ?? '');
     h.write(e.name, 0, 100, 'utf8');
-    h.write(`${(e.mode ?? 0o644).toString(8).padStart(7, '0')}\0`, 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
+    h.write(`${(e.mode ?? (e.type === '5' ? 0o755 : 0o644)).toString(8).padStart(7, '0')}\0`, 100);
+    h.write(`${(e.uid ?? process.getuid?.() ?? 0).toString(8).padStart(7, '0')}\0`, 108);
+    h.write(`${(e.gid ?? process.getgid?.() ?? 0).toString(8).padStart(7, '0')}\0`, 116);
     h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
     h.write('00000000000\0', 136);
     h.write(e.type ?? '0', 156);

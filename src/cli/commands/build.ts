@@ -2,6 +2,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { build } from '../../build.js';
 import { parseOutputSpec } from '../../export/outputs.js';
+import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
@@ -31,6 +32,8 @@ interface BuildArgs {
   platform?: string;
   isolation?: string;
   root?: string;
+  'cache-from': string[];
+  'cache-to': string[];
 }
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
@@ -56,6 +59,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('metadata-file', { type: 'string', describe: 'write the image digests and names as JSON here' })
       .option('progress', { type: 'string', choices: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' })
       .option('secret', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
+      .option('cache-from', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,src=DIR | type=registry,ref=NAME: reuse a shared build cache' })
+      .option('cache-to', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,dest=DIR | type=registry,ref=NAME: export the build cache' })
       .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
       .option('platform', { type: 'string', describe: 'the host platform only' })
       .option('isolation', { type: 'string', choices: ['overlay', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' }) as unknown as Argv<BuildArgs>,
@@ -89,6 +94,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       timestamp: epoch,
       secrets: parseSecrets(argv.secret),
       outputs: argv.output.map(parseOutputSpec),
+      cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
+      cacheTo: argv['cache-to'].map((s) => parseCacheSpec(s, 'to')),
       iidfile: argv.iidfile,
       metadataFile: argv['metadata-file'],
       onEvent: reporter,
@@ -96,7 +103,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     });
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    if (argv.progress !== 'quiet') {
+    // json is machine-read: one event per line and nothing else on stderr.
+    if (argv.progress !== 'quiet' && argv.progress !== 'json') {
       process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
       for (const out of argv.output) process.stderr.write(`Wrote ${out}\n`);
     }

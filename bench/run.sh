@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# nbuild vs rootless buildah on the lab's six cases, interleaved (A B A B ...) in one invocation.
+#
+#   sudo bench/run.sh                                   # all cases, all modes, nbuild + buildah
+#   sudo bench/run.sh -c tiny,copy-many -m "cold warm" -n 3
+#   bench/run.sh --report [results.tsv]                 # only print the tables
+#
+# Run as root (builds run as BENCH_USER via runuser) or as BENCH_USER itself. Set-up: bench/setup.sh.
+# Per case, per mode, per run i: prepare + time tool 1, then prepare + time tool 2 (so a load spike
+# hits both). Modes:
+#   cold    reset (drop image + build cache; base images stay), build            (reset untimed)
+#   warm    rebuild, nothing changed (the no-op rebuild)
+#   touch   mtime of TOUCH_FILE bumped (content unchanged), rebuild              (cases with one)
+#   edit    a line appended to TOUCH_FILE, rebuild                                (cases with one)
+#   export  write the built image as an OCI archive (gzip)
+#   to-oci  reset, then cold build + export to an OCI archive (nbuild: build -o type=oci,dest=)
+# Wall time and peak RSS: GNU time %e / %M (%M = largest single process of the tool's tree, kB).
+# Runs: -n N (default: 5, or 3 for a case/mode whose first run took >= BENCH_SLOW_S=20 s).
+# Rows are appended to $BENCH_RESULTS/results.tsv; logs in $BENCH_RESULTS/logs/.
+# Derived from the peer lab's run-peers.sh + lib/runner.sh (/work/shared/bench).
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+TOOLS=nbuild,buildah
+CASES=tiny,copy-many,apt,multistage,many-layers,big-layer
+MODES=${BENCH_MODES:-cold warm touch edit export to-oci}
+RUNS=${BENCH_RUNS:-}
+BENCH_RUNS_FAST=${BENCH_RUNS_FAST:-5}
+BENCH_RUNS_SLOW=${BENCH_RUNS_SLOW:-3}
+BENCH_SLOW_S=${BENCH_SLOW_S:-20}
+REPORT_ONLY=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    -t|--tools) TOOLS=$2; shift 2 ;;
+    -c|--cases) CASES=$2; shift 2 ;;
+    -m|--modes) MODES=$2; shift 2 ;;
+    -n|--runs) RUNS=$2; shift 2 ;;
+    --fresh) rm -f "$BENCH_RESULTS/results.tsv"; shift ;;
+    --report) REPORT_ONLY=1; [ $# -ge 2 ] && [ -f "$2" ] && { BENCH_RESULTS=$(dirname "$2"); shift; }; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+RESULTS_TSV=$BENCH_RESULTS/results.tsv
+. "$BENCH_DIR/lib/report.sh"
+[ $REPORT_ONLY = 1 ] && { report "$RESULTS_TSV"; exit 0; }
+
+IFS=, read -r -a tool_list <<<"$TOOLS"
+IFS=, read -r -a case_list <<<"$CASES"
+mkdir -p "$BENCH_RESULTS/logs"
+[ "$(id -u)" = 0 ] && chown "$BENCH_USER:" "$BENCH_RESULTS" "$BENCH_RESULTS/logs"
+[ -s "$RESULTS_TSV" ] || printf 'tool\tcase\tmode\tn\tmedian_s\tmin_s\tmax_s\trss_median_kB\trss_max_kB\tbytes\tstatus\n' > "$RESULTS_TSV"
+
+# per-tool templates, loaded into T_<tool>_<NAME>
+for t in "${tool_list[@]}"; do
+  [ -f "$BENCH_DIR/tools/$t.sh" ] || die "no tools/$t.sh"
+  (
+    # shellcheck disable=SC1090
+    . "$BENCH_DIR/tools/$t.sh"
+    for v in TOOL_BUILD TOOL_RESET TOOL_EXPORT TOOL_TO_OCI; do printf 'T_%s_%s=%q\n' "${t//-/_}" "$v" "${!v}"; done
+    printf 'T_%s_VERSION=%q\n' "${t//-/_}" "$(as_bench "$(declare -f tool_version); tool_version" 2>/dev/null | head -1)"
+  ) > "$BENCH_RESULTS/.tools.$t"
+  # shellcheck disable=SC1090
+  . "$BENCH_RESULTS/.tools.$t"
+done
+tmpl() { local v="T_${1//-/_}_$2"; printf '%s' "${!v}"; }
+
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "kernel: $(uname -r)  cpus: $(nproc) ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo))  mem: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "os: $(. /etc/os-release; echo "$PRETTY_NAME")"
+  echo "fs: $(df -T "$BENCH_WORK" | awk 'NR==2{print $2 " on " $1}') under BENCH_WORK=$BENCH_WORK ($(tune2fs -l "$(df "$BENCH_WORK" | awk 'NR==2{print $1}')" 2>/dev/null | grep -q has_journal && echo journaled || echo 'journal: unknown/none'))"
+  echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for t in "${tool_list[@]}"; do echo "$t: $(tmpl "$t" VERSION)"; done
+  echo "node: $(node --version)"
+} > "$BENCH_RESULTS/machine.txt"
+cat "$BENCH_RESULTS/machine.txt" >&2
+
+render() {
+  local t=$1
+  t=${t//\{dockerfile\}/$(printf %q "$R_DOCKERFILE")}
+  t=${t//\{ctx\}/$(printf %q "$R_CTX")}
+  t=${t//\{tag\}/$(printf %q "$R_TAG")}
+  t=${t//\{out\}/$(printf %q "$R_OUT")}
+  printf '%s' "$t"
+}
+
+# timed CMDLINE LOG -> T_WALL (s), T_RSS (kB); returns the command's status
+timed() {
+  local tf rc
+  tf=$(mktemp)
+  if [ "$(id -un)" = "$BENCH_USER" ]; then
+    eval /usr/bin/time -f "'%e %M'" -o "$tf" timeout "$BENCH_TIMEOUT" "$(bench_env)" bash -c "$(printf %q "cd ~ && $1")" >>"$2" 2>&1; rc=$?
+  else
+    eval /usr/bin/time -f "'%e %M'" -o "$tf" timeout "$BENCH_TIMEOUT" runuser -u "$BENCH_USER" -- "$(bench_env)" \
+      bash -c "$(printf %q "cd ~ && $1")" >>"$2" 2>&1; rc=$?
+  fi
+  T_WALL=$(awk 'END{print $(NF-1)}' "$tf"); T_RSS=$(awk 'END{print $NF}' "$tf")
+  rm -f "$tf"
+  return $rc
+}
+
+stats() {
+  sort -g | awk '{v[NR]=$1} END{ if (NR==0) {print "- - -"; exit}
+    m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
+}
+
+# prep_for TOOL MODE -> untimed preparation command line (run as BENCH_USER)
+prep_for() {
+  case $2 in
+    cold|to-oci) render "$(tmpl "$1" TOOL_RESET)" ;;
+    touch) printf 'touch %q' "$R_TF" ;;
+    edit) printf 'echo "// edit $(date +%%s%%N)" >> %q' "$R_TF" ;;
+    export) printf 'rm -f %q' "$R_OUT" ;;
+    *) printf true ;;
+  esac
+}
+cmd_for() {
+  case $2 in
+    export) render "$(tmpl "$1" TOOL_EXPORT)" ;;
+    to-oci) render "$(tmpl "$1" TOOL_TO_OCI)" ;;
+    *) render "$(tmpl "$1" TOOL_BUILD)" ;;
+  esac
+}
+
+# measure_mode CASE MODE: all tools, interleaved
+measure_mode() {
+  local c=$1 mode=$2 n=${RUNS:-1} i=0 t
+  declare -A times rsss status bytes
+  for t in "${tool_list[@]}"; do times[$t]=""; rsss[$t]=""; status[$t]=ok; bytes[$t]=-; done
+  while [ $i -lt "$n" ]; do
+    for t in "${tool_list[@]}"; do
+      [ "${status[$t]}" = ok ] || continue
+      R_OUT="$BENCH_WORK/export/$t-$c.tar"
+      local log="$BENCH_RESULTS/logs/$t-$c-$mode.log" prep cmd
+      prep=$(prep_for "$t" "$mode"); cmd=$(cmd_for "$t" "$mode")
+      printf '\n===== %s %s %s run %d (load %s): %s\n' "$t" "$c" "$mode" $((i + 1)) "$(cut -d' ' -f1-3 /proc/loadavg)" "$cmd" >>"$log"
+      [ "$mode" = to-oci ] && as_bench "rm -f $(printf %q "$R_OUT")"
+      as_bench "$prep" >>"$log" 2>&1 || { status[$t]=prep-failed; continue; }
+      if timed "$cmd" "$log"; then
+        times[$t]+="$T_WALL "; rsss[$t]+="$T_RSS "
+        printf '===== took %s s, peak RSS %s kB\n' "$T_WALL" "$T_RSS" >>"$log"
+        case $mode in export|to-oci) bytes[$t]=$(stat -c %s "$R_OUT" 2>/dev/null || echo -) ;; esac
+      else
+        status[$t]="failed(rc=$?)"; log "  $t $c $mode run $((i + 1)) FAILED (see $log)"
+      fi
+      if [ $i -eq 0 ] && [ -z "$RUNS" ] && [ "${status[$t]}" = ok ]; then
+        local nn=$BENCH_RUNS_FAST
+        awk -v t="$T_WALL" -v s="$BENCH_SLOW_S" 'BEGIN{exit !(t >= s)}' && nn=$BENCH_RUNS_SLOW
+        { [ "$n" = 1 ] || [ "$nn" -lt "$n" ]; } && n=$nn
+      fi
+    done
+    i=$((i + 1))
+  done
+  for t in "${tool_list[@]}"; do
+    local ts rs cnt
+    cnt=$(wc -w <<<"${times[$t]}")
+    ts=$(tr ' ' '\n' <<<"${times[$t]}" | grep . | stats)
+    rs=$(tr ' ' '\n' <<<"${rsss[$t]}" | grep . | stats)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$c" "$mode" "$cnt" $ts \
+      "$(cut -d' ' -f1 <<<"$rs")" "$(cut -d' ' -f3 <<<"$rs")" "${bytes[$t]}" "${status[$t]}" >>"$RESULTS_TSV"
+    log "  $t $c $mode: n=$cnt median/min/max=$ts s rss(kB)=$(cut -d' ' -f1 <<<"$rs") bytes=${bytes[$t]} ${status[$t]}"
+  done
+}
+
+for c in "${case_list[@]}"; do
+  cdir="$BENCH_CASES/$c"; [ -f "$cdir/Dockerfile" ] || die "no case $c"
+  TOUCH_FILE=""; [ -f "$cdir/case.env" ] && . "$cdir/case.env"
+  R_DOCKERFILE="$cdir/Dockerfile"; R_CTX="$BENCH_WORK/contexts/$c"; R_TAG="localhost/bench-$c:latest"
+  R_TF=""; [ -n "$TOUCH_FILE" ] && R_TF="$R_CTX/$TOUCH_FILE"
+  as_bench "mkdir -p $(printf %q "$BENCH_WORK/contexts") $(printf %q "$BENCH_WORK/export") && sh $(printf %q "$cdir/make-context.sh") $(printf %q "$R_CTX")" \
+    || die "make-context failed for $c"
+  log "case $c"
+  built=0
+  for m in $MODES; do
+    case $m in
+      touch|edit) [ -n "$R_TF" ] || continue ;;
+      cold|warm|export|to-oci) ;;
+      *) die "unknown mode $m" ;;
+    esac
+    if [ $built = 0 ] && [ "$m" != cold ] && [ "$m" != to-oci ]; then
+      for t in "${tool_list[@]}"; do as_bench "$(render "$(tmpl "$t" TOOL_BUILD)")" >/dev/null 2>&1; done
+    fi
+    # pristine copy outside the context (an extra file inside would change COPY . /app/)
+    R_BAK="$BENCH_WORK/contexts/.$c.touch-file.orig"
+    [ "$m" = edit ] && as_bench "cp -p $(printf %q "$R_TF") $(printf %q "$R_BAK")"
+    measure_mode "$c" "$m"
+    if [ "$m" = edit ]; then
+      # restore the pristine file and rebuild (untimed) so later modes see the original image
+      as_bench "mv -f $(printf %q "$R_BAK") $(printf %q "$R_TF")"
+      for t in "${tool_list[@]}"; do as_bench "$(render "$(tmpl "$t" TOOL_BUILD)")" >/dev/null 2>&1; done
+    fi
+    built=1
+  done
+  as_bench "rm -f $(printf %q "$BENCH_WORK/export")/*-$c.tar"
+done
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_RESULTS/machine.txt"
+report "$RESULTS_TSV"

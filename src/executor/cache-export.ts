@@ -1,0 +1,245 @@
+// Scale-out build cache (SPEC §Scale-out, docs/cache.md): `--cache-to` writes the cache records a
+// build used (cache key → layer) and their layer blobs as one OCI artifact, `--cache-from` reads it
+// back into the store before a build, so a runner with a fresh store takes those steps as CACHED.
+//   type=local,dest=DIR / src=DIR  an OCI image layout folder (index.json tag "latest")
+//   type=registry,ref=R            the same manifest pushed to / pulled from a registry as R
+// Cache keys hash the parent chain and the step's material only (executor/stage.ts), never paths
+// of the store or the context, so they mean the same thing on every runner.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { NbuildError, UsageError } from '../errors.js';
+import { Digest } from '../image/digest.js';
+import { OCI_INDEX, OCI_MANIFEST } from '../image/media-types.js';
+import { parseReference } from '../image/reference.js';
+import type { Descriptor, Manifest } from '../image/types.js';
+import { isCacheRecord, type CacheRecord } from '../store/cache-record.js';
+import { writeFileAtomic } from '../store/fsutil.js';
+import type { Store } from '../store/store.js';
+import type { RegistryClient } from '../registry/client.js';
+
+export const CACHE_CONFIG_TYPE = 'application/vnd.nbuild.cache.config.v1+json';
+export const CACHE_ARTIFACT_TYPE = 'application/vnd.nbuild.cache.v1';
+const REF_NAME = 'org.opencontainers.image.ref.name';
+const LOCAL_TAG = 'latest';
+
+export type CacheSpec = { type: 'local'; dir: string } | { type: 'registry'; ref: string };
+
+export interface CacheEntry {
+  key: string;
+  record: CacheRecord;
+}
+
+/** The config blob of a cache artifact. */
+interface CacheConfig {
+  version: 1;
+  records: CacheEntry[];
+}
+
+/** `type=local,dest=DIR` (to) / `type=local,src=DIR` (from) / `type=registry,ref=R`; a bare value is a registry ref (as buildx). */
+export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpec {
+  const flag = `--cache-${direction}`;
+  if (!text.includes('=')) return { type: 'registry', ref: checkedRef(text, flag) };
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) throw new UsageError(`${flag} ${text}: "${part}" is not key=value`);
+    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const type = fields.get('type') ?? 'registry';
+  if (type === 'local') {
+    const dir = direction === 'to' ? fields.get('dest') : (fields.get('src') ?? fields.get('dest'));
+    if (!dir) throw new UsageError(`${flag} type=local needs ${direction === 'to' ? 'dest' : 'src'}=DIR`);
+    return { type: 'local', dir: path.resolve(dir) };
+  }
+  if (type === 'registry') {
+    const ref = fields.get('ref');
+    if (!ref) throw new UsageError(`${flag} type=registry needs ref=NAME:TAG`);
+    return { type: 'registry', ref: checkedRef(ref, flag) };
+  }
+  throw new UsageError(`${flag}: unknown type "${type}" (local, registry)`);
+}
+
+function checkedRef(ref: string, flag: string): string {
+  try {
+    return parseReference(ref).toString();
+  } catch (e) {
+    throw new UsageError(`${flag} ${ref}: ${(e as Error).message}`);
+  }
+}
+
+/** The artifact for `entries`: config (the records) + one layer descriptor per distinct blob. */
+function buildArtifact(entries: CacheEntry[]): { config: Buffer; manifest: Buffer; layers: Descriptor[] } {
+  const byKey = new Map(entries.map((e) => [e.key, e]));
+  const records = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const config = Buffer.from(JSON.stringify({ version: 1, records } satisfies CacheConfig));
+  const layers = new Map<string, Descriptor>();
+  for (const { record } of records) {
+    if (record.layer) layers.set(record.layer.digest, { mediaType: record.layer.mediaType, digest: record.layer.digest, size: record.layer.size });
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: CACHE_ARTIFACT_TYPE,
+    config: { mediaType: CACHE_CONFIG_TYPE, digest: Digest.of(config).toString(), size: config.length },
+    layers: [...layers.values()],
+  };
+  return { config, manifest: Buffer.from(JSON.stringify(manifest)), layers: [...layers.values()] };
+}
+
+function parseConfig(bytes: Buffer, where: string): CacheEntry[] {
+  let v: Partial<CacheConfig>;
+  try {
+    v = JSON.parse(bytes.toString('utf8')) as Partial<CacheConfig>;
+  } catch (e) {
+    throw new NbuildError('CACHE_INVALID', `${where}: the cache records are not JSON`, { cause: e });
+  }
+  if (v.version !== 1 || !Array.isArray(v.records)) throw new NbuildError('CACHE_INVALID', `${where}: not an nbuild cache (version ${String(v.version)})`);
+  return v.records.filter((e): e is CacheEntry => typeof e?.key === 'string' && isCacheRecord(e.record));
+}
+
+function parseManifest(bytes: Buffer, where: string): Manifest {
+  const m = JSON.parse(bytes.toString('utf8')) as Manifest;
+  if (m.config?.mediaType !== CACHE_CONFIG_TYPE) throw new NbuildError('CACHE_INVALID', `${where} is not an nbuild build cache (config ${String(m.config?.mediaType)})`);
+  return m;
+}
+
+/** Writes `entries` and their layer blobs to `spec`. */
+export async function exportCache(store: Store, entries: CacheEntry[], spec: CacheSpec): Promise<void> {
+  for (const { record } of entries) {
+    if (record.layer && !(await store.hasBlob(Digest.parse(record.layer.digest)))) {
+      throw new NbuildError('BLOB_UNKNOWN', `cannot export the build cache: layer ${record.layer.digest} is not in the store`);
+    }
+  }
+  if (spec.type === 'local') await exportLocal(store, entries, spec.dir);
+  else await exportRegistry(store, entries, spec.ref);
+}
+
+/** Reads the cache at `spec` into the store; returns how many records it brought in. */
+export async function importCache(store: Store, spec: CacheSpec): Promise<number> {
+  return spec.type === 'local' ? importLocal(store, spec.dir) : importRegistry(store, spec.ref);
+}
+
+// ---- local: an OCI image layout folder ----
+
+async function exportLocal(store: Store, entries: CacheEntry[], dir: string): Promise<void> {
+  const blobs = path.join(dir, 'blobs', 'sha256');
+  await fs.mkdir(blobs, { recursive: true });
+  const { config, manifest, layers } = buildArtifact(entries);
+  const put = async (hex: string, write: (tmp: string) => Promise<void>): Promise<void> => {
+    const dest = path.join(blobs, hex);
+    if (await fs.stat(dest).then(() => true, () => false)) return;
+    // temp + rename: a reader (another runner's --cache-from) never sees half a blob.
+    const tmp = `${dest}.${process.pid}.tmp`;
+    await write(tmp);
+    await fs.rename(tmp, dest);
+  };
+  for (const l of layers) await put(Digest.parse(l.digest).hex, (tmp) => fs.copyFile(store.blobPath(Digest.parse(l.digest)), tmp));
+  await put(Digest.of(config).hex, (tmp) => fs.writeFile(tmp, config));
+  await put(Digest.of(manifest).hex, (tmp) => fs.writeFile(tmp, manifest));
+  await writeFileAtomic(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const index = {
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [{ mediaType: OCI_MANIFEST, artifactType: CACHE_ARTIFACT_TYPE, digest: Digest.of(manifest).toString(), size: manifest.length, annotations: { [REF_NAME]: LOCAL_TAG } }],
+  };
+  // index.json last: until it is replaced, readers see the previous complete cache.
+  await writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
+}
+
+async function importLocal(store: Store, dir: string): Promise<number> {
+  const read = async (d: Digest, what: string): Promise<Buffer> => {
+    const bytes = await fs.readFile(path.join(dir, 'blobs', 'sha256', d.hex)).catch((e: unknown) => {
+      throw new NbuildError('CACHE_INVALID', `${dir}: ${what} ${d} is missing`, { cause: e });
+    });
+    if (!Digest.of(bytes).equals(d)) throw new NbuildError('CACHE_INVALID', `${dir}: ${what} ${d} is corrupt`);
+    return bytes;
+  };
+  const indexText = await fs.readFile(path.join(dir, 'index.json'), 'utf8').catch((e: unknown) => {
+    throw new NbuildError('CACHE_NOT_FOUND', `no build cache in ${dir} (no index.json)`, { cause: e });
+  });
+  const index = JSON.parse(indexText) as { manifests?: Descriptor[] };
+  const desc = index.manifests?.find((m) => m.annotations?.[REF_NAME] === LOCAL_TAG) ?? index.manifests?.[0];
+  if (!desc) throw new NbuildError('CACHE_INVALID', `${dir}/index.json lists no cache`);
+  const manifest = parseManifest(await read(Digest.parse(desc.digest), 'manifest'), dir);
+  const entries = parseConfig(await read(Digest.parse(manifest.config.digest), 'cache config'), dir);
+  return adopt(store, entries, async (layer, file) => {
+    await fs.copyFile(path.join(dir, 'blobs', 'sha256', layer.hex), file);
+    return false; // copied, not verified yet: the store hashes it on the way in
+  });
+}
+
+/**
+ * Brings in each record whose layer blob is (or can be made) present. `fetch` writes a blob to a
+ * temp file and says whether it was verified while being written.
+ */
+async function adopt(store: Store, entries: CacheEntry[], fetch: (layer: Digest, file: string) => Promise<boolean>): Promise<number> {
+  let n = 0;
+  for (const { key, record } of entries) {
+    if (record.layer) {
+      const digest = Digest.parse(record.layer.digest);
+      if (!(await store.hasBlob(digest))) {
+        const work = await store.tempDir('cache-import');
+        try {
+          const file = path.join(work, 'blob');
+          const verified = await fetch(digest, file);
+          await store.importBlobFile(file, digest, verified);
+        } finally {
+          await store.removeTempDir(work).catch(() => undefined);
+        }
+      }
+    }
+    await store.cachePut(key, record);
+    n++;
+  }
+  return n;
+}
+
+// ---- registry: the same manifest under a tag ----
+
+async function registryTarget(ref: string, push: boolean): Promise<{ client: RegistryClient; repo: string; tag: string }> {
+  const { RegistrySession } = await import('../registry/index.js');
+  const reference = parseReference(ref);
+  const session = new RegistrySession();
+  const [endpoint] = session.endpoints(reference.registry, reference.repository, { push, byDigest: reference.digest !== undefined });
+  return { client: await session.client(endpoint), repo: endpoint.repository, tag: reference.digest ?? reference.tag };
+}
+
+async function exportRegistry(store: Store, entries: CacheEntry[], ref: string): Promise<void> {
+  const { client, repo, tag } = await registryTarget(ref, true);
+  const { config, manifest, layers } = buildArtifact(entries);
+  for (const l of layers) {
+    if (!(await client.hasBlob(repo, l.digest))) await client.uploadBlob(repo, { digest: l.digest, size: l.size, path: store.blobPath(Digest.parse(l.digest)) });
+  }
+  const configDigest = Digest.of(config);
+  if (!(await client.hasBlob(repo, configDigest.toString()))) {
+    const work = await store.tempDir('cache-export');
+    try {
+      const file = path.join(work, 'config');
+      await fs.writeFile(file, config);
+      await client.uploadBlob(repo, { digest: configDigest.toString(), size: config.length, path: file });
+    } finally {
+      await store.removeTempDir(work).catch(() => undefined);
+    }
+  }
+  await client.putManifest(repo, tag, manifest, OCI_MANIFEST);
+}
+
+async function importRegistry(store: Store, ref: string): Promise<number> {
+  const { client, repo, tag } = await registryTarget(ref, false);
+  const answer = await client.getManifest(repo, tag, [OCI_MANIFEST]);
+  const manifest = parseManifest(answer.bytes, ref);
+  const work = await store.tempDir('cache-import');
+  let entries: CacheEntry[];
+  try {
+    const file = path.join(work, 'config');
+    await client.fetchBlob(repo, manifest.config.digest, file, { size: manifest.config.size });
+    entries = parseConfig(await fs.readFile(file), ref);
+  } finally {
+    await store.removeTempDir(work).catch(() => undefined);
+  }
+  return adopt(store, entries, async (layer, file) => {
+    // fetchBlob hashes while streaming and refuses a mismatch.
+    await client.fetchBlob(repo, layer.toString(), file);
+    return true;
+  });
+}
