@@ -61,9 +61,11 @@ class Extractor {
   void makeDir(const TarEntry& e, const Target& t);
   void hardLink(const TarEntry& e, const Target& t);
   void setMeta(const TarEntry& e, const Target& t, int fd);
+  void clearForNonDir(const Target& t);
+  template <typename Op>
+  int createReplacing(const Target& t, Op op);
   void chownChecked(int dirFd, const char* name, const TarEntry& e, int flags, const std::string& rel);
   void setXattrs(int fd, const TarEntry& e, const std::string& rel);
-  void clearForNonDir(const Target& t);
   std::string full(const std::string& rel) const { return o_.destDir + "/" + rel; }
 
   const ExtractOptions& o_;
@@ -119,13 +121,12 @@ void Extractor::apply(TarReader& tar, TarEntry& e) {
     case EntryType::File: return writeFile(tar, e, t);
     case EntryType::HardLink: return hardLink(e, t);
     case EntryType::Symlink:
-      clearForNonDir(t);
-      if (symlinkat(e.linkname.c_str(), t.parent, t.base.c_str()) != 0) throwSys("symlinkat", full(t.rel));
+      if (createReplacing(t, [&] { return symlinkat(e.linkname.c_str(), t.parent, t.base.c_str()); }) != 0)
+        throwSys("symlinkat", full(t.rel));
       return setMeta(e, t, -1);
     case EntryType::Char: case EntryType::Block: case EntryType::Fifo: {
-      clearForNonDir(t);
       mode_t kind = e.type == EntryType::Char ? S_IFCHR : e.type == EntryType::Block ? S_IFBLK : S_IFIFO;
-      if (mknodat(t.parent, t.base.c_str(), kind | 0600, makedev(e.devMajor, e.devMinor)) != 0)
+      if (createReplacing(t, [&] { return mknodat(t.parent, t.base.c_str(), kind | 0600, makedev(e.devMajor, e.devMinor)); }) != 0)
         throwSys("mknodat", full(t.rel));
       return setMeta(e, t, -1);
     }
@@ -163,12 +164,26 @@ void Extractor::whiteout(const Target& t) {
 // Anything already at the name goes, whatever it is (a folder with all it holds, too).
 void Extractor::clearForNonDir(const Target& t) { removeAllAt(t.parent, t.base, full(t.rel)); }
 
+// Creation is tried first and the old entry cleared only on EEXIST: in the common case (a
+// fresh tree) that saves a stat per entry.
+template <typename Op>
+int Extractor::createReplacing(const Target& t, Op op) {
+  int rc = op();
+  if (rc < 0 && errno == EEXIST) {
+    clearForNonDir(t);
+    rc = op();
+  }
+  return rc;
+}
+
 void Extractor::makeDir(const TarEntry& e, const Target& t) {
-  struct stat st;
-  bool isDir = fstatat(t.parent, t.base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-  if (!isDir) {
-    removeAllAt(t.parent, t.base, full(t.rel));
-    if (mkdirat(t.parent, t.base.c_str(), 0700) != 0) throwSys("mkdirat", full(t.rel));
+  if (mkdirat(t.parent, t.base.c_str(), 0700) != 0) {
+    if (errno != EEXIST) throwSys("mkdirat", full(t.rel));
+    struct stat st;  // an existing folder is kept (and updated); anything else is replaced
+    if (fstatat(t.parent, t.base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+      clearForNonDir(t);
+      if (mkdirat(t.parent, t.base.c_str(), 0700) != 0) throwSys("mkdirat", full(t.rel));
+    }
   }
   UniqueFd fd(openat(t.parent, t.base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) throwSys("openat", full(t.rel));
@@ -177,8 +192,7 @@ void Extractor::makeDir(const TarEntry& e, const Target& t) {
 }
 
 void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
-  clearForNonDir(t);
-  UniqueFd fd(openat(t.parent, t.base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  UniqueFd fd(createReplacing(t, [&] { return openat(t.parent, t.base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600); }));
   if (!fd.valid()) throwSys("openat", full(t.rel));
   uint64_t left = e.size;
   off_t off = 0;
@@ -210,9 +224,8 @@ void Extractor::hardLink(const TarEntry& e, const Target& t) {
   std::vector<std::string> src = splitEntryName(e.linkname);
   if (src.empty()) throwBad("BAD_LAYER", "hard link to the root", t.rel);
   UniqueFd srcParent = resolver_.openDir(src, src.size() - 1, false);
-  clearForNonDir(t);
   // Flags 0: a link to a symlink links the symlink itself, never what it points to.
-  if (linkat(srcParent.get(), src.back().c_str(), t.parent, t.base.c_str(), 0) != 0)
+  if (createReplacing(t, [&] { return linkat(srcParent.get(), src.back().c_str(), t.parent, t.base.c_str(), 0); }) != 0)
     throwSys("linkat", full(t.rel));
 }
 

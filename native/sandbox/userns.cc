@@ -8,11 +8,14 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <csignal>
 #include <unistd.h>
 
 namespace nbs {
 
 int usernsMain(int argc, char** argv) {
+  const pid_t parent = getppid();  // the outer nbuild, to tell later whether it already died
   if (argc < 1) {
     std::fprintf(stderr, "nbuild-sandbox userns: no command\n");
     return 125;
@@ -40,6 +43,10 @@ int usernsMain(int argc, char** argv) {
     return 125;
   }
   setgroups(0, nullptr);  // refused when setgroups is denied (single-id mapping): harmless
+  // If the outer nbuild is SIGKILLed, the inner one (and with it its RUN sandboxes, which die
+  // with their parent) must not live on. Set after the id change, which clears the setting;
+  // SIGTERM lets a build abort and remove its work dirs. The parent may already be gone.
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent) return 125;
   // Mounts made in here must never propagate back to the host's namespace.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
     std::fprintf(stderr, "nbuild: cannot make / private: %s\n", std::strerror(errno));

@@ -170,7 +170,7 @@ async function runStepLayer(runner: RunnerLike, state: StageState, instr: Extrac
     });
     return await commitLayer(runner.env, upper, 'overlay-upper');
   } finally {
-    await fs.rm(workDir, { recursive: true, force: true });
+    await runner.env.store.removeTempDir(workDir);
   }
 }
 
@@ -208,7 +208,7 @@ async function copyStepLayer(runner: RunnerLike, state: StageState, instr: Extra
     return await commitLayer(env, stagingRoot, 'plain');
   } finally {
     for (const v of views.reverse()) await v.release();
-    await fs.rm(workDir, { recursive: true, force: true });
+    await runner.env.store.removeTempDir(workDir);
   }
 }
 

@@ -15,6 +15,8 @@ type HelperEvent =
 const KILL_AFTER_MS = 5000;
 
 function abortError(signal: AbortSignal | undefined): NbuildError {
+  // The caller's reason (e.g. "build interrupted by SIGINT") is the one line the user should see.
+  if (signal?.reason instanceof NbuildError) return signal.reason;
   return new NbuildError('ABORTED', 'the RUN step was aborted', { cause: signal?.reason });
 }
 

