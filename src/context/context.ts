@@ -40,7 +40,23 @@ export class BuildContext {
     }
     const segments = cleaned === '' ? [] : cleaned.split('/');
     const found = await this.expand('', segments);
-    return found.filter((e) => !this.isExcluded(e.rel, e.stat.isDirectory()));
+    const kept: ContextEntry[] = [];
+    for (const e of found) {
+      // An excluded folder still counts when a `!` exception lets a file
+      // below it through (`**` + `!dir/file`, then `COPY dir …`), as in Docker.
+      if (!this.isExcluded(e.rel, e.stat.isDirectory()) || (e.stat.isDirectory() && (await this.hasIncludedFile(e.abs, e.rel)))) kept.push(e);
+    }
+    return kept;
+  }
+
+  private async hasIncludedFile(abs: string, rel: string): Promise<boolean> {
+    if (this.ignore.canSkipDirectory(rel)) return false;
+    for (const entry of await fs.readdir(abs, { withFileTypes: true })) {
+      const childRel = `${rel}/${entry.name}`;
+      if (!this.isExcluded(childRel, entry.isDirectory())) return true;
+      if (entry.isDirectory() && (await this.hasIncludedFile(path.join(abs, entry.name), childRel))) return true;
+    }
+    return false;
   }
 
   private async expand(base: string, segments: string[]): Promise<ContextEntry[]> {

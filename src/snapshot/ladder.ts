@@ -53,7 +53,9 @@ function verdict(mode: IsolationMode, p: HostProbe): ModeVerdict {
       if (ns) return no(ns);
       return { mode, available: true, reason: '' };
     case 'chroot':
-      if (p.euid !== 0) return no('only for root (nbuild re-executes unprivileged users into a user namespace instead)');
+      // Root of nbuild's own re-exec namespace cannot mknod or do what chroot mode needs.
+      if (p.euid !== 0 || process.env['NBUILD_USERNS'] === '1')
+        return no('only for root (nbuild re-executes unprivileged users into a user namespace instead)');
       if (!p.chroot.ok) return no(`chroot refused: ${p.chroot.error}`);
       return { mode, available: true, reason: '' };
     default: {
