@@ -149,7 +149,10 @@ std::map<std::string, std::string> parsePax(const std::string& d) {
   while (pos < d.size()) {
     size_t sp = d.find(' ', pos);
     if (sp == std::string::npos) break;
-    size_t len = std::stoull(d.substr(pos, sp - pos));
+    std::string digits = d.substr(pos, sp - pos);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+      throwBad("BAD_LAYER", "tar: malformed PAX record", "");
+    size_t len = std::stoull(digits);
     if (len == 0 || pos + len > d.size() || d[pos + len - 1] != '\n')
       throwBad("BAD_LAYER", "tar: malformed PAX record", "");
     size_t eq = d.find('=', sp);

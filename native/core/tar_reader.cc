@@ -19,6 +19,20 @@ EntryType typeOf(char t, const std::string& name) {
     default: throwBad("BAD_LAYER", std::string("tar: unsupported entry type '") + t + "'", name);
   }
 }
+// PAX numbers are decimal text; anything else is a malformed layer, not an internal error.
+uint64_t paxNumber(const std::string& v, const std::string& name) {
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+    throwBad("BAD_LAYER", "tar: bad PAX number '" + v + "'", name);
+  return std::stoull(v);
+}
+
+int64_t paxTime(const std::string& v, const std::string& name) {
+  std::string whole = v.substr(0, v.find('.'));  // sub-second part dropped, as we write none
+  bool neg = !whole.empty() && whole[0] == '-';
+  int64_t n = int64_t(paxNumber(neg ? whole.substr(1) : whole, name));
+  return neg ? -n : n;
+}
+
 }  // namespace
 
 std::string TarReader::readBody(uint64_t size) {
@@ -58,10 +72,10 @@ std::optional<TarEntry> TarReader::next() {
     for (const auto& [k, v] : pax) {
       if (k == "path") e.name = v;
       else if (k == "linkpath") e.linkname = v;
-      else if (k == "size") e.size = std::stoull(v);
-      else if (k == "uid") e.uid = std::stoull(v);
-      else if (k == "gid") e.gid = std::stoull(v);
-      else if (k == "mtime") e.mtime = std::stoll(v);
+      else if (k == "size") e.size = paxNumber(v, e.name);
+      else if (k == "uid") e.uid = paxNumber(v, e.name);
+      else if (k == "gid") e.gid = paxNumber(v, e.name);
+      else if (k == "mtime") e.mtime = paxTime(v, e.name);
       else if (k.rfind("SCHILY.xattr.", 0) == 0) e.xattrs[k.substr(13)] = v;
       else if (k.rfind("GNU.sparse.", 0) == 0) throwBad("BAD_LAYER", "tar: GNU sparse entries are not supported", e.name);
     }

@@ -55,7 +55,7 @@ export function sha256sum(file: string): string {
 
 export interface RawTarEntry {
   name: string;
-  type?: '0' | '1' | '2' | '5';
+  type?: '0' | '1' | '2' | '5' | 'x';
   data?: string;
   linkname?: string;
   mode?: number;

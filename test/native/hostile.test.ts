@@ -46,6 +46,7 @@ const cases: Array<[string, RawTarEntry[], string]> = [
   ['hard link to outside', [{ name: 'h', type: '1', linkname: '../outside/passwd' }], 'ESCAPE'],
   ['hard link to an absolute path', [{ name: 'h', type: '1', linkname: '/etc/passwd' }], 'ABSOLUTE'],
   ['a symlink loop (etc -> /etc)', [{ name: 'etc', type: '2', linkname: '/etc' }, { name: 'etc/hosts', data: 'x' }], 'ELOOP'],
+  ['a malformed PAX size', [{ name: 'PaxHeaders/f', type: 'x', data: '12 size=abc\n' }, { name: 'f', data: 'x' }], 'BAD_LAYER'],
   ['a file where a folder was', [{ name: 'a', data: 'file' }, { name: 'a/b', data: 'x' }], 'ENOTDIR'],
 ];
 
