@@ -168,6 +168,9 @@ for c in "${case_list[@]}"; do
   TOUCH_FILE=""; [ -f "$cdir/case.env" ] && . "$cdir/case.env"
   R_DOCKERFILE="$cdir/Dockerfile"; R_CTX="$BENCH_WORK/contexts/$c"; R_TAG="localhost/bench-$c:latest"
   R_TF=""; [ -n "$TOUCH_FILE" ] && R_TF="$R_CTX/$TOUCH_FILE"
+  # a pristine touch file left by an interrupted edit run goes back first
+  R_BAK="$BENCH_WORK/contexts/.$c.touch-file.orig"
+  [ -n "$R_TF" ] && [ -f "$R_BAK" ] && as_bench "mv -f $(printf %q "$R_BAK") $(printf %q "$R_TF")"
   as_bench "mkdir -p $(printf %q "$BENCH_WORK/contexts") $(printf %q "$BENCH_WORK/export") && sh $(printf %q "$cdir/make-context.sh") $(printf %q "$R_CTX")" \
     || die "make-context failed for $c"
   log "case $c"

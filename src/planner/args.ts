@@ -57,3 +57,16 @@ export function declareArgs(
     else scope.delete(def.name); // declared, no value: expands to "" but stays out of RUN's env
   }
 }
+
+/** Parses `os/arch[/variant]` with Docker's aliases (x86_64 = amd64, aarch64 = arm64). */
+export function parsePlatform(text: string): Platform | undefined {
+  const [os, arch, variant] = text.trim().toLowerCase().split('/');
+  if (!os || !arch) return undefined;
+  const architecture = ({ x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64' } as Record<string, string>)[arch] ?? arch;
+  const v = architecture === 'arm64' && (variant === undefined || variant === 'v8') ? 'v8' : variant;
+  return v ? { os, architecture, variant: v } : { os, architecture };
+}
+
+export function samePlatform(a: Platform, b: Platform): boolean {
+  return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
+}

@@ -4,7 +4,7 @@
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
 import { processWord } from '../frontend/dockerfile/index.js';
 import { DockerfileError, UsageError } from '../errors.js';
-import { declareArgs, platformArgs, hostPlatform, type Platform } from './args.js';
+import { declareArgs, platformArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
 
 export type StageBase =
   | { kind: 'scratch' }
@@ -51,6 +51,7 @@ export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): Bu
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
+    if (stage.from.platform !== undefined) checkStagePlatform(expandGlobal(stage.from.platform, line), platform, dockerfile.file, line);
     const base = resolveBase(imageRef, byName, stage, dockerfile.file);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
@@ -66,6 +67,15 @@ export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): Bu
   }
   const target = resolveTarget(options.target, byName, planned.length);
   return { dockerfile, stages: neededInOrder(planned, target), target, buildArgs, platform };
+}
+
+/** nbuild builds for the host platform only (no emulation): say so where a stage asks for another. */
+function checkStagePlatform(text: string, host: Platform, file: string, line: number): void {
+  const wanted = parsePlatform(text);
+  if (!wanted) throw new DockerfileError({ file, line }, `FROM --platform=${text}: not a platform (use os/arch[/variant])`);
+  if (!samePlatform(wanted, host)) {
+    throw new DockerfileError({ file, line }, `FROM --platform=${text}: nbuild builds for this host's platform (${formatPlatform(host)}) only`);
+  }
 }
 
 function expandWith(word: string, vars: ReadonlyMap<string, string>, df: Dockerfile, line: number): string {

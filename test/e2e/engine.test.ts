@@ -214,3 +214,25 @@ test('outputs: oci-layout, docker, local and tar, several at once, with iidfile 
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
   t.is(meta['containerimage.config.digest'], iid);
 });
+
+test('COPY --parents keeps source paths (with the /./ pivot); --platform names the host only', async (t) => {
+  const root = await storeWithBusybox();
+  const ctx = tempDir('parents');
+  writeFiles(ctx, {
+    Dockerfile: 'FROM scratch\nCOPY --parents a/b/f.txt c/./d/g.txt /dest/\nCOPY --parents x/*.json /json/\n',
+    'a/b/f.txt': 'f\n',
+    'c/d/g.txt': 'g\n',
+    'x/1.json': '{}\n',
+    'x/2.json': '[]\n',
+    'x/skip.txt': 'no\n',
+  });
+  const r = await buildTo(root, ctx);
+  t.is(r.code, 0, r.stderr);
+  const a = openOciArchive(r.out);
+  const names = a.manifest.layers.flatMap((l) => listLayer(a.blob(l.digest)).map((e) => e.name));
+  for (const want of ['dest/a/b/f.txt', 'dest/d/g.txt', 'json/x/1.json', 'json/x/2.json']) t.true(names.includes(want), `${want} in ${names.join(' ')}`);
+  t.false(names.some((n) => n.includes('skip.txt') || n.startsWith('dest/c')));
+  const wrong = await nbuild(['--root', root, 'build', '--platform', 'linux/s390x', ctx]);
+  t.is(wrong.code, 2);
+  t.regex(wrong.stderr, /--platform linux\/s390x: nbuild builds for this host's platform/);
+});

@@ -40,3 +40,10 @@ test('scratch, numbered --from and RUN --mount from= are dependencies', (t) => {
 test('a FROM with an empty image is a Dockerfile error with its line', (t) => {
   t.throws(() => plan('ARG X\nFROM $X\n'), { instanceOf: DockerfileError, message: /Dockerfile:2/ });
 });
+
+test('FROM --platform must be the host platform (nbuild does not emulate)', (t) => {
+  const host = { os: 'linux', architecture: 'amd64' };
+  t.notThrows(() => plan('FROM --platform=$BUILDPLATFORM busybox\n', { platform: host }));
+  t.notThrows(() => plan('FROM --platform=linux/x86_64 busybox\n', { platform: host }));
+  t.throws(() => plan('FROM busybox\nFROM --platform=linux/s390x busybox\n', { platform: host }), { instanceOf: DockerfileError, message: /Dockerfile:2: FROM --platform=linux\/s390x: .*linux\/amd64/ });
+});

@@ -7,6 +7,7 @@ import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { NbuildError, UsageError } from '../../errors.js';
+import { formatPlatform, hostPlatform, parsePlatform, samePlatform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 
 interface BuildArgs {
@@ -66,6 +67,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('isolation', { type: 'string', choices: ['overlay', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' }) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
+    checkPlatformFlag(argv.platform);
     if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
     await enterUserNamespace();
     const reporter = progressReporter(argv.progress);
@@ -111,6 +113,19 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     process.stdout.write(`${result.image.configDigest}\n`);
   },
 };
+
+/** `--platform` may name the host's platform only: nbuild does not emulate other CPUs. */
+function checkPlatformFlag(value: string | undefined): void {
+  if (value === undefined || value === '' || value === 'local') return;
+  const host = hostPlatform();
+  for (const one of value.split(',')) {
+    const wanted = parsePlatform(one);
+    if (!wanted) throw new UsageError(`--platform ${one}: not a platform (use os/arch[/variant])`);
+    if (!samePlatform(wanted, host)) {
+      throw new UsageError(`--platform ${one}: nbuild builds for this host's platform (${formatPlatform(host)}) only; build on a ${wanted.architecture} machine instead`);
+    }
+  }
+}
 
 /** Repeatable flags: yargs gives a string for one, an array for several. */
 function toArray(v: string | string[]): string[] {

@@ -35,6 +35,8 @@ interface Item {
   name: string; // base name used when the destination is a folder
   isDir: boolean;
   rel: string; // path relative to its source root (for ignore filters)
+  /** COPY --parents: where below the destination the item goes (its path after any `/./` pivot). */
+  keepPath?: string;
 }
 
 export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
@@ -43,7 +45,8 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   const destAbs = path.posix.resolve(req.workdir || '/', instr.dest);
   const destExisting = await lstatIn(req.imageRoot, await relInImage(req.imageRoot, destAbs));
   // `.` and `..` (alone or last) name folders, as a trailing slash does: `WORKDIR /b` + `COPY f .` is /b/f.
-  const destIsDir = instr.dest.endsWith('/') || /(^|\/)\.\.?$/.test(instr.dest) || destExisting?.isDirectory() === true || items.length > 1 || items.some((i) => i.isDir);
+  const parents = instr.kind === 'copy' && instr.parents;
+  const destIsDir = parents || instr.dest.endsWith('/') || /(^|\/)\.\.?$/.test(instr.dest) || destExisting?.isDirectory() === true || items.length > 1 || items.some((i) => i.isDir);
   if (items.length > 1 && !destIsDir) {
     throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
   }
@@ -61,8 +64,11 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     canSkip: req.source.kind === 'context' ? (rel) => req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel) : undefined,
   });
   for (const item of items) {
-    const target = destIsDir ? path.posix.join(destDirInImage, item.isDir ? '' : item.name) : destFile;
+    const target = item.keepPath !== undefined
+      ? path.posix.join(destDirInImage, item.keepPath)
+      : destIsDir ? path.posix.join(destDirInImage, item.isDir ? '' : item.name) : destFile;
     const stagingTarget = path.join(req.stagingRoot, target);
+    if (item.keepPath !== undefined) await makeKeptParents(req, destDirInImage, path.posix.dirname(item.keepPath));
     if (item.content !== undefined) {
       await fs.writeFile(stagingTarget, item.content);
       await finishHeredocFile(stagingTarget, req);
@@ -74,6 +80,37 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
       await copier.copy(item.abs as string, stagingTarget, item.rel);
     } else {
       await copier.copy(item.abs as string, stagingTarget, item.rel);
+    }
+  }
+}
+
+/**
+ * COPY --parents keeps a source's path below the destination: `a/b/f` → DEST/a/b/f.
+ * A `/./` in the source pivots: only what follows it is kept (`a/./b/f` → DEST/b/f).
+ */
+function keptPath(instr: CopyRequest['instr'], src: string, matched: string): string | undefined {
+  if (instr.kind !== 'copy' || !instr.parents) return undefined;
+  const clean = (p: string): string => path.posix.normalize('/' + p).slice(1).replace(/\/+$/, '');
+  const pivot = src.indexOf('/./');
+  const prefix = pivot >= 0 ? clean(src.slice(0, pivot)) : '';
+  const rel = clean(matched);
+  return prefix && (rel === prefix || rel.startsWith(prefix + '/')) ? rel.slice(prefix.length).replace(/^\//, '') : rel;
+}
+
+/** Folders between the destination and a --parents item: 0755, owned like the copied files. */
+async function makeKeptParents(req: CopyRequest, destDir: string, relDir: string): Promise<void> {
+  if (relDir === '.' || relDir === '') return;
+  const owner = req.owner ?? { uid: 0, gid: 0 };
+  let current = path.join(req.stagingRoot, destDir);
+  for (const part of relDir.split('/')) {
+    current = path.join(current, part);
+    const made = await fs.mkdir(current).then(() => true, (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+      return false;
+    });
+    if (made) {
+      await fs.lchown(current, owner.uid, owner.gid);
+      await fs.chmod(current, 0o755);
     }
   }
 }
@@ -105,7 +142,8 @@ async function collectItems(req: CopyRequest): Promise<Item[]> {
       if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
       for (const e of entries) {
         const unpack = instr.kind === 'add' && instr.unpack !== false && e.stat.isFile() && (await isTarArchive(e.abs));
-        items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory() || unpack, rel: e.rel, unpack });
+        const keepPath = keptPath(instr, src, e.rel);
+        items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory() || unpack, rel: e.rel, unpack, keepPath });
       }
     } else {
       const matches = hasWildcard(src) ? await globInRoot(source.dir, src) : [src];
@@ -114,7 +152,7 @@ async function collectItems(req: CopyRequest): Promise<Item[]> {
         const abs = await resolveInRoot(source.dir, match);
         const st = await fs.stat(abs).catch(() => undefined);
         if (!st) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
-        items.push({ abs, name: path.posix.basename(match.replace(/\/+$/, '')) || '/', isDir: st.isDirectory(), rel: '' });
+        items.push({ abs, name: path.posix.basename(match.replace(/\/+$/, '')) || '/', isDir: st.isDirectory(), rel: '', keepPath: keptPath(instr, src, match) });
       }
     }
   }
