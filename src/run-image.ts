@@ -92,7 +92,7 @@ export async function runImage(options: RunImageOptions): Promise<SandboxResult>
       lowers = [path.join(work, 'empty')];
       await fs.mkdir(lowers[0]);
     }
-    const user = await resolveUser(lowers, options.user ?? (config.User || 'root'));
+    const user = await resolveUser(lowers, options.user ?? config.User ?? '');
     const workspace = await prepareRunWorkspace(await isolationMode(), lowers, path.join(work, 'workspace'));
     const workdir = options.workdir ?? (config.WorkingDir || '/');
     if (!workdir.startsWith('/')) throw new NbuildError('RUN_WORKDIR', `--workdir ${workdir}: must be an absolute path`, { exitCode: 2 });

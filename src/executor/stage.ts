@@ -10,7 +10,7 @@ import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
 import { runCommand, commandText } from './steps/run.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
-import { openRootfsView } from './rootfs-view.js';
+import { openRootfsView, type RootfsView } from './rootfs-view.js';
 import { resolveUser } from '../sandbox/index.js';
 import { expansionLookup, shellOf, type StageState } from './state.js';
 import type { StepEnv } from './context.js';
@@ -159,6 +159,7 @@ async function lowerDirsOf(runner: RunnerLike, layers: Layer[]): Promise<string[
 
 async function runStepLayer(runner: RunnerLike, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {
   const workDir = await runner.env.store.tempDir('run');
+  const views: RootfsView[] = [];
   try {
     const upper = await runCommand(runner.env, {
       instr,
@@ -166,18 +167,21 @@ async function runStepLayer(runner: RunnerLike, state: StageState, instr: Extrac
       lowerDirs: await lowerDirsOf(runner, state.layers),
       workDir,
       stepId: id,
-      mountSource: async (from) => mountSource(runner, from, workDir),
+      mountSource: async (from) => mountSource(runner, from, workDir, views),
     });
     return await commitLayer(runner.env, upper, 'overlay-upper');
   } finally {
+    // The views are mounted in nbuild's own namespace: unmount before removing the folder.
+    for (const view of views.reverse()) await view.release();
     await runner.env.store.removeTempDir(workDir);
   }
 }
 
-async function mountSource(runner: RunnerLike, from: string | undefined, workDir: string): Promise<string> {
+async function mountSource(runner: RunnerLike, from: string | undefined, workDir: string, views: RootfsView[]): Promise<string> {
   if (from === undefined) return runner.env.context.dir;
   const layers = await layersOf(runner, from);
   const view = await openRootfsView(await lowerDirsOf(runner, layers), path.join(workDir, `from-${runner.nextStepId()}`));
+  views.push(view);
   return view.dir;
 }
 

@@ -5,7 +5,4 @@ export const KNOWN_GAPS = new Map<number, string>([
   [128, 'ADD of a tar whose entry `symldir1 -> ..` is followed by `symldir1/etc/myfile`: GNU tar refuses, nbuild should extract inside the destination'],
   [138, 'ADD of a tar with a file where the image has a folder (and an entry with an empty name): extraction fails'],
   [176, 'COPY source `e/**/**/*sub/*.txt`: a second `**` segment matches nothing'],
-  [178, '`USER root` on an image without /etc/passwd: RUN fails "unable to find user root" (Docker maps root to 0:0)'],
-  [179, '`USER root` on an image without /etc/passwd (as 178)'],
-  [180, '`USER root` on an image without /etc/passwd (as 178)'],
 ]);

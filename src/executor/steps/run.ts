@@ -29,7 +29,8 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
     lowers = [path.join(req.workDir, 'empty')];
     await fs.mkdir(lowers[0]);
   }
-  const user = await resolveUser(lowers, state.config.User || 'root').catch((error: Error) => {
+  // No USER means uid 0 without a passwd lookup (an image may have no /etc/passwd).
+  const user = await resolveUser(lowers, state.config.User ?? '').catch((error: Error) => {
     throw new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error });
   });
   const workspace = await prepareRunWorkspace(await isolationMode(), lowers, path.join(req.workDir, 'workspace'));
