@@ -1,5 +1,5 @@
 // The list of sub-commands. One module per command under ./commands/.
-import type { CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { versionCommand } from './commands/version.js';
 import { infoCommand } from './commands/info.js';
 import { buildCommand } from './commands/build.js';
@@ -19,5 +19,25 @@ import { pruneCommand } from './commands/prune.js';
 import { storeCommand } from './commands/store.js';
 import { runCommand } from './commands/run.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand, saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand];
+/** Adds every sub-command to the parser (each module keeps its own argument type). */
+export function registerCommands(parser: Argv<object>): Argv<object> {
+  return parser
+    .command(buildCommand)
+    .command(versionCommand)
+    .command(infoCommand)
+    .command(pullCommand)
+    .command(pushCommand)
+    .command(loginCommand)
+    .command(logoutCommand)
+    .command(checkCommand)
+    .command(loadCommand)
+    .command(saveCommand)
+    .command(imagesCommand)
+    .command(inspectCommand)
+    .command(historyCommand)
+    .command(tagCommand)
+    .command(rmiCommand)
+    .command(pruneCommand)
+    .command(storeCommand)
+    .command(runCommand);
+}

@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     return;
   }
-  const [{ default: yargs }, { commands }, { globalOptions }] = await Promise.all([
+  const [{ default: yargs }, { registerCommands }, { globalOptions }] = await Promise.all([
     import('yargs'),
     import('./commands.js'),
     import('./global-options.js'),
@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<void> {
       void y;
       process.exit(2);
     });
-  for (const command of commands) parser.command(command);
+  registerCommands(parser);
   const logLevel = argv.includes('--log-level=debug') || argv.join(' ').includes('--log-level debug') ? 'debug' : 'info';
   try {
     await parser.parseAsync();
