@@ -90,7 +90,7 @@ static void compressBlock(GzipJob& job) {
 }
 
 ParallelGzip::ParallelGzip(Sink& out, int level, unsigned threads, bool members)
-    : out_(out), level_(level), members_(members), block_(members ? 1 << 20 : kBlock), maxInFlight_(2 * size_t(threads ? threads : 1)),
+    : out_(out), level_(level), members_(members), block_(members ? 1 << 20 : kBlock), maxInFlight_(4 * size_t(threads ? threads : 1) + 2),
       crc_(crc32(0, nullptr, 0)), pool_(threads ? threads : 1) {
   // Fixed header: no name, mtime 0, OS "unknown", so the bytes depend only on the content.
   static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};

@@ -2,7 +2,7 @@
 // deflated on a worker with the previous 32 KiB as dictionary and ended on a byte boundary
 // (sync flush), then the pieces are written in order behind one gzip header and the CRCs are
 // combined. Block boundaries depend only on the input, so the bytes do not depend on the
-// number of threads. Memory: at most 2 blocks in flight per thread.
+// number of threads. Memory: at most 4 blocks per thread (+2) in flight.
 #pragma once
 #include <memory>
 #include <deque>

@@ -73,8 +73,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const reporter = progressReporter(argv.progress);
     const abort = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => abort.abort(new NbuildError('INTERRUPTED', `build interrupted by ${sig}`, { exitCode: 130 }));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal); // on, not once: a second signal must not kill the cleanup
+    process.on('SIGTERM', onSignal);
     const compression = argv.compression === 'uncompressed' ? 'none' : argv.compression;
     const epoch = argv.timestamp ?? (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined);
     if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp / SOURCE_DATE_EPOCH must be whole seconds');
