@@ -19,6 +19,10 @@ export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-uppe
     compression: env.compression,
     level: env.compressionLevel,
     clampMtime: env.timestamp,
+    // Independent gzip members, compressed in parallel with libdeflate: ~2.7x pigz -6 for a
+    // slightly smaller blob. Every layer reader in use (Go's gzip, containerd, pigz, gzip,
+    // Python) reads multi-member gzip; see docs/decisions.md.
+    gzipEngine: 'libdeflate',
   });
   return env.store.addLayer(blob, result, layerMediaType(env.compression), dir);
 }
