@@ -3,7 +3,7 @@
 #
 #   sudo bench/run.sh                                   # all cases, all modes, nbuild + buildah
 #   sudo bench/run.sh -c tiny,copy-many -m "cold warm" -n 3
-#   bench/run.sh --report [results.tsv]                 # only print the tables
+#   bench/run.sh --report [results.tsv ...]             # only print the tables (later files win)
 #
 # Run as root (builds run as BENCH_USER via runuser) or as BENCH_USER itself. Set-up: bench/setup.sh.
 # Per case, per mode, per run i: prepare + time tool 1, then prepare + time tool 2 (so a load spike
@@ -36,14 +36,17 @@ while [ $# -gt 0 ]; do
     -m|--modes) MODES=$2; shift 2 ;;
     -n|--runs) RUNS=$2; shift 2 ;;
     --fresh) rm -f "$BENCH_RESULTS/results.tsv"; shift ;;
-    --report) REPORT_ONLY=1; [ $# -ge 2 ] && [ -f "$2" ] && { BENCH_RESULTS=$(dirname "$2"); shift; }; shift ;;
+    --report) REPORT_ONLY=1; shift; REPORT_FILES=("$@"); break ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
 RESULTS_TSV=$BENCH_RESULTS/results.tsv
 . "$BENCH_DIR/lib/report.sh"
-[ $REPORT_ONLY = 1 ] && { report "$RESULTS_TSV"; exit 0; }
+if [ $REPORT_ONLY = 1 ]; then
+  [ ${#REPORT_FILES[@]} -gt 0 ] || REPORT_FILES=("$RESULTS_TSV")
+  report "${REPORT_FILES[@]}"; exit 0
+fi
 
 IFS=, read -r -a tool_list <<<"$TOOLS"
 IFS=, read -r -a case_list <<<"$CASES"

@@ -8,6 +8,7 @@
 #   default OUT: /var/cache/nbuild-ci/debian-bookworm.oci.tar (what test/e2e/apt.test.ts reads)
 #   NBUILD_DEBIAN_MIRROR  the mirror (default http://deb.debian.org/debian)
 set -euo pipefail
+. "$(dirname "$0")/lib/oci-archive.sh"
 out=${1:-/var/cache/nbuild-ci/debian-bookworm.oci.tar}
 tag=${2:-bookworm}
 suite=bookworm
@@ -37,27 +38,11 @@ epoch=$(stat -c %Y "$root/var/lib/dpkg/status")
 layer="$work/layer.tar"
 tar --sort=name --numeric-owner --mtime=@"$epoch" --clamp-mtime --format=posix \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$root" -cf "$layer" .
-diffid=$(sha256sum "$layer" | cut -d' ' -f1)
-gzip -n -6 "$layer"
-blob="$work/layer.tar.gz"
-digest=$(sha256sum "$blob" | cut -d' ' -f1)
-size=$(stat -c %s "$blob")
-case "$(uname -m)" in x86_64) arch=amd64;; aarch64) arch=arm64;; *) arch=$(uname -m);; esac
 created=$(date -u -d @"$epoch" +%Y-%m-%dT%H:%M:%SZ)
-layout="$work/layout"; mkdir -p "$layout/blobs/sha256"
-mv "$blob" "$layout/blobs/sha256/$digest"
-config='{"architecture":"'$arch'","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["bash"]},"rootfs":{"type":"layers","diff_ids":["sha256:'$diffid'"]},"history":[{"created":"'$created'","created_by":"make-debian-image.sh: debootstrap --variant=minbase '$suite'"}],"created":"'$created'"}'
-printf '%s' "$config" > "$work/config.json"
-cdigest=$(sha256sum "$work/config.json" | cut -d' ' -f1); csize=$(stat -c %s "$work/config.json")
-mv "$work/config.json" "$layout/blobs/sha256/$cdigest"
-manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$cdigest'","size":'$csize'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:'$digest'","size":'$size'}]}'
-printf '%s' "$manifest" > "$work/manifest.json"
-mdigest=$(sha256sum "$work/manifest.json" | cut -d' ' -f1); msize=$(stat -c %s "$work/manifest.json")
-mv "$work/manifest.json" "$layout/blobs/sha256/$mdigest"
-printf '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s","io.containerd.image.name":"docker.io/library/debian:%s"}}]}' "$mdigest" "$msize" "$tag" "$tag" > "$layout/index.json"
-tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$layout" -cf "$out.tmp" oci-layout index.json blobs
+mdigest=$(oci_archive_from_layer "$layer" "$out.part" debian "$tag" '["bash"]' "$created" "make-debian-image.sh: debootstrap --variant=minbase $suite")
+size=$(stat -c %s "$out.part")
+mv "$out.part" "$out.tmp"
 # The tests read it as an unprivileged user.
 chmod 0644 "$out.tmp"; chmod a+rx "$(dirname "$out")"
 mv "$out.tmp" "$out"
-echo "$out: debian $suite minbase image ($(numfmt --to=iec "$size") layer), manifest sha256:$mdigest"
+echo "$out: debian $suite minbase image ($(numfmt --to=iec "$size") archive), manifest sha256:$mdigest"

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# report RESULTS_TSV: one markdown table per case, nbuild vs buildah side by side, the ratio, and the
+# report RESULTS_TSV...: one markdown table per case (the last row of each tool, case, mode wins, so
+# several result files can be given, oldest first), nbuild vs buildah side by side, the ratio, and the
 # issue-9 goal where one exists. Goals are the absolute seconds of issue 9, set against the lab's
 # buildah figure (RESULTS.md); the goal as a ratio (goal / lab buildah) is applied to this run's buildah.
 report() {
-  local f=$1
-  [ -s "$f" ] || { echo "(no results in $f)"; return; }
+  local f
+  for f in "$@"; do [ -s "$f" ] || { echo "(no results in $f)"; return; }; done
   awk -F'\t' '
     BEGIN {
       # case mode -> "goal_s lab_buildah_s"
@@ -28,17 +29,18 @@ report() {
         for (m = 1; m <= 6; m++) {
           mo = MO[m]; a = "nbuild" SUBSEP cs SUBSEP mo; b = "buildah" SUBSEP cs SUBSEP mo
           if (!(a in med) && !(b in med)) continue
-          r = ((a in med) && (b in med) && med[b] > 0) ? sprintf("%.2f", med[a] / med[b]) : "–"
+          r = ((a in med) && (b in med) && st[a] == "ok" && st[b] == "ok" && med[b] > 0) ? sprintf("%.2f", med[a] / med[b]) : "–"
           gl = "–"; met = ""
           if ((cs, mo) in G) {
             split(G[cs, mo], g, " "); gr = g[1] / g[2]
             gl = sprintf("≤ %.2f (%s s vs %s s)", gr, g[1], g[2])
-            if (r != "–") met = (r + 0 <= gr + 1e-9) ? "yes" : sprintf("no (needs %.2f s)", gr * med[b])
+            if (r != "–") met = (r + 0 <= gr + 1e-9) ? "yes" : sprintf("no (needs ≤ %.2f s)", gr * med[b])
+            else met = "not measured"
             if (cs == "big-layer" && (a in rss) && rss[a] != "-" && rss[a] / 1024 > 300) met = met ", RSS > 300 MB"
           }
           sz = ((a in by) && by[a] != "-") || ((b in by) && by[b] != "-") ? sprintf("%s / %s", (by[a] == "-" || by[a] == "") ? "-" : sprintf("%.1f", by[a] / 1e6), (by[b] == "-" || by[b] == "") ? "-" : sprintf("%.1f", by[b] / 1e6)) : ""
           printf "| %s | %s | %s | %s | %s / %s | %s | %s | %s |\n", mo, cell(a), cell(b), r, mib(rss[a]), mib(rss[b]), sz, gl, met
         }
       }
-    }' "$f"
+    }' "$@"
 }

@@ -75,7 +75,6 @@ class Extractor {
   UniqueFd cachedFd_;
   std::unordered_set<std::string> created_;  // this layer's own paths, kept by opaque markers
   std::vector<std::pair<std::vector<std::string>, int64_t>> dirTimes_;
-  std::vector<uint8_t> buf_ = std::vector<uint8_t>(kChunk);
 };
 
 int Extractor::parentOf(const std::vector<std::string>& comps) {
@@ -198,17 +197,23 @@ void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
   off_t off = 0;
   bool hole = false;
   while (left) {
-    size_t n = tar.readData(buf_.data(), size_t(std::min<uint64_t>(left, buf_.size())));
+    const uint8_t* p;
+    size_t n = tar.viewData(&p, size_t(std::min<uint64_t>(left, kChunk)));
     left -= n;
-    // All-zero pages become holes: sparse files stay sparse and cost no disk writes.
-    // Runs of other pages go out in one pwrite.
+    // All-zero pages (4 KiB-aligned in the file) become holes: sparse files stay sparse and
+    // cost no disk writes. Runs of other bytes go out in one pwrite, straight from the
+    // decompressed chunk.
     size_t at = 0;
     while (at < n) {
       size_t run = at;
-      while (run < n && !(n - run >= kHole && allZero(buf_.data() + run, kHole))) run += std::min(kHole, n - run);
-      if (run > at) writeAll(fd.get(), buf_.data() + at, run - at, off + off_t(at), full(t.rel));
+      for (;;) {
+        size_t page = kHole - size_t(off + off_t(run)) % kHole;  // to the next page boundary
+        if (run == n || (page == kHole && n - run >= kHole && allZero(p + run, kHole))) break;
+        run += std::min(page, n - run);
+      }
+      if (run > at) writeAll(fd.get(), p + at, run - at, off + off_t(at), full(t.rel));
       size_t zeros = run;
-      while (zeros < n && n - zeros >= kHole && allZero(buf_.data() + zeros, kHole)) zeros += kHole;
+      while (zeros < n && n - zeros >= kHole && allZero(p + zeros, kHole)) zeros += kHole;
       if (zeros > run) hole = true;
       at = zeros;
     }

@@ -95,6 +95,15 @@ size_t TarReader::readData(uint8_t* dst, size_t n) {
   return k;
 }
 
+size_t TarReader::viewData(const uint8_t** p, size_t n) {
+  size_t k = size_t(std::min<uint64_t>(n, left_));
+  if (k == 0) return 0;
+  k = in_.view(p, k);
+  if (k == 0) throwBad("BAD_LAYER", "tar: truncated data", "");
+  left_ -= k;
+  return k;
+}
+
 void TarReader::skipData() {
   in_.skip(left_ + pad_);
   left_ = pad_ = 0;

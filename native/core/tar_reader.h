@@ -16,6 +16,8 @@ class TarReader {
   LayerReader& input() { return in_; }
   void skipData();  // the rest of the current entry's data and padding
   size_t readData(uint8_t* dst, size_t n);  // up to n bytes of the current entry's data
+  // Up to n bytes of the current entry's data without copying (see LayerReader::view).
+  size_t viewData(const uint8_t** p, size_t n);
 
  private:
   std::string readBody(uint64_t size);

@@ -152,6 +152,8 @@ export class IgnoreMatcher {
   /** True when `relPath` (slash-separated, relative to the context) must not be sent. */
   excludes(relPath: string, isDir: boolean): boolean {
     void isDir; // patterns match files and directories alike (`docs/` = `docs`)
+    // no .dockerignore: nothing to do (called once per context entry on every COPY . digest)
+    if (this.patterns.length === 0) return false;
     const file = relPath;
     const slash = file.lastIndexOf('/');
     const parent = slash < 0 ? '.' : cleanPath(file.slice(0, slash) || '/');

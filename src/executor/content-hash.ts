@@ -87,7 +87,8 @@ async function hashEntry(context: BuildContext, abs: string, rel: string, st: St
     // thread-pool round trip per call made the walk ~4x slower (profiled).
     for (const name of readdirSync(abs).sort()) {
       const childRel = rel ? `${rel}/${name}` : name;
-      const childAbs = path.join(abs, name);
+      // abs is absolute and normalised, name a plain entry name: concatenation = path.join, minus its normalize pass
+      const childAbs = abs.endsWith('/') ? abs + name : `${abs}/${name}`;
       const childSt = lstatSync(childAbs);
       if (context.isExcluded(childRel, childSt.isDirectory())) {
         if (!childSt.isDirectory() || context.ignore.canSkipDirectory(childRel)) continue;
