@@ -57,6 +57,7 @@ function sh(cmd: string) {
 const fresh = (d: string) => fs.rmSync(d, { recursive: true, force: true });
 
 const tarBytes = Number(execSync(`tar -C ${src} -cf - . | wc -c`, { shell: '/bin/bash' }).toString());
+console.log(`load average at the start: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; ${os.cpus().length} cores`);
 const writers: Array<[string, Compression, number, 'zlib' | 'libdeflate']> = [
   ['nbuild gzip -6 (zlib, one stream)', 'gzip', 6, 'zlib'], ['nbuild gzip -6 (libdeflate members)', 'gzip', 6, 'libdeflate'],
   ['nbuild gzip -1 (zlib, one stream)', 'gzip', 1, 'zlib'], ['nbuild zstd -3', 'zstd', 3, 'zlib'],
@@ -78,7 +79,8 @@ for (let round = 0; round < rounds; round++) {
     record(name, { seconds: s, cpu: lastCpu, size: fs.statSync(blob).size });
   }
   for (const [name, blob, cmd] of [
-    ['nbuild extract gzip', 'nb.gzip6zlib', ''], ['tar -xzf', 'peer.gz', '-xzf'],
+    ['nbuild extract gzip (libdeflate members)', 'nb.gzip6libdeflate', ''], ['tar -xzf (libdeflate members)', 'nb.gzip6libdeflate', '-xzf'],
+    ['nbuild extract gzip (pigz blob, one stream)', 'peer.gz', ''], ['tar -xzf (pigz blob)', 'peer.gz', '-xzf'],
     ['nbuild extract zstd', 'nb.zstd3zlib', ''], ['tar --zstd -xf', 'peer.zst', '--zstd -xf'],
   ] as const) {
     const dest = path.join(out, 'x');
@@ -97,7 +99,9 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
+const load = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const info = engineInfo();
+console.log(`load average at the end: ${load()}`);
 console.log(`tree: ${src}, tar ${(tarBytes / 1e6).toFixed(0)} MB; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); ` +
   `${info.deflate}, zstd ${info.zstd}; work dir ${work}; medians of ${rounds}`);
 console.log('| tool | wall s | MB/s of tar | CPU s | blob MB | ratio |');

@@ -196,21 +196,14 @@ void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
   uint64_t left = e.size;
   off_t off = 0;
   bool hole = false;
-  while (left) {
-    const uint8_t* p;
-    size_t n = tar.viewData(&p, size_t(std::min<uint64_t>(left, kChunk)));
-    left -= n;
-    // All-zero pages (4 KiB-aligned in the file) become holes: sparse files stay sparse and
-    // cost no disk writes. Runs of other bytes go out in one pwrite, straight from the
-    // decompressed chunk.
+  // All-zero pages (4 KiB-aligned in the file) become holes: sparse files stay sparse and
+  // cost no disk writes. Runs of other pages go out in one pwrite, straight from the
+  // decompressed chunk; a page split between two chunks is put together in `page` first.
+  auto put = [&](const uint8_t* p, size_t n) {  // off is page-aligned, n is whole pages or the end
     size_t at = 0;
     while (at < n) {
       size_t run = at;
-      for (;;) {
-        size_t page = kHole - size_t(off + off_t(run)) % kHole;  // to the next page boundary
-        if (run == n || (page == kHole && n - run >= kHole && allZero(p + run, kHole))) break;
-        run += std::min(page, n - run);
-      }
+      while (run < n && !(n - run >= kHole && allZero(p + run, kHole))) run += std::min(kHole, n - run);
       if (run > at) writeAll(fd.get(), p + at, run - at, off + off_t(at), full(t.rel));
       size_t zeros = run;
       while (zeros < n && n - zeros >= kHole && allZero(p + zeros, kHole)) zeros += kHole;
@@ -218,6 +211,27 @@ void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
       at = zeros;
     }
     off += off_t(n);
+  };
+  uint8_t page[kHole];
+  size_t carry = 0;
+  while (left) {
+    const uint8_t* p;
+    size_t n = tar.viewData(&p, size_t(std::min<uint64_t>(left, kChunk)));
+    left -= n;
+    if (carry) {
+      size_t k = std::min(kHole - carry, n);
+      std::memcpy(page + carry, p, k);
+      carry += k;
+      p += k;
+      n -= k;
+      if (carry < kHole && left) continue;
+      put(page, carry);
+      carry = 0;
+    }
+    size_t whole = left ? n - n % kHole : n;
+    put(p, whole);
+    carry = n - whole;
+    std::memcpy(page, p + whole, carry);
   }
   if (hole && ftruncate(fd.get(), off_t(e.size)) != 0) throwSys("ftruncate", full(t.rel));
   setMeta(e, t, fd.get());

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -97,6 +97,38 @@ test('libdeflate engine: a multi-member gzip every reader takes whole, same byte
   const out = path.join(work, 'out');
   await extractLayer({ inputPath: last, destDir: out, whiteouts: 'apply' });
   t.deepEqual(snapshot(out), snapshot(src));
+});
+
+// Small members go through libdeflate whole; the first one over 1 MiB switches the rest of the
+// blob to streaming inflate. Either way the tree and both digests come out the same, and a
+// truncated or corrupt member is a BAD_LAYER whichever decoder meets it.
+test('gzip members of any size: small, larger than 1 MiB, then small again; damage is BAD_LAYER', async (t) => {
+  const work = tempDir('members');
+  const tree = path.join(work, 'tree');
+  fs.mkdirSync(path.join(tree, 'd'), { recursive: true });
+  for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(tree, 'd', `f${i}`), `file ${i}\n`.repeat(i * 100));
+  fs.writeFileSync(path.join(tree, 'big'), randomBytes(3 << 20));
+  const plain = path.join(work, 'l.tar');
+  const r = await writeLayer({ sourceDir: tree, outputPath: plain, mode: 'plain', compression: 'none' });
+  const tar = fs.readFileSync(plain);
+  const cuts = [0, 1000, 300 << 10, tar.length - (100 << 10), tar.length];
+  const members = cuts.slice(1).map((end, i) => zlib.gzipSync(tar.subarray(cuts[i], end)));
+  const blob = path.join(work, 'mixed.gz');
+  fs.writeFileSync(blob, Buffer.concat(members));
+  const got = await extractLayer({ inputPath: blob, destDir: path.join(work, 'out'), whiteouts: 'apply', expectedDiffId: r.diffId });
+  t.is(got.digest, sha256sum(blob));
+  t.deepEqual(snapshot(path.join(work, 'out')), snapshot(tree));
+  const whole = Buffer.concat(members);
+  for (const [name, bytes] of [
+    ['cut in a small member', whole.subarray(0, members[0].length + 20)],
+    ['cut in the large member', whole.subarray(0, members[0].length + members[1].length + 5000)],
+    ['corrupt small member', Buffer.concat([members[0], Buffer.from(members[1]).fill(7, 40, 60), ...members.slice(2)])],
+  ] as const) {
+    fs.writeFileSync(blob, bytes);
+    const e = await t.throwsAsync(extractLayer({ inputPath: blob, destDir: path.join(work, 'bad'), whiteouts: 'apply' }));
+    t.is((e as { code?: string }).code, 'BAD_LAYER', name);
+    t.false(fs.existsSync(path.join(work, 'bad')), name);
+  }
 });
 
 for (const compression of ['gzip', 'zstd'] as Compression[]) {
