@@ -16,7 +16,7 @@ report() {
     }
     function mib(k) { return (k == "-" || k == "") ? "-" : sprintf("%.0f", k / 1024) }
     function cell(k) { if (!(k in med)) return "–"; return sprintf("%s (%s–%s)%s", med[k], mn[k], mx[k], st[k] == "ok" ? "" : " " st[k]) }
-    NR == 1 && $1 == "tool" { next }
+    FNR == 1 && $1 == "tool" { next }
     {
       k = $1 SUBSEP $2 SUBSEP $3
       med[k] = $5; mn[k] = $6; mx[k] = $7; n[k] = $4; rss[k] = $9; by[k] = $10; st[k] = $11
