@@ -40,9 +40,13 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
     nextStepId: () => ++stepId,
   };
+  const exported = exportedStages(plan);
   await runConcurrently(plan.stages, abort, async (planned) => {
     const { state, triggers } = await initialState(env, plan, planned, finished, options);
-    finished.set(planned.stage.index, await runStage(runner, planned, state, triggers));
+    // A stage whose layers never reach the image (a builder read only by COPY --from) keeps
+    // them uncompressed: compressing is most of a commit's cost, and nobody downloads these.
+    const stageRunner = exported.has(planned.stage.index) ? runner : { ...runner, env: { ...env, compression: 'none' as const } };
+    finished.set(planned.stage.index, await runStage(stageRunner, planned, state, triggers));
   });
   const target = finished.get(plan.target) as StageState;
   for (const [k, v] of options.labels) target.config.Labels = { ...(target.config.Labels ?? {}), [k]: v };
@@ -88,6 +92,17 @@ async function initialState(
   const triggers = onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
   state.config.OnBuild = null; // triggers fire once, in the image built FROM this one
   return { state, triggers };
+}
+
+/** The target stage and the stages it is built FROM: their layers are the image's. */
+function exportedStages(plan: BuildPlan): Set<number> {
+  const byIndex = new Map(plan.stages.map((s) => [s.stage.index, s] as const));
+  const out = new Set<number>();
+  for (let current = byIndex.get(plan.target); current; ) {
+    out.add(current.stage.index);
+    current = current.base.kind === 'stage' ? byIndex.get(current.base.index) : undefined;
+  }
+  return out;
 }
 
 /**

@@ -47,6 +47,12 @@ test('multi-stage: COPY --from, --target, and an unused failing stage is never b
   const entries = a.manifest.layers.flatMap((l) => listLayer(a.blob(l.digest)));
   t.is(entries.find((e) => e.name === 'artifact')?.owner, '1000/1000', 'COPY --from keeps the owner');
   t.truthy(entries.find((e) => e.name === 'copied/artifact'));
+  // The builder's layer never reaches the image: it is stored uncompressed (no time spent on gzip).
+  const records = fs.readdirSync(path.join(root, 'cache')).filter((n) => n.endsWith('.json') && n !== 'context-stat.json')
+    .map((n) => JSON.parse(fs.readFileSync(path.join(root, 'cache', n), 'utf8')) as { record: { layer?: { mediaType: string } } });
+  const mediaTypes = records.map((r) => r.record.layer?.mediaType).filter(Boolean);
+  t.true(mediaTypes.includes('application/vnd.oci.image.layer.v1.tar'), mediaTypes.join(' '));
+  t.true(a.manifest.layers.every((l) => l.mediaType.endsWith('+gzip')), 'the image itself is gzip');
   const broken = await buildTo(root, ctx, ['--target', 'broken']);
   t.is(broken.code, 1);
   t.regex(broken.stderr, /Dockerfile:4: RUN exit 42: .*code 42/);
