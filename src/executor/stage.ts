@@ -10,6 +10,7 @@ import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
 import { runCommand, commandText } from './steps/run.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
+import { workdirLayer } from './steps/workdir.js';
 import { openRootfsView, type RootfsView } from './rootfs-view.js';
 import { resolveUser } from '../sandbox/index.js';
 import { expansionLookup, shellOf, type StageState } from './state.js';
@@ -81,6 +82,19 @@ async function runStep(runner: RunnerLike, planned: PlannedStage, state: StageSt
       const createdBy = `${expanded.kind.toUpperCase()} ${expanded.sources.join(' ')} ${expanded.dest}`;
       const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content: await copySourceDigest(runner, expanded) };
       return cachedLayerStep(runner, state, createdBy, created, material, () => copyStepLayer(runner, state, expanded));
+    }
+    case 'workdir': {
+      const createdBy = applyMetadata(state, expanded, flags);
+      const dir = state.config.WorkingDir ?? '/';
+      // The cache key is the chain so far: a hit also knows whether the folder existed.
+      return cachedLayerStep(runner, state, createdBy, created, { createdBy, user: state.config.User ?? '' }, async () => {
+        const workDir = await runner.env.store.tempDir('workdir');
+        try {
+          return await workdirLayer(runner.env, expanded, await lowerDirsOf(runner, state.layers), dir, state.config.User, workDir);
+        } finally {
+          await runner.env.store.removeTempDir(workDir);
+        }
+      });
     }
     case 'from':
       throw new DockerfileError(loc(instr), 'FROM inside a stage');

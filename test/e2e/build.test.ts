@@ -95,12 +95,14 @@ test('the config holds what the Dockerfile wrote', (t) => {
 });
 
 function layerEntries(i: number) {
-  const base = 1; // the busybox layer
+  const base = 2; // the busybox layer, then WORKDIR's (it creates /srv/app)
   return listLayer(archive.blob(archive.manifest.layers[base + i].digest));
 }
 
 test('RUN layers hold changes, whiteouts and ids mapped back to the image', (t) => {
-  t.is(archive.manifest.layers.length, 1 + 4 + 2);
+  t.is(archive.manifest.layers.length, 1 + 1 + 4 + 2);
+  const workdir = listLayer(archive.blob(archive.manifest.layers[1].digest));
+  t.deepEqual(workdir.map((e) => `${e.name} ${e.owner} ${e.mode}`), ['srv 0/0 drwxr-xr-x', 'srv/app 0/0 drwxr-xr-x'], 'WORKDIR creates its folder');
   const first = layerEntries(0).map((e) => e.name);
   t.true(first.includes('srv/app/data/a.txt'));
   t.true(first.includes('etc/motd'));

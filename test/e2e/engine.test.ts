@@ -138,6 +138,9 @@ test('instruction semantics users trip over', async (t) => {
       'WORKDIR /a',
       'WORKDIR b',
       'RUN pwd > /pwd.txt && echo "$SECRET_ARG" > /arg.txt',
+      'USER www-data',
+      'WORKDIR /owned-workdir',
+      'USER root',
       'SHELL ["/bin/sh", "-c", "-e"]',
       'RUN echo shell-form > /shell.txt',
       'COPY --chown=www-data:staff --chmod=640 f.txt /owned.txt',
@@ -169,7 +172,7 @@ test('instruction semantics users trip over', async (t) => {
   t.is(fileInImage(r.out, 'pwd.txt'), '/a/b\n');
   t.is(fileInImage(r.out, 'arg.txt'), 'not-in-env\n');
   t.false((c.Env as string[]).some((e) => e.startsWith('SECRET_ARG')), 'ARG values are not in Env');
-  t.is(c.WorkingDir, '/a/b');
+  t.is(c.WorkingDir, '/owned-workdir');
   t.is(c.Cmd, null, 'ENTRYPOINT resets the inherited CMD');
   t.deepEqual(c.Entrypoint, ['/bin/echo']);
   t.deepEqual(c.Shell, ['/bin/sh', '-c', '-e']);
@@ -181,6 +184,8 @@ test('instruction semantics users trip over', async (t) => {
   t.is(fileInImage(r.out, 'run-heredoc.txt'), 'line1\nline2\n');
   const entries = new Map(a.manifest.layers.flatMap((l) => listLayer(a.blob(l.digest))).map((e) => [e.name, e]));
   t.is(entries.get('owned.txt')?.owner, '33/50');
+  t.is(entries.get('a/b')?.mode, 'drwxr-xr-x', 'WORKDIR creates its folder');
+  t.is(entries.get('owned-workdir')?.owner, '33/33', 'WORKDIR makes its folder as USER');
   t.is(entries.get('owned.txt')?.mode, '-rw-r-----');
   t.is(entries.get('numeric.txt')?.owner, '1000/1000');
   t.is(entries.get('links/sym')?.link, 'target.txt');

@@ -8,6 +8,7 @@ import type { CopyInstruction, AddInstruction, Heredoc } from '../../frontend/do
 import { DockerfileError } from '../../errors.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { Copier, parseChmod } from '../copier.js';
+import { stageParents, relInImage } from '../staging.js';
 import { lstatIn, resolveInRoot } from '../rootfs-view.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
@@ -53,7 +54,7 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   // Follow symlinked parents as the image does (e.g. /bin → /usr/bin).
   const destDirInImage = '/' + (await relInImage(req.imageRoot, destIsDir ? destAbs : path.posix.dirname(destAbs)));
   const destFile = path.posix.join(destDirInImage, path.posix.basename(destAbs));
-  await makeParents(req, destDirInImage, destIsDir);
+  await stageParents(req.imageRoot, req.stagingRoot, destDirInImage, destIsDir ? req.owner : undefined);
   const copier = new Copier({
     owner: req.source.kind === 'context' ? (req.owner ?? { uid: 0, gid: 0 }) : req.owner,
     chmod: instr.chmod ? parseChmod(instr.chmod) : undefined,
@@ -208,36 +209,3 @@ function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}(?:/.*)?$`);
 }
 
-/**
- * Creates the destination's parent folders in the staging tree. A folder the
- * image already has keeps its mode and owner (the layer must not change it);
- * a new one is 0755 and owned by root, or by --chown for the target itself.
- */
-async function makeParents(req: CopyRequest, dirInImage: string, destIsDir: boolean): Promise<void> {
-  const parts = dirInImage.split('/').filter(Boolean);
-  let current = '';
-  for (let i = 0; i < parts.length; i++) {
-    current += '/' + parts[i];
-    const staged = path.join(req.stagingRoot, current);
-    const existing = await lstatIn(req.imageRoot, await relInImage(req.imageRoot, current));
-    await fs.mkdir(staged).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw e;
-    });
-    if (existing?.isDirectory()) {
-      await fs.lchown(staged, existing.uid, existing.gid);
-      await fs.chmod(staged, existing.mode & 0o7777);
-      await fs.utimes(staged, existing.atime, existing.mtime);
-    } else {
-      const isTarget = destIsDir && i === parts.length - 1;
-      const owner = isTarget && req.owner ? req.owner : { uid: 0, gid: 0 };
-      await fs.lchown(staged, owner.uid, owner.gid);
-      await fs.chmod(staged, 0o755);
-    }
-  }
-}
-
-/** The path of an absolute image path relative to the view root, symlinked parents resolved. */
-async function relInImage(root: string, p: string): Promise<string> {
-  const real = await resolveInRoot(root, p, false);
-  return path.relative(root, real);
-}
