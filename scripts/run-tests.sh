@@ -15,7 +15,14 @@ if [ "$(id -u)" != 0 ] || [ -n "${NBUILD_TESTS_AS_ROOT:-}" ]; then
   # inside a user namespace (util-linux maps the same ranges nbuild does).
   marker=$(mktemp "${TMPDIR:-/tmp}/nbuild-test-run.XXXXXX")
   status=0
-  NBUILD_CONFORMANCE="$conformance" npx ava "$@" || status=$?
+  log="$marker.log"
+  { NBUILD_CONFORMANCE="$conformance" npx ava "$@" 2>&1 && echo 0 > "$log.status" || echo $? > "$log.status"; } | tee "$log"
+  status=$(cat "$log.status")
+  # One plain closing line that any CI reader understands.
+  count() { grep -oE "^ +[0-9]+ (tests?|known failures?) $1" "$log" | grep -oE '[0-9]+' | head -1 || true; }
+  passed=$(count passed); failed=$(count failed); skipped=$(count skipped)
+  echo "ava: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+  rm -f "$log" "$log.status"
   mapfile -t left < <(find "${TMPDIR:-/tmp}" -maxdepth 1 -user "$(id -u)" -newer "$marker" -name 'nb*' 2>/dev/null)
   if [ ${#left[@]} -gt 0 ]; then
     unshare --map-root-user --map-auto rm -rf "${left[@]}" 2>/dev/null || rm -rf "${left[@]}" 2>/dev/null || true
