@@ -3,6 +3,7 @@
 //   run                   run a RUN step: spec JSON on stdin, events as JSON lines on fd 3
 //   probe DIR             report which isolation features work here, as JSON on stdout
 //   materialize | diff    copy-based snapshots: JSON request on stdin, JSON result on stdout
+//   fuse-upper            normalise a fuse-overlayfs upper dir to the kernel overlay's format
 #include <cstdio>
 #include <cstring>
 
@@ -11,6 +12,7 @@ int usernsMain(int argc, char** argv);
 int runMain();
 int probeMain(const char* dir);
 int treeMain(bool diff);
+int fuseUpperMain();
 }  // namespace nbs
 
 int main(int argc, char** argv) {
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "probe") == 0) return nbs::probeMain(argv[2]);
   if (argc == 2 && std::strcmp(argv[1], "materialize") == 0) return nbs::treeMain(false);
   if (argc == 2 && std::strcmp(argv[1], "diff") == 0) return nbs::treeMain(true);
-  std::fprintf(stderr, "usage: nbuild-sandbox userns -- CMD [ARG…] | run | probe DIR | materialize | diff\n");
+  if (argc == 2 && std::strcmp(argv[1], "fuse-upper") == 0) return nbs::fuseUpperMain();
+  std::fprintf(stderr, "usage: nbuild-sandbox userns -- CMD [ARG…] | run | probe DIR | materialize | diff | fuse-upper\n");
   return 2;
 }

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -171,6 +172,18 @@ int initMain(const Spec& spec, int out) {
   return 0;
 }
 
+bool onlyFuseMarks(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return false;
+  bool only = true;
+  while (struct dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != ".." && n != ".wh..wh..opq" && n != ".wh..opq") only = false;
+  }
+  closedir(d);
+  return only;
+}
+
 // Removes what the sandbox added to the layer: its mount points first, then parents it copied up.
 void cleanLayer(const std::string& dir, std::vector<std::string> paths) {
   auto depth = [](const std::string& p) { return std::count(p.begin(), p.end(), '/'); };
@@ -181,7 +194,15 @@ void cleanLayer(const std::string& dir, std::vector<std::string> paths) {
     std::string full = dir + "/" + rel;
     struct stat st;
     if (lstat(full.c_str(), &st) < 0) continue;
-    if (S_ISDIR(st.st_mode)) rmdir(full.c_str());  // ENOTEMPTY: the command wrote there, keep it
+    if (S_ISDIR(st.st_mode)) {
+      // ENOTEMPTY: the command wrote there, keep it. fuse-overlayfs marks a new dir opaque with
+      // `.wh..wh..opq` and `.wh..opq` inside: a dir holding only those is still empty.
+      if (rmdir(full.c_str()) < 0 && errno == ENOTEMPTY && onlyFuseMarks(full)) {
+        unlink((full + "/.wh..wh..opq").c_str());
+        unlink((full + "/.wh..opq").c_str());
+        rmdir(full.c_str());
+      }
+    }
     else if (S_ISREG(st.st_mode) && st.st_size == 0) unlink(full.c_str());
   }
 }

@@ -21,6 +21,7 @@ Spec parseSpec(const std::string& text) {
   } else if (s.rootKind == "dir") {
     s.rootPath = root->getString("path");
     if (s.rootPath.empty()) throw std::runtime_error("spec: dir rootfs needs a path");
+    s.upperDir = root->getString("upperDir");  // a FUSE overlay mounted at path: its upper dir
   } else {
     throw std::runtime_error("spec: unknown rootfs kind " + s.rootKind);
   }

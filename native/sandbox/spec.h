@@ -29,8 +29,9 @@ struct Spec {
   std::string isolation = "namespaces";
   // "inherit": the command's stdin is the helper's fd 4 (`nbuild run -i`); else /dev/null.
   bool stdinInherit = false;
-  // The directory whose contents are the layer: upperDir for overlay, rootPath for dir.
-  const std::string& changesDir() const { return rootKind == "overlay" ? upperDir : rootPath; }
+  // The directory whose contents are the layer: upperDir for overlay and for a dir that is a
+  // fuse-overlayfs mount (upperDir given), else rootPath.
+  const std::string& changesDir() const { return rootKind == "overlay" || !upperDir.empty() ? upperDir : rootPath; }
 };
 
 Spec parseSpec(const std::string& json);

@@ -37,14 +37,27 @@ function validate(spec: SandboxSpec): void {
 }
 
 /** Runs `spec.args` in the sandbox; resolves with its exit status, rejects on setup errors or abort. */
-export function runSandboxed(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
+export async function runSandboxed(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
   validate(spec);
   if (process.geteuid?.() !== 0) {
-    return Promise.reject(
-      new NbuildError('SANDBOX_NOT_IN_USERNS', 'RUN needs the user namespace: call enterUserNamespace() before building'),
-    );
+    throw new NbuildError('SANDBOX_NOT_IN_USERNS', 'RUN needs the user namespace: call enterUserNamespace() before building');
   }
-  if (io.signal?.aborted) return Promise.reject(abortError(io.signal));
+  if (io.signal?.aborted) throw abortError(io.signal);
+  if (spec.rootfs.kind !== 'dir' || !spec.rootfs.mount) return runHelper(spec, io);
+  const { mount, ...rootfs } = spec.rootfs;
+  await mount.up();
+  let result: SandboxResult;
+  try {
+    result = await runHelper({ ...spec, rootfs }, io);
+  } catch (e) {
+    await mount.down().catch(() => {}); // the run's own error is the one to report
+    throw e;
+  }
+  await mount.down();
+  return result;
+}
+
+function runHelper(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
   return new Promise((resolve, reject) => {
     // fd 4 of the helper becomes the command's stdin when asked (`nbuild run -i`): node's own fd 0.
     const stdio: ('pipe' | number)[] = spec.stdin === 'inherit' ? ['pipe', 'pipe', 'pipe', 'pipe', 0] : ['pipe', 'pipe', 'pipe', 'pipe'];

@@ -21,7 +21,21 @@ export interface SandboxMount {
 
 export type SandboxRootfs =
   | { kind: 'overlay'; lowerDirs: string[] /* top-most first */; upperDir: string; workDir: string }
-  | { kind: 'dir'; path: string };
+  /**
+   * A plain dir (copy mode), or a fuse-overlayfs mount at `path` with its `upperDir`: then the
+   * mount points the sandbox creates are tracked and removed in that upper dir, as for 'overlay'.
+   */
+  | { kind: 'dir'; path: string; upperDir?: string; mount?: RootfsMount };
+
+/**
+ * A mount of the root that nbuild holds only while the command runs (fuse-overlayfs):
+ * runSandboxed calls `up()` before starting the helper and `down()` once it has ended, whatever
+ * the outcome, so no failure path can leave it mounted. Never sent to the helper.
+ */
+export interface RootfsMount {
+  up(): Promise<void>;
+  down(): Promise<void>;
+}
 
 export interface SandboxSpec {
   rootfs: SandboxRootfs;

@@ -14,7 +14,7 @@ export interface TreeStats {
 
 type TreeAnswer = ({ ok: true } & TreeStats) | { ok: false; errno: number; message: string };
 
-function callTree(command: 'materialize' | 'diff', request: object): Promise<TreeStats> {
+function callTree(command: 'materialize' | 'diff' | 'fuse-upper', request: object): Promise<TreeStats> {
   return new Promise((resolve, reject) => {
     const child = spawn(helperPath(), [command], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -49,4 +49,13 @@ export function materializeLayers(lowerDirs: string[], dest: string): Promise<Tr
  */
 export function diffSnapshot(lowerDirs: string[], snapshot: string, upperDir: string): Promise<TreeStats> {
   return callTree('diff', { lowerDirs, snapshot, upper: upperDir });
+}
+
+/**
+ * Rewrites in place an upper dir left by fuse-overlayfs into the kernel overlay's format (0/0
+ * whiteouts, `user.overlay.opaque=y` only where a lower layer has the path, no fuse-overlayfs
+ * markers or xattrs). `lowerDirs` are the layers it was mounted on.
+ */
+export function normalizeFuseUpper(upperDir: string, lowerDirs: string[]): Promise<TreeStats> {
+  return callTree('fuse-upper', { upper: upperDir, lowerDirs });
 }

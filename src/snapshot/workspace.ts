@@ -1,10 +1,10 @@
 // A RUN workspace for one step: the root the sandbox runs on, and how its changes become an
 // overlay-format upper dir for the layer writer, whatever the isolation mode.
 import { mkdir, rm } from 'node:fs/promises';
-import { NbuildError } from '../errors.js';
 import { join } from 'node:path';
 import type { SandboxRootfs } from '../sandbox/spec.js';
-import { diffSnapshot, materializeLayers } from './copy.js';
+import { diffSnapshot, materializeLayers, normalizeFuseUpper } from './copy.js';
+import { mountFuseOverlayfs, unmount } from './fuse.js';
 import type { IsolationMode } from './ladder.js';
 
 export interface RunWorkspace {
@@ -54,8 +54,37 @@ export async function prepareRunWorkspace(mode: IsolationMode, lowerDirs: string
         dispose,
       };
     }
-    case 'fuse-overlayfs':
-      throw new NbuildError('ISOLATION', 'fuse-overlayfs workspaces are not implemented (the ladder never chooses them)');
+    case 'fuse-overlayfs': {
+      const workDir = join(dir, 'work');
+      const merged = join(dir, 'merged');
+      await mkdir(upperDir);
+      await mkdir(workDir);
+      await mkdir(merged);
+      await mountFuseOverlayfs(lowerDirs, upperDir, workDir, merged);
+      // The mount lives in nbuild's own mount namespace: if nbuild dies it goes with it.
+      let mounted = true;
+      const down = async (): Promise<void> => {
+        if (!mounted) return;
+        await unmount(merged);
+        mounted = false;
+      };
+      return {
+        mode,
+        rootfs: { kind: 'dir', path: merged, upperDir },
+        isolation: 'namespaces',
+        commit: async () => {
+          await down();
+          await rm(workDir, { recursive: true, force: true });
+          await normalizeFuseUpper(upperDir, lowerDirs);
+          return { upperDir };
+        },
+        // Never rm through a live mount (that would write whiteouts): unmount first or fail.
+        dispose: async () => {
+          await down();
+          await dispose();
+        },
+      };
+    }
     default: {
       const never: never = mode;
       return never;

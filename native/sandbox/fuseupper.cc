@@ -1,0 +1,140 @@
+// `nbuild-sandbox fuse-upper`: turns the upper dir that fuse-overlayfs left into the overlay format
+// the layer writer reads (what the kernel overlay writes with `userxattr`):
+//   - opaque dirs: fuse-overlayfs marks them with `user.fuseoverlayfs.opaque` (or
+//     `trusted.overlay.opaque` as real root) plus `.wh..wh..opq` and a 0/0 `.wh..opq`; they become
+//     `user.overlay.opaque=y` alone. fuse-overlayfs also marks every new dir opaque; where no lower
+//     layer has that path the mark means nothing, and it is dropped (the kernel never sets it).
+//   - whiteouts: 0/0 character devices stay; `.wh.NAME` files (its fallback when mknod is refused)
+//     become 0/0 devices.
+//   - its own xattrs (`user.fuseoverlayfs.*`, `trusted.overlay.*`) are removed everywhere.
+// JSON `{upper, lowerDirs}` on stdin, one JSON line on stdout (like materialize/diff).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "sandbox/json.h"
+#include "sandbox/tree.h"
+#include "sandbox/util.h"
+
+namespace nbs {
+namespace {
+
+const std::string kOpqFile = ".wh..wh..opq";
+const std::string kFuseOpqDev = ".wh..opq";
+const std::string kWh = ".wh.";
+
+bool isWhiteoutDev(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+
+std::vector<std::string> xattrNames(const std::string& path) {
+  std::vector<std::string> names;
+  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  if (n <= 0) return names;
+  std::string buf(static_cast<size_t>(n), '\0');
+  n = llistxattr(path.c_str(), buf.data(), buf.size());
+  if (n < 0) return names;
+  for (size_t i = 0; i < static_cast<size_t>(n);) {
+    std::string name(buf.c_str() + i);
+    i += name.size() + 1;
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
+bool startsWith(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+// Removes fuse-overlayfs' own xattrs; true when one of them said "opaque".
+bool stripMarks(const std::string& path) {
+  bool opaque = false;
+  for (const auto& name : xattrNames(path)) {
+    if (!startsWith(name, "user.fuseoverlayfs.") && !startsWith(name, "trusted.overlay.") && name != "user.overlay.opaque")
+      continue;
+    if (name == "user.fuseoverlayfs.opaque" || name == "trusted.overlay.opaque" || name == "user.overlay.opaque") {
+      char v[8];
+      ssize_t n = lgetxattr(path.c_str(), name.c_str(), v, sizeof v);
+      if (n >= 1 && v[0] == 'y') opaque = true;
+    }
+    if (lremovexattr(path.c_str(), name.c_str()) < 0 && errno != ENODATA) throwErrno("remove xattr " + name + " of " + path);
+  }
+  return opaque;
+}
+
+bool inSomeLower(const std::vector<std::string>& lowers, const std::string& rel) {
+  struct stat st;
+  for (const auto& l : lowers)
+    if (lstat((l + "/" + rel).c_str(), &st) == 0) return true;
+  return false;
+}
+
+void walk(const std::string& upper, const std::string& rel, const std::vector<std::string>& lowers, TreeStats& stats) {
+  std::string dir = rel.empty() ? upper : upper + "/" + rel;
+  std::vector<std::string> names;
+  {
+    DIR* d = opendir(dir.c_str());
+    if (!d) throwErrno("open " + dir);
+    while (struct dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    closedir(d);
+  }
+  bool opaque = stripMarks(dir);
+  for (const auto& n : names) {
+    std::string full = dir + "/" + n;
+    struct stat st;
+    if (lstat(full.c_str(), &st) < 0) throwErrno("stat " + full);
+    if (n == kOpqFile || (n == kFuseOpqDev && isWhiteoutDev(st))) {
+      if (n == kOpqFile) opaque = true;
+      if (unlink(full.c_str()) < 0) throwErrno("remove " + full);
+      continue;
+    }
+    if (startsWith(n, kWh)) {
+      std::string target = dir + "/" + n.substr(kWh.size());
+      if (unlink(full.c_str()) < 0) throwErrno("remove " + full);
+      if (mknod(target.c_str(), S_IFCHR, makedev(0, 0)) < 0 && errno != EEXIST) throwErrno("whiteout " + target);
+      stats.whiteouts++;
+      continue;
+    }
+    std::string childRel = rel.empty() ? n : rel + "/" + n;
+    if (S_ISDIR(st.st_mode)) {
+      walk(upper, childRel, lowers, stats);
+    } else {
+      stripMarks(full);
+      if (isWhiteoutDev(st)) stats.whiteouts++;
+      else stats.files++;
+    }
+  }
+  stats.dirs++;
+  if (opaque && !rel.empty() && inSomeLower(lowers, rel)) {
+    if (lsetxattr(dir.c_str(), "user.overlay.opaque", "y", 1, 0) < 0) throwErrno("mark " + dir + " opaque");
+  }
+}
+
+}  // namespace
+
+int fuseUpperMain() {
+  try {
+    Json j = parseJson(readAll(0));
+    TreeStats st;
+    walk(j.getString("upper"), "", j.getStrings("lowerDirs"), st);
+    std::printf("{\"ok\":true,\"files\":%llu,\"dirs\":%llu,\"whiteouts\":%llu,\"bytes\":%llu}\n", st.files, st.dirs,
+                st.whiteouts, st.bytes);
+    return 0;
+  } catch (const SysError& e) {
+    std::printf("{\"ok\":false,\"errno\":%d,\"message\":%s}\n", e.err, jsonQuote(e.what()).c_str());
+  } catch (const std::exception& e) {
+    std::printf("{\"ok\":false,\"errno\":0,\"message\":%s}\n", jsonQuote(e.what()).c_str());
+  }
+  return 1;
+}
+
+}  // namespace nbs
