@@ -7,7 +7,7 @@ import { declareArgs } from '../planner/args.js';
 import type { BuildPlan, PlannedStage } from '../planner/plan.js';
 import { DockerfileError } from '../errors.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
-import { runCommand, commandText } from './steps/run.js';
+import { runCommand, commandText, runEnv } from './steps/run.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
@@ -19,7 +19,6 @@ import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
 import { createHash } from 'node:crypto';
 import { contextSourcesDigest } from './content-hash.js';
-import { runEnv } from './steps/run.js';
 
 export interface StageRunner {
   env: StepEnv;
@@ -33,7 +32,7 @@ export interface StageRunner {
   nextStepId(): number;
 }
 
-export async function runStage(runner: RunnerLike, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
+export async function runStage(runner: StageRunner, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
   const all = [...triggers, ...planned.stage.instructions];
   const flags = { cmdSet: false };
   const label = planned.stage.name ?? `stage-${planned.stage.index}`;
@@ -56,10 +55,8 @@ export async function runStage(runner: RunnerLike, planned: PlannedStage, state:
   return state;
 }
 
-type RunnerLike = StageRunner;
-
 /** Runs one step (or takes it from the cache); returns true on a cache hit. */
-async function runStep(runner: RunnerLike, planned: PlannedStage, state: StageState, instr: Instruction, flags: { cmdSet: boolean }, id: number): Promise<boolean> {
+async function runStep(runner: StageRunner, planned: PlannedStage, state: StageState, instr: Instruction, flags: { cmdSet: boolean }, id: number): Promise<boolean> {
   const df: Dockerfile = runner.plan.dockerfile;
   const created = createdTime(runner.env);
   if (instr.kind === 'run') {
@@ -118,7 +115,7 @@ function chain(state: StageState, material: string): string {
  * reads; a hit reuses the stored layer without running anything.
  */
 async function cachedLayerStep(
-  runner: RunnerLike,
+  runner: StageRunner,
   state: StageState,
   createdBy: string,
   created: string,
@@ -149,7 +146,7 @@ async function cachedLayerStep(
   return false;
 }
 
-async function copySourceDigest(runner: RunnerLike, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<string> {
+async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<string> {
   if (instr.kind === 'copy' && instr.from !== undefined) {
     const stage = runner.plan.stages.find((s) => s.stage.name === instr.from?.toLowerCase() || String(s.stage.index) === instr.from);
     if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
@@ -158,20 +155,17 @@ async function copySourceDigest(runner: RunnerLike, instr: Extract<Instruction, 
   return contextSourcesDigest(runner.env.context, instr.sources.filter((s) => !/^https?:\/\//i.test(s)), runner.env.statCache);
 }
 
+/** Substitutes variables (ENV wins over ARG) per the instruction's own rules. */
 function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfile): T {
-  if (instr.kind === 'arg') {
-    // ARG defaults expand with what is in scope so far.
-    return expandInstruction(instr, expansionLookup(state), df.escape);
-  }
   return expandInstruction(instr, expansionLookup(state), df.escape);
 }
 
-async function lowerDirsOf(runner: RunnerLike, layers: Layer[]): Promise<string[]> {
+async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string[]> {
   const dirs = await Promise.all(layers.map((l) => runner.env.store.layerDir(l)));
   return dirs.reverse();
 }
 
-async function runStepLayer(runner: RunnerLike, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {
+async function runStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {
   const workDir = await runner.env.store.tempDir('run');
   const views: RootfsView[] = [];
   try {
@@ -191,7 +185,7 @@ async function runStepLayer(runner: RunnerLike, state: StageState, instr: Extrac
   }
 }
 
-async function mountSource(runner: RunnerLike, from: string | undefined, workDir: string, views: RootfsView[]): Promise<string> {
+async function mountSource(runner: StageRunner, from: string | undefined, workDir: string, views: RootfsView[]): Promise<string> {
   if (from === undefined) return runner.env.context.dir;
   const layers = await layersOf(runner, from);
   const view = await openRootfsView(await lowerDirsOf(runner, layers), path.join(workDir, `from-${runner.nextStepId()}`));
@@ -199,13 +193,13 @@ async function mountSource(runner: RunnerLike, from: string | undefined, workDir
   return view.dir;
 }
 
-async function layersOf(runner: RunnerLike, from: string): Promise<Layer[]> {
+async function layersOf(runner: StageRunner, from: string): Promise<Layer[]> {
   const byName = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
   if (byName) return runner.stageLayers(byName.stage.index);
   return runner.imageLayers(from);
 }
 
-async function copyStepLayer(runner: RunnerLike, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<Layer | undefined> {
+async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<Layer | undefined> {
   const env = runner.env;
   const workDir = await env.store.tempDir('copy');
   const views: { release(): Promise<void> }[] = [];

@@ -1,5 +1,5 @@
 // The rootless sandbox: user-namespace re-exec, RUN execution, USER resolution.
-export type { IdMapEntry, SandboxMount, SandboxRootfs, SandboxSpec, SandboxResult, SandboxIo } from './spec.js';
+export type { IdMapEntry, SandboxMount, SandboxRootfs, RootfsMount, SandboxSpec, SandboxResult, SandboxIo } from './spec.js';
 export { currentIdMapping, inUserNamespace, parseSubIds, readSubIds, toHostId, type SubIdRange } from './idmap.js';
 export {
   enterUserNamespace,

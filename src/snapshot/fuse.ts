@@ -38,7 +38,6 @@ export async function mountFuseOverlayfs(lowerDirs: string[], upperDir: string, 
   const { code, err } = await run(fuseOverlayfsCommand(), ['-o', opts, merged]);
   // It warns "unknown argument ignored: lazytime" on some hosts; only a failure is worth showing.
   if (code !== 0) {
-    await unmount(merged).catch(() => {});
     throw new NbuildError('ISOLATION', `fuse-overlayfs could not mount the RUN root (exit ${code}): ${err.trim()}`);
   }
   if (!(await isMountPoint(merged))) throw new NbuildError('ISOLATION', `fuse-overlayfs exited without mounting ${merged}`);

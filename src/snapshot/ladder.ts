@@ -46,9 +46,11 @@ function verdict(mode: IsolationMode, p: HostProbe): ModeVerdict {
       if (!p.whiteout.ok) return no(`whiteouts cannot be created: ${p.whiteout.error}`);
       return { mode, available: true, reason: '' };
     case 'fuse-overlayfs':
-      if (!p.fuseOverlayfs.binary) return no('fuse-overlayfs is not installed');
-      if (!p.fuseOverlayfs.devFuse.ok) return no(`${p.fuseOverlayfs.devFuse.error} (not accessible to this user)`);
-      return no('fuse-overlayfs is present but nbuild does not drive it yet; the copy-based snapshot is used instead');
+      if (ns) return no(ns);
+      if (!p.fuseOverlayfs.binary) return no('fuse-overlayfs is not installed (Debian: apt-get install fuse-overlayfs)');
+      if (!p.fuseOverlayfs.devFuse.ok)
+        return no(`${p.fuseOverlayfs.devFuse.error}: /dev/fuse is not open to this user (an administrator can chmod 0666 /dev/fuse)`);
+      return { mode, available: true, reason: p.fuseOverlayfs.binary };
     case 'copy':
       if (ns) return no(ns);
       return { mode, available: true, reason: '' };

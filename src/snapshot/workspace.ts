@@ -1,6 +1,7 @@
 // A RUN workspace for one step: the root the sandbox runs on, and how its changes become an
 // overlay-format upper dir for the layer writer, whatever the isolation mode.
 import { mkdir, rm } from 'node:fs/promises';
+import { NbuildError } from '../errors.js';
 import { join } from 'node:path';
 import type { SandboxRootfs } from '../sandbox/spec.js';
 import { diffSnapshot, materializeLayers, normalizeFuseUpper } from './copy.js';
@@ -60,17 +61,27 @@ export async function prepareRunWorkspace(mode: IsolationMode, lowerDirs: string
       await mkdir(upperDir);
       await mkdir(workDir);
       await mkdir(merged);
-      await mountFuseOverlayfs(lowerDirs, upperDir, workDir, merged);
-      // The mount lives in nbuild's own mount namespace: if nbuild dies it goes with it.
-      let mounted = true;
+      // Mounted only while the sandbox runs (runSandboxed calls up/down around the helper), in
+      // nbuild's own mount namespace: no failure path, not even nbuild dying, leaves it mounted.
+      let mounted = false;
       const down = async (): Promise<void> => {
         if (!mounted) return;
         await unmount(merged);
         mounted = false;
       };
+      const up = async (): Promise<void> => {
+        if (mounted) throw new NbuildError('ISOLATION', `the fuse-overlayfs root ${merged} is already mounted`);
+        mounted = true; // a failed mount is cleaned up by down() too
+        try {
+          await mountFuseOverlayfs(lowerDirs, upperDir, workDir, merged);
+        } catch (e) {
+          await down().catch(() => {});
+          throw e;
+        }
+      };
       return {
         mode,
-        rootfs: { kind: 'dir', path: merged, upperDir },
+        rootfs: { kind: 'dir', path: merged, upperDir, mount: { up, down } },
         isolation: 'namespaces',
         commit: async () => {
           await down();

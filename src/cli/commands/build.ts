@@ -64,7 +64,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('cache-to', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,dest=DIR | type=registry,ref=NAME: export the build cache' })
       .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
       .option('platform', { type: 'string', describe: 'the host platform only' })
-      .option('isolation', { type: 'string', choices: ['overlay', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' }) as unknown as Argv<BuildArgs>,
+      .option('isolation', { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' }) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
     checkPlatformFlag(argv.platform);
