@@ -50,7 +50,7 @@ function verdict(mode: IsolationMode, p: HostProbe): ModeVerdict {
       if (!p.fuseOverlayfs.binary) return no('fuse-overlayfs is not installed (Debian: apt-get install fuse-overlayfs)');
       if (!p.fuseOverlayfs.devFuse.ok)
         return no(`${p.fuseOverlayfs.devFuse.error}: /dev/fuse is not open to this user (an administrator can chmod 0666 /dev/fuse)`);
-      return { mode, available: true, reason: p.fuseOverlayfs.binary };
+      return { mode, available: true, reason: '' };
     case 'copy':
       if (ns) return no(ns);
       return { mode, available: true, reason: '' };

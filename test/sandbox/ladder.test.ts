@@ -37,6 +37,18 @@ test('copy when overlay mounts are refused, with the reason for overlay', (t) =>
   t.regex(r.modes[1].reason, /not installed/);
 });
 
+test('fuse-overlayfs when the kernel overlay is refused but it is installed and /dev/fuse is open', (t) => {
+  const fuse = { binary: '/usr/bin/fuse-overlayfs', devFuse: ok };
+  const r = chooseIsolation(probe({ overlay: no('EPERM'), fuseOverlayfs: fuse }), undefined);
+  t.is(r.chosen, 'fuse-overlayfs');
+  t.is(chooseIsolation(probe({ fuseOverlayfs: fuse }), undefined).chosen, 'overlay');
+  t.is(chooseIsolation(probe({ fuseOverlayfs: fuse }), 'fuse-overlayfs').chosen, 'fuse-overlayfs');
+  const closed = chooseIsolation(probe({ overlay: no('EPERM'), fuseOverlayfs: { ...fuse, devFuse: no('/dev/fuse: EACCES') } }), undefined);
+  t.is(closed.chosen, 'copy');
+  t.regex(closed.modes[1].reason, /\/dev\/fuse: EACCES: \/dev\/fuse is not open to this user/);
+  t.throws(() => chooseIsolation(probe(), 'fuse-overlayfs'), { message: /not available here: fuse-overlayfs is not installed/ });
+});
+
 test('chroot for root when namespaces are refused; nothing for a user without them', (t) => {
   const refused = { userNamespace: no('EPERM'), mountNamespace: no('EPERM'), pidNamespace: no('EPERM') };
   t.is(chooseIsolation(probe({ ...refused, euid: 0 }), undefined).chosen, 'chroot');

@@ -3,10 +3,16 @@ import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { probeHost } from '../../src/snapshot/index.js';
 import { baseSpec, inNamespace, workspace, type Workspace } from './harness.js';
 import type { StepOutput, StepsRequest } from './fixtures/snapshot-steps.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/snapshot-steps.js', import.meta.url));
+// Probed before any test is declared (ava wants them all declared synchronously after this).
+const fuse = await probeHost().then((p) => p.fuseOverlayfs);
+const fuseUsable = fuse.binary !== undefined && fuse.devFuse.ok;
+const fuseWhy = !fuse.binary ? 'fuse-overlayfs is not installed' : fuse.devFuse.error;
+const fuseTest = fuseUsable || process.env['CI'] === 'true' ? test : test.skip;
 
 async function runSteps(ws: Workspace, mode: StepsRequest['mode'], steps: string[]): Promise<StepOutput[]> {
   const { rootfs: _r, args: _a, ...spec } = baseSpec(ws, ['true']);
@@ -50,6 +56,22 @@ test('copy-based snapshots give the same layers and output as the kernel overlay
     const replaced = (es: StepOutput['upper']): string[] => strip(es).filter((s) => !s.startsWith('opt/a/'));
     t.deepEqual(replaced(copy[1].upper), replaced(overlay[1].upper));
     t.true(strip(copy[1].upper).includes('opt/a/b whiteout 0:0 0 '));
+  } finally {
+    await ws.cleanup();
+  }
+});
+
+
+fuseTest(`fuse-overlayfs snapshots give exactly the kernel overlay's layers${fuseUsable || process.env['CI'] === 'true' ? '' : ` (skipped: ${fuseWhy})`}`, async (t) => {
+  const ws = await workspace();
+  try {
+    const overlay = await runSteps(ws, 'overlay', STEPS);
+    const fuseOut = await runSteps(ws, 'fuse-overlayfs', STEPS);
+    t.deepEqual(fuseOut.map((o) => o.exitCode), [0, 0, 0], fuseOut.map((o) => o.stderr).join(''));
+    for (const [i, o] of overlay.entries()) {
+      t.is(fuseOut[i].stdout, o.stdout, `step ${i}`);
+      t.deepEqual(fuseOut[i].upper, o.upper, `step ${i}`);
+    }
   } finally {
     await ws.cleanup();
   }
