@@ -122,19 +122,11 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
 }  // namespace
 
 int fuseUpperMain() {
-  try {
-    Json j = parseJson(readAll(0));
+  return runTreeCommand([](const Json& j) {
     TreeStats st;
     walk(j.getString("upper"), "", j.getStrings("lowerDirs"), st);
-    std::printf("{\"ok\":true,\"files\":%llu,\"dirs\":%llu,\"whiteouts\":%llu,\"bytes\":%llu}\n", st.files, st.dirs,
-                st.whiteouts, st.bytes);
-    return 0;
-  } catch (const SysError& e) {
-    std::printf("{\"ok\":false,\"errno\":%d,\"message\":%s}\n", e.err, jsonQuote(e.what()).c_str());
-  } catch (const std::exception& e) {
-    std::printf("{\"ok\":false,\"errno\":0,\"message\":%s}\n", jsonQuote(e.what()).c_str());
-  }
-  return 1;
+    return st;
+  });
 }
 
 }  // namespace nbs

@@ -20,4 +20,9 @@ TreeStats materialize(const std::vector<std::string>& lowersTopFirst, const std:
 // Writes into `upper` (created) what differs in `snapshot` from the merged view of the layers.
 TreeStats diffTree(const std::vector<std::string>& lowersTopFirst, const std::string& snapshot, const std::string& upper);
 
+// The protocol of the tree sub-commands: reads the JSON request on stdin, runs `op`, prints one
+// JSON line ({"ok":true, counts} or {"ok":false, errno, message}); returns the exit status.
+struct Json;
+int runTreeCommand(TreeStats (*op)(const Json& request));
+
 }  // namespace nbs

@@ -9,12 +9,9 @@
 
 namespace nbs {
 
-int treeMain(bool diff) {
+int runTreeCommand(TreeStats (*op)(const Json& request)) {
   try {
-    Json j = parseJson(readAll(0));
-    auto lowers = j.getStrings("lowerDirs");
-    TreeStats st = diff ? diffTree(lowers, j.getString("snapshot"), j.getString("upper"))
-                        : materialize(lowers, j.getString("dest"));
+    TreeStats st = op(parseJson(readAll(0)));
     std::printf("{\"ok\":true,\"files\":%llu,\"dirs\":%llu,\"whiteouts\":%llu,\"bytes\":%llu}\n", st.files, st.dirs,
                 st.whiteouts, st.bytes);
     return 0;
@@ -24,6 +21,13 @@ int treeMain(bool diff) {
     std::printf("{\"ok\":false,\"errno\":0,\"message\":%s}\n", jsonQuote(e.what()).c_str());
   }
   return 1;
+}
+
+int treeMain(bool diff) {
+  if (diff) {
+    return runTreeCommand([](const Json& j) { return diffTree(j.getStrings("lowerDirs"), j.getString("snapshot"), j.getString("upper")); });
+  }
+  return runTreeCommand([](const Json& j) { return materialize(j.getStrings("lowerDirs"), j.getString("dest")); });
 }
 
 }  // namespace nbs

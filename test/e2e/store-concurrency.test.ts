@@ -3,6 +3,7 @@
 // moments. The store must stay usable, `store check` clean, names never dangling,
 // and temp folders of dead builds gone after the next run.
 import test from 'ava';
+import { seededRandom } from '../helpers/prng.js';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,17 +11,7 @@ import { nbuild, projectRoot, storeWithBusybox, tempDir, writeFiles } from '../h
 
 const bin = path.join(projectRoot, 'bin', 'nbuild');
 
-/** mulberry32: a tiny seeded PRNG, so a failing kill schedule can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 /** A context whose Dockerfile has RUN and COPY steps that differ by `n` (so nothing is cached across n). */
 function context(n: number): string {

@@ -1,20 +1,11 @@
 import test from 'ava';
+import { seededRandom } from '../helpers/prng.js';
 import { join } from 'node:path';
 import { parseDockerfile } from '../../src/frontend/dockerfile/index.js';
 import { DockerfileError } from '../../src/errors.js';
 import { conformanceDir, readText, reportMissing, subdirs } from './conformance.js';
 
-/** Mulberry32: a small seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const TOKENS = ['\\', '`', '\n', '"', "'", '[', ']', '<<EOF', '<<-', '$', '${', '}', '--', '--mount=', '#', ' ', '\t', 'ONBUILD ', 'FROM ', 'RUN ', '=', ',', '\r', '\u00a0', 'é', '\u0000'];
 
