@@ -31,9 +31,11 @@ export async function isTarArchive(file: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
+  // An archive has at least one entry (BuildKit: tar.Reader.Next() succeeds); GNU tar would
+  // also accept a compressed stub as an empty archive. Stop listing after the first name.
   try {
-    await run('tar', ['-tf', file], { maxBuffer: 64 * 1024 * 1024 });
-    return true;
+    const { stdout } = await run('sh', ['-c', 'tar -tf "$1" 2>/dev/null | head -n 1', 'sh', file]);
+    return stdout.trim() !== '';
   } catch {
     return false;
   }
