@@ -147,9 +147,4 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** The platform of this host in OCI terms. */
-export function hostPlatform(): { os: string; architecture: string; variant?: string } {
-  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  const architecture = arch[process.arch] ?? process.arch;
-  return architecture === 'arm64' ? { os: 'linux', architecture, variant: 'v8' } : { os: 'linux', architecture };
-}
+export { hostPlatform } from './platform.js';

@@ -9,20 +9,9 @@ export const PROXY_ARGS = [
   'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
 ] as const;
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+import { formatPlatform, type Platform } from '../image/platform.js';
 
-export function hostPlatform(): Platform {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch === 'arm64' ? 'arm64' : process.arch;
-  return arch === 'arm64' ? { os: 'linux', architecture: arch, variant: 'v8' } : { os: 'linux', architecture: arch };
-}
-
-export function formatPlatform(p: Platform): string {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
+export { hostPlatform, formatPlatform, parsePlatform, samePlatform, type Platform } from '../image/platform.js';
 
 /** TARGETPLATFORM, BUILDPLATFORM and their parts, as BuildKit predefines them. */
 export function platformArgs(target: Platform, build: Platform = target): Map<string, string> {
@@ -56,17 +45,4 @@ export function declareArgs(
     else if (outer.has(def.name)) scope.set(def.name, outer.get(def.name) ?? '');
     else scope.delete(def.name); // declared, no value: expands to "" but stays out of RUN's env
   }
-}
-
-/** Parses `os/arch[/variant]` with Docker's aliases (x86_64 = amd64, aarch64 = arm64). */
-export function parsePlatform(text: string): Platform | undefined {
-  const [os, arch, variant] = text.trim().toLowerCase().split('/');
-  if (!os || !arch) return undefined;
-  const architecture = ({ x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64' } as Record<string, string>)[arch] ?? arch;
-  const v = architecture === 'arm64' && (variant === undefined || variant === 'v8') ? 'v8' : variant;
-  return v ? { os, architecture, variant: v } : { os, architecture };
-}
-
-export function samePlatform(a: Platform, b: Platform): boolean {
-  return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }

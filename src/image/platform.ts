@@ -1,0 +1,40 @@
+// OCI platforms (`os/arch[/variant]`): the host's, parsing with Docker's aliases,
+// formatting and matching. One module for the planner, the CLI, the registry and the store.
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+const NODE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64' };
+
+/** The platform of this host in OCI terms. */
+export function hostPlatform(): Platform {
+  const architecture = NODE_ARCH[process.arch] ?? process.arch;
+  return architecture === 'arm64' ? { os: 'linux', architecture, variant: 'v8' } : { os: 'linux', architecture };
+}
+
+/** Parses `os/arch[/variant]` (x86_64 = amd64, aarch64 = arm64, arm64 = arm64/v8); undefined when malformed. */
+export function parsePlatform(text: string): Platform | undefined {
+  const [os, arch, variant, extra] = text.trim().toLowerCase().split('/');
+  if (!os || !arch || extra !== undefined) return undefined;
+  const architecture = ALIASES[arch] ?? arch;
+  const v = architecture === 'arm64' && (variant === undefined || variant === 'v8') ? 'v8' : variant;
+  return v ? { os, architecture, variant: v } : { os, architecture };
+}
+
+export function formatPlatform(p: { os?: string; architecture?: string; variant?: string }): string {
+  return [p.os ?? '?', p.architecture ?? '?', p.variant].filter((x) => x).join('/');
+}
+
+/** Same os and arch, and the same variant when both name one (arm64 entries often omit v8). */
+export function platformMatches(want: Platform, got: { os?: string; architecture?: string; variant?: string } | undefined): boolean {
+  if (!got || got.os !== want.os || got.architecture !== want.architecture) return false;
+  return !want.variant || !got.variant || got.variant === want.variant;
+}
+
+export function samePlatform(a: Platform, b: Platform): boolean {
+  return platformMatches(a, b) && platformMatches(b, a);
+}
