@@ -247,3 +247,24 @@ test('COPY --parents keeps source paths (with the /./ pivot); --platform names t
   t.is(wrong.code, 2);
   t.regex(wrong.stderr, /--platform linux\/s390x: nbuild builds for this host's platform/);
 });
+
+test('COPY --exclude: patterns relative to each source, top-level sources included, ! exceptions', async (t) => {
+  const root = await storeWithBusybox();
+  const ctx = tempDir('exclude');
+  writeFiles(ctx, {
+    Dockerfile: 'FROM scratch\nCOPY --exclude=*.log --exclude=cache --exclude=!keep.log src/ /app/\nCOPY --exclude=*.txt top* /top/\n',
+    'src/a.js': 'a\n',
+    'src/debug.log': 'no\n',
+    'src/keep.log': 'yes\n',
+    'src/cache/x': 'no\n',
+    'src/sub/b.js': 'b\n',
+    'top1.txt': 'no\n',
+    'top2.md': 'yes\n',
+  });
+  const r = await buildTo(root, ctx);
+  t.is(r.code, 0, r.stderr);
+  const a = openOciArchive(r.out);
+  const names = a.manifest.layers.flatMap((l) => listLayer(a.blob(l.digest)).map((e) => e.name));
+  for (const want of ['app/a.js', 'app/keep.log', 'app/sub/b.js', 'top/top2.md']) t.true(names.includes(want), `${want} in ${names.join(' ')}`);
+  for (const gone of ['app/debug.log', 'app/cache/x', 'top/top1.txt']) t.false(names.includes(gone), `${gone} excluded`);
+});

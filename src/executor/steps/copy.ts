@@ -9,6 +9,7 @@ import { DockerfileError } from '../../errors.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { Copier, parseChmod } from '../copier.js';
 import { stageParents, relInImage } from '../staging.js';
+import { IgnoreMatcher } from '../../context/dockerignore.js';
 import { lstatIn, resolveInRoot } from '../rootfs-view.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
@@ -55,16 +56,21 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   const destDirInImage = '/' + (await relInImage(req.imageRoot, destIsDir ? destAbs : path.posix.dirname(destAbs)));
   const destFile = path.posix.join(destDirInImage, path.posix.basename(destAbs));
   await stageParents(req.imageRoot, req.stagingRoot, destDirInImage, destIsDir ? req.owner : undefined);
+  const excludes = req.instr.exclude.length > 0 ? new IgnoreMatcher(req.instr.exclude) : undefined;
+  let itemRoot = ''; // the source being copied: --exclude patterns are relative to it
   const copier = new Copier({
     owner: req.source.kind === 'context' ? (req.owner ?? { uid: 0, gid: 0 }) : req.owner,
     chmod: instr.chmod ? parseChmod(instr.chmod) : undefined,
-    exclude: exclusion(req),
+    exclude: (rel, isDir) => contextExcluded(req, rel, isDir) || (excludes?.excludes(relativeTo(itemRoot, rel), isDir) ?? false),
     // With a build timestamp, context files get it as their mtime: the host's mtimes must not
     // reach the image (clamping alone would keep older ones).
     mtime: env.timestamp,
     canSkip: req.source.kind === 'context' ? (rel) => req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel) : undefined,
   });
   for (const item of items) {
+    // A source that is itself excluded (`COPY --exclude=*.txt * /d/`) is left out whole.
+    if (item.abs !== undefined && excludes?.excludes(path.posix.basename(item.rel) || item.name, item.isDir)) continue;
+    itemRoot = item.rel;
     const target = item.keepPath !== undefined
       ? path.posix.join(destDirInImage, item.keepPath)
       : destIsDir ? path.posix.join(destDirInImage, item.isDir ? '' : item.name) : destFile;
@@ -191,21 +197,12 @@ async function finishHeredocFile(file: string, req: CopyRequest): Promise<void> 
   await fs.chmod(file, mode);
 }
 
-function exclusion(req: CopyRequest): ((rel: string, isDir: boolean) => boolean) | undefined {
-  const patterns = req.instr.exclude;
-  const fromContext = req.source.kind === 'context' ? req.source.context : undefined;
-  if (!fromContext && patterns.length === 0) return undefined;
-  const res = patterns.map((p) => globToRegExp(p));
-  return (rel, isDir) => (fromContext?.isExcluded(rel, isDir) ?? false) || res.some((re) => re.test(rel) || re.test(path.posix.basename(rel)));
+function contextExcluded(req: CopyRequest, rel: string, isDir: boolean): boolean {
+  return req.source.kind === 'context' && req.source.context.isExcluded(rel, isDir);
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const re = pattern
-    .replace(/[.+^${}()|\\]/g, '\\$&')
-    .replace(/\*\*\/?/g, '\u0000')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]')
-    .replace(/\u0000/g, '(?:.*/)?');
-  return new RegExp(`^${re}(?:/.*)?$`);
+/** `rel` (below the context or stage root) as a path inside the source folder `root`. */
+function relativeTo(root: string, rel: string): string {
+  return root === '' ? rel : rel.startsWith(root + '/') ? rel.slice(root.length + 1) : path.posix.basename(rel);
 }
 
