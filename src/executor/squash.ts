@@ -34,7 +34,7 @@ export async function squashLayers(env: StepEnv, input: SquashInput): Promise<{ 
     const kept = layers.slice(0, keep);
     return { layers: squashed ? [...kept, squashed] : kept, history: squashHistory(input.history, keep, squashed !== undefined) };
   } finally {
-    await fs.rm(work, { recursive: true, force: true });
+    await env.store.removeTempDir(work);
   }
 }
 
