@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$PWD
-if [ "${1:-}" = --no-build ]; then shift; else npx tsc -p tsconfig.json; fi
+if [ "${1:-}" = --no-build ]; then shift; else npx tsc -p tsconfig.json && node scripts/bundle.mjs; fi
 conformance=${NBUILD_CONFORMANCE:-$here/../shared/conformance}
 if [ -d "$conformance" ]; then conformance=$(cd "$conformance" && pwd); fi
 if [ "$(id -u)" != 0 ] || [ -n "${NBUILD_TESTS_AS_ROOT:-}" ]; then

@@ -17,6 +17,7 @@ import { NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
 import { STAT_CACHE_FILE } from './store/check.js';
+import { trace } from './trace.js';
 
 export interface BuildOptions {
   storeRoot: string;
@@ -59,6 +60,7 @@ export interface BuildResult {
 }
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  trace('build: start');
   const dockerfilePath = path.resolve(options.dockerfile ?? path.join(options.contextDir, 'Dockerfile'));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
@@ -67,11 +69,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const plan = planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target });
   const emit = options.onEvent ?? (() => undefined);
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
+  trace('build: parsed and planned');
   const store = await Store.open(options.storeRoot);
+  trace('build: store open');
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
+  trace('build: context and stat cache ready');
   const image = await executePlan(
     {
       store,
@@ -90,10 +95,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     plan,
     { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote ?? registryResolver(store, options.pull ?? false), squash: options.squash, pull: options.pull },
   );
+  trace('build: plan executed');
   await statCache.save();
   await store.writeImage(image);
   for (const name of names) await store.tag(name, image);
+  trace('build: image stored and tagged');
   await writeOutputs(store, image, names, options.outputs ?? []);
+  trace('build: outputs written');
   for (const spec of options.cacheTo ?? []) await exportCache(store, used, spec);
   if (options.iidfile) await fs.writeFile(options.iidfile, image.configDigest.toString());
   if (options.metadataFile) {

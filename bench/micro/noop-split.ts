@@ -31,8 +31,10 @@ function runOnce(nodeArgs: string[] = []): Promise<{ wall: number; startup: numb
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const p0 = performance.now();
-    const args = [...nodeArgs, nbuild, 'build', '--progress', 'json', '--network', 'host', '-f', dockerfile, '-t', tag, ctx];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['build', '--progress', 'json', '--network', 'host', '-f', dockerfile, '-t', tag, ctx];
+    // bin/nbuild is a shell script: Node's own flags go through NBUILD_NODE_ARGS.
+    const env = nodeArgs.length ? { ...process.env, NBUILD_NODE_ARGS: nodeArgs.join(' ') } : process.env;
+    const child = spawn(nbuild, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let buf = '';
     child.stderr.on('data', (d: Buffer) => (buf += d.toString()));
     child.on('error', reject);

@@ -1,6 +1,6 @@
-// `nbuild-sandbox userns -- CMD ARGS…`: the re-exec of the CLI into a user namespace.
-// The parent (node) writes the id maps with newuidmap/newgidmap between our "ready" on fd 3
-// and its "go" on fd 4; only a single-threaded process may unshare a user namespace.
+// Entering a user namespace: `nbuild-sandbox userns -- CMD ARGS…` (spawned by Node) and the
+// child side of `launch` (launch.cc). The parent writes the id maps (newuidmap/newgidmap)
+// between our "ready" and its "go"; only a single-threaded process may unshare a user namespace.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -14,12 +14,9 @@
 
 namespace nbs {
 
-int usernsMain(int argc, char** argv) {
-  const pid_t parent = getppid();  // the outer nbuild, to tell later whether it already died
-  if (argc < 1) {
-    std::fprintf(stderr, "nbuild-sandbox userns: no command\n");
-    return 125;
-  }
+// Unshares a user and mount namespace, says "ready" on readyFd, waits for the maps ("go" on
+// goFd), becomes root of the namespace and execs argv. Returns an exit status on failure.
+int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd) {
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
     std::fprintf(stderr,
                  "nbuild: cannot create a user namespace: %s (check user.max_user_namespaces and, on Ubuntu, "
@@ -28,15 +25,15 @@ int usernsMain(int argc, char** argv) {
     return 125;
   }
   char c = 'R';
-  if (write(3, &c, 1) != 1) {
-    std::fprintf(stderr, "nbuild-sandbox userns: no handshake pipe on fd 3\n");
+  if (write(readyFd, &c, 1) != 1) {
+    std::fprintf(stderr, "nbuild-sandbox userns: no handshake pipe\n");
     return 125;
   }
-  close(3);
+  close(readyFd);
   ssize_t n;
-  do n = read(4, &c, 1);
+  do n = read(goFd, &c, 1);
   while (n < 0 && errno == EINTR);
-  close(4);
+  close(goFd);
   if (n != 1 || c != 'G') return 125;  // the parent could not write the maps and said so itself
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
     std::fprintf(stderr, "nbuild: cannot become root in the user namespace: %s\n", std::strerror(errno));
@@ -56,6 +53,17 @@ int usernsMain(int argc, char** argv) {
   execvp(argv[0], argv);
   std::fprintf(stderr, "nbuild: exec %s: %s\n", argv[0], std::strerror(errno));
   return errno == ENOENT ? 127 : 126;
+}
+
+// `userns -- CMD…`: the handshake runs over fds 3 (ready) and 4 (go) with the parent that
+// spawned us (src/sandbox/userns.ts).
+int usernsMain(int argc, char** argv) {
+  const pid_t parent = getppid();  // the outer nbuild, to tell later whether it already died
+  if (argc < 1) {
+    std::fprintf(stderr, "nbuild-sandbox userns: no command\n");
+    return 125;
+  }
+  return enterAndExec(argv, parent, 3, 4);
 }
 
 }  // namespace nbs

@@ -2,6 +2,7 @@
 // Each command lives in its own module (src/cli/commands/*.ts) and is listed in
 // src/cli/commands.ts. `nbuild` with no sub-command is `nbuild build`.
 import { reportError } from './report-error.js';
+import { trace } from '../trace.js';
 
 // Commands whose handler starts with enterUserNamespace(). When nbuild runs unprivileged it
 // re-executes itself in a user namespace, so the outer process only relays signals and the exit
@@ -16,6 +17,7 @@ function reexecEarly(argv: string[]): boolean {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  trace('cli: main');
   if (reexecEarly(argv)) {
     try {
       const { enterUserNamespace } = await import('../sandbox/userns.js');

@@ -19,6 +19,7 @@ import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
 import { createHash } from 'node:crypto';
 import { contextSourcesDigest } from './content-hash.js';
+import { trace } from '../trace.js';
 
 export interface StageRunner {
   env: StepEnv;
@@ -166,18 +167,24 @@ async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string
 }
 
 async function runStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {
+  trace('run: start');
   const workDir = await runner.env.store.tempDir('run');
   const views: RootfsView[] = [];
   try {
+    const lowerDirs = await lowerDirsOf(runner, state.layers);
+    trace('run: lower dirs ready');
     const upper = await runCommand(runner.env, {
       instr,
       state,
-      lowerDirs: await lowerDirsOf(runner, state.layers),
+      lowerDirs,
       workDir,
       stepId: id,
       mountSource: async (from) => mountSource(runner, from, workDir, views),
     });
-    return await commitLayer(runner.env, upper, 'overlay-upper');
+    trace('run: committing');
+    const layer = await commitLayer(runner.env, upper, 'overlay-upper');
+    trace('run: committed');
+    return layer;
   } finally {
     // The views are mounted in nbuild's own namespace: unmount before removing the folder.
     for (const view of views.reverse()) await view.release();

@@ -1,8 +1,7 @@
 // Loads the compiled addon. The shape below is the raw binding: the facade in index.ts
 // validates and fills in every option before calling it.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { packagePath } from '../package-root.js';
 import { NativeError } from './errors.js';
 
 export interface RawLayerResult { digest: string; diffId: string; size: number; uncompressedSize: number }
@@ -27,11 +26,10 @@ export interface Binding {
 
 let cached: Binding | undefined;
 
-/** The addon, loaded once; the package root is three folders above dist/src/native. */
+/** The addon, loaded once, from build/Release of the package. */
 export function binding(): Binding {
   if (cached) return cached;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.resolve(here, '../../../build/Release/nbuild_native.node');
+  const file = packagePath('build', 'Release', 'nbuild_native.node');
   try {
     cached = createRequire(import.meta.url)(file) as Binding;
   } catch (e) {

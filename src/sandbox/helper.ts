@@ -1,15 +1,14 @@
 // Where the native helper executable lives: build/Release of the package, or $NBUILD_SANDBOX_HELPER.
 import { accessSync, constants } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { NbuildError } from '../errors.js';
+import { packagePath } from '../package-root.js';
 
 let cached: string | undefined;
 
 export function helperPath(): string {
   if (cached !== undefined) return cached;
   const override = process.env['NBUILD_SANDBOX_HELPER'];
-  // dist/src/sandbox/helper.js → package root is three levels up.
-  const path = override ?? fileURLToPath(new URL('../../../build/Release/nbuild-sandbox', import.meta.url));
+  const path = override ?? packagePath('build', 'Release', 'nbuild-sandbox');
   try {
     accessSync(path, constants.X_OK);
   } catch (cause) {

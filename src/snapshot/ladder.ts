@@ -1,6 +1,6 @@
 // The isolation ladder: the best way to run RUN steps that this host allows, and why not the others.
 import { NbuildError } from '../errors.js';
-import { probeHost, type HostProbe } from './probe.js';
+import { probeHost, type HostProbe, type ProbeOptions } from './probe.js';
 
 export type IsolationMode = 'overlay' | 'fuse-overlayfs' | 'copy' | 'chroot';
 
@@ -82,7 +82,7 @@ export function chooseIsolation(probe: HostProbe, forced = process.env['NBUILD_I
 let selected: Promise<IsolationReport> | undefined;
 
 /** Probes once per process and returns the ladder's verdict (what the executor should use). */
-export function selectIsolation(): Promise<IsolationReport> {
-  selected ??= probeHost().then((p) => chooseIsolation(p));
+export function selectIsolation(options: ProbeOptions = {}): Promise<IsolationReport> {
+  selected ??= probeHost(options).then((p) => chooseIsolation(p));
   return selected;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { helperPath } from '../sandbox/helper.js';
 import { spawnInUserNamespace } from '../sandbox/userns.js';
+import { probeKey, readCachedProbe, writeCachedProbe } from './probe-cache.js';
 
 export interface Capability {
   ok: boolean;
@@ -65,11 +66,32 @@ async function probeFuse(): Promise<HostProbe['fuseOverlayfs']> {
   return { binary, devFuse };
 }
 
+export interface ProbeOptions {
+  /** Keep the kernel's answers here between builds (probe-cache.ts); fuse is always asked. */
+  cache?: { file: string; tmpDir: string };
+}
+
 /** Runs `nbuild-sandbox probe` (in a user namespace unless root) and gathers the answers. */
-export async function probeHost(): Promise<HostProbe> {
+export async function probeHost(options: ProbeOptions = {}): Promise<HostProbe> {
+  const [fuseOverlayfs, kernel] = await Promise.all([probeFuse(), cachedKernelProbe(options.cache)]);
+  return { ...kernel, fuseOverlayfs };
+}
+
+type KernelProbe = Omit<HostProbe, 'fuseOverlayfs'>;
+
+async function cachedKernelProbe(cache: ProbeOptions['cache']): Promise<KernelProbe> {
+  if (!cache) return probeKernel();
+  const key = await probeKey(helperPath());
+  const known = await readCachedProbe<KernelProbe>(cache.file, key);
+  if (known) return known;
+  const fresh = await probeKernel();
+  await writeCachedProbe(cache.file, cache.tmpDir, key, fresh);
+  return fresh;
+}
+
+async function probeKernel(): Promise<KernelProbe> {
   const euid = process.geteuid?.() ?? -1;
   const dir = await mkdtemp(join(tmpdir(), 'nbuild-probe-'));
-  const fuseOverlayfs = await probeFuse();
   try {
     let result: { code: number | null; out: string; err: string };
     let userNamespace: Capability = { ok: true, error: '' };
@@ -94,7 +116,7 @@ export async function probeHost(): Promise<HostProbe> {
       native = { mountNamespace: no, pidNamespace: no, networkNamespace: no, overlay: no, whiteout: no, chroot: no };
     }
     const { mountNamespace, pidNamespace, networkNamespace, overlay, whiteout, chroot } = native;
-    return { euid, userNamespace, mountNamespace, pidNamespace, networkNamespace, overlay, whiteout, chroot, fuseOverlayfs };
+    return { euid, userNamespace, mountNamespace, pidNamespace, networkNamespace, overlay, whiteout, chroot };
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

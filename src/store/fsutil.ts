@@ -47,19 +47,28 @@ export async function fsyncPath(p: string): Promise<void> {
   }
 }
 
-/** Write `data` to `dest` so readers see the old file or the whole new one, never a part. */
-export async function writeFileAtomic(dest: string, data: Buffer | string, tmpDir = path.dirname(dest)): Promise<void> {
+/**
+ * Write `data` to `dest` so readers see the old file or the whole new one, never a part.
+ * `durable: false` skips the fsyncs, for records that only save time (their loss after a crash
+ * costs a re-probe or a cleanup scan, and their readers treat a bad file as missing).
+ */
+export async function writeFileAtomic(
+  dest: string,
+  data: Buffer | string,
+  tmpDir = path.dirname(dest),
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
   const tmp = path.join(tmpDir, `.${path.basename(dest)}.${randomSuffix()}.tmp`);
   try {
     const fh = await fs.open(tmp, 'wx', 0o644);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
     await fs.rename(tmp, dest);
-    await fsyncPath(path.dirname(dest));
+    if (durable) await fsyncPath(path.dirname(dest));
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw storeFsError(e, `writing ${dest}`);

@@ -10,8 +10,9 @@ import { currentOwner, ownerAlive, parseOwner } from './owner.js';
 const ORPHAN_AGE_MS = 10 * 60 * 1000;
 
 export async function writeOwnerFile(tmpRoot: string, name: string): Promise<void> {
-  // The owner record is written before the dir exists, so no dir is ever ownerless.
-  await writeFileAtomic(path.join(tmpRoot, `${name}.owner`), JSON.stringify(currentOwner()), tmpRoot);
+  // The owner record is written before the dir exists, so no dir is ever ownerless. Not synced:
+  // after a crash a lost or empty record leaves its dir to the orphan-age rule below.
+  await writeFileAtomic(path.join(tmpRoot, `${name}.owner`), JSON.stringify(currentOwner()), tmpRoot, { durable: false });
 }
 
 const sessions = new Set<string>();

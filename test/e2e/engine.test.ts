@@ -121,7 +121,7 @@ test('reproducible: same inputs give the same digest, whatever mtimes and umask'
   t.is(a.code, 0, a.stderr);
   const rootB = await storeWithBusybox();
   const outB = path.join(tempDir('out'), 'b.tar');
-  const b = execFileSync('sh', ['-c', `umask 077; exec "$0" "$@"`, process.execPath, path.join(projectRoot, 'bin/nbuild'), '--root', rootB, 'build', '--no-cache', '--progress', 'quiet', '-o', outB, ctxB], { env: { ...process.env, ...env } });
+  const b = execFileSync('sh', ['-c', `umask 077; exec "$0" "$@"`, path.join(projectRoot, 'bin/nbuild'), '--root', rootB, 'build', '--no-cache', '--progress', 'quiet', '-o', outB, ctxB], { env: { ...process.env, ...env } });
   t.truthy(b.toString());
   t.is(openOciArchive(a.out).index.manifests[0].digest, openOciArchive(outB).index.manifests[0].digest);
   t.is(openOciArchive(a.out).config.created, '2023-11-14T22:13:20Z');

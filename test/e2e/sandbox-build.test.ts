@@ -198,7 +198,7 @@ async function interruptedBuild(signal: NodeJS.Signals) {
   const root = await storeWithBusybox();
   const marker = `${4000 + (process.pid % 1000)}.${Date.now() % 100000}`;
   const ctx = dockerfileCtx('interrupt', `FROM busybox:latest\nRUN echo start && sleep ${marker}\n`);
-  const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'nbuild'), '--root', root, 'build', '--progress', 'plain', ctx], {
+  const child = spawn(path.join(projectRoot, 'bin', 'nbuild'), ['--root', root, 'build', '--progress', 'plain', ctx], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -52,7 +52,7 @@ function danglingNames(root: string): string[] {
 /** Starts a build in its own process group and SIGKILLs the whole group after `ms` (the CLI re-execs into a user namespace). */
 function buildAndKill(root: string, ctx: string, tag: string, ms: number): Promise<{ killed: boolean; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--root', root, 'build', '--progress', 'plain', '-t', tag, ctx], { detached: true, stdio: 'ignore' });
+    const child = spawn(bin, ['--root', root, 'build', '--progress', 'plain', '-t', tag, ctx], { detached: true, stdio: 'ignore' });
     let killed = false;
     const timer = setTimeout(() => {
       try {

@@ -17,7 +17,7 @@ export interface RunResult {
 
 export function nbuild(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; signalAfterMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(bin, args, {
       cwd: options.cwd ?? projectRoot,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

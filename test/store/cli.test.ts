@@ -13,7 +13,7 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 
 function nbuild(root: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--root', root, ...args], (err, stdout, stderr) => {
+    execFile(bin, ['--root', root, ...args], (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

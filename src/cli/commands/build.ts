@@ -9,6 +9,7 @@ import { enterUserNamespace } from '../../sandbox/index.js';
 import { NbuildError, UsageError } from '../../errors.js';
 import { formatPlatform, hostPlatform, parsePlatform, samePlatform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
+import { trace } from '../../trace.js';
 
 interface BuildArgs {
   context: string;
@@ -69,6 +70,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
     checkPlatformFlag(argv.platform);
     if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
+    trace('cli: build handler');
     await enterUserNamespace();
     const reporter = progressReporter(argv.progress);
     const abort = new AbortController();

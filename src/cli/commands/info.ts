@@ -3,7 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { access, constants } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../package-root.js';
 import { release, userInfo } from 'node:os';
 import { constants as zlibConstants } from 'node:zlib';
 import { currentIdMapping, planIdMapping, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
@@ -46,11 +46,11 @@ async function compression(): Promise<Compression> {
 }
 
 async function gather(): Promise<Info> {
-  const pkg = require('../../../../package.json') as { version: string };
+  const pkg = require(packagePath('package.json')) as { version: string };
   const probe = await probeHost();
   const me = userInfo();
   const plan = planIdMapping();
-  const addon = fileURLToPath(new URL('../../../../build/Release/nbuild_native.node', import.meta.url));
+  const addon = packagePath('build', 'Release', 'nbuild_native.node');
   return {
     version: pkg.version,
     kernel: release(),

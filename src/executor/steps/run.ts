@@ -10,6 +10,7 @@ import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/inde
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
+import { trace } from '../../trace.js';
 
 export interface RunRequest {
   instr: RunInstruction;
@@ -33,7 +34,11 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   const user = await resolveUser(lowers, state.config.User ?? '').catch((error: Error) => {
     throw new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error });
   });
-  const workspace = await prepareRunWorkspace(await isolationMode(), lowers, path.join(req.workDir, 'workspace'));
+  trace('run: user resolved');
+  const mode = await isolationMode(env);
+  trace('run: isolation chosen');
+  const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
+  trace('run: workspace ready');
   const result = await runSandboxed(
     {
       rootfs: workspace.rootfs,
@@ -56,6 +61,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       signal: env.signal,
     },
   );
+  trace('run: command done');
   if (result.exitCode !== 0 || result.signal) {
     throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal);
   }
@@ -63,8 +69,8 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
 }
 
 /** The best isolation this host allows (`nbuild info` explains the choice). */
-async function isolationMode(): Promise<IsolationMode> {
-  const report = await selectIsolation();
+async function isolationMode(env: StepEnv): Promise<IsolationMode> {
+  const report = await selectIsolation({ cache: { file: path.join(env.store.root, 'host-probe.json'), tmpDir: env.store.tmpRoot } });
   if (report.chosen) return report.chosen;
   const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
   throw new NbuildError('NO_ISOLATION', `this host allows no way to run RUN steps (${why}); see nbuild info`);

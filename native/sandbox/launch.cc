@@ -1,0 +1,275 @@
+// `nbuild-sandbox launch NODE ENTRY ARGS…`: what bin/nbuild runs. For commands that work in
+// the user namespace (build, run, load, …) it forks a child that unshares one, writes the
+// child's id maps itself (newuidmap/newgidmap with the user's subordinate ranges, or just the
+// user's own id), and the child execs `NODE ENTRY ARGS…` as root of the namespace; this process
+// stays as the user, relays SIGINT/SIGTERM/SIGHUP and exits with the child's status. Other
+// commands (and root) exec NODE directly. Doing this here instead of in a first Node process
+// saves one Node start-up per command (docs/decisions.md, "One Node process per command").
+// src/sandbox/userns.ts keeps the same logic for callers that start Node themselves.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <string>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace nbs {
+
+int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd);
+
+namespace {
+
+// The commands whose handlers call enterUserNamespace() (src/cli/commands/*.ts); nbuild with
+// no command name is `build`. A wrong guess only costs time: commands run as root of the
+// namespace work too, and one run outside it re-executes itself from Node.
+const char* const kUsernsCommands[] = {"build", "run", "tag", "prune", "store", "rmi", "load"};
+const char* const kOtherCommands[] = {"completion", "version", "info", "pull", "push", "images", "inspect",
+                                      "history", "save", "login", "logout", "check", "help"};
+
+bool isOneOf(const char* arg, const char* const* list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (std::strcmp(arg, list[i]) == 0) return true;
+  return false;
+}
+
+bool wantsUserNamespace(int argc, char** argv) {
+  if (argc == 0) return false;  // usage error, printed by the CLI
+  for (int i = 0; i < argc; i++) {
+    const char* a = argv[i];
+    if (std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0 || std::strncmp(a, "--get-yargs-completions", 23) == 0)
+      return false;
+  }
+  for (int i = 0; i < argc; i++) {
+    if (isOneOf(argv[i], kUsernsCommands, sizeof kUsernsCommands / sizeof *kUsernsCommands)) return true;
+    if (isOneOf(argv[i], kOtherCommands, sizeof kOtherCommands / sizeof *kOtherCommands)) return false;
+  }
+  return true;  // options and a context: the default command, build
+}
+
+struct Range {
+  unsigned long start = 0, count = 0;
+  bool found = false;
+};
+
+// The first range of /etc/subuid-style `file` for the user, by name or numeric id (shadow-utils' rule).
+Range readSubIds(const char* file, const std::string& name, uid_t id) {
+  Range r;
+  FILE* f = std::fopen(file, "re");
+  if (!f) return r;
+  const std::string idText = std::to_string(id);
+  char line[512];
+  while (std::fgets(line, sizeof line, f)) {
+    char* p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '#' || *p == '\n' || *p == 0) continue;
+    char* c1 = std::strchr(p, ':');
+    if (!c1) continue;
+    std::string owner(p, c1);
+    if (owner != name && owner != idText) continue;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long start = std::strtoul(c1 + 1, &end, 10);
+    if (errno || end == c1 + 1 || *end != ':') continue;
+    char* countText = end + 1;
+    unsigned long count = std::strtoul(countText, &end, 10);
+    if (errno || end == countText || count == 0) continue;
+    r = {start, count, true};
+    break;
+  }
+  std::fclose(f);
+  return r;
+}
+
+// Runs newuidmap/newgidmap; on failure `why` gets its stderr (or the exec error).
+bool runIdMapTool(const char* tool, pid_t child, unsigned long id, const Range& range, std::string& why) {
+  int errPipe[2];
+  if (pipe2(errPipe, O_CLOEXEC) < 0) {
+    why = std::string(tool) + ": " + std::strerror(errno);
+    return false;
+  }
+  const std::string args[] = {std::to_string(child), "0", std::to_string(id), "1", "1", std::to_string(range.start),
+                              std::to_string(range.count)};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(errPipe[1], 2);
+    const char* argv[] = {tool,           args[0].c_str(), args[1].c_str(), args[2].c_str(), args[3].c_str(),
+                          args[4].c_str(), args[5].c_str(), args[6].c_str(), nullptr};
+    execvp(tool, const_cast<char* const*>(argv));
+    std::fprintf(stderr, "cannot run %s: %s", tool, std::strerror(errno));
+    _exit(127);
+  }
+  close(errPipe[1]);
+  std::string err;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(errPipe[0], buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    err.append(buf, n);
+  }
+  close(errPipe[0]);
+  int status = 0;
+  if (pid < 0) {
+    why = std::string("cannot fork for ") + tool;
+    return false;
+  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  why = err.empty() ? std::string(tool) + " failed" : err;
+  return false;
+}
+
+bool writeProcFile(pid_t child, const char* name, const std::string& text) {
+  const std::string path = "/proc/" + std::to_string(child) + "/" + name;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
+// The maps for `child`: the user's subordinate ranges when newuidmap/newgidmap accept them,
+// else only the user's own id (with a warning: chown to other ids will fail in RUN).
+bool writeMaps(pid_t child) {
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  const passwd* pw = getpwuid(uid);
+  const std::string name = pw ? pw->pw_name : std::to_string(uid);
+  const Range uids = readSubIds("/etc/subuid", name, uid);
+  const Range gids = readSubIds("/etc/subgid", name, uid);
+  std::string fallback;
+  bool uidDone = false, gidDone = false;
+  if (uids.found && gids.found) {
+    std::string why;
+    uidDone = runIdMapTool("newuidmap", child, uid, uids, why);
+    if (uidDone) gidDone = runIdMapTool("newgidmap", child, gid, gids, why);
+    if (!gidDone) fallback = "newuidmap/newgidmap failed (" + why + ")";
+  } else {
+    fallback = std::string("no range for user \"") + name + "\" in " +
+               (!uids.found && !gids.found ? "/etc/subuid and /etc/subgid" : !uids.found ? "/etc/subuid" : "/etc/subgid");
+  }
+  // An unprivileged process may map its own id only, and gid_map only after denying setgroups.
+  if (!uidDone && !writeProcFile(child, "uid_map", "0 " + std::to_string(uid) + " 1\n")) return false;
+  if (!gidDone && (!writeProcFile(child, "setgroups", "deny\n") ||
+                   !writeProcFile(child, "gid_map", "0 " + std::to_string(gid) + " 1\n")))
+    return false;
+  if (!fallback.empty())
+    std::fprintf(stderr,
+                 "nbuild: warning: %s; mapping only your own id (as root) in the user namespace.\n"
+                 "  RUN steps that give files to other users (chown, package managers, useradd) will fail.\n"
+                 "  Fix: give %s a subordinate range, e.g. "
+                 "`sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`.\n",
+                 fallback.c_str(), name.c_str(), name.c_str());
+  return true;
+}
+
+volatile pid_t gChild = 0;
+
+void relay(int sig) {
+  if (gChild > 0) kill(gChild, sig);
+}
+
+int execNode(char** argv) {
+  execvp(argv[0], argv);
+  std::fprintf(stderr, "nbuild: cannot run %s: %s\n", argv[0], std::strerror(errno));
+  return errno == ENOENT ? 127 : 126;
+}
+
+}  // namespace
+
+// `launch [--node-args "FLAGS"] NODE ENTRY ARGS…`: FLAGS (split at spaces, e.g. "--cpu-prof",
+// which NODE_OPTIONS refuses) go between NODE and ENTRY.
+int launchMain(int argc, char** argv) {
+  std::vector<std::string> nodeFlags;
+  if (argc >= 2 && std::strcmp(argv[0], "--node-args") == 0) {
+    std::string flag;
+    for (const char* p = argv[1];; p++) {
+      if (*p == ' ' || *p == 0) {
+        if (!flag.empty()) nodeFlags.push_back(flag);
+        flag.clear();
+        if (*p == 0) break;
+      } else {
+        flag += *p;
+      }
+    }
+    argc -= 2;
+    argv += 2;
+  }
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: nbuild-sandbox launch [--node-args FLAGS] NODE ENTRY [ARG…]\n");
+    return 2;
+  }
+  const bool userns = wantsUserNamespace(argc - 2, argv + 2);
+  std::vector<char*> full;
+  full.push_back(argv[0]);
+  for (auto& f : nodeFlags) full.push_back(f.data());
+  for (int i = 1; i < argc; i++) full.push_back(argv[i]);
+  full.push_back(nullptr);
+  argv = full.data();
+  const char* inside = std::getenv("NBUILD_USERNS");
+  if (geteuid() == 0 || (inside && std::strcmp(inside, "1") == 0) || !userns) return execNode(argv);
+
+  int ready[2], go[2];
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+    std::fprintf(stderr, "nbuild: pipe: %s\n", std::strerror(errno));
+    return 125;
+  }
+  const pid_t self = getpid();
+  const pid_t child = fork();
+  if (child < 0) {
+    std::fprintf(stderr, "nbuild: fork: %s\n", std::strerror(errno));
+    return 125;
+  }
+  if (child == 0) {
+    close(ready[0]);
+    close(go[1]);
+    _exit(enterAndExec(argv, self, ready[1], go[0]));
+  }
+  close(ready[1]);
+  close(go[0]);
+  gChild = child;
+  struct sigaction sa {};
+  sa.sa_handler = relay;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  // SIGPIPE: writing "go" to a child that already died must not kill us.
+  signal(SIGPIPE, SIG_IGN);
+
+  char c;
+  ssize_t n;
+  do n = read(ready[0], &c, 1);
+  while (n < 0 && errno == EINTR);
+  close(ready[0]);
+  if (n == 1) {
+    if (!writeMaps(child)) {
+      std::fprintf(stderr, "nbuild: cannot write the id maps of the user namespace: %s\n", std::strerror(errno));
+      kill(child, SIGKILL);
+    } else {
+      c = 'G';
+      if (write(go[1], &c, 1) != 1) kill(child, SIGKILL);
+    }
+  }
+  close(go[1]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return 125;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 1);
+}
+
+}  // namespace nbs

@@ -1,0 +1,9 @@
+// Start-up and phase timestamps for profiling (bench/README.md): with NBUILD_TRACE=1 each call
+// prints `nbuild-trace <ms since the process started> <what>` on stderr. Off, it costs a check.
+import { performance } from 'node:perf_hooks';
+
+const enabled = process.env['NBUILD_TRACE'] === '1';
+
+export function trace(what: string): void {
+  if (enabled) process.stderr.write(`nbuild-trace ${performance.now().toFixed(1)} ${what}\n`);
+}
