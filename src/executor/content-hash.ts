@@ -3,11 +3,12 @@
 // by (device, inode, size, mtime, ctime) avoids re-reading unchanged files, so a
 // no-op rebuild of a large context reads metadata only.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { BuildContext } from '../context/context.js';
 import { writeFileAtomic } from '../store/fsutil.js';
+import { sha256File } from '../native/index.js';
 
 export class StatCache {
   private entries = new Map<string, string>();
@@ -30,11 +31,16 @@ export class StatCache {
     return cache;
   }
 
+  /** The cached digest of a file, if its stat identity is unchanged. */
+  known(abs: string, st: Stats): string | undefined {
+    return this.entries.get(statKey(abs, st));
+  }
+
   async fileDigest(abs: string, st: Stats): Promise<string> {
-    const key = `${abs}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const key = statKey(abs, st);
     const known = this.entries.get(key);
     if (known) return known;
-    const digest = st.size <= SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await hashFile(abs);
+    const { digest } = await sha256File(abs); // off the JS thread, in the addon
     this.entries.set(key, digest);
     this.dirty = true;
     return digest;
@@ -49,39 +55,49 @@ export class StatCache {
   }
 }
 
-/**
- * Files up to this size are read in one synchronous call: a context of many
- * small files is dominated by per-call overhead, and a stream per file costs
- * several event-loop turns where one read(2) does.
- */
-const SMALL_FILE = 256 * 1024;
-
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
+function statKey(abs: string, st: Stats): string {
+  return `${abs}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-/** One digest over every file a COPY would take from the context. */
+/** Files read and hashed at once when the stat cache does not know them (a cold build). */
+const HASHING_AT_ONCE = 8;
+
+/**
+ * One digest over every file a COPY would take from the context. The walk is synchronous and
+ * in order; the files the stat cache does not know are hashed meanwhile, several at a time,
+ * and their digests go into the sum in walk order.
+ */
 export async function contextSourcesDigest(context: BuildContext, sources: string[], stats: StatCache): Promise<string> {
-  const h = createHash('sha256');
+  const parts: (string | Promise<string>)[] = [];
+  const pending: Promise<string>[] = [];
+  const hash = (abs: string, st: Stats): Promise<string> => {
+    const started = Promise.all(pending.slice(-HASHING_AT_ONCE)).then(() => stats.fileDigest(abs, st));
+    pending.push(started.catch(() => ''));
+    return started;
+  };
   for (const src of sources) {
-    h.update(`src\0${src}\0`);
+    parts.push(`src\0${src}\0`);
     for (const entry of await context.resolve(src)) {
-      await hashEntry(context, entry.abs, entry.rel, entry.stat, stats, h);
+      await walkEntry(context, entry.abs, entry.rel, entry.stat, stats, parts, hash);
     }
   }
+  const h = createHash('sha256');
+  for (const part of parts) h.update(typeof part === 'string' ? part : await part);
   return h.digest('hex');
 }
 
-async function hashEntry(context: BuildContext, abs: string, rel: string, st: Stats, stats: StatCache, h: ReturnType<typeof createHash>): Promise<void> {
+async function walkEntry(
+  context: BuildContext,
+  abs: string,
+  rel: string,
+  st: Stats,
+  stats: StatCache,
+  parts: (string | Promise<string>)[],
+  hash: (abs: string, st: Stats) => Promise<string>,
+): Promise<void> {
   const mode = (st.mode & 0o177777).toString(8);
   if (st.isDirectory()) {
-    h.update(`d\0${rel}\0${mode}\0`);
+    parts.push(`d\0${rel}\0${mode}\0`);
     // Synchronous readdir/lstat on purpose: a no-op rebuild of a 20,000-file
     // context is nothing but these metadata calls, and the promise API's
     // thread-pool round trip per call made the walk ~4x slower (profiled).
@@ -93,11 +109,19 @@ async function hashEntry(context: BuildContext, abs: string, rel: string, st: St
       if (context.isExcluded(childRel, childSt.isDirectory())) {
         if (!childSt.isDirectory() || context.ignore.canSkipDirectory(childRel)) continue;
       }
-      await hashEntry(context, childAbs, childRel, childSt, stats, h);
+      await walkEntry(context, childAbs, childRel, childSt, stats, parts, hash);
     }
   } else if (st.isSymbolicLink()) {
-    h.update(`l\0${rel}\0${await fs.readlink(abs)}\0`);
+    parts.push(`l\0${rel}\0${await fs.readlink(abs)}\0`);
   } else if (st.isFile()) {
-    h.update(`f\0${rel}\0${mode}\0${await stats.fileDigest(abs, st)}\0`);
+    const known = stats.known(abs, st);
+    const prefix = `f\0${rel}\0${mode}\0`;
+    if (known !== undefined) {
+      parts.push(`${prefix}${known}\0`);
+    } else {
+      const part = hash(abs, st).then((d) => `${prefix}${d}\0`);
+      part.catch(() => undefined); // awaited (and its error thrown) after the walk
+      parts.push(part);
+    }
   }
 }

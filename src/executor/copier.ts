@@ -19,77 +19,145 @@ export interface CopyOptions {
   mtime?: number;
 }
 
+/** Where an entry is made: `fresh` when its folder was created by this copy (nothing is in the way). */
+interface Place {
+  fresh: boolean;
+  setgid: boolean;
+}
+
+/** Files copied at once: enough to keep libuv's threads and the disk busy, bounded for memory. */
+const IN_FLIGHT = 32;
+/** Folders walked side by side (see copyDir). */
+const DIRS_AT_ONCE = 8;
+
 export class Copier {
-  private readonly links = new Map<string, string>(); // "dev:ino" → first destination
+  // "dev:ino" → the first destination and when it is complete (hard links wait for it).
+  private readonly links = new Map<string, { dest: string; done: Promise<void> }>();
+  private active = 0;
+  private dirsRunning = 0;
+  private readonly waiting: (() => void)[] = [];
+  // Entries we create are owned by our own ids: chown only when the owner must differ.
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly egid = process.getegid?.() ?? -1;
 
   constructor(private readonly options: CopyOptions) {}
 
   /** Copies `src` (any type) to `dest`; for folders, `rel` names its place for the filters. */
   async copy(src: string, dest: string, rel: string, st?: Stats): Promise<void> {
     const stat = st ?? (await fs.lstat(src));
-    if (stat.isDirectory()) {
-      await this.copyDir(src, dest, rel, stat);
-      return;
-    }
-    if (stat.nlink > 1 && !stat.isDirectory()) {
+    const parent = await fs.lstat(path.dirname(dest));
+    const at: Place = { fresh: false, setgid: (parent.mode & 0o2000) !== 0 };
+    if (stat.isDirectory()) await this.copyDir(src, dest, rel, stat, at);
+    else await this.copyLeaf(src, dest, stat, at);
+  }
+
+  /** One non-folder entry. */
+  private async copyLeaf(src: string, dest: string, stat: Stats, at: Place): Promise<void> {
+    if (!stat.isFile() && !stat.isSymbolicLink()) return; // sockets, fifos, devices: skipped, as BuildKit does
+    if (stat.nlink > 1) {
       const key = `${stat.dev}:${stat.ino}`;
       const first = this.links.get(key);
       if (first) {
-        await fs.rm(dest, { force: true });
-        await fs.link(first, dest);
+        await first.done;
+        if (!at.fresh) await fs.rm(dest, { force: true, recursive: true });
+        await fs.link(first.dest, dest);
         return;
       }
-      this.links.set(key, dest);
+      const done = this.slot(() => this.copyOne(src, dest, stat, at));
+      this.links.set(key, { dest, done: done.catch(() => undefined) });
+      return done;
     }
-    await fs.rm(dest, { force: true, recursive: true });
-    if (stat.isSymbolicLink()) {
-      await fs.symlink(await fs.readlink(src), dest);
-    } else if (stat.isFile()) {
-      await fs.copyFile(src, dest, constants.COPYFILE_FICLONE);
-    } else {
-      return; // sockets, fifos and devices from a context are skipped, as BuildKit does
-    }
-    await this.finish(dest, stat, false);
+    return this.slot(() => this.copyOne(src, dest, stat, at));
   }
 
-  private async copyDir(src: string, dest: string, rel: string, stat: Stats): Promise<void> {
-    const existing = await fs.lstat(dest).catch(() => undefined);
+  private async copyOne(src: string, dest: string, stat: Stats, at: Place): Promise<void> {
+    if (!at.fresh) await fs.rm(dest, { force: true, recursive: true });
+    if (stat.isSymbolicLink()) await fs.symlink(await fs.readlink(src), dest);
+    else await fs.copyFile(src, dest, constants.COPYFILE_FICLONE); // keeps the source's mode
+    await this.finish(dest, stat, false, at.setgid ? 'inherits-gid' : 'made');
+  }
+
+  private async copyDir(src: string, dest: string, rel: string, stat: Stats, at: Place): Promise<void> {
+    const existing = at.fresh ? undefined : await fs.lstat(dest).catch(() => undefined);
     if (existing && !existing.isDirectory()) await fs.rm(dest, { force: true });
-    if (!existing?.isDirectory()) await fs.mkdir(dest);
+    const created = !existing?.isDirectory();
+    if (created) await fs.mkdir(dest);
+    // Until its own chmod below, a new folder has its parent's setgid bit (Linux), and
+    // entries made inside a setgid folder take the folder's group.
+    const inside: Place = { fresh: created, setgid: created ? at.setgid : ((existing as Stats).mode & 0o2000) !== 0 };
     const names = (await fs.readdir(src)).sort();
-    for (const name of names) {
+    const children = await Promise.all(names.map((name) => fs.lstat(path.join(src, name))));
+    const work: Promise<void>[] = [];
+    for (const [i, name] of names.entries()) {
       const childRel = rel ? `${rel}/${name}` : name;
       const childSrc = path.join(src, name);
-      const childStat = await fs.lstat(childSrc);
+      const childDest = path.join(dest, name);
+      const childStat = children[i];
       const isDir = childStat.isDirectory();
-      if (this.options.exclude?.(childRel, isDir)) {
-        if (!isDir || this.options.canSkip?.(childRel)) continue;
-        // An exception below an excluded folder may re-include something.
-        await this.copyFilteredDir(childSrc, path.join(dest, name), childRel, childStat);
+      const excluded = this.options.exclude?.(childRel, isDir) ?? false;
+      if (excluded && (!isDir || this.options.canSkip?.(childRel))) continue;
+      if (!isDir) {
+        work.push(this.copyLeaf(childSrc, childDest, childStat, inside));
         continue;
       }
-      await this.copy(childSrc, path.join(dest, name), childRel, childStat);
+      // An exception below an excluded folder may re-include something.
+      const sub = (): Promise<void> =>
+        excluded ? this.copyFilteredDir(childSrc, childDest, childRel, childStat, inside) : this.copyDir(childSrc, childDest, childRel, childStat, inside);
+      // A few folders are walked side by side, the rest depth-first in place: what is pending
+      // (and held in memory) stays bounded however large the tree.
+      if (this.dirsRunning < DIRS_AT_ONCE) {
+        this.dirsRunning++;
+        work.push(sub().finally(() => this.dirsRunning--));
+      } else {
+        const done = sub();
+        work.push(done);
+        await done.catch(() => undefined);
+      }
     }
-    await this.finish(dest, stat, true);
+    // Every child settles before the folder's own mode and mtime are set (or an error surfaces).
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await this.finish(dest, stat, true, !created ? 'existing' : at.setgid ? 'inherits-gid' : 'made');
   }
 
   /** An excluded folder is only created if something below it is kept. */
-  private async copyFilteredDir(src: string, dest: string, rel: string, stat: Stats): Promise<void> {
-    const before = await fs.lstat(dest).catch(() => undefined);
-    await this.copyDir(src, dest, rel, stat);
+  private async copyFilteredDir(src: string, dest: string, rel: string, stat: Stats, at: Place): Promise<void> {
+    const before = at.fresh ? undefined : await fs.lstat(dest).catch(() => undefined);
+    await this.copyDir(src, dest, rel, stat, at);
     if (!before && (await fs.readdir(dest)).length === 0) await fs.rmdir(dest);
   }
 
-  private async finish(dest: string, stat: Stats, isDir: boolean): Promise<void> {
+  /**
+   * `made`: dest was created just now, so it is owned by our ids (our group unless
+   * 'inherits-gid') and, for a file, has the source's mode: the calls that would change
+   * nothing are skipped.
+   */
+  private async finish(dest: string, stat: Stats, isDir: boolean, origin: 'made' | 'inherits-gid' | 'existing'): Promise<void> {
     const uid = this.options.owner?.uid ?? stat.uid;
     const gid = this.options.owner?.gid ?? stat.gid;
-    await fs.lchown(dest, uid, gid);
+    const made = origin !== 'existing';
+    if (origin !== 'made' || uid !== this.euid || gid !== this.egid) await fs.lchown(dest, uid, gid);
     if (!stat.isSymbolicLink()) {
       const mode = this.options.chmod ? this.options.chmod(stat.mode & 0o7777, isDir) : stat.mode & 0o7777;
-      await fs.chmod(dest, mode); // after chown: chown clears setuid bits
+      // After chown (which clears setuid bits). A file we just copied already has the source's
+      // mode; a new folder has mkdir's (umask-filtered) one.
+      if (isDir || !made || mode !== (stat.mode & 0o7777) || (mode & 0o6000) !== 0) await fs.chmod(dest, mode);
     }
     const mtime = this.options.mtime !== undefined ? this.options.mtime : stat.mtime;
     await fs.lutimes(dest, mtime, mtime);
+  }
+
+  /** Runs `job` when fewer than IN_FLIGHT copies are running. */
+  private async slot(job: () => Promise<void>): Promise<void> {
+    if (this.active >= IN_FLIGHT) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      await job();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
   }
 }
 

@@ -78,7 +78,9 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     case 'copy':
     case 'add': {
       const createdBy = `${expanded.kind.toUpperCase()} ${expanded.sources.join(' ')} ${expanded.dest}`;
+      trace('copy: digesting sources');
       const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content: await copySourceDigest(runner, expanded) };
+      trace('copy: sources digested');
       return cachedLayerStep(runner, state, createdBy, created, material, () => copyStepLayer(runner, state, expanded));
     }
     case 'workdir': {
@@ -222,12 +224,17 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     const owner = instr.chown ? await resolveOwner(imageView.dir, instr.chown, instr) : undefined;
     const stagingRoot = path.join(workDir, 'layer');
     await fs.mkdir(stagingRoot);
+    trace('copy: staging');
     await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
     for (const v of views.splice(0).reverse()) await v.release();
-    return await commitLayer(env, stagingRoot, 'plain');
+    trace('copy: committing');
+    const layer = await commitLayer(env, stagingRoot, 'plain');
+    trace('copy: committed');
+    return layer;
   } finally {
     for (const v of views.reverse()) await v.release();
     await runner.env.store.removeTempDir(workDir);
+    trace('copy: cleaned up');
   }
 }
 
