@@ -50,7 +50,8 @@ export class StatCache {
   async save(): Promise<void> {
     if (!this.dirty) return;
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.entries)), this.tmpDir);
+    // Not synced: losing it to a crash only costs re-reading files (load() treats a bad file as empty).
+    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.entries)), this.tmpDir, { durable: false });
     this.dirty = false;
   }
 }
