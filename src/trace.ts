@@ -7,3 +7,5 @@ const enabled = process.env['NBUILD_TRACE'] === '1';
 export function trace(what: string): void {
   if (enabled) process.stderr.write(`nbuild-trace ${performance.now().toFixed(1)} ${what}\n`);
 }
+
+if (enabled) process.on('exit', (code) => trace(`exit ${code}`));

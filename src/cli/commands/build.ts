@@ -113,6 +113,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       for (const out of argv.output) process.stderr.write(`Wrote ${out}\n`);
     }
     process.stdout.write(`${result.image.configDigest}\n`);
+    trace('cli: build done');
   },
 };
 
