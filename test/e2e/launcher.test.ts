@@ -1,0 +1,74 @@
+// bin/nbuild as an unprivileged user: the native launcher enters the user namespace and starts
+// Node once (docs/decisions.md, "One Node process per command"); commands that stay outside the
+// namespace run without it; exit codes and signals come through.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nbuild, projectRoot, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+
+const bin = path.join(projectRoot, 'bin', 'nbuild');
+
+function children(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function exeName(pid: number): string {
+  try {
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    return '';
+  }
+}
+
+function uidMap(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' ');
+}
+
+test('a build runs as one Node process, root of a user namespace, under the launcher', async (t) => {
+  if (process.getuid?.() === 0) return t.pass('runs as an unprivileged user only (npm test re-runs itself as one)');
+  const root = await storeWithBusybox();
+  const ctx = tempDir('launcher');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nRUN sleep 3\n' });
+  const child = spawn(bin, ['--root', root, 'build', '--progress', 'quiet', ctx], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const pid = child.pid as number;
+  // bin/nbuild is a shell script that execs the launcher: same pid.
+  let nodes: number[] = [];
+  for (let i = 0; i < 200 && nodes.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    nodes = children(pid).filter((c) => exeName(c) === 'node');
+  }
+  t.is(exeName(pid), 'nbuild-sandbox', 'the process bin/nbuild became is the native launcher');
+  t.is(nodes.length, 1, 'the launcher has one Node child');
+  t.is(uidMap(pid), '0 0 4294967295', 'the launcher stays in the host namespace');
+  t.regex(uidMap(nodes[0]), new RegExp(`^0 ${process.getuid?.()} 1 1 \\d+ \\d+$`), 'Node runs as root of a user namespace with the subordinate range');
+  const code = await exited;
+  t.is(code, 0, stderr);
+});
+
+test('commands outside the namespace run Node directly; usage errors and exit codes come through', async (t) => {
+  const version = await nbuild(['version']);
+  t.is(version.code, 0);
+  t.regex(version.stdout, /^nbuild \d+\.\d+\.\d+/);
+  const bad = await nbuild(['--no-such-flag']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^nbuild: /m);
+  const root = tempDir('launcher-store');
+  const missing = await nbuild(['--root', root, 'build', '--progress', 'quiet', path.join(tempDir('empty'), 'nowhere')]);
+  t.is(missing.code, 1);
+  t.is(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+});
+
+test('NBUILD_NODE_ARGS reaches Node (profiling)', async (t) => {
+  const dir = tempDir('cpu-prof');
+  const r = await nbuild(['version'], { env: { NBUILD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${dir}` } });
+  t.is(r.code, 0, r.stderr);
+  t.true(fs.readdirSync(dir).some((f) => f.endsWith('.cpuprofile')));
+});
