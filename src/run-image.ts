@@ -61,8 +61,8 @@ export function containerEnv(config: ContainerConfig, overrides: string[], home:
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-async function isolationMode(): Promise<IsolationMode> {
-  const report = await selectIsolation();
+async function isolationMode(store: Store): Promise<IsolationMode> {
+  const report = await selectIsolation({ cache: store.probeCache });
   if (report.chosen) return report.chosen;
   const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
   throw new NbuildError('NO_ISOLATION', `this host allows no way to run commands in an image (${why}); see nbuild info`);
@@ -93,7 +93,7 @@ export async function runImage(options: RunImageOptions): Promise<SandboxResult>
       await fs.mkdir(lowers[0]);
     }
     const user = await resolveUser(lowers, options.user ?? config.User ?? '');
-    const workspace = await prepareRunWorkspace(await isolationMode(), lowers, path.join(work, 'workspace'));
+    const workspace = await prepareRunWorkspace(await isolationMode(store), lowers, path.join(work, 'workspace'));
     const workdir = options.workdir ?? (config.WorkingDir || '/');
     if (!workdir.startsWith('/')) throw new NbuildError('RUN_WORKDIR', `--workdir ${workdir}: must be an absolute path`, { exitCode: 2 });
     return await runSandboxed(

@@ -42,7 +42,8 @@ export async function probeKey(helper: string): Promise<string> {
 export async function readCachedProbe<T>(file: string, key: string): Promise<T | undefined> {
   try {
     const rec = JSON.parse(await readFile(file, 'utf8')) as Record<T>;
-    if (rec.key !== key || !(Date.now() - rec.savedAt < MAX_AGE_MS)) return undefined;
+    const age = Date.now() - rec.savedAt;
+    if (rec.key !== key || !(age >= 0 && age < MAX_AGE_MS)) return undefined;
     return rec.probe;
   } catch {
     return undefined; // missing or unreadable: probe again

@@ -54,6 +54,11 @@ export class Store {
     return store;
   }
 
+  /** Where the host probe's answers are kept between builds (src/snapshot/probe-cache.ts). */
+  get probeCache(): { file: string; tmpDir: string } {
+    return { file: path.join(this.root, 'host-probe.json'), tmpDir: this.tmpRoot };
+  }
+
   get tmpRoot(): string {
     return path.join(this.root, 'tmp');
   }

@@ -70,7 +70,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
 
 /** The best isolation this host allows (`nbuild info` explains the choice). */
 async function isolationMode(env: StepEnv): Promise<IsolationMode> {
-  const report = await selectIsolation({ cache: { file: path.join(env.store.root, 'host-probe.json'), tmpDir: env.store.tmpRoot } });
+  const report = await selectIsolation({ cache: env.store.probeCache });
   if (report.chosen) return report.chosen;
   const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
   throw new NbuildError('NO_ISOLATION', `this host allows no way to run RUN steps (${why}); see nbuild info`);
