@@ -87,6 +87,10 @@ std::string lookPath(const Spec& spec) {
     std::fprintf(stderr, "nbuild: %s: %s\n", what.c_str(), std::strerror(e));
     _exit(e == ENOENT ? 127 : 126);
   };
+  // Before dropping to the step's user: without no_new_privs the filter needs CAP_SYS_ADMIN (in
+  // the user namespace), which a non-root uid no longer has. Best effort: where seccomp is refused
+  // (chroot isolation without CAP_SYS_ADMIN, a kernel without it) the syncs simply stay real.
+  if (spec.skipSync) skipSyncCalls();
   std::vector<gid_t> groups(spec.additionalGids.begin(), spec.additionalGids.end());
   // With a single-id mapping setgroups is denied; an empty list is then already the truth.
   if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))

@@ -48,6 +48,9 @@ Spec parseSpec(const std::string& text) {
   std::string in = j.getString("stdin", "null");
   if (in != "null" && in != "inherit") throw std::runtime_error("spec: stdin must be null or inherit");
   s.stdinInherit = in == "inherit";
+  std::string sync = j.getString("syncCalls", "real");
+  if (sync != "real" && sync != "skip") throw std::runtime_error("spec: syncCalls must be real or skip");
+  s.skipSync = sync == "skip";
   if (const Json* ms = j.get("mounts"); ms && ms->kind == Json::Array) {
     for (const auto& m : ms->items) {
       MountSpec ms1;

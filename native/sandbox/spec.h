@@ -29,6 +29,8 @@ struct Spec {
   std::string isolation = "namespaces";
   // "inherit": the command's stdin is the helper's fd 4 (`nbuild run -i`); else /dev/null.
   bool stdinInherit = false;
+  // "skip" (RUN steps by default): the command's sync calls return 0 without syncing. "real": kept.
+  bool skipSync = false;
   // The directory whose contents are the layer: upperDir for overlay and for a dir that is a
   // fuse-overlayfs mount (upperDir given), else rootPath.
   const std::string& changesDir() const { return rootKind == "overlay" || !upperDir.empty() ? upperDir : rootPath; }

@@ -23,5 +23,8 @@ std::vector<std::string> splitPath(const std::string& path);
 std::string jsonQuote(const std::string& s);
 // True when this process runs in a user namespace other than the initial one.
 bool inUserNamespace();
+// Installs the seccomp filter that turns fsync, fdatasync, sync, syncfs and sync_file_range into
+// no-ops returning 0 (nosync.cc). Needs CAP_SYS_ADMIN in the user namespace; returns 0 or errno.
+int skipSyncCalls();
 
 }  // namespace nbs

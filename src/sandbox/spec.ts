@@ -59,6 +59,11 @@ export interface SandboxSpec {
   isolation?: 'namespaces' | 'chroot';
   /** 'inherit': the command reads nbuild's stdin (`nbuild run -i`); default 'null' (/dev/null). */
   stdin?: 'null' | 'inherit';
+  /**
+   * 'skip': a seccomp filter makes the command's fsync, fdatasync, sync, syncfs and sync_file_range
+   * return 0 without syncing (RUN steps, unless `--run-fsync`/NBUILD_RUN_FSYNC=1). Default 'real'.
+   */
+  syncCalls?: 'real' | 'skip';
 }
 
 export interface SandboxResult {

@@ -33,6 +33,7 @@ interface BuildArgs {
   timestamp?: number;
   platform?: string;
   isolation?: string;
+  'run-fsync': boolean;
   root?: string;
   'cache-from': string[];
   'cache-to': string[];
@@ -65,11 +66,13 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('cache-to', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,dest=DIR | type=registry,ref=NAME: export the build cache' })
       .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
       .option('platform', { type: 'string', describe: 'the host platform only' })
-      .option('isolation', { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' }) as unknown as Argv<BuildArgs>,
+      .option('isolation', { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' })
+      .option('run-fsync', { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" }) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
     checkPlatformFlag(argv.platform);
     if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
+    if (argv['run-fsync']) process.env.NBUILD_RUN_FSYNC = '1'; // read by the RUN step, also after the re-exec
     trace('cli: build handler');
     await enterUserNamespace();
     const reporter = progressReporter(argv.progress);

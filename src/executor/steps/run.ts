@@ -54,6 +54,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       hosts: '127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n',
       resolvConf: await hostResolvConf(),
       mounts: await sandboxMounts(env, req),
+      syncCalls: runSyncCalls(),
     },
     {
       onStdout: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stdout', data }),
@@ -74,6 +75,15 @@ async function isolationMode(env: StepEnv): Promise<IsolationMode> {
   if (report.chosen) return report.chosen;
   const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
   throw new NbuildError('NO_ISOLATION', `this host allows no way to run RUN steps (${why}); see nbuild info`);
+}
+
+/**
+ * RUN steps skip fsync & co. (their durability is worthless: the layer is committed and stored
+ * afterwards, a crash throws the step away); `nbuild build --run-fsync` / NBUILD_RUN_FSYNC=1 keeps
+ * them real. See docs/decisions.md.
+ */
+export function runSyncCalls(envVars: NodeJS.ProcessEnv = process.env): 'real' | 'skip' {
+  return envVars['NBUILD_RUN_FSYNC'] === '1' ? 'real' : 'skip';
 }
 
 export function commandText(instr: RunInstruction): string {
