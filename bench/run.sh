@@ -68,6 +68,13 @@ for t in "${tool_list[@]}"; do
 done
 tmpl() { local v="T_${1//-/_}_$2"; printf '%s' "${!v}"; }
 
+# bin/nbuild runs tsc's unbundled output when it is newer than the bundle (slower start-up):
+# say so, since a bench of that is not a bench of what `npm run build:ts` ships.
+nbuild_root=$(dirname "$(dirname "$(readlink -f "$NBUILD")")")
+if [ -f "$nbuild_root/dist/src/cli/main.js" ] && ! [ "$nbuild_root/dist/nbuild.mjs" -nt "$nbuild_root/dist/src/cli/main.js" ]; then
+  echo "WARNING: $nbuild_root/dist/nbuild.mjs is missing or older than dist/src: run 'node scripts/bundle.mjs' there" >&2
+fi
+
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "kernel: $(uname -r)  cpus: $(nproc) ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo))  mem: $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
