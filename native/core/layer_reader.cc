@@ -6,6 +6,7 @@
 #include <libdeflate.h>
 #include <unistd.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_d_forceIgnoreChecksum
 #include <zstd.h>
 
 #include <cstdlib>
@@ -19,7 +20,7 @@ constexpr size_t kIn = 1 << 20;    // blob read size
 constexpr size_t kOut = 1 << 20;   // tar chunk size
 // The memory bound: tar chunks ahead of (or held by) the parser, the hasher and the file
 // writer, and blob chunks read but not yet hashed.
-constexpr size_t kOutChunks = 24;
+constexpr size_t kOutChunks = 32;
 constexpr size_t kInChunks = 8;
 // libdeflate members: a window of compressed input that always holds kMemberIn bytes ahead
 // (unless the file ends first), and the largest member output tried (nbuild writes 1 MiB).
@@ -99,12 +100,13 @@ void ChunkPool::stop() {
   cv_.notify_all();
 }
 
-LayerReader::LayerReader(const std::string& path) : path_(path), inPool_(kInChunks, kIn), outPool_(kOutChunks, kOut) {
+LayerReader::LayerReader(const std::string& path, bool checksums) : path_(path), checksums_(checksums), inPool_(kInChunks, kIn), outPool_(kOutChunks, kOut) {
   fd_.reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd_.valid()) throwSys("open", path);
   posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   thread_ = std::thread([this] { produce(); });
-  hasher_ = std::thread([this] { hashLoop(); });
+  tarHasher_ = std::thread([this] { hashLoop(0); });
+  blobHasher_ = std::thread([this] { hashLoop(1); });
 }
 
 LayerReader::~LayerReader() {
@@ -116,7 +118,8 @@ LayerReader::~LayerReader() {
   inPool_.stop();
   outPool_.stop();
   thread_.join();
-  hasher_.join();
+  tarHasher_.join();
+  blobHasher_.join();
 }
 
 size_t LayerReader::readFile(uint8_t* dst, size_t n) {
@@ -144,51 +147,51 @@ ChunkRef LayerReader::readChunk() {
 void LayerReader::pushHash(const ChunkRef& c, Hash h) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    hashQueue_.emplace_back(c, h);
+    hashQueue_[h == Hash::Blob].push_back(c);
   }
   cv_.notify_all();
 }
 
-// The tar chunk goes to the hasher (diff_id) and to the parser; whichever is done last
+// The tar chunk goes to the tar hasher (diff_id) and to the parser; whichever is done last
 // frees it.
 void LayerReader::pushTar(ChunkRef&& c) {
   if (!c || c->size == 0) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    hashQueue_.emplace_back(c, plain_ ? Hash::Both : Hash::Tar);
+    hashQueue_[0].push_back(c);
     queue_.push_back(std::move(c));
   }
   cv_.notify_all();
 }
 
-void LayerReader::hashLoop() {
-  pthread_setname_np(pthread_self(), "nb-hash");
-  Sha256 blobSha, tarSha;
-  uint64_t tarSize = 0;
+// One thread per hash (queue 0: the tar, queue 1: the blob), so neither waits for the other.
+void LayerReader::hashLoop(int which) {
+  pthread_setname_np(pthread_self(), which ? "nb-hash-blob" : "nb-hash-tar");
+  Sha256 sha;
+  uint64_t size = 0;
+  std::deque<ChunkRef>& q = hashQueue_[which];
   for (;;) {
-    std::pair<ChunkRef, Hash> job;
+    ChunkRef c;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !hashQueue_.empty() || ended_; });
+      cv_.wait(lock, [&] { return stop_ || !q.empty() || ended_; });
       if (stop_) return;
-      if (hashQueue_.empty()) break;  // ended_ and nothing left
-      job = std::move(hashQueue_.front());
-      hashQueue_.pop_front();
+      if (q.empty()) break;  // ended_ and nothing left
+      c = std::move(q.front());
+      q.pop_front();
     }
-    const Chunk* c = job.first.get();
-    if (job.second != Hash::Blob) {
-      tarSha.update(c->data.get(), c->size);
-      tarSize += c->size;
-    }
-    if (job.second == Hash::Blob) blobSha.update(c->data.get(), c->size);
+    sha.update(c->data.get(), c->size);
+    size += c->size;
   }
-  std::string tarHex = tarSha.finishHex();
-  std::string blobHex = plain_ ? tarHex : blobSha.finishHex();
+  std::string hex = sha.finishHex();
   std::lock_guard<std::mutex> lock(mu_);
-  diffId_ = tarHex;
-  blobDigest_ = blobHex;
-  tarSize_ = tarSize;
-  hashed_ = true;
+  if (which) {
+    blobDigest_ = hex;
+  } else {
+    diffId_ = hex;
+    tarSize_ = size;
+  }
+  hashed_++;
   cv_.notify_all();
 }
 
@@ -310,6 +313,7 @@ void LayerReader::produceZlib(std::vector<uint8_t>& in, size_t pos, size_t have,
 void LayerReader::produceZstd(ChunkRef in) {
   std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> d(ZSTD_createDCtx(), ZSTD_freeDCtx);
   if (!d) throw EngineError("ENOMEM", "zstd: cannot create context");
+  if (!checksums_) ZSTD_DCtx_setParameter(d.get(), ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
   ZSTD_inBuffer ib{in->data.get(), in->size, 0};
   size_t last = 0;
   bool flushing = false;  // the last call filled the output: more may be pending
@@ -393,7 +397,8 @@ void LayerReader::drain() {
   curPos_ = 0;
   while (fetch()) cur_.reset();
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return hashed_; });
+  cv_.wait(lock, [this] { return hashed_ == 2; });
+  if (plain_) blobDigest_ = diffId_;  // the blob is the tar
 }
 
 }  // namespace nb

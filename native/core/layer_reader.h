@@ -1,10 +1,10 @@
 // Reads a layer blob (gzip, zstd or plain tar, told apart by magic bytes) and hands out the
-// tar bytes. Three threads share the work:
+// tar bytes. Threads share the work:
 //   - the decoder reads the blob and decompresses it into 1 MiB chunks;
-//   - the hasher takes the sha256 of the blob (digest) and of the tar (diff_id), in order,
-//     from the same chunks (no copy);
+//   - two hashers take the sha256 of the tar (diff_id) and of the blob (digest), each in
+//     order, from the same chunks (no copy);
 //   - the caller (the tar parser) reads the chunks, and may keep references to them (the
-//     extractor's file writer pwrites straight from them).
+//     extractor's file writers pwrite straight from them).
 // Chunks come from fixed pools and are reference counted: a chunk is reused once the parser,
 // the hasher and any writer are done with it, so memory stays bounded whatever the layer size.
 //
@@ -86,7 +86,9 @@ class ChunkPool {
 
 class LayerReader {
  public:
-  explicit LayerReader(const std::string& path);
+  // checksums: verify the codec's own checksums (zstd's XXH64). A caller that checks the
+  // diff_id (a sha256 of every decoded byte) can leave that out.
+  explicit LayerReader(const std::string& path, bool checksums = true);
   ~LayerReader();
   LayerReader(const LayerReader&) = delete;
   LayerReader& operator=(const LayerReader&) = delete;
@@ -107,10 +109,10 @@ class LayerReader {
   uint64_t tarSize() const { return tarSize_; }
 
  private:
-  enum class Hash { Blob, Tar, Both };
+  enum class Hash { Blob, Tar };
   bool fetch();  // next chunk into cur_, false at end
   void produce();
-  void hashLoop();
+  void hashLoop(int which);
   void pushTar(ChunkRef&& c);
   void pushHash(const ChunkRef& c, Hash h);
   ChunkRef readChunk();  // the next piece of the blob (size 0 at its end), queued for hashing
@@ -124,6 +126,7 @@ class LayerReader {
   std::atomic<uint64_t> blobSize_{0}, tarSize_{0};
   std::string blobDigest_, diffId_;
   bool plain_ = false;
+  bool checksums_;
 
   // Declared before anything holding references, so they are destroyed last.
   ChunkPool inPool_, outPool_;
@@ -131,14 +134,15 @@ class LayerReader {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<ChunkRef> queue_;  // tar chunks for the parser
-  std::deque<std::pair<ChunkRef, Hash>> hashQueue_;
-  bool ended_ = false, hashed_ = false, stop_ = false;
+  std::deque<ChunkRef> hashQueue_[2];  // the tar's chunks, the blob's
+  bool ended_ = false, stop_ = false;
+  int hashed_ = 0;  // hashers done
   std::optional<EngineError> error_;
 
   ChunkRef cur_;
   size_t curPos_ = 0;
   std::function<void()> waitHook_;
-  std::thread thread_, hasher_;
+  std::thread thread_, tarHasher_, blobHasher_;
 };
 
 }  // namespace nb
