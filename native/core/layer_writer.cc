@@ -24,14 +24,15 @@ class PassSink : public Sink {
 };
 
 LayerResult writeTo(const WriteOptions& o) {
-  FileSink file(o.outputPath);
+  Hasher hasher;  // first: joined last, after every sink that hands it buffers
+  FileSink file(o.outputPath, hasher);
   std::unique_ptr<Sink> comp;
   switch (o.compression) {
     case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers); break;
     case Compression::Zstd: comp = std::make_unique<ZstdWriter>(file, o.level, o.threads); break;
     case Compression::None: comp = std::make_unique<PassSink>(file); break;
   }
-  HashingSink tar(*comp);
+  HashingSink tar(*comp, hasher);
   TreeWalker(o, tar).run();
   tar.finish();
   LayerResult r;

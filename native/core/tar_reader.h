@@ -18,6 +18,8 @@ class TarReader {
   size_t readData(uint8_t* dst, size_t n);  // up to n bytes of the current entry's data
   // Up to n bytes of the current entry's data without copying (see LayerReader::view).
   size_t viewData(const uint8_t** p, size_t n);
+  // The chunk the last viewData pointed into, kept alive for as long as the reference is held.
+  ChunkRef dataChunk() const { return in_.currentChunk(); }
 
  private:
   std::string readBody(uint64_t size);

@@ -113,3 +113,26 @@ test('invalid arguments are rejected before any native call', async (t) => {
   const e = await t.throwsAsync(extractLayer({ inputPath: '', destDir: '/tmp/x', whiteouts: 'apply' }));
   t.is(codeOf(e), 'INVALID_ARGUMENT');
 });
+
+// File data and metadata are written by writer threads behind the parser, through fds only:
+// a name reused later in the layer, or linked before its data is written, must end as in tar order.
+test('entries reusing a name, hard links to files still being written, a file turned into a folder', async (t) => {
+  const big = 'b'.repeat(3 << 20);
+  const r = await attempt([
+    { name: 'f', data: 'first' },
+    { name: 'f', data: 'second', mode: 0o600 },
+    { name: 'big', data: big },
+    { name: 'link', type: '1', linkname: 'big' },
+    { name: 'big', type: '5' },
+    { name: 'big/inner', data: 'inner' },
+    { name: 'g', data: 'g'.repeat(5000), mode: 0o4755 },
+  ]);
+  t.is(r.error, undefined, String(r.error));
+  t.is(fs.readFileSync(path.join(r.dest, 'f'), 'utf8'), 'second');
+  t.is(fs.statSync(path.join(r.dest, 'f')).mode & 0o7777, 0o600);
+  t.is(fs.readFileSync(path.join(r.dest, 'link'), 'utf8'), big, 'the link keeps the data of the replaced file');
+  t.true(fs.statSync(path.join(r.dest, 'big')).isDirectory());
+  t.is(fs.readFileSync(path.join(r.dest, 'big/inner'), 'utf8'), 'inner');
+  t.is(fs.statSync(path.join(r.dest, 'g')).mode & 0o7777, 0o4755, 'setuid kept');
+  t.deepEqual(r.outsideNow, ['passwd']);
+});
