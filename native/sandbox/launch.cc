@@ -89,17 +89,21 @@ Range readSubIds(const char* file, const std::string& name, uid_t id) {
   return r;
 }
 
-// Runs newuidmap/newgidmap; on failure `why` gets its stderr (or the exec error).
-bool runIdMapTool(const char* tool, pid_t child, unsigned long id, const Range& range, std::string& why) {
+// A running newuidmap/newgidmap, with its stderr on a pipe.
+struct IdMapTool {
+  const char* name;
+  pid_t pid = -1;
+  int errFd = -1;
+};
+
+IdMapTool startIdMapTool(const char* tool, pid_t child, unsigned long id, const Range& range) {
+  IdMapTool t{tool};
   int errPipe[2];
-  if (pipe2(errPipe, O_CLOEXEC) < 0) {
-    why = std::string(tool) + ": " + std::strerror(errno);
-    return false;
-  }
+  if (pipe2(errPipe, O_CLOEXEC) < 0) return t;
   const std::string args[] = {std::to_string(child), "0", std::to_string(id), "1", "1", std::to_string(range.start),
                               std::to_string(range.count)};
-  pid_t pid = fork();
-  if (pid == 0) {
+  t.pid = fork();
+  if (t.pid == 0) {
     dup2(errPipe[1], 2);
     const char* argv[] = {tool,           args[0].c_str(), args[1].c_str(), args[2].c_str(), args[3].c_str(),
                           args[4].c_str(), args[5].c_str(), args[6].c_str(), nullptr};
@@ -108,27 +112,35 @@ bool runIdMapTool(const char* tool, pid_t child, unsigned long id, const Range& 
     _exit(127);
   }
   close(errPipe[1]);
+  t.errFd = errPipe[0];
+  return t;
+}
+
+// Waits for the tool; on failure `why` gets its stderr (or what kept it from running).
+bool finishIdMapTool(IdMapTool& t, std::string& why) {
   std::string err;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(errPipe[0], buf, sizeof buf)) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
+  if (t.errFd >= 0) {
+    char buf[512];
+    ssize_t n;
+    while ((n = read(t.errFd, buf, sizeof buf)) != 0) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      err.append(buf, n);
     }
-    err.append(buf, n);
+    close(t.errFd);
   }
-  close(errPipe[0]);
-  int status = 0;
-  if (pid < 0) {
-    why = std::string("cannot fork for ") + tool;
+  if (t.pid < 0) {
+    why = std::string("cannot start ") + t.name;
     return false;
   }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  int status = 0;
+  while (waitpid(t.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
   while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-  why = err.empty() ? std::string(tool) + " failed" : err;
+  why = err.empty() ? std::string(t.name) + " failed" : err;
   return false;
 }
 
@@ -153,10 +165,13 @@ bool writeMaps(pid_t child) {
   std::string fallback;
   bool uidDone = false, gidDone = false;
   if (uids.found && gids.found) {
-    std::string why;
-    uidDone = runIdMapTool("newuidmap", child, uid, uids, why);
-    if (uidDone) gidDone = runIdMapTool("newgidmap", child, gid, gids, why);
-    if (!gidDone) fallback = "newuidmap/newgidmap failed (" + why + ")";
+    // Both at once: each is a setuid exec of a few milliseconds.
+    IdMapTool u = startIdMapTool("newuidmap", child, uid, uids);
+    IdMapTool g = startIdMapTool("newgidmap", child, gid, gids);
+    std::string whyU, whyG;
+    uidDone = finishIdMapTool(u, whyU);
+    gidDone = finishIdMapTool(g, whyG);
+    if (!uidDone || !gidDone) fallback = "newuidmap/newgidmap failed (" + (uidDone ? whyG : whyU) + ")";
   } else {
     fallback = std::string("no range for user \"") + name + "\" in " +
                (!uids.found && !gids.found ? "/etc/subuid and /etc/subgid" : !uids.found ? "/etc/subuid" : "/etc/subgid");

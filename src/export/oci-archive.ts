@@ -30,7 +30,11 @@ export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: Bl
   }
 }
 
-/** Opens dest.tmp-…, lets `fill` write the tar, fsyncs and renames to dest. */
+/**
+ * Opens dest.tmp-…, lets `fill` write the tar and renames it to dest: readers see no archive or
+ * a whole one. Not fsynced, like `docker save -o` and `cp`: an output is not the store, and
+ * forcing a 400 MB archive to disk cost big-layer seconds (docs/decisions.md).
+ */
 export async function writeArchiveAtomic(dest: string, fill: (tar: TarWriter) => Promise<void>): Promise<void> {
   const abs = path.resolve(dest);
   const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${randomBytes(6).toString('hex')}`);
@@ -40,7 +44,6 @@ export async function writeArchiveAtomic(dest: string, fill: (tar: TarWriter) =>
       const tar = new TarWriter(fh);
       await fill(tar);
       await tar.finish();
-      await fh.sync();
     } finally {
       await fh.close();
     }
