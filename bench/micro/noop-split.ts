@@ -70,7 +70,7 @@ for (let i = 0; i < runs; i++) results.push(await runOnce());
 const f = (v: number): string => v.toFixed(0).padStart(6);
 console.log(`no-op rebuild of ${ctx} (${runs} runs, medians in ms; load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
 console.log(`${f(median(bare))}  bare Node start-up (node -e 0)`);
-console.log(`${f(median(results.map((r) => r.startup)))}  start-up to first event (2 Node processes, modules, CLI, parse, plan, store + context open)`);
+console.log(`${f(median(results.map((r) => r.startup)))}  start-up to first event (launcher + user namespace, Node, bundle, CLI, parse, plan, store + context open, stat-cache load)`);
 const nSteps = (results[0] as (typeof results)[number]).steps.length;
 for (let k = 0; k < nSteps; k++) {
   const s = (results[0] as (typeof results)[number]).steps[k] as { text: string; cached: boolean };
