@@ -119,13 +119,7 @@ FileSink::~FileSink() {
 
 void FileSink::write(const uint8_t* data, size_t len) {
   size_ += len;
-  while (len) {
-    size_t k = std::min(len, Hasher::kBuffer - buf_.size());
-    buf_.insert(buf_.end(), data, data + k);
-    data += k;
-    len -= k;
-    if (buf_.size() == Hasher::kBuffer) flush(true);
-  }
+  Hasher::append(buf_, data, len, [this](bool more) { flush(more); });
 }
 
 void FileSink::flush(bool more) {
@@ -148,13 +142,7 @@ HashingSink::~HashingSink() {
 
 void HashingSink::write(const uint8_t* data, size_t len) {
   size_ += len;
-  while (len) {
-    size_t k = std::min(len, Hasher::kBuffer - buf_.size());
-    buf_.insert(buf_.end(), data, data + k);
-    data += k;
-    len -= k;
-    if (buf_.size() == Hasher::kBuffer) flush(true);
-  }
+  Hasher::append(buf_, data, len, [this](bool more) { flush(more); });
 }
 
 // The compressor reads the buffer while the background thread hashes it (both only read);

@@ -4,6 +4,7 @@
 // data is gathered into 1 MiB buffers, which the background thread hashes (and, for the blob,
 // writes out) in order while the caller goes on. At most kBuffers buffers are in flight.
 #pragma once
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -33,6 +34,17 @@ class Hasher {
   void wait();  // until every submitted job is done; throws the first error
   void drain() noexcept;  // the same without throwing (sinks' destructors: jobs point into them)
   static constexpr size_t kBuffer = 1 << 20, kBuffers = 8;
+  // Appends data to buf, calling flush(true) each time buf fills up to kBuffer.
+  template <typename Flush>
+  static void append(std::vector<uint8_t>& buf, const uint8_t* data, size_t len, Flush flush) {
+    while (len) {
+      size_t k = std::min(len, kBuffer - buf.size());
+      buf.insert(buf.end(), data, data + k);
+      data += k;
+      len -= k;
+      if (buf.size() == kBuffer) flush(true);
+    }
+  }
 
  private:
   struct Job {
