@@ -290,6 +290,12 @@ void Extractor::run(TarReader& tar) {
   tar.input().setWaitHook([this] {
     for (auto& w : writers_) w->publish();
   });
+  // The hook points into this Extractor, which the caller drops before it drains the rest of
+  // the blob (and on errors): take it out whichever way run ends.
+  struct HookReset {
+    decltype(tar.input())& input;
+    ~HookReset() { input.setWaitHook(nullptr); }
+  } hookReset{tar.input()};
   while (std::optional<TarEntry> e = tar.next()) apply(tar, *e);
   for (auto& w : writers_) w->finish();
   for (auto it = dirTimes_.rbegin(); it != dirTimes_.rend(); ++it) {
