@@ -25,7 +25,7 @@ function tmp(t: { teardown: (f: () => void) => void }, prefix: string): string {
 }
 
 function nbuild(args: string[], env: Record<string, string>, input?: string) {
-  const r = spawnSync(nbuildBin, args, { env: { ...process.env, ...env }, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [nbuildBin, ...args], { env: { ...process.env, ...env }, input, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
