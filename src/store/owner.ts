@@ -10,13 +10,34 @@ export interface Owner {
   since: number;
 }
 
+/** A process's start time from /proc, or undefined when it is gone or only a zombie. */
 function startTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime) comes after the parenthesised command, which may hold spaces.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // The state (field 3) and starttime (field 22) come after the parenthesised command,
+    // which may hold spaces. A zombie has ended: it only waits to be reaped, and when its
+    // parent died with it (a SIGKILLed build), that is up to PID 1, which may take its time.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
   } catch {
     return undefined;
+  }
+}
+
+/** Whether a process is running: exists and is not a zombie (temp files carry only a pid). */
+export function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const s = state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3);
+    return s !== 'Z' && s !== 'X';
+  } catch {
+    return true; // no /proc: kill(0) said it exists
   }
 }
 
@@ -52,15 +73,8 @@ export function parseOwner(text: string): Owner | undefined {
 
 /** Whether the owning process is still running (true when it cannot be told). */
 export function ownerAlive(o: Owner): boolean {
-  if (o.start === '') {
-    // The owner had no /proc: all we can ask is whether its pid exists.
-    try {
-      process.kill(o.pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  }
+  // The owner had no /proc: all we can ask is whether its pid exists.
+  if (o.start === '') return pidRunning(o.pid);
   const start = startTime(o.pid);
   return start !== undefined && start === o.start;
 }

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoOf, removeTree, writeFileAtomic } from './fsutil.js';
-import { currentOwner, ownerAlive, parseOwner } from './owner.js';
+import { currentOwner, ownerAlive, parseOwner, pidRunning } from './owner.js';
 
 /** Stray entries with no owner record are removed once older than this. */
 const ORPHAN_AGE_MS = 10 * 60 * 1000;
@@ -45,7 +45,7 @@ export async function cleanTemp(tmpRoot: string): Promise<void> {
     const p = path.join(tmpRoot, n);
     // Atomic-write temps carry their writer's pid: `.name.<pid>-<rand>.tmp`.
     const pid = /\.(\d+)-[0-9a-f]+\.tmp$/.exec(n)?.[1];
-    const dead = pid !== undefined && !pidExists(Number(pid));
+    const dead = pid !== undefined && !pidRunning(Number(pid));
     if (dead || (await isOld(p))) await removeTree(p).catch(() => undefined);
   }
 }
@@ -59,14 +59,6 @@ async function isOld(p: string): Promise<boolean> {
   }
 }
 
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoOf(e) === 'EPERM';
-  }
-}
 
 /**
  * The earliest start among other live processes (now if none): blobs newer than
