@@ -193,8 +193,11 @@ bool writeMaps(pid_t child) {
 
 volatile pid_t gChild = 0;
 
-void relay(int sig) {
-  if (gChild > 0) kill(gChild, sig);
+// Signals sent to this process by another one (kill, timeout, a CI runner) go on to the child.
+// Those the terminal sends (Ctrl-C: si_code SI_KERNEL) reach the whole foreground process
+// group, the child included: relaying them too would deliver them twice.
+void relay(int sig, siginfo_t* info, void*) {
+  if (gChild > 0 && info->si_code != SI_KERNEL) kill(gChild, sig);
 }
 
 int execNode(char** argv) {
@@ -257,9 +260,9 @@ int launchMain(int argc, char** argv) {
   close(go[0]);
   gChild = child;
   struct sigaction sa {};
-  sa.sa_handler = relay;
+  sa.sa_sigaction = relay;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
   // SIGPIPE: writing "go" to a child that already died must not kill us.
   signal(SIGPIPE, SIG_IGN);
