@@ -5,7 +5,7 @@
 // stays as the user, relays SIGINT/SIGTERM/SIGHUP and exits with the child's status. Other
 // commands (and root) exec NODE directly. Doing this here instead of in a first Node process
 // saves one Node start-up per command (docs/decisions.md, "One Node process per command").
-// src/sandbox/userns.ts keeps the same logic for callers that start Node themselves.
+// src/sandbox/userns.ts starts other commands in a namespace through `launch --userns`.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -155,13 +155,13 @@ bool writeProcFile(pid_t child, const char* name, const std::string& text) {
 
 // The maps for `child`: the user's subordinate ranges when newuidmap/newgidmap accept them,
 // else only the user's own id (with a warning: chown to other ids will fail in RUN).
-bool writeMaps(pid_t child) {
+bool writeMaps(pid_t child, const std::string& subuidFile, const std::string& subgidFile) {
   const uid_t uid = getuid();
   const gid_t gid = getgid();
   const passwd* pw = getpwuid(uid);
   const std::string name = pw ? pw->pw_name : std::to_string(uid);
-  const Range uids = readSubIds("/etc/subuid", name, uid);
-  const Range gids = readSubIds("/etc/subgid", name, uid);
+  const Range uids = readSubIds(subuidFile.c_str(), name, uid);
+  const Range gids = readSubIds(subgidFile.c_str(), name, uid);
   std::string fallback;
   bool uidDone = false, gidDone = false;
   if (uids.found && gids.found) {
@@ -174,7 +174,7 @@ bool writeMaps(pid_t child) {
     if (!uidDone || !gidDone) fallback = "newuidmap/newgidmap failed (" + (uidDone ? whyG : whyU) + ")";
   } else {
     fallback = std::string("no range for user \"") + name + "\" in " +
-               (!uids.found && !gids.found ? "/etc/subuid and /etc/subgid" : !uids.found ? "/etc/subuid" : "/etc/subgid");
+               (!uids.found && !gids.found ? subuidFile + " and " + subgidFile : !uids.found ? subuidFile : subgidFile);
   }
   // An unprivileged process may map its own id only, and gid_map only after denying setgroups.
   if (!uidDone && !writeProcFile(child, "uid_map", "0 " + std::to_string(uid) + " 1\n")) return false;
@@ -208,29 +208,52 @@ int execNode(char** argv) {
 
 }  // namespace
 
-// `launch [--node-args "FLAGS"] NODE ENTRY ARGS…`: FLAGS (split at spaces, e.g. "--cpu-prof",
-// which NODE_OPTIONS refuses) go between NODE and ENTRY.
+// Two forms:
+//   launch [--node-args "FLAGS"] NODE ENTRY ARGS…   bin/nbuild: enters the namespace when the
+//       command needs it; FLAGS (split at spaces, e.g. "--cpu-prof", which NODE_OPTIONS refuses)
+//       go between NODE and ENTRY.
+//   launch --userns [--subid-files SUBUID:SUBGID] -- CMD ARGS…   always enters it (the one way
+//       src/sandbox/userns.ts starts processes there; other id files only in tests).
 int launchMain(int argc, char** argv) {
   std::vector<std::string> nodeFlags;
-  if (argc >= 2 && std::strcmp(argv[0], "--node-args") == 0) {
-    std::string flag;
-    for (const char* p = argv[1];; p++) {
-      if (*p == ' ' || *p == 0) {
-        if (!flag.empty()) nodeFlags.push_back(flag);
-        flag.clear();
-        if (*p == 0) break;
-      } else {
-        flag += *p;
+  std::string subuidFile = "/etc/subuid", subgidFile = "/etc/subgid";
+  bool always = false;
+  for (;;) {
+    if (argc >= 2 && std::strcmp(argv[0], "--node-args") == 0) {
+      std::string flag;
+      for (const char* p = argv[1];; p++) {
+        if (*p == ' ' || *p == 0) {
+          if (!flag.empty()) nodeFlags.push_back(flag);
+          flag.clear();
+          if (*p == 0) break;
+        } else {
+          flag += *p;
+        }
       }
+    } else if (argc >= 2 && std::strcmp(argv[0], "--subid-files") == 0 && std::strchr(argv[1], ':')) {
+      const char* colon = std::strchr(argv[1], ':');
+      subuidFile.assign(argv[1], static_cast<size_t>(colon - argv[1]));
+      subgidFile = colon + 1;
+    } else if (argc >= 1 && std::strcmp(argv[0], "--userns") == 0) {
+      always = true;
+      argc -= 1;
+      argv += 1;
+      continue;
+    } else if (argc >= 1 && std::strcmp(argv[0], "--") == 0) {
+      argc -= 1;
+      argv += 1;
+      break;
+    } else {
+      break;
     }
     argc -= 2;
     argv += 2;
   }
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: nbuild-sandbox launch [--node-args FLAGS] NODE ENTRY [ARG…]\n");
+  if (argc < (always ? 1 : 2)) {
+    std::fprintf(stderr, "usage: nbuild-sandbox launch [--node-args FLAGS] NODE ENTRY [ARG…] | launch --userns [--subid-files U:G] -- CMD [ARG…]\n");
     return 2;
   }
-  const bool userns = wantsUserNamespace(argc - 2, argv + 2);
+  const bool userns = always || wantsUserNamespace(argc - 2, argv + 2);
   std::vector<char*> full;
   full.push_back(argv[0]);
   for (auto& f : nodeFlags) full.push_back(f.data());
@@ -238,7 +261,8 @@ int launchMain(int argc, char** argv) {
   full.push_back(nullptr);
   argv = full.data();
   const char* inside = std::getenv("NBUILD_USERNS");
-  if (geteuid() == 0 || (inside && std::strcmp(inside, "1") == 0) || !userns) return execNode(argv);
+  if (!always && (geteuid() == 0 || (inside && std::strcmp(inside, "1") == 0))) return execNode(argv);
+  if (!userns) return execNode(argv);
 
   int ready[2], go[2];
   if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
@@ -273,7 +297,7 @@ int launchMain(int argc, char** argv) {
   while (n < 0 && errno == EINTR);
   close(ready[0]);
   if (n == 1) {
-    if (!writeMaps(child)) {
+    if (!writeMaps(child, subuidFile, subgidFile)) {
       std::fprintf(stderr, "nbuild: cannot write the id maps of the user namespace: %s\n", std::strerror(errno));
       kill(child, SIGKILL);
     } else {

@@ -1,6 +1,6 @@
 // nbuild-sandbox: single-threaded helper that enters namespaces and execs.
 //   launch NODE ENTRY ARGS…  bin/nbuild: run the CLI, in a new user namespace when the command needs it
-//   userns -- CMD ARGS…   re-exec into a new user namespace (maps written by the parent)
+//   launch --userns -- CMD ARGS…  run CMD in a new user namespace (src/sandbox/userns.ts)
 //   run                   run a RUN step: spec JSON on stdin, events as JSON lines on fd 3
 //   probe DIR             report which isolation features work here, as JSON on stdout
 //   materialize | diff    copy-based snapshots: JSON request on stdin, JSON result on stdout
@@ -9,7 +9,6 @@
 #include <cstring>
 
 namespace nbs {
-int usernsMain(int argc, char** argv);
 int launchMain(int argc, char** argv);
 int runMain();
 int probeMain(const char* dir);
@@ -18,16 +17,12 @@ int fuseUpperMain();
 }  // namespace nbs
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "userns") == 0) {
-    int skip = argc >= 3 && std::strcmp(argv[2], "--") == 0 ? 3 : 2;
-    return nbs::usernsMain(argc - skip, argv + skip);
-  }
   if (argc >= 2 && std::strcmp(argv[1], "launch") == 0) return nbs::launchMain(argc - 2, argv + 2);
   if (argc == 2 && std::strcmp(argv[1], "run") == 0) return nbs::runMain();
   if (argc == 3 && std::strcmp(argv[1], "probe") == 0) return nbs::probeMain(argv[2]);
   if (argc == 2 && std::strcmp(argv[1], "materialize") == 0) return nbs::treeMain(false);
   if (argc == 2 && std::strcmp(argv[1], "diff") == 0) return nbs::treeMain(true);
   if (argc == 2 && std::strcmp(argv[1], "fuse-upper") == 0) return nbs::fuseUpperMain();
-  std::fprintf(stderr, "usage: nbuild-sandbox launch NODE ENTRY [ARG…] | userns -- CMD [ARG…] | run | probe DIR | materialize | diff | fuse-upper\n");
+  std::fprintf(stderr, "usage: nbuild-sandbox launch [--userns] … | run | probe DIR | materialize | diff | fuse-upper\n");
   return 2;
 }

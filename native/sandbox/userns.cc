@@ -1,6 +1,6 @@
-// Entering a user namespace: `nbuild-sandbox userns -- CMD ARGS…` (spawned by Node) and the
-// child side of `launch` (launch.cc). The parent writes the id maps (newuidmap/newgidmap)
-// between our "ready" and its "go"; only a single-threaded process may unshare a user namespace.
+// Entering a user namespace: the child side of `launch` (launch.cc), which writes the id maps
+// (newuidmap/newgidmap) between our "ready" and its "go"; only a single-threaded process may
+// unshare a user namespace.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -53,17 +53,6 @@ int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd) {
   execvp(argv[0], argv);
   std::fprintf(stderr, "nbuild: exec %s: %s\n", argv[0], std::strerror(errno));
   return errno == ENOENT ? 127 : 126;
-}
-
-// `userns -- CMD…`: the handshake runs over fds 3 (ready) and 4 (go) with the parent that
-// spawned us (src/sandbox/userns.ts).
-int usernsMain(int argc, char** argv) {
-  const pid_t parent = getppid();  // the outer nbuild, to tell later whether it already died
-  if (argc < 1) {
-    std::fprintf(stderr, "nbuild-sandbox userns: no command\n");
-    return 125;
-  }
-  return enterAndExec(argv, parent, 3, 4);
 }
 
 }  // namespace nbs

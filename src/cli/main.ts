@@ -4,29 +4,11 @@
 import { reportError } from './report-error.js';
 import { trace } from '../trace.js';
 
-// Commands whose handler starts with enterUserNamespace(). When nbuild runs unprivileged it
-// re-executes itself in a user namespace, so the outer process only relays signals and the exit
-// status: for these (when named first) it re-executes before loading yargs and the command
-// modules, saving ~0.1-0.2 s of module loading and yargs parsing per invocation (bench/README.md).
-const USERNS_COMMANDS = new Set(['build', 'run', 'tag', 'prune', 'store', 'rmi', 'load']);
-
-function reexecEarly(argv: string[]): boolean {
-  if (process.geteuid?.() === 0 || process.env['NBUILD_USERNS'] === '1') return false;
-  if (!USERNS_COMMANDS.has(argv[0] ?? '')) return false;
-  return !argv.some((a) => a === '--help' || a === '-h' || a.startsWith('--get-yargs-completions'));
-}
+// Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
+// native launcher has normally entered it before Node started (native/sandbox/launch.cc).
 
 export async function main(argv: string[]): Promise<void> {
   trace('cli: main');
-  if (reexecEarly(argv)) {
-    try {
-      const { enterUserNamespace } = await import('../sandbox/userns.js');
-      await enterUserNamespace();
-    } catch (error) {
-      process.exitCode = reportError(error, argv.includes('--log-level=debug') || argv.join(' ').includes('--log-level debug'));
-    }
-    return;
-  }
   const [{ default: yargs }, { registerCommands }, { globalOptions }] = await Promise.all([
     import('yargs'),
     import('./commands.js'),

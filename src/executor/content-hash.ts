@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { BuildContext } from '../context/context.js';
 import { writeFileAtomic } from '../store/fsutil.js';
 import { sha256File } from '../native/index.js';
+import { Limiter } from '../limiter.js';
 
 export class StatCache {
   private entries = new Map<string, string>();
@@ -70,12 +71,8 @@ const HASHING_AT_ONCE = 8;
  */
 export async function contextSourcesDigest(context: BuildContext, sources: string[], stats: StatCache): Promise<string> {
   const parts: (string | Promise<string>)[] = [];
-  const pending: Promise<string>[] = [];
-  const hash = (abs: string, st: Stats): Promise<string> => {
-    const started = Promise.all(pending.slice(-HASHING_AT_ONCE)).then(() => stats.fileDigest(abs, st));
-    pending.push(started.catch(() => ''));
-    return started;
-  };
+  const hashing = new Limiter(HASHING_AT_ONCE);
+  const hash = (abs: string, st: Stats): Promise<string> => hashing.run(() => stats.fileDigest(abs, st));
   for (const src of sources) {
     parts.push(`src\0${src}\0`);
     for (const entry of await context.resolve(src)) {

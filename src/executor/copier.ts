@@ -5,6 +5,7 @@
 import * as fs from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { Limiter } from '../limiter.js';
 
 export interface CopyOptions {
   /** Owner for every copied entry; undefined keeps the source's ids (COPY --from). */
@@ -33,9 +34,8 @@ const DIRS_AT_ONCE = 8;
 export class Copier {
   // "dev:ino" → the first destination and when it is complete (hard links wait for it).
   private readonly links = new Map<string, { dest: string; done: Promise<void> }>();
-  private active = 0;
+  private readonly copies = new Limiter(IN_FLIGHT);
   private dirsRunning = 0;
-  private readonly waiting: (() => void)[] = [];
   // Entries we create are owned by our own ids: chown only when the owner must differ.
   private readonly euid = process.geteuid?.() ?? -1;
   private readonly egid = process.getegid?.() ?? -1;
@@ -63,11 +63,11 @@ export class Copier {
         await fs.link(first.dest, dest);
         return;
       }
-      const done = this.slot(() => this.copyOne(src, dest, stat, at));
+      const done = this.copies.run(() => this.copyOne(src, dest, stat, at));
       this.links.set(key, { dest, done: done.catch(() => undefined) });
       return done;
     }
-    return this.slot(() => this.copyOne(src, dest, stat, at));
+    return this.copies.run(() => this.copyOne(src, dest, stat, at));
   }
 
   private async copyOne(src: string, dest: string, stat: Stats, at: Place): Promise<void> {
@@ -146,18 +146,6 @@ export class Copier {
     }
     const mtime = this.options.mtime !== undefined ? this.options.mtime : stat.mtime;
     await fs.lutimes(dest, mtime, mtime);
-  }
-
-  /** Runs `job` when fewer than IN_FLIGHT copies are running. */
-  private async slot(job: () => Promise<void>): Promise<void> {
-    if (this.active >= IN_FLIGHT) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      await job();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
   }
 }
 

@@ -10,19 +10,28 @@ export interface Owner {
   since: number;
 }
 
-/** A process's start time from /proc, or undefined when it is gone or only a zombie. */
-function startTime(pid: number): string | undefined {
+/**
+ * State (field 3) and start time (field 22) of a process from /proc, or undefined without one.
+ * Both come after the parenthesised command, which may hold spaces.
+ */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state (field 3) and starttime (field 22) come after the parenthesised command,
-    // which may hold spaces. A zombie has ended: it only waits to be reaped, and when its
-    // parent died with it (a SIGKILLed build), that is up to PID 1, which may take its time.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return fields[19];
+    return { state: fields[0], start: fields[19] };
   } catch {
     return undefined;
   }
+}
+
+// A zombie has ended: it only waits to be reaped, and when its parent died with it (a
+// SIGKILLed build), that is up to PID 1, which may take its time.
+const ended = (state: string): boolean => state === 'Z' || state === 'X';
+
+/** A running process's start time, or undefined when it is gone or only a zombie. */
+function startTime(pid: number): string | undefined {
+  const st = procStat(pid);
+  return st && !ended(st.state) ? st.start : undefined;
 }
 
 /** Whether a process is running: exists and is not a zombie (temp files carry only a pid). */
@@ -32,13 +41,8 @@ export function pidRunning(pid: number): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const s = state.slice(state.lastIndexOf(')') + 2, state.lastIndexOf(')') + 3);
-    return s !== 'Z' && s !== 'X';
-  } catch {
-    return true; // no /proc: kill(0) said it exists
-  }
+  const st = procStat(pid);
+  return st === undefined || !ended(st.state); // no /proc: kill(0) said it exists
 }
 
 function procPid(): number {
