@@ -12,20 +12,7 @@ export interface Capability {
   error: string;
 }
 
-export interface HostProbe {
-  /** Effective uid of nbuild itself (0 inside the namespace or as real root). */
-  euid: number;
-  /** Whether a user namespace could be entered (true when already root). */
-  userNamespace: Capability;
-  mountNamespace: Capability;
-  pidNamespace: Capability;
-  networkNamespace: Capability;
-  overlay: Capability;
-  whiteout: Capability;
-  chroot: Capability;
-  fuseOverlayfs: { binary?: string; devFuse: Capability };
-}
-
+/** What `nbuild-sandbox probe` answers. */
 interface NativeProbe {
   mountNamespace: Capability;
   pidNamespace: Capability;
@@ -34,6 +21,16 @@ interface NativeProbe {
   whiteout: Capability;
   chroot: Capability;
 }
+
+/** The kernel's answers (cached between builds, probe-cache.ts). */
+type KernelProbe = NativeProbe & {
+  /** Effective uid of nbuild itself (0 inside the namespace or as real root). */
+  euid: number;
+  /** Whether a user namespace could be entered (true when already root). */
+  userNamespace: Capability;
+};
+
+export type HostProbe = KernelProbe & { fuseOverlayfs: { binary?: string; devFuse: Capability } };
 
 const refused = (error: string): Capability => ({ ok: false, error });
 
@@ -76,8 +73,6 @@ export async function probeHost(options: ProbeOptions = {}): Promise<HostProbe> 
   const [fuseOverlayfs, kernel] = await Promise.all([probeFuse(), cachedKernelProbe(options.cache)]);
   return { ...kernel, fuseOverlayfs };
 }
-
-type KernelProbe = Omit<HostProbe, 'fuseOverlayfs'>;
 
 async function cachedKernelProbe(cache: ProbeOptions['cache']): Promise<KernelProbe> {
   if (!cache) return probeKernel();
