@@ -1,0 +1,91 @@
+// The harness for BuildKit's Dockerfile integration tests, ported (test/buildkit/README.md).
+// Each ported test builds a Dockerfile as the unprivileged user with the real CLI, on a store
+// holding the busybox base, and checks what BuildKit's test checks: files of the result
+// (`-o type=local`), the image config (`nbuild inspect`), or the error text.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nbuild, storeWithBusybox, tempDir, type RunResult } from '../helpers/nbuild-cli.js';
+
+/** A context file: text, or text with a mode, or a symlink. */
+export type ContextEntry = string | { content: string; mode?: number } | { symlink: string };
+
+export interface BuildRequest {
+  dockerfile: string;
+  /** Context files, relative to the context folder (the Dockerfile is written for you). */
+  files?: Record<string, ContextEntry>;
+  /** Extra `nbuild build` arguments (before the context), e.g. ['--build-arg', 'A=1', '--target', 'x']. */
+  args?: string[];
+  /** Reuse a store (defaults to one store per test file, made on first use). */
+  root?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BuildOutcome extends RunResult {
+  root: string;
+  context: string;
+}
+
+let sharedRoot: Promise<string> | undefined;
+
+/** One store with busybox:latest per test file (ava runs each file in its own process). */
+export function bkStore(): Promise<string> {
+  return (sharedRoot ??= storeWithBusybox());
+}
+
+export function writeContext(dir: string, files: Record<string, ContextEntry>): void {
+  for (const [name, entry] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (typeof entry === 'string') fs.writeFileSync(file, entry);
+    else if ('symlink' in entry) fs.symlinkSync(entry.symlink, file);
+    else {
+      fs.writeFileSync(file, entry.content);
+      if (entry.mode !== undefined) fs.chmodSync(file, entry.mode);
+    }
+  }
+}
+
+/** Builds and returns the CLI's outcome; never throws on a failed build. */
+export async function bkBuild(req: BuildRequest): Promise<BuildOutcome> {
+  const root = req.root ?? (await bkStore());
+  const context = tempDir('bk-ctx');
+  writeContext(context, { Dockerfile: req.dockerfile, ...(req.files ?? {}) });
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), context], { env: req.env });
+  return { ...r, root, context };
+}
+
+/** Builds to `-o type=local` and returns the result's folder; throws with the log on failure. */
+export async function bkBuildLocal(req: BuildRequest): Promise<string> {
+  const dest = path.join(tempDir('bk-out'), 'rootfs');
+  const r = await bkBuild({ ...req, args: [...(req.args ?? []), '-o', `type=local,dest=${dest}`] });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
+  return dest;
+}
+
+/** The `nbuild inspect` record of an image built under `tag`. */
+export interface Inspected {
+  Id: string;
+  Config: Record<string, unknown> & { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string; Labels?: Record<string, string>; OnBuild?: string[]; Shell?: string[] };
+  History: { created_by?: string; empty_layer?: boolean; comment?: string; created?: string }[];
+  RootFS: { Layers: string[] };
+  Created: string | null;
+  Architecture: string;
+  Os: string;
+}
+
+/** Builds to a tag in the store and returns its inspect record; throws with the log on failure. */
+export async function bkBuildImage(req: BuildRequest, tag = `bk-${process.pid}-${Math.random().toString(36).slice(2, 8)}:latest`): Promise<Inspected & { root: string; tag: string }> {
+  const r = await bkBuild({ ...req, args: [...(req.args ?? []), '-t', tag] });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
+  return { ...(await bkInspect(r.root, tag)), root: r.root, tag };
+}
+
+export async function bkInspect(root: string, image: string): Promise<Inspected> {
+  const r = await nbuild(['--root', root, 'inspect', image]);
+  if (r.code !== 0) throw new Error(`inspect ${image} failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as Inspected[])[0];
+}
+
+export function readText(root: string, rel: string): string {
+  return fs.readFileSync(path.join(root, rel), 'utf8');
+}
