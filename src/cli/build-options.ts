@@ -95,14 +95,17 @@ export function refuseUnsupported(argv: Record<string, unknown>): void {
   }
 }
 
+const PULL_WORDS = ['always', 'missing', 'never', 'true', 'false'];
+
 /** yargs drops a bare `-`; the build context `-` (stdin) reaches the handler as this marker (argv cannot hold NUL). */
 export const STDIN_CONTEXT = '\0-';
 
 /**
  * Replaces the build's positional `-` (context on stdin) with STDIN_CONTEXT; a `-` that is the
- * value of a flag (`-f -`, `-o -`) stays. Only `nbuild build …` and `nbuild [opts] CONTEXT`.
+ * value of a flag (`-f -`, `-o -`) stays. A bare `--pull` becomes `--pull=always`. Only
+ * `nbuild build …` and `nbuild [opts] CONTEXT`.
  */
-export function markStdinContext(argv: readonly string[], otherCommands: readonly string[]): string[] {
+export function normalizeBuildArgv(argv: readonly string[], otherCommands: readonly string[]): string[] {
   const valueFlags = new Set(['--root', '--log-level']);
   for (const o of BUILD_OPTIONS) {
     if (o.yargs.type !== 'string' && o.yargs.type !== 'number') continue;
@@ -114,6 +117,10 @@ export function markStdinContext(argv: readonly string[], otherCommands: readonl
   for (let i = 0; i < out.length; i++) {
     const a = out[i];
     if (a === '--') break;
+    if (a === '--pull' && !PULL_WORDS.includes(out[i + 1] ?? '')) {
+      out[i] = '--pull=always'; // bare --pull is a switch (buildx, podman): the next word is not its value
+      continue;
+    }
     if (a !== '-' && a.startsWith('-')) {
       if (valueFlags.has(a)) i++; // its value follows
       continue;

@@ -61,27 +61,25 @@ export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpe
     if (eq < 0) throw new UsageError(`${flag} ${text}: "${part}" is not key=value`);
     fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
+  const type = fields.get('type') ?? 'registry';
+  if (type === 'inline' || type === 'gha' || type === 's3' || type === 'azblob') {
+    throw new UsageError(`${flag} type=${type}: not supported by nbuild (local, registry)`);
+  }
+  if (type !== 'local' && type !== 'registry') throw new UsageError(`${flag}: unknown type "${type}" (local, registry)`);
   const allowed: readonly string[] = CACHE_KEYS[direction];
   for (const key of fields.keys()) {
     if (allowed.includes(key)) continue;
     throw new UsageError(`${flag} ${key}=…: not supported by nbuild: ${REFUSED_CACHE_KEYS[key] ?? `not a key of ${flag} (${allowed.join(', ')})`}`);
   }
   const options = cacheOptions(fields, flag);
-  const type = fields.get('type') ?? 'registry';
   if (type === 'local') {
     const dir = direction === 'to' ? fields.get('dest') : (fields.get('src') ?? fields.get('dest'));
     if (!dir) throw new UsageError(`${flag} type=local needs ${direction === 'to' ? 'dest' : 'src'}=DIR`);
     return { type: 'local', dir: path.resolve(dir), ...options };
   }
-  if (type === 'registry') {
-    const ref = fields.get('ref');
-    if (!ref) throw new UsageError(`${flag} type=registry needs ref=NAME:TAG`);
-    return { type: 'registry', ref: checkedRef(ref, flag), ...options };
-  }
-  if (type === 'inline' || type === 'gha' || type === 's3' || type === 'azblob') {
-    throw new UsageError(`${flag} type=${type}: not supported by nbuild (local, registry)`);
-  }
-  throw new UsageError(`${flag}: unknown type "${type}" (local, registry)`);
+  const ref = fields.get('ref');
+  if (!ref) throw new UsageError(`${flag} type=registry needs ref=NAME:TAG`);
+  return { type: 'registry', ref: checkedRef(ref, flag), ...options };
 }
 
 function cacheOptions(fields: Map<string, string>, flag: string): { mode?: 'min' | 'max'; ignoreError?: boolean } {
