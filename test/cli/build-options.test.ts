@@ -361,3 +361,12 @@ test('nbuild build --help is made from the table', async (t) => {
   const r = await nbuild(['build', '--help']);
   for (const o of BUILD_OPTIONS) if (o.status === 'implemented') t.true(r.stdout.includes(`--${o.name}`), `--${o.name} missing from --help`);
 });
+
+test('docs/cli.md lists every option with its status', (t) => {
+  const doc = fs.readFileSync(path.join(process.cwd(), 'docs', 'cli.md'), 'utf8');
+  for (const o of BUILD_OPTIONS) {
+    const row = doc.split('\n').find((l) => l.includes(`| \`--${o.name}\``) && l.startsWith('|'));
+    t.truthy(row, `docs/cli.md has no row for --${o.name}`);
+    t.true(row?.includes(o.status === 'implemented' ? 'works' : 'refused') ?? false, `docs/cli.md: --${o.name} status`);
+  }
+});
