@@ -210,7 +210,7 @@ void FileWriter::end(FileOp& op) {
   for (const auto& [k, v] : op.xattrs) {
     if (k.find(".overlay.") != std::string::npos) continue;
     if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
-      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      if (errno == ENOTSUP || ((o_.ignoreChownErrors || o_.addArchive) && (errno == EPERM || errno == EINVAL))) continue;
       throwSys("fsetxattr", full(op.rel));
     }
   }
@@ -510,7 +510,7 @@ void Extractor::setXattrs(int fd, const TarEntry& e, const std::string& rel) {
     // A layer must not smuggle in overlayfs' own metadata (redirects, opaque, origin).
     if (k.find(".overlay.") != std::string::npos) continue;
     if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
-      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      if (errno == ENOTSUP || ((o_.ignoreChownErrors || o_.addArchive) && (errno == EPERM || errno == EINVAL))) continue;
       throwSys("fsetxattr", full(rel));
     }
   }
