@@ -77,8 +77,10 @@ pid_t startSlirp4netns(const std::string& binary, pid_t target, volatile sig_ato
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(log, 2) < 0 || dup2(ready[1], 3) < 0) _exit(126);
     closeDescriptorsFrom(4);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(126);
-    const char* argv[] = {"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd=3",
-                          targetText.c_str(), "tap0", nullptr};
+    // --enable-sandbox (its own empty root, capabilities dropped) and --enable-seccomp, as podman
+    // runs it: slirp4netns parses the step's packets outside the sandbox, as the invoking user.
+    const char* argv[] = {"slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                          "--enable-seccomp", "--ready-fd=3", targetText.c_str(), "tap0", nullptr};
     execv(binary.c_str(), const_cast<char* const*>(argv));
     std::fprintf(stderr, "cannot run %s: %s\n", binary.c_str(), std::strerror(errno));
     _exit(127);

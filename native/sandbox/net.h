@@ -11,7 +11,8 @@ void loopbackUp();
 
 // Starts `binary` (slirp4netns) for the network namespace of process `target` and waits until it
 // has configured tap0 there (10.0.2.100/24, default route via 10.0.2.2, DNS forwarder 10.0.2.3;
-// the host's loopback is not reachable through 10.0.2.2). It dies with this process. Returns its
+// the host's loopback is not reachable through 10.0.2.2), itself confined (--enable-sandbox,
+// --enable-seccomp). It dies with this process. Returns its
 // pid; throws with slirp4netns's own message when it fails, or when `aborted` gets set.
 pid_t startSlirp4netns(const std::string& binary, pid_t target, volatile sig_atomic_t& aborted);
 
