@@ -25,7 +25,8 @@ export function privateNetworkUnavailable(probe: NetworkProbe, isolation: 'names
   if (!probe.networkNamespace.ok) return `network namespaces are refused (${probe.networkNamespace.error})`;
   if (!probe.slirp4netns.binary) return 'slirp4netns is not installed (fix: apt-get install slirp4netns)';
   if (!probe.slirp4netns.devTun.ok) {
-    return `/dev/net/tun is not open to this user (${probe.slirp4netns.devTun.error}) and slirp4netns needs it (fix: an administrator can chmod 0666 /dev/net/tun, its mode on most distributions)`;
+    const code = probe.slirp4netns.devTun.error.replace(/^\/dev\/net\/tun: /, '');
+    return `/dev/net/tun is not open to this user (${code}) and slirp4netns needs it (fix: an administrator can chmod 0666 /dev/net/tun, its mode on most distributions)`;
   }
   return undefined;
 }
