@@ -135,22 +135,16 @@ std::string lookPath(const Spec& spec) {
 namespace {
 
 // PID 1: reap everything, forward termination signals to the command, report its status.
-// With slirp4netns, `netReady` tells the helper that the new network namespace exists, and
+// It starts in its own network namespace unless the step uses the host's; with slirp4netns,
 // `netGo` answers once slirp4netns has configured it (-1 otherwise).
-int initMain(const Spec& spec, int out, int netReady, int netGo) {
+int initMain(const Spec& spec, int out, int netGo) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   setsid();
   // The helper's result channel is not init's to write (fd 4 stays for `nbuild run -i`).
-  if (out != kEventFd && netReady != kEventFd && netGo != kEventFd) close(kEventFd);
-  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (spec.ownNetwork() ? CLONE_NEWNET : 0);
+  if (out != kEventFd && netGo != kEventFd) close(kEventFd);
   try {
-    if (unshare(flags) < 0) throwErrno("unshare mount/IPC/UTS/network namespaces");
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0) throwErrno("unshare mount/IPC/UTS namespaces");
     if (spec.ownNetwork()) loopbackUp();
-    if (netReady >= 0) {
-      // The helper starts slirp4netns while the root is set up.
-      writeAll(netReady, "N");
-      close(netReady);
-    }
     Tracker tracker(out, "/oldroot" + spec.changesDir());
     // Always userxattr, also as real root: the store's layers mark opaque folders with
     // user.overlay.opaque, which overlay only reads in that mode (Linux >= 5.11).
@@ -277,26 +271,25 @@ int runMain() {
   }
   signal(SIGPIPE, SIG_IGN);  // init may die before it reads the network's answer
   const bool slirp = spec.network == "slirp4netns";
-  int pipefd[2], netReady[2] = {-1, -1}, netGo[2] = {-1, -1};
-  if (pipe2(pipefd, O_CLOEXEC) < 0 || (slirp && (pipe2(netReady, O_CLOEXEC) < 0 || pipe2(netGo, O_CLOEXEC) < 0))) {
+  int pipefd[2], netGo[2] = {-1, -1};
+  if (pipe2(pipefd, O_CLOEXEC) < 0 || (slirp && pipe2(netGo, O_CLOEXEC) < 0)) {
     emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":\"pipe\"}");
     return 1;
   }
-  // Only init goes into the new PID namespace (clone, not unshare + fork): slirp4netns, forked
-  // later, stays out of it, where the step can neither see nor signal it.
-  pid_t init = static_cast<pid_t>(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  // Only init goes into the new PID (and network) namespace (clone, not unshare + fork):
+  // slirp4netns, forked next, stays out of it, where the step can neither see nor signal it, and
+  // can join init's network namespace at once, while init sets up the root.
+  const int nsFlags = CLONE_NEWPID | (spec.ownNetwork() ? CLONE_NEWNET : 0);
+  pid_t init = static_cast<pid_t>(syscall(SYS_clone, nsFlags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (init < 0) {
     emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":" +
-         jsonQuote(std::string("new PID namespace: ") + std::strerror(errno)) + "}");
+         jsonQuote(std::string(spec.ownNetwork() ? "new PID and network namespaces: " : "new PID namespace: ") + std::strerror(errno)) + "}");
     return 1;
   }
   if (init == 0) {
     close(pipefd[0]);
-    if (slirp) {
-      close(netReady[0]);
-      close(netGo[1]);
-    }
-    _exit(initMain(spec, pipefd[1], netReady[1], netGo[0]));
+    if (slirp) close(netGo[1]);
+    _exit(initMain(spec, pipefd[1], netGo[0]));
   }
   gInit = init;
   if (gAborted) kill(init, SIGKILL);
@@ -304,24 +297,16 @@ int runMain() {
   pid_t slirpPid = -1;
   std::string netError;
   if (slirp) {
-    close(netReady[1]);
     close(netGo[0]);
-    char c = 0;
-    ssize_t n;
-    while ((n = read(netReady[0], &c, 1)) < 0 && errno == EINTR && !gAborted) {
+    char c = 'G';
+    try {
+      slirpPid = startSlirp4netns(spec.slirp4netns, init, gAborted);
+    } catch (const std::exception& e) {
+      netError = e.what();
+      c = 'F';
     }
-    close(netReady[0]);
-    if (n == 1) {  // else init failed before its network existed and says why itself
-      try {
-        slirpPid = startSlirp4netns(spec.slirp4netns, init, gAborted);
-        c = 'G';
-      } catch (const std::exception& e) {
-        netError = e.what();
-        c = 'F';
-      }
-      if (write(netGo[1], &c, 1) < 0) {
-        // init is gone; its status tells
-      }
+    if (write(netGo[1], &c, 1) < 0) {
+      // init is gone; its status tells
     }
     close(netGo[1]);
   }
