@@ -95,17 +95,21 @@ pid_t startSlirp4netns(const std::string& binary, pid_t target, volatile sig_ato
     close(log);
     return pid;
   }
-  stopSlirp4netns(pid);
+  int status = stopSlirp4netns(pid);
   std::string why = aborted ? std::string("aborted") : logText(log);
   close(log);
-  throw std::runtime_error("slirp4netns did not set up the step's network" + (why.empty() ? std::string() : ": " + why));
+  if (why.empty() && WIFEXITED(status)) why = "it exited with status " + std::to_string(WEXITSTATUS(status));
+  throw std::runtime_error("slirp4netns did not set up the step's network" + (why.empty() ? std::string() : ": " + why) +
+                           " (`--network host` builds without it)");
 }
 
-void stopSlirp4netns(pid_t pid) {
-  if (pid <= 0) return;
+int stopSlirp4netns(pid_t pid) {
+  if (pid <= 0) return 0;
   kill(pid, SIGKILL);
-  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  return status;
 }
 
 }  // namespace nbs

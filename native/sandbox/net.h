@@ -16,7 +16,7 @@ void loopbackUp();
 // pid; throws with slirp4netns's own message when it fails, or when `aborted` gets set.
 pid_t startSlirp4netns(const std::string& binary, pid_t target, volatile sig_atomic_t& aborted);
 
-// Kills and reaps what startSlirp4netns started (no-op for pid <= 0).
-void stopSlirp4netns(pid_t pid);
+// Kills and reaps what startSlirp4netns started (no-op for pid <= 0); returns its wait status.
+int stopSlirp4netns(pid_t pid);
 
 }  // namespace nbs
