@@ -40,7 +40,8 @@ export interface BuildOptions {
   pull?: boolean | PullPolicy;
   compression?: Compression;
   compressionLevel?: number;
-  network?: 'host' | 'none';
+  /** RUN's network: 'default' (Docker's: a namespace of the step's own), 'host' or 'none'. */
+  network?: 'default' | 'host' | 'none';
   /** Seconds since the epoch (SOURCE_DATE_EPOCH / --timestamp). */
   timestamp?: number;
   secrets?: ReadonlyMap<string, SecretSource>;
@@ -104,7 +105,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       compression: options.compression ?? 'gzip',
       compressionLevel: options.compressionLevel,
       timestamp: options.timestamp,
-      network: options.network ?? 'host',
+      network: options.network ?? 'default',
       noCache: options.noCache ?? false,
       statCache,
       secrets: options.secrets ?? new Map(),

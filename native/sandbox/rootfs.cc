@@ -340,7 +340,7 @@ void setupRootfs(const Spec& spec, Tracker& tracker, bool userxattr) {
   Fd proc(ensure(root.fd, "proc", Kind::Dir, &tracker));
   doMount("proc", proc.fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "/proc");
   setupDev(root.fd, tracker);
-  setupSys(root.fd, tracker, spec.networkNone);
+  setupSys(root.fd, tracker, spec.ownNetwork());
   bindFile(root.fd, kFiles + "/hosts", "etc/hosts", tracker);
   bindFile(root.fd, kFiles + "/resolv.conf", "etc/resolv.conf", tracker);
   bindFile(root.fd, kFiles + "/hostname", "etc/hostname", tracker);

@@ -39,9 +39,12 @@ Spec parseSpec(const std::string& text) {
     }
   }
   s.hostname = j.getString("hostname", "nbuild");
-  std::string net = j.getString("network", "host");
-  if (net != "host" && net != "none") throw std::runtime_error("spec: network must be host or none");
-  s.networkNone = net == "none";
+  s.network = j.getString("network", "host");
+  if (s.network != "host" && s.network != "none" && s.network != "slirp4netns")
+    throw std::runtime_error("spec: network must be host, none or slirp4netns");
+  s.slirp4netns = j.getString("slirp4netns");
+  if (s.network == "slirp4netns" && (s.slirp4netns.empty() || s.slirp4netns[0] != '/'))
+    throw std::runtime_error("spec: network slirp4netns needs the absolute path of slirp4netns");
   s.hosts = j.getString("hosts");
   s.resolvConf = j.getString("resolvConf");
   s.isolation = j.getString("isolation", "namespaces");

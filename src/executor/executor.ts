@@ -12,6 +12,7 @@ import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
 import { NbuildError } from '../errors.js';
 import { squashLayers } from './squash.js';
+import { refuseInsecure } from './steps/run.js';
 
 export interface ExecuteOptions {
   labels: ReadonlyMap<string, string>;
@@ -29,6 +30,8 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
   // One failing stage stops the stages running beside it.
   const abort = new AbortController();
   outerEnv.signal?.addEventListener('abort', () => abort.abort(outerEnv.signal?.reason), { once: true });
+  // What can never run is refused before anything does (ONBUILD triggers: when their stage starts).
+  for (const planned of plan.stages) planned.stage.instructions.forEach(refuseInsecure);
   const env: StepEnv = { ...outerEnv, signal: abort.signal };
   const finished = new Map<number, StageState>();
   let stepId = 0;

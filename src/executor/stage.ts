@@ -7,7 +7,7 @@ import { declareArgs } from '../planner/args.js';
 import type { BuildPlan, PlannedStage } from '../planner/plan.js';
 import { DockerfileError } from '../errors.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
-import { runCommand, commandText, runEnv } from './steps/run.js';
+import { runCommand, commandText, requestedNetwork, runEnv } from './steps/run.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
@@ -62,7 +62,7 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
   const created = createdTime(runner.env);
   if (instr.kind === 'run') {
     const createdBy = `RUN ${instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : `${shellOf(state.config).join(' ')} ${commandText(instr)}`}`;
-    const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: instr.network ?? runner.env.network };
+    const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env) };
     return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, instr, id));
   }
   const expanded = expand(instr, state, df);

@@ -37,6 +37,8 @@ function validate(spec: SandboxSpec): void {
       throw new NbuildError('SANDBOX_SPEC', `overlay mount of ${m.target} needs absolute upper and work folders`);
     if (m.type === 'overlay' && spec.isolation === 'chroot') throw new NbuildError('SANDBOX_SPEC', 'chroot isolation cannot mount an overlay');
   }
+  if (spec.network === 'slirp4netns' && !spec.slirp4netns?.startsWith('/'))
+    throw new NbuildError('SANDBOX_SPEC', 'network slirp4netns needs the absolute path of slirp4netns');
 }
 
 /** Runs `spec.args` in the sandbox; resolves with its exit status, rejects on setup errors or abort. */

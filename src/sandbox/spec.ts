@@ -50,7 +50,14 @@ export interface SandboxSpec {
   gid: number;
   additionalGids: number[];
   hostname: string;
-  network: 'host' | 'none';
+  /**
+   * 'host': nbuild's own network namespace; 'none': a new one with only `lo`; 'slirp4netns': a new
+   * one with `tap0` connected to the outside by the slirp4netns program at `slirp4netns`
+   * (src/sandbox/network.ts decides which).
+   */
+  network: 'host' | 'none' | 'slirp4netns';
+  /** Absolute path of slirp4netns, for network 'slirp4netns'. */
+  slirp4netns?: string;
   /** File contents bound at /etc/hosts and /etc/resolv.conf (the hostname goes to /etc/hostname). */
   hosts: string;
   resolvConf: string;

@@ -145,10 +145,9 @@ test('row 2: from=busybox,rw never writes into the store, and source=../.. from 
   t.is(check.code, 0, check.stdout + check.stderr);
 });
 
-// Root in the sandbox's user namespace holds CAP_SYS_ADMIN there until RUN gets Docker's default
-// capability set (issue 13 row 6): until then it can remount a read-only bind read-write. Turn
-// this into a plain test once RUN drops the capability.
-test.failing('row 2: a read-only bind (of the context, or of a store layer) cannot be remounted read-write', async (t) => {
+// Root of the step has Docker's capability set, without CAP_SYS_ADMIN (issue 13 row 6): it cannot
+// remount a read-only bind read-write.
+test('row 2: a read-only bind (of the context, or of a store layer) cannot be remounted read-write', async (t) => {
   const s = await scene();
   const r = await attack(t, s, [
     'FROM busybox',

@@ -34,7 +34,7 @@ interface BuildArgs {
   quiet: boolean;
   compression?: Compression | 'uncompressed';
   'compression-level'?: number;
-  network: 'host' | 'none' | 'default';
+  network: 'default' | 'host' | 'none';
   output: string[];
   iidfile?: string;
   'metadata-file'?: string;
@@ -114,7 +114,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         pull: pullPolicy(argv.pull),
         compression: compressionFlag ?? fromOutputs.compression ?? 'gzip',
         compressionLevel: argv['compression-level'] ?? fromOutputs.level,
-        network: argv.network === 'none' ? 'none' : 'host',
+        network: argv.network,
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),

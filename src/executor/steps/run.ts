@@ -2,11 +2,20 @@
 // layers; the overlay's upper folder is the step's layer.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
+import type { Instruction, RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
-import { prepareRunWorkspace, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
+import { prepareRunWorkspace, probeHostOnce, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
-import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/index.js';
+import {
+  fallbackNotice,
+  planRunNetwork,
+  resolvConfFor,
+  runSandboxed,
+  resolveUser,
+  type NetworkRequest,
+  type RunNetwork,
+  type SandboxMount,
+} from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
 import { bindMount } from './bind-mount.js';
@@ -26,6 +35,7 @@ export interface RunRequest {
 /** Runs the command; returns the upper folder holding its changes. */
 export async function runCommand(env: StepEnv, req: RunRequest): Promise<string> {
   const { instr, state } = req;
+  refuseInsecure(instr);
   let lowers = req.lowerDirs;
   if (lowers.length === 0) {
     lowers = [path.join(req.workDir, 'empty')];
@@ -38,6 +48,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   trace('run: user resolved');
   const mode = await isolationMode(env);
   trace('run: isolation chosen');
+  const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
   trace('run: workspace ready');
   const result = await runSandboxed(
@@ -51,9 +62,10 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       gid: user.gid,
       additionalGids: user.additionalGids,
       hostname: 'nbuild',
-      network: instr.network === 'none' ? 'none' : instr.network === 'host' ? 'host' : env.network,
+      network: network.network,
+      slirp4netns: network.slirp4netns,
       hosts: `127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
-      resolvConf: await hostResolvConf(),
+      resolvConf: resolvConfFor(network.network, await hostResolvConf()),
       mounts: await sandboxMounts(env, req, mode),
       syncCalls: runSyncCalls(),
     },
@@ -68,6 +80,43 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
     throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal);
   }
   return (await workspace.commit()).upperDir;
+}
+
+/**
+ * `RUN --security=insecure` asks for every capability and no sandbox; BuildKit grants it only with
+ * the security.insecure entitlement, which rootless nbuild cannot give.
+ */
+export function refuseInsecure(instr: Instruction): void {
+  if (instr.kind !== 'run' || instr.security !== 'insecure') return;
+  throw new DockerfileError(
+    loc(instr),
+    'RUN --security=insecure: entitlement security.insecure is not allowed: nbuild runs RUN rootless, with Docker\'s default capabilities, and cannot grant more (remove the flag)',
+  );
+}
+
+/** The network a step asks for: its own `--network`, or the build's for none or `default`. */
+export function requestedNetwork(instr: RunInstruction, env: StepEnv): NetworkRequest {
+  return instr.network === 'none' || instr.network === 'host' ? instr.network : env.network;
+}
+
+/** Builds whose RUN steps were told that they use the host's network (once per build). */
+const toldFallback = new WeakSet<StepEnv['emit']>();
+
+/** The step's network; the first step of a build that falls back to the host's says why. */
+async function runNetwork(env: StepEnv, instr: RunInstruction, isolation: 'namespaces' | 'chroot'): Promise<RunNetwork> {
+  const requested = requestedNetwork(instr, env);
+  let network: RunNetwork;
+  try {
+    network = planRunNetwork(requested, await probeHostOnce({ cache: env.store.probeCache }), isolation);
+  } catch (error) {
+    throw new DockerfileError(loc(instr), `RUN: ${(error as Error).message}`, { cause: error });
+  }
+  // Every stage's env is a copy of the build's, with the build's one emit function.
+  if (network.fallback !== undefined && !toldFallback.has(env.emit)) {
+    toldFallback.add(env.emit);
+    env.emit({ type: 'warning', message: fallbackNotice(network.fallback) });
+  }
+  return network;
 }
 
 /** The best isolation this host allows (`nbuild info` explains the choice). */
