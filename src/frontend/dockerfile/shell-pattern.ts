@@ -1,6 +1,7 @@
 // Shell glob patterns of `${V#p}`, `${V%p}` and `${V/p/r}`: `*` and `?` with
 // `\` escapes, no bracket expressions (as BuildKit). Strings are handled as
 // code points, so a pattern `?` matches one character, not one UTF-16 unit.
+import { WordTooLongError } from './limits.js';
 
 const REGEX_SPECIAL = new Set(['[', ']', '{', '}', '.', '+', '(', ')', '|', '^', '$']);
 
@@ -71,9 +72,9 @@ function expandTemplate(template: string, match: string): string {
 /**
  * Replaces the first (or every) match like Go's ReplaceAllString: the
  * replacement expands `$`-templates, and an empty match right after a previous
- * match is skipped.
+ * match is skipped. A result longer than `maxLength` throws WordTooLongError as soon as it is.
  */
-export function goReplace(re: RegExp, value: string, replacement: string, all: boolean): string {
+export function goReplace(re: RegExp, value: string, replacement: string, all: boolean, maxLength = Infinity): string {
   const global = new RegExp(re.source, 'gu');
   let out = '';
   let last = 0;
@@ -85,12 +86,18 @@ export function goReplace(re: RegExp, value: string, replacement: string, all: b
       if (m.index === prevEnd) continue;
     }
     if (!all) {
-      return value.slice(0, m.index) + replacement + value.slice(end);
+      const once = value.slice(0, m.index) + replacement + value.slice(end);
+      if (once.length > maxLength) throw new WordTooLongError();
+      return once;
     }
     out += value.slice(last, m.index) + expandTemplate(replacement, m[0]);
+    if (out.length > maxLength) throw new WordTooLongError();
     last = end;
     prevEnd = end;
     if (global.lastIndex > value.length) break;
   }
-  return all ? out + value.slice(last) : value;
+  if (!all) return value;
+  const result = out + value.slice(last);
+  if (result.length > maxLength) throw new WordTooLongError();
+  return result;
 }
