@@ -20,10 +20,25 @@ export const MAX_STAGES = 10_000;
 /** Instructions in one Dockerfile, and steps in one build (ONBUILD triggers included). */
 export const MAX_STEPS = 100_000;
 
+/**
+ * Steps of the pattern matcher of `${V#p}`, `${V%p}`, `${V/p/r}` for one expansion (about a
+ * second): its cost is the value's length times the pattern's.
+ */
+export const MAX_PATTERN_WORK = 1 << 26;
+
+/** A bound crossed while expanding a word (the lexer turns it into a located error). */
+export class LimitError extends Error {}
+
 /** Thrown by the lexer's helpers when a word outgrows MAX_WORD_LENGTH. */
-export class WordTooLongError extends Error {
+export class WordTooLongError extends LimitError {
   constructor() {
     super(`the expanded word is longer than ${MAX_WORD_LENGTH} characters (1 MiB), nbuild's limit`);
+  }
+}
+
+export class PatternTooCostlyError extends LimitError {
+  constructor() {
+    super(`matching the pattern against the value takes more than ${MAX_PATTERN_WORK} steps, nbuild's limit (shorten one of them)`);
   }
 }
 

@@ -2,8 +2,8 @@
 // splitting, with BuildKit's semantics (frontend/dockerfile/shell). It is not a
 // shell: no command substitution, no globbing, no arithmetic.
 import { NbuildError } from '../../errors.js';
-import { shellPatternToRegExp, trimPrefix, trimSuffix, goReplace } from './shell-pattern.js';
-import { MAX_WORD_LENGTH, WordTooLongError } from './limits.js';
+import { trimPrefix, trimSuffix, replacePattern } from './shell-pattern.js';
+import { LimitError, MAX_WORD_LENGTH, WordTooLongError } from './limits.js';
 
 export type EnvLookup = (name: string) => string | undefined;
 export type EscapeToken = '\\' | '`';
@@ -342,14 +342,14 @@ class Lexer {
     const replacement = this.readUntil('}', true, "syntax error: missing '}'");
     const value = this.lookup(name);
     if (this.opts.skipUnsetEnv && value === undefined) return `\${${name}/${pattern}/${replacement}}`;
-    return this.patternOp(pattern, () => goReplace(shellPatternToRegExp(pattern, true, false), value ?? '', replacement, all, MAX_WORD_LENGTH));
+    return this.patternOp(pattern, () => replacePattern(pattern, value ?? '', replacement, all, MAX_WORD_LENGTH));
   }
 
   private patternOp(pattern: string, fn: () => string): string {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof WordTooLongError) throw new InnerError(e.message, true);
+      if (e instanceof LimitError) throw new InnerError(e.message, true);
       const why = e instanceof Error ? e.message : String(e);
       throw new InnerError(`invalid pattern (${pattern}) in substitution: ${why}`);
     }
