@@ -25,7 +25,12 @@ export function installSignalHandlers(): void {
 
 function onSignal(sig: NodeJS.Signals): void {
   const status = signalExitStatus(sig);
-  if (!cancellable) process.exit(status);
+  if (!cancellable) {
+    // Another handler is in charge: enterUserNamespace's outer process relays the signal and
+    // exits with the inner process's status once that has cleaned up.
+    if (process.listenerCount(sig) > 1) return;
+    process.exit(status);
+  }
   if (!controller.signal.aborted) controller.abort(new NbuildError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: status }));
 }
 

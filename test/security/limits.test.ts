@@ -94,11 +94,26 @@ function peakMemory(pid: number): () => number {
   };
 }
 
-/** Kills what is left of a watched build (only on a failure: the test has already failed). */
+/**
+ * Kills what is left of a watched build (only on a failure: the test has already failed), its
+ * Node child too: on the code before the fix, Node outlived a killed launcher.
+ */
 async function reap(w: Watched, node?: number): Promise<void> {
+  const kids = w.child.pid ? childrenOf(w.child.pid) : [];
   if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  if (node && alive(node)) process.kill(node, 'SIGKILL');
+  for (const pid of [...kids, node ?? 0]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  w.child.stdout?.destroy();
+  w.child.stderr?.destroy();
   await w.exited;
+}
+
+/** Runs nbuild to its end, or kills it after `ms` (the code before the fix ran for ever). */
+async function runBounded(args: string[], cwd: string, ms = 60_000): Promise<{ code: number | null; stderr: string; ms: number }> {
+  const w = start(args, cwd);
+  const killer = setTimeout(() => void reap(w), ms);
+  const r = await w.exited;
+  clearTimeout(killer);
+  return { code: r.code, stderr: w.stderr(), ms: r.ms };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,13 +215,10 @@ test.serial("a big value repeated in LABELs is stopped by the build's history bo
   // A ≈ 1,000,000 characters (line 8), then LABELs that each put it in the config and history
   const dockerfile = 'FROM scratch\nENV A=x\n' + TIMES_TEN('ENV').repeat(6) + Array.from({ length: 80 }, (_, i) => `LABEL l${i}=$A\n`).join('');
   const ctx = context('labels-big', { Dockerfile: dockerfile });
-  const w = start(['--root', root, 'build', '--progress', 'quiet', '-t', 'big:1', '.'], ctx);
-  const killer = setTimeout(() => void reap(w), 60_000);
-  const r = await w.exited;
-  clearTimeout(killer);
-  t.is(r.code, 1, w.stderr().slice(-500));
-  // 64 MiB of history: the 68th LABEL (line 75) crosses it (each entry is ~1,000,010 characters)
-  expectOneError(t, w.stderr(), /^nbuild: Dockerfile:7\d: the build's steps describe more than 67108864 characters of image history/);
+  const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '-t', 'big:1', '.'], ctx);
+  t.is(r.code, 1, r.stderr.slice(-500));
+  // 64 MiB of history: about the 66th LABEL crosses it (each entry is ~1,000,010 characters)
+  expectOneError(t, r.stderr, /^nbuild: Dockerfile:7\d: the build's steps describe more than 67108864 characters of image history/);
   await expectStoreClean(t, root, before);
 });
 
@@ -218,13 +230,13 @@ test.serial('10,000 chained stages build (no stack overflow); 10,001 are refused
   const lines = ['FROM scratch AS s0', 'LABEL first=1'];
   for (let i = 1; i < 10_000; i++) lines.push(`FROM s${i - 1} AS s${i}`);
   const ok = context('chain', { Dockerfile: lines.join('\n') + '\n' });
-  const r = await nbuild(['--root', root, 'build', '--progress', 'quiet', '-t', 'chain:1', '.'], { cwd: ok });
+  const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '-t', 'chain:1', '.'], ok);
   t.is(r.code, 0, r.stderr.slice(-500));
   const inspect = await nbuild(['--root', root, 'inspect', 'chain:1']);
   t.regex(inspect.stdout, /"first": "1"/);
   const before = storeDigest(root);
   const over = context('chain-over', { Dockerfile: lines.join('\n') + '\nFROM s9999\n' });
-  const r2 = await nbuild(['--root', root, 'build', '--progress', 'quiet', '.'], { cwd: over });
+  const r2 = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], over);
   t.is(r2.code, 1);
   expectOneError(t, r2.stderr, /^nbuild: Dockerfile:10002: more than 10000 build stages, nbuild's limit/);
   await expectStoreClean(t, root, before);
@@ -234,12 +246,9 @@ test.serial('100,001 instructions are refused at once, at the line of the one ov
   const root = await busyboxStore();
   const before = storeDigest(root);
   const ctx = context('steps', { Dockerfile: 'FROM scratch\n' + Array.from({ length: 100_000 }, (_, i) => `LABEL l${i}=v`).join('\n') + '\n' });
-  const w = start(['--root', root, 'build', '--progress', 'quiet', '.'], ctx);
-  const killer = setTimeout(() => void reap(w), 60_000);
-  const r = await w.exited;
-  clearTimeout(killer);
-  t.is(r.code, 1, w.stderr().slice(-300));
-  expectOneError(t, w.stderr(), /^nbuild: Dockerfile:100001: more than 100000 instructions, nbuild's limit/);
+  const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], ctx);
+  t.is(r.code, 1, r.stderr.slice(-300));
+  expectOneError(t, r.stderr, /^nbuild: Dockerfile:100001: more than 100000 instructions, nbuild's limit/);
   await expectStoreClean(t, root, before);
 });
 
@@ -247,11 +256,8 @@ test.serial('LABEL steps cost O(n): 80,000 take well under 16× the time of 20,0
   const root = await busyboxStore();
   const time = async (n: number): Promise<number> => {
     const ctx = context(`labels-${n}`, { Dockerfile: 'FROM scratch\n' + Array.from({ length: n }, (_, i) => `LABEL l${i}=v${i}`).join('\n') + '\n' });
-    const w = start(['--root', root, 'build', '--progress', 'quiet', '--no-cache', '.'], ctx);
-    const killer = setTimeout(() => void reap(w), 120_000);
-    const r = await w.exited;
-    clearTimeout(killer);
-    t.is(r.code, 0, w.stderr().slice(-300));
+    const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '--no-cache', '.'], ctx, 90_000);
+    t.is(r.code, 0, r.stderr.slice(-300));
     return r.ms;
   };
   const small = await time(20_000);
@@ -368,7 +374,7 @@ test.serial('FROM an image without history builds, and skopeo and umoci read the
   const base = busyboxWithoutHistory();
   const ctx = context('nohistory', { Dockerfile: `FROM oci:${base}:latest\nRUN echo made > /made\nCOPY f /f\nLABEL x=y\n`, f: 'file\n' });
   const out = path.join(tempDir('nohistory-out'), 'layout');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-t', 'nohistory:v1', '-o', `type=oci-layout,dest=${out}`, '.'], { cwd: ctx });
+  const r = await runBounded(['--root', root, 'build', '--progress', 'plain', '-t', 'nohistory:v1', '-o', `type=oci-layout,dest=${out}`, '.'], ctx);
   t.is(r.code, 0, r.stderr.slice(-800));
   if (!hasCommand('skopeo') || !hasCommand('umoci')) return t.fail('skopeo/umoci are not installed (scripts/setup-host.sh installs them)');
   const info = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${out}:v1`]).toString());
@@ -392,7 +398,7 @@ test.serial('cache-mount ids that share their first 60 bytes are different cache
   const ctx = context('cacheid', {
     Dockerfile: `FROM busybox\nRUN --mount=type=cache,id=${prefix}one,target=/c echo secret > /c/left-by-one\nRUN --mount=type=cache,id=${prefix}two,target=/c test ! -e /c/left-by-one\n`,
   });
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '.'], { cwd: ctx });
+  const r = await runBounded(['--root', root, 'build', '--progress', 'plain', '.'], ctx);
   t.is(r.code, 0, r.stderr.slice(-800));
 });
 
@@ -411,7 +417,7 @@ test.serial('RUN mount ids, modes and sizes out of range: one error with the lin
   const before = storeDigest(root);
   for (const [line, message, statically] of cases) {
     const ctx = context('ranges', { Dockerfile: `FROM busybox\n${line}\n` });
-    const r = await nbuild(['--root', root, 'build', '--progress', 'quiet', '.'], { cwd: ctx });
+    const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], ctx);
     t.is(r.code, 1, line);
     expectOneError(t, r.stderr, message);
     const check = await nbuild(['check'], { cwd: ctx });
@@ -431,7 +437,7 @@ test.serial('COPY --from cycles and later stages: an error at the line, no image
   ];
   for (const [dockerfile, message] of cases) {
     const ctx = context('cycle', { Dockerfile: dockerfile });
-    const r = await nbuild(['--root', root, 'build', '--progress', 'quiet', '.'], { cwd: ctx });
+    const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], ctx);
     t.is(r.code, 1);
     expectOneError(t, r.stderr, message);
     t.notRegex(r.stderr, /pull|registry/i);
@@ -449,7 +455,7 @@ test.serial('a COPY or ADD source outside the context is an error at its line, a
   const before = storeDigest(root);
   for (const [kw, src] of [['COPY', `../${path.basename(outside)}/secret`], ['ADD', '../../../../../../etc/hostname']]) {
     const ctx = context('outside-ctx', { Dockerfile: `FROM busybox\n${kw} ${src} /stolen\n` });
-    const r = await nbuild(['--root', root, 'build', '--progress', 'quiet', '-t', 'stolen:1', '.'], { cwd: ctx });
+    const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '-t', 'stolen:1', '.'], ctx);
     t.is(r.code, 1);
     expectOneError(t, r.stderr, new RegExp(`^nbuild: Dockerfile:2: ${kw}: source \\.\\./.* is outside the build context$`));
   }
@@ -469,7 +475,7 @@ test.serial('ENOSPC in COPY is one error naming the line and the full store; the
   ].join('\n');
   let out: string;
   try {
-    out = execFileSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script]).toString();
+    out = execFileSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script], { timeout: 120_000, killSignal: 'SIGKILL' }).toString();
   } catch (e) {
     const status = (e as { status?: number }).status;
     if (status === 99 || status === 1) return t.pass(`skipped: cannot mount a tmpfs in a user namespace here (${(e as Error).message.split('\n')[0]})`);
