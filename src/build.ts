@@ -91,6 +91,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const emit = options.onEvent ?? (() => undefined);
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   trace('build: parsed and planned');
+  // A signal during parsing stops the build here; executePlan checks again as it starts.
+  options.signal?.throwIfAborted();
   const store = await Store.open(options.storeRoot);
   trace('build: store open');
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
@@ -126,12 +128,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     },
   );
   trace('build: plan executed');
+  // Between phases too: an interrupted build stores no image (each write below is atomic).
+  const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
+  stopIfInterrupted();
   await statCache.save();
   await store.writeImage(image);
+  stopIfInterrupted();
   for (const name of names) await store.tag(name, image);
   trace('build: image stored and tagged');
+  stopIfInterrupted();
   await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {});
   trace('build: outputs written');
+  stopIfInterrupted();
   for (const spec of options.cacheTo ?? []) {
     try {
       await exportCache(store, used, spec, plan.target);

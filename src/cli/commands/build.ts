@@ -12,7 +12,8 @@ import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
-import { NbuildError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { interruptSignal } from '../interrupt.js';
 import { formatPlatform, hostPlatform, parsePlatform, samePlatform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
@@ -89,10 +90,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const registry = sessionOptions(argv);
     await enterUserNamespace();
     const reporter = progressReporter(progress);
-    const abort = new AbortController();
-    const onSignal = (sig: NodeJS.Signals): void => abort.abort(new NbuildError('INTERRUPTED', `build interrupted by ${sig}`, { exitCode: 130 }));
-    process.on('SIGINT', onSignal); // on, not once: a second signal must not kill the cleanup
-    process.on('SIGTERM', onSignal);
+    const signal = interruptSignal(); // from here a signal aborts the build, which cleans up and exits 128+N
     const stdinContext = argv.context === STDIN_CONTEXT ? await contextFromStdin() : undefined;
     if (stdinContext?.dockerfileText !== undefined && argv.file !== undefined) {
       await stdinContext.remove();
@@ -127,11 +125,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         iidfile: argv.iidfile,
         metadataFile: argv['metadata-file'],
         onEvent: reporter,
-        signal: abort.signal,
+        signal,
       });
       if (loadFile) await loadFile.load();
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
         process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);

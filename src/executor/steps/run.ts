@@ -2,6 +2,7 @@
 // layers; the overlay's upper folder is the step's layer.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Instruction, RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
 import { prepareRunWorkspace, probeHostOnce, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
@@ -194,13 +195,14 @@ async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: 
     }
     case 'cache': {
       const id = m.id ?? m.target;
-      const dir = path.join(env.store.root, 'cache-mounts', Buffer.from(id).toString('hex').slice(0, 120));
-      await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      // A digest of the whole id: ids sharing a prefix are different caches.
+      const dir = path.join(env.store.root, 'cache-mounts', createHash('sha256').update(id).digest('hex'));
+      const made = await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
       // Only ever a real folder inside the store's cache-mounts folder (not that folder, not a link).
       if (path.dirname(dir) !== path.join(env.store.root, 'cache-mounts') || !(await fs.lstat(dir)).isDirectory()) {
         throw new NbuildError('CACHE_MOUNT', `cache mount "${id}": ${dir} is not a folder of the store's cache-mounts folder`);
       }
-      if (m.uid !== undefined || m.gid !== undefined) await fs.chown(dir, m.uid ?? 0, m.gid ?? 0);
+      if (m.uid !== undefined || m.gid !== undefined) await chownCacheDir(dir, m.uid ?? 0, m.gid ?? 0, req.instr, made);
       return { type: 'bind', source: dir, target: m.target, readonly: m.readonly };
     }
     case 'secret': {
@@ -241,6 +243,24 @@ async function secretEnv(env: StepEnv, instr: RunInstruction): Promise<string[]>
     out.push(`${m.env}=${value}`);
   }
   return out;
+}
+
+/**
+ * uid/gid of a cache folder: an id the user namespace does not map is the Dockerfile's error,
+ * and the folders made for it (`made`, the first of them) go again.
+ */
+async function chownCacheDir(dir: string, uid: number, gid: number, instr: RunInstruction, made: string | undefined): Promise<void> {
+  try {
+    await fs.chown(dir, uid, gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+    if (made !== undefined) await fs.rm(made, { recursive: true, force: true });
+    const mapped = async (file: string): Promise<string> =>
+      (await fs.readFile(file, 'utf8').catch(() => '')).trim().split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3)
+        .map(([inside, , count]) => `${inside}-${Number(inside) + Number(count) - 1}`).join(', ');
+    const [uids, gids] = await Promise.all([mapped('/proc/self/uid_map'), mapped('/proc/self/gid_map')]);
+    throw new DockerfileError(loc(instr), `RUN --mount=type=cache,uid=${uid},gid=${gid}: not an id of nbuild's user namespace (uids ${uids || '?'}, gids ${gids || '?'}; see nbuild info)`, { cause: error });
+  }
 }
 
 function mounts_safe(id: string): string {
