@@ -196,22 +196,37 @@ export class Store {
   }
 
   private async extract(layer: Layer): Promise<string> {
-    if (!(await this.hasBlob(layer.digest))) throw new StoreError('BLOB_UNKNOWN', `layer blob ${layer.digest} is not in the store`);
     const work = await this.tempDir('extract');
     try {
-      const tree = path.join(work, 'tree');
+      const tree = await this.unpackInto(layer, work);
+      await this.adoptLayerDir(tree, layer.diffId);
+      return this.layerPath(layer.diffId);
+    } finally {
+      await this.removeTempDir(work).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Unpacks a layer from its blob into `work`/tree as an overlay lower dir (whiteouts kept as
+   * overlay whiteouts), checking its diff_id; returns the tree. A layer that cannot be unpacked
+   * (hostile or corrupt) is an error naming it, with the engine's code kept.
+   */
+  async unpackInto(layer: Layer, work: string): Promise<string> {
+    if (!(await this.hasBlob(layer.digest))) throw new StoreError('BLOB_UNKNOWN', `layer blob ${layer.digest} is not in the store`);
+    const tree = path.join(work, 'tree');
+    try {
       await fs.mkdir(tree, { mode: 0o755 });
       const native = await nativeLayers();
       await native.extractLayer({ inputPath: this.blobPath(layer.digest), destDir: tree, whiteouts: 'overlay', expectedDiffId: layer.diffId.toString() });
-      await this.adoptLayerDir(tree, layer.diffId);
-      return this.layerPath(layer.diffId);
+      return tree;
     } catch (e) {
       if (errnoOf(e) === 'EPERM' && process.geteuid?.() !== 0) {
         throw new StoreError('NEEDS_USERNS', `unpacking layer ${layer.diffId} needs the user namespace (the store keeps the image's file owners): ${(e as Error).message}`, { cause: e });
       }
-      throw storeFsError(e, `unpacking layer ${layer.diffId}`);
-    } finally {
-      await this.removeTempDir(work).catch(() => undefined);
+      const mapped = storeFsError(e, `unpacking layer ${layer.diffId}`);
+      if (mapped !== e || !(e instanceof NbuildError)) throw mapped;
+      // The engine names the entry only; say which layer of which blob it is in.
+      throw new StoreError(e.code, `cannot unpack layer ${layer.diffId} (blob ${layer.digest}): ${e.message}`, { cause: e });
     }
   }
 
