@@ -2,7 +2,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { extractLayer, NativeError } from '../../src/native/index.js';
+import { extractLayer, NativeError, writeLayer } from '../../src/native/index.js';
 import { buildTar, hostileLayers, layerBlob, type HostileLayer, type RawTarEntry } from '../helpers/hostile-archives.js';
 import { tempDir } from './helpers.js';
 
@@ -108,4 +108,20 @@ test('entries reusing a name, hard links to files still being written, a file tu
   t.is(fs.readFileSync(path.join(r.dest, 'big/inner'), 'utf8'), 'inner');
   t.is(fs.statSync(path.join(r.dest, 'g')).mode & 0o7777, 0o4755, 'setuid kept');
   t.deepEqual(r.outsideNow, ['passwd']);
+});
+
+// A real file named ".wh.x" would read as "delete x" in every tool that applies the layer.
+test('the layer writer refuses a real file or folder named like a whiteout, naming it', async (t) => {
+  for (const name of ['.wh.passwd', '.wh..wh..opq', 'etc/.wh.group']) {
+    const work = tempDir('wh-name');
+    const src = path.join(work, 'src');
+    fs.mkdirSync(path.join(src, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(src, 'etc', 'passwd'), 'root\n');
+    if (name.startsWith('.wh..wh.')) fs.mkdirSync(path.join(src, name));
+    else fs.writeFileSync(path.join(src, name), '');
+    const e = await t.throwsAsync(writeLayer({ sourceDir: src, outputPath: path.join(work, 'blob'), mode: 'plain', compression: 'gzip' }));
+    t.is(codeOf(e), 'WHITEOUT_NAME', name);
+    t.is((e as NativeError).path, `/${name}`);
+    t.false(fs.existsSync(path.join(work, 'blob')), 'no partial blob');
+  }
 });
