@@ -72,6 +72,24 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   trace('build: parsed and planned');
   const store = await Store.open(options.storeRoot);
   trace('build: store open');
+  // The base images' blobs are leased while the build runs (executor/base-image.ts).
+  try {
+    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plan, emit });
+  } finally {
+    await store.releaseLease();
+  }
+}
+
+/** What build() knows before it opens the store. */
+interface Parsed {
+  dockerfilePath: string;
+  dockerfile: ReturnType<typeof parseDockerfile>;
+  names: string[];
+  plan: ReturnType<typeof planBuild>;
+  emit: (event: BuildEvent) => void;
+}
+
+async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plan, emit }: Parsed): Promise<BuildResult> {
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);

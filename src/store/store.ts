@@ -15,6 +15,7 @@ import { parseReference } from '../image/reference.js';
 import type { Manifest } from '../image/types.js';
 import { type CacheRecord, isCacheRecord } from './cache-record.js';
 import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFsError, writeFileAtomic } from './fsutil.js';
+import { Lease, liveLeases, type Leased } from './lease.js';
 import { FileLock } from './lock.js';
 import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
@@ -34,10 +35,12 @@ export class Store {
   readonly root: string;
   private readonly lock: FileLock;
   private readonly extracting = new Map<string, Promise<string>>();
+  private readonly lease: Lease;
 
   private constructor(root: string) {
     this.root = root;
     this.lock = new FileLock(path.join(root, 'lock'));
+    this.lease = new Lease(this.tmpRoot);
   }
 
   /** Opens (creating if needed) the store at `root` and cleans temp dirs of dead owners. */
@@ -375,6 +378,31 @@ export class Store {
   async cachePut(key: string, record: CacheRecord): Promise<void> {
     if (!isCacheRecord(record)) throw new NbuildError('INVALID_CACHE_RECORD', 'invalid cache record');
     await this.lock.with(() => writeFileAtomic(this.cacheFile(key), JSON.stringify({ key, record }), this.tmpRoot));
+  }
+
+  /**
+   * Keeps an image's blobs and unpacked layers from gc for as long as this process runs (or until
+   * releaseLease): a build's base images may lose their names to a concurrent rmi, and their
+   * blobs are older than the build. Checked under the lock, so gc either ran before (and this
+   * says so) or sees the lease.
+   */
+  async leaseImage(image: Image, what: string): Promise<void> {
+    await this.lock.with(async () => {
+      for (const d of [image.manifestDigest, image.configDigest, ...image.layers.map((l) => l.digest)]) {
+        if (!(await this.hasBlob(d))) throw new StoreError('BLOB_UNKNOWN', `${what}: blob ${d} was removed from the store (a concurrent rmi or prune); run the build again`);
+      }
+      await this.lease.add([image.manifestDigest.hex, image.configDigest.hex, ...image.layers.map((l) => l.digest.hex)], image.layers.map((l) => l.diffId.hex));
+    });
+  }
+
+  /** Drops this process's lease (the build is over: what it made names what it used). */
+  async releaseLease(): Promise<void> {
+    await this.lease.release();
+  }
+
+  /** What the live builds using the store hold (gc keeps it). */
+  async leased(): Promise<Leased> {
+    return liveLeases(this.tmpRoot);
   }
 
   /** Start time of the oldest live process using the store: gc spares anything newer. */
