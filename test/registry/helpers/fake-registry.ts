@@ -107,7 +107,7 @@ export class FakeRegistry {
       res.end(JSON.stringify({ errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNKNOWN', message: 'injected' }] }));
       return;
     }
-    if (url.pathname === '/token') return this.token(req, url, res);
+    if (url.pathname === '/token') return this.token(req, url, res, fault === 'drip' || fault === 'stall' ? fault : undefined);
     const send = (status: number, headers: Record<string, string> = {}, data?: Buffer) => {
       entry.status = status;
       res.writeHead(status, headers);
@@ -226,7 +226,7 @@ export class FakeRegistry {
     return this.opts.users?.[user] === rest.join(':') ? user : undefined;
   }
 
-  private token(req: http.IncomingMessage, url: URL, res: http.ServerResponse): void {
+  private token(req: http.IncomingMessage, url: URL, res: http.ServerResponse, slow?: 'drip' | 'stall'): void {
     const user = this.basicUser(req.headers.authorization ?? '');
     if (req.headers.authorization && !user) {
       res.writeHead(401, { 'content-type': 'application/json' });
@@ -245,7 +245,9 @@ export class FakeRegistry {
     const token = randomBytes(12).toString('hex');
     this.tokens.set(token, granted);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: 300 }));
+    const answer = Buffer.from(JSON.stringify({ token, expires_in: 300 }));
+    if (slow) this.slowBody(res, answer, slow);
+    else res.end(answer);
   }
 }
 
