@@ -87,7 +87,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const name of options.noCacheStages ?? []) {
     if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
   }
-  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const emit = options.onEvent ?? (() => undefined);
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   trace('build: parsed and planned');
@@ -95,6 +94,25 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   options.signal?.throwIfAborted();
   const store = await Store.open(options.storeRoot);
   trace('build: store open');
+  // The base images' blobs are leased while the build runs (executor/base-image.ts).
+  try {
+    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plan, emit });
+  } finally {
+    await store.releaseLease();
+  }
+}
+
+/** What build() knows before it opens the store. */
+interface Parsed {
+  dockerfilePath: string;
+  dockerfile: ReturnType<typeof parseDockerfile>;
+  names: string[];
+  plan: ReturnType<typeof planBuild>;
+  emit: (event: BuildEvent) => void;
+}
+
+async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plan, emit }: Parsed): Promise<BuildResult> {
+  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);

@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/safe_path.h"
 #include "core/tar_reader.h"
+#include "core/whiteout.h"
 
 namespace nb {
 
@@ -31,8 +32,6 @@ constexpr size_t kChunk = 1 << 20;
 // share of an extraction's CPU after decompression) off any single thread.
 constexpr unsigned kWriters = 2;
 constexpr size_t kHole = 4096;
-const std::string kWh = ".wh.";
-const std::string kOpq = ".wh..wh..opq";
 
 bool allZero(const uint8_t* p, size_t n) {
   return n && p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0;
@@ -321,7 +320,7 @@ void Extractor::apply(TarReader& tar, TarEntry& e) {
   for (size_t i = 0; i < t.comps.size(); i++) t.rel += (i ? "/" : "") + t.comps[i];
   t.base = t.comps.back();
   t.parent = parentOf(t.comps);
-  if (!o_.addArchive && t.base.rfind(kWh, 0) == 0) return whiteout(t);
+  if (!o_.addArchive && isWhiteoutName(t.base)) return whiteout(t);
   forget(t.rel);
   created_.insert(t.rel);
   switch (e.type) {
@@ -343,7 +342,7 @@ void Extractor::apply(TarReader& tar, TarEntry& e) {
 
 void Extractor::whiteout(const Target& t) {
   std::string parentRel = t.rel.substr(0, t.rel.size() - t.base.size());
-  if (t.base == kOpq) {
+  if (t.base == kOpaqueWhiteout) {
     if (o_.overlayWhiteouts) {
       UniqueFd dir(openat(t.parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!dir.valid() || fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0)
@@ -361,7 +360,7 @@ void Extractor::whiteout(const Target& t) {
       if (!created_.count(parentRel + n)) removeAllAt(dirfd(d.get()), n, full(parentRel + n));
     return;
   }
-  std::string name = t.base.substr(kWh.size());
+  std::string name = t.base.substr(kWhiteoutPrefix.size());
   if (name.empty() || name == "." || name == "..") throwBad("BAD_LAYER", "malformed whiteout", t.rel);
   forget(parentRel + name);
   removeAllAt(t.parent, name, full(parentRel + name));

@@ -222,7 +222,7 @@ async function runStepLayer(runner: StageRunner, state: StageState, instr: Extra
       mountSource: async (from) => mountSource(runner, from, workDir, views),
     });
     trace('run: committing');
-    const layer = await commitLayer(runner.env, upper, 'overlay-upper');
+    const layer = await commitLayer(runner.env, upper, 'overlay-upper', instr);
     trace('run: committed');
     return layer;
   } finally {
@@ -266,7 +266,7 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
     for (const v of views.splice(0).reverse()) await v.release();
     trace('copy: committing');
-    const layer = await commitLayer(env, stagingRoot, 'plain');
+    const layer = await commitLayer(env, stagingRoot, 'plain', instr);
     trace('copy: committed');
     return layer;
   } finally {

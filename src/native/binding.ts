@@ -19,6 +19,7 @@ export interface RawExtractOptions {
 
 export interface Binding {
   writeLayer(o: RawWriteOptions): Promise<RawLayerResult>;
+  digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };

@@ -5,7 +5,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { extractArchive, NativeError } from '../../src/native/index.js';
-import { buildTar, tempDir, type RawTarEntry } from './helpers.js';
+import { tempDir } from './helpers.js';
+import { buildTar, type RawTarEntry } from '../helpers/hostile-archives.js';
 
 function scene(entries: RawTarEntry[]): { work: string; dest: string; outside: string; tar: string } {
   const work = tempDir('add-archive');
