@@ -13,7 +13,7 @@
 // commit's time), owners and order in the tar, gzip -n, and npm pack's own fixed headers.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -159,6 +159,29 @@ function selfContained(arch, out) {
   return file;
 }
 
+/**
+ * The main package, packed by npm into `out`: the files package.json's `files` lists (and the
+ * bundled node-addon-api), with a manifest for users: the platform packages as
+ * optionalDependencies, only the install script. They are not in the checkout's package.json:
+ * npm ci needs every dependency in package-lock.json, and these exist only once published.
+ */
+function mainPackage(out) {
+  const dir = path.join(root, 'build', 'npm', 'nbuild');
+  rmSync(dir, { recursive: true, force: true });
+  const [listing] = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts']));
+  for (const { path: file } of listing.files) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    copyFileSync(path.join(root, file), path.join(dir, file));
+    chmodSync(path.join(dir, file), statSync(path.join(root, file)).mode & 0o777);
+  }
+  const manifest = { ...pkg, scripts: { install: pkg.scripts.install } };
+  for (const devOnly of ['devDependencies', 'ava', 'allowScripts']) delete manifest[devOnly];
+  manifest.optionalDependencies = Object.fromEntries(ARCHS.map((a) => [`@nbuild/linux-${a}`, version]));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+  const file = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', out], { cwd: dir }).trim().split('\n').pop();
+  return path.join(out, file);
+}
+
 function sha256(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -176,9 +199,6 @@ async function main() {
   }
   const archs = args.flatMap((a, i) => (args[i - 1] === '--arch' ? [a] : []));
   for (const a of archs) if (!ARCHS.includes(a)) throw new Error(`--arch ${a}: one of ${ARCHS.join(', ')}`);
-  for (const [dep, want] of Object.entries(pkg.optionalDependencies ?? {})) {
-    if (want !== version) throw new Error(`package.json: optionalDependencies ${dep} is ${want}, the package is ${version}`);
-  }
   const out = path.join(root, 'release');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
@@ -192,8 +212,7 @@ async function main() {
     written.push(selfContained(arch, out));
     log(`linux-${arch} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
-  // npm pack runs "prepare" (tsc and the bundle) again: cheap, and the package gets what it lists.
-  written.push(path.join(out, run('npm', ['pack', '--silent', '--pack-destination', out]).trim().split('\n').pop()));
+  written.push(mainPackage(out));
   const sums = written.map((f) => `${sha256(f)}  ${path.basename(f)}\n`).join('');
   writeFileSync(path.join(out, 'SHA256SUMS'), sums);
   for (const f of written) log(`${path.relative(root, f)} ${(readFileSync(f).length / 1e6).toFixed(1)} MB`);
