@@ -138,7 +138,7 @@ function selfContained(arch, out) {
     assets: { 'nbuild_native.node': path.join(bins, 'nbuild_native.node') },
   };
   writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify(config));
-  run(hostNode, ['--experimental-sea-config', path.join(work, 'sea-config.json')]);
+  run(hostNode, ['--experimental-sea-config', path.join(work, 'sea-config.json')], { stdio: 'pipe' });
   const exe = path.join(top, 'nbuild');
   copyFileSync(node, exe);
   // postject's CLI in a child process: its ELF writer's warnings only matter when it fails.
