@@ -1,7 +1,10 @@
 // Bundles the CLI (tsc's output in dist/src) into one ES module, dist/nbuild.mjs, which
 // bin/nbuild prefers: Node then reads and compiles one file instead of resolving and loading
 // ~150 modules one by one (~100 ms of every command's start-up; docs/decisions.md).
-// Usage: node scripts/bundle.mjs  (after tsc; npm run build:ts does both)
+// It also bundles npm's install step (dist/install.mjs, src/install.ts) and, with --sea, the
+// single executable's main script as CommonJS (dist/sea/nbuild.cjs, src/cli/sea-main.ts; Node's
+// single-executable applications run a CommonJS script: scripts/build-sea.mjs).
+// Usage: node scripts/bundle.mjs [--sea]  (after tsc; npm run build:ts does both)
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -54,19 +57,38 @@ const startupPatches = {
   },
 };
 
+const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'inline', logLevel: 'warning' };
+// CommonJS dependencies bundled into an ES module still call require() for node's built-ins.
+const esmRequire = "import { createRequire as nbuildCreateRequire } from 'node:module'; const require = nbuildCreateRequire(import.meta.url);";
+
 await build({
+  ...common,
   entryPoints: [path.join(root, 'dist/src/cli/entry.js')],
   outfile: path.join(root, 'dist/nbuild.mjs'),
-  bundle: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // zstd-napi loads its own native addon relative to its package folder.
-  external: ['zstd-napi'],
-  // CommonJS dependencies bundled into an ES module still call require() for node's built-ins.
-  banner: { js: "import { createRequire as nbuildCreateRequire } from 'node:module'; const require = nbuildCreateRequire(import.meta.url);" },
+  banner: { js: esmRequire },
   plugins: [startupPatches],
-  legalComments: 'inline',
   sourcemap: 'linked',
-  logLevel: 'warning',
 });
+
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'dist/src/install.js')],
+  outfile: path.join(root, 'dist/install.mjs'),
+  format: 'esm',
+  banner: { js: esmRequire },
+});
+
+if (process.argv.includes('--sea')) {
+  const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+  await build({
+    ...common,
+    entryPoints: [path.join(root, 'dist/src/cli/sea-main.js')],
+    outfile: path.join(root, 'dist/sea/nbuild.cjs'),
+    format: 'cjs',
+    // Modules that use import.meta.url (yargs' own, for its locale files) see the executable.
+    define: { 'import.meta.url': 'nbuildMetaUrl', NBUILD_SEA_VERSION: JSON.stringify(version) },
+    banner: { js: "const nbuildMetaUrl = require('node:url').pathToFileURL(process.execPath).href;" },
+    plugins: [startupPatches],
+  });
+}

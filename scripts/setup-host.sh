@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# One-time host set-up, as root (sudo): the Debian packages nbuild and its tests
-# use, and an unprivileged test user with a subordinate uid/gid range.
+# One-time host set-up, as root: the Debian packages nbuild and its tests use, and an
+# unprivileged test user with a subordinate uid/gid range. Run by a user, it re-runs itself
+# through sudo (which sets SUDO_USER).
 #   NBUILD_TEST_USER   name of the test user (default nbuild-test)
 #   SUDO_USER          if set, that user also gets a subordinate range
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then echo "setup-host: run as root (sudo bash scripts/setup-host.sh)" >&2; exit 2; fi
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "setup-host: run as root (no sudo here)" >&2; exit 2; }
+  exec sudo bash "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
+# The arm64 packages (prebuilt binaries cross-compiled here, scripts/build-prebuilt.sh; run
+# under qemu by test/install/) come from Debian's multiarch.
 packages=(uidmap busybox-static skopeo umoci docker-registry apache2-utils libdeflate-dev zstd pigz
           xz-utils bzip2 python3 make g++ iproute2 debootstrap podman ca-certificates fuse-overlayfs
-          slirp4netns)
+          slirp4netns g++-aarch64-linux-gnu libdeflate-dev:arm64 zlib1g-dev:arm64 qemu-user-static binutils)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
+  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

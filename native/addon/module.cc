@@ -7,6 +7,7 @@
 #include "addon/convert.h"
 #include "addon/promise_worker.h"
 #include "core/file_hash.h"
+#include "core/layer_reader.h"
 #include "core/thread_pool.h"
 
 namespace nbaddon {
@@ -46,6 +47,30 @@ Napi::Value Sha256File(const Napi::CallbackInfo& info) {
       });
 }
 
+// digest, diff_id and sizes of a layer blob, decoded without unpacking it (load's diff_id
+// check), and the compression its magic bytes name, which the caller holds to the media type.
+struct BlobDigests {
+  nb::LayerResult r;
+  std::string compression;
+};
+
+Napi::Value LayerDigests(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "expected a path");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  return PromiseWorker<BlobDigests>::start(
+      info.Env(),
+      [path] {
+        nb::LayerReader in(path);
+        in.drain();
+        return BlobDigests{{in.blobDigest(), in.diffId(), in.blobSize(), in.tarSize()}, in.compression()};
+      },
+      [](Napi::Env env, const BlobDigests& d) -> Napi::Value {
+        Napi::Object o = layerResultToJs(env, d.r).As<Napi::Object>();
+        o.Set("compression", d.compression);
+        return o;
+      });
+}
+
 Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("zstd", ZSTD_versionString());
@@ -59,6 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("digestTree", Napi::Function::New(env, DigestTree));
   exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));
+  exports.Set("layerDigests", Napi::Function::New(env, LayerDigests));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
   return exports;
 }

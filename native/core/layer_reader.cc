@@ -203,9 +203,11 @@ void LayerReader::produce() {
     const uint8_t* in = first->data.get();
     size_t have = first->size;
     if (have >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
+      compression_ = "gzip";
       pushHash(first, Hash::Blob);
       produceGzip(std::move(first));
     } else if (have >= 4 && std::memcmp(in, "\x28\xb5\x2f\xfd", 4) == 0) {
+      compression_ = "zstd";
       pushHash(first, Hash::Blob);
       produceZstd(std::move(first));
     } else {

@@ -107,6 +107,8 @@ class LayerReader {
   std::string diffId() const { return diffId_; }
   uint64_t blobSize() const { return blobSize_; }
   uint64_t tarSize() const { return tarSize_; }
+  // What the magic bytes said: "gzip", "zstd" or "none" (a plain tar); valid after drain().
+  const char* compression() const { return compression_; }
 
  private:
   enum class Hash { Blob, Tar };
@@ -126,6 +128,7 @@ class LayerReader {
   std::atomic<uint64_t> blobSize_{0}, tarSize_{0};
   std::string blobDigest_, diffId_;
   bool plain_ = false;
+  const char* compression_ = "none";
   bool checksums_;
 
   // Declared before anything holding references, so they are destroyed last.

@@ -6,6 +6,9 @@
 // commands (and root) exec NODE directly. Doing this here instead of in a first Node process
 // saves one Node start-up per command (docs/decisions.md, "One Node process per command").
 // src/sandbox/userns.ts starts other commands in a namespace through `launch --userns`.
+// Why a namespace could not be made, or why only one id is mapped, is passed on to Node in the
+// environment (NBUILD_USERNS_ERROR, NBUILD_IDMAP_SINGLE): src/sandbox/diagnose.ts names the
+// cause and the fix.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -154,8 +157,8 @@ bool writeProcFile(pid_t child, const char* name, const std::string& text) {
 }
 
 // The maps for `child`: the user's subordinate ranges when newuidmap/newgidmap accept them,
-// else only the user's own id (with a warning: chown to other ids will fail in RUN).
-bool writeMaps(pid_t child, const std::string& subuidFile, const std::string& subgidFile) {
+// else only the user's own id (`single` says why: chown to other ids will fail in RUN).
+bool writeMaps(pid_t child, const std::string& subuidFile, const std::string& subgidFile, std::string& single) {
   const uid_t uid = getuid();
   const gid_t gid = getgid();
   const passwd* pw = getpwuid(uid);
@@ -181,13 +184,7 @@ bool writeMaps(pid_t child, const std::string& subuidFile, const std::string& su
   if (!gidDone && (!writeProcFile(child, "setgroups", "deny\n") ||
                    !writeProcFile(child, "gid_map", "0 " + std::to_string(gid) + " 1\n")))
     return false;
-  if (!fallback.empty())
-    std::fprintf(stderr,
-                 "nbuild: warning: %s; mapping only your own id (as root) in the user namespace.\n"
-                 "  RUN steps that give files to other users (chown, package managers, useradd) will fail.\n"
-                 "  Fix: give %s a subordinate range, e.g. "
-                 "`sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s`.\n",
-                 fallback.c_str(), name.c_str(), name.c_str());
+  single = fallback;
   return true;
 }
 
@@ -201,6 +198,7 @@ void relay(int sig, siginfo_t* info, void*) {
 }
 
 int execNode(char** argv) {
+  unsetenv("NBUILD_IDMAP_SINGLE");
   execvp(argv[0], argv);
   std::fprintf(stderr, "nbuild: cannot run %s: %s\n", argv[0], std::strerror(errno));
   return errno == ENOENT ? 127 : 126;
@@ -211,13 +209,14 @@ int execNode(char** argv) {
 // Two forms:
 //   launch [--node-args "FLAGS"] NODE ENTRY ARGS…   bin/nbuild: enters the namespace when the
 //       command needs it; FLAGS (split at spaces, e.g. "--cpu-prof", which NODE_OPTIONS refuses)
-//       go between NODE and ENTRY.
+//       go between NODE and ENTRY. With --sea, NODE is nbuild's single executable (Node with
+//       the CLI inside, src/cli/sea-main.ts) and there is no ENTRY.
 //   launch --userns [--subid-files SUBUID:SUBGID] -- CMD ARGS…   always enters it (the one way
 //       src/sandbox/userns.ts starts processes there; other id files only in tests).
 int launchMain(int argc, char** argv) {
   std::vector<std::string> nodeFlags;
   std::string subuidFile = "/etc/subuid", subgidFile = "/etc/subgid";
-  bool always = false;
+  bool always = false, sea = false;
   for (;;) {
     if (argc >= 2 && std::strcmp(argv[0], "--node-args") == 0) {
       std::string flag;
@@ -234,8 +233,8 @@ int launchMain(int argc, char** argv) {
       const char* colon = std::strchr(argv[1], ':');
       subuidFile.assign(argv[1], static_cast<size_t>(colon - argv[1]));
       subgidFile = colon + 1;
-    } else if (argc >= 1 && std::strcmp(argv[0], "--userns") == 0) {
-      always = true;
+    } else if (argc >= 1 && (std::strcmp(argv[0], "--userns") == 0 || std::strcmp(argv[0], "--sea") == 0)) {
+      (std::strcmp(argv[0], "--sea") == 0 ? sea : always) = true;
       argc -= 1;
       argv += 1;
       continue;
@@ -249,11 +248,12 @@ int launchMain(int argc, char** argv) {
     argc -= 2;
     argv += 2;
   }
-  if (argc < (always ? 1 : 2)) {
-    std::fprintf(stderr, "usage: nbuild-sandbox launch [--node-args FLAGS] NODE ENTRY [ARG…] | launch --userns [--subid-files U:G] -- CMD [ARG…]\n");
+  const int program = always || sea ? 1 : 2;  // NODE ENTRY, or one program
+  if (argc < program || (sea && !nodeFlags.empty())) {  // a single executable takes no Node flags in argv
+    std::fprintf(stderr, "usage: nbuild-sandbox launch [--node-args FLAGS] NODE ENTRY [ARG…] | launch --sea PROGRAM [ARG…] | launch --userns [--subid-files U:G] -- CMD [ARG…]\n");
     return 2;
   }
-  const bool userns = always || wantsUserNamespace(argc - 2, argv + 2);
+  const bool userns = always || wantsUserNamespace(argc - program, argv + program);
   std::vector<char*> full;
   full.push_back(argv[0]);
   for (auto& f : nodeFlags) full.push_back(f.data());
@@ -291,24 +291,37 @@ int launchMain(int argc, char** argv) {
   // SIGPIPE: writing "go" to a child that already died must not kill us.
   signal(SIGPIPE, SIG_IGN);
 
-  char c;
+  // The child says 'R' (ready for its maps) or 'E' and why it could not unshare.
+  char said[256];
   ssize_t n;
-  do n = read(ready[0], &c, 1);
+  do n = read(ready[0], said, sizeof said - 1);
   while (n < 0 && errno == EINTR);
   close(ready[0]);
-  if (n == 1) {
-    if (!writeMaps(child, subuidFile, subgidFile)) {
+  std::string single;
+  if (n >= 1 && said[0] == 'R') {
+    if (!writeMaps(child, subuidFile, subgidFile, single)) {
       std::fprintf(stderr, "nbuild: cannot write the id maps of the user namespace: %s\n", std::strerror(errno));
       kill(child, SIGKILL);
     } else {
-      c = 'G';
-      if (write(go[1], &c, 1) != 1) kill(child, SIGKILL);
+      // 'G', or 'S' and why only the user's own id is mapped (the child puts it in its environment).
+      const std::string go1 = single.empty() ? "G" : "S" + single;
+      if (write(go[1], go1.data(), go1.size()) != static_cast<ssize_t>(go1.size())) kill(child, SIGKILL);
     }
   }
   close(go[1]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) return 125;
+  }
+  if (n >= 1 && said[0] == 'E') {
+    const std::string why(said + 1, static_cast<size_t>(n - 1));
+    if (always) {
+      std::fprintf(stderr, "nbuild: cannot create a user namespace: %s\n", why.c_str());
+      return 125;
+    }
+    // bin/nbuild: run the CLI outside; it explains the cause and the fix (src/sandbox/diagnose.ts).
+    setenv("NBUILD_USERNS_ERROR", why.c_str(), 1);
+    return execNode(argv);
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 1);

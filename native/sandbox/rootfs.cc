@@ -134,12 +134,23 @@ std::string fsLog(int fs) {
   return out;
 }
 
+// The new mount API through syscall(2): glibc wraps it only from 2.36, and the prebuilt helper
+// runs on glibc 2.34 (scripts/build-prebuilt.sh checks).
+int sysFsopen(const char* name, unsigned flags) { return static_cast<int>(syscall(SYS_fsopen, name, flags)); }
+int sysFsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
+  return static_cast<int>(syscall(SYS_fsconfig, fd, cmd, key, value, aux));
+}
+int sysFsmount(int fd, unsigned flags, unsigned attrs) { return static_cast<int>(syscall(SYS_fsmount, fd, flags, attrs)); }
+int sysMoveMount(int from, const char* fromPath, int to, const char* toPath, unsigned flags) {
+  return static_cast<int>(syscall(SYS_move_mount, from, fromPath, to, toPath, flags));
+}
+
 // The new mount API takes one lower layer per call (`lowerdir+`, Linux 6.8), so the stack is not
 // limited by the one-page option string of mount(2). Returns false when the kernel lacks it.
 // `target` is a path, or with targetFd >= 0 an O_PATH fd to the mount point (then `target` only names it).
 bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
                    const std::string& target, bool userxattr, int targetFd) {
-  int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  int fs = sysFsopen("overlay", FSOPEN_CLOEXEC);
   if (fs < 0) {
     if (errno == ENOSYS) return false;
     throwErrno("fsopen overlay");
@@ -151,7 +162,7 @@ bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& up
     throw SysError("overlay " + what + (log.empty() ? "" : " (" + log + ")"), e);
   };
   for (size_t i = 0; i < lowers.size(); i++) {
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) < 0) {
+    if (sysFsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) < 0) {
       if (i == 0 && errno == EINVAL) {
         fsLog(fs);
         return false;  // before Linux 6.8
@@ -160,16 +171,16 @@ bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& up
     }
   }
   if (!upper.empty()) {
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) < 0) fail("upper dir " + upper);
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) < 0) fail("work dir " + work);
+    if (sysFsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) < 0) fail("upper dir " + upper);
+    if (sysFsconfig(fs, FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) < 0) fail("work dir " + work);
   }
-  if (userxattr && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0) fail("option userxattr");
-  if (fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) fail("mount");
-  int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+  if (userxattr && sysFsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) < 0) fail("option userxattr");
+  if (sysFsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) fail("mount");
+  int mnt = sysFsmount(fs, FSMOUNT_CLOEXEC, 0);
   if (mnt < 0) fail("fsmount");
   Fd mguard(mnt);
-  int moved = targetFd >= 0 ? move_mount(mnt, "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
-                            : move_mount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
+  int moved = targetFd >= 0 ? sysMoveMount(mnt, "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                            : sysMoveMount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
   if (moved < 0) throwErrno("move overlay mount to " + target);
   return true;
 }

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <csignal>
+#include <string>
 #include <unistd.h>
 
 namespace nbs {
@@ -18,10 +19,9 @@ namespace nbs {
 // goFd), becomes root of the namespace and execs argv. Returns an exit status on failure.
 int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd) {
   if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-    std::fprintf(stderr,
-                 "nbuild: cannot create a user namespace: %s (check user.max_user_namespaces and, on Ubuntu, "
-                 "kernel.apparmor_restrict_unprivileged_userns)\n",
-                 std::strerror(errno));
+    // The parent says it, or has the CLI explain it (launch.cc).
+    const std::string why = std::string("E") + std::strerror(errno);
+    if (write(readyFd, why.data(), why.size()) < 0) return 125;
     return 125;
   }
   char c = 'R';
@@ -30,11 +30,19 @@ int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd) {
     return 125;
   }
   close(readyFd);
+  // 'G', or 'S' followed by why only one id is mapped, up to the parent's close.
+  std::string go;
+  char buf[256];
   ssize_t n;
-  do n = read(goFd, &c, 1);
-  while (n < 0 && errno == EINTR);
+  while ((n = read(goFd, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    go.append(buf, static_cast<size_t>(n));
+  }
   close(goFd);
-  if (n != 1 || c != 'G') return 125;  // the parent could not write the maps and said so itself
+  if (go.empty() || (go[0] != 'G' && go[0] != 'S')) return 125;  // the parent could not write the maps and said so itself
+  if (go[0] == 'S') setenv("NBUILD_IDMAP_SINGLE", go.c_str() + 1, 1);
+  else unsetenv("NBUILD_IDMAP_SINGLE");
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
     std::fprintf(stderr, "nbuild: cannot become root in the user namespace: %s\n", std::strerror(errno));
     return 125;

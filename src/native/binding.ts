@@ -1,8 +1,7 @@
 // Loads the compiled addon. The shape below is the raw binding: the facade in index.ts
 // validates and fills in every option before calling it.
-import { createRequire } from 'node:module';
-import { packagePath } from '../package-root.js';
 import { NativeError } from './errors.js';
+import { nativeFiles } from './location.js';
 
 export interface RawLayerResult { digest: string; diffId: string; size: number; uncompressedSize: number }
 export interface RawIdMap { uids: RawRange[]; gids: RawRange[] }
@@ -22,19 +21,23 @@ export interface Binding {
   digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
+  layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
 }
 
 let cached: Binding | undefined;
 
-/** The addon, loaded once, from build/Release of the package. */
+/** The addon, loaded once, from where nativeFiles() says (process.dlopen: the single executable has no require of files). */
 export function binding(): Binding {
   if (cached) return cached;
-  const file = packagePath('build', 'Release', 'nbuild_native.node');
+  const file = nativeFiles().addon;
+  const module = { exports: {} };
   try {
-    cached = createRequire(import.meta.url)(file) as Binding;
+    process.dlopen(module, file);
   } catch (e) {
-    throw new NativeError('NATIVE_MISSING', `cannot load the layer engine ${file}: run "npm run build:native"`, { cause: e, path: file });
+    const why = (e as Error).message.split('\n')[0];
+    throw new NativeError('NATIVE_MISSING', `cannot load the layer engine ${file}: ${why}`, { cause: e, path: file });
   }
+  cached = module.exports as Binding;
   return cached;
 }

@@ -191,6 +191,15 @@ export async function sha256File(file: string): Promise<{ digest: string; size: 
   return call(() => binding().sha256File(p));
 }
 
+/**
+ * digest, diff_id and sizes of a layer blob (gzip, zstd or plain tar), decoded off the JS thread
+ * without unpacking it; `compression` is what the blob's magic bytes say it is.
+ */
+export async function layerDigests(file: string): Promise<LayerResult & { compression: Compression }> {
+  const p = path.resolve(checkString('path', file));
+  return call(() => binding().layerDigests(p));
+}
+
 /** Library versions and the number of cores the engine uses by default. */
 export function engineInfo(): { zstd: string; deflate: string; threads: number } {
   return binding().engineInfo();

@@ -4,8 +4,10 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import { constants as osConstants, userInfo } from 'node:os';
 import { NbuildError } from '../errors.js';
+import { singleIdWarning, systemInputs, userNamespaceFailure } from './diagnose.js';
 import { helperPath } from './helper.js';
 import { readSubIds, type SubIdRange } from './idmap.js';
+import { selfContainedFiles } from '../package-root.js';
 
 /** What the maps of a new user namespace will be for this user (`nbuild info` shows it). */
 export type IdMappingPlan =
@@ -61,14 +63,30 @@ export async function spawnInUserNamespace(command: string, args: string[], opti
  */
 export async function enterUserNamespace(): Promise<void> {
   // Inside, the launcher set PDEATHSIG: if the outer process dies, this one gets SIGTERM.
-  if (process.geteuid?.() === 0) return;
+  if (process.geteuid?.() === 0) {
+    const single = takeEnv('NBUILD_IDMAP_SINGLE');
+    if (single !== undefined) process.stderr.write(`nbuild: ${singleIdWarning(single, systemInputs(helperPath()))}\n`);
+    return;
+  }
   if (process.env['NBUILD_USERNS'] === '1') {
     throw new NbuildError('USERNS', 'NBUILD_USERNS=1 is set but this process is not root of a user namespace');
   }
-  const child = await spawnInUserNamespace(process.execPath, [...process.execArgv, ...process.argv.slice(1)]);
+  // bin/nbuild's launcher could not make one and started the CLI outside to say why.
+  const failed = takeEnv('NBUILD_USERNS_ERROR');
+  if (failed !== undefined) throw new NbuildError('USERNS', userNamespaceFailure(failed, systemInputs(helperPath())));
+  // The single executable (src/cli/sea-main.ts) is Node with the CLI inside: argv[1] is not a script.
+  const args = selfContainedFiles() ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
+  const child = await spawnInUserNamespace(process.execPath, args);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     process.exit(code ?? 128 + (signal ? osConstants.signals[signal] : 1));
   });
   return new Promise<void>(() => {});
+}
+
+/** An environment variable the launcher set for this process only, removed once read. */
+function takeEnv(name: string): string | undefined {
+  const v = process.env[name];
+  delete process.env[name];
+  return v;
 }

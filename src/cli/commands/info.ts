@@ -1,11 +1,12 @@
 // `nbuild info [--format text|json]`: what this host offers for rootless builds: id mapping,
 // the isolation ladder (which mode is chosen and why not the others), networking, compression.
 import type { Argv, CommandModule } from 'yargs';
-import { access, constants } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { packagePath } from '../../package-root.js';
 import { release, userInfo } from 'node:os';
-import { constants as zlibConstants } from 'node:zlib';
+import { engineInfo } from '../../native/index.js';
+import { nativeFiles } from '../../native/location.js';
+import { nbuildVersion } from '../../package-root.js';
+import { describeFinding, diagnoseHost, systemInputs, type Finding } from '../../sandbox/diagnose.js';
+import { helperPath } from '../../sandbox/helper.js';
 import { currentIdMapping, planIdMapping, privateNetworkUnavailable, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
 import { chooseIsolation, describeMode, probeHost, type HostProbe, type IsolationReport } from '../../snapshot/index.js';
 
@@ -28,34 +29,40 @@ interface Info {
   /** RUN's default network: a namespace of each step's own through slirp4netns, or the host's and why. */
   runNetwork: { mode: 'slirp4netns'; slirp4netns: string } | { mode: 'host'; fallback: string };
   compression: Compression;
-  nativeEngine: boolean;
+  /** where the addon and the helper come from, or why they cannot be found */
+  nativeEngine: { ok: boolean; from: string };
+  /** what keeps nbuild from a full user namespace here, with the fix (src/sandbox/diagnose.ts) */
+  problems: Finding[];
   probe: HostProbe;
 }
 
-const require = createRequire(import.meta.url);
-
-async function compression(): Promise<Compression> {
-  let zstd = { available: false, via: '' };
+// Both codecs live in the layer engine (zstd and libdeflate linked in).
+function compression(): Compression {
   try {
-    const pkg = require('zstd-napi/package.json') as { version: string };
-    await import('zstd-napi');
-    zstd = { available: true, via: `zstd-napi ${pkg.version}` };
+    const e = engineInfo();
+    return { gzip: { available: true, via: e.deflate }, zstd: { available: true, via: `zstd ${e.zstd}` } };
   } catch (e) {
-    zstd = { available: false, via: `zstd-napi not loadable: ${(e as Error).message.split('\n')[0]}` };
+    const why = `layer engine not loadable: ${(e as Error).message.split('\n')[0]}`;
+    return { gzip: { available: false, via: why }, zstd: { available: false, via: why } };
   }
-  const gzip = { available: typeof zlibConstants.Z_DEFAULT_COMPRESSION === 'number', via: `node zlib ${process.versions.zlib}` };
-  return { gzip, zstd };
+}
+
+function native(): Info['nativeEngine'] {
+  try {
+    return { ok: true, from: nativeFiles().from };
+  } catch (e) {
+    return { ok: false, from: (e as Error).message };
+  }
 }
 
 async function gather(): Promise<Info> {
-  const pkg = require(packagePath('package.json')) as { version: string };
   const probe = await probeHost();
   const me = userInfo();
   const plan = planIdMapping();
   const isolation = chooseIsolation(probe);
-  const addon = packagePath('build', 'Release', 'nbuild_native.node');
+  const problems = me.uid === 0 ? [] : diagnoseHost(systemInputs(helperPath()), probe.userNamespace.ok);
   return {
-    version: pkg.version,
+    version: nbuildVersion(),
     kernel: release(),
     user: { name: me.username, uid: me.uid, gid: me.gid },
     idMapping: me.uid === 0 ? { ...plan, current: currentIdMapping() } : plan,
@@ -64,8 +71,9 @@ async function gather(): Promise<Info> {
       ? { available: true, reason: '' }
       : { available: false, reason: probe.networkNamespace.error },
     runNetwork: runNetwork(probe, isolation.chosen),
-    compression: await compression(),
-    nativeEngine: await access(addon, constants.R_OK).then(() => true, () => false),
+    compression: compression(),
+    nativeEngine: native(),
+    problems,
     probe,
   };
 }
@@ -89,14 +97,19 @@ function mappingText(info: Info): string[] {
     lines.push(`  0 → your gid ${m.gid}; 1-${m.gidRange.count} → ${m.gidRange.start}-${m.gidRange.start + m.gidRange.count - 1} (/etc/subgid, newgidmap)`);
   } else {
     lines.push(`  single id only (${m.reason}): RUN steps cannot chown to other users`);
-    lines.push(`  fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${info.user.name}`);
   }
   return lines;
 }
 
 function renderText(info: Info): string {
   const lines = [`nbuild ${info.version}, Linux ${info.kernel}, node ${process.version}`];
-  lines.push(`user ${info.user.name} (uid ${info.user.uid}, gid ${info.user.gid})`, '', 'id mapping:', ...mappingText(info), '');
+  lines.push(`user ${info.user.name} (uid ${info.user.uid}, gid ${info.user.gid})`, '');
+  if (info.problems.length > 0) {
+    lines.push('problems (each with its fix):');
+    for (const p of info.problems) lines.push(`  ${describeFinding(p)}`);
+    lines.push('');
+  }
+  lines.push('id mapping:', ...mappingText(info), '');
   lines.push('isolation (best first):');
   for (const v of info.isolation.modes) {
     const mark = v.mode === info.isolation.chosen ? '*' : ' ';
@@ -115,7 +128,7 @@ function renderText(info: Info): string {
   lines.push('compression:');
   for (const [name, c] of Object.entries(info.compression) as Array<[string, { available: boolean; via: string }]>)
     lines.push(`  ${name.padEnd(5)} ${c.available ? 'yes' : 'no '}  ${c.via}`);
-  lines.push(`native layer engine: ${info.nativeEngine ? 'built' : 'missing (npm run build:native)'}`);
+  lines.push(`native engine and helper: ${info.nativeEngine.from}`);
   return lines.join('\n') + '\n';
 }
 
