@@ -4,7 +4,9 @@
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
 import { processWord } from '../frontend/dockerfile/index.js';
 import { DockerfileError, UsageError } from '../errors.js';
-import { declareArgs, platformArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
+import { declareArgs, predefinedArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
+import { sourceDateEpochSource, type EpochSource } from './epoch.js';
+import { suggest } from '../frontend/dockerfile/flags.js';
 
 export type StageBase =
   | { kind: 'scratch' }
@@ -27,27 +29,45 @@ export interface BuildPlan {
   target: number;
   buildArgs: ReadonlyMap<string, string>;
   platform: Platform;
+  /** What SOURCE_DATE_EPOCH (a --build-arg or the global ARG's default) names. */
+  sourceDateEpoch: EpochSource;
 }
 
 export interface PlanOptions {
   buildArgs?: ReadonlyMap<string, string>;
   target?: string;
   platform?: Platform;
+  /**
+   * SOURCE_DATE_EPOCH once resolved (seconds as text), or null when it resolved to nothing: it
+   * replaces the value a --build-arg or the global ARG gave (BuildKit's setBuildArgValue).
+   */
+  resolvedSourceDateEpoch?: string | null;
 }
 
+const EPOCH_ARG = 'SOURCE_DATE_EPOCH';
+
 export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): BuildPlan {
-  const buildArgs = options.buildArgs ?? new Map<string, string>();
+  const buildArgs = new Map(options.buildArgs ?? []);
   const platform = options.platform ?? hostPlatform();
   if (dockerfile.stages.length === 0) {
-    throw new DockerfileError({ file: dockerfile.file, line: 1 }, 'no build stage: the Dockerfile needs a FROM');
+    throw new DockerfileError({ file: dockerfile.file, line: 1 }, 'dockerfile contains no stages to build');
   }
-  const globals = new Map(platformArgs(platform));
+  const targetStage = options.target || (dockerfile.stages[dockerfile.stages.length - 1].name ?? '');
+  const predefined = predefinedArgs(platform, targetStage, buildArgs);
+  const globals = new Map(predefined);
   const expandGlobal = (word: string, line: number): string => expandWith(word, globals, dockerfile, line);
   for (const arg of dockerfile.globalArgs) {
-    declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line), platformArgs(platform));
+    declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line), predefined);
   }
+  const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals);
+  if (options.resolvedSourceDateEpoch !== undefined) setEpochArg(options.resolvedSourceDateEpoch, buildArgs, globals);
+  // Every stage's name, also of stages defined later: a reference to one of those is an error,
+  // never an image to pull.
+  const allNames = new Map<string, number>();
+  for (const stage of dockerfile.stages) if (stage.name && !allNames.has(stage.name)) allNames.set(stage.name, stage.index);
   const byName = new Map<string, number>();
   const planned: PlannedStage[] = [];
+  const laterRefs = new Map<number, () => never>();
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
@@ -56,17 +76,43 @@ export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): Bu
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
     for (const instr of stage.instructions) {
-      for (const from of referencedStages(instr)) {
-        const ref = expandGlobal(from, instr.source.range.start.line);
-        const index = stageIndex(ref, byName, stage.index);
-        if (index !== undefined) deps.add(index);
+      for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
+        const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
+        if (index === undefined) continue;
+        if (index >= stage.index) {
+          if (!laterRefs.has(stage.index)) laterRefs.set(stage.index, () => definedLater(dockerfile, instr, ref, stage));
+          continue;
+        }
+        deps.add(index);
       }
     }
     planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals });
     if (stage.name) byName.set(stage.name.toLowerCase(), stage.index);
   }
   const target = resolveTarget(options.target, byName, planned.length);
-  return { dockerfile, stages: neededInOrder(planned, target), target, buildArgs, platform };
+  const stages = neededInOrder(planned, target);
+  // As BuildKit, only a stage that is built must not read from a later one.
+  for (const s of stages) laterRefs.get(s.stage.index)?.();
+  return { dockerfile, stages, target, buildArgs, platform, sourceDateEpoch };
+}
+
+/** BuildKit's setBuildArgValue: the resolved epoch replaces the arg where it was given. */
+function setEpochArg(value: string | null, buildArgs: Map<string, string>, globals: Map<string, string>): void {
+  for (const scope of [buildArgs, globals]) {
+    if (!scope.has(EPOCH_ARG)) continue;
+    if (value === null || value === '') scope.delete(EPOCH_ARG);
+    else scope.set(EPOCH_ARG, value);
+  }
+}
+
+function definedLater(df: Dockerfile, instr: Instruction, ref: string, current: Stage): never {
+  const here = current.name ?? `stage-${current.index}`;
+  const at = { file: df.file, line: instr.source.range.start.line, endLine: instr.source.range.end.line };
+  if (instr.kind === 'run') {
+    const mount = instr.mounts.find((m) => 'from' in m && m.from === ref);
+    throw new DockerfileError(at, `cannot mount from stage ${JSON.stringify(ref)} to ${JSON.stringify(mount?.target ?? '')}, stage needs to be defined before current command`);
+  }
+  throw new DockerfileError(at, `cannot copy from stage ${JSON.stringify(ref)}, it needs to be defined before current stage ${JSON.stringify(here)}`);
 }
 
 /** nbuild builds for the host platform only (no emulation): say so where a stage asks for another. */
@@ -94,23 +140,40 @@ function resolveBase(ref: string, byName: Map<string, number>, stage: Stage, fil
   return { kind: 'image', ref };
 }
 
-/** `--from` names a stage by name or index; anything else is an image. */
-function stageIndex(ref: string, byName: Map<string, number>, current: number): number | undefined {
-  const named = byName.get(ref.toLowerCase());
+/**
+ * `--from` names a stage by name (any stage, also a later one) or by index; anything else is an
+ * image. A COPY --from index past the last stage is an error (BuildKit's findStateByIndex).
+ */
+function stageIndex(ref: string, allNames: Map<string, number>, count: number, file: string, instr: Instruction): number | undefined {
+  const named = allNames.get(ref.toLowerCase());
   if (named !== undefined) return named;
   if (/^\d+$/.test(ref)) {
     const n = Number(ref);
-    if (n < current) return n;
+    if (n < count) return n;
+    if (instr.kind === 'copy') throw new DockerfileError({ file, line: instr.source.range.start.line }, `invalid stage index ${n}`);
   }
   return undefined;
 }
 
-function referencedStages(instr: Instruction): string[] {
+/**
+ * The stages or images an instruction reads. COPY --from is taken as written: BuildKit expands
+ * no variable there (a stage's FROM can, with a global ARG, hence its hint).
+ */
+function referencedStages(instr: Instruction, df: Dockerfile, expandGlobal: (w: string, line: number) => string): string[] {
+  const line = instr.source.range.start.line;
   switch (instr.kind) {
-    case 'copy':
-      return instr.from !== undefined ? [instr.from] : [];
+    case 'copy': {
+      if (instr.from === undefined) return [];
+      if (processWord(instr.from, () => undefined, df.escape) !== instr.from) {
+        throw new DockerfileError(
+          { file: df.file, line, endLine: instr.source.range.end.line },
+          'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
+        );
+      }
+      return [instr.from];
+    }
     case 'run':
-      return instr.mounts.flatMap((m) => ('from' in m && m.from !== undefined ? [m.from] : []));
+      return instr.mounts.flatMap((m) => ('from' in m && m.from !== undefined ? [expandGlobal(m.from, line)] : []));
     default:
       return [];
   }
@@ -121,7 +184,9 @@ function resolveTarget(target: string | undefined, byName: Map<string, number>, 
   const index = byName.get(target.toLowerCase());
   if (index === undefined) {
     const names = [...byName.keys()];
-    throw new UsageError(`target stage "${target}" could not be found${names.length ? ` (stages: ${names.join(', ')})` : ''}`);
+    const hint = suggest(target, names);
+    const help = hint !== undefined ? ` (did you mean ${hint}?)` : names.length ? ` (stages: ${names.join(', ')})` : ' (no stage has a name)';
+    throw new UsageError(`target stage ${JSON.stringify(target)} could not be found${help}`);
   }
   return index;
 }
