@@ -8,9 +8,12 @@ import { layerMediaType } from '../image/media-types.js';
 import type { Layer } from '../image/image.js';
 import type { StepEnv } from './context.js';
 
-/** Returns undefined when the folder holds no change (an empty layer is not written). */
-export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain'): Promise<Layer | undefined> {
-  if ((await fs.readdir(dir)).length === 0) return undefined;
+/**
+ * Returns undefined when the folder holds no change, unless `keepEmpty`: BuildKit gives every
+ * RUN, COPY and ADD a layer, an empty tar when nothing changed, and so does nbuild.
+ */
+export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain', options: { keepEmpty?: boolean } = {}): Promise<Layer | undefined> {
+  if (!options.keepEmpty && (await fs.readdir(dir)).length === 0) return undefined;
   const blob = path.join(path.dirname(dir), 'layer.blob');
   const result = await writeLayer({
     sourceDir: dir,

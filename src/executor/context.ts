@@ -15,6 +15,8 @@ export interface StepEnv {
   /** SOURCE_DATE_EPOCH / --timestamp: clamps mtimes and sets `created`. */
   timestamp?: number;
   network: 'host' | 'none';
+  /** The proxy build args (HTTP_PROXY, …) as RUN sees them; not in cache keys or the history. */
+  proxyEnv?: ReadonlyMap<string, string>;
   noCache: boolean;
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;

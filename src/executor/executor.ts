@@ -85,6 +85,7 @@ async function initialState(
     layers: [...image.layers],
     history: structuredClone(cfg.history ?? []),
     args: new Map(),
+    declared: [],
     platform: { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant },
     baseLayers: image.layers.length,
     chainKey: image.configDigest.toString(),
@@ -148,18 +149,21 @@ async function runConcurrently(stages: PlannedStage[], abort: AbortController, r
 
 function emptyState(plan: BuildPlan): StageState {
   return {
-    config: { Env: [`PATH=${DEFAULT_PATH}`] },
+    // BuildKit's empty image: PATH, and `/` as the working folder.
+    config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' },
     layers: [],
     history: [],
     args: new Map(),
+    declared: [],
     platform: plan.platform,
     baseLayers: 0,
     chainKey: 'scratch',
   };
 }
 
+/** A stage built FROM another starts where it ended, its ARGs included (BuildKit carries the state's env and ARG list over). */
 function cloneState(s: StageState): StageState {
-  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: structuredClone(s.history), args: new Map() };
+  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: structuredClone(s.history), args: new Map(s.args), declared: [...s.declared] };
 }
 
 function onbuildTriggers(triggers: string[], file: string, ref: string): Instruction[] {

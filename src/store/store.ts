@@ -183,6 +183,16 @@ export class Store {
     }
   }
 
+  /**
+   * The layers' unpacked trees as overlay lower folders: top-most first, each once. A layer that
+   * repeats (the empty layer of two RUNs that changed nothing, common in BuildKit's images too)
+   * adds nothing under its top-most copy, and overlayfs refuses a folder twice (ELOOP).
+   */
+  async lowerDirs(layers: readonly Layer[]): Promise<string[]> {
+    const dirs = await Promise.all(layers.map((l) => this.layerDir(l)));
+    return [...new Set(dirs.reverse())];
+  }
+
   /** The unpacked tree of a layer, extracting it from its blob first if needed. */
   async layerDir(layer: Layer): Promise<string> {
     const dest = this.layerPath(layer.diffId);
