@@ -64,7 +64,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('secret', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
       .option('cache-from', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,src=DIR | type=registry,ref=NAME: reuse a shared build cache' })
       .option('cache-to', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,dest=DIR | type=registry,ref=NAME: export the build cache' })
-      .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
+      .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (else the SOURCE_DATE_EPOCH build arg or environment variable)' })
       .option('platform', { type: 'string', describe: 'the host platform only' })
       .option('isolation', { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' })
       .option('run-fsync', { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" }) as unknown as Argv<BuildArgs>,
@@ -81,15 +81,19 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     process.on('SIGINT', onSignal); // on, not once: a second signal must not kill the cleanup
     process.on('SIGTERM', onSignal);
     const compression = argv.compression === 'uncompressed' ? 'none' : argv.compression;
-    const epoch = argv.timestamp ?? (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined);
-    if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp / SOURCE_DATE_EPOCH must be whole seconds');
+    const epoch = argv.timestamp;
+    if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp must be whole seconds');
+    const buildArgs = parseBuildArgs(argv['build-arg']);
+    // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
+    const envEpoch = process.env.SOURCE_DATE_EPOCH;
+    if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
     const result = await build({
       storeRoot: resolveStoreRoot(argv.root),
       contextDir: argv.context,
       dockerfile: argv.file === '-' ? undefined : argv.file,
       dockerfileText: argv.file === '-' ? await readStdin() : undefined,
       tags: argv.tag,
-      buildArgs: parseBuildArgs(argv['build-arg']),
+      buildArgs,
       target: argv.target,
       labels: keyValues(argv.label, '--label'),
       noCache: argv['no-cache'],
