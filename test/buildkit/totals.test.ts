@@ -39,23 +39,27 @@ function registrations(): { ported: Registration[]; other: string[] } {
   return { ported, other };
 }
 
-/** The README's "Not ported" table: BuildKit test → reason. */
-function notPorted(): Map<string, { file: string; why: string }> {
+/** The README's "Not ported" table: BuildKit test → reason (and the names listed more than once). */
+function notPorted(): { rows: Map<string, { file: string; why: string }>; repeated: string[] } {
   const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
   const table = readme.slice(readme.indexOf('## Not ported'));
-  const out = new Map<string, { file: string; why: string }>();
+  const rows = new Map<string, { file: string; why: string }>();
+  const repeated: string[] = [];
   for (const line of table.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
     if (cells.length < 5 || !/^`?test\w+`?$/.test(cells[1])) continue;
-    out.set(cells[1].replace(/`/g, ''), { file: cells[2].replace(/`/g, ''), why: cells[3] });
+    const name = cells[1].replace(/`/g, '');
+    if (rows.has(name)) repeated.push(name);
+    rows.set(name, { file: cells[2].replace(/`/g, ''), why: cells[3] });
   }
-  return out;
+  return { rows, repeated };
 }
 
 test('totals: every BuildKit test is ported or listed as not ported, once', (t) => {
   const upstream = upstreamTests();
   const { ported, other } = registrations();
-  const table = notPorted();
+  const { rows: table, repeated } = notPorted();
+  t.deepEqual(repeated, [], 'each BuildKit test is listed once in the Not ported table');
   t.deepEqual(other, [], 'no test.skip, test.todo or test.only: a test that cannot pass is a test.failing with its reason');
 
   const seen = new Map<string, string>();
