@@ -77,6 +77,8 @@ export function declareArgs(
     if (fromBuild !== undefined) scope.set(def.name, fromBuild);
     else if (def.defaultValue !== undefined) scope.set(def.name, expand(def.defaultValue));
     else if (outer.has(def.name)) scope.set(def.name, outer.get(def.name) ?? '');
-    else scope.delete(def.name); // declared, no value: expands to "" but stays out of RUN's env
+    // Declared with no value: a value it already has stays (BuildKit adds nothing to the env);
+    // otherwise it expands to "" but stays out of RUN's env.
+
   }
 }

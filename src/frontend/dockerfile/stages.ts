@@ -9,9 +9,10 @@ import { lint } from './checks.js';
 
 /**
  * `# syntax=` names the frontend image BuildKit runs. nbuild is that frontend for Docker's own
- * (docker/dockerfile, -upstream; any tag or digest); another one it cannot run.
+ * (docker/dockerfile, -upstream; from any registry or mirror, any tag or digest); another one it
+ * cannot run.
  */
-const OWN_FRONTEND = /^(?:docker\.io\/)?docker\/dockerfile(?:-upstream)?(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?$/;
+const OWN_FRONTEND = /^(?:[^/\s]+\/)*docker\/dockerfile(?:-upstream)?(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?$/;
 
 export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly string[]): Dockerfile {
   const globalArgs: ArgInstruction[] = [];
