@@ -21,6 +21,9 @@ import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
 import { STAT_CACHE_FILE } from './store/check.js';
 import { trace } from './trace.js';
+import type { SecretSource } from './executor/context.js';
+import type { SessionOptions } from './registry/session.js';
+import { UsageError } from './errors.js';
 
 export interface BuildOptions {
   storeRoot: string;
@@ -36,7 +39,8 @@ export interface BuildOptions {
   noCache?: boolean;
   /** --squash: this build's layers become one; --squash-all: one layer in all. */
   squash?: 'none' | 'build' | 'all';
-  pull?: boolean;
+  /** When base images are looked up in their registry: always (--pull), missing (default), never. */
+  pull?: boolean | PullPolicy;
   compression?: Compression;
   compressionLevel?: number;
   network?: 'host' | 'none';
@@ -45,7 +49,17 @@ export interface BuildOptions {
    * build arg (or the Dockerfile's global ARG default) gives the epoch, as in BuildKit.
    */
   timestamp?: number;
-  secrets?: ReadonlyMap<string, string>;
+  secrets?: ReadonlyMap<string, SecretSource>;
+  /** --add-host NAME:IP, as `IP\tNAME` lines of RUN's /etc/hosts. */
+  extraHosts?: readonly string[];
+  /** --shm-size in bytes. */
+  shmSize?: number;
+  /** --no-cache-filter: stage names whose steps all run. */
+  noCacheStages?: readonly string[];
+  /** --annotation: manifest annotations. */
+  annotations?: Readonly<Record<string, string>>;
+  /** Registry flags (--tls-verify, --authfile, --creds) for base-image pulls, pushes and registry caches. */
+  registry?: SessionOptions;
   outputs?: OutputSpec[];
   iidfile?: string;
   metadataFile?: string;
@@ -58,6 +72,8 @@ export interface BuildOptions {
   /** Looks up base images the store does not hold (a registry pull). */
   resolveRemote?: ImageResolver;
 }
+
+export type PullPolicy = 'always' | 'missing' | 'never';
 
 export interface BuildResult {
   image: Image;
@@ -83,6 +99,10 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   const names = (options.tags ?? []).map((t) => parseReference(t).toString());
   const planOptions = { buildArgs: options.buildArgs, target: options.target };
   let plan = planBuild(dockerfile, planOptions);
+  for (const name of options.noCacheStages ?? []) {
+    if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
+  }
+  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const emit = options.onEvent ?? (() => undefined);
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   trace('build: parsed and planned');
@@ -108,21 +128,37 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
       noCache: options.noCache ?? false,
       statCache,
       secrets: options.secrets ?? new Map(),
+      extraHosts: options.extraHosts,
+      shmSize: options.shmSize,
       emit,
       signal: options.signal,
-      cacheUsed: (key, record) => used.push({ key, record }),
+      cacheUsed: (key, record, stage) => used.push({ key, record, stage }),
     },
     plan,
-    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote ?? registryResolver(store, options.pull ?? false), squash: options.squash, pull: options.pull },
+    {
+      labels: options.labels ?? new Map(),
+      resolveRemote: pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {})),
+      squash: options.squash,
+      pull: pull === 'always',
+      noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
+      annotations: options.annotations,
+    },
   );
   trace('build: plan executed');
   await statCache.save();
   await store.writeImage(image);
   for (const name of names) await store.tag(name, image);
   trace('build: image stored and tagged');
-  await writeOutputs(store, image, names, options.outputs ?? []);
+  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {});
   trace('build: outputs written');
-  for (const spec of options.cacheTo ?? []) await exportCache(store, used, spec);
+  for (const spec of options.cacheTo ?? []) {
+    try {
+      await exportCache(store, used, spec, plan.target);
+    } catch (error) {
+      if (!spec.ignoreError) throw error;
+      emit({ type: 'warning', message: `cache to ${spec.type === 'local' ? spec.dir : spec.ref} not written (ignore-error=true): ${(error as Error).message}` });
+    }
+  }
   if (options.iidfile) await fs.writeFile(options.iidfile, image.configDigest.toString());
   if (options.metadataFile) {
     const metadata = {
@@ -168,11 +204,11 @@ async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEve
 }
 
 /** Base images the store lacks come from their registry (loaded on first use). */
-function registryResolver(store: Store, pull: boolean): ImageResolver {
+function registryResolver(store: Store, pull: boolean, session: SessionOptions): ImageResolver {
   return async (ref) => {
     const { resolveBaseImage } = await import('./registry/index.js');
     try {
-      return await resolveBaseImage(store, ref, { pull });
+      return await resolveBaseImage(store, ref, { ...session, pull });
     } catch (error) {
       // Transport errors name the host only; the user needs to know which FROM failed.
       if (error instanceof RegistryError && !error.message.includes(ref)) {

@@ -210,7 +210,7 @@ void FileWriter::end(FileOp& op) {
   for (const auto& [k, v] : op.xattrs) {
     if (k.find(".overlay.") != std::string::npos) continue;
     if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
-      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      if (errno == ENOTSUP || ((o_.ignoreChownErrors || o_.addArchive) && (errno == EPERM || errno == EINVAL))) continue;
       throwSys("fsetxattr", full(op.rel));
     }
   }
@@ -221,7 +221,11 @@ void FileWriter::end(FileOp& op) {
 class Extractor {
  public:
   Extractor(const ExtractOptions& o, int rootFd)
-      : o_(o), root_(rootFd), resolver_(rootFd, o.destDir), euid_(geteuid()), egid_(getegid()) {
+      : o_(o),
+        root_(rootFd),
+        resolver_(rootFd, o.destDir, o.addArchive ? RootResolver::AboveRoot::StayAtRoot : RootResolver::AboveRoot::Refuse),
+        euid_(geteuid()),
+        egid_(getegid()) {
     for (unsigned i = 0; i < kWriters; i++) writers_.push_back(std::make_unique<FileWriter>(o));
   }
   void run(TarReader& tar);
@@ -247,6 +251,10 @@ class Extractor {
   bool hostIds(const TarEntry& e, const std::string& rel, uid_t* uid, gid_t* gid);
   bool ownedAlready(uid_t uid, gid_t gid);
   void setXattrs(int fd, const TarEntry& e, const std::string& rel);
+  // An ADD archive's "/etc/x" is "etc/x" below the destination (a layer's is refused).
+  std::string entryName(const std::string& name) const {
+    return o_.addArchive ? name.substr(std::min(name.size(), name.find_first_not_of('/'))) : name;
+  }
   std::string full(const std::string& rel) const { return o_.destDir + "/" + rel; }
 
   const ExtractOptions& o_;
@@ -308,12 +316,12 @@ void Extractor::run(TarReader& tar) {
 
 void Extractor::apply(TarReader& tar, TarEntry& e) {
   Target t;
-  t.comps = splitEntryName(e.name);
+  t.comps = splitEntryName(entryName(e.name));
   if (t.comps.empty()) return;  // "./": the root itself keeps the caller's ownership and mode
   for (size_t i = 0; i < t.comps.size(); i++) t.rel += (i ? "/" : "") + t.comps[i];
   t.base = t.comps.back();
   t.parent = parentOf(t.comps);
-  if (t.base.rfind(kWh, 0) == 0) return whiteout(t);
+  if (!o_.addArchive && t.base.rfind(kWh, 0) == 0) return whiteout(t);
   forget(t.rel);
   created_.insert(t.rel);
   switch (e.type) {
@@ -383,6 +391,8 @@ void Extractor::makeDir(const TarEntry& e, const Target& t) {
     if (fstatat(t.parent, t.base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
       clearForNonDir(t);
       if (mkdirat(t.parent, t.base.c_str(), 0700) != 0) throwSys("mkdirat", full(t.rel));
+    } else if (o_.addArchive) {
+      return;
     }
   }
   UniqueFd fd(openat(t.parent, t.base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -451,7 +461,7 @@ void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
 }
 
 void Extractor::hardLink(const TarEntry& e, const Target& t) {
-  std::vector<std::string> src = splitEntryName(e.linkname);
+  std::vector<std::string> src = splitEntryName(entryName(e.linkname));
   if (src.empty()) throwBad("BAD_LAYER", "hard link to the root", t.rel);
   UniqueFd srcParent = resolver_.openDir(src, src.size() - 1, false);
   // Flags 0: a link to a symlink links the symlink itself, never what it points to.
@@ -500,7 +510,7 @@ void Extractor::setXattrs(int fd, const TarEntry& e, const std::string& rel) {
     // A layer must not smuggle in overlayfs' own metadata (redirects, opaque, origin).
     if (k.find(".overlay.") != std::string::npos) continue;
     if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
-      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      if (errno == ENOTSUP || ((o_.ignoreChownErrors || o_.addArchive) && (errno == EPERM || errno == EINVAL))) continue;
       throwSys("fsetxattr", full(rel));
     }
   }

@@ -55,13 +55,18 @@ Spec parseSpec(const std::string& text) {
     for (const auto& m : ms->items) {
       MountSpec ms1;
       ms1.type = m.getString("type");
-      if (ms1.type != "bind" && ms1.type != "tmpfs") throw std::runtime_error("spec: mount type must be bind or tmpfs");
+      if (ms1.type != "bind" && ms1.type != "tmpfs" && ms1.type != "overlay")
+        throw std::runtime_error("spec: mount type must be bind, tmpfs or overlay");
       ms1.source = m.getString("source");
+      ms1.upperDir = m.getString("upperDir");
+      ms1.workDir = m.getString("workDir");
       ms1.target = m.getString("target");
       ms1.readonly = m.getBool("readonly");
       ms1.options = m.getStrings("options");
       if (ms1.target.empty() || ms1.target[0] != '/') throw std::runtime_error("spec: mount target must be absolute");
-      if (ms1.type == "bind" && ms1.source.empty()) throw std::runtime_error("spec: bind mount needs a source");
+      if (ms1.type != "tmpfs" && ms1.source.empty()) throw std::runtime_error("spec: bind mount needs a source");
+      if (ms1.type == "overlay" && (ms1.upperDir.empty() || ms1.workDir.empty()))
+        throw std::runtime_error("spec: overlay mount needs upperDir and workDir");
       s.mounts.push_back(ms1);
     }
   }

@@ -6,8 +6,9 @@
 namespace nbs {
 
 struct MountSpec {
-  std::string type;  // "bind" | "tmpfs"
+  std::string type;  // "bind" | "tmpfs" | "overlay" (a throw-away layer over `source`)
   std::string source;
+  std::string upperDir, workDir;  // overlay
   std::string target;
   bool readonly = false;
   std::vector<std::string> options;

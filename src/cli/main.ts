@@ -9,11 +9,13 @@ import { trace } from '../trace.js';
 
 export async function main(argv: string[]): Promise<void> {
   trace('cli: main');
-  const [{ default: yargs }, { registerCommands }, { globalOptions }] = await Promise.all([
+  const [{ default: yargs }, { registerCommands, commandNames }, { globalOptions }, { normalizeBuildArgv }] = await Promise.all([
     import('yargs'),
     import('./commands.js'),
     import('./global-options.js'),
+    import('./build-options.js'),
   ]);
+  argv = normalizeBuildArgv(argv, commandNames());
   // yargs renders (and caches) the help text of the command it runs on every invocation;
   // wrapping it costs ~60 ms of string-width work, so wrap only when help is asked for.
   const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');

@@ -7,6 +7,9 @@ import type { BuildEvent } from './events.js';
 import type { StatCache } from './content-hash.js';
 import type { CacheRecord } from '../store/cache-record.js';
 
+/** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
+export type SecretSource = { file: string } | { value: string };
+
 export interface StepEnv {
   store: Store;
   context: BuildContext;
@@ -20,9 +23,13 @@ export interface StepEnv {
   noCache: boolean;
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;
-  secrets: ReadonlyMap<string, string>;
+  secrets: ReadonlyMap<string, SecretSource>;
+  /** --add-host: extra `IP\tNAME` lines of RUN's /etc/hosts. */
+  extraHosts?: readonly string[];
+  /** --shm-size in bytes (default: the helper's 64 MiB). */
+  shmSize?: number;
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
   /** Told of every cache record a layer step used or made (for --cache-to). */
-  cacheUsed?(key: string, record: CacheRecord): void;
+  cacheUsed?(key: string, record: CacheRecord, stage?: number): void;
 }

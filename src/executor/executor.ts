@@ -19,6 +19,10 @@ export interface ExecuteOptions {
   /** --pull: re-resolve base images in the registry. */
   pull?: boolean;
   resolveRemote?: ImageResolver;
+  /** --no-cache-filter: stages (by name) whose steps all run, hits or not. */
+  noCacheStages?: ReadonlySet<string>;
+  /** --annotation: annotations of the image manifest. */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
@@ -43,9 +47,7 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
   const exported = exportedStages(plan);
   await runConcurrently(plan.stages, abort, async (planned) => {
     const { state, triggers } = await initialState(env, plan, planned, finished, options);
-    // A stage whose layers never reach the image (a builder read only by COPY --from) keeps
-    // them uncompressed: compressing is most of a commit's cost, and nobody downloads these.
-    const stageRunner = exported.has(planned.stage.index) ? runner : { ...runner, env: { ...env, compression: 'none' as const } };
+    const stageRunner = { ...runner, env: stageEnv(env, planned, exported.has(planned.stage.index), options) };
     finished.set(planned.stage.index, await runStage(stageRunner, planned, state, triggers));
   });
   const target = finished.get(plan.target) as StageState;
@@ -56,7 +58,21 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     target.layers = squashed.layers;
     target.history = squashed.history;
   }
-  return Image.build(imageConfig(env, target), target.layers);
+  return Image.build(imageConfig(env, target), target.layers, options.annotations);
+}
+
+/** The env of one stage's steps: its compression, whether its cache is used, its cache records tagged with the stage. */
+function stageEnv(env: StepEnv, planned: PlannedStage, exported: boolean, options: ExecuteOptions): StepEnv {
+  const index = planned.stage.index;
+  const name = planned.stage.name;
+  return {
+    ...env,
+    // A stage whose layers never reach the image (a builder read only by COPY --from) keeps
+    // them uncompressed: compressing is most of a commit's cost, and nobody downloads these.
+    compression: exported ? env.compression : 'none',
+    noCache: env.noCache || (name !== undefined && (options.noCacheStages?.has(name) ?? false)),
+    cacheUsed: env.cacheUsed ? (key, record) => env.cacheUsed?.(key, record, index) : undefined,
+  };
 }
 
 async function initialState(

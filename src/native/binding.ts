@@ -14,7 +14,7 @@ export interface RawWriteOptions {
 }
 export interface RawExtractOptions {
   inputPath: string; destDir: string; whiteouts: string; idMap?: RawIdMap;
-  ignoreChownErrors: boolean; expectedDiffId?: string;
+  ignoreChownErrors: boolean; expectedDiffId?: string; addArchive?: boolean;
 }
 
 export interface Binding {

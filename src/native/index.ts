@@ -140,6 +140,23 @@ export async function extractLayer(o: ExtractLayerOptions): Promise<LayerResult>
   return call(() => binding().extractLayer(raw));
 }
 
+/**
+ * Unpacks an ADD archive (gzip, zstd or plain tar) into destDir with every path resolved inside
+ * it, as in a chroot there (BuildKit's chrootarchive): a symlink already in destDir, or one the
+ * archive makes, never leads out of it. `.wh.` names are plain files; a leading `/` is dropped;
+ * existing folders keep their metadata; owners are the archive's.
+ */
+export async function extractArchive(o: { inputPath: string; destDir: string }): Promise<void> {
+  const raw = {
+    inputPath: path.resolve(checkString('inputPath', o.inputPath)),
+    destDir: path.resolve(checkString('destDir', o.destDir)),
+    whiteouts: 'apply',
+    ignoreChownErrors: false,
+    addArchive: true,
+  };
+  await call(() => binding().extractLayer(raw));
+}
+
 /** sha256 of a file, off the JS thread. */
 export async function sha256File(file: string): Promise<{ digest: string; size: number }> {
   const p = path.resolve(checkString('path', file));

@@ -13,6 +13,8 @@ export interface SessionOptions {
   registriesConfig?: RegistriesConfig;
   /** Defaults to authFilePaths(). */
   authFiles?: string[];
+  /** `--creds USER[:PASSWORD]`: used for every registry of this command instead of the auth files. */
+  credentials?: Credentials;
   retry?: RetryPolicy;
   chunkSize?: number;
 }
@@ -48,6 +50,7 @@ export class RegistrySession {
   }
 
   private credentials(ep: Endpoint): Promise<Credentials | undefined> {
+    if (this.opts.credentials) return Promise.resolve(this.opts.credentials);
     return lookupCredentials(ep.registry, ep.repository, this.opts.authFiles ?? authFilePaths());
   }
 }

@@ -9,9 +9,13 @@ export interface IdMapEntry {
 }
 
 export interface SandboxMount {
-  type: 'bind' | 'tmpfs';
-  /** Host path for bind mounts. */
+  /** overlay: a throw-away copy-on-write layer over the folder `source` (writes go to `upperDir`). */
+  type: 'bind' | 'tmpfs' | 'overlay';
+  /** Host path for bind mounts; the lower folder for overlay. */
   source?: string;
+  /** overlay: its upper and work folders (kernel overlay in the sandbox's user namespace). */
+  upperDir?: string;
+  workDir?: string;
   /** Absolute path inside the container. */
   target: string;
   readonly: boolean;

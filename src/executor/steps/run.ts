@@ -9,6 +9,7 @@ import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
+import { bindMount } from './bind-mount.js';
 import type { StepEnv } from '../context.js';
 import { trace } from '../../trace.js';
 
@@ -45,16 +46,16 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       rootfs: workspace.rootfs,
       isolation: workspace.isolation,
       args,
-      env: runEnv(state, user.home, env.proxyEnv),
+      env: [...runEnv(state, user.home, env.proxyEnv), ...(await secretEnv(env, instr))],
       cwd: state.config.WorkingDir || '/',
       uid: user.uid,
       gid: user.gid,
       additionalGids: user.additionalGids,
       hostname: 'nbuild',
       network: instr.network === 'none' ? 'none' : instr.network === 'host' ? 'host' : env.network,
-      hosts: '127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+      hosts: `127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
       resolvConf: await hostResolvConf(),
-      mounts: await sandboxMounts(env, req),
+      mounts: await sandboxMounts(env, req, mode),
       syncCalls: runSyncCalls(),
     },
     {
@@ -122,41 +123,52 @@ async function hostResolvConf(): Promise<string> {
   return text || 'nameserver 127.0.0.1\n';
 }
 
-async function sandboxMounts(env: StepEnv, req: RunRequest): Promise<SandboxMount[]> {
+async function sandboxMounts(env: StepEnv, req: RunRequest, mode: IsolationMode): Promise<SandboxMount[]> {
   const mounts: SandboxMount[] = [];
   const workdir = req.state.config.WorkingDir || '/';
+  // --shm-size: a tmpfs of that size over the helper's /dev/shm (mounted after /dev is set up).
+  if (env.shmSize !== undefined) mounts.push({ type: 'tmpfs', target: '/dev/shm', readonly: false, options: [`size=${env.shmSize}`, 'mode=1777'] });
   for (const m of req.instr.mounts) {
-    const mount = await toSandboxMount(env, req, m);
+    const mount = await toSandboxMount(env, req, m, mode);
+    if (!mount) continue;
     // A relative (or empty) target is relative to WORKDIR, as in BuildKit.
     mounts.push({ ...mount, target: path.posix.resolve(workdir, mount.target) });
   }
   return mounts;
 }
 
-async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount): Promise<SandboxMount> {
+async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: IsolationMode): Promise<SandboxMount | undefined> {
   switch (m.type) {
     case 'tmpfs':
       return { type: 'tmpfs', target: m.target, readonly: false, options: m.size ? [`size=${m.size}`] : [] };
     case 'bind': {
-      const root = m.from !== undefined ? await req.mountSource(m.from) : env.context.dir;
-      return { type: 'bind', source: path.join(root, m.source ?? '/'), target: m.target, readonly: !m.readwrite };
+      const root = m.from !== undefined ? { dir: await req.mountSource(m.from), name: `"${m.from}"` } : { dir: env.context.dir, name: 'the build context' };
+      return bindMount(m, root, { where: loc(req.instr), mode, scratchDir: req.workDir, storeRoot: env.store.root });
     }
     case 'cache': {
       const id = m.id ?? m.target;
       const dir = path.join(env.store.root, 'cache-mounts', Buffer.from(id).toString('hex').slice(0, 120));
       await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      // Only ever a real folder inside the store's cache-mounts folder (not that folder, not a link).
+      if (path.dirname(dir) !== path.join(env.store.root, 'cache-mounts') || !(await fs.lstat(dir)).isDirectory()) {
+        throw new NbuildError('CACHE_MOUNT', `cache mount "${id}": ${dir} is not a folder of the store's cache-mounts folder`);
+      }
       if (m.uid !== undefined || m.gid !== undefined) await fs.chown(dir, m.uid ?? 0, m.gid ?? 0);
       return { type: 'bind', source: dir, target: m.target, readonly: m.readonly };
     }
     case 'secret': {
       const src = env.secrets.get(m.id);
+      // `env=NAME` without a target: the secret is an environment variable only (BuildKit).
+      const fileWanted = m.env === undefined || m.target !== undefined;
       if (src === undefined) {
         if (m.required) throw new DockerfileError(loc(req.instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},src=FILE)`);
-        return { type: 'tmpfs', target: m.target ?? `/run/secrets/${m.id}`, readonly: true, options: [] };
+        return fileWanted ? { type: 'tmpfs', target: m.target ?? `/run/secrets/${m.id}`, readonly: true, options: [] } : undefined;
       }
+      if (!fileWanted) return undefined;
       // A private copy owned as asked; it lives in the work folder, never in the layer.
       const copy = path.join(req.workDir, `secret-${mounts_safe(m.id)}`);
-      await fs.copyFile(src, copy);
+      if ('file' in src) await fs.copyFile(src.file, copy);
+      else await fs.writeFile(copy, src.value, { mode: 0o600 });
       await fs.chown(copy, m.uid ?? 0, m.gid ?? 0);
       await fs.chmod(copy, m.mode ?? 0o400);
       return { type: 'bind', source: copy, target: m.target ?? `/run/secrets/${m.id}`, readonly: true };
@@ -164,6 +176,24 @@ async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount): Promi
     case 'ssh':
       throw new DockerfileError(loc(req.instr), 'RUN --mount=type=ssh is not supported by nbuild yet');
   }
+}
+
+/** `RUN --mount=type=secret,id=X,env=NAME`: NAME=value in the command's environment (never in the history or cache key). */
+async function secretEnv(env: StepEnv, instr: RunInstruction): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of instr.mounts) {
+    if (m.type !== 'secret' || m.env === undefined) continue;
+    const src = env.secrets.get(m.id);
+    if (src === undefined) {
+      if (m.required) throw new DockerfileError(loc(instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},env=VAR)`);
+      continue;
+    }
+    const value = 'value' in src ? src.value : await fs.readFile(src.file, 'utf8').catch((error: Error) => {
+      throw new NbuildError('SECRET_UNREADABLE', `secret "${m.id}": cannot read ${src.file}: ${error.message}`, { cause: error });
+    });
+    out.push(`${m.env}=${value}`);
+  }
+  return out;
 }
 
 function mounts_safe(id: string): string {
