@@ -2,7 +2,7 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bkBuildTar } from './harness.js';
+import { bkBuildStdin, bkBuildTar, contextTar } from './harness.js';
 
 test('testTarExporterBasic', async (t) => {
   const { entries, dir } = await bkBuildTar({
@@ -33,4 +33,13 @@ FROM stage-$TARGETOS
   });
   t.true(entries.includes('forlinux'), entries.join(' '));
   t.is(fs.readFileSync(path.join(dir, 'forlinux'), 'utf8'), 'data');
+});
+
+test('testTarContext', async (t) => {
+  // BuildKit uploads the tar through its session; `nbuild build -` reads it on standard input, as `docker build -`.
+  const dockerfile = `
+FROM scratch
+COPY foo /`;
+  const r = await bkBuildStdin(contextTar({ Dockerfile: { content: dockerfile, mode: 0o644 }, foo: { content: 'contents', mode: 0o644 } }));
+  t.is(r.code, 0, r.stderr);
 });

@@ -71,6 +71,21 @@ export async function bkBuild(req: BuildRequest): Promise<BuildOutcome> {
   return { ...r, root, context };
 }
 
+/** Builds `nbuild build -` with `input` (a tar of the context, or a Dockerfile) on standard input. */
+export async function bkBuildStdin(input: Buffer, req: { args?: string[]; root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult & { root: string }> {
+  const root = req.root ?? (await bkStore());
+  const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env };
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), '-'], { env, input });
+  return { ...r, root };
+}
+
+/** A tar (GNU tar, numeric owner 0) of context files, as `docker build -` reads it. */
+export function contextTar(files: Record<string, ContextEntry>): Buffer {
+  const dir = tempDir('bk-tarctx');
+  writeContext(dir, files);
+  return execFileSync('tar', ['-cf', '-', '--numeric-owner', '--owner=0', '--group=0', '-C', dir, '.']);
+}
+
 /** Builds and expects a failure; returns the CLI's stderr (throws if the build succeeded). */
 export async function bkBuildError(req: BuildRequest): Promise<string> {
   const r = await bkBuild(req);
