@@ -171,6 +171,12 @@ export class Store {
 
   private async adoptLayerDir(dir: string, diffId: Digest): Promise<void> {
     const dest = this.layerPath(diffId);
+    // rename(2) replaces an existing *empty* folder (the empty layer, which every RUN that changes
+    // nothing has): keep the one there, it may be a lower of a running step.
+    if (await exists(dest)) {
+      await removeTree(dir);
+      return;
+    }
     try {
       await fs.rename(dir, dest);
       const now = new Date();
