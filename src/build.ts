@@ -3,7 +3,10 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseDockerfile } from './frontend/dockerfile/index.js';
-import { planBuild } from './planner/plan.js';
+import { planBuild, type BuildPlan } from './planner/plan.js';
+import { proxyEnv } from './planner/args.js';
+import { downloadUrl, isTarArchive, archiveMaxTime } from './executor/steps/add-sources.js';
+import { attachFrame } from './frontend/dockerfile/frame.js';
 import { executePlan } from './executor/executor.js';
 import type { BuildEvent } from './executor/events.js';
 import type { ImageResolver } from './executor/base-image.js';
@@ -42,7 +45,10 @@ export interface BuildOptions {
   compressionLevel?: number;
   /** RUN's network: 'default' (Docker's: a namespace of the step's own), 'host' or 'none'. */
   network?: 'default' | 'host' | 'none';
-  /** Seconds since the epoch (SOURCE_DATE_EPOCH / --timestamp). */
+  /**
+   * --timestamp: seconds since the epoch for every timestamp. Without it, the SOURCE_DATE_EPOCH
+   * build arg (or the Dockerfile's global ARG default) gives the epoch, as in BuildKit.
+   */
   timestamp?: number;
   secrets?: ReadonlyMap<string, SecretSource>;
   /** --add-host NAME:IP, as `IP\tNAME` lines of RUN's /etc/hosts. */
@@ -81,9 +87,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const dockerfilePath = path.resolve(options.dockerfile ?? path.join(options.contextDir, 'Dockerfile'));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
+  try {
+    return await buildDockerfile(options, text, displayName, dockerfilePath);
+  } catch (error) {
+    // An error at a line of this Dockerfile shows those lines under it (buildx does too).
+    throw attachFrame(error, displayName, text);
+  }
+}
+
+async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string): Promise<BuildResult> {
   const dockerfile = parseDockerfile(text, displayName);
   const names = (options.tags ?? []).map((t) => parseReference(t).toString());
-  const plan = planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target });
+  const planOptions = { buildArgs: options.buildArgs, target: options.target };
+  let plan = planBuild(dockerfile, planOptions);
   for (const name of options.noCacheStages ?? []) {
     if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
   }
@@ -96,7 +112,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   trace('build: store open');
   // The base images' blobs are leased while the build runs (executor/base-image.ts).
   try {
-    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plan, emit });
+    const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit));
+    // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
+    plan = planBuild(dockerfile, { ...planOptions, resolvedSourceDateEpoch: timestamp === undefined ? null : String(timestamp) });
+    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plan, emit, timestamp });
   } finally {
     await store.releaseLease();
   }
@@ -109,9 +128,11 @@ interface Parsed {
   names: string[];
   plan: ReturnType<typeof planBuild>;
   emit: (event: BuildEvent) => void;
+  /** --timestamp, or the epoch SOURCE_DATE_EPOCH names. */
+  timestamp: number | undefined;
 }
 
-async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plan, emit }: Parsed): Promise<BuildResult> {
+async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, names, plan, emit, timestamp }: Parsed): Promise<BuildResult> {
   const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
@@ -124,8 +145,9 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
       context,
       compression: options.compression ?? 'gzip',
       compressionLevel: options.compressionLevel,
-      timestamp: options.timestamp,
+      timestamp,
       network: options.network ?? 'default',
+      proxyEnv: proxyEnv(plan.buildArgs),
       noCache: options.noCache ?? false,
       statCache,
       secrets: options.secrets ?? new Map(),
@@ -176,6 +198,25 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
   return { image, names };
+}
+
+/**
+ * The epoch SOURCE_DATE_EPOCH names: its seconds, or the time of a source stage's remote file
+ * (its Last-Modified, else the newest regular file in it when it is an archive; BuildKit's rule).
+ */
+async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEvent) => void): Promise<number | undefined> {
+  const source = plan.sourceDateEpoch;
+  if (source.kind === 'none') return undefined;
+  if (source.kind === 'seconds') return source.seconds;
+  const dir = await store.tempDir('epoch');
+  try {
+    const download = await downloadUrl(source.url, dir, source.checksum);
+    const seconds = download.lastModified ?? ((await isTarArchive(download.file)) ? await archiveMaxTime(download.file) : undefined);
+    emit({ type: 'info', message: `SOURCE_DATE_EPOCH from stage ${source.stage} (${source.url}): ${seconds ?? 'none'}` });
+    return seconds;
+  } finally {
+    await store.removeTempDir(dir);
+  }
 }
 
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */

@@ -32,8 +32,8 @@ export class UsageError extends NbuildError {
 export class DockerfileError extends NbuildError {
   readonly location: SourceLocation;
   readonly detail: string;
-  /** A short code frame (the offending lines), optional. */
-  readonly frame?: string;
+  /** A short code frame (the offending lines), optional; the CLI prints it under the message. */
+  frame?: string;
 
   constructor(location: SourceLocation, detail: string, options: { code?: string; frame?: string; cause?: unknown } = {}) {
     const col = location.column !== undefined ? `:${location.column}` : '';
@@ -44,14 +44,17 @@ export class DockerfileError extends NbuildError {
   }
 }
 
-/** A RUN step whose command exited non-zero. */
+/** A RUN step whose command exited non-zero: `FILE:LINE: RUN …: process "ARGV" did not complete successfully: exit code: N` (BuildKit's words). */
 export class RunStepError extends NbuildError {
   readonly location: SourceLocation;
   readonly exitStatus: number;
+  /** The RUN's lines, marked (see DockerfileError.frame). */
+  frame?: string;
 
-  constructor(location: SourceLocation, command: string, exitStatus: number, signal?: string) {
-    const how = signal ? `was killed by ${signal}` : `exited with code ${exitStatus}`;
-    super('RUN_FAILED', `${location.file}:${location.line}: RUN ${command}: the command ${how}`);
+  constructor(location: SourceLocation, command: string, exitStatus: number, signal?: string, argv?: readonly string[]) {
+    const how = signal ? `was killed by ${signal}` : `did not complete successfully: exit code: ${exitStatus}`;
+    const what = argv ? `process ${JSON.stringify(argv.join(' '))}` : 'the command';
+    super('RUN_FAILED', `${location.file}:${location.line}: RUN ${command}: ${what} ${how}`);
     this.location = location;
     this.exitStatus = exitStatus;
   }

@@ -87,7 +87,7 @@ export async function runImage(options: RunImageOptions): Promise<SandboxResult>
   const work = await store.tempDir('run');
   try {
     // Overlay wants the top-most layer first; an image without layers runs on an empty dir.
-    let lowers = (await Promise.all(image.layers.map((l) => store.layerDir(l)))).reverse();
+    let lowers = await store.lowerDirs(image.layers);
     if (lowers.length === 0) {
       lowers = [path.join(work, 'empty')];
       await fs.mkdir(lowers[0]);

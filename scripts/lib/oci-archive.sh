@@ -2,6 +2,7 @@
 # single-image OCI archive, using only coreutils, gzip and tar (no nbuild code,
 # so tests check nbuild against images it did not make).
 #   oci_archive_from_layer LAYER.tar OUT.tar NAME TAG CMD_JSON CREATED CREATED_BY
+# The history has two entries, as the official images have: the layer, then the CMD.
 # Prints the manifest digest (hex) on stdout.
 oci_archive_from_layer() {
   local layer=$1 out=$2 name=$3 tag=$4 cmd=$5 created=$6 created_by=$7
@@ -14,7 +15,7 @@ oci_archive_from_layer() {
   size=$(stat -c %s "$layer.gz")
   layout="$work/layout"; mkdir -p "$layout/blobs/sha256"
   mv "$layer.gz" "$layout/blobs/sha256/$digest"
-  config='{"architecture":"'$arch'","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'$cmd'},"rootfs":{"type":"layers","diff_ids":["sha256:'$diffid'"]},"history":[{"created":"'$created'","created_by":"'$created_by'"}],"created":"'$created'"}'
+  config='{"architecture":"'$arch'","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'$cmd'},"rootfs":{"type":"layers","diff_ids":["sha256:'$diffid'"]},"history":[{"created":"'$created'","created_by":"'$created_by'"},{"created":"'$created'","created_by":"CMD '${cmd//\"/\\\"}'","empty_layer":true}],"created":"'$created'"}'
   printf '%s' "$config" > "$work/config.json"
   cdigest=$(sha256sum "$work/config.json" | cut -d' ' -f1); csize=$(stat -c %s "$work/config.json")
   mv "$work/config.json" "$layout/blobs/sha256/$cdigest"

@@ -48,7 +48,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'check', buildx: true, status: 'implemented', yargs: { type: 'boolean', describe: 'shorthand for --call=check' } },
   { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('KEY=VALUE annotation on the image manifest (repeatable)') },
   ...Object.entries(registryOptions).map(([name, yargs]): BuildOptionEntry => ({ name, buildx: false, status: 'implemented', yargs })),
-  { name: 'timestamp', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' } },
+  { name: 'timestamp', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'seconds since the epoch for every timestamp (else the SOURCE_DATE_EPOCH build arg or environment variable)' } },
   { name: 'squash', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" } },
   { name: 'squash-all', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: 'the whole image becomes one layer' } },
   { name: 'compression', buildx: false, status: 'implemented', yargs: { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], describe: 'layer compression (default gzip; also -o compression=)' } },

@@ -4,6 +4,9 @@ import { isNbuildError } from '../errors.js';
 export function reportError(error: unknown, debug: boolean): number {
   if (isNbuildError(error)) {
     process.stderr.write(`nbuild: ${error.message}\n`);
+    // The Dockerfile's lines at fault, marked with `>` (a located error has them).
+    const frame = (error as { frame?: unknown }).frame;
+    if (typeof frame === 'string' && frame !== '') process.stderr.write(`${frame}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }

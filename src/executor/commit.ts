@@ -12,11 +12,13 @@ import type { StepEnv } from './context.js';
 import { loc } from './steps/metadata.js';
 
 /**
- * Returns undefined when the folder holds no change (an empty layer is not written). `instr` is
+ * Returns undefined when the folder holds no change, unless `keepEmpty`: BuildKit gives every
+ * RUN, COPY and ADD a layer, an empty tar when nothing changed, and so does nbuild. `instr` is
  * the step that made the folder, named in the error when its files cannot go into a layer.
  */
-export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain', instr?: Instruction): Promise<Layer | undefined> {
-  if ((await fs.readdir(dir)).length === 0) return undefined;
+export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain', options: { keepEmpty?: boolean; instr?: Instruction } = {}): Promise<Layer | undefined> {
+  const instr = options.instr;
+  if (!options.keepEmpty && (await fs.readdir(dir)).length === 0) return undefined;
   const blob = path.join(path.dirname(dir), 'layer.blob');
   const result = await writeLayer({
     sourceDir: dir,

@@ -19,6 +19,8 @@ export interface StepEnv {
   timestamp?: number;
   /** RUN's network unless a step says otherwise ('default': a namespace of its own, src/sandbox/network.ts). */
   network: 'default' | 'host' | 'none';
+  /** The proxy build args (HTTP_PROXY, …) as RUN sees them; not in cache keys or the history. */
+  proxyEnv?: ReadonlyMap<string, string>;
   noCache: boolean;
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;

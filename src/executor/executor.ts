@@ -123,6 +123,7 @@ async function initialState(
     layers: [...image.layers],
     history: baseHistory(cfg.history ?? [], image.layers.length, cfg.created),
     args: new Map(),
+    declared: [],
     platform: { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant },
     baseLayers: image.layers.length,
     chainKey: image.configDigest.toString(),
@@ -186,19 +187,24 @@ async function runConcurrently(stages: PlannedStage[], abort: AbortController, r
 
 function emptyState(plan: BuildPlan): StageState {
   return {
-    config: { Env: [`PATH=${DEFAULT_PATH}`] },
+    // BuildKit's empty image: PATH, and `/` as the working folder.
+    config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' },
     layers: [],
     history: [],
     args: new Map(),
+    declared: [],
     platform: plan.platform,
     baseLayers: 0,
     chainKey: 'scratch',
   };
 }
 
-/** History entries are never changed once added: a stage's copy shares them. */
+/**
+ * A stage built FROM another starts where it ended, its ARGs included (BuildKit carries the
+ * state's env and ARG list over). History entries are never changed once added: the copy shares them.
+ */
 function cloneState(s: StageState): StageState {
-  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: [...s.history], args: new Map() };
+  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: [...s.history], args: new Map(s.args), declared: [...s.declared] };
 }
 
 /** What a finished stage keeps once no stage needs its config or history (COPY --from reads layers). */

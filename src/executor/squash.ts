@@ -43,7 +43,7 @@ export async function squashLayers(env: StepEnv, input: SquashInput): Promise<{ 
  * hides nothing in the kept layers: drop it, as a diff against the base would.
  */
 async function dropUselessWhiteouts(env: StepEnv, tree: string, kept: Layer[], work: string): Promise<void> {
-  const lowers = (await Promise.all(kept.map((l) => env.store.layerDir(l)))).reverse();
+  const lowers = await env.store.lowerDirs(kept);
   const base = await openRootfsView(lowers, path.join(work, 'base'));
   try {
     const walk = async (rel: string): Promise<void> => {

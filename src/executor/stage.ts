@@ -2,19 +2,20 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Instruction, Dockerfile } from '../frontend/dockerfile/types.js';
-import { expandInstruction } from '../frontend/dockerfile/index.js';
+import { expandInstruction, processWord, ShellExpansionError } from '../frontend/dockerfile/index.js';
 import { declareArgs } from '../planner/args.js';
 import type { BuildPlan, PlannedStage } from '../planner/plan.js';
 import { DockerfileError, NbuildError, RunStepError } from '../errors.js';
 import { errnoOf, storeFsError } from '../store/fsutil.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
-import { runCommand, commandText, requestedNetwork, runEnv } from './steps/run.js';
+import { runCommand, requestedNetwork, runArgs, runEnv } from './steps/run.js';
+import { argHistory, copyHistory, runHistory } from './history.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
 import { openRootfsView, type RootfsView } from './rootfs-view.js';
 import { resolveUser } from '../sandbox/index.js';
-import { expansionLookup, shellOf, type StageState } from './state.js';
+import { envMap, expansionLookup, shellOf, type StageState } from './state.js';
 import type { StepEnv } from './context.js';
 import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
@@ -99,30 +100,44 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
   const df: Dockerfile = runner.plan.dockerfile;
   const created = createdTime(runner.env);
   if (instr.kind === 'run') {
-    const createdBy = `RUN ${instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : `${shellOf(state.config).join(' ')} ${commandText(instr)}`}`;
+    const env = envMap(state.config);
+    const createdBy = runHistory(runArgs(instr, shellOf(state.config)), state.declared, (name) => env.get(name) ?? state.args.get(name));
+    // The proxy build args are not material: a changed proxy reuses the layer (BuildKit's rule).
     const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env) };
     return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, instr, id));
   }
+  if (instr.kind === 'arg') {
+    // A default is expanded only when no --build-arg gives the value (`ARG B=${A:?}` with B given is fine).
+    const lookup = expansionLookup(state);
+    const word = (w: string): string => {
+      try {
+        return processWord(w, lookup, df.escape);
+      } catch (error) {
+        if (!(error instanceof ShellExpansionError)) throw error;
+        throw new DockerfileError(loc(instr), `ARG: ${error.detail}`, { code: 'SHELL_EXPANSION', cause: error });
+      }
+    };
+    declareArgs(state.args, instr, runner.plan.buildArgs, word, planned.globalArgs);
+    const names = instr.args.map((a) => a.name);
+    for (const name of names) if (!state.declared.includes(name)) state.declared.push(name);
+    const createdBy = argHistory(names, (name) => state.args.get(name));
+    addHistory(state, undefined, createdBy, created);
+    // The values (not only the text) decide what later steps see.
+    chain(state, JSON.stringify([createdBy, ...names.map((n) => [n, state.args.get(n) ?? null])]));
+    return false;
+  }
   const expanded = expand(instr, state, df);
   switch (expanded.kind) {
-    case 'arg': {
-      declareArgs(state.args, expanded, runner.plan.buildArgs, (w) => w, planned.globalArgs);
-      const createdBy = `ARG ${expanded.args.map((a) => (a.defaultValue !== undefined ? `${a.name}=${a.defaultValue}` : a.name)).join(' ')}`;
-      addHistory(state, undefined, createdBy, created);
-      // The values (not only the text) decide what later steps see.
-      chain(state, JSON.stringify([createdBy, ...expanded.args.map((a) => [a.name, state.args.get(a.name) ?? null])]));
-      return false;
-    }
     case 'copy':
     case 'add': {
-      const createdBy = `${expanded.kind.toUpperCase()} ${expanded.sources.join(' ')} ${expanded.dest}`;
+      const createdBy = copyHistory(expanded);
       trace('copy: digesting sources');
       const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content: await copySourceDigest(runner, expanded) };
       trace('copy: sources digested');
       return cachedLayerStep(runner, state, createdBy, created, material, () => copyStepLayer(runner, state, expanded));
     }
     case 'workdir': {
-      const createdBy = applyMetadata(state, expanded, flags);
+      const createdBy = applyMetadata(state, expanded, flags) ?? '';
       const dir = state.config.WorkingDir ?? '/';
       // The cache key is the chain so far: a hit also knows whether the folder existed.
       return cachedLayerStep(runner, state, createdBy, created, { createdBy, user: state.config.User ?? '' }, async () => {
@@ -139,8 +154,8 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     default:
       if (isMetadataInstruction(expanded)) {
         const createdBy = applyMetadata(state, expanded, flags);
-        addHistory(state, undefined, createdBy, created);
-        chain(state, createdBy);
+        if (createdBy !== undefined) addHistory(state, undefined, createdBy, created);
+        chain(state, createdBy ?? JSON.stringify(expanded.source.original));
       }
       return false;
   }
@@ -191,7 +206,7 @@ async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction,
   if (instr.kind === 'copy' && instr.from !== undefined) {
     const stage = runner.plan.stages.find((s) => s.stage.name === instr.from?.toLowerCase() || String(s.stage.index) === instr.from);
     if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
-    return `image:${(await runner.imageLayers(instr.from)).map((l) => l.diffId.toString()).join(',')}`;
+    return `image:${(await imageLayersAt(runner, instr.from, instr)).map((l) => l.diffId.toString()).join(',')}`;
   }
   return contextSourcesDigest(runner.env.context, instr.sources.filter((s) => !/^https?:\/\//i.test(s)), runner.env.statCache);
 }
@@ -202,8 +217,7 @@ function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfi
 }
 
 async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string[]> {
-  const dirs = await Promise.all(layers.map((l) => runner.env.store.layerDir(l)));
-  return dirs.reverse();
+  return runner.env.store.lowerDirs(layers);
 }
 
 async function runStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {
@@ -219,10 +233,10 @@ async function runStepLayer(runner: StageRunner, state: StageState, instr: Extra
       lowerDirs,
       workDir,
       stepId: id,
-      mountSource: async (from) => mountSource(runner, from, workDir, views),
+      mountSource: async (from) => mountSource(runner, from, workDir, views, instr),
     });
     trace('run: committing');
-    const layer = await commitLayer(runner.env, upper, 'overlay-upper', instr);
+    const layer = await commitLayer(runner.env, upper, 'overlay-upper', { keepEmpty: true, instr });
     trace('run: committed');
     return layer;
   } finally {
@@ -232,18 +246,28 @@ async function runStepLayer(runner: StageRunner, state: StageState, instr: Extra
   }
 }
 
-async function mountSource(runner: StageRunner, from: string | undefined, workDir: string, views: RootfsView[]): Promise<string> {
+async function mountSource(runner: StageRunner, from: string | undefined, workDir: string, views: RootfsView[], instr: Instruction): Promise<string> {
   if (from === undefined) return runner.env.context.dir;
-  const layers = await layersOf(runner, from);
+  const layers = await layersOf(runner, from, instr);
   const view = await openRootfsView(await lowerDirsOf(runner, layers), path.join(workDir, `from-${runner.nextStepId()}`));
   views.push(view);
   return view.dir;
 }
 
-async function layersOf(runner: StageRunner, from: string): Promise<Layer[]> {
+async function layersOf(runner: StageRunner, from: string, instr: Instruction): Promise<Layer[]> {
   const byName = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
   if (byName) return runner.stageLayers(byName.stage.index);
-  return runner.imageLayers(from);
+  return imageLayersAt(runner, from, instr);
+}
+
+/** An image named by --from: a failure to find or pull it is an error at the instruction. */
+async function imageLayersAt(runner: StageRunner, ref: string, instr: Instruction): Promise<Layer[]> {
+  try {
+    return await runner.imageLayers(ref);
+  } catch (error) {
+    if (error instanceof DockerfileError) throw error;
+    throw new DockerfileError(loc(instr), (error as Error).message, { code: (error as { code?: string }).code, cause: error });
+  }
 }
 
 async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<Layer | undefined> {
@@ -255,7 +279,7 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     views.push(imageView);
     let source: CopySource = { kind: 'context', context: env.context };
     if (instr.kind === 'copy' && instr.from !== undefined) {
-      const fromView = await openRootfsView(await lowerDirsOf(runner, await layersOf(runner, instr.from)), path.join(workDir, 'from'));
+      const fromView = await openRootfsView(await lowerDirsOf(runner, await layersOf(runner, instr.from, instr)), path.join(workDir, 'from'));
       views.push(fromView);
       source = { kind: 'rootfs', dir: fromView.dir, name: instr.from };
     }
@@ -266,7 +290,7 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
     for (const v of views.splice(0).reverse()) await v.release();
     trace('copy: committing');
-    const layer = await commitLayer(env, stagingRoot, 'plain', instr);
+    const layer = await commitLayer(env, stagingRoot, 'plain', { keepEmpty: true, instr });
     trace('copy: committed');
     return layer;
   } finally {

@@ -16,6 +16,8 @@ export interface StageState {
   history: HistoryEntry[];
   /** ARG values in scope (not written to the image). */
   args: Map<string, string>;
+  /** ARG names the stage (or the stage it is built FROM) declared, first declaration first: RUN's history lists them. */
+  declared: string[];
   platform: Platform;
   author?: string;
   /** How many leading layers come from the base image (kept by --squash). */

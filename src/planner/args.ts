@@ -19,10 +19,44 @@ export function platformArgs(target: Platform, build: Platform = target): Map<st
   for (const [prefix, p] of [['TARGET', target], ['BUILD', build]] as const) {
     args.set(`${prefix}PLATFORM`, formatPlatform(p));
     args.set(`${prefix}OS`, p.os);
+    args.set(`${prefix}OSVERSION`, '');
     args.set(`${prefix}ARCH`, p.architecture);
     args.set(`${prefix}VARIANT`, p.variant ?? '');
   }
   return args;
+}
+
+/**
+ * The global ARGs every build has (BuildKit's defaultArgs): the platform ARGs and TARGETSTAGE,
+ * the stage being built (`--target`, else the last stage's name, else "default"). A --build-arg
+ * of the same name replaces the value.
+ */
+export function predefinedArgs(platform: Platform, targetStage: string, buildArgs: ReadonlyMap<string, string>): Map<string, string> {
+  const args = platformArgs(platform);
+  args.set('TARGETSTAGE', targetStage || 'default');
+  for (const key of args.keys()) {
+    const given = buildArgs.get(key);
+    if (given !== undefined) args.set(key, given);
+  }
+  return args;
+}
+
+/**
+ * The proxy build args as RUN sees them (BuildKit's ProxyEnv): given in either case, set in both,
+ * without an ARG line. They stay out of cache keys and the history, so a changed proxy reuses
+ * the cache. Where both spellings are given, the lowercase one (last in byte order) wins.
+ */
+export function proxyEnv(buildArgs: ReadonlyMap<string, string>): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const key of [...buildArgs.keys()].sort()) {
+    const upper = key.toUpperCase();
+    if (!(PROXY_ARGS as readonly string[]).includes(upper)) continue;
+    const value = buildArgs.get(key) ?? '';
+    if (value === '') continue;
+    env.set(upper, value);
+    env.set(upper.toLowerCase(), value);
+  }
+  return env;
 }
 
 /**
@@ -43,6 +77,8 @@ export function declareArgs(
     if (fromBuild !== undefined) scope.set(def.name, fromBuild);
     else if (def.defaultValue !== undefined) scope.set(def.name, expand(def.defaultValue));
     else if (outer.has(def.name)) scope.set(def.name, outer.get(def.name) ?? '');
-    else scope.delete(def.name); // declared, no value: expands to "" but stays out of RUN's env
+    // Declared with no value: a value it already has stays (BuildKit adds nothing to the env);
+    // otherwise it expands to "" but stays out of RUN's env.
+
   }
 }

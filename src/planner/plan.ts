@@ -4,7 +4,9 @@
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
 import { processWord } from '../frontend/dockerfile/index.js';
 import { DockerfileError, UsageError, type NbuildError } from '../errors.js';
-import { declareArgs, platformArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
+import { declareArgs, predefinedArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
+import { sourceDateEpochSource, type EpochSource } from './epoch.js';
+import { suggest } from '../frontend/dockerfile/flags.js';
 
 export type StageBase =
   | { kind: 'scratch' }
@@ -27,6 +29,8 @@ export interface BuildPlan {
   target: number;
   buildArgs: ReadonlyMap<string, string>;
   platform: Platform;
+  /** What SOURCE_DATE_EPOCH (a --build-arg or the global ARG's default) names. */
+  sourceDateEpoch: EpochSource;
 }
 
 export interface PlanOptions {
@@ -34,33 +38,54 @@ export interface PlanOptions {
   target?: string;
   platform?: Platform;
   /**
-   * `nbuild check`: the build's host and args are not known, so FROM --platform is not checked
-   * and a word that cannot expand without a build arg (`FROM $BASE`) is taken as unknown.
+   * SOURCE_DATE_EPOCH once resolved (seconds as text), or null when it resolved to nothing: it
+   * replaces the value a --build-arg or the global ARG gave (BuildKit's setBuildArgValue).
+   */
+  resolvedSourceDateEpoch?: string | null;
+  /**
+   * `nbuild check`: the build's host and args are not known, so FROM --platform is not checked,
+   * a word that cannot expand without a build arg (`FROM $BASE`) is taken as unknown, and every
+   * stage (not only those the target needs) must read only from stages before it.
    */
   checkOnly?: boolean;
 }
 
+const EPOCH_ARG = 'SOURCE_DATE_EPOCH';
+
 export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): BuildPlan {
-  const buildArgs = options.buildArgs ?? new Map<string, string>();
+  const buildArgs = new Map(options.buildArgs ?? []);
   const platform = options.platform ?? hostPlatform();
-  const { stages, byName } = planStages(dockerfile, { ...options, buildArgs, platform });
+  const { stages, byName, laterRefs, sourceDateEpoch } = planStages(dockerfile, { ...options, buildArgs, platform });
   const target = resolveTarget(options.target, byName, stages.length);
-  return { dockerfile, stages: neededInOrder(stages, target), target, buildArgs, platform };
+  const needed = neededInOrder(stages, target);
+  // As BuildKit, only a stage that is built must not read from a later one.
+  for (const s of needed) checkLaterRef(dockerfile, stages, laterRefs, s.stage.index);
+  return { dockerfile, stages: needed, target, buildArgs, platform, sourceDateEpoch };
+}
+
+/** A COPY --from or RUN --mount from= that names the stage itself or a later one. */
+interface LaterRef {
+  index: number;
+  ref: string;
+  instr: Instruction;
 }
 
 /**
- * Every stage of the Dockerfile with its base and the stages it reads from, checked: a stage
- * reads only from stages before it. `byName`: stage names (lowercase) → index.
+ * Every stage of the Dockerfile with its base and the stages it reads from. `byName`: stage
+ * names (lowercase) → index; `laterRefs`: per stage, its first reference to itself or a later
+ * stage (an error once that stage is built; `checkOnly` checks every stage).
  */
 export function planStages(
   dockerfile: Dockerfile,
-  options: PlanOptions & { buildArgs: ReadonlyMap<string, string>; platform: Platform },
-): { stages: PlannedStage[]; byName: Map<string, number> } {
+  options: PlanOptions & { buildArgs: Map<string, string>; platform: Platform },
+): { stages: PlannedStage[]; byName: Map<string, number>; laterRefs: Map<number, LaterRef>; sourceDateEpoch: EpochSource } {
   const { buildArgs, platform } = options;
   if (dockerfile.stages.length === 0) {
-    throw new DockerfileError({ file: dockerfile.file, line: 1 }, 'no build stage: the Dockerfile needs a FROM');
+    throw new DockerfileError({ file: dockerfile.file, line: 1 }, 'dockerfile contains no stages to build');
   }
-  const globals = new Map(platformArgs(platform));
+  const targetStage = options.target || (dockerfile.stages[dockerfile.stages.length - 1].name ?? '');
+  const predefined = predefinedArgs(platform, targetStage, buildArgs);
+  const globals = new Map(predefined);
   /** undefined: `checkOnly` and the word needs what only a build knows; a limit is always an error. */
   const expandGlobal = (word: string, line: number): string | undefined => {
     try {
@@ -71,15 +96,17 @@ export function planStages(
     }
   };
   for (const arg of dockerfile.globalArgs) {
-    declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line) ?? '', platformArgs(platform));
+    declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line) ?? '', predefined);
   }
-  // FROM names an earlier stage only; COPY --from and RUN --mount from= may name any stage, and
-  // one not yet built is an error (BuildKit), not an image of that name.
-  const byName = new Map<string, number>();
+  const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals);
+  if (options.resolvedSourceDateEpoch !== undefined) setEpochArg(options.resolvedSourceDateEpoch, buildArgs, globals);
+  // Every stage's name, also of stages defined later: a reference to one of those is an error,
+  // never an image to pull.
   const allNames = new Map<string, number>();
-  for (const stage of dockerfile.stages) if (stage.name) allNames.set(stage.name.toLowerCase(), stage.index);
+  for (const stage of dockerfile.stages) if (stage.name && !allNames.has(stage.name)) allNames.set(stage.name, stage.index);
+  const byName = new Map<string, number>();
   const planned: PlannedStage[] = [];
-  const refs: StageRef[][] = [];
+  const laterRefs = new Map<number, LaterRef>();
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
@@ -87,60 +114,49 @@ export function planStages(
     const base: StageBase = options.checkOnly && !imageRef ? { kind: 'image', ref: '' } : resolveBase(imageRef ?? '', byName, stage, dockerfile.file);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
-    const stageRefs: StageRef[] = [];
     for (const instr of stage.instructions) {
-      for (const from of referencedStages(instr)) {
-        const ref = expandGlobal(from, instr.source.range.start.line);
-        if (ref === undefined) continue;
-        const index = stageIndex(ref, allNames, dockerfile.stages.length, instr);
+      for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
+        const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
         if (index === undefined) continue;
+        if (index >= stage.index) {
+          if (!laterRefs.has(stage.index)) laterRefs.set(stage.index, { index, ref, instr });
+          continue;
+        }
         deps.add(index);
-        stageRefs.push({ index, ref, instr });
       }
     }
     planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals });
-    refs.push(stageRefs);
     if (stage.name) byName.set(stage.name.toLowerCase(), stage.index);
   }
-  checkStageRefs(planned, refs);
-  return { stages: planned, byName };
-}
-
-/** A COPY --from or RUN --mount from= that names a stage. */
-interface StageRef {
-  index: number;
-  ref: string;
-  instr: Instruction;
+  if (options.checkOnly) for (const s of planned) checkLaterRef(dockerfile, planned, laterRefs, s.stage.index);
+  return { stages: planned, byName, laterRefs, sourceDateEpoch };
 }
 
 /**
  * A stage may read only from stages before it. One that names itself, or a later stage that
  * leads back to it, is a cycle (BuildKit: "circular dependency detected on stage"); a later
- * stage otherwise is not built yet. Both are errors at the instruction's line.
+ * stage otherwise is not built yet (BuildKit's "needs to be defined before").
  */
-function checkStageRefs(planned: PlannedStage[], refs: StageRef[][]): void {
-  planned.forEach((p, current) => {
-    for (const r of refs[current]) {
-      if (r.index < current) continue;
-      const name = (i: number): string => planned[i].stage.name ?? String(i);
-      const what = r.instr.kind === 'copy' ? `COPY --from=${r.ref}` : `RUN --mount from=${r.ref}`;
-      if (reaches(planned, r.index, current)) {
-        throw new DockerfileError(loc(r.instr), `circular dependency detected on stage: ${name(current)} (${what})`, { code: 'STAGE_CYCLE' });
-      }
-      const verb = r.instr.kind === 'copy' ? 'copy from' : 'mount';
-      throw new DockerfileError(loc(r.instr), `${what}: cannot ${verb} stage "${name(r.index)}", it needs to be defined before current stage "${name(current)}"`);
-    }
-  });
+function checkLaterRef(df: Dockerfile, planned: PlannedStage[], laterRefs: Map<number, LaterRef>, current: number): void {
+  const r = laterRefs.get(current);
+  if (!r) return;
+  if (reaches(planned, laterRefs, r.index, current)) {
+    const name = planned[current].stage.name ?? String(current);
+    const what = r.instr.kind === 'copy' ? `COPY --from=${r.ref}` : `RUN --mount from=${r.ref}`;
+    throw new DockerfileError({ file: df.file, line: r.instr.source.range.start.line }, `circular dependency detected on stage: ${name} (${what})`, { code: 'STAGE_CYCLE' });
+  }
+  definedLater(df, r.instr, r.ref, planned[current].stage);
 }
 
-/** Whether stage `from` depends on stage `to`, directly or not (iterative: 10,000 stages). */
-function reaches(planned: PlannedStage[], from: number, to: number): boolean {
+/** Whether stage `from` reads stage `to`, directly or not, later references included (iterative: 10,000 stages). */
+function reaches(planned: PlannedStage[], laterRefs: Map<number, LaterRef>, from: number, to: number): boolean {
   const seen = new Set<number>([from]);
   const stack = [from];
   while (stack.length > 0) {
     const i = stack.pop() as number;
     if (i === to) return true;
-    for (const d of planned[i].dependsOn) {
+    const later = laterRefs.get(i);
+    for (const d of [...planned[i].dependsOn, ...(later ? [later.index] : [])]) {
       if (!seen.has(d)) {
         seen.add(d);
         stack.push(d);
@@ -150,8 +166,23 @@ function reaches(planned: PlannedStage[], from: number, to: number): boolean {
   return false;
 }
 
-function loc(instr: Instruction): { file: string; line: number } {
-  return { file: instr.source.file, line: instr.source.range.start.line };
+/** BuildKit's setBuildArgValue: the resolved epoch replaces the arg where it was given. */
+function setEpochArg(value: string | null, buildArgs: Map<string, string>, globals: Map<string, string>): void {
+  for (const scope of [buildArgs, globals]) {
+    if (!scope.has(EPOCH_ARG)) continue;
+    if (value === null || value === '') scope.delete(EPOCH_ARG);
+    else scope.set(EPOCH_ARG, value);
+  }
+}
+
+function definedLater(df: Dockerfile, instr: Instruction, ref: string, current: Stage): never {
+  const here = current.name ?? `stage-${current.index}`;
+  const at = { file: df.file, line: instr.source.range.start.line, endLine: instr.source.range.end.line };
+  if (instr.kind === 'run') {
+    const mount = instr.mounts.find((m) => 'from' in m && m.from === ref);
+    throw new DockerfileError(at, `cannot mount from stage ${JSON.stringify(ref)} to ${JSON.stringify(mount?.target ?? '')}, stage needs to be defined before current command`);
+  }
+  throw new DockerfileError(at, `cannot copy from stage ${JSON.stringify(ref)}, it needs to be defined before current stage ${JSON.stringify(here)}`);
 }
 
 /** nbuild builds for the host platform only (no emulation): say so where a stage asks for another. */
@@ -167,7 +198,7 @@ function expandWith(word: string, vars: ReadonlyMap<string, string>, df: Dockerf
   try {
     return processWord(word, (name) => vars.get(name), df.escape);
   } catch (error) {
-    throw new DockerfileError({ file: df.file, line }, (error as Error).message, { cause: error, code: (error as NbuildError).code === 'LIMIT' ? 'LIMIT' : undefined });
+    throw new DockerfileError({ file: df.file, line }, (error as Error).message, { cause: error });
   }
 }
 
@@ -180,26 +211,42 @@ function resolveBase(ref: string, byName: Map<string, number>, stage: Stage, fil
 }
 
 /**
- * `--from` names a stage by name or by index (COPY only, as BuildKit: a number past the last
- * stage is an error); anything else is an image.
+ * `--from` names a stage by name (any stage, also a later one) or by index; anything else is an
+ * image. A COPY --from index past the last stage is an error (BuildKit's findStateByIndex).
  */
-function stageIndex(ref: string, names: Map<string, number>, count: number, instr: Instruction): number | undefined {
-  const named = names.get(ref.toLowerCase());
+function stageIndex(ref: string, allNames: Map<string, number>, count: number, file: string, instr: Instruction): number | undefined {
+  const named = allNames.get(ref.toLowerCase());
   if (named !== undefined) return named;
   if (/^\d+$/.test(ref)) {
     const n = Number(ref);
     if (n < count) return n;
-    if (instr.kind === 'copy') throw new DockerfileError(loc(instr), `COPY --from=${ref}: invalid stage index ${ref} (the Dockerfile has ${count} stage${count === 1 ? '' : 's'})`);
+    if (instr.kind === 'copy') throw new DockerfileError({ file, line: instr.source.range.start.line }, `invalid stage index ${n}`);
   }
   return undefined;
 }
 
-function referencedStages(instr: Instruction): string[] {
+/**
+ * The stages or images an instruction reads. COPY --from is taken as written: BuildKit expands
+ * no variable there (a stage's FROM can, with a global ARG, hence its hint).
+ */
+function referencedStages(instr: Instruction, df: Dockerfile, expandGlobal: (w: string, line: number) => string | undefined): string[] {
+  const line = instr.source.range.start.line;
   switch (instr.kind) {
-    case 'copy':
-      return instr.from !== undefined ? [instr.from] : [];
+    case 'copy': {
+      if (instr.from === undefined) return [];
+      if (processWord(instr.from, () => undefined, df.escape) !== instr.from) {
+        throw new DockerfileError(
+          { file: df.file, line, endLine: instr.source.range.end.line },
+          'variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround',
+        );
+      }
+      return [instr.from];
+    }
     case 'run':
-      return instr.mounts.flatMap((m) => ('from' in m && m.from !== undefined ? [m.from] : []));
+      return instr.mounts.flatMap((m) => {
+        const from = 'from' in m && m.from !== undefined ? expandGlobal(m.from, line) : undefined;
+        return from !== undefined ? [from] : [];
+      });
     default:
       return [];
   }
@@ -210,7 +257,9 @@ function resolveTarget(target: string | undefined, byName: Map<string, number>, 
   const index = byName.get(target.toLowerCase());
   if (index === undefined) {
     const names = [...byName.keys()];
-    throw new UsageError(`target stage "${target}" could not be found${names.length ? ` (stages: ${names.join(', ')})` : ''}`);
+    const hint = suggest(target, names);
+    const help = hint !== undefined ? ` (did you mean ${hint}?)` : names.length ? ` (stages: ${names.join(', ')})` : ' (no stage has a name)';
+    throw new UsageError(`target stage ${JSON.stringify(target)} could not be found${help}`);
   }
   return index;
 }
@@ -227,6 +276,6 @@ function neededInOrder(stages: PlannedStage[], target: number): PlannedStage[] {
       }
     }
   }
-  // Dependencies always have lower indexes (checkStageRefs), so index order is a valid order.
+  // Dependencies always have lower indexes, so index order is a valid order.
   return stages.filter((s) => needed.has(s.stage.index));
 }

@@ -174,6 +174,12 @@ export class Store {
 
   private async adoptLayerDir(dir: string, diffId: Digest): Promise<void> {
     const dest = this.layerPath(diffId);
+    // rename(2) replaces an existing *empty* folder (the empty layer, which every RUN that changes
+    // nothing has): keep the one there, it may be a lower of a running step.
+    if (await exists(dest)) {
+      await removeTree(dir);
+      return;
+    }
     try {
       await fs.rename(dir, dest);
       const now = new Date();
@@ -184,6 +190,16 @@ export class Store {
       if (code === 'ENOTEMPTY' || code === 'EEXIST') await removeTree(dir);
       else throw storeFsError(e, `adding unpacked layer ${diffId}`);
     }
+  }
+
+  /**
+   * The layers' unpacked trees as overlay lower folders: top-most first, each once. A layer that
+   * repeats (the empty layer of two RUNs that changed nothing, common in BuildKit's images too)
+   * adds nothing under its top-most copy, and overlayfs refuses a folder twice (ELOOP).
+   */
+  async lowerDirs(layers: readonly Layer[]): Promise<string[]> {
+    const dirs = await Promise.all(layers.map((l) => this.layerDir(l)));
+    return [...new Set(dirs.reverse())];
   }
 
   /** The unpacked tree of a layer, extracting it from its blob first if needed. */

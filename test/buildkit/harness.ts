@@ -2,9 +2,11 @@
 // Each ported test builds a Dockerfile as the unprivileged user with the real CLI, on a store
 // holding the busybox base, and checks what BuildKit's test checks: files of the result
 // (`-o type=local`), the image config (`nbuild inspect`), or the error text.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nbuild, storeWithBusybox, tempDir, type RunResult } from '../helpers/nbuild-cli.js';
+import { openOciArchive, type OpenedArchive } from '../helpers/oci.js';
 
 /** A context file: text, or text with a mode, or a symlink. */
 export type ContextEntry = string | { content: string; mode?: number } | { symlink: string };
@@ -45,13 +47,78 @@ export function writeContext(dir: string, files: Record<string, ContextEntry>): 
   }
 }
 
+let offlineConfig: string | undefined;
+
+/**
+ * A registries config that blocks docker.io: the ported tests run offline, so a test whose
+ * Dockerfile names an image the store lacks fails at once instead of reaching the network.
+ */
+export function offlineRegistries(): string {
+  if (!offlineConfig) {
+    offlineConfig = path.join(tempDir('bk-registries'), 'registries.toml');
+    fs.writeFileSync(offlineConfig, '[[registry]]\nprefix = "docker.io"\nblocked = true\n');
+  }
+  return offlineConfig;
+}
+
 /** Builds and returns the CLI's outcome; never throws on a failed build. */
 export async function bkBuild(req: BuildRequest): Promise<BuildOutcome> {
   const root = req.root ?? (await bkStore());
   const context = tempDir('bk-ctx');
   writeContext(context, { Dockerfile: req.dockerfile, ...(req.files ?? {}) });
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), context], { env: req.env });
+  const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env };
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), context], { env });
   return { ...r, root, context };
+}
+
+/** Builds `nbuild build -` with `input` (a tar of the context, or a Dockerfile) on standard input. */
+export async function bkBuildStdin(input: Buffer, req: { args?: string[]; root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult & { root: string }> {
+  const root = req.root ?? (await bkStore());
+  const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env };
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), '-'], { env, input });
+  return { ...r, root };
+}
+
+/** A tar (GNU tar, numeric owner 0) of context files, as `docker build -` reads it. */
+export function contextTar(files: Record<string, ContextEntry>): Buffer {
+  const dir = tempDir('bk-tarctx');
+  writeContext(dir, files);
+  return execFileSync('tar', ['-cf', '-', '--numeric-owner', '--owner=0', '--group=0', '-C', dir, '.']);
+}
+
+/** Builds and expects a failure; returns the CLI's stderr (throws if the build succeeded). */
+export async function bkBuildError(req: BuildRequest): Promise<string> {
+  const r = await bkBuild(req);
+  if (r.code === 0) throw new Error(`the build succeeded, an error was expected:\n${r.stderr}`);
+  return r.stderr;
+}
+
+/** Builds to `-o type=oci` and opens the archive (index, manifest, config, blobs). */
+export async function bkBuildOci(req: BuildRequest): Promise<OpenedArchive & { file: string }> {
+  const file = path.join(tempDir('bk-oci'), 'out.tar');
+  const r = await bkBuild({ ...req, args: [...(req.args ?? []), '-o', `type=oci,dest=${file}`] });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
+  return { ...openOciArchive(file), file };
+}
+
+/** Builds to `-o type=tar` and returns the tar's entry names and the folder it is unpacked in. */
+export async function bkBuildTar(req: BuildRequest): Promise<{ file: string; entries: string[]; dir: string }> {
+  const out = tempDir('bk-tar');
+  const file = path.join(out, 'out.tar');
+  const r = await bkBuild({ ...req, args: [...(req.args ?? []), '-o', `type=tar,dest=${file}`] });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
+  const dir = path.join(out, 'x');
+  fs.mkdirSync(dir);
+  execFileSync('tar', ['-xf', file, '-C', dir]);
+  const entries = execFileSync('tar', ['-tf', file]).toString().split('\n').filter(Boolean).map((e) => e.replace(/^\.\//, ''));
+  return { file, entries, dir };
+}
+
+/** The files of a layer blob, unpacked with GNU tar into a new folder. */
+export function unpackLayer(archive: OpenedArchive, layerDigest: string): string {
+  const dir = tempDir('bk-layer');
+  execFileSync('tar', ['-xf', archive.blob(layerDigest), '-C', dir]);
+  return dir;
 }
 
 /** Builds to `-o type=local` and returns the result's folder; throws with the log on failure. */

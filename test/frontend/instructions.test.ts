@@ -73,6 +73,11 @@ test('errors name FILE:LINE with did-you-mean', (t) => {
   fails(t, 'FROM x\nCOPY --chmod=999 a b\n', 2, /invalid chmod/);
   fails(t, 'FROM x\nSHELL sh -c\n', 2, /JSON form/);
   fails(t, 'RUN x\nFROM y\n', 1, /no build stage/);
+  fails(t, 'ARG x=1\n', 1, /dockerfile contains no stages to build/);
+  fails(t, '# syntax=foobar\nFROM x\n', 1, /syntax=foobar: .*cannot run the frontend image "foobar"/);
+  for (const own of ['docker/dockerfile:1', 'mirror.gcr.io/docker/dockerfile:1.7-labs', 'docker/dockerfile-upstream:master', 'docker/dockerfile']) {
+    t.notThrows(() => df(`# syntax=${own}\nFROM x\n`), own);
+  }
   fails(t, 'FROM a AS one\nFROM b AS One\n', 2, /duplicate stage name/);
   fails(t, 'FROM x\nCOPY --link=maybe a b\n', 2, /boolean/);
   fails(t, 'FROM x\nONBUILD FROM y\n', 2, /isn't allowed as an ONBUILD trigger/);

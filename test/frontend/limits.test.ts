@@ -76,7 +76,7 @@ test('COPY --from a later stage, itself or a cycle is an error at its line (Buil
   t.throws(() => planBuild(parseDockerfile(cycle, 'Dockerfile')), { message: 'Dockerfile:2: circular dependency detected on stage: s0 (COPY --from=s2)' });
   t.throws(() => checkStatically(parseDockerfile(cycle, 'Dockerfile')), { message: /^Dockerfile:2: circular dependency/ });
   t.throws(() => planBuild(parseDockerfile('FROM busybox AS a\nCOPY --from=b /x /y\nFROM busybox AS b\n', 'Dockerfile')), {
-    message: 'Dockerfile:2: COPY --from=b: cannot copy from stage "b", it needs to be defined before current stage "a"',
+    message: 'Dockerfile:2: cannot copy from stage "b", it needs to be defined before current stage "a"',
   });
   t.throws(() => planBuild(parseDockerfile('FROM busybox\nRUN --mount=from=0,target=/m true\n', 'Dockerfile')), { message: /^Dockerfile:2: circular dependency detected on stage: 0/ });
   t.throws(() => planBuild(parseDockerfile('FROM busybox\nCOPY --from=7 /x /y\n', 'Dockerfile')), { message: /^Dockerfile:2: COPY --from=7: invalid stage index 7/ });

@@ -15,7 +15,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export function nbuild(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; signalAfterMs?: number } = {}): Promise<RunResult> {
+export function nbuild(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer; signalAfterMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       cwd: options.cwd ?? projectRoot,

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { parseDockerfile } from '../../src/frontend/dockerfile/index.js';
 import { planBuild } from '../../src/planner/plan.js';
+import { proxyEnv } from '../../src/planner/args.js';
 import { DockerfileError, UsageError } from '../../src/errors.js';
 
 const plan = (text: string, opts: Parameters<typeof planBuild>[1] = {}) => planBuild(parseDockerfile(text, 'Dockerfile'), opts);
@@ -46,4 +47,55 @@ test('FROM --platform must be the host platform (nbuild does not emulate)', (t) 
   t.notThrows(() => plan('FROM --platform=$BUILDPLATFORM busybox\n', { platform: host }));
   t.notThrows(() => plan('FROM --platform=linux/x86_64 busybox\n', { platform: host }));
   t.throws(() => plan('FROM busybox\nFROM --platform=linux/s390x busybox\n', { platform: host }), { instanceOf: DockerfileError, message: /Dockerfile:2: FROM --platform=linux\/s390x: .*linux\/amd64/ });
+});
+
+test('an unknown --target suggests the closest stage name', (t) => {
+  t.throws(() => plan('FROM busybox AS build\nFROM busybox AS release\n', { target: 'relase' }), { instanceOf: UsageError, message: /target stage "relase" could not be found \(did you mean release\?\)/ });
+});
+
+test('COPY --from a stage defined later is an error at its line, never an image to pull', (t) => {
+  const df = 'FROM busybox AS target\nCOPY --from=build / /out\nFROM busybox AS build\nFROM target\n';
+  t.throws(() => plan(df), { instanceOf: DockerfileError, message: /Dockerfile:2: cannot copy from stage "build", it needs to be defined before current stage "target"/ });
+  t.throws(() => plan('FROM busybox AS a\nCOPY --from=1 / /\nFROM a\n'), { message: /Dockerfile:2: cannot copy from stage "1", it needs to be defined before current stage "a"/ });
+  t.throws(() => plan('FROM busybox\nCOPY --from=7 / /\n'), { instanceOf: DockerfileError, message: /Dockerfile:2: invalid stage index 7/ });
+  // A stage that is not built may read from a later one (BuildKit checks built stages only).
+  t.notThrows(() => plan('FROM busybox AS unused\nCOPY --from=b / /\nFROM busybox AS b\n'));
+});
+
+test('COPY --from with a variable gets BuildKit\'s hint', (t) => {
+  t.throws(() => plan('ARG SRC=a\nFROM busybox AS a\nFROM scratch\nCOPY --from=$SRC / /\n'), {
+    instanceOf: DockerfileError,
+    message: /Dockerfile:4: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround/,
+  });
+});
+
+test('TARGETSTAGE is the target, else the last stage\'s name, else "default"; a build arg replaces it', (t) => {
+  const df = 'FROM scratch AS first\nFROM scratch AS last\n';
+  t.is(plan(df, { target: 'first' }).stages[0].globalArgs.get('TARGETSTAGE'), 'first');
+  t.is(plan(df).stages[0].globalArgs.get('TARGETSTAGE'), 'last');
+  t.is(plan('FROM scratch\n').stages[0].globalArgs.get('TARGETSTAGE'), 'default');
+  t.is(plan('FROM scratch AS final\n').stages[0].globalArgs.get('TARGETSTAGE'), 'final');
+  t.is(plan('FROM scratch\n', { buildArgs: new Map([['TARGETSTAGE', 'x']]) }).stages[0].globalArgs.get('TARGETSTAGE'), 'x');
+});
+
+test('SOURCE_DATE_EPOCH: seconds, context, a source stage, or an error', (t) => {
+  const args = (v: string) => ({ buildArgs: new Map([['SOURCE_DATE_EPOCH', v]]) });
+  t.deepEqual(plan('FROM scratch\n', args('1700000001')).sourceDateEpoch, { kind: 'seconds', seconds: 1700000001 });
+  t.deepEqual(plan('ARG SOURCE_DATE_EPOCH=5\nFROM scratch\n').sourceDateEpoch, { kind: 'seconds', seconds: 5 });
+  t.deepEqual(plan('ARG SOURCE_DATE_EPOCH=5\nFROM scratch\n', args('6')).sourceDateEpoch, { kind: 'seconds', seconds: 6 });
+  t.deepEqual(plan('FROM scratch\n', args('context')).sourceDateEpoch, { kind: 'none' });
+  t.deepEqual(plan('FROM scratch\n').sourceDateEpoch, { kind: 'none' });
+  const staged = 'ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nARG V=1\nADD https://example.com/v${V}.tar /\nFROM scratch\n';
+  t.deepEqual(plan(staged).sourceDateEpoch, { kind: 'url', url: 'https://example.com/v1.tar', checksum: undefined, stage: 'src' });
+  t.throws(() => plan('ARG SOURCE_DATE_EPOCH=nope\nFROM scratch\n'), { instanceOf: DockerfileError, message: /Dockerfile:1: invalid SOURCE_DATE_EPOCH: nope/ });
+  t.throws(() => plan('ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nCOPY a /\nFROM scratch\n'), { message: /Dockerfile:2: SOURCE_DATE_EPOCH stage does not meet source-only requirements: unsupported copy instruction/ });
+  t.throws(() => plan('ARG SOURCE_DATE_EPOCH=src\nFROM busybox AS src\nFROM scratch\n'), { message: /SOURCE_DATE_EPOCH stage must use FROM scratch/ });
+  // The resolved epoch is what `ARG SOURCE_DATE_EPOCH` sees; resolved to nothing, it is unset.
+  t.is(plan(staged, { resolvedSourceDateEpoch: '42' }).stages[0].globalArgs.get('SOURCE_DATE_EPOCH'), '42');
+  t.false(plan(staged, { resolvedSourceDateEpoch: null }).stages[0].globalArgs.has('SOURCE_DATE_EPOCH'));
+});
+
+test('proxy build args reach RUN in both spellings; the lowercase one wins', (t) => {
+  const env = proxyEnv(new Map([['http_proxy', 'lower'], ['HTTP_PROXY', 'upper'], ['NO_PROXY', 'np'], ['FOO', 'x'], ['ftp_proxy', '']]));
+  t.deepEqual([...env].sort(), [['HTTP_PROXY', 'lower'], ['NO_PROXY', 'np'], ['http_proxy', 'lower'], ['no_proxy', 'np']]);
 });

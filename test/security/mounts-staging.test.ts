@@ -36,9 +36,13 @@ interface StoreState {
 }
 
 function storeState(store: string): StoreState {
+  // A blob file's mtime is the store's own bookkeeping: it touches a blob it reuses (recency for
+  // prune; every RUN that changes nothing reuses the empty layer's). Its content, size, mode,
+  // owner and links are what an attack would change.
+  const blobs = new Map([...fingerprint(path.join(store, 'blobs'))].map(([rel, desc]) => [rel, desc.startsWith('file ') ? desc.replace(/ mtime=\S+/, '') : desc]));
   return {
     layers: fingerprint(path.join(store, 'layers')),
-    blobs: fingerprint(path.join(store, 'blobs')),
+    blobs,
     refs: JSON.parse(fs.readFileSync(path.join(store, 'refs.json'), 'utf8')),
   };
 }

@@ -114,3 +114,20 @@ test('a corrupt refs.json is reported, and repair rebuilds it from the manifests
   t.true(list[0].image.manifestDigest.equals(img.manifestDigest));
   t.deepEqual(list[0].names, []);
 });
+
+test('an unpacked layer already in the store is kept, also an empty one (rename would replace an empty folder)', async (t) => {
+  const store = await Store.open(await tempRoot());
+  const add = async (): Promise<void> => {
+    const tmp = await store.tempDir('layer');
+    await fs.writeFile(path.join(tmp, 'blob'), 'empty-layer-blob');
+    await fs.mkdir(path.join(tmp, 'tree'));
+    await store.addLayer(path.join(tmp, 'blob'), { digest: Digest.of('empty-layer-blob').toString(), diffId: Digest.of('empty-tar').toString(), size: 16 }, 'application/vnd.oci.image.layer.v1.tar', path.join(tmp, 'tree'));
+  };
+  await add();
+  const dir = store.layerPath(Digest.of('empty-tar'));
+  const before = await fs.stat(dir);
+  await add();
+  const after = await fs.stat(dir);
+  t.is(after.ino, before.ino, 'the folder in the store is the first one, not replaced');
+  t.deepEqual(await store.lowerDirs([0, 1].map(() => ({ digest: Digest.of('empty-layer-blob'), diffId: Digest.of('empty-tar'), size: 16, mediaType: 'x' }))), [dir], 'a repeated layer is one lower folder');
+});

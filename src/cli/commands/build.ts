@@ -84,8 +84,12 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     if (compressionFlag && fromOutputs.compression && compressionFlag !== fromOutputs.compression) {
       throw new UsageError(`--compression ${argv.compression} and --output compression=${fromOutputs.compression} disagree`);
     }
-    const epoch = argv.timestamp ?? (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined);
-    if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp / SOURCE_DATE_EPOCH must be whole seconds');
+    const epoch = argv.timestamp;
+    if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp must be whole seconds');
+    const buildArgs = parseBuildArgs(argv['build-arg']);
+    // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
+    const envEpoch = process.env.SOURCE_DATE_EPOCH;
+    if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
     const progress = progressMode(argv);
     const registry = sessionOptions(argv);
     await enterUserNamespace();
@@ -103,7 +107,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         dockerfile: argv.file === '-' ? undefined : argv.file !== undefined && stdinContext ? path.join(stdinContext.dir, argv.file) : argv.file,
         dockerfileText: stdinContext?.dockerfileText ?? (argv.file === '-' ? await readStdin() : undefined),
         tags: argv.tag,
-        buildArgs: parseBuildArgs(argv['build-arg']),
+        buildArgs,
         target: argv.target,
         labels: keyValues(argv.label, '--label'),
         noCache: argv['no-cache'],

@@ -97,7 +97,7 @@ export function isUrl(source: string): boolean {
 }
 
 /** Downloads a URL to `dir`; the file is named after the URL's last path part. */
-export async function downloadUrl(url: string, dir: string, checksum?: string): Promise<{ file: string; name: string }> {
+export async function downloadUrl(url: string, dir: string, checksum?: string): Promise<{ file: string; name: string; lastModified?: number }> {
   let response: Response;
   try {
     response = await fetch(url, { redirect: 'follow' });
@@ -118,9 +118,27 @@ export async function downloadUrl(url: string, dir: string, checksum?: string): 
     throw new NbuildError('ADD_CHECKSUM', `ADD ${url}: checksum mismatch: expected ${checksum}, got ${digest}`);
   }
   const modified = response.headers.get('last-modified');
+  let lastModified: number | undefined;
   if (modified) {
     const when = new Date(modified);
-    if (!Number.isNaN(when.getTime())) await fs.utimes(file, when, when);
+    if (!Number.isNaN(when.getTime())) {
+      await fs.utimes(file, when, when);
+      lastModified = Math.floor(when.getTime() / 1000);
+    }
   }
-  return { file, name };
+  return { file, name, lastModified };
+}
+
+/** The newest modification time (seconds) of the regular files in an archive (GNU tar reads any compression). */
+export async function archiveMaxTime(file: string): Promise<number | undefined> {
+  const { stdout } = await run('tar', ['--full-time', '--utc', '-tvf', file], { maxBuffer: 256 * 1024 * 1024 });
+  let newest: number | undefined;
+  for (const line of stdout.split('\n')) {
+    // -rw------- 0/0   3 2023-11-14 22:20:02 foo
+    const m = /^-\S*\s+\S+\s+\d+\s+(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)/.exec(line);
+    if (!m) continue;
+    const seconds = Math.floor(Date.parse(`${m[1]}T${m[2]}Z`) / 1000);
+    if (newest === undefined || seconds > newest) newest = seconds;
+  }
+  return newest;
 }

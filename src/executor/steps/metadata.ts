@@ -1,9 +1,11 @@
-// Steps that only change the image config: they add an `empty_layer` history entry.
+// Steps that only change the image config: they add an `empty_layer` history entry (ONBUILD
+// none, as in BuildKit).
 import * as path from 'node:path';
 import type { Instruction, CommandLine } from '../../frontend/dockerfile/types.js';
 import { DockerfileError } from '../../errors.js';
 import { envLength, setEnv, shellOf, type StageState } from '../state.js';
 import { envTooLongError } from '../../frontend/dockerfile/limits.js';
+import { goList, goQuoteList, healthcheckHistory } from '../history.js';
 
 export type MetadataInstruction = Exclude<Instruction, { kind: 'run' | 'copy' | 'add' | 'from' | 'arg' }>;
 
@@ -12,11 +14,11 @@ export function isMetadataInstruction(instr: Instruction): instr is MetadataInst
 }
 
 /**
- * Applies an (already expanded) metadata instruction; returns the history text. The stage's
- * config is its own (executor.ts copies it per stage): maps change in place, since copying
- * them per step made 100,000 LABELs take O(n²).
+ * Applies an (already expanded) metadata instruction; returns the history text (BuildKit's), if
+ * any. The stage's config is its own (executor.ts copies it per stage): maps change in place,
+ * since copying them per step made 100,000 LABELs take O(n²).
  */
-export function applyMetadata(state: StageState, instr: MetadataInstruction, flags: { cmdSet: boolean }): string {
+export function applyMetadata(state: StageState, instr: MetadataInstruction, flags: { cmdSet: boolean }): string | undefined {
   const c = state.config;
   switch (instr.kind) {
     case 'env':
@@ -33,15 +35,16 @@ export function applyMetadata(state: StageState, instr: MetadataInstruction, fla
       return `MAINTAINER ${instr.name}`;
     case 'expose':
       c.ExposedPorts ??= {};
-      for (const port of instr.ports.flatMap((p) => expandPorts(p, instr))) c.ExposedPorts[port] = {};
-      return `EXPOSE ${instr.ports.join(' ')}`;
+      const ports = instr.ports.flatMap((p) => expandPorts(p, instr));
+      for (const port of ports) c.ExposedPorts[port] = {};
+      return `EXPOSE ${goList(ports)}`;
     case 'volume':
       c.Volumes ??= {};
       for (const v of instr.paths) {
         if (v.trim() === '') throw new DockerfileError(loc(instr), 'VOLUME specified can not be an empty string');
         c.Volumes[v] = {};
       }
-      return `VOLUME [${instr.paths.join(' ')}]`;
+      return `VOLUME ${goList(instr.paths)}`;
     case 'user':
       c.User = instr.user;
       return `USER ${instr.user}`;
@@ -51,24 +54,24 @@ export function applyMetadata(state: StageState, instr: MetadataInstruction, fla
     case 'cmd':
       c.Cmd = commandArgs(instr.command, shellOf(c));
       flags.cmdSet = true;
-      return `CMD ${JSON.stringify(c.Cmd)}`;
+      return `CMD ${goQuoteList(c.Cmd)}`;
     case 'entrypoint':
       c.Entrypoint = commandArgs(instr.command, shellOf(c));
       // An ENTRYPOINT resets a CMD inherited from the base (Docker's rule).
       if (!flags.cmdSet) c.Cmd = null;
-      return `ENTRYPOINT ${JSON.stringify(c.Entrypoint)}`;
+      return `ENTRYPOINT ${goQuoteList(c.Entrypoint)}`;
     case 'shell':
       c.Shell = [...instr.shell];
-      return `SHELL ${JSON.stringify(instr.shell)}`;
+      return `SHELL ${goList(instr.shell)}`;
     case 'stopsignal':
       c.StopSignal = instr.signal;
       return `STOPSIGNAL ${instr.signal}`;
     case 'healthcheck':
       c.Healthcheck = healthcheck(instr);
-      return `HEALTHCHECK ${instr.test.join(' ')}`;
+      return healthcheckHistory(c.Healthcheck);
     case 'onbuild':
       (c.OnBuild ??= []).push(instr.expression);
-      return `ONBUILD ${instr.expression}`;
+      return undefined;
   }
 }
 
@@ -104,6 +107,7 @@ function expandPorts(spec: string, instr: Instruction): string[] {
   return ports;
 }
 
-export function loc(instr: Instruction): { file: string; line: number } {
-  return { file: instr.source.file, line: instr.source.range.start.line };
+/** Where an instruction is: its file, first line and last line (a continued instruction spans several). */
+export function loc(instr: Instruction): { file: string; line: number; endLine: number } {
+  return { file: instr.source.file, line: instr.source.range.start.line, endLine: instr.source.range.end.line };
 }

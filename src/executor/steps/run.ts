@@ -52,12 +52,13 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
   trace('run: workspace ready');
+  const args = runArgs(instr, shellOf(state.config));
   const result = await runSandboxed(
     {
       rootfs: workspace.rootfs,
       isolation: workspace.isolation,
-      args: runArgs(instr, shellOf(state.config)),
-      env: [...runEnv(state, user.home), ...(await secretEnv(env, instr))],
+      args,
+      env: [...runEnv(state, user.home, env.proxyEnv), ...(await secretEnv(env, instr))],
       cwd: state.config.WorkingDir || '/',
       uid: user.uid,
       gid: user.gid,
@@ -78,7 +79,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   );
   trace('run: command done');
   if (result.exitCode !== 0 || result.signal) {
-    throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal);
+    throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal, args);
   }
   return (await workspace.commit()).upperDir;
 }
@@ -157,10 +158,11 @@ export function runArgs(instr: RunInstruction, shell: string[]): string[] {
   return [...shell, `${script}\n${bodies}`];
 }
 
-/** Env of the command: the image's Env, then ARGs in scope, PATH and HOME defaults. */
-export function runEnv(state: StageState, home: string): string[] {
+/** Env of the command: the image's Env, then ARGs in scope, PATH and HOME defaults; the proxy build args win (BuildKit appends them last). */
+export function runEnv(state: StageState, home: string, proxies: ReadonlyMap<string, string> = new Map()): string[] {
   const env = envMap(state.config);
   for (const [k, v] of state.args) if (!env.has(k)) env.set(k, v);
+  for (const [k, v] of proxies) env.set(k, v);
   if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
   if (!env.has('HOME')) env.set('HOME', home || '/root');
   return [...env].map(([k, v]) => `${k}=${v}`);

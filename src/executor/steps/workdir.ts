@@ -33,5 +33,5 @@ export async function workdirLayer(
   } finally {
     await view.release();
   }
-  return commitLayer(env, staging, 'plain', instr);
+  return commitLayer(env, staging, 'plain', { instr });
 }

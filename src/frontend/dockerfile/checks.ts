@@ -4,9 +4,10 @@ import type { AstNode, DockerfileAst } from './ast.js';
 import type { Dockerfile, Instruction, Stage, Warning } from './types.js';
 import { expandInstruction } from './expand.js';
 
-/** ARGs every build defines (BuildKit's automatic platform and proxy ARGs). */
+/** ARGs every build defines (BuildKit's automatic platform, stage and proxy ARGs; planner/args.ts gives their values). */
 export const PREDEFINED_ARGS = [
-  'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT',
+  'TARGETPLATFORM', 'TARGETOS', 'TARGETOSVERSION', 'TARGETARCH', 'TARGETVARIANT', 'TARGETSTAGE',
+  'BUILDPLATFORM', 'BUILDOS', 'BUILDOSVERSION', 'BUILDARCH', 'BUILDVARIANT',
   'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
 ];
 

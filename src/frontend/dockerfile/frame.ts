@@ -1,6 +1,6 @@
 // A short code frame for Dockerfile errors: the offending lines with numbers,
 // marked with `>`, plus one line of context before.
-import { DockerfileError } from '../../errors.js';
+import { DockerfileError, RunStepError } from '../../errors.js';
 
 const MAX_LINES = 6;
 const MAX_WIDTH = 120;
@@ -35,4 +35,16 @@ export function errorAt(
     detail,
     { frame: lines.length > 0 ? codeFrame(lines, line, Math.max(line, end)) : undefined, cause },
   );
+}
+
+/**
+ * Gives an error located in `file` (a DockerfileError or a failed RUN) the code frame of its
+ * lines, unless it has one; returns the error.
+ */
+export function attachFrame(error: unknown, file: string, text: string): unknown {
+  if ((error instanceof DockerfileError || error instanceof RunStepError) && error.frame === undefined && error.location.file === file) {
+    const start = Math.max(1, error.location.line);
+    error.frame = codeFrame(text.split('\n'), start, Math.max(start, error.location.endLine ?? start));
+  }
+  return error;
 }

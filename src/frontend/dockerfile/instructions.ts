@@ -192,7 +192,8 @@ function dispatch(req: Req, file: string): T.Instruction {
     case 'env': return { kind: 'env', source, pairs: pairs(req) };
     case 'label': return { kind: 'label', source, pairs: pairs(req) };
     case 'maintainer': return { kind: 'maintainer', source, name: exactlyOne(req) };
-    case 'expose': return { kind: 'expose', source, ports: atLeast(req, 1) };
+    // BuildKit sorts the words (before expansion): the history lists the ports in that order.
+    case 'expose': return { kind: 'expose', source, ports: [...atLeast(req, 1)].sort() };
     case 'copy': return parseCopy(req);
     case 'add': return parseAdd(req);
     case 'volume': {

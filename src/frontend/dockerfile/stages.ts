@@ -8,6 +8,13 @@ import { errorAt } from './frame.js';
 import { lint } from './checks.js';
 import { MAX_STAGES, MAX_STEPS } from './limits.js';
 
+/**
+ * `# syntax=` names the frontend image BuildKit runs. nbuild is that frontend for Docker's own
+ * (docker/dockerfile, -upstream; from any registry or mirror, any tag or digest); another one it
+ * cannot run.
+ */
+const OWN_FRONTEND = /^(?:[^/\s]+\/)*docker\/dockerfile(?:-upstream)?(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?$/;
+
 export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly string[]): Dockerfile {
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
@@ -42,8 +49,12 @@ export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly s
       throw errorAt(file, lines, `no build stage in current context: ${node.keyword.toUpperCase()} must come after FROM (only ARG may come before the first FROM)`, line, node.range.end.line);
     }
   }
-  if (stages.length === 0) throw errorAt(file, lines, 'no build stage in current context: the Dockerfile has no FROM', 1);
-  const syntax = ast.directives.find((d) => d.name === 'syntax')?.value;
+  if (stages.length === 0) throw errorAt(file, lines, 'dockerfile contains no stages to build (it has no FROM)', 1);
+  const directive = ast.directives.find((d) => d.name === 'syntax');
+  const syntax = directive?.value;
+  if (directive && !OWN_FRONTEND.test(directive.value.trim())) {
+    throw errorAt(file, lines, `syntax=${directive.value}: nbuild parses Dockerfiles itself and cannot run the frontend image ${JSON.stringify(directive.value)} (docker/dockerfile[:VERSION] is accepted)`, directive.line);
+  }
   const dockerfile: Dockerfile = { file, escape: ast.escape, syntax, globalArgs, stages, warnings: [] };
   dockerfile.warnings = lint(dockerfile, ast);
   return dockerfile;

@@ -1,0 +1,85 @@
+// The image history's `created_by` text, as BuildKit writes it (dockerfile2llb: commitToHistory
+// and its callers), so `docker history` and tools reading it see what they see for docker build.
+// Steps that make a layer (RUN, COPY, ADD) end with ` # buildkit`.
+import type { Instruction } from '../frontend/dockerfile/types.js';
+
+const LAYER_MARK = ' # buildkit';
+
+/**
+ * RUN: the argv joined by spaces, after `|N K=V…` when the stage declared ARGs (each once, in
+ * the order first declared, with the value the step sees; BuildKit's runCommandString).
+ */
+export function runHistory(argv: string[], declared: readonly string[], value: (name: string) => string | undefined): string {
+  const args = declared.map((name) => `${name}=${value(name) ?? ''}`);
+  const prefix = args.length > 0 ? [`|${args.length}`, ...args] : [];
+  return `RUN ${[...prefix, ...argv].join(' ')}${LAYER_MARK}`;
+}
+
+/** COPY/ADD: its --parents, --chown and --chmod (not --from), the sources, `<<NAME` heredocs, the destination. */
+export function copyHistory(instr: Extract<Instruction, { kind: 'copy' | 'add' }>): string {
+  const words: string[] = [instr.kind.toUpperCase()];
+  if (instr.kind === 'copy' && instr.parents) words.push('--parents');
+  if (instr.chown) words.push(`--chown=${instr.chown}`);
+  if (instr.chmod) words.push(`--chmod=${instr.chmod}`);
+  words.push(...instr.sources, ...instr.heredocs.map((h) => `<<${h.name}`), instr.dest);
+  return words.join(' ') + LAYER_MARK;
+}
+
+/** ARG: each name, with `=VALUE` when it has a value in the stage. */
+export function argHistory(names: readonly string[], value: (name: string) => string | undefined): string {
+  return `ARG ${names.map((n) => (value(n) !== undefined ? `${n}=${value(n)}` : n)).join(' ')}`;
+}
+
+/** Go's `%q` of a string slice: `["a" "b"]` (CMD and ENTRYPOINT). */
+export function goQuoteList(list: readonly string[]): string {
+  return `[${list.map(goQuote).join(' ')}]`;
+}
+
+/** Go's `%v` of a string slice: `[a b]` (SHELL, VOLUME, EXPOSE). */
+export function goList(list: readonly string[]): string {
+  return `[${list.join(' ')}]`;
+}
+
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+
+/** Go's strconv.Quote: printable characters as they are, the rest escaped. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (GO_ESCAPES[ch] !== undefined) out += GO_ESCAPES[ch];
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code >= 0x80 && code < 0xa0) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** Go's time.Duration String() of nanoseconds: `0s`, `1.5s`, `5m0s`, `1h0m0s`, `300ms`. */
+export function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  const n = Math.abs(ns);
+  if (n < 1e9) {
+    const [unit, size] = n < 1e3 ? ['ns', 1] : n < 1e6 ? ['µs', 1e3] : ['ms', 1e6];
+    return `${sign}${trimFraction(n / size)}${unit}`;
+  }
+  const h = Math.floor(n / 3600e9);
+  const m = Math.floor((n % 3600e9) / 60e9);
+  const s = trimFraction((n % 60e9) / 1e9);
+  if (h > 0) return `${sign}${h}h${m}m${s}s`;
+  if (m > 0) return `${sign}${m}m${s}s`;
+  return `${sign}${s}s`;
+}
+
+function trimFraction(v: number): string {
+  return v.toFixed(9).replace(/\.?0+$/, '');
+}
+
+/** HEALTHCHECK: Go's `%+v` of BuildKit's HealthcheckConfig. */
+export function healthcheckHistory(h: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number }): string {
+  return (
+    `HEALTHCHECK {Test:${goList(h.Test ?? [])} Interval:${goDuration(h.Interval ?? 0)} Timeout:${goDuration(h.Timeout ?? 0)} ` +
+    `StartPeriod:${goDuration(h.StartPeriod ?? 0)} StartInterval:${goDuration(h.StartInterval ?? 0)} Retries:${h.Retries ?? 0}}`
+  );
+}
