@@ -12,7 +12,11 @@ import { Store } from './store/store.js';
 import type { Image } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
-import { writeOutputs, type OutputSpec } from './export/outputs.js';
+import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './export/outputs.js';
+import { ImageIndex } from './image/image-index.js';
+import { formatPlatform, hostPlatform, type Platform } from './image/platform.js';
+import { Limiter } from './limiter.js';
+import type { StepEnv } from './executor/context.js';
 import { NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
@@ -65,12 +69,18 @@ export interface BuildOptions {
   cacheTo?: CacheSpec[];
   /** Looks up base images the store does not hold (a registry pull). */
   resolveRemote?: ImageResolver;
+  /** --platform: the target platforms (default this host's). Two or more give one OCI image index. */
+  platforms?: readonly Platform[];
 }
 
 export type PullPolicy = 'always' | 'missing' | 'never';
 
 export interface BuildResult {
+  /** The image (of a multi-platform build: the first platform's). */
   image: Image;
+  /** A multi-platform build's index and its images, in --platform order. */
+  index?: ImageIndex;
+  images?: Image[];
   /** Normalised names the image was stored under. */
   names: string[];
 }
@@ -82,7 +92,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   const dockerfile = parseDockerfile(text, displayName);
   const names = (options.tags ?? []).map((t) => parseReference(t).toString());
-  const plan = planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target });
+  const platforms = options.platforms?.length ? options.platforms : [hostPlatform()];
+  const multi = platforms.length > 1;
+  if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
+  const plans = platforms.map((platform) => planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target, platform }));
+  const plan = plans[0];
   for (const name of options.noCacheStages ?? []) {
     if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
   }
@@ -97,39 +111,61 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
-  const image = await executePlan(
-    {
-      store,
-      context,
-      compression: options.compression ?? 'gzip',
-      compressionLevel: options.compressionLevel,
-      timestamp: options.timestamp,
-      network: options.network ?? 'host',
-      noCache: options.noCache ?? false,
-      statCache,
-      secrets: options.secrets ?? new Map(),
-      extraHosts: options.extraHosts,
-      shmSize: options.shmSize,
-      emit,
-      signal: options.signal,
-      cacheUsed: (key, record, stage) => used.push({ key, record, stage }),
-    },
-    plan,
-    {
-      labels: options.labels ?? new Map(),
-      resolveRemote: pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {})),
-      squash: options.squash,
-      pull: pull === 'always',
-      noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
-      annotations: options.annotations,
-    },
+  const env: StepEnv = {
+    store,
+    context,
+    compression: options.compression ?? 'gzip',
+    compressionLevel: options.compressionLevel,
+    timestamp: options.timestamp,
+    network: options.network ?? 'host',
+    noCache: options.noCache ?? false,
+    statCache,
+    secrets: options.secrets ?? new Map(),
+    extraHosts: options.extraHosts,
+    shmSize: options.shmSize,
+    emit,
+    signal: options.signal,
+    cacheUsed: (key, record, stage) => used.push({ key, record, stage }),
+  };
+  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
+  // The platforms build side by side, their stages bounded together (a stage is most of a core).
+  const limiter = new Limiter(2);
+  // One failing platform stops the others.
+  const abort = new AbortController();
+  options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
+  env.signal = abort.signal;
+  const settled = await Promise.allSettled(
+    plans.map((p) =>
+      executePlan(env, p, {
+        labels: options.labels ?? new Map(),
+        resolveRemote,
+        squash: options.squash,
+        pull: pull === 'always',
+        noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
+        annotations: options.annotations,
+        labelPrefix: multi ? `${formatPlatform(p.platform)} ` : undefined,
+        limiter,
+      }).catch((error: unknown) => {
+        abort.abort(error);
+        throw error;
+      }),
+    ),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const images = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
+  const image = images[0];
   trace('build: plan executed');
   await statCache.save();
-  await store.writeImage(image);
-  for (const name of names) await store.tag(name, image);
+  let index: ImageIndex | undefined;
+  if (multi) {
+    for (const one of images) await store.putImageBlobs(one);
+    index = ImageIndex.build(images);
+    await store.writeIndex(index);
+  } else await store.writeImage(image);
+  for (const name of names) await store.tag(name, index ?? image);
   trace('build: image stored and tagged');
-  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {});
+  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images } : undefined);
   trace('build: outputs written');
   for (const spec of options.cacheTo ?? []) {
     try {
@@ -139,16 +175,17 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       emit({ type: 'warning', message: `cache to ${spec.type === 'local' ? spec.dir : spec.ref} not written (ignore-error=true): ${(error as Error).message}` });
     }
   }
-  if (options.iidfile) await fs.writeFile(options.iidfile, image.configDigest.toString());
+  // As buildx: a multi-platform build's id is its index digest.
+  if (options.iidfile) await fs.writeFile(options.iidfile, (index?.digest ?? image.configDigest).toString());
   if (options.metadataFile) {
     const metadata = {
-      'containerimage.digest': image.manifestDigest.toString(),
-      'containerimage.config.digest': image.configDigest.toString(),
+      'containerimage.digest': (index?.digest ?? image.manifestDigest).toString(),
+      ...(index ? {} : { 'containerimage.config.digest': image.configDigest.toString() }),
       'image.name': names.join(','),
     };
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
-  return { image, names };
+  return { image, names, ...(index ? { index, images } : {}) };
 }
 
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */
@@ -166,10 +203,10 @@ async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEve
 
 /** Base images the store lacks come from their registry (loaded on first use). */
 function registryResolver(store: Store, pull: boolean, session: SessionOptions): ImageResolver {
-  return async (ref) => {
+  return async (ref, platform) => {
     const { resolveBaseImage } = await import('./registry/index.js');
     try {
-      return await resolveBaseImage(store, ref, { ...session, pull });
+      return await resolveBaseImage(store, ref, { ...session, pull, platform });
     } catch (error) {
       // Transport errors name the host only; the user needs to know which FROM failed.
       if (error instanceof RegistryError && !error.message.includes(ref)) {

@@ -31,18 +31,24 @@ export interface StageRunner {
   /** Layers of an image named by COPY --from=<image>. */
   imageLayers(ref: string): Promise<Layer[]>;
   nextStepId(): number;
+  /** Before the stage name in progress: the platform of a multi-platform build. */
+  labelPrefix?: string;
+  /** The binfmt_misc handler this stage's RUN steps are emulated by, if they are. */
+  emulation?: string;
 }
 
 export async function runStage(runner: StageRunner, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
   const all = [...triggers, ...planned.stage.instructions];
   const flags = { cmdSet: false };
-  const label = planned.stage.name ?? `stage-${planned.stage.index}`;
+  const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
     if (runner.env.signal?.aborted) throw runner.env.signal.reason ?? new DockerfileError(loc(instr), 'build aborted');
     const id = runner.nextStepId();
     const started = Date.now();
-    runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text: instr.source.original });
+    // Emulated steps are slow: say so where the step is shown.
+    const text = instr.kind === 'run' && runner.emulation ? `${instr.source.original}  (emulated: ${runner.emulation})` : instr.source.original;
+    runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text });
     let cached: boolean;
     try {
       cached = await runStep(runner, planned, state, instr, flags, id);

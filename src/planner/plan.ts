@@ -4,7 +4,7 @@
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
 import { processWord } from '../frontend/dockerfile/index.js';
 import { DockerfileError, UsageError } from '../errors.js';
-import { declareArgs, platformArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
+import { declareArgs, platformArgs, hostPlatform, parsePlatform, type Platform } from './args.js';
 
 export type StageBase =
   | { kind: 'scratch' }
@@ -18,6 +18,8 @@ export interface PlannedStage {
   dependsOn: number[];
   /** Global ARG values visible to this stage's `ARG NAME` declarations. */
   globalArgs: ReadonlyMap<string, string>;
+  /** What the stage is built for: its FROM --platform, else its base stage's, else the build's target. */
+  platform: Platform;
 }
 
 export interface BuildPlan {
@@ -26,33 +28,42 @@ export interface BuildPlan {
   stages: PlannedStage[];
   target: number;
   buildArgs: ReadonlyMap<string, string>;
+  /** The target platform (TARGETPLATFORM). */
   platform: Platform;
+  /** The platform the build runs on (BUILDPLATFORM): this host. */
+  buildPlatform: Platform;
 }
 
 export interface PlanOptions {
   buildArgs?: ReadonlyMap<string, string>;
   target?: string;
+  /** TARGETPLATFORM; default the host's. */
   platform?: Platform;
+  /** BUILDPLATFORM; default the host's. */
+  buildPlatform?: Platform;
 }
 
 export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): BuildPlan {
   const buildArgs = options.buildArgs ?? new Map<string, string>();
   const platform = options.platform ?? hostPlatform();
+  const buildPlatform = options.buildPlatform ?? hostPlatform();
   if (dockerfile.stages.length === 0) {
     throw new DockerfileError({ file: dockerfile.file, line: 1 }, 'no build stage: the Dockerfile needs a FROM');
   }
-  const globals = new Map(platformArgs(platform));
+  const globals = new Map(platformArgs(platform, buildPlatform));
   const expandGlobal = (word: string, line: number): string => expandWith(word, globals, dockerfile, line);
   for (const arg of dockerfile.globalArgs) {
-    declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line), platformArgs(platform));
+    declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line), platformArgs(platform, buildPlatform));
   }
   const byName = new Map<string, number>();
   const planned: PlannedStage[] = [];
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
-    if (stage.from.platform !== undefined) checkStagePlatform(expandGlobal(stage.from.platform, line), platform, dockerfile.file, line);
+    const fromPlatform = stage.from.platform !== undefined ? stagePlatform(expandGlobal(stage.from.platform, line), dockerfile.file, line) : undefined;
     const base = resolveBase(imageRef, byName, stage, dockerfile.file);
+    // A stage built FROM another stage is that stage's tree: its platform too (as BuildKit).
+    const stagePlat = base.kind === 'stage' ? planned[base.index].platform : (fromPlatform ?? platform);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
     for (const instr of stage.instructions) {
@@ -62,20 +73,18 @@ export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): Bu
         if (index !== undefined) deps.add(index);
       }
     }
-    planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals });
+    planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals, platform: stagePlat });
     if (stage.name) byName.set(stage.name.toLowerCase(), stage.index);
   }
   const target = resolveTarget(options.target, byName, planned.length);
-  return { dockerfile, stages: neededInOrder(planned, target), target, buildArgs, platform };
+  return { dockerfile, stages: neededInOrder(planned, target), target, buildArgs, platform, buildPlatform };
 }
 
-/** nbuild builds for the host platform only (no emulation): say so where a stage asks for another. */
-function checkStagePlatform(text: string, host: Platform, file: string, line: number): void {
+/** `FROM --platform=…` (after ARG expansion, so $BUILDPLATFORM works). */
+function stagePlatform(text: string, file: string, line: number): Platform {
   const wanted = parsePlatform(text);
   if (!wanted) throw new DockerfileError({ file, line }, `FROM --platform=${text}: not a platform (use os/arch[/variant])`);
-  if (!samePlatform(wanted, host)) {
-    throw new DockerfileError({ file, line }, `FROM --platform=${text}: nbuild builds for this host's platform (${formatPlatform(host)}) only`);
-  }
+  return wanted;
 }
 
 function expandWith(word: string, vars: ReadonlyMap<string, string>, df: Dockerfile, line: number): string {

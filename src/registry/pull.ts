@@ -134,8 +134,8 @@ export interface ResolveOptions extends PullOptions {
 export async function resolveBaseImage(store: Store, ref: string | Reference, opts: ResolveOptions): Promise<Image> {
   const reference = typeof ref === 'string' ? parseReference(ref) : ref;
   if (!opts.pull) {
-    const local = await store.getImage(reference.toString()).catch(() => undefined);
     const want = opts.platform ?? hostPlatform();
+    const local = await store.getImage(reference.toString(), want).catch(() => undefined);
     if (local && local.config.os === want.os && local.config.architecture === want.architecture) return local;
   }
   return pullImage(store, reference, opts);

@@ -13,7 +13,7 @@ import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { NbuildError, UsageError } from '../../errors.js';
-import { formatPlatform, hostPlatform, parsePlatform, samePlatform } from '../../planner/args.js';
+import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
 
@@ -66,7 +66,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .options(yargsOptions()) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     refuseUnsupported(argv as unknown as Record<string, unknown>);
-    checkPlatformFlag(argv.platform);
+    const platforms = parsePlatforms(Array.isArray(argv.platform) ? argv.platform.join(',') : argv.platform);
     const call = argv.check ? 'check' : (argv.call ?? 'build');
     if (call === 'check') return callCheck(argv);
     if (call !== 'build') throw new UsageError(`--call ${call}: not supported (build, check)`);
@@ -128,17 +128,19 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         metadataFile: argv['metadata-file'],
         onEvent: reporter,
         signal: abort.signal,
+        platforms,
       });
       if (loadFile) await loadFile.load();
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
-        process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
+        const built = result.index ? `${result.index.digest} (an index of ${result.index.platforms().join(', ')})` : `${result.image.manifestDigest}`;
+        process.stderr.write(`Built ${built}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
         for (const out of argv.output) process.stderr.write(`Wrote ${out === '-' ? 'stdout' : out}\n`);
       }
       // The image id on stdout, unless stdout carries an archive.
-      if (!toStdout) process.stdout.write(`${result.image.configDigest}\n`);
+      if (!toStdout) process.stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
     } finally {
       await stdinContext?.remove();
       await loadFile?.remove();
@@ -225,17 +227,17 @@ async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remo
   };
 }
 
-/** `--platform` may name the host's platform only: nbuild does not emulate other CPUs. */
-function checkPlatformFlag(value: string | undefined): void {
-  if (value === undefined || value === '' || value === 'local') return;
-  const host = hostPlatform();
-  for (const one of value.split(',')) {
-    const wanted = parsePlatform(one);
+/** `--platform a,b,…` (also repeated): the target platforms, each once; `local` is this host's. */
+function parsePlatforms(value: string | undefined): Platform[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  const out: Platform[] = [];
+  for (const one of value.split(',').map((v) => v.trim()).filter(Boolean)) {
+    const wanted = one === 'local' ? hostPlatform() : parsePlatform(one);
     if (!wanted) throw new UsageError(`--platform ${one}: not a platform (use os/arch[/variant])`);
-    if (!samePlatform(wanted, host)) {
-      throw new UsageError(`--platform ${one}: nbuild builds for this host's platform (${formatPlatform(host)}) only; build on a ${wanted.architecture} machine instead`);
-    }
+    if (out.some((p) => samePlatform(p, wanted))) throw new UsageError(`--platform ${one}: given twice`);
+    out.push(wanted);
   }
+  return out;
 }
 
 function parseBuildArgs(values: string[]): Map<string, string> {
