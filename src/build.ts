@@ -14,7 +14,7 @@ import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
 import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './export/outputs.js';
 import { ImageIndex } from './image/image-index.js';
-import { formatPlatform, hostPlatform, type Platform } from './image/platform.js';
+import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from './image/platform.js';
 import { Limiter } from './limiter.js';
 import type { StepEnv } from './executor/context.js';
 import { NbuildError, RegistryError } from './errors.js';
@@ -143,7 +143,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         pull: pull === 'always',
         noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
         annotations: options.annotations,
-        labelPrefix: multi ? `${formatPlatform(p.platform)} ` : undefined,
+        labelPrefix: multi ? `${formatPlatform(normalizePlatform(p.platform))} ` : undefined,
         limiter,
       }).catch((error: unknown) => {
         abort.abort(error);

@@ -28,6 +28,11 @@ export function parsePlatform(text: string): Platform | undefined {
   return v ? { os, architecture, variant: v } : { os, architecture };
 }
 
+/** containerd's normal form, which Docker's platform ARGs and buildx's progress use: arm64/v8 is arm64. */
+export function normalizePlatform(p: Platform): Platform {
+  return p.architecture === 'arm64' && p.variant === 'v8' ? { os: p.os, architecture: p.architecture } : p;
+}
+
 export function formatPlatform(p: { os?: string; architecture?: string; variant?: string }): string {
   return [p.os ?? '?', p.architecture ?? '?', p.variant].filter((x) => x).join('/');
 }
