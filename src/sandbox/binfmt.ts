@@ -69,7 +69,7 @@ export async function runSupport(p: Platform, dir = binfmtDir()): Promise<RunSup
 export async function runSupportAll(dir = binfmtDir()): Promise<RunSupport[]> {
   const host = hostPlatform().architecture;
   const archs = [host, ...KNOWN_ARCHITECTURES.filter((a) => a !== host)];
-  return Promise.all(archs.map((a) => runSupport(a === 'arm64' ? { os: 'linux', architecture: a, variant: 'v8' } : { os: 'linux', architecture: a }, dir)));
+  return Promise.all(archs.map((a) => runSupport({ os: 'linux', architecture: a }, dir)));
 }
 
 async function readHandlers(dir: string): Promise<Handler[]> {

@@ -7,6 +7,7 @@ import { packagePath } from '../../package-root.js';
 import { release, userInfo } from 'node:os';
 import { constants as zlibConstants } from 'node:zlib';
 import { currentIdMapping, planIdMapping, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
+import { binfmtDir, runSupportAll, type RunSupport } from '../../sandbox/binfmt.js';
 import { chooseIsolation, describeMode, probeHost, type HostProbe, type IsolationReport } from '../../snapshot/index.js';
 
 interface InfoArgs {
@@ -28,6 +29,8 @@ interface Info {
   compression: Compression;
   nativeEngine: boolean;
   probe: HostProbe;
+  /** The platforms RUN steps can run for: natively, emulated (binfmt_misc + qemu), or why not. */
+  platforms: RunSupport[];
 }
 
 const require = createRequire(import.meta.url);
@@ -63,6 +66,7 @@ async function gather(): Promise<Info> {
     compression: await compression(),
     nativeEngine: await access(addon, constants.R_OK).then(() => true, () => false),
     probe,
+    platforms: await runSupportAll(),
   };
 }
 
@@ -98,6 +102,11 @@ function renderText(info: Info): string {
   lines.push('compression:');
   for (const [name, c] of Object.entries(info.compression) as Array<[string, { available: boolean; via: string }]>)
     lines.push(`  ${name.padEnd(5)} ${c.available ? 'yes' : 'no '}  ${c.via}`);
+  lines.push(`RUN platforms (binfmt_misc: ${binfmtDir()}):`);
+  for (const p of info.platforms) {
+    const how = p.how === 'native' ? 'native' : p.how === 'emulated' ? `emulated (${p.handler}: ${p.interpreter})` : `no: ${p.reason}`;
+    lines.push(`  ${p.platform.padEnd(16)} ${how}`);
+  }
   lines.push(`native layer engine: ${info.nativeEngine ? 'built' : 'missing (npm run build:native)'}`);
   return lines.join('\n') + '\n';
 }
