@@ -5,7 +5,7 @@
 // (NBUILD_BINFMT_DIR); nothing here needs privileges.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { formatPlatform, hostPlatform, type Platform } from '../image/platform.js';
+import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from '../image/platform.js';
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 
@@ -44,7 +44,7 @@ interface Handler {
 
 /** How a RUN for `p` can run on this host; `unavailable` says why and names the fix. */
 export async function runSupport(p: Platform, dir = binfmtDir()): Promise<RunSupport> {
-  const platform = formatPlatform(p);
+  const platform = formatPlatform(normalizePlatform(p));
   const host = hostPlatform();
   if (p.os !== 'linux') return { how: 'unavailable', platform, reason: `nbuild runs Linux programs only, not ${p.os}` };
   if (p.architecture === host.architecture) return { how: 'native', platform };

@@ -1,0 +1,178 @@
+// Multi-platform builds (issue 17), through bin/nbuild as an unprivileged user: --platform lists
+// give one OCI image index; FROM --platform=$BUILDPLATFORM cross builds need no emulator; a
+// foreign RUN runs under qemu (a binfmt_misc handler with the F flag, registered by
+// scripts/setup-host.sh) or fails before it starts; FROM of an index takes the stage's platform.
+// The arm64 base is Debian's busybox-static:arm64, packed by scripts/make-busybox-image.sh.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { busyboxImage, hasCommand, nbuild, projectRoot, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+
+function arm64Busybox(): string | undefined {
+  const out = path.join(tempDir('busybox-arm64'), 'busybox-arm64.oci.tar');
+  try {
+    execFileSync('bash', [path.join(projectRoot, 'scripts', 'make-busybox-image.sh'), out, 'latest', 'arm64'], { stdio: 'pipe' });
+    return out;
+  } catch (e) {
+    console.error(`multi-platform tests skipped: no arm64 busybox (${(e as { stderr?: Buffer }).stderr?.toString().trim() ?? String(e)}); run scripts/setup-host.sh as root`);
+    return undefined;
+  }
+}
+
+/** An enabled qemu-aarch64 handler with the F flag: what emulated RUN needs. */
+function haveArm64Emulation(): boolean {
+  const dir = '/proc/sys/fs/binfmt_misc';
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      const text = fs.readFileSync(path.join(dir, name), 'utf8');
+      if (/^enabled/.test(text) && /^flags: .*F/m.test(text) && /^magic 7f454c460201010000000000000000000200b700/m.test(text)) return true;
+    }
+  } catch {
+    // binfmt_misc not mounted
+  }
+  console.error('emulated RUN tests skipped: no qemu-aarch64 binfmt_misc handler with the F flag (scripts/setup-host.sh registers it)');
+  return false;
+}
+
+const arm64Archive = arm64Busybox();
+const base = arm64Archive ? test : test.skip;
+const emulated = arm64Archive && haveArm64Emulation() ? test : test.skip;
+const PLATFORMS = 'linux/amd64,linux/arm64';
+
+/** A store with busybox:amd64 and busybox:arm64. */
+async function storeWithBoth(): Promise<string> {
+  const root = tempDir('store');
+  for (const [archive, tag] of [[busyboxImage(), 'busybox:amd64'], [arm64Archive ?? '', 'busybox:arm64']]) {
+    const r = await nbuild(['--root', root, 'load', '-i', archive, '-t', tag]);
+    if (r.code !== 0) throw new Error(`load failed: ${r.stderr}`);
+  }
+  return root;
+}
+
+function readJsonBlob(layoutDir: string, digest: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(layoutDir, 'blobs', 'sha256', digest.replace('sha256:', '')), 'utf8')) as Record<string, unknown>;
+}
+
+interface IndexDoc {
+  mediaType: string;
+  manifests: { digest: string; mediaType: string; platform?: { architecture: string; os: string; variant?: string } }[];
+}
+
+/** The cross pattern: the builder stage runs natively for $TARGETARCH; the final stage only copies. */
+const CROSS = `FROM --platform=$BUILDPLATFORM busybox:amd64 AS build
+ARG TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT BUILDPLATFORM BUILDOS BUILDARCH BUILDVARIANT
+RUN echo "T=$TARGETPLATFORM/$TARGETOS/$TARGETARCH/$TARGETVARIANT B=$BUILDPLATFORM/$BUILDOS/$BUILDARCH/$BUILDVARIANT m=$(uname -m)" > /values
+FROM busybox:$TARGETARCH
+COPY --from=build /values /values
+`;
+
+base('the cross pattern needs no emulator: two platforms, one index, the platform ARGs', async (t) => {
+  const root = await storeWithBoth();
+  const ctx = tempDir('ctx');
+  writeFiles(ctx, { Dockerfile: CROSS });
+  const out = tempDir('out');
+  const noBinfmt = tempDir('binfmt'); // no handlers at all
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', PLATFORMS, '-t', 'cross:1',
+    '-o', `type=oci-layout,dest=${path.join(out, 'layout')}`, '-o', `type=local,dest=${path.join(out, 'files')}`, ctx], { env: { NBUILD_BINFMT_DIR: noBinfmt } });
+  t.is(r.code, 0, r.stderr);
+  t.notRegex(r.stderr, /emulated/);
+  t.is(fs.readFileSync(path.join(out, 'files', 'linux_amd64', 'values'), 'utf8'), 'T=linux/amd64/linux/amd64/ B=linux/amd64/linux/amd64/ m=x86_64\n');
+  t.is(fs.readFileSync(path.join(out, 'files', 'linux_arm64', 'values'), 'utf8'), 'T=linux/arm64/linux/arm64/ B=linux/amd64/linux/amd64/ m=x86_64\n');
+  // index.json → the image index → one manifest per platform, each config of its platform.
+  const layout = path.join(out, 'layout');
+  const top = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')) as IndexDoc;
+  t.is(top.manifests.length, 1);
+  t.is(top.manifests[0].mediaType, 'application/vnd.oci.image.index.v1+json');
+  const index = readJsonBlob(layout, top.manifests[0].digest) as unknown as IndexDoc;
+  t.deepEqual(index.manifests.map((m) => m.platform), [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux' }]);
+  for (const m of index.manifests) {
+    const manifest = readJsonBlob(layout, m.digest) as { config: { digest: string } };
+    t.is((readJsonBlob(layout, manifest.config.digest) as { architecture: string }).architecture, m.platform?.architecture);
+  }
+  t.is(r.stdout.trim(), top.manifests[0].digest, 'build prints the index digest');
+  // The store keeps the index under the tag: images lists its platforms, inspect shows both.
+  const images = await nbuild(['--root', root, 'images']);
+  t.regex(images.stdout, /cross\s+1\s+\S+\s+linux\/amd64,linux\/arm64/);
+  const inspect = JSON.parse((await nbuild(['--root', root, 'inspect', 'cross:1'])).stdout) as { Platforms: string[]; Manifests: { Architecture: string }[] }[];
+  t.deepEqual(inspect[0].Platforms, ['linux/amd64', 'linux/arm64']);
+  t.deepEqual(inspect[0].Manifests.map((m) => m.Architecture), ['amd64', 'arm64']);
+});
+
+base('a RUN for a platform with no binfmt handler fails before anything runs, naming the fix', async (t) => {
+  const root = await storeWithBoth();
+  const ctx = tempDir('ctx');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:$TARGETARCH\nRUN echo started > /started\n' });
+  const binfmt = tempDir('binfmt'); // binfmt_misc mounted, no handler registered
+  fs.writeFileSync(path.join(binfmt, 'status'), 'enabled\n');
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', PLATFORMS, ctx], { env: { NBUILD_BINFMT_DIR: binfmt } });
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /Dockerfile:2: RUN for linux\/arm64 cannot run on this linux\/amd64 host: no binfmt_misc handler for arm64 programs .*apt-get install qemu-user-static.*update-binfmts --enable qemu-aarch64/);
+  t.notRegex(r.stderr, /#\d+ \[/, 'no step started');
+  t.notRegex(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+});
+
+emulated('two platforms with a RUN in each: the arm64 RUN runs under qemu and sees aarch64', async (t) => {
+  const root = await storeWithBoth();
+  const ctx = tempDir('ctx');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:$TARGETARCH\nRUN uname -m > /arch && cat /arch\n' });
+  const out = tempDir('out');
+  const archive = path.join(out, 'image.oci.tar');
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', PLATFORMS, '-t', 'two:1',
+    '-o', `type=oci,dest=${archive}`, '-o', `type=local,dest=${path.join(out, 'files')}`, ctx]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /\[linux\/arm64 stage-0 1\/1\] RUN uname -m > \/arch && cat \/arch {2}\(emulated: qemu-aarch64\)/);
+  t.regex(r.stderr, /\[linux\/amd64 stage-0 1\/1\] RUN uname -m > \/arch && cat \/arch\n/);
+  t.is(fs.readFileSync(path.join(out, 'files', 'linux_arm64', 'arch'), 'utf8'), 'aarch64\n');
+  t.is(fs.readFileSync(path.join(out, 'files', 'linux_amd64', 'arch'), 'utf8'), 'x86_64\n');
+  if (hasCommand('skopeo')) {
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${archive}`]).toString()) as IndexDoc;
+    t.is(raw.mediaType, 'application/vnd.oci.image.index.v1+json');
+    t.deepEqual(raw.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`), ['linux/amd64', 'linux/arm64']);
+  }
+});
+
+base('FROM of an index takes the stage platform; a missing platform names what the index has', async (t) => {
+  const root = await storeWithBoth();
+  const ctx = tempDir('ctx');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:$TARGETARCH\nCOPY hello /hello\n', hello: 'hi\n' });
+  const archive = path.join(tempDir('out'), 'base.oci.tar');
+  const made = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', PLATFORMS, '-t', 'base:multi', '-o', `type=oci,dest=${archive}`, ctx]);
+  t.is(made.code, 0, made.stderr);
+  for (const from of ['base:multi', `oci-archive:${archive}`]) {
+    const ctx2 = tempDir('ctx');
+    writeFiles(ctx2, { Dockerfile: `FROM ${from}\nLABEL from=index\n` });
+    const layout = path.join(tempDir('out'), 'layout');
+    const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', 'linux/arm64', '-o', `type=oci-layout,dest=${layout}`, ctx2]);
+    t.is(r.code, 0, r.stderr);
+    const top = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')) as IndexDoc;
+    const manifest = readJsonBlob(layout, top.manifests[0].digest) as { config: { digest: string } };
+    t.is((readJsonBlob(layout, manifest.config.digest) as { architecture: string }).architecture, 'arm64', from);
+    const missing = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', 'linux/s390x', ctx2]);
+    t.is(missing.code, 1);
+    t.regex(missing.stderr, /has no image for linux\/s390x \(it has: linux\/amd64, linux\/arm64\)/, from);
+  }
+});
+
+base('the same inputs give the same index digest twice (SOURCE_DATE_EPOCH)', async (t) => {
+  const digests: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const root = await storeWithBoth();
+    const ctx = tempDir('ctx');
+    writeFiles(ctx, { Dockerfile: CROSS });
+    const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', PLATFORMS, ctx], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    t.is(r.code, 0, r.stderr);
+    digests.push(r.stdout.trim());
+  }
+  t.regex(digests[0], /^sha256:[0-9a-f]{64}$/);
+  t.is(digests[0], digests[1]);
+});
+
+base('a multi-platform build refuses a docker output before building', async (t) => {
+  const root = await storeWithBoth();
+  const ctx = tempDir('ctx');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:$TARGETARCH\n' });
+  const r = await nbuild(['--root', root, 'build', '--platform', PLATFORMS, '-o', `type=docker,dest=${path.join(tempDir('out'), 'd.tar')}`, ctx]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /type=docker.*one platform/);
+});
