@@ -329,6 +329,13 @@ export class Store {
     return this.imageByDigest(Digest.parse(index.select(platform ?? hostPlatform(), refOrDigest).digest));
   }
 
+  /** What an image argument names: an image, or a multi-platform index as it is (tag, push). */
+  async getImageOrIndex(refOrDigest: string): Promise<Image | ImageIndex | undefined> {
+    const d = await this.resolve(refOrDigest);
+    if (d === undefined) return undefined;
+    return (await this.indexByDigest(d)) ?? this.imageByDigest(d);
+  }
+
   /** The manifest digest an image argument stands for. */
   async resolve(refOrDigest: string): Promise<Digest | undefined> {
     const refs = await this.readRefs();
