@@ -42,6 +42,13 @@ export class ImageIndex {
     return new ImageIndex(Buffer.from(canonicalJson(index)));
   }
 
+  /** An index of the given entries (nbuild manifest create/add/annotate), canonical JSON. */
+  static fromDescriptors(manifests: readonly Descriptor[], annotations?: Readonly<Record<string, string>>): ImageIndex {
+    const index: Index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: manifests.map((d) => ({ ...d })) };
+    if (annotations && Object.keys(annotations).length > 0) index.annotations = { ...annotations };
+    return new ImageIndex(Buffer.from(canonicalJson(index)));
+  }
+
   static fromBytes(bytes: Buffer): ImageIndex {
     return new ImageIndex(Buffer.from(bytes));
   }

@@ -252,3 +252,38 @@ base('the store keeps an index: tag, save/load round trip, prune keeps its image
     await reg.stop();
   }
 });
+
+(haveDistribution && hasCommand('skopeo') && arm64Archive ? test.serial : test.serial.skip)('nbuild manifest create/add/annotate/inspect/push/rm: a list of two stored images, read back by skopeo', async (t) => {
+  const root = await storeWithBoth();
+  const m = (...args: string[]) => nbuild(['--root', root, 'manifest', ...args]);
+  const created = await m('create', 'list:1', 'busybox:amd64');
+  t.is(created.code, 0, created.stderr);
+  t.is((await m('create', 'list:1')).code, 2, 'create refuses a name in use');
+  const added = await m('add', 'list:1', 'busybox:arm64', '--variant', 'v8');
+  t.is(added.code, 0, added.stderr);
+  const annotated = await m('annotate', 'list:1', 'busybox:amd64', '--annotation', 'org.example.note=first');
+  t.is(annotated.code, 0, annotated.stderr);
+  const doc = JSON.parse((await m('inspect', 'list:1')).stdout) as IndexDoc & { manifests: { annotations?: Record<string, string> }[] };
+  t.deepEqual(doc.manifests.map((d) => d.platform), [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux', variant: 'v8' }]);
+  t.is(doc.manifests[0].annotations?.['org.example.note'], 'first');
+  const wrong = await m('add', 'list:1', 'busybox:arm64', '--platform', 'linux/amd64');
+  t.is(wrong.code, 2);
+  t.regex(wrong.stderr, /busybox:arm64 is a linux\/arm64 image, not linux\/amd64/);
+  // Only the last index is kept: the intermediate ones are not images of the store.
+  t.is((await nbuild(['--root', root, 'images', '-q'])).stdout.trim().split('\n').length, 3);
+  const reg = await startDistribution();
+  try {
+    const env = { NBUILD_REGISTRIES_CONFIG: path.join(tempDir('regconf'), 'none.toml') };
+    fs.writeFileSync(env.NBUILD_REGISTRIES_CONFIG, '');
+    const pushed = await m('push', '--tls-verify=false', 'list:1', `${reg.host}/lists/bb:1`);
+    t.is(pushed.code, 0, pushed.stderr);
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/lists/bb:1`]).toString()) as IndexDoc;
+    t.deepEqual(raw, doc);
+  } finally {
+    await reg.stop();
+  }
+  const removed = await m('rm', 'list:1');
+  t.is(removed.code, 0, removed.stderr);
+  t.is((await m('inspect', 'list:1')).code, 1);
+  t.is((await nbuild(['--root', root, 'inspect', 'busybox:arm64'])).code, 0, 'the images stay');
+});
