@@ -130,6 +130,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
   // The platforms build side by side, their stages bounded together (a stage is most of a core).
   const limiter = new Limiter(2);
+  let stepId = 0;
+  const nextStepId = (): number => ++stepId;
   // One failing platform stops the others.
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
@@ -145,6 +147,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         annotations: options.annotations,
         labelPrefix: multi ? `${formatPlatform(normalizePlatform(p.platform))} ` : undefined,
         limiter,
+        nextStepId,
       }).catch((error: unknown) => {
         abort.abort(error);
         throw error;

@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   labelPrefix?: string;
   /** Bounds the stages running at once, shared by the platforms of a multi-platform build. */
   limiter?: Limiter;
+  /** Step ids for progress, shared by the platforms of a multi-platform build (they must not collide). */
+  nextStepId?: () => number;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
@@ -48,7 +50,7 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     },
     stageChainKey: (index) => finished.get(index)?.chainKey ?? '',
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
-    nextStepId: () => ++stepId,
+    nextStepId: options.nextStepId ?? (() => ++stepId),
   };
   const exported = exportedStages(plan);
   const support = await checkRunSupport(plan);

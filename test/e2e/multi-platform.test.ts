@@ -78,6 +78,10 @@ base('the cross pattern needs no emulator: two platforms, one index, the platfor
     '-o', `type=oci-layout,dest=${path.join(out, 'layout')}`, '-o', `type=local,dest=${path.join(out, 'files')}`, ctx], { env: { NBUILD_BINFMT_DIR: noBinfmt } });
   t.is(r.code, 0, r.stderr);
   t.notRegex(r.stderr, /emulated/);
+  // The platforms' steps share one numbering: progress tells them apart by id.
+  const ids = [...r.stderr.matchAll(/^#(\d+) \[/gm)].map((m) => m[1]);
+  t.is(ids.length, 6, r.stderr);
+  t.is(new Set(ids).size, ids.length, r.stderr);
   t.is(fs.readFileSync(path.join(out, 'files', 'linux_amd64', 'values'), 'utf8'), 'T=linux/amd64/linux/amd64/ B=linux/amd64/linux/amd64/ m=x86_64\n');
   t.is(fs.readFileSync(path.join(out, 'files', 'linux_arm64', 'values'), 'utf8'), 'T=linux/arm64/linux/arm64/ B=linux/amd64/linux/amd64/ m=x86_64\n');
   // index.json → the image index → one manifest per platform, each config of its platform.
