@@ -56,6 +56,8 @@ export interface BuildOptions {
   noCacheStages?: readonly string[];
   /** --annotation: manifest annotations. */
   annotations?: Readonly<Record<string, string>>;
+  /** --annotation index:K=V: annotations of a multi-platform build's index (refused for one platform). */
+  indexAnnotations?: Readonly<Record<string, string>>;
   /** Registry flags (--tls-verify, --authfile, --creds) for base-image pulls, pushes and registry caches. */
   registry?: SessionOptions;
   outputs?: OutputSpec[];
@@ -95,6 +97,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const platforms = options.platforms?.length ? options.platforms : [hostPlatform()];
   const multi = platforms.length > 1;
   if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
+  else if (options.indexAnnotations) throw new UsageError('--annotation index:…: a one-platform build writes no index (give two or more --platform)');
   const plans = platforms.map((platform) => planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target, platform }));
   const plan = plans[0];
   for (const name of options.noCacheStages ?? []) {
@@ -163,7 +166,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let index: ImageIndex | undefined;
   if (multi) {
     for (const one of images) await store.putImageBlobs(one);
-    index = ImageIndex.build(images);
+    index = ImageIndex.build(images, options.indexAnnotations);
     await store.writeIndex(index);
   } else await store.writeImage(image);
   for (const name of names) await store.tag(name, index ?? image);

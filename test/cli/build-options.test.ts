@@ -227,6 +227,12 @@ const CHECKS: Record<string, Check> = {
     t.is(a.b, '2');
     const idx = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--annotation', 'index:a=1']);
     t.is(idx.code, 2);
+    t.regex(idx.stderr, /one-platform build writes no index/);
+    const multi = `opt-ann-${uniq()}:2`;
+    await ok({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'x\n' }, ['--platform', 'linux/amd64,linux/arm64', '--annotation', 'index:a=1', '--annotation', 'm=2', '-t', multi]);
+    const shown = (await inspect(multi)) as unknown as { Index: { annotations?: Record<string, string> }; Manifests: { Manifest: { annotations?: Record<string, string> } }[] };
+    t.deepEqual(shown.Index.annotations, { a: '1' });
+    t.deepEqual(shown.Manifests.map((m) => m.Manifest.annotations), [{ m: '2' }, { m: '2' }]);
   },
   'tls-verify': async (t) => {
     // 127.0.0.0/8 is plain HTTP whatever the flag (as Docker); the strict side is tested against

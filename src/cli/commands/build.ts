@@ -119,7 +119,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
-        annotations: parseAnnotations(argv.annotation),
+        annotations: parseAnnotations(argv.annotation, 'manifest'),
+        indexAnnotations: parseAnnotations(argv.annotation, 'index'),
         registry,
         outputs,
         cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
@@ -184,23 +185,26 @@ function parseAddHosts(values: string[]): string[] {
   });
 }
 
-/** `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (buildx); other targets are refused. */
-function parseAnnotations(values: string[]): Record<string, string> | undefined {
-  if (values.length === 0) return undefined;
+/**
+ * `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (the image manifests), `index:KEY=VALUE` (the index
+ * of a multi-platform build), as buildx; other targets are refused. Returns those for `target`.
+ */
+function parseAnnotations(values: string[], target: 'manifest' | 'index'): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new UsageError(`--annotation ${v}: expected KEY=VALUE`);
     let key = v.slice(0, eq);
+    let where = 'manifest';
     const colon = key.indexOf(':');
     if (colon >= 0 && /^[a-z-]+(\[.*\])?$/.test(key.slice(0, colon))) {
-      const where = key.slice(0, colon);
-      if (where !== 'manifest') throw new UsageError(`--annotation ${v}: only manifest annotations are written (nbuild writes no index for one platform)`);
+      where = key.slice(0, colon);
+      if (where !== 'manifest' && where !== 'index') throw new UsageError(`--annotation ${v}: only manifest: and index: annotations are written`);
       key = key.slice(colon + 1);
     }
-    out[key] = v.slice(eq + 1);
+    if (where === target) out[key] = v.slice(eq + 1);
   }
-  return out;
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** `64m`, `1g`, `1048576` → bytes. */
