@@ -56,6 +56,13 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
   const support = await checkRunSupport(plan);
   await runConcurrently(plan.stages, abort, options.limiter ?? new Limiter(2), async (planned) => {
     const { state, triggers } = await initialState(env, plan, planned, finished, options);
+    // ONBUILD RUN triggers come with the base image: checked once it is known.
+    const triggerRun = triggers.find((i) => i.kind === 'run');
+    if (triggerRun && !support.has(planned.stage.index)) {
+      const s = await runSupport(planned.platform);
+      if (s.how === 'emulated') support.set(planned.stage.index, s.handler);
+      if (s.how === 'unavailable') throw new DockerfileError({ file: plan.dockerfile.file, line: planned.stage.from.source.range.start.line }, `ONBUILD RUN of the base image, for ${s.platform}, cannot run on this host: ${s.reason}`);
+    }
     const stageRunner: StageRunner = {
       ...runner,
       env: stageEnv(env, planned, exported.has(planned.stage.index), options),
