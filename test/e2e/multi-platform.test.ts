@@ -241,6 +241,9 @@ base('the store keeps an index: tag, save/load round trip, prune keeps its image
     t.is(pushed.stdout.trim(), digest);
     const copy = path.join(tempDir('copy'), 'all.oci.tar');
     execFileSync('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${reg.host}/multi/again:2`, `oci-archive:${copy}`], { stdio: 'pipe' });
+    const reloaded = await nbuild(['--root', tempDir('store'), 'load', '-q', '-i', copy]);
+    t.is(reloaded.code, 0, reloaded.stderr);
+    t.is(reloaded.stdout.trim(), digest, "skopeo's copy of the index loads whole");
     // pull --all-platforms keeps the index; pull --platform takes one image.
     const fresh = tempDir('store');
     const all = await nbuild(['--root', fresh, 'pull', '--tls-verify=false', '--all-platforms', ref], { env });
