@@ -244,6 +244,15 @@ base('the store keeps an index: tag, save/load round trip, prune keeps its image
     const reloaded = await nbuild(['--root', tempDir('store'), 'load', '-q', '-i', copy]);
     t.is(reloaded.code, 0, reloaded.stderr);
     t.is(reloaded.stdout.trim(), digest, "skopeo's copy of the index loads whole");
+    // FROM the registry's index in a fresh store: each platform's build pulls its own image.
+    const ctx = tempDir('ctx');
+    writeFiles(ctx, { Dockerfile: `FROM ${ref}\nLABEL from=registry\n` });
+    const regStore = tempDir('store');
+    const fromReg = await nbuild(['--root', regStore, 'build', '--progress', 'plain', '--tls-verify=false', '--platform', PLATFORMS, '-t', 'fromreg:1', ctx], { env });
+    t.is(fromReg.code, 0, fromReg.stderr);
+    const built = JSON.parse((await nbuild(['--root', regStore, 'inspect', 'fromreg:1'])).stdout) as { Manifests: { Architecture: string; RootFS: { Layers: string[] } }[] }[];
+    t.deepEqual(built[0].Manifests.map((m) => m.Architecture), ['amd64', 'arm64']);
+    t.notDeepEqual(built[0].Manifests[0].RootFS.Layers, built[0].Manifests[1].RootFS.Layers);
     // pull --all-platforms keeps the index; pull --platform takes one image.
     const fresh = tempDir('store');
     const all = await nbuild(['--root', fresh, 'pull', '--tls-verify=false', '--all-platforms', ref], { env });
