@@ -44,7 +44,8 @@ export interface BuildOptions {
   pull?: boolean | PullPolicy;
   compression?: Compression;
   compressionLevel?: number;
-  network?: 'host' | 'none';
+  /** RUN's network: 'default' (Docker's: a namespace of the step's own), 'host' or 'none'. */
+  network?: 'default' | 'host' | 'none';
   /** Seconds since the epoch (SOURCE_DATE_EPOCH / --timestamp). */
   timestamp?: number;
   secrets?: ReadonlyMap<string, SecretSource>;
@@ -103,12 +104,35 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   for (const name of options.noCacheStages ?? []) {
     if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
   }
-  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const emit = options.onEvent ?? (() => undefined);
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   trace('build: parsed and planned');
+  // A signal during parsing stops the build here; executePlan checks again as it starts.
+  options.signal?.throwIfAborted();
   const store = await Store.open(options.storeRoot);
   trace('build: store open');
+  // The base images' blobs are leased while the build runs (executor/base-image.ts).
+  try {
+    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plans, emit });
+  } finally {
+    await store.releaseLease();
+  }
+}
+
+/** What build() knows before it opens the store. */
+interface Parsed {
+  dockerfilePath: string;
+  dockerfile: ReturnType<typeof parseDockerfile>;
+  names: string[];
+  /** One plan per target platform (a multi-platform build has two or more). */
+  plans: ReturnType<typeof planBuild>[];
+  emit: (event: BuildEvent) => void;
+}
+
+async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plans, emit }: Parsed): Promise<BuildResult> {
+  const plan = plans[0];
+  const multi = plans.length > 1;
+  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
@@ -120,7 +144,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     compression: options.compression ?? 'gzip',
     compressionLevel: options.compressionLevel,
     timestamp: options.timestamp,
-    network: options.network ?? 'host',
+    network: options.network ?? 'default',
     noCache: options.noCache ?? false,
     statCache,
     secrets: options.secrets ?? new Map(),
@@ -162,6 +186,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const images = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
   const image = images[0];
   trace('build: plan executed');
+  // Between phases too: an interrupted build stores no image (each write below is atomic).
+  const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
+  stopIfInterrupted();
   await statCache.save();
   let index: ImageIndex | undefined;
   if (multi) {
@@ -169,10 +196,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     index = ImageIndex.build(images, options.indexAnnotations);
     await store.writeIndex(index);
   } else await store.writeImage(image);
+  stopIfInterrupted();
   for (const name of names) await store.tag(name, index ?? image);
   trace('build: image stored and tagged');
+  stopIfInterrupted();
   await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images } : undefined);
   trace('build: outputs written');
+  stopIfInterrupted();
   for (const spec of options.cacheTo ?? []) {
     try {
       await exportCache(store, used, spec, plan.target);

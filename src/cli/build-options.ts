@@ -40,7 +40,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'secret', buildx: true, status: 'implemented', yargs: repeatable('id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret') },
   { name: 'cache-from', buildx: true, status: 'implemented', yargs: repeatable('type=local,src=DIR | type=registry,ref=NAME: reuse a shared build cache') },
   { name: 'cache-to', buildx: true, status: 'implemented', yargs: repeatable('type=local,dest=DIR | type=registry,ref=NAME [,mode=min|max]: export the build cache') },
-  { name: 'network', buildx: true, status: 'implemented', yargs: { type: 'string', choices: ['host', 'none', 'default'], default: 'host', describe: 'network of RUN steps' } },
+  { name: 'network', buildx: true, status: 'implemented', yargs: { type: 'string', choices: ['default', 'host', 'none'], default: 'default', describe: "network of RUN steps: default (a namespace of each step's own, outbound through slirp4netns), host or none" } },
   { name: 'add-host', buildx: true, status: 'implemented', yargs: repeatable('NAME:IP line added to /etc/hosts of RUN steps (repeatable)') },
   { name: 'shm-size', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'size of /dev/shm in RUN steps (e.g. 128m; default 64m)' } },
   { name: 'platform', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'target platforms, os/arch[/variant][,…]: two or more give one OCI image index; foreign RUN steps need a qemu binfmt handler (nbuild info)' } },

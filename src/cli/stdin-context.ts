@@ -25,7 +25,7 @@ export async function contextFromStdin(input: NodeJS.ReadableStream = process.st
     const dir = path.join(work, 'context');
     await fs.mkdir(dir);
     if (await isTarArchive(spooled)) {
-      await unpackArchive(spooled, dir).catch((error: Error) => {
+      await unpackArchive(spooled, dir, work).catch((error: Error) => {
         throw new NbuildError('CONTEXT_INVALID', `the context tar on stdin cannot be unpacked: ${error.message}`, { cause: error });
       });
       await fs.rm(spooled);

@@ -16,6 +16,13 @@ export type ImageResolver = (ref: string, platform?: Platform) => Promise<Image 
  * a multi-platform image gives its manifest for it (default this host's).
  */
 export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver, pull = false, platform?: Platform): Promise<Image> {
+  const image = await findBaseImage(store, ref, remote, pull, platform);
+  // Until the build ends, a concurrent rmi + prune must not take the image's blobs away.
+  await store.leaseImage(image, `base image ${ref}`);
+  return image;
+}
+
+async function findBaseImage(store: Store, ref: string, remote: ImageResolver | undefined, pull: boolean, platform?: Platform): Promise<Image> {
   const transport = /^(oci-archive|oci|docker-archive):(.+)$/.exec(ref);
   if (transport) return fromTransport(store, ref, transport[1], transport[2], platform);
   const local = pull && remote ? undefined : await store.getImage(ref, platform);

@@ -17,7 +17,8 @@ export interface StepEnv {
   compressionLevel?: number;
   /** SOURCE_DATE_EPOCH / --timestamp: clamps mtimes and sets `created`. */
   timestamp?: number;
-  network: 'host' | 'none';
+  /** RUN's network unless a step says otherwise ('default': a namespace of its own, src/sandbox/network.ts). */
+  network: 'default' | 'host' | 'none';
   noCache: boolean;
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { Limiter } from '../limiter.js';
 
 export interface CopyOptions {
+  /** The tree the copy writes into (a staging root): a hard link is only ever made to a file inside it. */
+  root: string;
   /** Owner for every copied entry; undefined keeps the source's ids (COPY --from). */
   owner?: { uid: number; gid: number };
   /** --chmod: the new mode bits (permission + special bits) for an entry. */
@@ -36,6 +38,7 @@ export class Copier {
   private readonly links = new Map<string, { dest: string; done: Promise<void> }>();
   private readonly copies = new Limiter(IN_FLIGHT);
   private dirsRunning = 0;
+  private realRoot: Promise<string> | undefined;
   // Entries we create are owned by our own ids: chown only when the owner must differ.
   private readonly euid = process.geteuid?.() ?? -1;
   private readonly egid = process.getegid?.() ?? -1;
@@ -59,15 +62,28 @@ export class Copier {
       const first = this.links.get(key);
       if (first) {
         await first.done;
-        if (!at.fresh) await fs.rm(dest, { force: true, recursive: true });
-        await fs.link(first.dest, dest);
-        return;
+        // A later source may have staged a link where one of the first copy's folders was:
+        // link(2) would follow it, anywhere. Then this one is copied instead.
+        if (await this.reachable(first.dest)) {
+          if (!at.fresh) await fs.rm(dest, { force: true, recursive: true });
+          await fs.link(first.dest, dest);
+          return;
+        }
+        return this.copies.run(() => this.copyOne(src, dest, stat, at));
       }
       const done = this.copies.run(() => this.copyOne(src, dest, stat, at));
       this.links.set(key, { dest, done: done.catch(() => undefined) });
       return done;
     }
     return this.copies.run(() => this.copyOne(src, dest, stat, at));
+  }
+
+  /** True when the folders on the way to `dest` (below the root) are all real folders. */
+  private async reachable(dest: string): Promise<boolean> {
+    this.realRoot ??= fs.realpath(this.options.root);
+    const dir = path.dirname(dest);
+    const real = await fs.realpath(dir).catch(() => undefined);
+    return real !== undefined && real === path.join(await this.realRoot, path.relative(this.options.root, dir));
   }
 
   private async copyOne(src: string, dest: string, stat: Stats, at: Place): Promise<void> {

@@ -63,11 +63,11 @@ export async function pullAny(store: Store, ref: string | Reference, opts: PullO
     throw new NbuildError('NOT_AN_IMAGE', `${what} is not a container image (media type ${parsed.mediaType ?? manifest.mediaType ?? 'unknown'})`);
   }
   opts.onProgress?.({ kind: 'resolved', reference: what, digest: manifest.digest, source: `${endpoint.registry}/${endpoint.repository}` });
-  const fetch = (d: Descriptor) => fetchIntoStore(store, client, endpoint.repository, d, opts);
-  await fetch(parsed.config);
+  const fetch = (d: Descriptor, small = false) => fetchIntoStore(store, client, endpoint.repository, d, opts, small);
+  await fetch(parsed.config, true);
   const configBytes = await store.readBlob(Digest.parse(parsed.config.digest));
   checkImagePlatform(parseJson<ImageConfig>(configBytes, what), want, what);
-  await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, fetch);
+  await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, (d) => fetch(d));
   const image = Image.fromBytes(manifest.bytes, configBytes);
   await store.writeImage(image);
   if (!reference.digest) await store.tag(what, image);
@@ -81,8 +81,8 @@ async function pullIndex(store: Store, reference: Reference, client: RegistryCli
     if (d.platform?.os === 'unknown') continue;
     const answer = await client.getManifest(repo, d.digest);
     const parsed = parseJson<Manifest>(answer.bytes, what);
-    await fetchIntoStore(store, client, repo, parsed.config, opts);
-    await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, (l) => fetchIntoStore(store, client, repo, l, opts));
+    await fetchIntoStore(store, client, repo, parsed.config, opts, true);
+    await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, (l) => fetchIntoStore(store, client, repo, l, opts, false));
     await store.putImageBlobs(Image.fromBytes(answer.bytes, await store.readBlob(Digest.parse(parsed.config.digest))));
   }
   // Attestation entries point at manifests not fetched: keep the index bytes (its digest) all the same.
@@ -118,8 +118,8 @@ async function findManifest(session: RegistrySession, ref: Reference): Promise<F
   throw lastError;
 }
 
-/** fetchIntoStore downloads one blob into a temp file of the store and moves it in, unless present. */
-async function fetchIntoStore(store: Store, client: RegistryClient, repo: string, d: Descriptor, opts: PullOptions): Promise<void> {
+/** fetchIntoStore downloads one blob into a temp file of the store and moves it in, unless present. `small`: a config. */
+async function fetchIntoStore(store: Store, client: RegistryClient, repo: string, d: Descriptor, opts: PullOptions, small: boolean): Promise<void> {
   const digest = Digest.parse(d.digest);
   const cached = await store.hasBlob(digest);
   opts.onProgress?.({ kind: 'blob', digest: d.digest, size: d.size, cached });
@@ -129,6 +129,7 @@ async function fetchIntoStore(store: Store, client: RegistryClient, repo: string
     const file = `${dir}/blob`;
     await client.fetchBlob(repo, d.digest, file, {
       size: d.size,
+      small,
       onProgress: opts.onProgress && ((bytes) => opts.onProgress?.({ kind: 'progress', digest: d.digest, bytes })),
     });
     // fetchBlob verified the digest while streaming; hashing the file again would double the I/O.

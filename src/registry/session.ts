@@ -5,6 +5,7 @@ import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
 import { loadRegistriesConfig, resolveEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
 import type { RetryPolicy } from './retry.js';
+import type { RegistryTimeouts } from './timeouts.js';
 
 export interface SessionOptions {
   /** false: plain HTTP and unverified TLS for every registry of this command. */
@@ -17,6 +18,8 @@ export interface SessionOptions {
   credentials?: Credentials;
   retry?: RetryPolicy;
   chunkSize?: number;
+  /** Defaults from the environment (timeouts.ts). */
+  timeouts?: Partial<RegistryTimeouts>;
 }
 
 export class RegistrySession {
@@ -43,6 +46,7 @@ export class RegistrySession {
         credentials,
         retry: this.opts.retry,
         chunkSize: this.opts.chunkSize,
+        timeouts: this.opts.timeouts,
       }));
       this.clients.set(key, c);
     }

@@ -12,7 +12,8 @@ import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
-import { NbuildError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { interruptSignal } from '../interrupt.js';
 import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
@@ -34,7 +35,7 @@ interface BuildArgs {
   quiet: boolean;
   compression?: Compression | 'uncompressed';
   'compression-level'?: number;
-  network: 'host' | 'none' | 'default';
+  network: 'default' | 'host' | 'none';
   output: string[];
   iidfile?: string;
   'metadata-file'?: string;
@@ -89,10 +90,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const registry = sessionOptions(argv);
     await enterUserNamespace();
     const reporter = progressReporter(progress);
-    const abort = new AbortController();
-    const onSignal = (sig: NodeJS.Signals): void => abort.abort(new NbuildError('INTERRUPTED', `build interrupted by ${sig}`, { exitCode: 130 }));
-    process.on('SIGINT', onSignal); // on, not once: a second signal must not kill the cleanup
-    process.on('SIGTERM', onSignal);
+    const signal = interruptSignal(); // from here a signal aborts the build, which cleans up and exits 128+N
     const stdinContext = argv.context === STDIN_CONTEXT ? await contextFromStdin() : undefined;
     if (stdinContext?.dockerfileText !== undefined && argv.file !== undefined) {
       await stdinContext.remove();
@@ -114,7 +112,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         pull: pullPolicy(argv.pull),
         compression: compressionFlag ?? fromOutputs.compression ?? 'gzip',
         compressionLevel: argv['compression-level'] ?? fromOutputs.level,
-        network: argv.network === 'none' ? 'none' : 'host',
+        network: argv.network,
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),
@@ -128,12 +126,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         iidfile: argv.iidfile,
         metadataFile: argv['metadata-file'],
         onEvent: reporter,
-        signal: abort.signal,
+        signal,
         platforms,
       });
       if (loadFile) await loadFile.load();
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
         const built = result.index ? `${result.index.digest} (an index of ${result.index.platforms().join(', ')})` : `${result.image.manifestDigest}`;

@@ -51,12 +51,14 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
 /** Prints the findings for `file` (- for stdin); exit status 1 when there is an error. Also `build --call check`. */
 export async function checkDockerfile(file: string, format: 'text' | 'json'): Promise<void> {
   const { parseDockerfile } = await import('../../frontend/dockerfile/index.js');
+  const { checkStatically } = await import('../../planner/static-check.js');
   const text = await readDockerfile(file);
   const findings: Finding[] = [];
   let frame: string | undefined;
   try {
     const df = parseDockerfile(text, file);
     for (const w of df.warnings) findings.push({ severity: 'warning', rule: w.rule, file: w.file, line: w.line, message: w.message });
+    checkStatically(df); // stage references and limits, as the build would meet them
   } catch (e) {
     if (!(e instanceof DockerfileError)) throw e;
     findings.push({ severity: 'error', file: e.location.file, line: e.location.line, message: e.detail });

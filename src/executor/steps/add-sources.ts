@@ -3,12 +3,13 @@
 import * as fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NbuildError } from '../../errors.js';
+import { extractArchive, NativeError } from '../../native/index.js';
 
 const run = promisify(execFile);
 
@@ -41,14 +42,54 @@ export async function isTarArchive(file: string): Promise<boolean> {
   }
 }
 
-/** Unpacks an archive into `dest` (GNU tar: refuses `..` and leading `/`, keeps owners as root). */
-export async function unpackArchive(file: string, dest: string): Promise<void> {
-  await fs.mkdir(dest, { recursive: true });
+/**
+ * Unpacks an archive into `dest` with every path resolved inside `dest` (the native extractor, as
+ * BuildKit unpacks in a chroot at the destination): a symlink staged there by an earlier source,
+ * or made by the archive itself, never leads out. bzip2 and xz are first decompressed into
+ * `scratchDir` (the extractor reads gzip, zstd and plain tar itself).
+ */
+export async function unpackArchive(file: string, dest: string, scratchDir: string): Promise<void> {
+  let input = file;
   try {
-    await run('tar', ['-xf', file, '-C', dest, '--no-overwrite-dir', '--numeric-owner'], { maxBuffer: 16 * 1024 * 1024 });
+    const tool = await externalDecompressor(file);
+    if (tool) {
+      input = path.join(scratchDir, `unpacked-${createHash('sha256').update(file).digest('hex').slice(0, 16)}.tar`);
+      await decompressTo(tool, file, input);
+    }
+    await extractArchive({ inputPath: input, destDir: dest });
   } catch (error) {
-    throw new NbuildError('ADD_ARCHIVE', `ADD: cannot unpack ${path.basename(file)}: ${(error as Error).message.trim()}`, { cause: error });
+    const why = error instanceof NativeError ? error.message : (error as Error).message.trim();
+    throw new NbuildError('ADD_ARCHIVE', `ADD: cannot unpack ${path.basename(file)}: ${why}`, { cause: error });
+  } finally {
+    if (input !== file) await fs.rm(input, { force: true });
   }
+}
+
+/** bzip2 or xz, which the native extractor does not read; undefined for the others. */
+async function externalDecompressor(file: string): Promise<'bzip2' | 'xz' | undefined> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    await fh.read(head, 0, head.length, 0);
+    if (head.subarray(0, 3).equals(Buffer.from([0x42, 0x5a, 0x68]))) return 'bzip2';
+    if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function decompressTo(tool: 'bzip2' | 'xz', file: string, out: string): Promise<void> {
+  const child = spawn(tool, ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  await pipeline(child.stdout, createWriteStream(out, { mode: 0o600 }));
+  const code = await exited;
+  if (code !== 0) throw new Error(`${tool} -d failed: ${stderr.trim() || `exit ${code}`}`);
 }
 
 export function isUrl(source: string): boolean {

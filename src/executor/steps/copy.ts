@@ -10,7 +10,7 @@ import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { Copier, parseChmod } from '../copier.js';
 import { stageParents, relInImage } from '../staging.js';
 import { IgnoreMatcher } from '../../context/dockerignore.js';
-import { lstatIn, resolveInRoot } from '../rootfs-view.js';
+import { lstatIn, resolveInRoot, resolveInTrees } from '../rootfs-view.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
@@ -59,6 +59,7 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   const excludes = req.instr.exclude.length > 0 ? new IgnoreMatcher(req.instr.exclude) : undefined;
   let itemRoot = ''; // the source being copied: --exclude patterns are relative to it
   const copier = new Copier({
+    root: req.stagingRoot,
     owner: req.source.kind === 'context' ? (req.owner ?? { uid: 0, gid: 0 }) : req.owner,
     chmod: instr.chmod ? parseChmod(instr.chmod) : undefined,
     exclude: (rel, isDir) => contextExcluded(req, rel, isDir) || (excludes?.excludes(relativeTo(itemRoot, rel), isDir) ?? false),
@@ -72,19 +73,19 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     if (item.abs !== undefined && excludes?.excludes(path.posix.basename(item.rel) || item.name, item.isDir)) continue;
     itemRoot = item.rel;
     const target = item.keepPath !== undefined
-      ? path.posix.join(destDirInImage, item.keepPath)
+      ? path.posix.join(await makeKeptParents(req, destDirInImage, path.posix.dirname(item.keepPath)), path.posix.basename(item.keepPath))
       : destIsDir ? path.posix.join(destDirInImage, item.isDir ? '' : item.name) : destFile;
     const stagingTarget = path.join(req.stagingRoot, target);
-    if (item.keepPath !== undefined) await makeKeptParents(req, destDirInImage, path.posix.dirname(item.keepPath));
     if (item.content !== undefined) {
-      await fs.writeFile(stagingTarget, item.content);
+      await fs.rm(stagingTarget, { force: true, recursive: true });
+      await fs.writeFile(stagingTarget, item.content, { flag: 'wx' });
       await finishHeredocFile(stagingTarget, req);
       if (env.timestamp !== undefined) await fs.utimes(stagingTarget, env.timestamp, env.timestamp);
     } else if (item.unpack) {
-      await unpackArchive(item.abs as string, stagingTarget);
+      await unpackArchive(item.abs as string, stagingTarget, req.stagingRoot + '.downloads').catch((error: Error) => {
+        throw new DockerfileError(loc(instr), error.message, { cause: error });
+      });
       if (req.owner) await chownTree(stagingTarget, req.owner);
-    } else if (item.isDir) {
-      await copier.copy(item.abs as string, stagingTarget, item.rel);
     } else {
       await copier.copy(item.abs as string, stagingTarget, item.rel);
     }
@@ -104,22 +105,28 @@ function keptPath(instr: CopyRequest['instr'], src: string, matched: string): st
   return prefix && (rel === prefix || rel.startsWith(prefix + '/')) ? rel.slice(prefix.length).replace(/^\//, '') : rel;
 }
 
-/** Folders between the destination and a --parents item: 0755, owned like the copied files. */
-async function makeKeptParents(req: CopyRequest, destDir: string, relDir: string): Promise<void> {
-  if (relDir === '.' || relDir === '') return;
+/**
+ * Folders between the destination and a --parents item: 0755, owned like the copied files.
+ * Each is looked up in the staging tree over the image, links resolved inside the root: a link
+ * an earlier source staged (`a/x/y -> /anywhere`) is followed as the image will see it, and
+ * never out of the staging tree. Returns the last folder, as a path in the image.
+ */
+async function makeKeptParents(req: CopyRequest, destDir: string, relDir: string): Promise<string> {
+  let current = destDir;
+  if (relDir === '.' || relDir === '') return current;
   const owner = req.owner ?? { uid: 0, gid: 0 };
-  let current = path.join(req.stagingRoot, destDir);
   for (const part of relDir.split('/')) {
-    current = path.join(current, part);
-    const made = await fs.mkdir(current).then(() => true, (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw e;
-      return false;
-    });
-    if (made) {
-      await fs.lchown(current, owner.uid, owner.gid);
-      await fs.chmod(current, 0o755);
-    }
+    current = await resolveInTrees([req.stagingRoot, req.imageRoot], path.posix.join(current, part));
+    const staged = await lstatIn(req.stagingRoot, current);
+    if (staged?.isDirectory()) continue;
+    if (staged) throw new DockerfileError(loc(req.instr), `COPY --parents: ${current} is not a folder (an earlier source put a file there)`);
+    await stageParents(req.imageRoot, req.stagingRoot, path.posix.dirname(current));
+    const dir = path.join(req.stagingRoot, current);
+    await fs.mkdir(dir);
+    await fs.lchown(dir, owner.uid, owner.gid);
+    await fs.chmod(dir, 0o755);
   }
+  return current;
 }
 
 async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {

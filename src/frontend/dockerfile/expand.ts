@@ -6,6 +6,7 @@ import { DockerfileError } from '../../errors.js';
 import type { EnvLookup, EscapeToken } from './shell.js';
 import { processWord, ShellExpansionError } from './shell.js';
 import type { Instruction, KeyValue, RunMount } from './types.js';
+import { MAX_WORD_LENGTH } from './limits.js';
 
 type Word = (w: string) => string;
 
@@ -67,15 +68,23 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
 
 /**
  * Returns a copy of `instr` with variables substituted from `env`; a failing
- * expansion (`${V:?msg}`, bad syntax) becomes a DockerfileError at the instruction.
+ * expansion (`${V:?msg}`, bad syntax, a word or an instruction growing past
+ * MAX_WORD_LENGTH) becomes a DockerfileError at the instruction.
  */
 export function expandInstruction<T extends Instruction>(instr: T, env: EnvLookup, escape: EscapeToken): T {
-  const w: Word = (word) => processWord(word, env, escape);
+  // One word is bounded by the lexer; all of them together here (`LABEL a=$BIG b=$BIG …`).
+  let total = 0;
+  const w: Word = (word) => {
+    const result = processWord(word, env, escape);
+    total += result.length;
+    if (total > MAX_WORD_LENGTH) throw new ShellExpansionError(word, `the instruction's words expand to more than ${MAX_WORD_LENGTH} characters (1 MiB) in all, nbuild's limit`, true);
+    return result;
+  };
   try {
     return expandWith(instr, w) as T;
   } catch (e) {
     if (!(e instanceof ShellExpansionError)) throw e;
     const { file, range } = instr.source;
-    throw new DockerfileError({ file, line: range.start.line, endLine: range.end.line }, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: 'SHELL_EXPANSION', cause: e });
+    throw new DockerfileError({ file, line: range.start.line, endLine: range.end.line }, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: e.code, cause: e });
   }
 }
