@@ -15,7 +15,11 @@ import { Store } from './store/store.js';
 import type { Image } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
-import { writeOutputs, type OutputSpec } from './export/outputs.js';
+import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './export/outputs.js';
+import { ImageIndex } from './image/image-index.js';
+import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from './image/platform.js';
+import { Limiter } from './limiter.js';
+import type { StepEnv } from './executor/context.js';
 import { NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
@@ -59,6 +63,8 @@ export interface BuildOptions {
   noCacheStages?: readonly string[];
   /** --annotation: manifest annotations. */
   annotations?: Readonly<Record<string, string>>;
+  /** --annotation index:K=V: annotations of a multi-platform build's index (refused for one platform). */
+  indexAnnotations?: Readonly<Record<string, string>>;
   /** Registry flags (--tls-verify, --authfile, --creds) for base-image pulls, pushes and registry caches. */
   registry?: SessionOptions;
   outputs?: OutputSpec[];
@@ -72,12 +78,18 @@ export interface BuildOptions {
   cacheTo?: CacheSpec[];
   /** Looks up base images the store does not hold (a registry pull). */
   resolveRemote?: ImageResolver;
+  /** --platform: the target platforms (default this host's). Two or more give one OCI image index. */
+  platforms?: readonly Platform[];
 }
 
 export type PullPolicy = 'always' | 'missing' | 'never';
 
 export interface BuildResult {
+  /** The image (of a multi-platform build: the first platform's). */
   image: Image;
+  /** A multi-platform build's index and its images, in --platform order. */
+  index?: ImageIndex;
+  images?: Image[];
   /** Normalised names the image was stored under. */
   names: string[];
 }
@@ -98,8 +110,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string): Promise<BuildResult> {
   const dockerfile = parseDockerfile(text, displayName);
   const names = (options.tags ?? []).map((t) => parseReference(t).toString());
+  const platforms = options.platforms?.length ? options.platforms : [hostPlatform()];
+  const multi = platforms.length > 1;
+  if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
+  else if (options.indexAnnotations) throw new UsageError('--annotation index:…: a one-platform build writes no index (give two or more --platform)');
   const planOptions = { buildArgs: options.buildArgs, target: options.target };
-  let plan = planBuild(dockerfile, planOptions);
+  let plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform }));
+  const plan = plans[0];
   for (const name of options.noCacheStages ?? []) {
     if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
   }
@@ -114,8 +131,9 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   try {
     const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit));
     // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
-    plan = planBuild(dockerfile, { ...planOptions, resolvedSourceDateEpoch: timestamp === undefined ? null : String(timestamp) });
-    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plan, emit, timestamp });
+    const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
+    plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
+    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plans, emit, timestamp });
   } finally {
     await store.releaseLease();
   }
@@ -126,58 +144,86 @@ interface Parsed {
   dockerfilePath: string;
   dockerfile: ReturnType<typeof parseDockerfile>;
   names: string[];
-  plan: ReturnType<typeof planBuild>;
+  /** One plan per target platform (a multi-platform build has two or more). */
+  plans: ReturnType<typeof planBuild>[];
   emit: (event: BuildEvent) => void;
   /** --timestamp, or the epoch SOURCE_DATE_EPOCH names. */
   timestamp: number | undefined;
 }
 
-async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, names, plan, emit, timestamp }: Parsed): Promise<BuildResult> {
+async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plans, emit, timestamp }: Parsed): Promise<BuildResult> {
+  const plan = plans[0];
+  const multi = plans.length > 1;
   const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
-  const image = await executePlan(
-    {
-      store,
-      context,
-      compression: options.compression ?? 'gzip',
-      compressionLevel: options.compressionLevel,
-      timestamp,
-      network: options.network ?? 'default',
-      proxyEnv: proxyEnv(plan.buildArgs),
-      noCache: options.noCache ?? false,
-      statCache,
-      secrets: options.secrets ?? new Map(),
-      extraHosts: options.extraHosts,
-      shmSize: options.shmSize,
-      emit,
-      signal: options.signal,
-      cacheUsed: (key, record, stage) => used.push({ key, record, stage }),
-    },
-    plan,
-    {
-      labels: options.labels ?? new Map(),
-      resolveRemote: pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {})),
-      squash: options.squash,
-      pull: pull === 'always',
-      noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
-      annotations: options.annotations,
-    },
+  const env: StepEnv = {
+    store,
+    context,
+    compression: options.compression ?? 'gzip',
+    compressionLevel: options.compressionLevel,
+    timestamp,
+    network: options.network ?? 'default',
+    proxyEnv: proxyEnv(plan.buildArgs),
+    noCache: options.noCache ?? false,
+    statCache,
+    secrets: options.secrets ?? new Map(),
+    extraHosts: options.extraHosts,
+    shmSize: options.shmSize,
+    emit,
+    signal: options.signal,
+    cacheUsed: (key, record, stage) => used.push({ key, record, stage }),
+  };
+  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
+  // The platforms build side by side, their stages bounded together (a stage is most of a core).
+  const limiter = new Limiter(2);
+  let stepId = 0;
+  const nextStepId = (): number => ++stepId;
+  // One failing platform stops the others.
+  const abort = new AbortController();
+  options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
+  env.signal = abort.signal;
+  const settled = await Promise.allSettled(
+    plans.map((p) =>
+      executePlan(env, p, {
+        labels: options.labels ?? new Map(),
+        resolveRemote,
+        squash: options.squash,
+        pull: pull === 'always',
+        noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
+        annotations: options.annotations,
+        labelPrefix: multi ? `${formatPlatform(normalizePlatform(p.platform))} ` : undefined,
+        limiter,
+        nextStepId,
+      }).catch((error: unknown) => {
+        abort.abort(error);
+        throw error;
+      }),
+    ),
   );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const images = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
+  const image = images[0];
   trace('build: plan executed');
   // Between phases too: an interrupted build stores no image (each write below is atomic).
   const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
   stopIfInterrupted();
   await statCache.save();
-  await store.writeImage(image);
+  let index: ImageIndex | undefined;
+  if (multi) {
+    for (const one of images) await store.putImageBlobs(one);
+    index = ImageIndex.build(images, options.indexAnnotations);
+    await store.writeIndex(index);
+  } else await store.writeImage(image);
   stopIfInterrupted();
-  for (const name of names) await store.tag(name, image);
+  for (const name of names) await store.tag(name, index ?? image);
   trace('build: image stored and tagged');
   stopIfInterrupted();
-  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {});
+  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images } : undefined);
   trace('build: outputs written');
   stopIfInterrupted();
   for (const spec of options.cacheTo ?? []) {
@@ -188,16 +234,17 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, na
       emit({ type: 'warning', message: `cache to ${spec.type === 'local' ? spec.dir : spec.ref} not written (ignore-error=true): ${(error as Error).message}` });
     }
   }
-  if (options.iidfile) await fs.writeFile(options.iidfile, image.configDigest.toString());
+  // As buildx: a multi-platform build's id is its index digest.
+  if (options.iidfile) await fs.writeFile(options.iidfile, (index?.digest ?? image.configDigest).toString());
   if (options.metadataFile) {
     const metadata = {
-      'containerimage.digest': image.manifestDigest.toString(),
-      'containerimage.config.digest': image.configDigest.toString(),
+      'containerimage.digest': (index?.digest ?? image.manifestDigest).toString(),
+      ...(index ? {} : { 'containerimage.config.digest': image.configDigest.toString() }),
       'image.name': names.join(','),
     };
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
-  return { image, names };
+  return { image, names, ...(index ? { index, images } : {}) };
 }
 
 /**
@@ -234,10 +281,10 @@ async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEve
 
 /** Base images the store lacks come from their registry (loaded on first use). */
 function registryResolver(store: Store, pull: boolean, session: SessionOptions): ImageResolver {
-  return async (ref) => {
+  return async (ref, platform) => {
     const { resolveBaseImage } = await import('./registry/index.js');
     try {
-      return await resolveBaseImage(store, ref, { ...session, pull });
+      return await resolveBaseImage(store, ref, { ...session, pull, platform });
     } catch (error) {
       // Transport errors name the host only; the user needs to know which FROM failed.
       if (error instanceof RegistryError && !error.message.includes(ref)) {

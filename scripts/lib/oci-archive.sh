@@ -3,12 +3,15 @@
 # so tests check nbuild against images it did not make).
 #   oci_archive_from_layer LAYER.tar OUT.tar NAME TAG CMD_JSON CREATED CREATED_BY
 # The history has two entries, as the official images have: the layer, then the CMD.
-# Prints the manifest digest (hex) on stdout.
+# Prints the manifest digest (hex) on stdout. The config's architecture is $OCI_ARCH, else the host's.
+oci_host_arch() {
+  case "$(uname -m)" in x86_64) echo amd64;; aarch64) echo arm64;; *) uname -m;; esac
+}
 oci_archive_from_layer() {
   local layer=$1 out=$2 name=$3 tag=$4 cmd=$5 created=$6 created_by=$7
   local work arch diffid digest size config cdigest csize manifest mdigest msize layout
   work=$(dirname "$layer")
-  case "$(uname -m)" in x86_64) arch=amd64;; aarch64) arch=arm64;; *) arch=$(uname -m);; esac
+  arch=${OCI_ARCH:-$(oci_host_arch)}
   diffid=$(sha256sum "$layer" | cut -d' ' -f1)
   gzip -n -6 "$layer"
   digest=$(sha256sum "$layer.gz" | cut -d' ' -f1)

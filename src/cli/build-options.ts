@@ -43,7 +43,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'network', buildx: true, status: 'implemented', yargs: { type: 'string', choices: ['default', 'host', 'none'], default: 'default', describe: "network of RUN steps: default (a namespace of each step's own, outbound through slirp4netns), host or none" } },
   { name: 'add-host', buildx: true, status: 'implemented', yargs: repeatable('NAME:IP line added to /etc/hosts of RUN steps (repeatable)') },
   { name: 'shm-size', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'size of /dev/shm in RUN steps (e.g. 128m; default 64m)' } },
-  { name: 'platform', buildx: true, status: 'implemented', yargs: { type: 'string', describe: "the host's platform only (lists: issue 17)" } },
+  { name: 'platform', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'target platforms, os/arch[/variant][,…]: two or more give one OCI image index; foreign RUN steps need a qemu binfmt handler (nbuild info)' } },
   { name: 'call', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'build (default) | check (= nbuild check: lint the Dockerfile, build nothing)' } },
   { name: 'check', buildx: true, status: 'implemented', yargs: { type: 'boolean', describe: 'shorthand for --call=check' } },
   { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('KEY=VALUE annotation on the image manifest (repeatable)') },

@@ -18,9 +18,10 @@ import { rmiCommand } from './commands/rmi.js';
 import { pruneCommand } from './commands/prune.js';
 import { storeCommand } from './commands/store.js';
 import { runCommand } from './commands/run.js';
+import { manifestCommand } from './commands/manifest.js';
 
 const COMMANDS = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand,
-  saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand] as const;
+  saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand, manifestCommand] as const;
 
 /** The sub-commands' names (the first word of each module's `command`). */
 export function commandNames(): string[] {

@@ -7,28 +7,32 @@ import type { Image } from '../image/image.js';
 import { loadArchive, type LoadedImage } from '../store/load.js';
 import { parseReference } from '../image/reference.js';
 import { NbuildError } from '../errors.js';
+import { platformMatches, type Platform } from '../image/platform.js';
 
-export type ImageResolver = (ref: string) => Promise<Image | undefined>;
+export type ImageResolver = (ref: string, platform?: Platform) => Promise<Image | undefined>;
 
-/** `pull`: ask the registry even when the store has the name (--pull). */
-export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver, pull = false): Promise<Image> {
-  const image = await findBaseImage(store, ref, remote, pull);
+/**
+ * `pull`: ask the registry even when the store has the name (--pull). `platform`: the stage's;
+ * a multi-platform image gives its manifest for it (default this host's).
+ */
+export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver, pull = false, platform?: Platform): Promise<Image> {
+  const image = await findBaseImage(store, ref, remote, pull, platform);
   // Until the build ends, a concurrent rmi + prune must not take the image's blobs away.
   await store.leaseImage(image, `base image ${ref}`);
   return image;
 }
 
-async function findBaseImage(store: Store, ref: string, remote: ImageResolver | undefined, pull: boolean): Promise<Image> {
+async function findBaseImage(store: Store, ref: string, remote: ImageResolver | undefined, pull: boolean, platform?: Platform): Promise<Image> {
   const transport = /^(oci-archive|oci|docker-archive):(.+)$/.exec(ref);
-  if (transport) return fromTransport(store, ref, transport[1], transport[2]);
-  const local = pull && remote ? undefined : await store.getImage(ref);
-  if (local) return local;
-  const fetched = remote ? await remote(ref) : undefined;
+  if (transport) return fromTransport(store, ref, transport[1], transport[2], platform);
+  const local = pull && remote ? undefined : await store.getImage(ref, platform);
+  if (local && (!platform || !remote || platformMatches(platform, local.config) || (await store.isIndex(ref)))) return local;
+  const fetched = remote ? await remote(ref, platform) : undefined;
   if (fetched) return fetched;
   throw new NbuildError('IMAGE_NOT_FOUND', `base image ${ref} is not in the local store (nbuild load -i FILE, or nbuild pull ${ref})`);
 }
 
-async function fromTransport(store: Store, ref: string, kind: string, rest: string): Promise<Image> {
+async function fromTransport(store: Store, ref: string, kind: string, rest: string, platform?: Platform): Promise<Image> {
   const { file, tag } = await splitTag(rest);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st) throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} does not exist`);
@@ -37,7 +41,7 @@ async function fromTransport(store: Store, ref: string, kind: string, rest: stri
   let loaded: LoadedImage[];
   try {
     // Stored unnamed: a base image read from a file must not move the store's own names.
-    loaded = await loadArchive(store, file, { nameImages: false });
+    loaded = await loadArchive(store, file, { nameImages: false, platform });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${message}`, { cause: e });

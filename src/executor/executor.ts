@@ -11,6 +11,8 @@ import { resolveBaseImage, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
 import { DockerfileError, NbuildError } from '../errors.js';
+import { runSupport } from '../sandbox/binfmt.js';
+import { Limiter } from '../limiter.js';
 import { MAX_HISTORY_LENGTH, MAX_STEPS } from '../frontend/dockerfile/limits.js';
 import { loc } from './steps/metadata.js';
 import { squashLayers } from './squash.js';
@@ -26,6 +28,12 @@ export interface ExecuteOptions {
   noCacheStages?: ReadonlySet<string>;
   /** --annotation: annotations of the image manifest. */
   annotations?: Readonly<Record<string, string>>;
+  /** Put before stage names in progress (the platform, in a multi-platform build). */
+  labelPrefix?: string;
+  /** Bounds the stages running at once, shared by the platforms of a multi-platform build. */
+  limiter?: Limiter;
+  /** Step ids for progress, shared by the platforms of a multi-platform build (they must not collide). */
+  nextStepId?: () => number;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
@@ -51,13 +59,27 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     },
     stageChainKey: (index) => finished.get(index)?.chainKey ?? '',
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
-    nextStepId: () => ++stepId,
+    nextStepId: options.nextStepId ?? (() => ++stepId),
     countStep: (instr, historyText) => budget.count(instr, historyText),
   };
   const exported = exportedStages(plan);
-  await runConcurrently(plan.stages, abort, async (planned) => {
+  const support = await checkRunSupport(plan);
+  await runConcurrently(plan.stages, abort, options.limiter ?? new Limiter(2), async (planned) => {
     const { state, triggers } = await initialState(env, plan, planned, finished, heirs, options);
-    const stageRunner = { ...runner, env: stageEnv(env, planned, exported.has(planned.stage.index), options) };
+    // ONBUILD RUN triggers come with the base image: checked once it is known.
+    const triggerRun = triggers.find((i) => i.kind === 'run');
+    if (triggerRun && !support.has(planned.stage.index)) {
+      const s = await runSupport(planned.platform);
+      if (s.how === 'emulated') support.set(planned.stage.index, s.handler);
+      if (s.how === 'unavailable') throw new DockerfileError({ file: plan.dockerfile.file, line: planned.stage.from.source.range.start.line }, `ONBUILD RUN of the base image, for ${s.platform}, cannot run on this host: ${s.reason}`);
+    }
+    const stageRunner: StageRunner = {
+      ...runner,
+      env: stageEnv(env, planned, exported.has(planned.stage.index), options),
+      imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote, false, planned.platform)).layers],
+      labelPrefix: options.labelPrefix,
+      emulation: support.get(planned.stage.index),
+    };
     const done = await runStage(stageRunner, planned, state, triggers);
     // Only the target's config and history reach the image, and a FROM-child takes its own:
     // a stage nobody builds FROM keeps its layers and cache key only (10,000 stages, bounded memory).
@@ -100,7 +122,7 @@ async function initialState(
 ): Promise<{ state: StageState; triggers: Instruction[] }> {
   const base = planned.base;
   if (base.kind === 'scratch') {
-    return { state: emptyState(plan), triggers: [] };
+    return { state: emptyState(planned), triggers: [] };
   }
   if (base.kind === 'stage') {
     const parent = finished.get(base.index) as StageState;
@@ -112,9 +134,9 @@ async function initialState(
     finished.set(base.index, spent(parent));
     return { state: { ...parent, layers: [...parent.layers], args: new Map() }, triggers: [] };
   }
-  const image = await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull);
+  const wanted = planned.platform;
+  const image = await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull, wanted);
   const cfg = image.config;
-  const wanted = plan.platform;
   if (cfg.architecture && cfg.architecture !== wanted.architecture) {
     env.emit({ type: 'warning', message: `base image ${base.ref} is ${cfg.os}/${cfg.architecture}, not ${formatPlatform(wanted)}: RUN steps may fail` });
   }
@@ -148,36 +170,25 @@ function exportedStages(plan: BuildPlan): Set<number> {
  * Independent stages build concurrently (bounded): a stage starts once every
  * stage it reads from is finished. The first failure aborts the rest.
  */
-async function runConcurrently(stages: PlannedStage[], abort: AbortController, run: (s: PlannedStage) => Promise<void>, limit = 2): Promise<void> {
+async function runConcurrently(stages: PlannedStage[], abort: AbortController, limiter: Limiter, run: (s: PlannedStage) => Promise<void>): Promise<void> {
   const done = new Map<number, Promise<void>>();
   let firstError: unknown;
-  let active = 0;
-  const waiters: (() => void)[] = [];
-  const slot = async (): Promise<void> => {
-    while (active >= limit) await new Promise<void>((r) => waiters.push(r));
-    active++;
-  };
-  const release = (): void => {
-    active--;
-    waiters.shift()?.();
-  };
   for (const planned of stages) {
     const deps = planned.dependsOn.map((d) => done.get(d)).filter((p): p is Promise<void> => p !== undefined);
     done.set(
       planned.stage.index,
-      Promise.all(deps).then(async () => {
-        await slot();
-        try {
-          if (abort.signal.aborted) throw abort.signal.reason ?? new NbuildError('ABORTED', 'build aborted');
-          await run(planned);
-        } catch (error) {
-          firstError ??= error;
-          abort.abort(error);
-          throw error;
-        } finally {
-          release();
-        }
-      }),
+      Promise.all(deps).then(() =>
+        limiter.run(async () => {
+          try {
+            if (abort.signal.aborted) throw abort.signal.reason ?? new NbuildError('ABORTED', 'build aborted');
+            await run(planned);
+          } catch (error) {
+            firstError ??= error;
+            abort.abort(error);
+            throw error;
+          }
+        }),
+      ),
     );
   }
   const results = await Promise.allSettled(done.values());
@@ -185,7 +196,7 @@ async function runConcurrently(stages: PlannedStage[], abort: AbortController, r
   if (failure) throw firstError ?? failure.reason;
 }
 
-function emptyState(plan: BuildPlan): StageState {
+function emptyState(planned: PlannedStage): StageState {
   return {
     // BuildKit's empty image: PATH, and `/` as the working folder.
     config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' },
@@ -193,10 +204,30 @@ function emptyState(plan: BuildPlan): StageState {
     history: [],
     args: new Map(),
     declared: [],
-    platform: plan.platform,
+    platform: planned.platform,
     baseLayers: 0,
-    chainKey: 'scratch',
+    // Per platform: a RUN on an empty root for arm64 is not the one for amd64.
+    chainKey: `scratch:${formatPlatform(planned.platform)}`,
   };
+}
+
+/**
+ * Every stage with a RUN must be able to run it on this host: natively, or emulated through
+ * a binfmt_misc handler. Checked before anything runs, so a missing emulator costs nothing.
+ * Returns the emulator of each emulated stage.
+ */
+async function checkRunSupport(plan: BuildPlan): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  for (const planned of plan.stages) {
+    const run = planned.stage.instructions.find((i) => i.kind === 'run');
+    if (!run) continue;
+    const support = await runSupport(planned.platform);
+    if (support.how === 'emulated') out.set(planned.stage.index, support.handler);
+    else if (support.how === 'unavailable') {
+      throw new DockerfileError({ file: plan.dockerfile.file, line: run.source.range.start.line }, `RUN for ${support.platform} cannot run on this ${formatPlatform(plan.buildPlatform)} host: ${support.reason}`);
+    }
+  }
+  return out;
 }
 
 /**

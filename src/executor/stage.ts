@@ -33,6 +33,10 @@ export interface StageRunner {
   /** Layers of an image named by COPY --from=<image>. */
   imageLayers(ref: string): Promise<Layer[]>;
   nextStepId(): number;
+  /** Before the stage name in progress: the platform of a multi-platform build. */
+  labelPrefix?: string;
+  /** The binfmt_misc handler this stage's RUN steps are emulated by, if they are. */
+  emulation?: string;
   /** Counts a step against the build's bounds (steps, history text); throws at the bound. */
   countStep(instr: Instruction, historyText: number): void;
 }
@@ -51,7 +55,7 @@ async function letEventLoopRun(): Promise<void> {
 export async function runStage(runner: StageRunner, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
   const all = [...triggers, ...planned.stage.instructions];
   const flags = { cmdSet: false };
-  const label = planned.stage.name ?? `stage-${planned.stage.index}`;
+  const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
   await letEventLoopRun();
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
@@ -59,7 +63,9 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     if (runner.env.signal?.aborted) throw runner.env.signal.reason ?? new DockerfileError(loc(instr), 'build aborted');
     const id = runner.nextStepId();
     const started = Date.now();
-    runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text: instr.source.original });
+    // Emulated steps are slow: say so where the step is shown.
+    const text = instr.kind === 'run' && runner.emulation ? `${instr.source.original}  (emulated: ${runner.emulation})` : instr.source.original;
+    runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text });
     let cached: boolean;
     try {
       cached = await runStep(runner, planned, state, instr, flags, id);

@@ -4,13 +4,18 @@
 import { StoreError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Image } from '../image/image.js';
+import type { ImageIndex } from '../image/image-index.js';
 import { OCI_INDEX } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, Index } from '../image/types.js';
 import type { Store } from '../store/store.js';
 
 export interface ExportItem {
+  /** The image (for an index: one of its images, unused). */
   image: Image;
+  /** A multi-platform index: exported whole, its images in `images`. */
+  index?: ImageIndex;
+  images?: readonly Image[];
   /** Names as given by the user; normalised on output. */
   names: string[];
 }
@@ -30,7 +35,13 @@ export interface BlobRef {
 /** Every blob of the items, each once, manifests and configs in memory. Checks the layers are there. */
 export async function collectBlobs(store: Store, items: ExportItem[]): Promise<BlobRef[]> {
   const seen = new Map<string, BlobRef>();
-  for (const { image } of items) {
+  for (const item of items) {
+    if (item.index) {
+      const bytes = item.index.bytes();
+      seen.set(item.index.digest.hex, { digest: item.index.digest, size: bytes.length, data: bytes });
+    }
+  }
+  for (const image of items.flatMap((i) => (i.index ? (i.images ?? []) : [i.image]))) {
     for (const l of image.layers) {
       if (seen.has(l.digest.hex)) continue;
       const size = await store.blobSize(l.digest);
@@ -49,7 +60,16 @@ export async function collectBlobs(store: Store, items: ExportItem[]): Promise<B
 /** Index descriptors: one per name (an unnamed image gets one without annotations). */
 export function indexDescriptors(items: ExportItem[]): Descriptor[] {
   const out: Descriptor[] = [];
-  for (const { image, names } of items) {
+  for (const { image, names, index } of items) {
+    if (index) {
+      // As BuildKit's oci exporter: index.json names the image index, which lists the platforms.
+      if (names.length === 0) out.push(index.descriptor());
+      for (const name of names) {
+        const ref = parseReference(name);
+        out.push(index.descriptor({ [ANNOTATION_CONTAINERD_NAME]: ref.toString(), [ANNOTATION_REF_NAME]: ref.tag }));
+      }
+      continue;
+    }
     const platform = { architecture: image.config.architecture, os: image.config.os, ...(image.config.variant ? { variant: image.config.variant } : {}) };
     if (names.length === 0) out.push({ ...image.descriptor(), platform });
     for (const name of names) {

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Store } from '../store/store.js';
 import type { Image } from '../image/image.js';
+import type { ImageIndex } from '../image/image-index.js';
+import { formatPlatform, platformOf } from '../image/platform.js';
 import type { Compression } from '../image/media-types.js';
 import { writeOciArchive } from './oci-archive.js';
 import { writeOciLayout } from './oci-layout.js';
@@ -48,7 +50,7 @@ const REFUSED_KEYS: Record<string, string> = {
   'dangling-name-prefix': 'untagged images are listed as dangling',
   'store': 'the image is always kept in the local store',
   'annotation': 'use --annotation',
-  'platform-split': 'multi-platform builds are issue 17',
+  'platform-split': 'type=local writes a folder per platform; image outputs always hold one index',
   'rewrite-timestamp': 'use --timestamp / SOURCE_DATE_EPOCH',
   'buildinfo': 'not written',
   'attest': 'use --attest (not supported yet)',
@@ -157,40 +159,62 @@ export function writesToStdout(outputs: readonly OutputSpec[]): boolean {
   return outputs.some((o) => 'dest' in o && o.dest === STDOUT);
 }
 
-export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[], registry: SessionOptions = {}): Promise<void> {
-  if (outputs.filter((o) => 'dest' in o && o.dest === STDOUT).length > 1) throw new UsageError('--output: only one output can go to stdout (dest=-)');
+/** A multi-platform result: the index and its images (all in the store). */
+export interface MultiPlatform {
+  index: ImageIndex;
+  images: readonly Image[];
+}
+
+/** Checks before the build that every output can take a multi-platform result. */
+export function checkMultiPlatformOutputs(outputs: readonly OutputSpec[]): void {
   for (const out of outputs) {
-    const outNames = 'name' in out && out.name ? out.name.split(',').filter(Boolean) : names;
-    if ('dest' in out && out.dest === STDOUT) {
-      await viaTempFile(store, (file) => writeOne(store, image, outNames, { ...out, dest: file }, registry), process.stdout);
-      continue;
-    }
-    await writeOne(store, image, outNames, out, registry);
+    // buildx: "docker exporter does not currently support exporting manifest lists".
+    if (out.type === 'docker') throw new UsageError('--output type=docker (or --load): a docker archive holds one platform; build one --platform, or use type=oci / type=registry for a multi-platform image');
+    if (out.type === 'tar') throw new UsageError('--output type=tar: one root file system, one platform; use type=local (a folder per platform) or type=oci for a multi-platform build');
   }
 }
 
-async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions): Promise<void> {
+export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[], registry: SessionOptions = {}, multi?: MultiPlatform): Promise<void> {
+  if (outputs.filter((o) => 'dest' in o && o.dest === STDOUT).length > 1) throw new UsageError('--output: only one output can go to stdout (dest=-)');
+  if (multi) checkMultiPlatformOutputs(outputs);
+  for (const out of outputs) {
+    const outNames = 'name' in out && out.name ? out.name.split(',').filter(Boolean) : names;
+    if ('dest' in out && out.dest === STDOUT) {
+      await viaTempFile(store, (file) => writeOne(store, image, outNames, { ...out, dest: file }, registry, multi), process.stdout);
+      continue;
+    }
+    await writeOne(store, image, outNames, out, registry, multi);
+  }
+}
+
+async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions, multi?: MultiPlatform): Promise<void> {
+  const item = multi ? { image, names: outNames, index: multi.index, images: multi.images } : { image, names: outNames };
   switch (out.type) {
     case 'oci':
-      await writeOciArchive(store, [{ image, names: outNames }], out.dest);
+      await writeOciArchive(store, [item], out.dest);
       break;
     case 'oci-layout':
-      await writeOciLayout(store, [{ image, names: outNames }], out.dest);
+      await writeOciLayout(store, [item], out.dest);
       break;
     case 'docker':
       await writeDockerArchive(store, [{ image, names: outNames }], out.dest);
       break;
     case 'local':
     case 'tar':
-      await writeRootfs(store, image, out.type, out.dest);
+      if (!multi) await writeRootfs(store, image, out.type, out.dest);
+      // As buildx: a folder per platform, named os_arch[_variant].
+      else for (const one of multi.images) await writeRootfs(store, one, 'local', path.join(out.dest, formatPlatform(platformOf(one.config)).replaceAll('/', '_')));
       break;
     case 'registry': {
       // type=image: the image is in the store (as buildx keeps it in its image store), under name= too.
-      if (out.name) for (const n of outNames) await store.tag(parseReference(n).toString(), image);
+      if (out.name) for (const n of outNames) await store.tag(parseReference(n).toString(), multi ? multi.index : image);
       if (!out.push) break;
-      const { pushImage } = await import('../registry/index.js');
+      const { pushImage, pushIndex } = await import('../registry/index.js');
       if (outNames.length === 0) throw new UsageError('--output type=registry needs -t NAME or name=');
-      for (const n of outNames) await pushImage(store, image, n, registry);
+      for (const n of outNames) {
+        if (multi) await pushIndex(store, multi.index, multi.images, n, registry);
+        else await pushImage(store, image, n, registry);
+      }
       break;
     }
   }

@@ -1,5 +1,8 @@
 // OCI platforms (`os/arch[/variant]`): the host's, parsing with Docker's aliases,
-// formatting and matching. One module for the planner, the CLI, the registry and the store.
+// formatting, matching and picking an index entry. One module for the planner, the CLI, the
+// registry and the store.
+import { NbuildError } from '../errors.js';
+import type { Descriptor, Index } from './types.js';
 
 export interface Platform {
   os: string;
@@ -25,6 +28,11 @@ export function parsePlatform(text: string): Platform | undefined {
   return v ? { os, architecture, variant: v } : { os, architecture };
 }
 
+/** containerd's normal form, which Docker's platform ARGs and buildx's progress use: arm64/v8 is arm64. */
+export function normalizePlatform(p: Platform): Platform {
+  return p.architecture === 'arm64' && p.variant === 'v8' ? { os: p.os, architecture: p.architecture } : p;
+}
+
 export function formatPlatform(p: { os?: string; architecture?: string; variant?: string }): string {
   return [p.os ?? '?', p.architecture ?? '?', p.variant].filter((x) => x).join('/');
 }
@@ -37,4 +45,29 @@ export function platformMatches(want: Platform, got: { os?: string; architecture
 
 export function samePlatform(a: Platform, b: Platform): boolean {
   return platformMatches(a, b) && platformMatches(b, a);
+}
+
+/** The platform an image config declares. */
+export function platformOf(config: { os?: string; architecture?: string; variant?: string }): Platform {
+  const p: Platform = { os: config.os ?? '', architecture: config.architecture ?? '' };
+  if (config.variant) p.variant = config.variant;
+  return p;
+}
+
+/** The platforms an index offers (attestation entries, os "unknown", left out). */
+export function indexPlatforms(index: Index): string[] {
+  return (index.manifests ?? [])
+    .map((d) => d.platform)
+    .filter((p) => p && p.os !== 'unknown')
+    .map((p) => formatPlatform(p!));
+}
+
+/** Picks the entry of `index` for `want`, preferring an exact variant; a clear error names what it offers. */
+export function selectManifest(index: Index, want: Platform, what: string): Descriptor {
+  const candidates = (index.manifests ?? []).filter((d) => platformMatches(want, d.platform));
+  const exact = candidates.find((d) => (d.platform?.variant ?? '') === (want.variant ?? ''));
+  const chosen = exact ?? candidates[0];
+  if (chosen) return chosen;
+  const have = indexPlatforms(index);
+  throw new NbuildError('PLATFORM_UNAVAILABLE', `${what} has no image for ${formatPlatform(want)} (it has: ${have.join(', ') || 'none'})${samePlatform(want, hostPlatform()) ? '; pass --platform to pull another one' : ''}`);
 }

@@ -9,14 +9,14 @@ export const PROXY_ARGS = [
   'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
 ] as const;
 
-import { formatPlatform, type Platform } from '../image/platform.js';
+import { formatPlatform, normalizePlatform, type Platform } from '../image/platform.js';
 
 export { hostPlatform, formatPlatform, parsePlatform, samePlatform, type Platform } from '../image/platform.js';
 
 /** TARGETPLATFORM, BUILDPLATFORM and their parts, as BuildKit predefines them. */
 export function platformArgs(target: Platform, build: Platform = target): Map<string, string> {
   const args = new Map<string, string>();
-  for (const [prefix, p] of [['TARGET', target], ['BUILD', build]] as const) {
+  for (const [prefix, p] of [['TARGET', normalizePlatform(target)], ['BUILD', normalizePlatform(build)]] as const) {
     args.set(`${prefix}PLATFORM`, formatPlatform(p));
     args.set(`${prefix}OS`, p.os);
     args.set(`${prefix}OSVERSION`, '');
@@ -31,8 +31,8 @@ export function platformArgs(target: Platform, build: Platform = target): Map<st
  * the stage being built (`--target`, else the last stage's name, else "default"). A --build-arg
  * of the same name replaces the value.
  */
-export function predefinedArgs(platform: Platform, targetStage: string, buildArgs: ReadonlyMap<string, string>): Map<string, string> {
-  const args = platformArgs(platform);
+export function predefinedArgs(platform: Platform, targetStage: string, buildArgs: ReadonlyMap<string, string>, buildPlatform: Platform = platform): Map<string, string> {
+  const args = platformArgs(platform, buildPlatform);
   args.set('TARGETSTAGE', targetStage || 'default');
   for (const key of args.keys()) {
     const given = buildArgs.get(key);

@@ -4,7 +4,7 @@
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
 import { processWord } from '../frontend/dockerfile/index.js';
 import { DockerfileError, UsageError, type NbuildError } from '../errors.js';
-import { declareArgs, predefinedArgs, hostPlatform, parsePlatform, samePlatform, formatPlatform, type Platform } from './args.js';
+import { declareArgs, predefinedArgs, hostPlatform, parsePlatform, type Platform } from './args.js';
 import { sourceDateEpochSource, type EpochSource } from './epoch.js';
 import { suggest } from '../frontend/dockerfile/flags.js';
 
@@ -20,6 +20,8 @@ export interface PlannedStage {
   dependsOn: number[];
   /** Global ARG values visible to this stage's `ARG NAME` declarations. */
   globalArgs: ReadonlyMap<string, string>;
+  /** What the stage is built for: its FROM --platform, else its base stage's, else the build's target. */
+  platform: Platform;
 }
 
 export interface BuildPlan {
@@ -28,15 +30,21 @@ export interface BuildPlan {
   stages: PlannedStage[];
   target: number;
   buildArgs: ReadonlyMap<string, string>;
+  /** The target platform (TARGETPLATFORM). */
   platform: Platform;
   /** What SOURCE_DATE_EPOCH (a --build-arg or the global ARG's default) names. */
   sourceDateEpoch: EpochSource;
+  /** The platform the build runs on (BUILDPLATFORM): this host. */
+  buildPlatform: Platform;
 }
 
 export interface PlanOptions {
   buildArgs?: ReadonlyMap<string, string>;
   target?: string;
+  /** TARGETPLATFORM; default the host's. */
   platform?: Platform;
+  /** BUILDPLATFORM; default the host's. */
+  buildPlatform?: Platform;
   /**
    * SOURCE_DATE_EPOCH once resolved (seconds as text), or null when it resolved to nothing: it
    * replaces the value a --build-arg or the global ARG gave (BuildKit's setBuildArgValue).
@@ -55,12 +63,13 @@ const EPOCH_ARG = 'SOURCE_DATE_EPOCH';
 export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): BuildPlan {
   const buildArgs = new Map(options.buildArgs ?? []);
   const platform = options.platform ?? hostPlatform();
-  const { stages, byName, laterRefs, sourceDateEpoch } = planStages(dockerfile, { ...options, buildArgs, platform });
+  const buildPlatform = options.buildPlatform ?? hostPlatform();
+  const { stages, byName, laterRefs, sourceDateEpoch } = planStages(dockerfile, { ...options, buildArgs, platform, buildPlatform });
   const target = resolveTarget(options.target, byName, stages.length);
   const needed = neededInOrder(stages, target);
   // As BuildKit, only a stage that is built must not read from a later one.
   for (const s of needed) checkLaterRef(dockerfile, stages, laterRefs, s.stage.index);
-  return { dockerfile, stages: needed, target, buildArgs, platform, sourceDateEpoch };
+  return { dockerfile, stages: needed, target, buildArgs, platform, buildPlatform, sourceDateEpoch };
 }
 
 /** A COPY --from or RUN --mount from= that names the stage itself or a later one. */
@@ -80,11 +89,12 @@ export function planStages(
   options: PlanOptions & { buildArgs: Map<string, string>; platform: Platform },
 ): { stages: PlannedStage[]; byName: Map<string, number>; laterRefs: Map<number, LaterRef>; sourceDateEpoch: EpochSource } {
   const { buildArgs, platform } = options;
+  const buildPlatform = options.buildPlatform ?? hostPlatform();
   if (dockerfile.stages.length === 0) {
     throw new DockerfileError({ file: dockerfile.file, line: 1 }, 'dockerfile contains no stages to build');
   }
   const targetStage = options.target || (dockerfile.stages[dockerfile.stages.length - 1].name ?? '');
-  const predefined = predefinedArgs(platform, targetStage, buildArgs);
+  const predefined = predefinedArgs(platform, targetStage, buildArgs, buildPlatform);
   const globals = new Map(predefined);
   /** undefined: `checkOnly` and the word needs what only a build knows; a limit is always an error. */
   const expandGlobal = (word: string, line: number): string | undefined => {
@@ -110,8 +120,11 @@ export function planStages(
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
-    if (stage.from.platform !== undefined && !options.checkOnly) checkStagePlatform(expandGlobal(stage.from.platform, line) ?? '', platform, dockerfile.file, line);
+    const fromPlatformText = stage.from.platform !== undefined && !options.checkOnly ? expandGlobal(stage.from.platform, line) : undefined;
+    const fromPlatform = fromPlatformText !== undefined ? stagePlatform(fromPlatformText, dockerfile.file, line) : undefined;
     const base: StageBase = options.checkOnly && !imageRef ? { kind: 'image', ref: '' } : resolveBase(imageRef ?? '', byName, stage, dockerfile.file);
+    // A stage built FROM another stage is that stage's tree: its platform too (as BuildKit).
+    const stagePlat = base.kind === 'stage' ? planned[base.index].platform : (fromPlatform ?? platform);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
     for (const instr of stage.instructions) {
@@ -125,7 +138,7 @@ export function planStages(
         deps.add(index);
       }
     }
-    planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals });
+    planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals, platform: stagePlat });
     if (stage.name) byName.set(stage.name.toLowerCase(), stage.index);
   }
   if (options.checkOnly) for (const s of planned) checkLaterRef(dockerfile, planned, laterRefs, s.stage.index);
@@ -185,13 +198,11 @@ function definedLater(df: Dockerfile, instr: Instruction, ref: string, current: 
   throw new DockerfileError(at, `cannot copy from stage ${JSON.stringify(ref)}, it needs to be defined before current stage ${JSON.stringify(here)}`);
 }
 
-/** nbuild builds for the host platform only (no emulation): say so where a stage asks for another. */
-function checkStagePlatform(text: string, host: Platform, file: string, line: number): void {
+/** `FROM --platform=…` (after ARG expansion, so $BUILDPLATFORM works). */
+function stagePlatform(text: string, file: string, line: number): Platform {
   const wanted = parsePlatform(text);
   if (!wanted) throw new DockerfileError({ file, line }, `FROM --platform=${text}: not a platform (use os/arch[/variant])`);
-  if (!samePlatform(wanted, host)) {
-    throw new DockerfileError({ file, line }, `FROM --platform=${text}: nbuild builds for this host's platform (${formatPlatform(host)}) only`);
-  }
+  return wanted;
 }
 
 function expandWith(word: string, vars: ReadonlyMap<string, string>, df: Dockerfile, line: number): string {

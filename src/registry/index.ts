@@ -1,7 +1,7 @@
 // The registry module's public API (DESIGN registry/): pull, push, base-image resolution,
 // the protocol client, credentials and the mirrors configuration.
 export { pullImage, resolveBaseImage, type PullEvent, type PullOptions, type ResolveOptions } from './pull.js';
-export { pushImage, type PushEvent, type PushOptions } from './push.js';
+export { pushImage, pushIndex, type PushEvent, type PushOptions } from './push.js';
 export { RegistryClient, type ClientOptions, type ManifestAnswer } from './client.js';
 export { RegistrySession, type SessionOptions } from './session.js';
 export type { Credentials } from './auth.js';

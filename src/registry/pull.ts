@@ -4,6 +4,7 @@
 import { NbuildError, RegistryError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { Image } from '../image/image.js';
+import { ImageIndex } from '../image/image-index.js';
 import { isIndexType, isManifestType } from '../image/media-types.js';
 import { parseReference, type Reference } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
@@ -26,6 +27,8 @@ export interface PullOptions extends SessionOptions {
   concurrency?: number;
   /** A session to share between several pulls (one token per repository). */
   session?: RegistrySession;
+  /** Every platform of an index, kept as one index (pull --all-platforms). */
+  allPlatforms?: boolean;
 }
 
 interface Found {
@@ -36,6 +39,11 @@ interface Found {
 
 /** pullImage fetches `ref` (by tag or digest) into `store` and names it with the normalised reference. */
 export async function pullImage(store: Store, ref: string | Reference, opts: PullOptions = {}): Promise<Image> {
+  return (await pullAny(store, ref, { ...opts, allPlatforms: false })) as Image;
+}
+
+/** As pullImage; with `allPlatforms`, a multi-platform image comes whole, as an index. */
+export async function pullAny(store: Store, ref: string | Reference, opts: PullOptions = {}): Promise<Image | ImageIndex> {
   const reference = typeof ref === 'string' ? parseReference(ref) : ref;
   const what = reference.toString();
   const session = opts.session ?? new RegistrySession(opts);
@@ -43,6 +51,9 @@ export async function pullImage(store: Store, ref: string | Reference, opts: Pul
   const found = await findManifest(session, reference);
   let { manifest } = found;
   const { client, endpoint } = found;
+  if ((isIndexType(manifest.mediaType) || isIndexDocument(manifest.bytes)) && opts.allPlatforms) {
+    return pullIndex(store, reference, client, endpoint.repository, ImageIndex.fromBytes(manifest.bytes), opts);
+  }
   if (isIndexType(manifest.mediaType) || isIndexDocument(manifest.bytes)) {
     const chosen = selectManifest(parseJson<Index>(manifest.bytes, what), want, what);
     manifest = await client.getManifest(endpoint.repository, chosen.digest);
@@ -61,6 +72,27 @@ export async function pullImage(store: Store, ref: string | Reference, opts: Pul
   await store.writeImage(image);
   if (!reference.digest) await store.tag(what, image);
   return image;
+}
+
+/** Every image of an index (attestations left out), then the index itself, named by the reference. */
+async function pullIndex(store: Store, reference: Reference, client: RegistryClient, repo: string, index: ImageIndex, opts: PullOptions): Promise<ImageIndex> {
+  const what = reference.toString();
+  for (const d of index.manifests) {
+    if (d.platform?.os === 'unknown') continue;
+    const answer = await client.getManifest(repo, d.digest);
+    const parsed = parseJson<Manifest>(answer.bytes, what);
+    await fetchIntoStore(store, client, repo, parsed.config, opts, true);
+    await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, (l) => fetchIntoStore(store, client, repo, l, opts, false));
+    await store.putImageBlobs(Image.fromBytes(answer.bytes, await store.readBlob(Digest.parse(parsed.config.digest))));
+  }
+  // Attestation entries point at manifests not fetched: keep the index bytes (its digest) all the same.
+  for (const d of index.index.manifests) if (d.platform?.os === 'unknown' && !(await store.hasBlob(Digest.parse(d.digest)))) {
+    await store.putBlob((await client.getManifest(repo, d.digest)).bytes);
+  }
+  await store.writeIndex(index);
+  if (!reference.digest) await store.tag(what, index);
+  opts.onProgress?.({ kind: 'resolved', reference: what, digest: index.digest.toString(), source: repo });
+  return index;
 }
 
 /** findManifest tries each endpoint (mirrors, then the primary) and returns the first answer. A mirror's
@@ -135,8 +167,8 @@ export interface ResolveOptions extends PullOptions {
 export async function resolveBaseImage(store: Store, ref: string | Reference, opts: ResolveOptions): Promise<Image> {
   const reference = typeof ref === 'string' ? parseReference(ref) : ref;
   if (!opts.pull) {
-    const local = await store.getImage(reference.toString()).catch(() => undefined);
     const want = opts.platform ?? hostPlatform();
+    const local = await store.getImage(reference.toString(), want).catch(() => undefined);
     if (local && local.config.os === want.os && local.config.architecture === want.architecture) return local;
   }
   return pullImage(store, reference, opts);

@@ -4,7 +4,8 @@
 import { NbuildError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Image } from '../image/image.js';
-import { OCI_MANIFEST } from '../image/media-types.js';
+import { OCI_INDEX, OCI_MANIFEST } from '../image/media-types.js';
+import type { ImageIndex } from '../image/image-index.js';
 import { parseReference, type Reference } from '../image/reference.js';
 import type { Store } from '../store/store.js';
 import type { RegistryClient } from './client.js';
@@ -21,6 +22,28 @@ export interface PushOptions extends SessionOptions {
   /** Repositories (same registry) to try mounting from, besides those the store's names suggest. */
   mountFrom?: string[];
   session?: RegistrySession;
+  /** Put the manifest by its digest, not the tag (an index's images). */
+  byDigest?: boolean;
+}
+
+/**
+ * pushIndex uploads a multi-platform index: each image's blobs and manifest (by digest; a blob
+ * two platforms share is uploaded once), then the index under the tag.
+ */
+export async function pushIndex(store: Store, index: ImageIndex, images: readonly Image[], dest: string | Reference, opts: PushOptions = {}): Promise<{ digest: string }> {
+  const ref = typeof dest === 'string' ? parseReference(dest) : dest;
+  const session = opts.session ?? new RegistrySession(opts);
+  for (const d of index.manifests) {
+    const image = images.find((i) => i.manifestDigest.toString() === d.digest);
+    if (!image) throw new NbuildError('BLOB_UNKNOWN', `cannot push index ${index.digest.short()}: its image ${d.digest} is not in the local store`);
+    await pushImage(store, image, ref, { ...opts, session, byDigest: true });
+  }
+  const [endpoint] = session.endpoints(ref.registry, ref.repository, { push: true, byDigest: false });
+  const client = await session.client(endpoint);
+  const tag = ref.digest && !ref.tagGiven ? index.digest.toString() : ref.tag;
+  const digest = await client.putManifest(endpoint.repository, tag, index.bytes(), index.index.mediaType ?? OCI_INDEX);
+  opts.onProgress?.({ kind: 'manifest', reference: ref.toString(), digest });
+  return { digest };
 }
 
 /** pushImage uploads `image` (its blobs must be in `store`) to `dest` and returns the manifest digest. */
@@ -40,7 +63,7 @@ export async function pushImage(store: Store, image: Image, dest: string | Refer
     ...image.layers.map((l) => ({ digest: l.digest, size: l.size })),
   ];
   await mapLimit(blobs, opts.concurrency ?? 4, (b) => pushBlob(store, client, repo, b, sources.get(b.digest.toString()) ?? opts.mountFrom?.[0], opts));
-  const tag = ref.tagGiven || !ref.digest ? ref.tag : image.manifestDigest.toString();
+  const tag = opts.byDigest || (ref.digest && !ref.tagGiven) ? image.manifestDigest.toString() : ref.tag;
   const mediaType = image.manifest.mediaType ?? OCI_MANIFEST;
   const digest = await client.putManifest(repo, tag, image.manifestBytes(), mediaType);
   opts.onProgress?.({ kind: 'manifest', reference: ref.toString(), digest });

@@ -5,6 +5,7 @@
 // (check-layers.ts).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { formatPlatform } from '../image/platform.js';
 import { Digest } from '../image/digest.js';
 import type { Layer } from '../image/image.js';
 import { isManifestType } from '../image/media-types.js';
@@ -114,8 +115,11 @@ async function cacheRecords(dir: string): Promise<CacheRecord[]> {
 async function imageProblem(store: Store, m: Digest, good: Set<string>): Promise<string | undefined> {
   if (!good.has(m.hex)) return 'its manifest blob is missing or corrupt';
   try {
-    const img = await store.imageByDigest(m);
-    for (const l of img.layers) if (!good.has(l.digest.hex)) return `layer ${l.digest} is missing or corrupt`;
+    const index = await store.indexByDigest(m);
+    for (const d of index?.manifests ?? []) if (!good.has(Digest.parse(d.digest).hex)) return `its ${d.platform ? formatPlatform(d.platform) : ''} manifest ${d.digest} is missing or corrupt`;
+    for (const img of await store.entryImages(m)) {
+      for (const l of img.layers) if (!good.has(l.digest.hex)) return `layer ${l.digest} is missing or corrupt`;
+    }
     return undefined;
   } catch (e) {
     return (e as Error).message;

@@ -31,8 +31,8 @@ function emptyResult(): GcResult {
 async function imagesOf(store: Store, refs: Refs): Promise<Map<string, Image>> {
   const out = new Map<string, Image>();
   for (const m of Object.keys(refs.images)) {
-    const img = await store.imageByDigest(Digest.parse(m)).catch(() => undefined);
-    if (img) out.set(m, img);
+    // An index keeps its images (and their manifests) alive.
+    for (const img of await store.entryImages(Digest.parse(m)).catch(() => [])) out.set(img.manifestDigest.toString(), img);
   }
   return out;
 }
@@ -65,6 +65,7 @@ async function collectLocked(store: Store, refs: Refs, result: GcResult, dropAll
   const { blobs: liveBlobs, layers: liveLayers } = await store.leased();
   for (const m of Object.keys(refs.images)) liveBlobs.add(Digest.parse(m).hex);
   for (const img of (await imagesOf(store, refs)).values()) {
+    liveBlobs.add(img.manifestDigest.hex);
     liveBlobs.add(img.configDigest.hex);
     for (const l of img.layers) {
       liveBlobs.add(l.digest.hex);

@@ -7,6 +7,8 @@ import * as fs from 'node:fs/promises';
 import { NbuildError, UsageError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { Image, hostPlatform } from '../image/image.js';
+import { ImageIndex } from '../image/image-index.js';
+import { platformMatches, type Platform } from '../image/platform.js';
 import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, isIndexType, isLayerType, isManifestType } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
@@ -17,7 +19,10 @@ import { type LoadSource, type MaterializedFile, dirSource, invalid, tarSource }
 import type { Store } from './store.js';
 
 export interface LoadedImage {
+  /** The image; for a multi-platform index, its image for this host (else its first). */
   image: Image;
+  /** Set when the archive named a multi-platform index (kept whole, named as such). */
+  index?: ImageIndex;
   names: string[];
   /** The raw `org.opencontainers.image.ref.name` annotations (often a bare tag, as skopeo writes them). */
   refNames: string[];
@@ -25,6 +30,9 @@ export interface LoadedImage {
 
 interface Pending {
   image: Image;
+  index?: ImageIndex;
+  /** An index's images (each with its own blobs). */
+  children?: Pending[];
   names: string[];
   refNames: string[];
   /** Layer blob files to move in. */
@@ -38,6 +46,8 @@ export interface LoadOptions {
   nameImages?: boolean;
   /** Decompress each layer to check its diff_id (default true; unknown media types are skipped). */
   verifyDiffIds?: boolean;
+  /** Take this platform's image out of a multi-platform index (FROM oci:…); default: keep the whole index. */
+  platform?: Platform;
 }
 
 export async function loadArchive(store: Store, archive: string, opts: LoadOptions = {}): Promise<LoadedImage[]> {
@@ -48,7 +58,7 @@ export async function loadArchive(store: Store, archive: string, opts: LoadOptio
   try {
     const src = st.isDirectory() ? dirSource(archive, work) : await tarSource(archive, work);
     let pending: Pending[];
-    if (await src.has('index.json')) pending = await fromOciLayout(src);
+    if (await src.has('index.json')) pending = await fromOciLayout(src, opts.platform);
     else if (await src.has('manifest.json')) pending = await fromDockerArchive(src);
     else throw invalid(`${archive} is neither an OCI layout (no index.json) nor a docker archive (no manifest.json)`);
     if (pending.length === 0) throw invalid(`${archive} holds no image`);
@@ -67,23 +77,27 @@ export async function loadArchive(store: Store, archive: string, opts: LoadOptio
 
 async function commit(store: Store, pending: Pending[], nameImages: boolean): Promise<LoadedImage[]> {
   for (const p of pending) {
-    for (const b of p.blobs) await store.importBlobFile(b.file, b.digest, true);
-    await store.putBlob(p.image.configBytes(), p.image.configDigest);
-    await store.putBlob(p.image.manifestBytes(), p.image.manifestDigest);
+    for (const one of p.children ?? [p]) {
+      for (const b of one.blobs) await store.importBlobFile(b.file, b.digest, true);
+      await store.putImageBlobs(one.image);
+    }
+    if (p.index) await store.putBlob(p.index.bytes(), p.index.digest);
   }
   const added = new Date().toISOString();
   await store.updateRefs((refs) => {
     for (const p of pending) {
-      refs.images[p.image.manifestDigest.toString()] ??= { added };
-      if (nameImages) for (const n of p.names) refs.names[n] = p.image.manifestDigest.toString();
+      // An index is the store's entry; its images are reachable through it.
+      const key = (p.index ?? p.image).manifestDigest.toString();
+      refs.images[key] ??= { added };
+      if (nameImages) for (const n of p.names) refs.names[n] = key;
     }
   });
-  return pending.map(({ image, names, refNames }) => ({ image, names, refNames }));
+  return pending.map(({ image, index, names, refNames }) => ({ image, ...(index ? { index } : {}), names, refNames }));
 }
 
 async function verifyDiffIds(pending: Pending[]): Promise<void> {
   const jobs = new Map<string, () => Promise<void>>();
-  for (const p of pending) {
+  for (const p of pending.flatMap((x) => x.children ?? [x])) {
     p.image.layers.forEach((l, i) => {
       if (jobs.has(l.digest.hex) || !isLayerType(l.mediaType)) return;
       const file = p.blobs[i].file;
@@ -131,7 +145,7 @@ async function blobBytes(src: LoadSource, d: Descriptor, what: string): Promise<
   return fs.readFile(f.file);
 }
 
-async function fromOciLayout(src: LoadSource): Promise<Pending[]> {
+async function fromOciLayout(src: LoadSource, platform?: Platform): Promise<Pending[]> {
   if (await src.has('oci-layout')) {
     const layout = parseJson<{ imageLayoutVersion?: unknown }>(await src.readSmall('oci-layout', 4096), 'oci-layout');
     if (layout.imageLayoutVersion !== '1.0.0') throw invalid(`unsupported imageLayoutVersion ${String(layout.imageLayoutVersion)}`);
@@ -142,8 +156,8 @@ async function fromOciLayout(src: LoadSource): Promise<Pending[]> {
   const repoTags = (await src.has('manifest.json')) ? await dockerRepoTags(src) : new Map<string, string[]>();
   const byDigest = new Map<string, Pending>();
   for (const d of index.manifests) {
-    const p = await resolveDescriptor(src, d, 0);
-    const key = p.image.manifestDigest.toString();
+    const p = await resolveDescriptor(src, d, 0, platform);
+    const key = (p.index ?? p.image).manifestDigest.toString();
     const have = byDigest.get(key) ?? p;
     byDigest.set(key, have);
     const refName = d.annotations?.['org.opencontainers.image.ref.name'];
@@ -169,17 +183,23 @@ function nameFromAnnotations(a: Record<string, string> | undefined): string | un
   }
 }
 
-async function resolveDescriptor(src: LoadSource, d: Descriptor, depth: number): Promise<Pending> {
+async function resolveDescriptor(src: LoadSource, d: Descriptor, depth: number, platform?: Platform): Promise<Pending> {
   if (depth > 4) throw invalid('image indexes nested too deeply');
   if (isIndexType(d?.mediaType)) {
-    const index = parseJson<Index>(await blobBytes(src, d, 'index'), `index ${d.digest}`);
-    if (!Array.isArray(index.manifests)) throw invalid(`index ${d.digest} has no manifests list`);
+    const bytes = await blobBytes(src, d, 'index');
+    const index = wrapInvalid(() => ImageIndex.fromBytes(bytes));
+    const manifests = index.manifests.filter((m) => m.platform?.os !== 'unknown'); // attestations
+    if (platform || manifests.length === 1) {
+      const pick = manifests.length === 1 && !platform ? manifests[0] : index.select(platform ?? hostPlatform(), `index ${d.digest}`);
+      return resolveDescriptor(src, pick, depth + 1);
+    }
+    // The whole index: every image it lists must be in the archive (skopeo copy --all writes them).
+    const children: Pending[] = [];
+    for (const m of manifests) children.push(await resolveDescriptor(src, m, depth + 1));
+    if (children.length === 0) throw invalid(`index ${d.digest} lists no image`);
     const host = hostPlatform();
-    const pick =
-      index.manifests.find((m) => m.platform?.os === host.os && m.platform?.architecture === host.architecture) ??
-      (index.manifests.length === 1 ? index.manifests[0] : undefined);
-    if (!pick) throw new NbuildError('NO_MATCHING_PLATFORM', `cannot load: index ${d.digest} has no image for ${host.os}/${host.architecture}`);
-    return resolveDescriptor(src, pick, depth + 1);
+    const image = (children.find((c) => platformMatches(host, c.image.config)) ?? children[0]).image;
+    return { image, index, children, names: [], refNames: [], blobs: [] };
   }
   if (!isManifestType(d?.mediaType)) throw invalid(`index.json entry ${String(d?.digest)} has media type ${String(d?.mediaType)}, not an image manifest or index`);
   const manifestBytes = await blobBytes(src, d, 'manifest');

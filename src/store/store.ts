@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { NbuildError, StoreError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { Image, type Layer } from '../image/image.js';
+import { ImageIndex } from '../image/image-index.js';
+import { hostPlatform, platformMatches, type Platform } from '../image/platform.js';
 import { isManifestType } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Manifest } from '../image/types.js';
@@ -29,6 +31,10 @@ export interface ImageListEntry {
   created?: string;
   /** When the image entered the store. */
   added: string;
+  /** Set when the entry is a multi-platform index (`image` is then its image for this host, or its first). */
+  index?: ImageIndex;
+  /** The index's images in the store. */
+  images?: Image[];
 }
 
 export class Store {
@@ -254,11 +260,54 @@ export class Store {
     for (const l of image.layers) {
       if (!(await this.hasBlob(l.digest))) throw new StoreError('BLOB_UNKNOWN', `cannot store image ${image.manifestDigest.short()}: layer ${l.digest} is not in the store`);
     }
-    await this.putBlob(image.configBytes(), image.configDigest);
-    await this.putBlob(image.manifestBytes(), image.manifestDigest);
+    await this.putImageBlobs(image);
     await this.updateRefs((refs) => {
       refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
     });
+  }
+
+  /** The config and manifest blobs of an image whose layers are stored; no refs entry (an index's image). */
+  async putImageBlobs(image: Image): Promise<void> {
+    for (const l of image.layers) {
+      if (!(await this.hasBlob(l.digest))) throw new StoreError('BLOB_UNKNOWN', `cannot store image ${image.manifestDigest.short()}: layer ${l.digest} is not in the store`);
+    }
+    await this.putBlob(image.configBytes(), image.configDigest);
+    await this.putBlob(image.manifestBytes(), image.manifestDigest);
+  }
+
+  /** Stores a multi-platform index (its images must be stored) and records it as an image of the store. */
+  async writeIndex(index: ImageIndex): Promise<void> {
+    for (const d of index.manifests) {
+      if (!(await this.hasBlob(Digest.parse(d.digest)))) throw new StoreError('BLOB_UNKNOWN', `cannot store index ${index.digest.short()}: manifest ${d.digest} is not in the store`);
+    }
+    await this.putBlob(index.bytes(), index.digest);
+    await this.updateRefs((refs) => {
+      refs.images[index.digest.toString()] ??= { added: new Date().toISOString() };
+    });
+  }
+
+  /** The index stored under `digest`, or undefined when that blob is an image manifest (or missing). */
+  async indexByDigest(digest: Digest): Promise<ImageIndex | undefined> {
+    const bytes = await this.readBlob(digest).catch(() => undefined);
+    return bytes && ImageIndex.isIndex(bytes) ? ImageIndex.fromBytes(bytes) : undefined;
+  }
+
+  /** True when an image argument names a multi-platform index. */
+  async isIndex(refOrDigest: string): Promise<boolean> {
+    const d = await this.resolve(refOrDigest).catch(() => undefined);
+    return d !== undefined && (await this.indexByDigest(d)) !== undefined;
+  }
+
+  /** The images a store entry stands for: itself, or an index's images that are in the store. */
+  async entryImages(digest: Digest): Promise<Image[]> {
+    const index = await this.indexByDigest(digest);
+    if (!index) return [await this.imageByDigest(digest)];
+    const out: Image[] = [];
+    for (const d of index.manifests) {
+      const img = await this.imageByDigest(Digest.parse(d.digest)).catch(() => undefined);
+      if (img) out.push(img);
+    }
+    return out;
   }
 
   /** Runs `fn` on refs.json under the store lock and writes the result back. */
@@ -294,15 +343,31 @@ export class Store {
     } catch (e) {
       throw new StoreError('STORE_CORRUPT', `manifest ${manifestDigest} is not JSON`, { cause: e });
     }
-    if (manifest.mediaType !== undefined && !isManifestType(manifest.mediaType)) throw new StoreError('NOT_AN_IMAGE', `${manifestDigest} is not an image manifest`);
+    if (manifest.mediaType !== undefined && !isManifestType(manifest.mediaType)) {
+      if (ImageIndex.isIndex(manifestBytes)) throw new StoreError('NOT_AN_IMAGE', `${manifestDigest} is a multi-platform index (${ImageIndex.fromBytes(manifestBytes).platforms().join(', ')}), not one image; name a platform`);
+      throw new StoreError('NOT_AN_IMAGE', `${manifestDigest} is not an image manifest`);
+    }
     const configBytes = await this.readBlob(Digest.parse(manifest.config?.digest));
     return Image.fromBytes(manifestBytes, configBytes);
   }
 
-  /** Resolves a name (normalised), a full digest (manifest or config), or a unique id prefix. */
-  async getImage(refOrDigest: string): Promise<Image | undefined> {
+  /**
+   * Resolves a name (normalised), a full digest (manifest or config), or a unique id prefix.
+   * A name of a multi-platform index gives its image for `platform` (default this host's).
+   */
+  async getImage(refOrDigest: string, platform?: Platform): Promise<Image | undefined> {
     const d = await this.resolve(refOrDigest);
-    return d === undefined ? undefined : this.imageByDigest(d);
+    if (d === undefined) return undefined;
+    const index = await this.indexByDigest(d);
+    if (!index) return this.imageByDigest(d);
+    return this.imageByDigest(Digest.parse(index.select(platform ?? hostPlatform(), refOrDigest).digest));
+  }
+
+  /** What an image argument names: an image, or a multi-platform index as it is (tag, push). */
+  async getImageOrIndex(refOrDigest: string): Promise<Image | ImageIndex | undefined> {
+    const d = await this.resolve(refOrDigest);
+    if (d === undefined) return undefined;
+    return (await this.indexByDigest(d)) ?? this.imageByDigest(d);
   }
 
   /** The manifest digest an image argument stands for. */
@@ -337,11 +402,14 @@ export class Store {
     return only === undefined ? undefined : Digest.parse(only);
   }
 
-  /** Points `name` at `image`, storing the image if needed. */
-  async tag(name: string, image: Image): Promise<void> {
+  /** Points `name` at `image` (or a multi-platform index), storing it if needed. */
+  async tag(name: string, image: Image | ImageIndex): Promise<void> {
     const ref = parseReference(name);
     if (ref.digest) throw new NbuildError('USAGE', `cannot tag with a digest reference: ${name}`, { exitCode: 2 });
-    if (!(await this.hasBlob(image.manifestDigest))) await this.writeImage(image);
+    if (!(await this.hasBlob(image.manifestDigest))) {
+      if (image instanceof ImageIndex) await this.writeIndex(image);
+      else await this.writeImage(image);
+    }
     await this.updateRefs((refs) => {
       refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
       refs.names[ref.toString()] = image.manifestDigest.toString();
@@ -362,9 +430,13 @@ export class Store {
     const refs = await this.readRefs();
     const out: ImageListEntry[] = [];
     for (const [m, entry] of Object.entries(refs.images)) {
-      const image = await this.imageByDigest(Digest.parse(m)).catch(() => undefined);
+      const index = await this.indexByDigest(Digest.parse(m));
+      // An index is listed by its image for this host (else its first), with its platforms.
+      const images = index ? await this.entryImages(Digest.parse(m)).catch(() => []) : [];
+      const host = hostPlatform();
+      const image = index ? (images.find((i) => platformMatches(host, i.config)) ?? images[0]) : await this.imageByDigest(Digest.parse(m)).catch(() => undefined);
       if (!image) continue; // broken: `store check` reports it
-      out.push({ names: namesOf(refs, m), image, created: image.config.created, added: entry.added });
+      out.push({ names: namesOf(refs, m), image, created: image.config.created, added: entry.added, ...(index ? { index, images } : {}) });
     }
     return out;
   }

@@ -196,11 +196,16 @@ const CHECKS: Record<string, Check> = {
     t.is(fs.readFileSync(path.join(out, 's'), 'utf8').trim(), String(96 * 1024));
   },
   platform: async (t) => {
-    const foreign = process.arch === 'x64' ? 'linux/arm64' : 'linux/amd64';
-    const r = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--platform', foreign]);
-    t.is(r.code, 2);
-    t.regex(r.stderr, /builds for this host's platform/);
-    await ok({ Dockerfile: 'FROM busybox:latest\n' }, ['--platform', process.arch === 'x64' ? 'linux/amd64' : 'linux/arm64']);
+    // One foreign platform: one image of that platform (no RUN, so no emulator needed).
+    const name = `plat-${uniq()}:1`;
+    await ok({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'x\n' }, ['--platform', 'linux/s390x', '-t', name]);
+    t.is(((await inspect(name)) as unknown as { Architecture: string }).Architecture, 's390x');
+    const two = `plat-${uniq()}:2`;
+    await ok({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'x\n' }, ['--platform', 'linux/amd64,linux/riscv64', '-t', two]);
+    t.deepEqual(((await inspect(two)) as unknown as { Platforms: string[] }).Platforms, ['linux/amd64', 'linux/riscv64']);
+    const bad = await buildIn({ Dockerfile: 'FROM scratch\n' }, ['--platform', 'linux']);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /--platform linux: not a platform/);
   },
   call: async (t) => {
     const r = await buildIn({ Dockerfile: 'FROM busybox:latest\nCOPY\n' }, ['--call', 'check']);
@@ -222,6 +227,12 @@ const CHECKS: Record<string, Check> = {
     t.is(a.b, '2');
     const idx = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--annotation', 'index:a=1']);
     t.is(idx.code, 2);
+    t.regex(idx.stderr, /one-platform build writes no index/);
+    const multi = `opt-ann-${uniq()}:2`;
+    await ok({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'x\n' }, ['--platform', 'linux/amd64,linux/arm64', '--annotation', 'index:a=1', '--annotation', 'm=2', '-t', multi]);
+    const shown = (await inspect(multi)) as unknown as { Index: { annotations?: Record<string, string> }; Manifests: { Manifest: { annotations?: Record<string, string> } }[] };
+    t.deepEqual(shown.Index.annotations, { a: '1' });
+    t.deepEqual(shown.Manifests.map((m) => m.Manifest.annotations), [{ m: '2' }, { m: '2' }]);
   },
   'tls-verify': async (t) => {
     // 127.0.0.0/8 is plain HTTP whatever the flag (as Docker); the strict side is tested against

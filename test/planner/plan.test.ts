@@ -42,11 +42,15 @@ test('a FROM with an empty image is a Dockerfile error with its line', (t) => {
   t.throws(() => plan('ARG X\nFROM $X\n'), { instanceOf: DockerfileError, message: /Dockerfile:2/ });
 });
 
-test('FROM --platform must be the host platform (nbuild does not emulate)', (t) => {
+test('FROM --platform sets the stage platform ($BUILDPLATFORM for the cross pattern); stages from stages inherit it', (t) => {
   const host = { os: 'linux', architecture: 'amd64' };
-  t.notThrows(() => plan('FROM --platform=$BUILDPLATFORM busybox\n', { platform: host }));
-  t.notThrows(() => plan('FROM --platform=linux/x86_64 busybox\n', { platform: host }));
-  t.throws(() => plan('FROM busybox\nFROM --platform=linux/s390x busybox\n', { platform: host }), { instanceOf: DockerfileError, message: /Dockerfile:2: FROM --platform=linux\/s390x: .*linux\/amd64/ });
+  const arm = { os: 'linux', architecture: 'arm64', variant: 'v8' };
+  const p = plan('FROM --platform=$BUILDPLATFORM busybox AS build\nFROM build AS more\nFROM busybox\nCOPY --from=more /x /x\n', { platform: arm, buildPlatform: host });
+  t.deepEqual(p.stages.map((s) => s.platform), [host, host, arm]);
+  t.is(p.stages[0].globalArgs.get('TARGETPLATFORM'), 'linux/arm64');
+  t.is(p.stages[0].globalArgs.get('BUILDPLATFORM'), 'linux/amd64');
+  t.deepEqual(plan('FROM --platform=linux/x86_64 busybox\n', { platform: host }).stages[0].platform, host);
+  t.throws(() => plan('FROM busybox\nFROM --platform=linux busybox\n', { platform: host }), { instanceOf: DockerfileError, message: /Dockerfile:2: FROM --platform=linux: not a platform/ });
 });
 
 test('an unknown --target suggests the closest stage name', (t) => {

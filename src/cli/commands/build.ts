@@ -14,7 +14,7 @@ import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { UsageError } from '../../errors.js';
 import { interruptSignal } from '../interrupt.js';
-import { formatPlatform, hostPlatform, parsePlatform, samePlatform } from '../../planner/args.js';
+import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
 
@@ -67,7 +67,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .options(yargsOptions()) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     refuseUnsupported(argv as unknown as Record<string, unknown>);
-    checkPlatformFlag(argv.platform);
+    const platforms = parsePlatforms(Array.isArray(argv.platform) ? argv.platform.join(',') : argv.platform);
     const call = argv.check ? 'check' : (argv.call ?? 'build');
     if (call === 'check') return callCheck(argv);
     if (call !== 'build') throw new UsageError(`--call ${call}: not supported (build, check)`);
@@ -121,7 +121,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
-        annotations: parseAnnotations(argv.annotation),
+        annotations: parseAnnotations(argv.annotation, 'manifest'),
+        indexAnnotations: parseAnnotations(argv.annotation, 'index'),
         registry,
         outputs,
         cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
@@ -130,15 +131,17 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         metadataFile: argv['metadata-file'],
         onEvent: reporter,
         signal,
+        platforms,
       });
       if (loadFile) await loadFile.load();
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
-        process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
+        const built = result.index ? `${result.index.digest} (an index of ${result.index.platforms().join(', ')})` : `${result.image.manifestDigest}`;
+        process.stderr.write(`Built ${built}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
         for (const out of argv.output) process.stderr.write(`Wrote ${out === '-' ? 'stdout' : out}\n`);
       }
       // The image id on stdout, unless stdout carries an archive.
-      if (!toStdout) process.stdout.write(`${result.image.configDigest}\n`);
+      if (!toStdout) process.stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
     } finally {
       await stdinContext?.remove();
       await loadFile?.remove();
@@ -182,23 +185,26 @@ function parseAddHosts(values: string[]): string[] {
   });
 }
 
-/** `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (buildx); other targets are refused. */
-function parseAnnotations(values: string[]): Record<string, string> | undefined {
-  if (values.length === 0) return undefined;
+/**
+ * `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (the image manifests), `index:KEY=VALUE` (the index
+ * of a multi-platform build), as buildx; other targets are refused. Returns those for `target`.
+ */
+function parseAnnotations(values: string[], target: 'manifest' | 'index'): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new UsageError(`--annotation ${v}: expected KEY=VALUE`);
     let key = v.slice(0, eq);
+    let where = 'manifest';
     const colon = key.indexOf(':');
     if (colon >= 0 && /^[a-z-]+(\[.*\])?$/.test(key.slice(0, colon))) {
-      const where = key.slice(0, colon);
-      if (where !== 'manifest') throw new UsageError(`--annotation ${v}: only manifest annotations are written (nbuild writes no index for one platform)`);
+      where = key.slice(0, colon);
+      if (where !== 'manifest' && where !== 'index') throw new UsageError(`--annotation ${v}: only manifest: and index: annotations are written`);
       key = key.slice(colon + 1);
     }
-    out[key] = v.slice(eq + 1);
+    if (where === target) out[key] = v.slice(eq + 1);
   }
-  return out;
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** `64m`, `1g`, `1048576` → bytes. */
@@ -225,17 +231,17 @@ async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remo
   };
 }
 
-/** `--platform` may name the host's platform only: nbuild does not emulate other CPUs. */
-function checkPlatformFlag(value: string | undefined): void {
-  if (value === undefined || value === '' || value === 'local') return;
-  const host = hostPlatform();
-  for (const one of value.split(',')) {
-    const wanted = parsePlatform(one);
+/** `--platform a,b,…` (also repeated): the target platforms, each once; `local` is this host's. */
+function parsePlatforms(value: string | undefined): Platform[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  const out: Platform[] = [];
+  for (const one of value.split(',').map((v) => v.trim()).filter(Boolean)) {
+    const wanted = one === 'local' ? hostPlatform() : parsePlatform(one);
     if (!wanted) throw new UsageError(`--platform ${one}: not a platform (use os/arch[/variant])`);
-    if (!samePlatform(wanted, host)) {
-      throw new UsageError(`--platform ${one}: nbuild builds for this host's platform (${formatPlatform(host)}) only; build on a ${wanted.architecture} machine instead`);
-    }
+    if (out.some((p) => samePlatform(p, wanted))) throw new UsageError(`--platform ${one}: given twice`);
+    out.push(wanted);
   }
+  return out;
 }
 
 function parseBuildArgs(values: string[]): Map<string, string> {

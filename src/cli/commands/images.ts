@@ -1,5 +1,6 @@
 // `nbuild images`: list the images of the store, docker style.
 import type { Argv, CommandModule } from 'yargs';
+import { formatPlatform } from '../../image/platform.js';
 import { UsageError } from '../../errors.js';
 import type { ImageListEntry } from '../../store/store.js';
 import { resolveStoreRoot } from '../global-options.js';
@@ -19,6 +20,7 @@ interface Row {
   Repository: string;
   Tag: string;
   Digest: string;
+  Platforms: string;
   ID: string;
   CreatedAt: string;
   CreatedSince: string;
@@ -26,7 +28,7 @@ interface Row {
   Labels: Record<string, string>;
 }
 
-const HEADERS: Record<string, string> = { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedAt: 'CREATED AT', CreatedSince: 'CREATED', Size: 'SIZE' };
+const HEADERS: Record<string, string> = { Platforms: 'PLATFORMS', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedAt: 'CREATED AT', CreatedSince: 'CREATED', Size: 'SIZE' };
 
 export const imagesCommand: CommandModule<object, ImagesArgs> = {
   command: 'images',
@@ -56,10 +58,13 @@ export const imagesCommand: CommandModule<object, ImagesArgs> = {
     const rows: Row[] = [];
     for (const e of entries) {
       if (!matchesImage(e, filters)) continue;
-      const size = e.image.layers.reduce((n, l) => n + l.size, e.image.configBytes().length);
+      const size = (e.images ?? [e.image]).reduce((n, img) => img.layers.reduce((m, l) => m + l.size, n + img.configBytes().length), 0);
       const base = {
-        Digest: e.image.manifestDigest.toString(),
-        ID: args['no-trunc'] ? e.image.id.toString() : e.image.id.short(),
+        // A multi-platform index: its digest, and its platforms.
+        Digest: (e.index?.digest ?? e.image.manifestDigest).toString(),
+        Platforms: e.index ? e.index.platforms().join(',') : formatPlatform(e.image.config),
+        // A multi-platform image's id is its index digest (what build prints and --iidfile holds).
+        ID: args['no-trunc'] ? (e.index?.digest ?? e.image.id).toString() : (e.index?.digest ?? e.image.id).short(),
         CreatedAt: e.created ?? '',
         CreatedSince: fmt.ago(e.created),
         Size: fmt.humanSize(size),
@@ -83,7 +88,8 @@ export const imagesCommand: CommandModule<object, ImagesArgs> = {
     } else if (args.format) {
       process.stdout.write(fmt.renderList(args.format, rows as unknown as Record<string, unknown>[], HEADERS));
     } else {
-      const cols = args.digests ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}' : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+      const anyIndex = entries.some((e) => e.index);
+      const cols = anyIndex ? 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Platforms}}\t{{.CreatedSince}}\t{{.Size}}' : args.digests ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}' : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
       process.stdout.write(fmt.renderList(cols, rows as unknown as Record<string, unknown>[], HEADERS));
     }
   },

@@ -8,6 +8,7 @@ import { nbuildVersion } from '../../package-root.js';
 import { describeFinding, diagnoseHost, systemInputs, type Finding } from '../../sandbox/diagnose.js';
 import { helperPath } from '../../sandbox/helper.js';
 import { currentIdMapping, planIdMapping, privateNetworkUnavailable, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
+import { binfmtDir, runSupportAll, type RunSupport } from '../../sandbox/binfmt.js';
 import { chooseIsolation, describeMode, probeHost, type HostProbe, type IsolationReport } from '../../snapshot/index.js';
 
 interface InfoArgs {
@@ -34,6 +35,8 @@ interface Info {
   /** what keeps nbuild from a full user namespace here, with the fix (src/sandbox/diagnose.ts) */
   problems: Finding[];
   probe: HostProbe;
+  /** The platforms RUN steps can run for: natively, emulated (binfmt_misc + qemu), or why not. */
+  platforms: RunSupport[];
 }
 
 // Both codecs live in the layer engine (zstd and libdeflate linked in).
@@ -75,6 +78,7 @@ async function gather(): Promise<Info> {
     nativeEngine: native(),
     problems,
     probe,
+    platforms: await runSupportAll(),
   };
 }
 
@@ -128,6 +132,11 @@ function renderText(info: Info): string {
   lines.push('compression:');
   for (const [name, c] of Object.entries(info.compression) as Array<[string, { available: boolean; via: string }]>)
     lines.push(`  ${name.padEnd(5)} ${c.available ? 'yes' : 'no '}  ${c.via}`);
+  lines.push(`RUN platforms (binfmt_misc: ${binfmtDir()}):`);
+  for (const p of info.platforms) {
+    const how = p.how === 'native' ? 'native' : p.how === 'emulated' ? `emulated (${p.handler}: ${p.interpreter})` : `no: ${p.reason}`;
+    lines.push(`  ${p.platform.padEnd(16)} ${how}`);
+  }
   lines.push(`native engine and helper: ${info.nativeEngine.from}`);
   return lines.join('\n') + '\n';
 }

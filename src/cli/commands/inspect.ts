@@ -1,6 +1,8 @@
 // `nbuild inspect IMAGE... [--format]`: config, manifest and digests as JSON.
 import type { Argv, CommandModule } from 'yargs';
 import { NbuildError } from '../../errors.js';
+import type { Image } from '../../image/image.js';
+import type { Reference } from '../../image/reference.js';
 import { resolveStoreRoot } from '../global-options.js';
 
 interface InspectArgs {
@@ -24,29 +26,48 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     for (const arg of args.images) {
       const digest = await store.resolve(arg);
       if (!digest) throw new NbuildError('IMAGE_UNKNOWN', `no such image: ${arg}`);
-      const image = await store.imageByDigest(digest);
       const names = Object.entries(refs.names).filter(([, d]) => d === digest.toString()).map(([n]) => parseReference(n));
-      const c = image.config;
+      const index = await store.indexByDigest(digest);
+      if (!index) {
+        out.push(describeImage(await store.imageByDigest(digest), names));
+        continue;
+      }
+      // A multi-platform index: the index, then each of its images as a single image is shown.
+      const images = await store.entryImages(digest);
       out.push({
-        Id: image.id.toString(),
-        Digest: image.manifestDigest.toString(),
+        Id: index.digest.toString(),
+        Digest: index.digest.toString(),
         RepoTags: names.map((r) => r.familiar()),
-        RepoDigests: [...new Set(names.map((r) => `${r.familiarName()}@${image.manifestDigest}`))],
-        Created: c.created ?? null,
-        Author: c.author ?? '',
-        Architecture: c.architecture,
-        Os: c.os,
-        ...(c.variant ? { Variant: c.variant } : {}),
-        Config: c.config ?? {},
-        RootFS: { Type: c.rootfs.type, Layers: c.rootfs.diff_ids },
-        Size: image.layers.reduce((n, l) => n + l.size, 0),
-        History: c.history ?? [],
-        ManifestMediaType: image.manifest.mediaType ?? null,
-        Manifest: image.manifest,
-        Annotations: image.manifest.annotations ?? {},
+        RepoDigests: [...new Set(names.map((r) => `${r.familiarName()}@${index.digest}`))],
+        MediaType: index.index.mediaType ?? null,
+        Platforms: index.platforms(),
+        Index: index.index,
+        Manifests: images.map((img) => describeImage(img, [])),
       });
     }
     if (args.format) for (const o of out) process.stdout.write(`${renderTemplate(args.format, o)}\n`);
     else process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   },
 };
+
+function describeImage(image: Image, names: Reference[]): Record<string, unknown> {
+  const c = image.config;
+  return {
+    Id: image.id.toString(),
+    Digest: image.manifestDigest.toString(),
+    RepoTags: names.map((r) => r.familiar()),
+    RepoDigests: [...new Set(names.map((r) => `${r.familiarName()}@${image.manifestDigest}`))],
+    Created: c.created ?? null,
+    Author: c.author ?? '',
+    Architecture: c.architecture,
+    Os: c.os,
+    ...(c.variant ? { Variant: c.variant } : {}),
+    Config: c.config ?? {},
+    RootFS: { Type: c.rootfs.type, Layers: c.rootfs.diff_ids },
+    Size: image.layers.reduce((n, l) => n + l.size, 0),
+    History: c.history ?? [],
+    ManifestMediaType: image.manifest.mediaType ?? null,
+    Manifest: image.manifest,
+    Annotations: image.manifest.annotations ?? {},
+  };
+}

@@ -25,9 +25,10 @@ export const loadCommand: CommandModule<object, LoadArgs> = {
     if (args.tag !== undefined) parseReference(args.tag); // bad usage fails before any work
     await enterUserNamespace();
     const store = await Store.open(resolveStoreRoot(args.root));
-    for (const { image, names } of await loadArchive(store, args.input, { tag: args.tag })) {
-      if (args.quiet) process.stdout.write(`${image.id}\n`);
-      else if (names.length === 0) process.stdout.write(`Loaded image ID: ${image.id}\n`);
+    for (const { image, index, names } of await loadArchive(store, args.input, { tag: args.tag })) {
+      const id = index?.digest ?? image.id; // a multi-platform image's id is its index digest (as `images`)
+      if (args.quiet) process.stdout.write(`${id}\n`);
+      else if (names.length === 0) process.stdout.write(`Loaded image ID: ${id}\n`);
       else for (const n of names) process.stdout.write(`Loaded image: ${parseReference(n).familiar()}\n`);
     }
   },

@@ -23,12 +23,17 @@ export const pushCommand: CommandModule<object, PushArgs> = {
       .option('digestfile', { type: 'string', describe: 'also write the pushed digest to this file' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
-    const [{ Store }, { pushImage }, fs] = await Promise.all([import('../../store/store.js'), import('../../registry/push.js'), import('node:fs/promises')]);
+    const [{ Store }, { pushImage, pushIndex }, { ImageIndex }, fs] = await Promise.all([
+      import('../../store/store.js'), import('../../registry/push.js'), import('../../image/image-index.js'), import('node:fs/promises'),
+    ]);
     const store = await Store.open(resolveStoreRoot(args.root));
-    const image = await store.getImage(args.image);
+    const image = await store.getImageOrIndex(args.image);
     if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${args.image} in the local store`);
     const dest = args.dest ?? args.image;
-    const { digest } = await pushImage(store, image, dest, {
+    const push = image instanceof ImageIndex
+      ? async (d: string, o: Parameters<typeof pushImage>[3]) => pushIndex(store, image, await store.entryImages(image.digest), d, o)
+      : (d: string, o: Parameters<typeof pushImage>[3]) => pushImage(store, image, d, o);
+    const { digest } = await push(dest, {
       ...sessionOptions(args),
       onProgress: (e) => {
         if (args.quiet) return;

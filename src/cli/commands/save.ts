@@ -1,5 +1,6 @@
 // `nbuild save IMAGE... -o FILE [--format oci|docker|oci-dir]`.
 import type { Argv, CommandModule } from 'yargs';
+import type { ExportItem } from '../../export/layout.js';
 import { UsageError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
 
@@ -24,12 +25,16 @@ export const saveCommand: CommandModule<object, SaveArgs> = {
     ]);
     const store = await Store.open(resolveStoreRoot(args.root));
     const refs = await store.readRefs();
-    const items = new Map<string, { image: Awaited<ReturnType<typeof store.imageByDigest>>; names: string[] }>();
+    const items = new Map<string, ExportItem>();
     for (const arg of args.images) {
       const digest = await store.resolve(arg);
       if (!digest) throw new UsageError(`no such image: ${arg}`);
       const key = digest.toString();
-      const item = items.get(key) ?? { image: await store.imageByDigest(digest), names: [] };
+      const index = await store.indexByDigest(digest);
+      const images = index ? await store.entryImages(digest) : [await store.imageByDigest(digest)];
+      if (index && args.format === 'docker') throw new UsageError(`${arg} is a multi-platform image (${index.platforms().join(', ')}): a docker archive holds one platform; use --format oci`);
+      if (index && images.length !== index.manifests.length) throw new UsageError(`${arg}: only ${images.length} of the ${index.manifests.length} images of its index are in the store`);
+      const item = items.get(key) ?? { image: images[0], names: [], ...(index ? { index, images } : {}) };
       items.set(key, item);
       // A name keeps its name in the archive; an id saves the image unnamed, as docker does.
       let name: string | undefined;

@@ -23,7 +23,7 @@ export const tagCommand: CommandModule<object, TagArgs> = {
     }
     await enterUserNamespace();
     const store = await Store.open(resolveStoreRoot(args.root));
-    const image = await store.getImage(args.source);
+    const image = await store.getImageOrIndex(args.source); // an index is tagged whole
     if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no such image: ${args.source}`);
     for (const t of args.targets) await store.tag(t, image);
   },
