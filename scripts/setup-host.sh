@@ -14,7 +14,8 @@ export DEBIAN_FRONTEND=noninteractive
 # under qemu by test/install/) come from Debian's multiarch.
 packages=(uidmap busybox-static skopeo umoci docker-registry apache2-utils libdeflate-dev zstd pigz
           xz-utils bzip2 python3 make g++ iproute2 debootstrap podman ca-certificates fuse-overlayfs
-          slirp4netns g++-aarch64-linux-gnu libdeflate-dev:arm64 zlib1g-dev:arm64 qemu-user-static binfmt-support binutils)
+          slirp4netns g++-aarch64-linux-gnu libdeflate-dev:arm64 zlib1g-dev:arm64 qemu-user-static binfmt-support binutils
+          buildah runc)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
