@@ -12,6 +12,7 @@ import { busyboxImage, nbuild, projectRoot, tempDir, writeFiles, type RunResult 
 import { buildTar, gzipLayer, imageOf, writeOciArchive } from '../helpers/hostile-archives.js';
 import { snapshot } from '../native/helpers.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
+import { currentOwner } from '../../src/store/owner.js';
 
 const run = promisify(execFile);
 const bin = path.join(projectRoot, 'bin', 'nbuild');
@@ -304,6 +305,15 @@ test('store check finds an unpacked layer modified behind its back, and --repair
   const found = await nbuild(['--root', root, 'store', 'check']);
   t.is(found.code, 1);
   t.regex(found.stdout, new RegExp(`problem: layers/${base}: its files differ from what its blob sha256:[0-9a-f]{64} unpacks to`));
+  // While another nbuild process uses the store (its overlays may be stacked on the layer), the
+  // layer is reported, not replaced.
+  const other = path.join(root, 'tmp', 'session-other-test.owner');
+  fs.writeFileSync(other, JSON.stringify(currentOwner()));
+  const held = await nbuild(['--root', root, 'store', 'check', '--repair']);
+  t.is(held.code, 1, held.stdout + held.stderr);
+  t.regex(held.stdout, new RegExp(`problem: layers/${base}: .*\\(not repaired: another nbuild process uses the store`));
+  t.true(fs.existsSync(path.join(root, 'layers', base, 'POISONED')));
+  fs.rmSync(other);
   const repaired = await nbuild(['--root', root, 'store', 'check', '--repair']);
   t.is(repaired.code, 0, repaired.stdout + repaired.stderr);
   t.regex(repaired.stdout, new RegExp(`repaired: layers/${base}`));
