@@ -19,6 +19,7 @@ import { type CacheRecord, isCacheRecord } from './cache-record.js';
 import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFsError, writeFileAtomic } from './fsutil.js';
 import { Lease, liveLeases, type Leased } from './lease.js';
 import { FileLock } from './lock.js';
+import { NativeError } from '../native/errors.js';
 import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
 import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile, writeSessionFile } from './temp.js';
@@ -248,7 +249,9 @@ export class Store {
       if (errnoOf(e) === 'EPERM' && process.geteuid?.() !== 0) {
         throw new StoreError('NEEDS_USERNS', `unpacking layer ${layer.diffId} needs the user namespace (the store keeps the image's file owners): ${(e as Error).message}`, { cause: e });
       }
-      const mapped = storeFsError(e, `unpacking layer ${layer.diffId}`);
+      // A device node cannot be made without privileges: that is the layer's doing, not the store's.
+      const device = e instanceof NativeError && e.syscall === 'mknodat';
+      const mapped = device ? e : storeFsError(e, `unpacking layer ${layer.diffId}`);
       if (mapped !== e || !(e instanceof NbuildError)) throw mapped;
       // The engine names the entry only; say which layer of which blob it is in.
       throw new StoreError(e.code, `cannot unpack layer ${layer.diffId} (blob ${layer.digest}): ${e.message}`, { cause: e });

@@ -198,7 +198,7 @@ test('timeouts: a manifest dripped a byte at a time fails at the deadline, retri
   t.regex(err?.message ?? '', new RegExp(`^${reg.host}/r:t: no complete answer within 0.6 s \\(NBUILD_REGISTRY_TIMEOUT\\)$`));
   t.deepEqual(err?.codes, ['TIMEOUT']);
   t.false(err?.temporary);
-  t.true(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  t.true(Date.now() - started < 5000, `${Date.now() - started} ms`);
   t.is(reg.count('GET', '/manifests/'), 1, 'a passed deadline is not retried');
 });
 
