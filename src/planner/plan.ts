@@ -79,6 +79,12 @@ interface LaterRef {
   instr: Instruction;
 }
 
+/** Per stage its first reference to itself or a later stage, and every stage it reads. */
+interface LaterRefs {
+  refs: Map<number, LaterRef>;
+  reads: Map<number, number[]>;
+}
+
 /**
  * Every stage of the Dockerfile with its base and the stages it reads from. `byName`: stage
  * names (lowercase) → index; `laterRefs`: per stage, its first reference to itself or a later
@@ -87,7 +93,7 @@ interface LaterRef {
 export function planStages(
   dockerfile: Dockerfile,
   options: PlanOptions & { buildArgs: Map<string, string>; platform: Platform },
-): { stages: PlannedStage[]; byName: Map<string, number>; laterRefs: Map<number, LaterRef>; sourceDateEpoch: EpochSource } {
+): { stages: PlannedStage[]; byName: Map<string, number>; laterRefs: LaterRefs; sourceDateEpoch: EpochSource } {
   const { buildArgs, platform } = options;
   const buildPlatform = options.buildPlatform ?? hostPlatform();
   if (dockerfile.stages.length === 0) {
@@ -117,6 +123,9 @@ export function planStages(
   const byName = new Map<string, number>();
   const planned: PlannedStage[] = [];
   const laterRefs = new Map<number, LaterRef>();
+  // What each stage reads with COPY --from / RUN --mount from= (BuildKit's dispatch deps; a FROM
+  // of a stage is not one): a cycle is a loop through these.
+  const reads = new Map<number, number[]>();
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
@@ -131,6 +140,9 @@ export function planStages(
       for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
         const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
         if (index === undefined) continue;
+        const read = reads.get(stage.index);
+        if (read) read.push(index);
+        else reads.set(stage.index, [index]);
         if (index >= stage.index) {
           if (!laterRefs.has(stage.index)) laterRefs.set(stage.index, { index, ref, instr });
           continue;
@@ -141,8 +153,9 @@ export function planStages(
     planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals, platform: stagePlat });
     if (stage.name) byName.set(stage.name.toLowerCase(), stage.index);
   }
-  if (options.checkOnly) for (const s of planned) checkLaterRef(dockerfile, planned, laterRefs, s.stage.index);
-  return { stages: planned, byName, laterRefs, sourceDateEpoch };
+  const later: LaterRefs = { refs: laterRefs, reads };
+  if (options.checkOnly) for (const s of planned) checkLaterRef(dockerfile, planned, later, s.stage.index);
+  return { stages: planned, byName, laterRefs: later, sourceDateEpoch };
 }
 
 /**
@@ -150,10 +163,10 @@ export function planStages(
  * leads back to it, is a cycle (BuildKit: "circular dependency detected on stage"); a later
  * stage otherwise is not built yet (BuildKit's "needs to be defined before").
  */
-function checkLaterRef(df: Dockerfile, planned: PlannedStage[], laterRefs: Map<number, LaterRef>, current: number): void {
-  const r = laterRefs.get(current);
+function checkLaterRef(df: Dockerfile, planned: PlannedStage[], later: LaterRefs, current: number): void {
+  const r = later.refs.get(current);
   if (!r) return;
-  if (reaches(planned, laterRefs, r.index, current)) {
+  if (reaches(later.reads, r.index, current)) {
     const name = planned[current].stage.name ?? String(current);
     const what = r.instr.kind === 'copy' ? `COPY --from=${r.ref}` : `RUN --mount from=${r.ref}`;
     throw new DockerfileError({ file: df.file, line: r.instr.source.range.start.line }, `circular dependency detected on stage: ${name} (${what})`, { code: 'STAGE_CYCLE' });
@@ -161,15 +174,14 @@ function checkLaterRef(df: Dockerfile, planned: PlannedStage[], laterRefs: Map<n
   definedLater(df, r.instr, r.ref, planned[current].stage);
 }
 
-/** Whether stage `from` reads stage `to`, directly or not, later references included (iterative: 10,000 stages). */
-function reaches(planned: PlannedStage[], laterRefs: Map<number, LaterRef>, from: number, to: number): boolean {
+/** Whether stage `from` reads stage `to` through COPY --from / mounts, directly or not (iterative: 10,000 stages). */
+function reaches(reads: Map<number, number[]>, from: number, to: number): boolean {
   const seen = new Set<number>([from]);
   const stack = [from];
   while (stack.length > 0) {
     const i = stack.pop() as number;
     if (i === to) return true;
-    const later = laterRefs.get(i);
-    for (const d of [...planned[i].dependsOn, ...(later ? [later.index] : [])]) {
+    for (const d of reads.get(i) ?? []) {
       if (!seen.has(d)) {
         seen.add(d);
         stack.push(d);
@@ -209,7 +221,7 @@ function expandWith(word: string, vars: ReadonlyMap<string, string>, df: Dockerf
   try {
     return processWord(word, (name) => vars.get(name), df.escape);
   } catch (error) {
-    throw new DockerfileError({ file: df.file, line }, (error as Error).message, { cause: error });
+    throw new DockerfileError({ file: df.file, line }, (error as Error).message, { cause: error, code: (error as NbuildError).code === 'LIMIT' ? 'LIMIT' : undefined });
   }
 }
 

@@ -65,7 +65,7 @@ test("a stage's ENV is bounded in all, not only word by word", (t) => {
 });
 
 test('check stays quiet about what only the build can know: FROM $BASE, ${V:?} of a build arg', (t) => {
-  t.notThrows(() => checkStatically(parseDockerfile('ARG BASE\nFROM $BASE\nARG V\nENV X="${V:?give V}"\nCOPY --from=${BASE} / /\n', 'Dockerfile')));
+  t.notThrows(() => checkStatically(parseDockerfile('ARG BASE\nFROM $BASE\nARG V\nENV X="${V:?give V}"\n', 'Dockerfile')));
   t.notThrows(() => checkStatically(parseDockerfile('FROM --platform=linux/s390x busybox\nRUN true\n', 'Dockerfile')));
 });
 
@@ -75,11 +75,12 @@ test('COPY --from a later stage, itself or a cycle is an error at its line (Buil
   const cycle = 'FROM busybox AS s0\nCOPY --from=s2 f1 /sub/\nFROM busybox AS s1\nCOPY --from=s0 f2 /sub/\nFROM busybox AS s2\nCOPY --from=s1 f2 /sub/\n';
   t.throws(() => planBuild(parseDockerfile(cycle, 'Dockerfile')), { message: 'Dockerfile:2: circular dependency detected on stage: s0 (COPY --from=s2)' });
   t.throws(() => checkStatically(parseDockerfile(cycle, 'Dockerfile')), { message: /^Dockerfile:2: circular dependency/ });
-  t.throws(() => planBuild(parseDockerfile('FROM busybox AS a\nCOPY --from=b /x /y\nFROM busybox AS b\n', 'Dockerfile')), {
+  // Only a stage that is built is checked (BuildKit): here the target is `a`.
+  t.throws(() => planBuild(parseDockerfile('FROM busybox AS a\nCOPY --from=b /x /y\nFROM busybox AS b\n', 'Dockerfile'), { target: 'a' }), {
     message: 'Dockerfile:2: cannot copy from stage "b", it needs to be defined before current stage "a"',
   });
   t.throws(() => planBuild(parseDockerfile('FROM busybox\nRUN --mount=from=0,target=/m true\n', 'Dockerfile')), { message: /^Dockerfile:2: circular dependency detected on stage: 0/ });
-  t.throws(() => planBuild(parseDockerfile('FROM busybox\nCOPY --from=7 /x /y\n', 'Dockerfile')), { message: /^Dockerfile:2: COPY --from=7: invalid stage index 7/ });
+  t.throws(() => planBuild(parseDockerfile('FROM busybox\nCOPY --from=7 /x /y\n', 'Dockerfile')), { message: /^Dockerfile:2: invalid stage index 7/ });
   // earlier stages and images are fine
   const ok = planBuild(parseDockerfile('FROM busybox AS a\nFROM scratch\nCOPY --from=a /x /y\nCOPY --from=alpine /z /z\n', 'Dockerfile'));
   t.deepEqual(ok.stages[1].dependsOn, [0]);
