@@ -83,7 +83,7 @@ test('a descriptor the caller left open and the helper result channel are not op
   const listed = [...(r.stdout + r.stderr).matchAll(/^#1 (\d+)$/gm)].map((m) => m[1]);
   t.deepEqual(listed, ['0', '1', '2', '3'], 'only stdin, stdout and stderr are open in RUN');
   t.not(r.code, 0, 'the failing step is not reported as a success');
-  t.regex(r.stderr, /Dockerfile:4: RUN .*exited with code 7/);
+  t.regex(r.stderr, /Dockerfile:4: RUN .*exit code: 7/);
 });
 
 const DOCKER_CAPS = '00000000a80425fb';
