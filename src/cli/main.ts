@@ -2,7 +2,7 @@
 // Each command lives in its own module (src/cli/commands/*.ts) and is listed in
 // src/cli/commands.ts. `nbuild` with no sub-command is `nbuild build`.
 import { reportError } from './report-error.js';
-import { installSignalHandlers } from './interrupt.js';
+import { installSignalHandlers } from '../interrupt.js';
 import { trace } from '../trace.js';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
