@@ -9,7 +9,7 @@ import { trace } from '../trace.js';
 // native launcher has normally entered it before Node started (native/sandbox/launch.cc).
 
 export async function main(argv: string[]): Promise<void> {
-  // Before any work: a signal at start-up must end the command, not be lost (src/cli/interrupt.ts).
+  // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();
   trace('cli: main');
   const [{ default: yargs }, { registerCommands, commandNames }, { globalOptions }, { normalizeBuildArgv }] = await Promise.all([
