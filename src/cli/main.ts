@@ -2,14 +2,14 @@
 // Each command lives in its own module (src/cli/commands/*.ts) and is listed in
 // src/cli/commands.ts. `nbuild` with no sub-command is `nbuild build`.
 import { reportError } from './report-error.js';
-import { installSignalHandlers } from './interrupt.js';
+import { installSignalHandlers } from '../interrupt.js';
 import { trace } from '../trace.js';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
 // native launcher has normally entered it before Node started (native/sandbox/launch.cc).
 
 export async function main(argv: string[]): Promise<void> {
-  // Before any work: a signal at start-up must end the command, not be lost (src/cli/interrupt.ts).
+  // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();
   trace('cli: main');
   const [{ default: yargs }, { registerCommands, commandNames }, { globalOptions }, { normalizeBuildArgv }] = await Promise.all([

@@ -1,8 +1,7 @@
 // Outputs (-o, `nbuild save`) are written under temp names beside or inside their destination and
 // renamed into place, so a failed or interrupted write leaves nothing half-written:
-//  - what a write made so far is removed when it fails, on SIGINT/SIGTERM/SIGHUP (when nothing
-//    else handles the signal: a build's own handler aborts it and the exit hook cleans up) and at
-//    exit;
+//  - what a write made so far is removed when it fails, and at exit: a signal ends the CLI with
+//    process.exit (src/interrupt.ts), or aborts a build whose failing write cleans up;
 //  - a SIGKILLed writer cannot clean up: its temp names carry its pid (`…tmp-<pid>-<hex>`), and
 //    the next write to the same place removes those whose writer is gone.
 // Errors name the output, not the store (a full output disk is not the store's to prune).
@@ -15,7 +14,6 @@ import { pidRunning } from '../store/owner.js';
 
 const TMP = '.tmp-';
 const pending = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let installed = false;
 
 /** What one output write made: removed (newest first) if the write does not finish. */
@@ -111,16 +109,6 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.once('exit', removePending);
-  for (const sig of SIGNALS) process.on(sig, onSignal);
-}
-
-function onSignal(sig: NodeJS.Signals): void {
-  // With other handlers (a build aborting) the process goes on for a while: the exit hook and the
-  // failing write clean up. Alone, clean up and die of the signal as if nobody had listened.
-  if (process.listenerCount(sig) > 1) return;
-  removePending();
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
-  process.kill(process.pid, sig);
 }
 
 function removePending(): void {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import { constants as osConstants, userInfo } from 'node:os';
 import { NbuildError } from '../errors.js';
+import { interruptSignal } from '../interrupt.js';
 import { singleIdWarning, systemInputs, userNamespaceFailure } from './diagnose.js';
 import { helperPath } from './helper.js';
 import { readSubIds, type SubIdRange } from './idmap.js';
@@ -77,6 +78,7 @@ export async function enterUserNamespace(): Promise<void> {
   // The single executable (src/cli/sea-main.ts) is Node with the CLI inside: argv[1] is not a script.
   const args = selfContainedFiles() ? process.argv.slice(2) : [...process.execArgv, ...process.argv.slice(1)];
   const child = await spawnInUserNamespace(process.execPath, args);
+  interruptSignal(); // signals do not end this process (src/interrupt.ts): it relays them and waits
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     process.exit(code ?? 128 + (signal ? osConstants.signals[signal] : 1));

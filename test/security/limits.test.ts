@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nbuild, projectRoot, busyboxImage, storeWithBusybox, tempDir, writeFiles, hasCommand } from '../helpers/nbuild-cli.js';
+import { changes, fingerprint, type Fingerprint } from '../helpers/tree-fingerprint.js';
 
 const bin = path.join(projectRoot, 'bin', 'nbuild');
 const TIMES_TEN = (kw: string): string => `${kw} A=${'${A}'.repeat(10)}\n`;
@@ -117,47 +118,23 @@ async function runBounded(args: string[], cwd: string, ms = 60_000): Promise<{ c
 }
 
 // ---------------------------------------------------------------------------------------------
-// The store: hashed before and after an attack (names, sizes, modes, times, readable contents).
+// The store: fingerprinted before and after an attack (test/helpers/tree-fingerprint.ts).
 
-function storeDigest(root: string): string {
-  const h = createHash('sha256');
-  const walk = (rel: string): void => {
-    let names: string[];
-    try {
-      names = fs.readdirSync(path.join(root, rel)).sort();
-    } catch (e) {
-      h.update(`${rel}: ${(e as NodeJS.ErrnoException).code}\n`);
-      return;
-    }
-    for (const name of names) {
-      const r = path.join(rel, name);
-      // tmp holds only this run's work dirs, removed at its end; checked empty below
-      if (r === 'tmp') continue;
-      const st = fs.lstatSync(path.join(root, r));
-      h.update(`${r} ${st.mode} ${st.size} ${st.mtimeMs} ${st.uid}\n`);
-      if (st.isDirectory()) walk(r);
-      else if (st.isFile()) {
-        try {
-          h.update(fs.readFileSync(path.join(root, r)));
-        } catch {
-          // a layer file with a subordinate owner: its stat above stands for it
-        }
-      }
-    }
-  };
-  walk('');
-  return h.digest('hex');
-}
+/**
+ * Every entry of the store but its tmp folder, which holds only a run's work dirs (checked empty
+ * below), and the root's own times (its lock file comes and goes with every command).
+ */
+const outsideTmp = (rel: string): boolean => rel !== '' && rel !== 'tmp' && !rel.startsWith('tmp/');
 
 function tmpLeftovers(root: string): string[] {
   return fs.readdirSync(path.join(root, 'tmp')).filter((n) => !n.startsWith('session-'));
 }
 
-async function expectStoreClean(t: ExecutionContext, root: string, before?: string): Promise<void> {
+async function expectStoreClean(t: ExecutionContext, root: string, before?: Fingerprint): Promise<void> {
   const check = await nbuild(['--root', root, 'store', 'check']);
   t.is(check.code, 0, `store check: ${check.stdout}${check.stderr}`);
   t.regex(check.stdout + check.stderr, / 0 problem\(s\)/);
-  if (before !== undefined) t.is(storeDigest(root), before, 'the store is unchanged');
+  if (before !== undefined) t.deepEqual(changes(before, fingerprint(root), outsideTmp), [], 'the store is unchanged');
   t.deepEqual(tmpLeftovers(root), [], 'nothing is left in the store tmp folder');
 }
 
@@ -187,7 +164,7 @@ async function busyboxStore(): Promise<string> {
 
 test.serial('an expansion bomb fails at its line in seconds, in bounded memory, and check reports it', async (t) => {
   const root = await busyboxStore();
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   const ctx = context('bomb', { Dockerfile: 'FROM busybox\nENV A=x\n' + TIMES_TEN('ENV').repeat(9) + 'RUN echo never\n' });
   const w = start(['--root', root, 'build', '--progress', 'plain', '-t', 'bomb:1', '.'], ctx);
   const node = await nodeOf(w.child.pid as number).catch(() => undefined);
@@ -211,7 +188,7 @@ test.serial('an expansion bomb fails at its line in seconds, in bounded memory, 
 
 test.serial("a big value repeated in LABELs is stopped by the build's history bound, with its line", async (t) => {
   const root = await busyboxStore();
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   // A ≈ 1,000,000 characters (line 8), then LABELs that each put it in the config and history
   const dockerfile = 'FROM scratch\nENV A=x\n' + TIMES_TEN('ENV').repeat(6) + Array.from({ length: 80 }, (_, i) => `LABEL l${i}=$A\n`).join('');
   const ctx = context('labels-big', { Dockerfile: dockerfile });
@@ -234,7 +211,7 @@ test.serial('10,000 chained stages build (no stack overflow); 10,001 are refused
   t.is(r.code, 0, r.stderr.slice(-500));
   const inspect = await nbuild(['--root', root, 'inspect', 'chain:1']);
   t.regex(inspect.stdout, /"first": "1"/);
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   const over = context('chain-over', { Dockerfile: lines.join('\n') + '\nFROM s9999\n' });
   const r2 = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], over);
   t.is(r2.code, 1);
@@ -244,7 +221,7 @@ test.serial('10,000 chained stages build (no stack overflow); 10,001 are refused
 
 test.serial('100,001 instructions are refused at once, at the line of the one over', async (t) => {
   const root = await busyboxStore();
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   const ctx = context('steps', { Dockerfile: 'FROM scratch\n' + Array.from({ length: 100_000 }, (_, i) => `LABEL l${i}=v`).join('\n') + '\n' });
   const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], ctx);
   t.is(r.code, 1, r.stderr.slice(-300));
@@ -414,7 +391,7 @@ test.serial('RUN mount ids, modes and sizes out of range: one error with the lin
   // A RUN probes the host and unpacks busybox once (store caches, not the attack's doing): first.
   const warm = await nbuild(['--root', root, 'build', '--progress', 'quiet', '.'], { cwd: context('warm', { Dockerfile: 'FROM busybox\nRUN true\n' }) });
   t.is(warm.code, 0, warm.stderr);
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   for (const [line, message, statically] of cases) {
     const ctx = context('ranges', { Dockerfile: `FROM busybox\n${line}\n` });
     const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '.'], ctx);
@@ -429,7 +406,7 @@ test.serial('RUN mount ids, modes and sizes out of range: one error with the lin
 
 test.serial('COPY --from cycles and later stages: an error at the line, no image pulled; check agrees', async (t) => {
   const root = await busyboxStore();
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   const cases: [string, RegExp][] = [
     ['FROM busybox AS self\nCOPY --from=self /bin/sh /x\n', /^nbuild: Dockerfile:2: circular dependency detected on stage: self \(COPY --from=self\)$/],
     ['FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /x /x\n', /^nbuild: Dockerfile:2: circular dependency detected on stage: a \(COPY --from=b\)$/],
@@ -453,7 +430,7 @@ test.serial('a COPY or ADD source outside the context is an error at its line, a
   const root = await busyboxStore();
   const outside = tempDir('outside');
   fs.writeFileSync(path.join(outside, 'secret'), 'do not read\n');
-  const before = storeDigest(root);
+  const before = fingerprint(root);
   for (const [kw, src] of [['COPY', `../${path.basename(outside)}/secret`], ['ADD', '../../../../../../etc/hostname']]) {
     const ctx = context('outside-ctx', { Dockerfile: `FROM busybox\n${kw} ${src} /stolen\n` });
     const r = await runBounded(['--root', root, 'build', '--progress', 'quiet', '-t', 'stolen:1', '.'], ctx);

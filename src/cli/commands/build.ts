@@ -13,7 +13,7 @@ import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { UsageError } from '../../errors.js';
-import { interruptSignal } from '../interrupt.js';
+import { interruptSignal } from '../../interrupt.js';
 import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';

@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { isNbuildError, NbuildError, UsageError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
-import { interruptSignal } from '../interrupt.js';
+import { interruptSignal } from '../../interrupt.js';
 
 export interface RunArgv {
   image: string;

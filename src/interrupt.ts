@@ -1,9 +1,12 @@
-// SIGINT, SIGTERM and SIGHUP, honoured at any moment. main() installs the handlers before it does
-// any work. A command that can stop cleanly (build, run) takes the AbortSignal below and turns
-// the signal into an INTERRUPTED error after its cleanup; until one does (and for the others)
-// a signal ends the process at once, as Node's default action would, with the same status.
+// SIGINT, SIGTERM and SIGHUP, honoured at any moment: the one place that decides what a signal
+// does to this process. The CLI's main() installs the handlers before it does any work. A command
+// that can stop cleanly (build, run) takes the AbortSignal below and turns the signal into an
+// INTERRUPTED error after its cleanup; so does enterUserNamespace's outer process, which relays
+// the signal and exits with the inner one's status. Until one does (and for the other commands)
+// a signal ends the process at once with process.exit(128+N), so that `exit` hooks still run
+// (partial outputs remove their temp files: src/export/partial.ts).
 import { constants } from 'node:os';
-import { NbuildError } from '../errors.js';
+import { NbuildError } from './errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -25,19 +28,13 @@ export function installSignalHandlers(): void {
 
 function onSignal(sig: NodeJS.Signals): void {
   const status = signalExitStatus(sig);
-  if (!cancellable) {
-    // Another handler is in charge: enterUserNamespace's outer process relays the signal and
-    // exits with the inner process's status once that has cleaned up.
-    if (process.listenerCount(sig) > 1) return;
-    process.exit(status);
-  }
+  if (!cancellable) process.exit(status);
   if (!controller.signal.aborted) controller.abort(new NbuildError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: status }));
 }
 
 /**
  * The signal a command passes down to stop its work: from this call on, SIGINT/SIGTERM/SIGHUP
- * abort it (reason: an NbuildError with exit status 128+N) instead of ending the process. It may
- * already be aborted (a signal came first): the command must check before it starts.
+ * abort it (reason: an NbuildError with exit status 128+N) instead of ending the process.
  */
 export function interruptSignal(): AbortSignal {
   cancellable = true;
