@@ -62,9 +62,8 @@ RUN --mont=target=/mytmp,type=tmpfs /bin/true
 });
 
 test.failing('testMountRWCache', async (t) => {
-  // needs sec-mounts: a rw bind from a stage is read-only today. Then still differs: nbuild keys a
-  // bind mount from a stage by that stage's steps, not by the mounted files (docs/differences.md),
-  // so the changed cachebust reruns the step.
+  // nbuild keys a bind mount from a stage by that stage's steps, not by the mounted files
+  // (docs/differences.md), so the changed cachebust reruns the step and /unique differs.
   const dockerfile = `
 from busybox AS build
 copy cachebust /
