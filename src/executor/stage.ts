@@ -13,7 +13,7 @@ import { argHistory, copyHistory, runHistory } from './history.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
-import { openRootfsView, type RootfsView } from './rootfs-view.js';
+import { openRootfsView, resolveInRoot, type RootfsView } from './rootfs-view.js';
 import { resolveUser } from '../sandbox/index.js';
 import { envMap, expansionLookup, shellOf, type StageState } from './state.js';
 import type { StepEnv } from './context.js';
@@ -248,7 +248,15 @@ async function mountSourcesDigest(runner: StageRunner, mounts: RunMount[], instr
   const out: string[] = [];
   for (const m of mounts) {
     if (m.type !== 'bind') continue;
-    out.push(m.from !== undefined ? await fromDigest(runner, m.from, instr) : await contextSourcesDigest(runner.env.context, [m.source ?? ''], runner.env.statCache));
+    if (m.from !== undefined) out.push(await fromDigest(runner, m.from, instr));
+    else {
+      // The files the mount shows: the source resolved inside the context as the mount resolves it
+      // (bind-mount.ts); one that is not there is the mount's own error when the step runs.
+      const context = runner.env.context;
+      const resolved = path.relative(context.dir, await resolveInRoot(context.dir, m.source ?? '/'));
+      const digest = await contextSourcesDigest(context, [resolved], runner.env.statCache).catch(() => undefined);
+      out.push(digest ?? `missing:${resolved}`);
+    }
   }
   return out;
 }
