@@ -191,8 +191,7 @@ USER nobody
 });
 
 // The primary GID is also in the additional GID list (CVE-2023-25173); on busybox's own user database.
-test.failing('testUserAdditionalGids', async (t) => {
-  // needs sec-sandbox: the primary group is not in the supplementary groups
+test('testUserAdditionalGids', async (t) => {
   const root = await bkStoreOfficialBusybox();
   const r = await bkBuild({
     root,

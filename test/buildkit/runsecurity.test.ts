@@ -8,8 +8,7 @@
 import test from 'ava';
 import { bkBuild } from './harness.js';
 
-test.failing('testRunSecurityInsecure', async (t) => {
-  // needs sec-sandbox: nbuild accepts --security=insecure and ignores it
+test('testRunSecurityInsecure', async (t) => {
   const r = await bkBuild({
     dockerfile: `
 FROM busybox
@@ -22,8 +21,7 @@ RUN [ "$(cat /proc/self/status | grep CapBnd)" == "CapBnd:	00000000a80425fb" ]
   t.true(r.stderr.includes('entitlement security.insecure is not allowed'), r.stderr);
 });
 
-test.failing('testRunSecuritySandbox', async (t) => {
-  // needs sec-sandbox: RUN gets every capability, not Docker's default bounding set
+test('testRunSecuritySandbox', async (t) => {
   const r = await bkBuild({
     dockerfile: `
 FROM busybox
@@ -33,8 +31,7 @@ RUN --security=sandbox [ "$(cat /proc/self/status | grep CapBnd)" == "CapBnd:	00
   t.is(r.code, 0, r.stderr);
 });
 
-test.failing('testRunSecurityDefault', async (t) => {
-  // needs sec-sandbox: RUN gets every capability, not Docker's default bounding set
+test('testRunSecurityDefault', async (t) => {
   const r = await bkBuild({
     dockerfile: `
 FROM busybox
