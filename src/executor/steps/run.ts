@@ -283,14 +283,14 @@ async function prepareCacheDir(env: StepEnv, dir: string, m: Extract<RunMount, {
     if (!emptied) env.emptiedCacheMounts.set(dir, (emptied = fs.rm(dir, { recursive: true, force: true })));
     await emptied;
   }
-  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const madeParent = await fs.mkdir(path.dirname(dir), { recursive: true });
   try {
     await fs.mkdir(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
     throw e;
   }
-  if (m.uid !== undefined || m.gid !== undefined) await chownCacheDir(dir, m.uid ?? 0, m.gid ?? 0, instr, dir);
+  if (m.uid !== undefined || m.gid !== undefined) await chownCacheDir(dir, m.uid ?? 0, m.gid ?? 0, instr, madeParent ?? dir);
   await fs.chmod(dir, m.mode ?? 0o755); // not mkdir's mode: the umask would clear bits of it
 }
 
