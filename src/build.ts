@@ -2,7 +2,7 @@
 // The CLI is a thin adapter over this; progress is a subscriber to events.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseDockerfile } from './frontend/dockerfile/index.js';
+import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning } from './frontend/dockerfile/index.js';
 import { planBuild, type BuildPlan } from './planner/plan.js';
 import { proxyEnv } from './planner/args.js';
 import { downloadUrl, isTarArchive, archiveMaxTime } from './executor/steps/add-sources.js';
@@ -20,7 +20,7 @@ import { ImageIndex } from './image/image-index.js';
 import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from './image/platform.js';
 import { Limiter } from './limiter.js';
 import type { StepEnv } from './executor/context.js';
-import { NbuildError, RegistryError } from './errors.js';
+import { DockerfileError, NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
 import { STAT_CACHE_FILE } from './store/check.js';
@@ -96,7 +96,7 @@ export interface BuildResult {
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   trace('build: start');
-  const dockerfilePath = path.resolve(options.dockerfile ?? path.join(options.contextDir, 'Dockerfile'));
+  const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   try {
@@ -108,20 +108,33 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 }
 
 async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string): Promise<BuildResult> {
-  const dockerfile = parseDockerfile(text, displayName);
+  const emit = options.onEvent ?? (() => undefined);
+  let dockerfile: Dockerfile;
+  try {
+    dockerfile = parseDockerfile(text, displayName);
+  } catch (error) {
+    // BuildKit reports the checks that fired before the bad line, then the error
+    if (error instanceof DockerfileParseError) error.warnings.forEach((w) => emit(checkWarning(w)));
+    throw error;
+  }
   const names = (options.tags ?? []).map((t) => parseReference(t).toString());
   const platforms = options.platforms?.length ? options.platforms : [hostPlatform()];
   const multi = platforms.length > 1;
   if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
   else if (options.indexAnnotations) throw new UsageError('--annotation index:…: a one-platform build writes no index (give two or more --platform)');
   const planOptions = { buildArgs: options.buildArgs, target: options.target };
-  let plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform }));
+  let plans: BuildPlan[];
+  try {
+    plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform }));
+  } catch (error) {
+    // The checks of the FROM lines (an undeclared ARG, say) come before the error, as in BuildKit
+    if (error instanceof DockerfileError) lint(dockerfile, dockerfile.ast, { buildArgs: options.buildArgs }).filter((w) => w.stage === undefined).forEach((w) => emit(checkWarning(w)));
+    throw error;
+  }
   const plan = plans[0];
   for (const name of options.noCacheStages ?? []) {
     if (!plan.dockerfile.stages.some((s) => s.name === name.toLowerCase())) throw new UsageError(`--no-cache-filter ${name}: no stage of that name in ${displayName}`);
   }
-  const emit = options.onEvent ?? (() => undefined);
-  for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   trace('build: parsed and planned');
   // A signal during parsing stops the build here; executePlan checks again as it starts.
   options.signal?.throwIfAborted();
@@ -156,6 +169,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const multi = plans.length > 1;
   const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
+  await runChecks(dockerfile, plan, store, context, options.buildArgs ?? new Map(), emit);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
@@ -169,6 +183,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     network: options.network ?? 'default',
     proxyEnv: proxyEnv(plan.buildArgs),
     noCache: options.noCache ?? false,
+    emptiedCacheMounts: new Map(),
     statCache,
     secrets: options.secrets ?? new Map(),
     extraHosts: options.extraHosts,
@@ -266,6 +281,34 @@ async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEve
   }
 }
 
+/**
+ * The build checks of the stages this build builds (BuildKit reports those, `nbuild check` all),
+ * with the build args, the context's .dockerignore and the Env of base images the store has.
+ * `# check=error=true` turns a fired check into the build's error.
+ */
+async function runChecks(dockerfile: Dockerfile, plan: BuildPlan, store: Store, context: BuildContext, buildArgs: ReadonlyMap<string, string>, emit: (e: BuildEvent) => void): Promise<void> {
+  const options: CheckOptions = { buildArgs, ignore: context.ignore, image: await localImageConfigs(store, dockerfile, buildArgs) };
+  const built = new Set(plan.stages.map((s) => s.stage.index));
+  const warnings = lint(dockerfile, dockerfile.ast, options).filter((w) => w.stage === undefined || built.has(w.stage));
+  warnings.forEach((w) => emit(checkWarning(w)));
+  const violation = lintViolation(dockerfile, dockerfile.ast, warnings, options);
+  if (violation) throw violation;
+}
+
+/** The config (Env, Shell) of each base image the local store already has, for the checks. */
+export async function localImageConfigs(store: Store, dockerfile: Dockerfile, buildArgs: ReadonlyMap<string, string>): Promise<CheckOptions['image']> {
+  const configs = new Map<string, { Env?: string[] | null; Shell?: string[] | null }>();
+  for (const ref of baseImageNames(dockerfile, buildArgs)) {
+    const image = await store.getImage(ref).catch(() => undefined);
+    if (image) configs.set(ref, image.config.config ?? {});
+  }
+  return (ref) => configs.get(ref);
+}
+
+function checkWarning(w: Warning): BuildEvent {
+  return { type: 'warning', message: `${w.file}:${w.line}: ${w.message} [${w.rule}]`, check: w };
+}
+
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */
 async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEvent) => void): Promise<void> {
   for (const spec of specs) {
@@ -293,6 +336,14 @@ function registryResolver(store: Store, pull: boolean, session: SessionOptions):
       throw error;
     }
   };
+}
+
+/** CONTEXT/Dockerfile, or CONTEXT/dockerfile when only that exists (as docker build). */
+async function defaultDockerfile(contextDir: string): Promise<string> {
+  const upper = path.join(contextDir, 'Dockerfile');
+  const lower = path.join(contextDir, 'dockerfile');
+  const exists = (f: string) => fs.access(f).then(() => true, () => false);
+  return !(await exists(upper)) && (await exists(lower)) ? lower : upper;
 }
 
 async function readDockerfile(file: string, display: string): Promise<string> {

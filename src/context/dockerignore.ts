@@ -171,6 +171,11 @@ export class IgnoreMatcher {
     return matched;
   }
 
+  // True when a pattern excludes everything at the context root: "*", "**" or "**/*".
+  excludesRoot(): boolean {
+    return this.patterns.some((p) => !p.exclusion && (p.text === '*' || p.text === '**' || p.text === '**/*'));
+  }
+
   /**
    * True when `relDir` is excluded and no exception pattern could re-include
    * anything below it, so a walker need not descend.

@@ -22,6 +22,8 @@ export interface StepEnv {
   /** The proxy build args (HTTP_PROXY, …) as RUN sees them; not in cache keys or the history. */
   proxyEnv?: ReadonlyMap<string, string>;
   noCache: boolean;
+  /** Under noCache: the cache mount folders this build has emptied (or is emptying), once each. */
+  emptiedCacheMounts: Map<string, Promise<void>>;
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;
   secrets: ReadonlyMap<string, SecretSource>;

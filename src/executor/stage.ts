@@ -1,19 +1,19 @@
 // Runs the instructions of one stage, step by step, on top of its base.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Instruction, Dockerfile } from '../frontend/dockerfile/types.js';
-import { expandInstruction, processWord, ShellExpansionError } from '../frontend/dockerfile/index.js';
-import { declareArgs } from '../planner/args.js';
+import type { Instruction, Dockerfile, RunMount } from '../frontend/dockerfile/types.js';
+import { expandInstruction, expandRunMounts, processWord, ShellExpansionError } from '../frontend/dockerfile/index.js';
+import { declareArgs, sandboxHostname } from '../planner/args.js';
 import type { BuildPlan, PlannedStage } from '../planner/plan.js';
 import { DockerfileError, NbuildError, RunStepError } from '../errors.js';
 import { errnoOf, storeFsError } from '../store/fsutil.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
-import { runCommand, requestedNetwork, runArgs, runEnv } from './steps/run.js';
+import { runCommand, requestedNetwork, runArgs, runEnv, type RunRequest } from './steps/run.js';
 import { argHistory, copyHistory, runHistory } from './history.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
-import { openRootfsView, type RootfsView } from './rootfs-view.js';
+import { openRootfsView, resolveInRoot, type RootfsView } from './rootfs-view.js';
 import { resolveUser } from '../sandbox/index.js';
 import { envMap, expansionLookup, shellOf, type StageState } from './state.js';
 import type { StepEnv } from './context.js';
@@ -64,7 +64,8 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     const id = runner.nextStepId();
     const started = Date.now();
     // Emulated steps are slow: say so where the step is shown.
-    const text = instr.kind === 'run' && runner.emulation ? `${instr.source.original}  (emulated: ${runner.emulation})` : instr.source.original;
+    const name = stepName(instr, state, runner.plan.dockerfile);
+    const text = instr.kind === 'run' && runner.emulation ? `${name}  (emulated: ${runner.emulation})` : name;
     runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text });
     let cached: boolean;
     try {
@@ -106,11 +107,17 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
   const df: Dockerfile = runner.plan.dockerfile;
   const created = createdTime(runner.env);
   if (instr.kind === 'run') {
+    const mounts = expandRunMounts(instr, expansionLookup(state), df.escape);
     const env = envMap(state.config);
     const createdBy = runHistory(runArgs(instr, shellOf(state.config)), state.declared, (name) => env.get(name) ?? state.args.get(name));
+    const hostname = sandboxHostname(runner.plan.buildArgs);
     // The proxy build args are not material: a changed proxy reuses the layer (BuildKit's rule).
-    const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env) };
-    return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, instr, id));
+    const material = {
+      createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts,
+      mountSources: await mountSourcesDigest(runner, mounts, instr), heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env), hostname,
+    };
+    const run = { instr, mounts, hostname };
+    return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, run, id));
   }
   if (instr.kind === 'arg') {
     // A default is expanded only when no --build-arg gives the value (`ARG B=${A:?}` with B given is fine).
@@ -167,6 +174,22 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
   }
 }
 
+/**
+ * The step's name in the progress. A RUN is named as BuildKit names it: its line with the
+ * variables it sees expanded (quotes kept, unset ones as written), and the variables a secret
+ * is given in (`--mount=type=secret,env=NAME`) shown as `****`.
+ */
+function stepName(instr: Instruction, state: StageState, df: Dockerfile): string {
+  if (instr.kind !== 'run') return instr.source.original;
+  const lookup = expansionLookup(state);
+  try {
+    const secret = new Set(expandRunMounts(instr, lookup, df.escape).flatMap((m) => (m.type === 'secret' && m.env !== undefined ? [m.env] : [])));
+    return processWord(instr.source.original, (name) => (secret.has(name) ? '****' : lookup(name)), df.escape, { rawQuotes: true, skipUnsetEnv: true });
+  } catch {
+    return instr.source.original; // the step itself reports the error
+  }
+}
+
 function chain(state: StageState, material: string): string {
   state.chainKey = createHash('sha256').update(`${state.chainKey}\n${material}`).digest('hex');
   return state.chainKey;
@@ -209,12 +232,33 @@ async function cachedLayerStep(
 }
 
 async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<string> {
-  if (instr.kind === 'copy' && instr.from !== undefined) {
-    const stage = runner.plan.stages.find((s) => s.stage.name === instr.from?.toLowerCase() || String(s.stage.index) === instr.from);
-    if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
-    return `image:${(await imageLayersAt(runner, instr.from, instr)).map((l) => l.diffId.toString()).join(',')}`;
-  }
+  if (instr.kind === 'copy' && instr.from !== undefined) return fromDigest(runner, instr.from, instr);
   return contextSourcesDigest(runner.env.context, instr.sources.filter((s) => !/^https?:\/\//i.test(s)), runner.env.statCache);
+}
+
+/** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
+async function fromDigest(runner: StageRunner, from: string, instr: Instruction): Promise<string> {
+  const stage = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+  if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
+  return `image:${(await imageLayersAt(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
+}
+
+/** What RUN's bind mounts show it (the context's files, or a stage's or image's tree): the step reads them. */
+async function mountSourcesDigest(runner: StageRunner, mounts: RunMount[], instr: Instruction): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of mounts) {
+    if (m.type !== 'bind') continue;
+    if (m.from !== undefined) out.push(await fromDigest(runner, m.from, instr));
+    else {
+      // The files the mount shows: the source resolved inside the context as the mount resolves it
+      // (bind-mount.ts); one that is not there is the mount's own error when the step runs.
+      const context = runner.env.context;
+      const resolved = path.relative(context.dir, await resolveInRoot(context.dir, m.source ?? '/'));
+      const digest = await contextSourcesDigest(context, [resolved], runner.env.statCache).catch(() => undefined);
+      out.push(digest ?? `missing:${resolved}`);
+    }
+  }
+  return out;
 }
 
 /** Substitutes variables (ENV wins over ARG) per the instruction's own rules. */
@@ -226,7 +270,7 @@ async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string
   return runner.env.store.lowerDirs(layers);
 }
 
-async function runStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {
+async function runStepLayer(runner: StageRunner, state: StageState, run: Pick<RunRequest, 'instr' | 'mounts' | 'hostname'>, id: number): Promise<Layer | undefined> {
   trace('run: start');
   const workDir = await runner.env.store.tempDir('run');
   const views: RootfsView[] = [];
@@ -234,15 +278,15 @@ async function runStepLayer(runner: StageRunner, state: StageState, instr: Extra
     const lowerDirs = await lowerDirsOf(runner, state.layers);
     trace('run: lower dirs ready');
     const upper = await runCommand(runner.env, {
-      instr,
+      ...run,
       state,
       lowerDirs,
       workDir,
       stepId: id,
-      mountSource: async (from) => mountSource(runner, from, workDir, views, instr),
+      mountSource: async (from) => mountSource(runner, from, workDir, views, run.instr),
     });
     trace('run: committing');
-    const layer = await commitLayer(runner.env, upper, 'overlay-upper', { keepEmpty: true, instr });
+    const layer = await commitLayer(runner.env, upper, 'overlay-upper', { keepEmpty: true, instr: run.instr });
     trace('run: committed');
     return layer;
   } finally {

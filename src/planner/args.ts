@@ -11,6 +11,11 @@ export const PROXY_ARGS = [
 
 import { formatPlatform, normalizePlatform, type Platform } from '../image/platform.js';
 
+/** RUN's hostname: `--build-arg BUILDKIT_SANDBOX_HOSTNAME=NAME` as in BuildKit, else nbuild's. */
+export function sandboxHostname(buildArgs: ReadonlyMap<string, string>): string {
+  return buildArgs.get('BUILDKIT_SANDBOX_HOSTNAME') || 'nbuild';
+}
+
 export { hostPlatform, formatPlatform, parsePlatform, samePlatform, type Platform } from '../image/platform.js';
 
 /** TARGETPLATFORM, BUILDPLATFORM and their parts, as BuildKit predefines them. */

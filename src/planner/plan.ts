@@ -2,7 +2,8 @@
 // Decides each stage's base (scratch, an earlier stage or an image reference),
 // which stages the target needs (the others are not built), and their order.
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
-import { processWord } from '../frontend/dockerfile/index.js';
+import { processWord, processWordWithMatches } from '../frontend/dockerfile/index.js';
+import { mountOption } from '../frontend/dockerfile/mounts.js';
 import { DockerfileError, UsageError, type NbuildError } from '../errors.js';
 import { declareArgs, predefinedArgs, hostPlatform, parsePlatform, type Platform } from './args.js';
 import { sourceDateEpochSource, type EpochSource } from './epoch.js';
@@ -129,8 +130,8 @@ export function planStages(
   for (const stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
-    const fromPlatformText = stage.from.platform !== undefined && !options.checkOnly ? expandGlobal(stage.from.platform, line) : undefined;
-    const fromPlatform = fromPlatformText !== undefined ? stagePlatform(fromPlatformText, dockerfile.file, line) : undefined;
+    // (`nbuild check` skips a value that needs what only a build knows, such as `${A:?}`)
+    const fromPlatform = stage.from.platform !== undefined ? stagePlatform(stage.from.platform, globals, dockerfile, line, options.checkOnly ?? false) : undefined;
     const base: StageBase = options.checkOnly && !imageRef ? { kind: 'image', ref: '' } : resolveBase(imageRef ?? '', byName, stage, dockerfile.file);
     // A stage built FROM another stage is that stage's tree: its platform too (as BuildKit).
     const stagePlat = base.kind === 'stage' ? planned[base.index].platform : (fromPlatform ?? platform);
@@ -204,14 +205,37 @@ function definedLater(df: Dockerfile, instr: Instruction, ref: string, current: 
   const here = current.name ?? `stage-${current.index}`;
   const at = { file: df.file, line: instr.source.range.start.line, endLine: instr.source.range.end.line };
   if (instr.kind === 'run') {
-    const mount = instr.mounts.find((m) => 'from' in m && m.from === ref);
-    throw new DockerfileError(at, `cannot mount from stage ${JSON.stringify(ref)} to ${JSON.stringify(mount?.target ?? '')}, stage needs to be defined before current command`);
+    const spec = instr.mountSpecs.find((m) => mountOption(m, 'from') === ref);
+    const target = spec !== undefined ? (mountOption(spec, 'target') ?? '') : '';
+    throw new DockerfileError(at, `cannot mount from stage ${JSON.stringify(ref)} to ${JSON.stringify(target)}, stage needs to be defined before current command`);
   }
   throw new DockerfileError(at, `cannot copy from stage ${JSON.stringify(ref)}, it needs to be defined before current stage ${JSON.stringify(here)}`);
 }
 
-/** `FROM --platform=…` (after ARG expansion, so $BUILDPLATFORM works). */
-function stagePlatform(text: string, file: string, line: number): Platform {
+/**
+ * `FROM --platform=…` (after ARG expansion, so $BUILDPLATFORM works). An empty or malformed value
+ * gets BuildKit's error, with a hint for a misspelt ARG. `checkOnly`: undefined for a value only a
+ * build could expand (`${A:?}` may hold with a build arg); a limit is always an error.
+ */
+function stagePlatform(written: string, globals: ReadonlyMap<string, string>, df: Dockerfile, line: number, checkOnly: boolean): Platform | undefined {
+  const file = df.file;
+  let expanded: ReturnType<typeof processWordWithMatches>;
+  try {
+    expanded = processWordWithMatches(written, (name) => globals.get(name), df.escape);
+  } catch (error) {
+    if (checkOnly && (error as NbuildError).code !== 'LIMIT') return undefined;
+    throw new DockerfileError({ file, line }, (error as Error).message, { cause: error });
+  }
+  const hint = [...expanded.unmatched].map((name) => suggest(name, [...globals.keys()])).find((h) => h !== undefined);
+  const didYouMean = hint ? ` (did you mean ${hint}?)` : '';
+  const text = expanded.result;
+  if (text === '') throw new DockerfileError({ file, line }, `empty platform value from expression ${written}${didYouMean}`);
+  // containerd's platforms.Parse check of each component
+  const bad = text.split('/').find((part) => !/^[A-Za-z0-9_.-]+$/.test(part));
+  if (bad !== undefined) {
+    const why = `${JSON.stringify(bad)} is an invalid component of ${JSON.stringify(text)}: platform specifier component must match "^[A-Za-z0-9_.-]+$"`;
+    throw new DockerfileError({ file, line }, `failed to parse platform ${written}: ${why}: invalid argument${didYouMean}`);
+  }
   const wanted = parsePlatform(text);
   if (!wanted) throw new DockerfileError({ file, line }, `FROM --platform=${text}: not a platform (use os/arch[/variant])`);
   return wanted;
@@ -266,10 +290,8 @@ function referencedStages(instr: Instruction, df: Dockerfile, expandGlobal: (w: 
       return [instr.from];
     }
     case 'run':
-      return instr.mounts.flatMap((m) => {
-        const from = 'from' in m && m.from !== undefined ? expandGlobal(m.from, line) : undefined;
-        return from !== undefined ? [from] : [];
-      });
+      // from= takes no variable (BuildKit's parse-time rule, mounts.ts); the planner reads it as written
+      return instr.mountSpecs.flatMap((spec) => mountOption(spec, 'from') ?? []);
     default:
       return [];
   }

@@ -11,8 +11,8 @@ import { planStages } from './plan.js';
 import { DockerfileError } from '../errors.js';
 
 /** Throws the first DockerfileError a build of any stage would meet before running anything. */
-export function checkStatically(dockerfile: Dockerfile): void {
-  const { stages } = planStages(dockerfile, { buildArgs: new Map(), platform: hostPlatform(), checkOnly: true });
+export function checkStatically(dockerfile: Dockerfile, buildArgs: ReadonlyMap<string, string> = new Map()): void {
+  const { stages } = planStages(dockerfile, { buildArgs: new Map(buildArgs), platform: hostPlatform(), checkOnly: true });
   // ENV at the end of each stage, for the stages built FROM it.
   const finalEnv = new Map<number, Map<string, string>>();
   const childrenLeft = new Map<number, number>();

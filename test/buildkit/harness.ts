@@ -17,6 +17,8 @@ export interface BuildRequest {
   files?: Record<string, ContextEntry>;
   /** Extra `nbuild build` arguments (before the context), e.g. ['--build-arg', 'A=1', '--target', 'x']. */
   args?: string[];
+  /** Reuse a context folder (the files are written into it); defaults to a fresh one. */
+  context?: string;
   /** Reuse a store (defaults to one store per test file, made on first use). */
   root?: string;
   env?: NodeJS.ProcessEnv;
@@ -64,7 +66,7 @@ export function offlineRegistries(): string {
 /** Builds and returns the CLI's outcome; never throws on a failed build. */
 export async function bkBuild(req: BuildRequest): Promise<BuildOutcome> {
   const root = req.root ?? (await bkStore());
-  const context = tempDir('bk-ctx');
+  const context = req.context ?? tempDir('bk-ctx');
   writeContext(context, { Dockerfile: req.dockerfile, ...(req.files ?? {}) });
   const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env };
   const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), context], { env });
@@ -155,4 +157,33 @@ export async function bkInspect(root: string, image: string): Promise<Inspected>
 
 export function readText(root: string, rel: string): string {
   return fs.readFileSync(path.join(root, rel), 'utf8');
+}
+
+/**
+ * The user database of docker.io/library/busybox (buildroot's skeleton), which BuildKit's USER
+ * tests assume: root is also in `wheel` (10), `daemon` is 1:1. Our busybox base has its own.
+ */
+const OFFICIAL_BUSYBOX_FILES = {
+  passwd: [
+    'root:x:0:0:root:/root:/bin/sh', 'daemon:x:1:1:daemon:/usr/sbin:/bin/false', 'bin:x:2:2:bin:/bin:/bin/false',
+    'sys:x:3:3:sys:/dev:/bin/false', 'sync:x:4:100:sync:/bin:/bin/sync', 'mail:x:8:8:mail:/var/spool/mail:/bin/false',
+    'www-data:x:33:33:www-data:/var/www:/bin/false', 'operator:x:37:37:Operator:/var:/bin/false', 'nobody:x:65534:65534:nobody:/home:/bin/false', '',
+  ].join('\n'),
+  group: [
+    'root:x:0:', 'daemon:x:1:', 'bin:x:2:', 'sys:x:3:', 'adm:x:4:', 'tty:x:5:', 'disk:x:6:', 'lp:x:7:', 'mail:x:8:', 'kmem:x:9:',
+    'wheel:x:10:root', 'cdrom:x:11:', 'dialout:x:18:', 'floppy:x:19:', 'video:x:28:', 'audio:x:29:', 'tape:x:32:', 'www-data:x:33:',
+    'operator:x:37:', 'utmp:x:43:', 'plugdev:x:46:', 'staff:x:50:', 'lock:x:54:', 'netdev:x:82:', 'users:x:100:', 'nogroup:x:65534:', '',
+  ].join('\n'),
+};
+
+let officialRoot: Promise<string> | undefined;
+
+/** A store whose busybox:latest carries busybox's own /etc/passwd and /etc/group (see above). */
+export function bkStoreOfficialBusybox(): Promise<string> {
+  return (officialRoot ??= (async () => {
+    const root = await storeWithBusybox();
+    const r = await bkBuild({ root, dockerfile: 'FROM busybox:latest\nCOPY passwd group /etc/\n', files: OFFICIAL_BUSYBOX_FILES, args: ['-t', 'busybox:latest'] });
+    if (r.code !== 0) throw new Error(`busybox user database: build failed:\n${r.stderr}`);
+    return root;
+  })());
 }

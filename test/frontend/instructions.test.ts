@@ -1,6 +1,7 @@
 import test from 'ava';
-import { parseDockerfile, expandInstruction, type Instruction } from '../../src/frontend/dockerfile/index.js';
+import { parseDockerfile, expandInstruction, expandRunMounts, type Instruction } from '../../src/frontend/dockerfile/index.js';
 import { DockerfileError } from '../../src/errors.js';
+import { parseMount } from '../../src/frontend/dockerfile/mounts.js';
 
 const df = (text: string) => parseDockerfile(text, 'Dockerfile');
 const first = (body: string): Instruction => df(`FROM scratch\n${body}\n`).stages[0].instructions[0];
@@ -27,15 +28,32 @@ test('RUN: exec/shell form, mounts, network, security', (t) => {
   const r = first('RUN --mount=type=cache,target=/root/.cache,sharing=locked,id=x,mode=0700,uid=1 --mount=type=secret,id=tok,required --mount=type=tmpfs,dst=/t,size=64m --network=none --security=insecure ["a","b"]');
   if (r.kind !== 'run') return t.fail();
   t.deepEqual(r.command, { form: 'exec', args: ['a', 'b'] });
-  t.deepEqual(r.mounts[0], { type: 'cache', target: '/root/.cache', id: 'x', sharing: 'locked', from: undefined, source: undefined, readonly: false, mode: 0o700, uid: 1, gid: undefined });
-  t.like(r.mounts[1], { type: 'secret', id: 'tok', required: true });
-  t.like(r.mounts[2], { type: 'tmpfs', target: '/t', size: 64 * 1024 * 1024 });
+  const mounts = r.mountSpecs.map((m) => parseMount(m));
+  t.deepEqual(mounts[0], { type: 'cache', target: '/root/.cache', id: 'x', sharing: 'locked', from: undefined, source: undefined, readonly: false, mode: 0o700, uid: 1, gid: undefined });
+  t.like(mounts[1], { type: 'secret', id: 'tok', required: true });
+  t.like(mounts[2], { type: 'tmpfs', target: '/t', size: 64 * 1024 * 1024 });
   t.is(r.network, 'none');
   t.is(r.security, 'insecure');
   const s = first('RUN --mount=type=bind,source=a,target=/b,rw echo hi');
   if (s.kind !== 'run') return t.fail();
   t.deepEqual(s.command, { form: 'shell', script: 'echo hi' });
-  t.like(s.mounts[0], { type: 'bind', source: 'a', target: '/b', readwrite: true });
+  t.like(parseMount(s.mountSpecs[0]), { type: 'bind', source: 'a', target: '/b', readwrite: true });
+});
+
+test('RUN --mount values expand when the step runs (keys never); from= takes no variable', (t) => {
+  const r = first('RUN --mount=type=$T,target=$P,id=${ID:-x},uid=$U echo');
+  if (r.kind !== 'run') return t.fail();
+  const vars: Record<string, string> = { T: 'cache', P: '/c', U: '7' };
+  t.like(expandRunMounts(r, (n) => vars[n], '\\')[0], { type: 'cache', target: '/c', id: 'x', uid: 7 });
+  // BuildKit's parse-time rule; a trailing $ is no variable
+  fails(t, 'FROM x\nENV s=a\nRUN --mount=from=$s,target=/x y\n', 3, /'from' doesn't support variable expansion, define alias stage instead/);
+  t.notThrows(() => df('FROM x\nRUN --mount=from=a$,target=/x y\n'));
+  // without a variable a bad option fails at parse time; with one, when it is expanded
+  fails(t, 'FROM x\nRUN --mount=typ=tmpfs y\n', 2, /unexpected key 'typ'/);
+  const v = first('RUN --mount=type=$T y');
+  if (v.kind !== 'run') return t.fail();
+  const e = t.throws(() => expandRunMounts(v, () => 'tmp', '\\'), { instanceOf: DockerfileError });
+  t.regex(e?.message ?? '', /^Dockerfile:2: RUN: unsupported mount type "tmp" \(did you mean tmpfs\?\)/);
 });
 
 test('COPY/ADD flags and heredoc sources', (t) => {
@@ -65,7 +83,7 @@ test('ENV/LABEL/ARG/ONBUILD typing', (t) => {
 
 test('errors name FILE:LINE with did-you-mean', (t) => {
   fails(t, 'FROM x\n\nRUNN echo\n', 3, /unknown instruction: RUNN \(did you mean RUN\?\)/);
-  fails(t, 'FROM x\nCOPY --chwon=1 a b\n', 2, /unknown flag: --chwon \(did you mean --chown\?\)/);
+  fails(t, 'FROM x\nCOPY --chwon=1 a b\n', 2, /unknown flag: --chwon \(did you mean chown\?\)/);
   fails(t, 'FROM x\nRUN --mount=type=cahce,target=/x y\n', 2, /did you mean cache/);
   fails(t, 'FROM x\nCOPY \\\n  a\n', 2, /at least two arguments/);
   fails(t, 'FROM x\nCMD --foo x\n', 2, /unknown flag: --foo/);

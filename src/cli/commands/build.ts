@@ -169,8 +169,9 @@ function pullPolicy(value: string | undefined): PullPolicy {
 
 async function callCheck(argv: BuildArgs): Promise<void> {
   const { checkDockerfile } = await import('./check.js');
-  const file = argv.file ?? path.join(argv.context === STDIN_CONTEXT ? '.' : argv.context, 'Dockerfile');
-  await checkDockerfile(file, 'text');
+  const contextDir = argv.context === STDIN_CONTEXT ? undefined : argv.context;
+  const file = argv.file ?? path.join(contextDir ?? '.', 'Dockerfile');
+  await checkDockerfile({ file, contextDir, format: 'text', buildArgs: argv['build-arg'], root: argv.root });
 }
 
 /** `--add-host NAME:IP` (buildx; also NAME=IP) → an /etc/hosts line. */
@@ -244,7 +245,7 @@ function parsePlatforms(value: string | undefined): Platform[] | undefined {
   return out;
 }
 
-function parseBuildArgs(values: string[]): Map<string, string> {
+export function parseBuildArgs(values: string[]): Map<string, string> {
   const args = new Map<string, string>();
   for (const v of values) {
     const eq = v.indexOf('=');

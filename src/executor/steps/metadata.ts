@@ -1,6 +1,7 @@
 // Steps that only change the image config: they add an `empty_layer` history entry (ONBUILD
 // none, as in BuildKit).
 import * as path from 'node:path';
+import { isIP } from 'node:net';
 import type { Instruction, CommandLine } from '../../frontend/dockerfile/types.js';
 import { DockerfileError } from '../../errors.js';
 import { envLength, setEnv, shellOf, type StageState } from '../state.js';
@@ -95,8 +96,18 @@ export function resolveWorkdir(current: string | undefined, next: string): strin
   return path.posix.resolve(current || '/', next);
 }
 
+/**
+ * `[IP:][HOST_PORT:]PORT[-TO][/PROTO]` → the ports exposed (BuildKit's parsePorts: an IP and a
+ * host port are accepted, with a check warning, and only the container port is exposed).
+ */
 function expandPorts(spec: string, instr: Instruction): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec.trim());
+  const parts = spec.trim().split(':');
+  const n = parts.length;
+  const ip = n >= 3 ? parts.slice(0, n - 2).join(':') : '';
+  const hostPort = n >= 2 ? parts[n - 2] : '';
+  if (ip !== '' && isIP(ip.replace(/^\[(.*)\]$/, '$1')) === 0) throw new DockerfileError(loc(instr), `EXPOSE: invalid IP address: ${ip}`);
+  if (hostPort !== '' && !/^\d+(-\d+)?$/.test(hostPort)) throw new DockerfileError(loc(instr), `EXPOSE: invalid hostPort: ${hostPort}`);
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(parts[n - 1]);
   if (!m) throw new DockerfileError(loc(instr), `EXPOSE: invalid port "${spec}" (use PORT[/PROTO] or FROM-TO[/PROTO])`);
   const from = Number(m[1]);
   const to = m[2] !== undefined ? Number(m[2]) : from;

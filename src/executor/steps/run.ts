@@ -20,11 +20,15 @@ import {
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
 import { bindMount } from './bind-mount.js';
-import type { StepEnv } from '../context.js';
+import type { SecretSource, StepEnv } from '../context.js';
 import { trace } from '../../trace.js';
 
 export interface RunRequest {
   instr: RunInstruction;
+  /** The instruction's `--mount`s, variables expanded (expandRunMounts). */
+  mounts: RunMount[];
+  /** RUN's hostname (planner/args.ts sandboxHostname). */
+  hostname: string;
   state: StageState;
   lowerDirs: string[]; // top-most first
   workDir: string; // a fresh folder under the store's tmp
@@ -58,15 +62,15 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       rootfs: workspace.rootfs,
       isolation: workspace.isolation,
       args,
-      env: [...runEnv(state, user.home, env.proxyEnv), ...(await secretEnv(env, instr))],
+      env: withEnv(runEnv(state, user.home, env.proxyEnv), await secretEnv(env, req)),
       cwd: state.config.WorkingDir || '/',
       uid: user.uid,
       gid: user.gid,
       additionalGids: user.additionalGids,
-      hostname: 'nbuild',
+      hostname: req.hostname,
       network: network.network,
       slirp4netns: network.slirp4netns,
-      hosts: `127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
+      hosts: `127.0.0.1\tlocalhost ${req.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
       resolvConf: resolvConfFor(network.network, await hostResolvConf()),
       mounts: await sandboxMounts(env, req, mode),
       syncCalls: runSyncCalls(),
@@ -168,6 +172,38 @@ export function runEnv(state: StageState, home: string, proxies: ReadonlyMap<str
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
+/** `base` (KEY=VALUE) with `overrides` set in place of a variable of the same name, once each. */
+function withEnv(base: string[], overrides: ReadonlyMap<string, string>): string[] {
+  const env = new Map(base.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const));
+  for (const [k, v] of overrides) env.set(k, v);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** `RUN --mount=type=secret,id=X,env=NAME`: NAME=value in the command's environment (never in the history or cache key). */
+async function secretEnv(env: StepEnv, req: RunRequest): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const m of req.mounts) {
+    if (m.type !== 'secret' || m.env === undefined) continue;
+    const src = secretSource(env, req, m);
+    if (src === undefined) continue;
+    const value = 'value' in src ? src.value : await fs.readFile(src.file, 'utf8').catch((error: Error) => {
+      throw new NbuildError('SECRET_UNREADABLE', `secret "${m.id}": cannot read ${src.file}: ${error.message}`, { cause: error });
+    });
+    out.set(m.env, value);
+  }
+  return out;
+}
+
+/** A secret as given; undefined for an optional secret not given. */
+function secretSource(env: StepEnv, req: RunRequest, m: Extract<RunMount, { type: 'secret' }>): SecretSource | undefined {
+  const src = env.secrets.get(m.id);
+  if (src === undefined && m.required) {
+    // BuildKit: "secret mysecret: not found"
+    throw new DockerfileError(loc(req.instr), `RUN --mount=type=secret: secret ${m.id}: not found (give it with --secret id=${m.id},src=FILE or env=VAR)`);
+  }
+  return src;
+}
+
 async function hostResolvConf(): Promise<string> {
   const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   return text || 'nameserver 127.0.0.1\n';
@@ -178,7 +214,7 @@ async function sandboxMounts(env: StepEnv, req: RunRequest, mode: IsolationMode)
   const workdir = req.state.config.WorkingDir || '/';
   // --shm-size: a tmpfs of that size over the helper's /dev/shm (mounted after /dev is set up).
   if (env.shmSize !== undefined) mounts.push({ type: 'tmpfs', target: '/dev/shm', readonly: false, options: [`size=${env.shmSize}`, 'mode=1777'] });
-  for (const m of req.instr.mounts) {
+  for (const m of req.mounts) {
     const mount = await toSandboxMount(env, req, m, mode);
     if (!mount) continue;
     // A relative (or empty) target is relative to WORKDIR, as in BuildKit.
@@ -196,23 +232,20 @@ async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: 
       return bindMount(m, root, { where: loc(req.instr), mode, scratchDir: req.workDir, storeRoot: env.store.root });
     }
     case 'cache': {
-      const id = m.id ?? m.target;
-      // A digest of the whole id: ids sharing a prefix are different caches.
-      const dir = path.join(env.store.root, 'cache-mounts', createHash('sha256').update(id).digest('hex'));
-      const made = await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      // A digest of the whole key: ids sharing a prefix are different caches.
+      const dir = path.join(env.store.root, 'cache-mounts', createHash('sha256').update(cacheMountKey(m)).digest('hex'));
+      await prepareCacheDir(env, dir, m, req.instr);
       // Only ever a real folder inside the store's cache-mounts folder (not that folder, not a link).
       if (path.dirname(dir) !== path.join(env.store.root, 'cache-mounts') || !(await fs.lstat(dir)).isDirectory()) {
-        throw new NbuildError('CACHE_MOUNT', `cache mount "${id}": ${dir} is not a folder of the store's cache-mounts folder`);
+        throw new NbuildError('CACHE_MOUNT', `cache mount "${m.id ?? m.target}": ${dir} is not a folder of the store's cache-mounts folder`);
       }
-      if (m.uid !== undefined || m.gid !== undefined) await chownCacheDir(dir, m.uid ?? 0, m.gid ?? 0, req.instr, made);
       return { type: 'bind', source: dir, target: m.target, readonly: m.readonly };
     }
     case 'secret': {
-      const src = env.secrets.get(m.id);
+      const src = secretSource(env, req, m);
       // `env=NAME` without a target: the secret is an environment variable only (BuildKit).
       const fileWanted = m.env === undefined || m.target !== undefined;
       if (src === undefined) {
-        if (m.required) throw new DockerfileError(loc(req.instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},src=FILE)`);
         return fileWanted ? { type: 'tmpfs', target: m.target ?? `/run/secrets/${m.id}`, readonly: true, options: [] } : undefined;
       }
       if (!fileWanted) return undefined;
@@ -229,22 +262,36 @@ async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: 
   }
 }
 
-/** `RUN --mount=type=secret,id=X,env=NAME`: NAME=value in the command's environment (never in the history or cache key). */
-async function secretEnv(env: StepEnv, instr: RunInstruction): Promise<string[]> {
-  const out: string[] = [];
-  for (const m of instr.mounts) {
-    if (m.type !== 'secret' || m.env === undefined) continue;
-    const src = env.secrets.get(m.id);
-    if (src === undefined) {
-      if (m.required) throw new DockerfileError(loc(instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},env=VAR)`);
-      continue;
-    }
-    const value = 'value' in src ? src.value : await fs.readFile(src.file, 'utf8').catch((error: Error) => {
-      throw new NbuildError('SECRET_UNREADABLE', `secret "${m.id}": cannot read ${src.file}: ${error.message}`, { cause: error });
-    });
-    out.push(`${m.env}=${value}`);
+/**
+ * A cache mount's identity as BuildKit keys it: the id (default: the target), and, when
+ * uid/gid/mode are given, the owner and mode of its base folder, so `uid=1001` on an id that
+ * exists without it is another, fresh cache owned as asked.
+ */
+function cacheMountKey(m: Extract<RunMount, { type: 'cache' }>): string {
+  const id = m.id ?? (path.posix.normalize(m.target).replace(/(.)\/$/, '$1') || '.');
+  if (m.uid === undefined && m.gid === undefined && m.mode === undefined) return id;
+  return `${m.uid ?? 0}:${m.gid ?? 0}:${(m.mode ?? 0o755).toString(8)}\0${id}`;
+}
+
+/**
+ * Makes the cache folder on first use, owned and moded as asked. Under --no-cache a build starts
+ * each cache it uses empty, once (BuildKit prunes the caches a no-cache step mounts).
+ */
+async function prepareCacheDir(env: StepEnv, dir: string, m: Extract<RunMount, { type: 'cache' }>, instr: RunInstruction): Promise<void> {
+  if (env.noCache) {
+    let emptied = env.emptiedCacheMounts.get(dir);
+    if (!emptied) env.emptiedCacheMounts.set(dir, (emptied = fs.rm(dir, { recursive: true, force: true })));
+    await emptied;
   }
-  return out;
+  const madeParent = await fs.mkdir(path.dirname(dir), { recursive: true });
+  try {
+    await fs.mkdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  if (m.uid !== undefined || m.gid !== undefined) await chownCacheDir(dir, m.uid ?? 0, m.gid ?? 0, instr, madeParent ?? dir);
+  await fs.chmod(dir, m.mode ?? 0o755); // not mkdir's mode: the umask would clear bits of it
 }
 
 /**

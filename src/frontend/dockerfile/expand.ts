@@ -5,28 +5,15 @@
 import { DockerfileError } from '../../errors.js';
 import type { EnvLookup, EscapeToken } from './shell.js';
 import { processWord, ShellExpansionError } from './shell.js';
-import type { Instruction, KeyValue, RunMount } from './types.js';
+import type { Instruction, KeyValue, RunInstruction, RunMount } from './types.js';
 import { MAX_WORD_LENGTH } from './limits.js';
+import { parseMount } from './mounts.js';
+import { InstructionError } from './flags.js';
 
 type Word = (w: string) => string;
 
 const opt = (w: Word, v: string | undefined): string | undefined => (v === undefined ? undefined : w(v));
 const kvs = (w: Word, pairs: KeyValue[]): KeyValue[] => pairs.map((p) => ({ key: w(p.key), value: w(p.value) }));
-
-function expandMount(w: Word, m: RunMount): RunMount {
-  switch (m.type) {
-    case 'bind':
-      return { ...m, target: w(m.target), source: opt(w, m.source), from: opt(w, m.from) };
-    case 'cache':
-      return { ...m, target: w(m.target), id: opt(w, m.id), from: opt(w, m.from), source: opt(w, m.source) };
-    case 'tmpfs':
-      return { ...m, target: w(m.target) };
-    case 'secret':
-      return { ...m, id: w(m.id), target: opt(w, m.target), env: opt(w, m.env) };
-    case 'ssh':
-      return { ...m, id: opt(w, m.id), target: opt(w, m.target) };
-  }
-}
 
 function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
   const i: Instruction = instr;
@@ -53,8 +40,8 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
       return { ...i, paths: i.paths.map(w) };
     case 'stopsignal':
       return { ...i, signal: w(i.signal) };
+    // RUN's --mount values expand through expandRunMounts (they are parsed after expansion)
     case 'run':
-      return { ...i, mounts: i.mounts.map((m) => expandMount(w, m)) };
     // ONBUILD triggers are stored raw and expanded when they run in a child build
     case 'onbuild':
     case 'cmd':
@@ -72,19 +59,35 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
  * MAX_WORD_LENGTH) becomes a DockerfileError at the instruction.
  */
 export function expandInstruction<T extends Instruction>(instr: T, env: EnvLookup, escape: EscapeToken): T {
-  // One word is bounded by the lexer; all of them together here (`LABEL a=$BIG b=$BIG …`).
+  return atInstruction(instr, () => expandWith(instr, boundedWord(env, escape)) as T);
+}
+
+/** RUN's `--mount` values, each field's value expanded from `env`, then parsed and checked. */
+export function expandRunMounts(instr: RunInstruction, env: EnvLookup, escape: EscapeToken): RunMount[] {
+  const w = boundedWord(env, escape);
+  return atInstruction(instr, () => instr.mountSpecs.map((spec) => parseMount(spec, w)));
+}
+
+/** The word expander of one instruction: one word is bounded by the lexer, all of them together here (`LABEL a=$BIG b=$BIG …`). */
+function boundedWord(env: EnvLookup, escape: EscapeToken): Word {
   let total = 0;
-  const w: Word = (word) => {
+  return (word) => {
     const result = processWord(word, env, escape);
     total += result.length;
     if (total > MAX_WORD_LENGTH) throw new ShellExpansionError(word, `the instruction's words expand to more than ${MAX_WORD_LENGTH} characters (1 MiB) in all, nbuild's limit`, true);
     return result;
   };
+}
+
+/** Runs `fn`; its expansion or option error becomes a DockerfileError at the instruction. */
+function atInstruction<R>(instr: Instruction, fn: () => R): R {
   try {
-    return expandWith(instr, w) as T;
+    return fn();
   } catch (e) {
-    if (!(e instanceof ShellExpansionError)) throw e;
     const { file, range } = instr.source;
-    throw new DockerfileError({ file, line: range.start.line, endLine: range.end.line }, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: e.code, cause: e });
+    const at = { file, line: range.start.line, endLine: range.end.line };
+    if (e instanceof ShellExpansionError) throw new DockerfileError(at, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: e.code, cause: e });
+    if (e instanceof InstructionError) throw new DockerfileError(at, `${instr.kind.toUpperCase()}: ${e.message}`, { cause: e });
+    throw e;
   }
 }

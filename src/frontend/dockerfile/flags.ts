@@ -39,7 +39,8 @@ export class FlagSet {
     const known = [...this.kinds.keys()];
     const hint = suggest(name, known);
     const where = known.length === 0 ? `${instruction} takes no flags` : `${instruction} accepts ${known.map((k) => '--' + k).join(', ')}`;
-    return `unknown flag: --${name}${hint ? ` (did you mean --${hint}?)` : ''}; ${where}`;
+    // BuildKit's wording: "unknown flag: --mont (did you mean mount?)"
+    return `unknown flag: --${name}${hint ? ` (did you mean ${hint}?)` : ''}; ${where}`;
   }
 
   string(name: string): string | undefined {

@@ -17,8 +17,9 @@ export {
   type ProcessResult,
   type ShellOptions,
 } from './shell.js';
-export { expandInstruction } from './expand.js';
-export { PREDEFINED_ARGS } from './checks.js';
+export { expandInstruction, expandRunMounts } from './expand.js';
+export { PREDEFINED_ARGS, lint, lintViolation, baseImageNames, RULES, type CheckOptions } from './checks.js';
+export { DockerfileParseError } from './stages.js';
 export { chompHeredoc } from './heredoc.js';
 
 /** Parses and types a Dockerfile; throws DockerfileError naming FILE:LINE. */

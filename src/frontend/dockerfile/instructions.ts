@@ -3,7 +3,7 @@
 import type { AstNode } from './ast.js';
 import type * as T from './types.js';
 import { FlagSet, InstructionError, parseGoDuration, suggest, validateChmod } from './flags.js';
-import { parseMount } from './mounts.js';
+import { checkMountSpec } from './mounts.js';
 import { parseHeredocWord } from './line-parsers.js';
 
 export const KEYWORDS = [
@@ -72,7 +72,7 @@ function parseRun(req: Req): T.RunInstruction {
   }
   return {
     kind: 'run', source: req.source, command: commandLine(req.node), heredocs: req.node.heredocs,
-    mounts: flags.strings('mount').map(parseMount), network, security,
+    mountSpecs: flags.strings('mount').map((spec) => (checkMountSpec(spec), spec)), network, security,
   };
 }
 

@@ -1,5 +1,6 @@
 // `RUN --mount=type=…,target=…` options → RunMount, as BuildKit's
-// instructions/commands_runmount.go accepts them.
+// instructions/commands_runmount.go accepts them. Variables in the values expand when the step
+// runs (each field's value, keys never); `from=` takes none: a stage is named, not computed.
 import type { RunMount } from './types.js';
 import { InstructionError, suggest } from './flags.js';
 
@@ -67,14 +68,16 @@ function parseSize(value: string): number {
   return bytes;
 }
 
-function collect(value: string): { type: MountType; opts: Map<string, string | undefined> } {
+type Expand = (word: string) => string;
+
+function collect(value: string, expand: Expand): { type: MountType; opts: Map<string, string | undefined> } {
   const opts = new Map<string, string | undefined>();
   for (const field of splitCsv(value)) {
     if (field.trim() === '') continue;
     const eq = field.indexOf('=');
     const rawKey = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
     const key = ALIASES[rawKey] ?? rawKey;
-    opts.set(key, eq < 0 ? undefined : field.slice(eq + 1));
+    opts.set(key, eq < 0 ? undefined : expand(field.slice(eq + 1)));
   }
   const type = (opts.get('type') ?? 'bind').toLowerCase();
   if (!(TYPES as readonly string[]).includes(type)) {
@@ -91,8 +94,36 @@ function collect(value: string): { type: MountType; opts: Map<string, string | u
   return { type: type as MountType, opts };
 }
 
-export function parseMount(value: string): RunMount {
-  const { type, opts } = collect(value);
+/** One option of a `--mount` value as written (`from`, `target` by any alias), unexpanded. */
+export function mountOption(value: string, key: string): string | undefined {
+  let found: string | undefined;
+  for (const field of splitCsv(value)) {
+    const eq = field.indexOf('=');
+    const name = field.slice(0, eq).trim().toLowerCase();
+    if (eq >= 0 && (ALIASES[name] ?? name) === key) found = field.slice(eq + 1);
+  }
+  return found;
+}
+
+/**
+ * Checks a `--mount` value when the Dockerfile is parsed: fully when it holds no variable (the
+ * same answer as at run time), else only that `from=` holds none (BuildKit's parse-time rule).
+ */
+export function checkMountSpec(value: string): void {
+  if (!value.includes('$')) {
+    parseMount(value);
+    return;
+  }
+  const from = mountOption(value, 'from');
+  const dollar = from?.indexOf('$') ?? -1;
+  if (from !== undefined && dollar !== -1 && dollar !== from.length - 1) {
+    throw new InstructionError("'from' doesn't support variable expansion, define alias stage instead");
+  }
+}
+
+/** Parses a `--mount` value; `expand` substitutes variables in each value (identity: as written). */
+export function parseMount(value: string, expand: Expand = (w) => w): RunMount {
+  const { type, opts } = collect(value, expand);
   const str = (k: string): string | undefined => {
     const v = opts.get(k);
     if (opts.has(k) && (v === undefined || v === '') && k !== 'source') throw new InstructionError(`${k} requires a value`);

@@ -68,18 +68,18 @@ class Directives {
   readonly found: Directive[] = [];
   private done = false;
 
-  /** Looks at one processed line while still inside the leading directive block. */
-  check(line: string, lineNo: number): void {
-    if (this.done) return;
+  /** Looks at one processed line while still inside the leading directive block; true for a directive. */
+  check(line: string, lineNo: number): boolean {
+    if (this.done) return false;
     if (!line.startsWith('#')) {
       this.done = true;
-      return;
+      return false;
     }
     const m = DIRECTIVE.exec(trimLeftSpace(line.slice(1)));
     const name = m?.[1].toLowerCase();
     if (!m || (name !== 'syntax' && name !== 'escape' && name !== 'check')) {
       this.done = true;
-      return;
+      return false;
     }
     if (this.found.some((d) => d.name === name)) throw new LineError(`only one ${name} parser directive can be used`);
     const value = m[2];
@@ -88,6 +88,7 @@ class Directives {
       this.escape = value;
     }
     this.found.push({ name, value, line: lineNo });
+    return true;
   }
 }
 
@@ -120,7 +121,8 @@ class Parser {
     let line = trimNewline(raw);
     if (stripLeft) line = trimLeftSpace(line);
     try {
-      this.directives.check(line, this.reader.lineNumber);
+      // A directive is not a comment of the instruction below it (BuildKit strips it).
+      if (this.directives.check(line, this.reader.lineNumber) && stripLeft) this.comments.pop();
     } catch (e) {
       if (e instanceof LineError) throw this.fail(e.message, this.reader.lineNumber);
       throw e;

@@ -5,8 +5,20 @@ import type { ArgInstruction, Dockerfile, Instruction, Stage } from './types.js'
 import { InstructionError } from './flags.js';
 import { toInstruction } from './instructions.js';
 import { errorAt } from './frame.js';
-import { lint } from './checks.js';
 import { MAX_STAGES, MAX_STEPS } from './limits.js';
+import { lint, lintBeforeError } from './checks.js';
+import { DockerfileError } from '../../errors.js';
+import type { Warning } from './types.js';
+
+/** A Dockerfile that does not type, with the checks that fired on the lines before the error (as BuildKit reports them). */
+export class DockerfileParseError extends DockerfileError {
+  constructor(
+    error: DockerfileError,
+    readonly warnings: Warning[],
+  ) {
+    super(error.location, error.detail, { code: error.code, frame: error.frame, cause: error.cause });
+  }
+}
 
 /**
  * `# syntax=` names the frontend image BuildKit runs. nbuild is that frontend for Docker's own
@@ -28,8 +40,10 @@ export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly s
     try {
       instr = toInstruction(node, file);
     } catch (e) {
-      if (e instanceof InstructionError) throw errorAt(file, lines, e.message, node.range.start.line, node.range.end.line);
-      throw e;
+      if (!(e instanceof InstructionError)) throw e;
+      const error = errorAt(file, lines, e.message, node.range.start.line, node.range.end.line);
+      const before: Dockerfile = { file, escape: ast.escape, globalArgs, stages, warnings: [], ast };
+      throw new DockerfileParseError(error, lintBeforeError(before, ast));
     }
     const line = node.range.start.line;
     if (instr.kind === 'from') {
@@ -55,7 +69,7 @@ export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly s
   if (directive && !OWN_FRONTEND.test(directive.value.trim())) {
     throw errorAt(file, lines, `syntax=${directive.value}: nbuild parses Dockerfiles itself and cannot run the frontend image ${JSON.stringify(directive.value)} (docker/dockerfile[:VERSION] is accepted)`, directive.line);
   }
-  const dockerfile: Dockerfile = { file, escape: ast.escape, syntax, globalArgs, stages, warnings: [] };
+  const dockerfile: Dockerfile = { file, escape: ast.escape, syntax, globalArgs, stages, warnings: [], ast };
   dockerfile.warnings = lint(dockerfile, ast);
   return dockerfile;
 }

@@ -2,6 +2,7 @@
 // Produced by `instructions.ts` from the parser's AST; consumed by the planner
 // and executor. Words are kept *unexpanded* here (variables are substituted at
 // build time with the stage's environment, see `expand.ts`).
+import type { DockerfileAst } from './ast.js';
 
 export interface Position {
   line: number; // 1-based physical line
@@ -81,7 +82,8 @@ export interface RunInstruction extends Base {
   kind: 'run';
   command: CommandLine;
   heredocs: Heredoc[];
-  mounts: RunMount[];
+  /** `--mount` values as written; parsed (variables expanded) per step by expandRunMounts. */
+  mountSpecs: string[];
   network?: 'default' | 'none' | 'host';
   security?: 'sandbox' | 'insecure';
 }
@@ -222,11 +224,16 @@ export interface Stage {
 }
 
 export interface Warning {
-  /** BuildKit's check name where one applies, e.g. "JSONArgsRecommended". */
+  /** BuildKit's check name, e.g. "JSONArgsRecommended". */
   rule: string;
   message: string;
   file: string;
   line: number;
+  /** The rule's description and documentation (BuildKit's). */
+  description: string;
+  url?: string;
+  /** Set when the check runs as the stage is built: a build reports it only if it builds the stage. */
+  stage?: number;
 }
 
 export interface Dockerfile {
@@ -236,5 +243,8 @@ export interface Dockerfile {
   /** ARG instructions before the first FROM. */
   globalArgs: ArgInstruction[];
   stages: Stage[];
+  /** The checks' warnings with no build options (checks.ts `lint` for a build's). */
   warnings: Warning[];
+  /** The syntax tree it was typed from (the checks read keyword casing and comments). */
+  ast: DockerfileAst;
 }
