@@ -2,9 +2,11 @@
 // The CLI is a thin adapter over this; progress is a subscriber to events.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseDockerfile } from './frontend/dockerfile/index.js';
-import { planBuild } from './planner/plan.js';
-import { executePlan } from './executor/executor.js';
+import { parseDockerfile, type Dockerfile, type Instruction } from './frontend/dockerfile/index.js';
+import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
+import { executePlan, onbuildTriggers } from './executor/executor.js';
+import { resolveBaseImage } from './executor/base-image.js';
+import { UrlSources } from './executor/steps/add-sources.js';
 import type { BuildEvent } from './executor/events.js';
 import type { ImageResolver } from './executor/base-image.js';
 import { BuildContext } from './context/context.js';
@@ -66,17 +68,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   const dockerfile = parseDockerfile(text, displayName);
   const names = (options.tags ?? []).map((t) => parseReference(t).toString());
-  const plan = planBuild(dockerfile, { buildArgs: options.buildArgs, target: options.target });
+  const planOptions = { buildArgs: options.buildArgs, target: options.target };
+  planBuild(dockerfile, planOptions); // a Dockerfile that cannot be planned fails before the store is opened
   const emit = options.onEvent ?? (() => undefined);
   for (const w of dockerfile.warnings) emit({ type: 'warning', message: `${w.file}:${w.line}: ${w.message}` });
   trace('build: parsed and planned');
   const store = await Store.open(options.storeRoot);
   trace('build: store open');
+  const resolveRemote = options.resolveRemote ?? registryResolver(store, options.pull ?? false);
+  const { plan, baseImages } = await planWithTriggers(dockerfile, planOptions, (ref) => resolveBaseImage(store, ref, resolveRemote, options.pull));
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
+  let downloads: Promise<string> | undefined;
+  const urls = new UrlSources(store, () => (downloads ??= store.tempDir('add-urls')));
   const image = await executePlan(
     {
       store,
@@ -88,13 +95,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       noCache: options.noCache ?? false,
       statCache,
       secrets: options.secrets ?? new Map(),
+      urls,
       emit,
       signal: options.signal,
       cacheUsed: (key, record) => used.push({ key, record }),
     },
     plan,
-    { labels: options.labels ?? new Map(), resolveRemote: options.resolveRemote ?? registryResolver(store, options.pull ?? false), squash: options.squash, pull: options.pull },
-  );
+    { labels: options.labels ?? new Map(), resolveRemote, squash: options.squash, pull: options.pull, baseImages },
+  ).finally(async () => {
+    if (downloads) await store.removeTempDir(await downloads).catch(() => undefined);
+  });
   trace('build: plan executed');
   await statCache.save();
   await store.writeImage(image);
@@ -113,6 +123,33 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
   return { image, names };
+}
+
+/**
+ * The plan, with the ONBUILD triggers of the base images read first, as BuildKit does before
+ * it decides which stages to build: a trigger may read a stage nothing else needs
+ * (`ONBUILD COPY --from=NAME`). The images resolved on the way are handed to the executor.
+ */
+async function planWithTriggers(
+  dockerfile: Dockerfile,
+  options: PlanOptions,
+  resolve: (ref: string) => Promise<Image>,
+): Promise<{ plan: BuildPlan; baseImages: Map<string, Image> }> {
+  const baseImages = new Map<string, Image>();
+  const imageTriggers = new Map<string, Instruction[]>();
+  let plan = planBuild(dockerfile, options);
+  for (;;) {
+    const refs = [...new Set(plan.stages.flatMap((s) => (s.base.kind === 'image' && !baseImages.has(s.base.ref) ? [s.base.ref] : [])))];
+    if (refs.length === 0) return { plan, baseImages };
+    await Promise.all(
+      refs.map(async (ref) => {
+        const image = await resolve(ref);
+        baseImages.set(ref, image);
+        imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
+      }),
+    );
+    plan = planBuild(dockerfile, { ...options, imageTriggers });
+  }
 }
 
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */

@@ -8,6 +8,7 @@
 #include "addon/promise_worker.h"
 #include "core/file_hash.h"
 #include "core/thread_pool.h"
+#include "core/xattrs.h"
 
 namespace nbaddon {
 
@@ -41,6 +42,19 @@ Napi::Value Sha256File(const Napi::CallbackInfo& info) {
       });
 }
 
+// Synchronous: two short syscalls for a file without attributes, called once per copied file.
+Napi::Value CopyXattrs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(info.Env(), "expected two paths");
+  std::string src = info[0].As<Napi::String>().Utf8Value();
+  std::string dst = info[1].As<Napi::String>().Utf8Value();
+  try {
+    nb::copyKeptXattrs(src, dst);
+  } catch (const nb::EngineError& e) {
+    toJsError(info.Env(), e).ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("zstd", ZSTD_versionString());
@@ -54,6 +68,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
+  exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));
   return exports;
 }
 

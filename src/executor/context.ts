@@ -6,6 +6,7 @@ import type { BuildContext } from '../context/context.js';
 import type { BuildEvent } from './events.js';
 import type { StatCache } from './content-hash.js';
 import type { CacheRecord } from '../store/cache-record.js';
+import type { UrlSources } from './steps/add-sources.js';
 
 export interface StepEnv {
   store: Store;
@@ -19,6 +20,8 @@ export interface StepEnv {
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;
   secrets: ReadonlyMap<string, string>;
+  /** ADD's URLs: downloaded at most once per build, revalidated against the store's record. */
+  urls: UrlSources;
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
   /** Told of every cache record a layer step used or made (for --cache-to). */

@@ -10,6 +10,7 @@ import { runStage, createdTime, type StageRunner } from './stage.js';
 import { resolveBaseImage, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
+import { declaredTriggers } from '../planner/plan.js';
 import { NbuildError } from '../errors.js';
 import { squashLayers } from './squash.js';
 
@@ -19,6 +20,8 @@ export interface ExecuteOptions {
   /** --pull: re-resolve base images in the registry. */
   pull?: boolean;
   resolveRemote?: ImageResolver;
+  /** Base images already resolved (for their ONBUILD triggers, see build.ts), by reference. */
+  baseImages?: ReadonlyMap<string, Image>;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
@@ -72,9 +75,13 @@ async function initialState(
   }
   if (base.kind === 'stage') {
     const parent = finished.get(base.index) as StageState;
-    return { state: cloneState(parent), triggers: [] };
+    const state = cloneState(parent);
+    // The ONBUILD triggers a stage declared run in the stages built FROM it (BuildKit), once:
+    // they are not in this stage's config, as those of a base image are not.
+    state.config.OnBuild = null;
+    return { state, triggers: declaredTriggers(plan.dockerfile.stages[base.index].instructions) };
   }
-  const image = await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull);
+  const image = options.baseImages?.get(base.ref) ?? (await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull));
   const cfg = image.config;
   const wanted = plan.platform;
   if (cfg.architecture && cfg.architecture !== wanted.architecture) {
@@ -162,7 +169,8 @@ function cloneState(s: StageState): StageState {
   return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: structuredClone(s.history), args: new Map() };
 }
 
-function onbuildTriggers(triggers: string[], file: string, ref: string): Instruction[] {
+/** The triggers in an image's config (`OnBuild`), parsed. */
+export function onbuildTriggers(triggers: string[], file: string, ref: string): Instruction[] {
   if (triggers.length === 0) return [];
   const parsed = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, `${file} (ONBUILD of ${ref})`);
   return parsed.stages[0]?.instructions ?? [];

@@ -67,6 +67,16 @@ export async function lstatIn(root: string, rel: string): Promise<import('node:f
  * `root`; `..` never climbs above it).
  */
 export async function resolveInRoot(root: string, p: string, followLast = true): Promise<string> {
+  return path.join(root, await resolveInTrees([root], p, followLast));
+}
+
+/**
+ * Resolves `p` in a stack of trees seen as one, top-most first (a COPY's staging tree over the
+ * image): each name is looked up in the first tree that has it, symlinks are followed with "/"
+ * being the stack's root, and `..` stops there. Returns the path in the image ("/a/b"), whose
+ * every existing part is a real folder: nothing reached through it is outside the trees.
+ */
+export async function resolveInTrees(roots: string[], p: string, followLast = true): Promise<string> {
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   const resolved: string[] = [];
   let hops = 0;
@@ -76,16 +86,25 @@ export async function resolveInRoot(root: string, p: string, followLast = true):
       resolved.pop();
       continue;
     }
-    const candidate = path.join(root, ...resolved, part);
-    const st = await fs.lstat(candidate).catch(() => undefined);
-    if (st?.isSymbolicLink() && (parts.length > 0 || followLast)) {
+    const found = await firstEntry(roots, [...resolved, part]);
+    if (found?.st.isSymbolicLink() && (parts.length > 0 || followLast)) {
       if (++hops > 40) throw new NbuildError('SYMLINK_LOOP', `too many levels of symbolic links in ${p}`);
-      const target = await fs.readlink(candidate);
+      const target = await fs.readlink(found.path);
       if (target.startsWith('/')) resolved.length = 0;
       parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
       continue;
     }
     resolved.push(part);
   }
-  return path.join(root, ...resolved);
+  return '/' + resolved.join('/');
+}
+
+async function firstEntry(roots: string[], parts: string[]): Promise<{ path: string; st: import('node:fs').Stats } | undefined> {
+  for (const root of roots) {
+    const candidate = path.join(root, ...parts);
+    const st = await fs.lstat(candidate).catch(() => undefined);
+    // An overlay whiteout left in a single-layer view means "absent".
+    if (st && !(st.isCharacterDevice() && st.rdev === 0)) return { path: candidate, st };
+  }
+  return undefined;
 }

@@ -9,6 +9,7 @@ import { DockerfileError } from '../errors.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
 import { runCommand, commandText, runEnv } from './steps/run.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
+import { isUrl } from './steps/add-sources.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
 import { openRootfsView, type RootfsView } from './rootfs-view.js';
@@ -155,7 +156,17 @@ async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction,
     if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
     return `image:${(await runner.imageLayers(instr.from)).map((l) => l.diffId.toString()).join(',')}`;
   }
-  return contextSourcesDigest(runner.env.context, instr.sources.filter((s) => !/^https?:\/\//i.test(s)), runner.env.statCache);
+  // --parents copies the folder before a `/./` pivot, filtered: its whole tree is what it reads.
+  const local = instr.sources.filter((s) => !isUrl(s)).map((s) => (instr.kind === 'copy' && instr.parents ? parentsRoot(s) : s));
+  const digest = await contextSourcesDigest(runner.env.context, local, runner.env.statCache);
+  if (instr.kind !== 'add') return digest;
+  const urls = await Promise.all(instr.sources.filter(isUrl).map((u) => runner.env.urls.digest(u, instr.checksum)));
+  return urls.length === 0 ? digest : `${digest}\0${urls.join('\0')}`;
+}
+
+function parentsRoot(source: string): string {
+  const pivot = source.indexOf('/./');
+  return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
 }
 
 /** Substitutes variables (ENV wins over ARG) per the instruction's own rules. */
@@ -163,9 +174,14 @@ function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfi
   return expandInstruction(instr, expansionLookup(state), df.escape);
 }
 
+/**
+ * The layers' folders, top-most first. A layer met twice (two steps that made the same
+ * bytes) is kept only where it is top-most: its lower copy hides nothing the upper one does
+ * not, and overlay refuses a lowerdir listed twice (ELOOP).
+ */
 async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string[]> {
   const dirs = await Promise.all(layers.map((l) => runner.env.store.layerDir(l)));
-  return dirs.reverse();
+  return [...new Set(dirs.reverse())];
 }
 
 async function runStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'run' }>, id: number): Promise<Layer | undefined> {

@@ -22,6 +22,7 @@ export interface Binding {
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
+  copyXattrs(src: string, dst: string): void;
 }
 
 let cached: Binding | undefined;

@@ -146,6 +146,20 @@ export async function sha256File(file: string): Promise<{ digest: string; size: 
   return call(() => binding().sha256File(p));
 }
 
+/**
+ * Copies `src`'s extended attributes that images carry (user.*, file capabilities) onto `dst`,
+ * neither following a last symlink; one the destination refuses is left out (as BuildKit).
+ */
+export function copyXattrs(src: string, dst: string): void {
+  const from = path.resolve(checkString('src', src));
+  const to = path.resolve(checkString('dst', dst));
+  try {
+    binding().copyXattrs(from, to);
+  } catch (e) {
+    throw fromNative(e, new Error());
+  }
+}
+
 /** Library versions and the number of cores the engine uses by default. */
 export function engineInfo(): { zstd: string; deflate: string; threads: number } {
   return binding().engineInfo();

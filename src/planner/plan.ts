@@ -33,6 +33,13 @@ export interface PlanOptions {
   buildArgs?: ReadonlyMap<string, string>;
   target?: string;
   platform?: Platform;
+  /** The ONBUILD triggers of base images, by reference as the FROM names it (their stage reads count). */
+  imageTriggers?: ReadonlyMap<string, Instruction[]>;
+}
+
+/** The ONBUILD triggers a stage declares, which run in the stages built FROM it. */
+export function declaredTriggers(instructions: readonly Instruction[]): Instruction[] {
+  return instructions.flatMap((i) => (i.kind === 'onbuild' ? [i.trigger] : []));
 }
 
 export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): BuildPlan {
@@ -55,7 +62,9 @@ export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): Bu
     const base = resolveBase(imageRef, byName, stage, dockerfile.file);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
-    for (const instr of stage.instructions) {
+    // The base's ONBUILD triggers run first in this stage: a stage they read is needed too.
+    const triggers = base.kind === 'stage' ? declaredTriggers(dockerfile.stages[base.index].instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
+    for (const instr of [...triggers, ...stage.instructions]) {
       for (const from of referencedStages(instr)) {
         const ref = expandGlobal(from, instr.source.range.start.line);
         const index = stageIndex(ref, byName, stage.index);
