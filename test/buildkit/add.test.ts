@@ -186,7 +186,7 @@ ADD payload.tar /
 });
 
 test('testDockerfileAddChownArchive', async (t) => {
-  const tarFile = await bkBuildTar({
+  const { file: tarFile } = await bkBuildTar({
     dockerfile: `
 FROM scratch
 ADD --chown=100:200 t.tar /out/

@@ -128,12 +128,17 @@ function makeSocket(file: string): void {
   execFileSync(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1], () => process.exit(0))', file]);
 }
 
-/** Builds to `-o type=tar` and returns the archive's path; throws with the log on failure. */
-export async function bkBuildTar(req: BuildRequest): Promise<string> {
-  const dest = path.join(tempDir('bk-out'), 'rootfs.tar');
-  const r = await bkBuild({ ...req, args: [...(req.args ?? []), '-o', `type=tar,dest=${dest}`] });
+/** Builds to `-o type=tar` and returns the tar's entry names and the folder it is unpacked in. */
+export async function bkBuildTar(req: BuildRequest): Promise<{ file: string; entries: string[]; dir: string }> {
+  const out = tempDir('bk-tar');
+  const file = path.join(out, 'out.tar');
+  const r = await bkBuild({ ...req, args: [...(req.args ?? []), '-o', `type=tar,dest=${file}`] });
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
-  return dest;
+  const dir = path.join(out, 'x');
+  fs.mkdirSync(dir);
+  execFileSync('tar', ['-xf', file, '-C', dir]);
+  const entries = execFileSync('tar', ['-tf', file]).toString().split('\n').filter(Boolean).map((e) => e.replace(/^\.\//, ''));
+  return { file, entries, dir };
 }
 
 /** One entry of a tar written by `makeTar` (Go's tar.Header, the fields BuildKit's tests set). */

@@ -67,7 +67,7 @@ export async function unpackArchive(file: string, into: string, opts: UnpackOpti
   const work = await fs.mkdtemp(path.join(opts.scratch, 'unpack-'));
   try {
     try {
-      await run('tar', ['-xf', file, '-C', work, '--numeric-owner'], { maxBuffer: 16 * 1024 * 1024 });
+      await run('tar', ['-xf', file, '-C', work, '--numeric-owner', '--xattrs', '--xattrs-include=user.*'], { maxBuffer: 16 * 1024 * 1024 });
     } catch (error) {
       throw new NbuildError('ADD_ARCHIVE', `ADD: cannot unpack ${path.basename(file)}: ${(error as Error).message.trim()}`, { cause: error });
     }
