@@ -212,6 +212,7 @@ export class Copier {
 
 /** The entries of image folder `dir` (absent: a whiteout), or undefined when the image lacks it. */
 async function imageEntries(tree: StagedTree, dir: string): Promise<Map<string, 'dir' | 'other'> | undefined> {
+  if (!(await tree.inImage(dir))?.isDirectory()) return undefined;
   let entries: Dirent[];
   try {
     entries = await fs.readdir(path.join(tree.imageRoot, dir), { withFileTypes: true });

@@ -41,12 +41,27 @@ export class StagedTree {
     return path.join(this.stagingRoot, p);
   }
 
-  /** The entry at image path `p` (not following a last link): the staged one, else the image's. */
+  /** The entry at image path `p` (resolved; a last link not followed): the staged one, else the image's. */
   async lstat(p: string): Promise<{ st: Stats; staged: boolean } | undefined> {
     const staged = await fs.lstat(this.staged(p)).catch(() => undefined);
     if (staged) return { st: staged, staged: true };
-    const inImage = await lstatIn(this.imageRoot, p);
+    const inImage = await this.inImage(p);
     return inImage ? { st: inImage, staged: false } : undefined;
+  }
+
+  /**
+   * The image's entry at `p`, if the image's own folders lead to it: where this step staged a
+   * folder over an image link, the link's target is not below it (and no lstat follows a link).
+   */
+  async inImage(p: string): Promise<Stats | undefined> {
+    let at = this.imageRoot;
+    let st: Stats | undefined = await fs.lstat(at);
+    for (const part of p.split('/').filter(Boolean)) {
+      if (!st?.isDirectory()) return undefined;
+      at = path.join(at, part);
+      st = await lstatIn(this.imageRoot, path.relative(this.imageRoot, at));
+    }
+    return st;
   }
 
   /**
@@ -58,15 +73,18 @@ export class StagedTree {
   async mkdirAll(dir: string, made: NewDirs): Promise<string[]> {
     const created: string[] = [];
     let current = '';
+    let imageParent: Stats | undefined = await fs.lstat(this.imageRoot);
     for (const part of dir.split('/').filter(Boolean)) {
       current += '/' + part;
+      // the image's entry, when its own folders lead there (see inImage)
+      const existing: Stats | undefined = imageParent?.isDirectory() ? await lstatIn(this.imageRoot, current) : undefined;
+      imageParent = existing;
       const at = this.staged(current);
       const staged = await fs.lstat(at).catch(() => undefined);
       if (staged) {
         if (!staged.isDirectory()) throw notAFolder(current);
         continue;
       }
-      const existing = await lstatIn(this.imageRoot, current);
       if (existing && !existing.isDirectory()) throw notAFolder(current);
       await fs.mkdir(at);
       if (existing) {

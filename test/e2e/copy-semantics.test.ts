@@ -118,3 +118,18 @@ test('an ONBUILD heredoc trigger keeps its body in the config, and runs from it'
   const layers = layerEntries(child.out);
   t.true(layers.some((l) => l.has('ran.txt')));
 });
+
+test('an archive folder staged over an image link hides the link\'s target: nothing of the host is read', async (t) => {
+  // /a is a link to /proc in the image. The archive's own `a/` entry replaces the link (as in
+  // BuildKit); `a/sys/x` then implies a new a/sys, 0755 root's. Looking below /a in the image
+  // would follow the link out of the view, into the host's /proc/sys (owned by an unmapped id).
+  const { makeTar } = await import('../buildkit/harness.js');
+  const r = await build({ Dockerfile: 'FROM busybox:latest\nRUN ln -s /proc /a\nADD t.tar /\n' }, [], (ctx) => {
+    fs.writeFileSync(path.join(ctx, 't.tar'), makeTar([{ name: 'a/', type: 'dir', mode: 0o750 }, { name: 'a/sys/x', type: 'file', mode: 0o644, content: 'x' }]));
+  });
+  t.is(r.code, 0, r.stderr);
+  const added = layerEntries(r.out).at(-1) as Map<string, TarEntry>;
+  t.like(added.get('a'), { mode: 'drwxr-x---', owner: '0/0' });
+  t.like(added.get('a/sys'), { mode: 'drwxr-xr-x', owner: '0/0' });
+  t.true(added.has('a/sys/x'));
+});
