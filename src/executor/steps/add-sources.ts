@@ -201,7 +201,11 @@ export class UrlSources {
     const known = this.downloads.get(url);
     if (known) return (await known).digest;
     const record = await this.record(url);
-    if (record?.etag && (await this.unchanged(url, record.etag))) return record.digest;
+    if (record?.etag) {
+      const answer = await this.unchanged(url, record.etag);
+      // Offline, a rebuild keys the step by the last download (a cached step needs no server).
+      if (answer !== 'changed') return record.digest;
+    }
     return (await this.file(url)).digest;
   }
 
@@ -218,12 +222,12 @@ export class UrlSources {
     });
   }
 
-  private async unchanged(url: string, etag: string): Promise<boolean> {
+  private async unchanged(url: string, etag: string): Promise<'same' | 'changed' | 'unreachable'> {
     try {
       const res = await fetch(url, { method: 'HEAD', redirect: 'follow', headers: { 'user-agent': userAgent(), 'if-none-match': etag } });
-      return res.status === 304 || (res.ok && res.headers.get('etag') === etag);
+      return res.status === 304 || (res.ok && res.headers.get('etag') === etag) ? 'same' : 'changed';
     } catch {
-      return false; // then the GET says what is wrong
+      return 'unreachable';
     }
   }
 
