@@ -133,3 +133,11 @@ test('an archive folder staged over an image link hides the link\'s target: noth
   t.like(added.get('a/sys'), { mode: 'drwxr-xr-x', owner: '0/0' });
   t.true(added.has('a/sys/x'));
 });
+
+test('several files to a destination that is not a folder and has no trailing / is an error naming the line', async (t) => {
+  const bad = await build({ a: 'a\n', b: 'b\n', Dockerfile: 'FROM scratch\nCOPY a b /dest\n' });
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /Dockerfile:2: COPY: with more than one source file, the destination must be a folder and end with a \//);
+  const ok = await build({ a: 'a\n', b: 'b\n', Dockerfile: 'FROM scratch\nCOPY a /dest/\nCOPY a b /dest\nCOPY * /other/\n' });
+  t.is(ok.code, 0, ok.stderr);
+});

@@ -72,6 +72,10 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: ${(error as Error).message}`, { cause: error });
   };
   try {
+    // The Dockerfile reference's rule (BuildKit writes each file over the last, moby/buildkit#1853).
+    if (items.length > 1 && !dest.slash && items.some((i) => !i.stat.isDirectory() && !i.unpack) && !(await tree.lstat(await tree.resolve(dest.path)))?.st.isDirectory()) {
+      throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
+    }
     // BuildKit makes the destination's folder before anything else (all of it with a trailing /).
     await tree.mkdirAll(await tree.resolve(dest.slash ? dest.path : path.posix.dirname(dest.path)), made);
     for (const item of items) {
