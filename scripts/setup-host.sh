@@ -7,7 +7,8 @@ set -euo pipefail
 if [ "$(id -u)" != 0 ]; then echo "setup-host: run as root (sudo bash scripts/setup-host.sh)" >&2; exit 2; fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(uidmap busybox-static skopeo umoci docker-registry apache2-utils libdeflate-dev zstd pigz
-          xz-utils bzip2 python3 make g++ iproute2 debootstrap podman ca-certificates fuse-overlayfs)
+          xz-utils bzip2 python3 make g++ iproute2 debootstrap podman ca-certificates fuse-overlayfs
+          slirp4netns)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

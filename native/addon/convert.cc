@@ -75,6 +75,7 @@ nb::ExtractOptions toExtractOptions(const Napi::Object& o) {
   x.idMap = idMap(o);
   x.ignoreChownErrors = has(o, "ignoreChownErrors") && o.Get("ignoreChownErrors").ToBoolean();
   if (has(o, "expectedDiffId")) x.expectedDiffId = str(o, "expectedDiffId");
+  x.addArchive = has(o, "addArchive") && o.Get("addArchive").ToBoolean();
   return x;
 }
 

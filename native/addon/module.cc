@@ -24,6 +24,11 @@ Napi::Value WriteLayer(const Napi::CallbackInfo& info) {
   return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::writeLayer(o); }, layerResultToJs);
 }
 
+Napi::Value DigestTree(const Napi::CallbackInfo& info) {
+  nb::WriteOptions o = toWriteOptions(argObject(info));
+  return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::digestTree(o); }, layerResultToJs);
+}
+
 Napi::Value ExtractLayer(const Napi::CallbackInfo& info) {
   nb::ExtractOptions o = toExtractOptions(argObject(info));
   return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::extractLayer(o); }, layerResultToJs);
@@ -65,6 +70,7 @@ Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeLayer", Napi::Function::New(env, WriteLayer));
+  exports.Set("digestTree", Napi::Function::New(env, DigestTree));
   exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));

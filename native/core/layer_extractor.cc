@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/safe_path.h"
 #include "core/tar_reader.h"
+#include "core/whiteout.h"
 
 namespace nb {
 
@@ -31,8 +32,6 @@ constexpr size_t kChunk = 1 << 20;
 // share of an extraction's CPU after decompression) off any single thread.
 constexpr unsigned kWriters = 2;
 constexpr size_t kHole = 4096;
-const std::string kWh = ".wh.";
-const std::string kOpq = ".wh..wh..opq";
 
 bool allZero(const uint8_t* p, size_t n) {
   return n && p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0;
@@ -210,7 +209,7 @@ void FileWriter::end(FileOp& op) {
   for (const auto& [k, v] : op.xattrs) {
     if (k.find(".overlay.") != std::string::npos) continue;
     if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
-      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      if (errno == ENOTSUP || ((o_.ignoreChownErrors || o_.addArchive) && (errno == EPERM || errno == EINVAL))) continue;
       throwSys("fsetxattr", full(op.rel));
     }
   }
@@ -221,7 +220,11 @@ void FileWriter::end(FileOp& op) {
 class Extractor {
  public:
   Extractor(const ExtractOptions& o, int rootFd)
-      : o_(o), root_(rootFd), resolver_(rootFd, o.destDir), euid_(geteuid()), egid_(getegid()) {
+      : o_(o),
+        root_(rootFd),
+        resolver_(rootFd, o.destDir, o.addArchive ? RootResolver::AboveRoot::StayAtRoot : RootResolver::AboveRoot::Refuse),
+        euid_(geteuid()),
+        egid_(getegid()) {
     for (unsigned i = 0; i < kWriters; i++) writers_.push_back(std::make_unique<FileWriter>(o));
   }
   void run(TarReader& tar);
@@ -247,6 +250,10 @@ class Extractor {
   bool hostIds(const TarEntry& e, const std::string& rel, uid_t* uid, gid_t* gid);
   bool ownedAlready(uid_t uid, gid_t gid);
   void setXattrs(int fd, const TarEntry& e, const std::string& rel);
+  // An ADD archive's "/etc/x" is "etc/x" below the destination (a layer's is refused).
+  std::string entryName(const std::string& name) const {
+    return o_.addArchive ? name.substr(std::min(name.size(), name.find_first_not_of('/'))) : name;
+  }
   std::string full(const std::string& rel) const { return o_.destDir + "/" + rel; }
 
   const ExtractOptions& o_;
@@ -308,12 +315,12 @@ void Extractor::run(TarReader& tar) {
 
 void Extractor::apply(TarReader& tar, TarEntry& e) {
   Target t;
-  t.comps = splitEntryName(e.name);
+  t.comps = splitEntryName(entryName(e.name));
   if (t.comps.empty()) return;  // "./": the root itself keeps the caller's ownership and mode
   for (size_t i = 0; i < t.comps.size(); i++) t.rel += (i ? "/" : "") + t.comps[i];
   t.base = t.comps.back();
   t.parent = parentOf(t.comps);
-  if (t.base.rfind(kWh, 0) == 0) return whiteout(t);
+  if (!o_.addArchive && isWhiteoutName(t.base)) return whiteout(t);
   forget(t.rel);
   created_.insert(t.rel);
   switch (e.type) {
@@ -335,7 +342,7 @@ void Extractor::apply(TarReader& tar, TarEntry& e) {
 
 void Extractor::whiteout(const Target& t) {
   std::string parentRel = t.rel.substr(0, t.rel.size() - t.base.size());
-  if (t.base == kOpq) {
+  if (t.base == kOpaqueWhiteout) {
     if (o_.overlayWhiteouts) {
       UniqueFd dir(openat(t.parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!dir.valid() || fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0)
@@ -353,7 +360,7 @@ void Extractor::whiteout(const Target& t) {
       if (!created_.count(parentRel + n)) removeAllAt(dirfd(d.get()), n, full(parentRel + n));
     return;
   }
-  std::string name = t.base.substr(kWh.size());
+  std::string name = t.base.substr(kWhiteoutPrefix.size());
   if (name.empty() || name == "." || name == "..") throwBad("BAD_LAYER", "malformed whiteout", t.rel);
   forget(parentRel + name);
   removeAllAt(t.parent, name, full(parentRel + name));
@@ -383,6 +390,8 @@ void Extractor::makeDir(const TarEntry& e, const Target& t) {
     if (fstatat(t.parent, t.base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
       clearForNonDir(t);
       if (mkdirat(t.parent, t.base.c_str(), 0700) != 0) throwSys("mkdirat", full(t.rel));
+    } else if (o_.addArchive) {
+      return;
     }
   }
   UniqueFd fd(openat(t.parent, t.base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -451,7 +460,7 @@ void Extractor::writeFile(TarReader& tar, const TarEntry& e, const Target& t) {
 }
 
 void Extractor::hardLink(const TarEntry& e, const Target& t) {
-  std::vector<std::string> src = splitEntryName(e.linkname);
+  std::vector<std::string> src = splitEntryName(entryName(e.linkname));
   if (src.empty()) throwBad("BAD_LAYER", "hard link to the root", t.rel);
   UniqueFd srcParent = resolver_.openDir(src, src.size() - 1, false);
   // Flags 0: a link to a symlink links the symlink itself, never what it points to.
@@ -500,7 +509,7 @@ void Extractor::setXattrs(int fd, const TarEntry& e, const std::string& rel) {
     // A layer must not smuggle in overlayfs' own metadata (redirects, opaque, origin).
     if (k.find(".overlay.") != std::string::npos) continue;
     if (fsetxattr(fd, k.c_str(), v.data(), v.size(), 0) != 0) {
-      if (errno == ENOTSUP || (o_.ignoreChownErrors && (errno == EPERM || errno == EINVAL))) continue;
+      if (errno == ENOTSUP || ((o_.ignoreChownErrors || o_.addArchive) && (errno == EPERM || errno == EINVAL))) continue;
       throwSys("fsetxattr", full(rel));
     }
   }

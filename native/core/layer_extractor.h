@@ -16,6 +16,12 @@ struct ExtractOptions {
   IdMap idMap;  // image ids → host ids
   bool ignoreChownErrors = false;
   std::optional<std::string> expectedDiffId;
+  // An ADD archive rather than a layer, unpacked the way docker's chrootarchive does it (a
+  // chroot at destDir): ".wh." names are plain files, a leading "/" is dropped, a symlink that
+  // climbs above destDir stays at it, and a folder that already exists keeps its metadata
+  // (what GNU tar's --no-overwrite-dir gave before); an xattr the kernel refuses (trusted.*) is
+  // left out, as docker does.
+  bool addArchive = false;
 };
 
 LayerResult extractLayer(const ExtractOptions& o);

@@ -23,6 +23,12 @@ class PassSink : public Sink {
   Sink& next_;
 };
 
+class NullSink : public Sink {
+ public:
+  void write(const uint8_t*, size_t) override {}
+  void finish() override {}
+};
+
 LayerResult writeTo(const WriteOptions& o) {
   Hasher hasher;  // first: joined last, after every sink that hands it buffers
   FileSink file(o.outputPath, hasher);
@@ -44,6 +50,19 @@ LayerResult writeTo(const WriteOptions& o) {
 }
 
 }  // namespace
+
+LayerResult digestTree(const WriteOptions& o) {
+  Hasher hasher;
+  NullSink none;
+  HashingSink tar(none, hasher);
+  TreeWalker(o, tar).run();
+  tar.finish();
+  hasher.wait();  // the tar's last buffers are hashed on the hasher's thread (FileSink::finish waits for writeLayer)
+  LayerResult r;
+  r.diffId = r.digest = tar.digest();
+  r.uncompressedSize = r.size = tar.size();
+  return r;
+}
 
 LayerResult writeLayer(const WriteOptions& o) {
   try {

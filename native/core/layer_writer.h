@@ -32,4 +32,9 @@ struct LayerResult {
 
 LayerResult writeLayer(const WriteOptions& o);
 
+// The digest (and size) of the uncompressed tar writeLayer would make of o.sourceDir, with
+// nothing written (outputPath, compression and threads are ignored): `store check` compares an
+// unpacked layer with a fresh extraction of its blob by this.
+LayerResult digestTree(const WriteOptions& o);
+
 }  // namespace nb

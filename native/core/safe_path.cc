@@ -74,8 +74,8 @@ UniqueFd RootResolver::walk(const std::vector<std::string>& comps, size_t n, boo
     todo.pop_front();
     if (c.empty() || c == ".") continue;
     if (c == "..") {
-      if (stack.size() == 1) throwBad("ESCAPE", "a symlink in the layer points outside the root", shown);
-      stack.pop_back();
+      if (stack.size() > 1) stack.pop_back();
+      else if (above_ == AboveRoot::Refuse) throwBad("ESCAPE", "a symlink in the layer points outside the root", shown);
       continue;
     }
     int dir = stack.back().get();

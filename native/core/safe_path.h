@@ -1,7 +1,9 @@
 // Opening paths inside an extraction root so that nothing outside it can be reached:
 // names are split into components, ".." and absolute names are refused up front, and
 // symlinks met on the way are resolved as if the root were "/" (an image's absolute
-// symlinks, e.g. merged-/usr "lib -> usr/lib", keep working), refusing any that climb above it.
+// symlinks, e.g. merged-/usr "lib -> usr/lib", keep working). A link that climbs above the root
+// is refused (a layer), or stays at the root as ".." does at "/" (an ADD archive, unpacked as in
+// a chroot at its destination, as BuildKit does).
 #pragma once
 #include <string>
 #include <vector>
@@ -16,7 +18,9 @@ std::vector<std::string> splitEntryName(const std::string& name);
 
 class RootResolver {
  public:
-  RootResolver(int rootFd, std::string rootPath) : root_(rootFd), rootPath_(std::move(rootPath)) {}
+  enum class AboveRoot { Refuse, StayAtRoot };
+  RootResolver(int rootFd, std::string rootPath, AboveRoot above = AboveRoot::Refuse)
+      : root_(rootFd), rootPath_(std::move(rootPath)), above_(above) {}
   // An O_PATH fd of the directory holding comps[0..n-1], creating missing directories
   // (mode 0755) when `create` is set, as tar does for implicit parents.
   UniqueFd openDir(const std::vector<std::string>& comps, size_t n, bool create) const;
@@ -25,6 +29,7 @@ class RootResolver {
   UniqueFd walk(const std::vector<std::string>& comps, size_t n, bool create) const;
   int root_;
   std::string rootPath_;
+  AboveRoot above_;
 };
 
 // Removes a file or a whole tree below dirFd; a missing name is not an error.

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/whiteout.h"
 #include "core/xattrs.h"
 
 namespace nb {
@@ -58,15 +59,15 @@ void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime) {
     if (o_.exclude.count(child)) continue;
     Child c{name, std::move(name), {}};
     if (lstat(abs(child).c_str(), &c.st) != 0) throwSys("lstat", abs(child));
-    if (isWhiteout(c.st)) c.key = ".wh." + c.key;
+    if (isWhiteout(c.st)) c.key = kWhiteoutPrefix + c.key;
     children.push_back(std::move(c));
   }
-  if (opaque) children.push_back(Child{".wh..wh..opq", "", {}});
+  if (opaque) children.push_back(Child{kOpaqueWhiteout, "", {}});
   std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) { return a.key < b.key; });
   for (const Child& c : children) {
     if (c.name.empty()) {  // the opaque marker: an empty file, root-owned, mode 0
       TarEntry m;
-      m.name = rel + "/.wh..wh..opq";
+      m.name = rel + "/" + kOpaqueWhiteout;
       m.mtime = mtime;
       emit(m, "");
       continue;
@@ -98,12 +99,16 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
   e.name = rel;
   e.mtime = st.st_mtim.tv_sec;
   if (o_.clampMtime && e.mtime > *o_.clampMtime) e.mtime = *o_.clampMtime;
+  size_t slash = rel.rfind('/');
+  std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
   if (isWhiteout(st)) {  // deleted in this layer: an empty ".wh.NAME", owned by root, mode 0
-    size_t slash = rel.rfind('/');
-    e.name = slash == std::string::npos ? ".wh." + rel : rel.substr(0, slash + 1) + ".wh." + rel.substr(slash + 1);
+    e.name = rel.substr(0, slash + 1) + kWhiteoutPrefix + base;
     emit(e, "");
     return;
   }
+  // A real file named ".wh.x" would delete x (or hide a folder) wherever the layer is applied:
+  // refused, as umoci does (BuildKit writes it as is; docs/security.md).
+  if (isWhiteoutName(base)) throwBad("WHITEOUT_NAME", "a name starting with " + kWhiteoutPrefix + " is a whiteout to every image tool", "/" + rel);
   setOwner(e, st, path);
   e.mode = st.st_mode & 07777;
   bool opaque = false;

@@ -65,6 +65,8 @@ void makeDevices(const std::string& root, std::vector<std::string>& made) {
 std::string chrootRun(const Spec& spec, volatile sig_atomic_t& aborted, volatile pid_t& child) {
   if (spec.rootKind != "dir") throw std::runtime_error("chroot isolation needs a copy-based (dir) root");
   if (!spec.mounts.empty()) throw std::runtime_error("RUN --mount is not available with chroot isolation");
+  if (spec.network != "host")
+    throw std::runtime_error("network " + spec.network + " needs a network namespace, which chroot isolation does not make");
   std::vector<Restore> undo;
   std::vector<std::string> made;
   std::string result;

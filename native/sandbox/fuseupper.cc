@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/whiteout.h"
 #include "sandbox/json.h"
 #include "sandbox/tree.h"
 #include "sandbox/util.h"
@@ -29,9 +30,9 @@
 namespace nbs {
 namespace {
 
-const std::string kOpqFile = ".wh..wh..opq";
-const std::string kFuseOpqDev = ".wh..opq";
-const std::string kWh = ".wh.";
+using nb::kOpaqueWhiteout;
+using nb::kWhiteoutPrefix;
+const std::string kFuseOpqDev = ".wh..opq";  // fuse-overlayfs' own marker, not an OCI name
 
 bool isWhiteoutDev(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
 
@@ -92,13 +93,13 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
     std::string full = dir + "/" + n;
     struct stat st;
     if (lstat(full.c_str(), &st) < 0) throwErrno("stat " + full);
-    if (n == kOpqFile || (n == kFuseOpqDev && isWhiteoutDev(st))) {
-      if (n == kOpqFile) opaque = true;
+    if (n == kOpaqueWhiteout || (n == kFuseOpqDev && isWhiteoutDev(st))) {
+      if (n == kOpaqueWhiteout) opaque = true;
       if (unlink(full.c_str()) < 0) throwErrno("remove " + full);
       continue;
     }
-    if (startsWith(n, kWh)) {
-      std::string target = dir + "/" + n.substr(kWh.size());
+    if (nb::isWhiteoutName(n)) {
+      std::string target = dir + "/" + n.substr(kWhiteoutPrefix.size());
       if (unlink(full.c_str()) < 0) throwErrno("remove " + full);
       if (mknod(target.c_str(), S_IFCHR, makedev(0, 0)) < 0 && errno != EEXIST) throwErrno("whiteout " + target);
       stats.whiteouts++;

@@ -3,9 +3,8 @@
 // layer is committed and written to the store afterwards, a crash mid-step throws the step away),
 // and dpkg alone fsyncs every file it unpacks. See docs/decisions.md ("RUN steps skip fsync").
 //
-// Classic BPF written by hand (no libseccomp). Installed without PR_SET_NO_NEW_PRIVS, so setuid
-// programs inside the image (su, sudo) keep working: the kernel allows that to a process with
-// CAP_SYS_ADMIN in its user namespace, i.e. before the command drops to a non-root USER.
+// Classic BPF written by hand (no libseccomp). Installed after the command has set
+// no_new_privs (privileges.cc), which lets any process install a filter.
 #include <cerrno>
 #include <cstddef>
 #include <linux/audit.h>

@@ -136,8 +136,9 @@ std::string fsLog(int fs) {
 
 // The new mount API takes one lower layer per call (`lowerdir+`, Linux 6.8), so the stack is not
 // limited by the one-page option string of mount(2). Returns false when the kernel lacks it.
+// `target` is a path, or with targetFd >= 0 an O_PATH fd to the mount point (then `target` only names it).
 bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
-                   const std::string& target, bool userxattr) {
+                   const std::string& target, bool userxattr, int targetFd) {
   int fs = fsopen("overlay", FSOPEN_CLOEXEC);
   if (fs < 0) {
     if (errno == ENOSYS) return false;
@@ -167,12 +168,14 @@ bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& up
   int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
   if (mnt < 0) fail("fsmount");
   Fd mguard(mnt);
-  if (move_mount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) throwErrno("move overlay mount");
+  int moved = targetFd >= 0 ? move_mount(mnt, "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                            : move_mount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
+  if (moved < 0) throwErrno("move overlay mount to " + target);
   return true;
 }
 
 void overlayLegacy(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
-                   const std::string& target, bool userxattr) {
+                   const std::string& target, bool userxattr, int targetFd) {
   std::string opts = "lowerdir=";
   for (size_t i = 0; i < lowers.size(); i++) opts += (i ? ":" : "") + lowers[i];
   opts += ",upperdir=" + upper + ",workdir=" + work;
@@ -180,7 +183,8 @@ void overlayLegacy(const std::vector<std::string>& lowers, const std::string& up
   if (opts.size() >= static_cast<size_t>(getpagesize()))
     throw std::runtime_error("overlay: " + std::to_string(lowers.size()) +
                              " lower layers do not fit in one mount(2) option page on this kernel (< 6.8)");
-  if (mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) < 0) throwErrno("mount overlay");
+  std::string at = targetFd >= 0 ? fdPath(targetFd) : target;
+  if (mount("overlay", at.c_str(), "overlay", 0, opts.c_str()) < 0) throwErrno("mount overlay on " + target);
 }
 
 // A tmpfs replaces the host's /dev: device nodes cannot be made in a user namespace, so the
@@ -227,8 +231,27 @@ void bindFile(int root, const std::string& source, const std::string& target, Tr
   doMount(source, t.fd, nullptr, MS_BIND, "", target);
 }
 
-void setupUserMounts(int root, const Spec& spec, Tracker& tracker) {
+void mountOverlay(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
+                  const std::string& target, bool userxattr, int targetFd) {
+  if (!overlayNewApi(lowers, upper, work, target, userxattr, targetFd))
+    overlayLegacy(lowers, upper, work, target, userxattr, targetFd);
+}
+
+void setupUserMounts(int root, const Spec& spec, Tracker& tracker, bool userxattr) {
+  int n = 0;
   for (const auto& m : spec.mounts) {
+    if (m.type == "overlay") {
+      // A rw bind: writes go to a throw-away upper, never to the source. The source is first
+      // bound at a short path of the staging tmpfs, so no character of its host path can be
+      // read as an option separator.
+      std::string lower = "/lower" + std::to_string(n++);
+      if (mkdir(lower.c_str(), 0755) < 0) throwErrno("mkdir " + lower);
+      if (mount((kOld + m.source).c_str(), lower.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+        throwErrno("bind mount source " + m.source);
+      Fd t(ensure(root, m.target, Kind::Dir, &tracker));
+      mountOverlay({lower}, kOld + m.upperDir, kOld + m.workDir, m.target, userxattr, t.fd);
+      continue;
+    }
     if (m.type == "tmpfs") {
       Fd t(ensure(root, m.target, Kind::Dir, &tracker));
       std::string data;
@@ -296,7 +319,7 @@ void Tracker::created(const std::string& rel) { send('c', rel); }
 
 void mountOverlayAt(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
                     const std::string& target, bool userxattr) {
-  if (!overlayNewApi(lowers, upper, work, target, userxattr)) overlayLegacy(lowers, upper, work, target, userxattr);
+  mountOverlay(lowers, upper, work, target, userxattr, -1);
 }
 
 void setupRootfs(const Spec& spec, Tracker& tracker, bool userxattr) {
@@ -317,11 +340,11 @@ void setupRootfs(const Spec& spec, Tracker& tracker, bool userxattr) {
   Fd proc(ensure(root.fd, "proc", Kind::Dir, &tracker));
   doMount("proc", proc.fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "/proc");
   setupDev(root.fd, tracker);
-  setupSys(root.fd, tracker, spec.networkNone);
+  setupSys(root.fd, tracker, spec.ownNetwork());
   bindFile(root.fd, kFiles + "/hosts", "etc/hosts", tracker);
   bindFile(root.fd, kFiles + "/resolv.conf", "etc/resolv.conf", tracker);
   bindFile(root.fd, kFiles + "/hostname", "etc/hostname", tracker);
-  setupUserMounts(root.fd, spec, tracker);
+  setupUserMounts(root.fd, spec, tracker, userxattr);
   // The working directory is part of the step, like runc creating a missing cwd.
   Fd cwd(ensure(root.fd, spec.cwd, Kind::Dir, nullptr));
   if (chdir(kNew.c_str()) < 0) throwErrno("chdir new root");

@@ -14,10 +14,12 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox/net.h"
+#include "sandbox/privileges.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/spec.h"
 #include "sandbox/util.h"
@@ -87,13 +89,26 @@ std::string lookPath(const Spec& spec) {
     std::fprintf(stderr, "nbuild: %s: %s\n", what.c_str(), std::strerror(e));
     _exit(e == ENOENT ? 127 : 126);
   };
-  // Before dropping to the step's user: without no_new_privs the filter needs CAP_SYS_ADMIN (in
-  // the user namespace), which a non-root uid no longer has. Best effort: where seccomp is refused
-  // (chroot isolation without CAP_SYS_ADMIN, a kernel without it) the syncs simply stay real.
+  // no_new_privs first: the sync filter then needs no CAP_SYS_ADMIN, in any isolation mode.
+  try {
+    setNoNewPrivs();
+  } catch (const SysError& e) {
+    die(e.what(), e.err);
+  }
+  // Best effort: where seccomp is refused (a kernel without it) the syncs simply stay real.
   if (spec.skipSync) skipSyncCalls();
+  // Docker's capabilities while still root of the namespace (dropping needs CAP_SETPCAP); the
+  // id changes below need only CAP_SETGID and CAP_SETUID, which that set keeps.
+  try {
+    restrictCapabilities();
+  } catch (const SysError& e) {
+    die(e.what(), e.err);
+  }
   std::vector<gid_t> groups(spec.additionalGids.begin(), spec.additionalGids.end());
-  // With a single-id mapping setgroups is denied; an empty list is then already the truth.
-  if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))
+  // With a single-id mapping setgroups is denied and the list cannot change: accept that when
+  // it asks for no group beyond the primary one (which setresgid below gives).
+  bool primaryOnly = std::all_of(groups.begin(), groups.end(), [&](gid_t g) { return g == spec.gid; });
+  if (setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && primaryOnly))
     die("setgroups (are the supplementary groups mapped? see /etc/subgid)", errno);
   if (setresgid(spec.gid, spec.gid, spec.gid) < 0)
     die("setgid " + std::to_string(spec.gid) + " (not mapped in the user namespace? see /etc/subgid)", errno);
@@ -109,6 +124,9 @@ std::string lookPath(const Spec& spec) {
   for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   std::string exe = lookPath(spec);
+  // Only stdin, stdout and stderr go on: not the helper's result channel (fd 3, where the step
+  // could forge its own result), not a descriptor nbuild's caller left open (`exec 17>>file`).
+  closeDescriptorsFrom(3);
   execve(exe.c_str(), argv.data(), envp.data());
   die("exec " + spec.args[0], errno);
   _exit(127);
@@ -117,24 +135,35 @@ std::string lookPath(const Spec& spec) {
 namespace {
 
 // PID 1: reap everything, forward termination signals to the command, report its status.
-int initMain(const Spec& spec, int out) {
+// It starts in its own network namespace unless the step uses the host's; with slirp4netns,
+// `netGo` answers once slirp4netns has configured it (-1 otherwise).
+int initMain(const Spec& spec, int out, int netGo) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   setsid();
-  int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (spec.networkNone ? CLONE_NEWNET : 0);
+  // The helper's result channel is not init's to write (fd 4 stays for `nbuild run -i`).
+  if (out != kEventFd && netGo != kEventFd) close(kEventFd);
   try {
-    if (unshare(flags) < 0) throwErrno("unshare mount/IPC/UTS/network namespaces");
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0) throwErrno("unshare mount/IPC/UTS namespaces");
+    if (spec.ownNetwork()) loopbackUp();
     Tracker tracker(out, "/oldroot" + spec.changesDir());
     // Always userxattr, also as real root: the store's layers mark opaque folders with
     // user.overlay.opaque, which overlay only reads in that mode (Linux >= 5.11).
     setupRootfs(spec, tracker, true);
     if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) throwErrno("sethostname");
-    if (spec.networkNone) loopbackUp();
   } catch (const SysError& e) {
     sendRecord(out, 'e', std::to_string(e.err) + " " + e.what());
     return 1;
   } catch (const std::exception& e) {
     sendRecord(out, 'e', std::string("0 ") + e.what());
     return 1;
+  }
+  if (netGo >= 0) {
+    char c = 0;
+    ssize_t n;
+    while ((n = read(netGo, &c, 1)) < 0 && errno == EINTR) {
+    }
+    close(netGo);
+    if (n != 1 || c != 'G') return 1;  // the helper reports why
   }
   const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   sigset_t set;
@@ -221,6 +250,9 @@ int runMain() {
     emit("{\"type\":\"error\",\"errno\":0,\"message\":" + jsonQuote(e.what()) + "}");
     return 1;
   }
+  // A descriptor nbuild's caller left open goes no further than here; kept: stdio, the result
+  // channel (3) and, for `nbuild run -i`, the terminal's stdin (4).
+  closeDescriptorsFrom(spec.stdinInherit ? 5 : 4);
   prctl(PR_SET_PDEATHSIG, SIGTERM);  // nbuild died: abort like on SIGTERM
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
@@ -237,24 +269,47 @@ int runMain() {
     }
     return 0;
   }
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
-    emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":" +
-         jsonQuote(std::string("new PID namespace: ") + std::strerror(errno)) + "}");
+  signal(SIGPIPE, SIG_IGN);  // init may die before it reads the network's answer
+  const bool slirp = spec.network == "slirp4netns";
+  int pipefd[2], netGo[2] = {-1, -1};
+  if (pipe2(pipefd, O_CLOEXEC) < 0 || (slirp && pipe2(netGo, O_CLOEXEC) < 0)) {
+    emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":\"pipe\"}");
     return 1;
   }
-  pid_t init = fork();
+  // Only init goes into the new PID (and network) namespace (clone, not unshare + fork):
+  // slirp4netns, forked next, stays out of it, where the step can neither see nor signal it, and
+  // can join init's network namespace at once, while init sets up the root.
+  const int nsFlags = CLONE_NEWPID | (spec.ownNetwork() ? CLONE_NEWNET : 0);
+  pid_t init = static_cast<pid_t>(syscall(SYS_clone, nsFlags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (init < 0) {
-    emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":\"fork\"}");
+    emit("{\"type\":\"error\",\"errno\":" + std::to_string(errno) + ",\"message\":" +
+         jsonQuote(std::string(spec.ownNetwork() ? "new PID and network namespaces: " : "new PID namespace: ") + std::strerror(errno)) + "}");
     return 1;
   }
   if (init == 0) {
     close(pipefd[0]);
-    _exit(initMain(spec, pipefd[1]));
+    if (slirp) close(netGo[1]);
+    _exit(initMain(spec, pipefd[1], netGo[0]));
   }
   gInit = init;
   if (gAborted) kill(init, SIGKILL);
   close(pipefd[1]);
+  pid_t slirpPid = -1;
+  std::string netError;
+  if (slirp) {
+    close(netGo[0]);
+    char c = 'G';
+    try {
+      slirpPid = startSlirp4netns(spec.slirp4netns, init, gAborted);
+    } catch (const std::exception& e) {
+      netError = e.what();
+      c = 'F';
+    }
+    if (write(netGo[1], &c, 1) < 0) {
+      // init is gone; its status tells
+    }
+    close(netGo[1]);
+  }
   std::string data;
   try {
     data = readAll(pipefd[0]);
@@ -264,6 +319,7 @@ int runMain() {
   int st;
   while (waitpid(init, &st, 0) < 0 && errno == EINTR) {
   }
+  stopSlirp4netns(slirpPid);
   std::vector<std::string> added;
   std::string result;
   for (size_t pos = 0; pos < data.size();) {
@@ -285,6 +341,8 @@ int runMain() {
     }
   }
   cleanLayer(spec.changesDir(), added);
+  if (!netError.empty() && result.empty())
+    result = "{\"type\":\"error\",\"errno\":0,\"message\":" + jsonQuote("network: " + netError) + "}";
   if (gAborted) result = "{\"type\":\"aborted\"}";
   if (result.empty()) {
     std::string how = WIFSIGNALED(st) ? "killed by " + sigName(WTERMSIG(st)) : "exited with " + std::to_string(WEXITSTATUS(st));

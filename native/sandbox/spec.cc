@@ -39,9 +39,12 @@ Spec parseSpec(const std::string& text) {
     }
   }
   s.hostname = j.getString("hostname", "nbuild");
-  std::string net = j.getString("network", "host");
-  if (net != "host" && net != "none") throw std::runtime_error("spec: network must be host or none");
-  s.networkNone = net == "none";
+  s.network = j.getString("network", "host");
+  if (s.network != "host" && s.network != "none" && s.network != "slirp4netns")
+    throw std::runtime_error("spec: network must be host, none or slirp4netns");
+  s.slirp4netns = j.getString("slirp4netns");
+  if (s.network == "slirp4netns" && (s.slirp4netns.empty() || s.slirp4netns[0] != '/'))
+    throw std::runtime_error("spec: network slirp4netns needs the absolute path of slirp4netns");
   s.hosts = j.getString("hosts");
   s.resolvConf = j.getString("resolvConf");
   s.isolation = j.getString("isolation", "namespaces");
@@ -55,13 +58,18 @@ Spec parseSpec(const std::string& text) {
     for (const auto& m : ms->items) {
       MountSpec ms1;
       ms1.type = m.getString("type");
-      if (ms1.type != "bind" && ms1.type != "tmpfs") throw std::runtime_error("spec: mount type must be bind or tmpfs");
+      if (ms1.type != "bind" && ms1.type != "tmpfs" && ms1.type != "overlay")
+        throw std::runtime_error("spec: mount type must be bind, tmpfs or overlay");
       ms1.source = m.getString("source");
+      ms1.upperDir = m.getString("upperDir");
+      ms1.workDir = m.getString("workDir");
       ms1.target = m.getString("target");
       ms1.readonly = m.getBool("readonly");
       ms1.options = m.getStrings("options");
       if (ms1.target.empty() || ms1.target[0] != '/') throw std::runtime_error("spec: mount target must be absolute");
-      if (ms1.type == "bind" && ms1.source.empty()) throw std::runtime_error("spec: bind mount needs a source");
+      if (ms1.type != "tmpfs" && ms1.source.empty()) throw std::runtime_error("spec: bind mount needs a source");
+      if (ms1.type == "overlay" && (ms1.upperDir.empty() || ms1.workDir.empty()))
+        throw std::runtime_error("spec: overlay mount needs upperDir and workDir");
       s.mounts.push_back(ms1);
     }
   }

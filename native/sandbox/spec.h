@@ -6,8 +6,9 @@
 namespace nbs {
 
 struct MountSpec {
-  std::string type;  // "bind" | "tmpfs"
+  std::string type;  // "bind" | "tmpfs" | "overlay" (a throw-away layer over `source`)
   std::string source;
+  std::string upperDir, workDir;  // overlay
   std::string target;
   bool readonly = false;
   std::vector<std::string> options;
@@ -22,7 +23,11 @@ struct Spec {
   unsigned uid = 0, gid = 0;
   std::vector<unsigned> additionalGids;
   std::string hostname = "nbuild";
-  bool networkNone = false;
+  // "host": the helper's own; "none": a new namespace with only lo; "slirp4netns": a new
+  // namespace with tap0 connected by the slirp4netns program at `slirp4netns`.
+  std::string network = "host";
+  std::string slirp4netns;
+  bool ownNetwork() const { return network != "host"; }
   std::string hosts, resolvConf;
   std::vector<MountSpec> mounts;
   // "namespaces" (default) or "chroot": no PID/IPC/UTS namespaces, for hosts that refuse them.

@@ -1,5 +1,5 @@
 // The list of sub-commands. One module per command under ./commands/.
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { versionCommand } from './commands/version.js';
 import { infoCommand } from './commands/info.js';
 import { buildCommand } from './commands/build.js';
@@ -19,25 +19,18 @@ import { pruneCommand } from './commands/prune.js';
 import { storeCommand } from './commands/store.js';
 import { runCommand } from './commands/run.js';
 
+const COMMANDS = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand,
+  saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand] as const;
+
+/** The sub-commands' names (the first word of each module's `command`). */
+export function commandNames(): string[] {
+  return COMMANDS.flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command]))
+    .map((c) => String(c).split(' ')[0])
+    .filter((n) => n !== '$0');
+}
+
 /** Adds every sub-command to the parser (each module keeps its own argument type). */
 export function registerCommands(parser: Argv<object>): Argv<object> {
-  return parser
-    .command(buildCommand)
-    .command(versionCommand)
-    .command(infoCommand)
-    .command(pullCommand)
-    .command(pushCommand)
-    .command(loginCommand)
-    .command(logoutCommand)
-    .command(checkCommand)
-    .command(loadCommand)
-    .command(saveCommand)
-    .command(imagesCommand)
-    .command(inspectCommand)
-    .command(historyCommand)
-    .command(tagCommand)
-    .command(rmiCommand)
-    .command(pruneCommand)
-    .command(storeCommand)
-    .command(runCommand);
+  for (const command of COMMANDS) parser = parser.command(command as unknown as CommandModule<object, object>);
+  return parser;
 }

@@ -2,18 +2,23 @@
 // Each command lives in its own module (src/cli/commands/*.ts) and is listed in
 // src/cli/commands.ts. `nbuild` with no sub-command is `nbuild build`.
 import { reportError } from './report-error.js';
+import { installSignalHandlers } from './interrupt.js';
 import { trace } from '../trace.js';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
 // native launcher has normally entered it before Node started (native/sandbox/launch.cc).
 
 export async function main(argv: string[]): Promise<void> {
+  // Before any work: a signal at start-up must end the command, not be lost (src/cli/interrupt.ts).
+  installSignalHandlers();
   trace('cli: main');
-  const [{ default: yargs }, { registerCommands }, { globalOptions }] = await Promise.all([
+  const [{ default: yargs }, { registerCommands, commandNames }, { globalOptions }, { normalizeBuildArgv }] = await Promise.all([
     import('yargs'),
     import('./commands.js'),
     import('./global-options.js'),
+    import('./build-options.js'),
   ]);
+  argv = normalizeBuildArgv(argv, commandNames());
   // yargs renders (and caches) the help text of the command it runs on every invocation;
   // wrapping it costs ~60 ms of string-width work, so wrap only when help is asked for.
   const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');

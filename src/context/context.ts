@@ -36,7 +36,7 @@ export class BuildContext {
   async resolve(source: string): Promise<ContextEntry[]> {
     const cleaned = path.posix.normalize('/' + source).slice(1).replace(/\/+$/, '');
     if (source.split('/').includes('..') && path.posix.normalize(source).startsWith('..')) {
-      throw new NbuildError('OUTSIDE_CONTEXT', `COPY source ${source} is outside the build context`);
+      throw new NbuildError('OUTSIDE_CONTEXT', `source ${source} is outside the build context`);
     }
     const segments = cleaned === '' ? [] : cleaned.split('/');
     const found = await this.expand('', segments);
@@ -66,7 +66,7 @@ export class BuildContext {
       if (!stat) return [];
       const real = await fs.realpath(abs);
       if (real !== this.dir && !real.startsWith(this.dir + path.sep)) {
-        throw new NbuildError('OUTSIDE_CONTEXT', `COPY source ${base} points outside the build context`);
+        throw new NbuildError('OUTSIDE_CONTEXT', `source ${base} points outside the build context`);
       }
       return [{ rel: base, abs, stat }];
     }

@@ -12,6 +12,13 @@ export type ImageResolver = (ref: string) => Promise<Image | undefined>;
 
 /** `pull`: ask the registry even when the store has the name (--pull). */
 export async function resolveBaseImage(store: Store, ref: string, remote?: ImageResolver, pull = false): Promise<Image> {
+  const image = await findBaseImage(store, ref, remote, pull);
+  // Until the build ends, a concurrent rmi + prune must not take the image's blobs away.
+  await store.leaseImage(image, `base image ${ref}`);
+  return image;
+}
+
+async function findBaseImage(store: Store, ref: string, remote: ImageResolver | undefined, pull: boolean): Promise<Image> {
   const transport = /^(oci-archive|oci|docker-archive):(.+)$/.exec(ref);
   if (transport) return fromTransport(store, ref, transport[1], transport[2]);
   const local = pull && remote ? undefined : await store.getImage(ref);

@@ -22,11 +22,14 @@ export const CACHE_ARTIFACT_TYPE = 'application/vnd.nbuild.cache.v1';
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const LOCAL_TAG = 'latest';
 
-export type CacheSpec = { type: 'local'; dir: string } | { type: 'registry'; ref: string };
+/** `mode`: min exports the records of the target stage only, max those of every stage (buildx). */
+export type CacheSpec = ({ type: 'local'; dir: string } | { type: 'registry'; ref: string }) & { mode?: 'min' | 'max'; ignoreError?: boolean };
 
 export interface CacheEntry {
   key: string;
   record: CacheRecord;
+  /** The stage that used the record (for mode=min). */
+  stage?: number;
 }
 
 /** The config blob of a cache artifact. */
@@ -34,6 +37,19 @@ interface CacheConfig {
   version: 1;
   records: CacheEntry[];
 }
+
+// The keys buildx documents per direction; the ones nbuild honours, and why it refuses the rest.
+const CACHE_KEYS = {
+  to: ['type', 'dest', 'ref', 'mode', 'ignore-error', 'oci-mediatypes', 'image-manifest'],
+  from: ['type', 'src', 'dest', 'ref'],
+} as const;
+const REFUSED_CACHE_KEYS: Record<string, string> = {
+  compression: 'cache layers keep the compression they were built with',
+  'compression-level': 'cache layers keep the compression they were built with',
+  'force-compression': 'cache layers keep the compression they were built with',
+  digest: 'the cache is read from its tag',
+  tag: 'a local cache is tagged "latest"',
+};
 
 /** `type=local,dest=DIR` (to) / `type=local,src=DIR` (from) / `type=registry,ref=R`; a bare value is a registry ref (as buildx). */
 export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpec {
@@ -46,17 +62,44 @@ export function parseCacheSpec(text: string, direction: 'from' | 'to'): CacheSpe
     fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   const type = fields.get('type') ?? 'registry';
+  if (type === 'inline' || type === 'gha' || type === 's3' || type === 'azblob') {
+    throw new UsageError(`${flag} type=${type}: not supported by nbuild (local, registry)`);
+  }
+  if (type !== 'local' && type !== 'registry') throw new UsageError(`${flag}: unknown type "${type}" (local, registry)`);
+  const allowed: readonly string[] = CACHE_KEYS[direction];
+  for (const key of fields.keys()) {
+    if (allowed.includes(key)) continue;
+    throw new UsageError(`${flag} ${key}=…: not supported by nbuild: ${REFUSED_CACHE_KEYS[key] ?? `not a key of ${flag} (${allowed.join(', ')})`}`);
+  }
+  const options = cacheOptions(fields, flag);
   if (type === 'local') {
     const dir = direction === 'to' ? fields.get('dest') : (fields.get('src') ?? fields.get('dest'));
     if (!dir) throw new UsageError(`${flag} type=local needs ${direction === 'to' ? 'dest' : 'src'}=DIR`);
-    return { type: 'local', dir: path.resolve(dir) };
+    return { type: 'local', dir: path.resolve(dir), ...options };
   }
-  if (type === 'registry') {
-    const ref = fields.get('ref');
-    if (!ref) throw new UsageError(`${flag} type=registry needs ref=NAME:TAG`);
-    return { type: 'registry', ref: checkedRef(ref, flag) };
+  const ref = fields.get('ref');
+  if (!ref) throw new UsageError(`${flag} type=registry needs ref=NAME:TAG`);
+  return { type: 'registry', ref: checkedRef(ref, flag), ...options };
+}
+
+function cacheOptions(fields: Map<string, string>, flag: string): { mode?: 'min' | 'max'; ignoreError?: boolean } {
+  const out: { mode?: 'min' | 'max'; ignoreError?: boolean } = {};
+  const mode = fields.get('mode');
+  if (mode !== undefined) {
+    if (mode !== 'min' && mode !== 'max') throw new UsageError(`${flag} mode=${mode}: expected min or max`);
+    out.mode = mode;
   }
-  throw new UsageError(`${flag}: unknown type "${type}" (local, registry)`);
+  const bool = (key: string): boolean | undefined => {
+    const v = fields.get(key);
+    if (v === undefined) return undefined;
+    if (/^(true|1)$/i.test(v)) return true;
+    if (/^(false|0)$/i.test(v)) return false;
+    throw new UsageError(`${flag} ${key}=${v}: expected true or false`);
+  };
+  if (bool('ignore-error')) out.ignoreError = true;
+  if (bool('oci-mediatypes') === false) throw new UsageError(`${flag} oci-mediatypes=false: not supported; the cache is an OCI artifact`);
+  if (bool('image-manifest') === false) throw new UsageError(`${flag} image-manifest=false: not supported; the cache is one OCI image manifest`);
+  return out;
 }
 
 function checkedRef(ref: string, flag: string): string {
@@ -69,7 +112,7 @@ function checkedRef(ref: string, flag: string): string {
 
 /** The artifact for `entries`: config (the records) + one layer descriptor per distinct blob. */
 function buildArtifact(entries: CacheEntry[]): { config: Buffer; manifest: Buffer; layers: Descriptor[] } {
-  const byKey = new Map(entries.map((e) => [e.key, e]));
+  const byKey = new Map(entries.map((e) => [e.key, { key: e.key, record: e.record }]));
   const records = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const config = Buffer.from(JSON.stringify({ version: 1, records } satisfies CacheConfig));
   const layers = new Map<string, Descriptor>();
@@ -104,7 +147,9 @@ function parseManifest(bytes: Buffer, where: string): Manifest {
 }
 
 /** Writes `entries` and their layer blobs to `spec`. */
-export async function exportCache(store: Store, entries: CacheEntry[], spec: CacheSpec): Promise<void> {
+export async function exportCache(store: Store, used: CacheEntry[], spec: CacheSpec, targetStage?: number): Promise<void> {
+  // mode=min (buildx's default): only what the exported stage used; max: every stage's steps.
+  const entries = spec.mode === 'max' || targetStage === undefined ? used : used.filter((e) => e.stage === targetStage);
   for (const { record } of entries) {
     if (record.layer && !(await store.hasBlob(Digest.parse(record.layer.digest)))) {
       throw new NbuildError('BLOB_UNKNOWN', `cannot export the build cache: layer ${record.layer.digest} is not in the store`);

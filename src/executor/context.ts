@@ -8,6 +8,9 @@ import type { StatCache } from './content-hash.js';
 import type { CacheRecord } from '../store/cache-record.js';
 import type { UrlSources } from './steps/add-sources.js';
 
+/** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
+export type SecretSource = { file: string } | { value: string };
+
 export interface StepEnv {
   store: Store;
   context: BuildContext;
@@ -15,15 +18,20 @@ export interface StepEnv {
   compressionLevel?: number;
   /** SOURCE_DATE_EPOCH / --timestamp: clamps mtimes and sets `created`. */
   timestamp?: number;
-  network: 'host' | 'none';
+  /** RUN's network unless a step says otherwise ('default': a namespace of its own, src/sandbox/network.ts). */
+  network: 'default' | 'host' | 'none';
   noCache: boolean;
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;
-  secrets: ReadonlyMap<string, string>;
+  secrets: ReadonlyMap<string, SecretSource>;
   /** ADD's URLs: downloaded at most once per build, revalidated against the store's record. */
   urls: UrlSources;
+  /** --add-host: extra `IP\tNAME` lines of RUN's /etc/hosts. */
+  extraHosts?: readonly string[];
+  /** --shm-size in bytes (default: the helper's 64 MiB). */
+  shmSize?: number;
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
   /** Told of every cache record a layer step used or made (for --cache-to). */
-  cacheUsed?(key: string, record: CacheRecord): void;
+  cacheUsed?(key: string, record: CacheRecord, stage?: number): void;
 }

@@ -15,7 +15,10 @@ import { applyChmod, type Chmod } from '../frontend/dockerfile/chmod.js';
 import type { StagedTree } from './staging.js';
 
 export interface CopyOptions {
-  /** The staging tree over the image: what exists at a destination, staged or in the image. */
+  /**
+   * The staging tree over the image: what exists at a destination, staged or in the image. A
+   * hard link is only ever made to a file inside its staging root.
+   */
   tree: StagedTree;
   /** Owner for every copied entry; undefined keeps the source's ids (COPY --from). */
   owner?: { uid: number; gid: number };
@@ -50,6 +53,7 @@ export class Copier {
   private readonly links = new Map<string, { dest: string; done: Promise<void> }>();
   private readonly copies = new Limiter(IN_FLIGHT);
   private dirsRunning = 0;
+  private realRoot: Promise<string> | undefined;
   // Entries we create are owned by our own ids: chown only when the owner must differ.
   private readonly euid = process.geteuid?.() ?? -1;
   private readonly egid = process.getegid?.() ?? -1;
@@ -88,15 +92,30 @@ export class Copier {
       const first = this.links.get(key);
       if (first) {
         await first.done;
-        if (!at.fresh) await this.removeNonDir(dest);
-        await fs.link(first.dest, dest);
-        return;
+        // A later source may have staged a link where one of the first copy's folders was
+        // (the conflict rules refuse that; this holds whatever they miss): link(2) would
+        // follow it, anywhere. Then this one is copied instead.
+        if (await this.reachable(first.dest)) {
+          if (!at.fresh) await this.removeNonDir(dest);
+          await fs.link(first.dest, dest);
+          return;
+        }
+        return this.copies.run(() => this.copyOne(src, dest, stat, at));
       }
       const done = this.copies.run(() => this.copyOne(src, dest, stat, at));
       this.links.set(key, { dest, done: done.catch(() => undefined) });
       return done;
     }
     return this.copies.run(() => this.copyOne(src, dest, stat, at));
+  }
+
+  /** True when the folders on the way to `dest` (below the root) are all real folders. */
+  private async reachable(dest: string): Promise<boolean> {
+    const root = this.options.tree.stagingRoot;
+    this.realRoot ??= fs.realpath(root);
+    const dir = path.dirname(dest);
+    const real = await fs.realpath(dir).catch(() => undefined);
+    return real !== undefined && real === path.join(await this.realRoot, path.relative(root, dir));
   }
 
   private async copyOne(src: string, dest: string, stat: Stats, at: Place): Promise<void> {

@@ -4,15 +4,18 @@ import type { BuildPlan, PlannedStage } from '../planner/plan.js';
 import { parseDockerfile } from '../frontend/dockerfile/index.js';
 import type { Instruction } from '../frontend/dockerfile/types.js';
 import { Image, type Layer } from '../image/image.js';
-import type { ImageConfig } from '../image/types.js';
+import type { History, ImageConfig } from '../image/types.js';
 import { DEFAULT_PATH, type StageState } from './state.js';
 import { runStage, createdTime, type StageRunner } from './stage.js';
 import { resolveBaseImage, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
 import { declaredTriggers } from '../planner/plan.js';
-import { NbuildError } from '../errors.js';
+import { DockerfileError, NbuildError } from '../errors.js';
+import { MAX_HISTORY_LENGTH, MAX_STEPS } from '../frontend/dockerfile/limits.js';
+import { loc } from './steps/metadata.js';
 import { squashLayers } from './squash.js';
+import { refuseInsecure } from './steps/run.js';
 
 export interface ExecuteOptions {
   labels: ReadonlyMap<string, string>;
@@ -20,17 +23,27 @@ export interface ExecuteOptions {
   /** --pull: re-resolve base images in the registry. */
   pull?: boolean;
   resolveRemote?: ImageResolver;
+  /** --no-cache-filter: stages (by name) whose steps all run, hits or not. */
+  noCacheStages?: ReadonlySet<string>;
+  /** --annotation: annotations of the image manifest. */
+  annotations?: Readonly<Record<string, string>>;
   /** Base images already resolved (for their ONBUILD triggers, see build.ts), by reference. */
   baseImages?: ReadonlyMap<string, Image>;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
+  // A signal that came before the build started must stop it as surely as one during it.
+  outerEnv.signal?.throwIfAborted();
   // One failing stage stops the stages running beside it.
   const abort = new AbortController();
   outerEnv.signal?.addEventListener('abort', () => abort.abort(outerEnv.signal?.reason), { once: true });
+  // What can never run is refused before anything does (ONBUILD triggers: when their stage starts).
+  for (const planned of plan.stages) planned.stage.instructions.forEach(refuseInsecure);
   const env: StepEnv = { ...outerEnv, signal: abort.signal };
   const finished = new Map<number, StageState>();
+  const heirs = fromChildren(plan);
   let stepId = 0;
+  const budget = new StepBudget();
   const runner: StageRunner = {
     env,
     plan,
@@ -42,15 +55,19 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     stageChainKey: (index) => finished.get(index)?.chainKey ?? '',
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
     nextStepId: () => ++stepId,
+    countStep: (instr, historyText) => budget.count(instr, historyText),
   };
   const exported = exportedStages(plan);
   await runConcurrently(plan.stages, abort, async (planned) => {
-    const { state, triggers } = await initialState(env, plan, planned, finished, options);
-    // A stage whose layers never reach the image (a builder read only by COPY --from) keeps
-    // them uncompressed: compressing is most of a commit's cost, and nobody downloads these.
-    const stageRunner = exported.has(planned.stage.index) ? runner : { ...runner, env: { ...env, compression: 'none' as const } };
-    finished.set(planned.stage.index, await runStage(stageRunner, planned, state, triggers));
+    const { state, triggers } = await initialState(env, plan, planned, finished, heirs, options);
+    const stageRunner = { ...runner, env: stageEnv(env, planned, exported.has(planned.stage.index), options) };
+    const done = await runStage(stageRunner, planned, state, triggers);
+    // Only the target's config and history reach the image, and a FROM-child takes its own:
+    // a stage nobody builds FROM keeps its layers and cache key only (10,000 stages, bounded memory).
+    const keepAll = planned.stage.index === plan.target || (heirs.get(planned.stage.index) ?? 0) > 0;
+    finished.set(planned.stage.index, keepAll ? done : spent(done));
   });
+  outerEnv.signal?.throwIfAborted();
   const target = finished.get(plan.target) as StageState;
   for (const [k, v] of options.labels) target.config.Labels = { ...(target.config.Labels ?? {}), [k]: v };
   if (options.squash === 'build' || options.squash === 'all') {
@@ -59,7 +76,21 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     target.layers = squashed.layers;
     target.history = squashed.history;
   }
-  return Image.build(imageConfig(env, target), target.layers);
+  return Image.build(imageConfig(env, target), target.layers, options.annotations);
+}
+
+/** The env of one stage's steps: its compression, whether its cache is used, its cache records tagged with the stage. */
+function stageEnv(env: StepEnv, planned: PlannedStage, exported: boolean, options: ExecuteOptions): StepEnv {
+  const index = planned.stage.index;
+  const name = planned.stage.name;
+  return {
+    ...env,
+    // A stage whose layers never reach the image (a builder read only by COPY --from) keeps
+    // them uncompressed: compressing is most of a commit's cost, and nobody downloads these.
+    compression: exported ? env.compression : 'none',
+    noCache: env.noCache || (name !== undefined && (options.noCacheStages?.has(name) ?? false)),
+    cacheUsed: env.cacheUsed ? (key, record) => env.cacheUsed?.(key, record, index) : undefined,
+  };
 }
 
 async function initialState(
@@ -67,6 +98,7 @@ async function initialState(
   plan: BuildPlan,
   planned: PlannedStage,
   finished: Map<number, StageState>,
+  heirs: Map<number, number>,
   options: ExecuteOptions,
 ): Promise<{ state: StageState; triggers: Instruction[] }> {
   const base = planned.base;
@@ -75,7 +107,16 @@ async function initialState(
   }
   if (base.kind === 'stage') {
     const parent = finished.get(base.index) as StageState;
-    const state = cloneState(parent);
+    const left = (heirs.get(base.index) ?? 1) - 1;
+    heirs.set(base.index, left);
+    let state: StageState;
+    if (left > 0 || base.index === plan.target) state = cloneState(parent);
+    else {
+      // The last stage built FROM this one takes its config and history instead of copying
+      // them: a chain of 10,000 stages costs O(steps), not O(stages × steps).
+      finished.set(base.index, spent(parent));
+      state = { ...parent, layers: [...parent.layers], args: new Map() };
+    }
     // The ONBUILD triggers a stage declared run in the stages built FROM it (BuildKit), once:
     // they are not in this stage's config, as those of a base image are not.
     state.config.OnBuild = null;
@@ -90,7 +131,7 @@ async function initialState(
   const state: StageState = {
     config: structuredClone(cfg.config ?? {}),
     layers: [...image.layers],
-    history: structuredClone(cfg.history ?? []),
+    history: baseHistory(cfg.history ?? [], image.layers.length, cfg.created),
     args: new Map(),
     platform: { os: cfg.os, architecture: cfg.architecture, variant: cfg.variant },
     baseLayers: image.layers.length,
@@ -165,8 +206,56 @@ function emptyState(plan: BuildPlan): StageState {
   };
 }
 
+/** History entries are never changed once added: a stage's copy shares them. */
 function cloneState(s: StageState): StageState {
-  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: structuredClone(s.history), args: new Map() };
+  return { ...s, config: structuredClone(s.config), layers: [...s.layers], history: [...s.history], args: new Map() };
+}
+
+/** What a finished stage keeps once no stage needs its config or history (COPY --from reads layers). */
+function spent(s: StageState): StageState {
+  return { ...s, config: {}, history: [] };
+}
+
+/** How many stages are built FROM each stage (by index). */
+function fromChildren(plan: BuildPlan): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const s of plan.stages) if (s.base.kind === 'stage') counts.set(s.base.index, (counts.get(s.base.index) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * A base image's history, one non-empty entry per layer. A config without `history` is valid
+ * OCI; BuildKit's exporter then adds entries for the layers it lacks (normalizeLayersAndHistory).
+ * Here they go first, where the base layers are, so that history and layers stay in step.
+ */
+export function baseHistory(history: readonly History[], layers: number, created?: string): History[] {
+  const out = structuredClone(history) as History[];
+  const missing = layers - out.filter((h) => !h.empty_layer).length;
+  if (missing <= 0) return out;
+  const filler: History = { created_by: 'base layer (the base image has no history for it)', comment: 'nbuild.base.v0' };
+  if (created !== undefined) filler.created = created;
+  return [...Array.from({ length: missing }, () => ({ ...filler })), ...out];
+}
+
+/**
+ * Build-wide bounds on what steps add: their number (ONBUILD triggers of base images included)
+ * and the text of their history entries, which holds every expanded ENV, LABEL and ARG value;
+ * without it `LABEL x=$HUGE` repeated grows the image config without end.
+ */
+class StepBudget {
+  private steps = 0;
+  private text = 0;
+
+  count(instr: Instruction, historyText: number): void {
+    this.steps++;
+    this.text += historyText;
+    if (this.steps > MAX_STEPS) {
+      throw new DockerfileError(loc(instr), `this build has more than ${MAX_STEPS} steps (ONBUILD triggers included), nbuild's limit`, { code: 'LIMIT' });
+    }
+    if (this.text > MAX_HISTORY_LENGTH) {
+      throw new DockerfileError(loc(instr), `the build's steps describe more than ${MAX_HISTORY_LENGTH} characters of image history (expanded ENV, LABEL and ARG values), nbuild's limit`, { code: 'LIMIT' });
+    }
+  }
 }
 
 /** The triggers in an image's config (`OnBuild`), parsed. */

@@ -5,9 +5,10 @@ import type { Instruction, Dockerfile } from '../frontend/dockerfile/types.js';
 import { expandInstruction } from '../frontend/dockerfile/index.js';
 import { declareArgs } from '../planner/args.js';
 import type { BuildPlan, PlannedStage } from '../planner/plan.js';
-import { DockerfileError } from '../errors.js';
+import { DockerfileError, NbuildError, RunStepError } from '../errors.js';
+import { errnoOf, storeFsError } from '../store/fsutil.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
-import { runCommand, commandText, runEnv } from './steps/run.js';
+import { runCommand, commandText, requestedNetwork, runEnv } from './steps/run.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { isUrl } from './steps/add-sources.js';
 import { commitLayer } from './commit.js';
@@ -32,14 +33,29 @@ export interface StageRunner {
   /** Layers of an image named by COPY --from=<image>. */
   imageLayers(ref: string): Promise<Layer[]>;
   nextStepId(): number;
+  /** Counts a step against the build's bounds (steps, history text); throws at the bound. */
+  countStep(instr: Instruction, historyText: number): void;
+}
+
+/**
+ * Steps that only change the config resolve without I/O: a long run of them would keep the
+ * event loop (and with it SIGTERM's handler) waiting. Let it run every few milliseconds.
+ */
+let lastYield = Date.now();
+async function letEventLoopRun(): Promise<void> {
+  if (Date.now() - lastYield < 20) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = Date.now();
 }
 
 export async function runStage(runner: StageRunner, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
   const all = [...triggers, ...planned.stage.instructions];
   const flags = { cmdSet: false };
   const label = planned.stage.name ?? `stage-${planned.stage.index}`;
+  await letEventLoopRun();
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
+    await letEventLoopRun();
     if (runner.env.signal?.aborted) throw runner.env.signal.reason ?? new DockerfileError(loc(instr), 'build aborted');
     const id = runner.nextStepId();
     const started = Date.now();
@@ -47,14 +63,36 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     let cached: boolean;
     try {
       cached = await runStep(runner, planned, state, instr, flags, id);
-    } catch (error) {
+    } catch (caught) {
+      const error = locate(caught, instr);
       // Progress displays close the step (and show its output) before the CLI reports the error.
       runner.env.emit({ type: 'step-error', id, message: (error as Error).message });
       throw error;
     }
+    runner.countStep(instr, state.history[state.history.length - 1]?.created_by?.length ?? 0);
     runner.env.emit({ type: 'step-done', id, cached, seconds: (Date.now() - started) / 1000 });
   }
   return state;
+}
+
+/**
+ * A step's failure names its Dockerfile line: an NbuildError without one (a source outside the
+ * context, a full store) and a system error (ENOSPC while staging a COPY) get the step's. An
+ * interrupt (exit status 128+N) and a bug (no errno: "internal error") pass as they are.
+ */
+function locate(error: unknown, instr: Instruction): unknown {
+  if (error instanceof DockerfileError || error instanceof RunStepError) return error;
+  const keyword = instr.kind.toUpperCase();
+  const say = (message: string): string => (message.startsWith(keyword) ? message : `${keyword}: ${message}`);
+  if (error instanceof NbuildError) {
+    if (error.exitCode !== 1) return error;
+    return new DockerfileError(loc(instr), say(error.message), { code: error.code, cause: error });
+  }
+  const errno = errnoOf(error);
+  if (errno === undefined) return error;
+  // A step writes into the store's tmp folder: a full disk there is the store's.
+  const full = errno === 'ENOSPC' || errno === 'EDQUOT' ? (storeFsError(error, `running ${keyword}`) as NbuildError) : undefined;
+  return new DockerfileError(loc(instr), say(full?.message ?? (error as Error).message), { code: full?.code ?? errno, cause: error });
 }
 
 /** Runs one step (or takes it from the cache); returns true on a cache hit. */
@@ -63,7 +101,7 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
   const created = createdTime(runner.env);
   if (instr.kind === 'run') {
     const createdBy = `RUN ${instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : `${shellOf(state.config).join(' ')} ${commandText(instr)}`}`;
-    const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: instr.network ?? runner.env.network };
+    const material = { createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts: instr.mounts, heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env) };
     return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, instr, id));
   }
   const expanded = expand(instr, state, df);
@@ -200,7 +238,7 @@ async function runStepLayer(runner: StageRunner, state: StageState, instr: Extra
       mountSource: async (from) => mountSource(runner, from, workDir, views),
     });
     trace('run: committing');
-    const layer = await commitLayer(runner.env, upper, 'overlay-upper');
+    const layer = await commitLayer(runner.env, upper, 'overlay-upper', instr);
     trace('run: committed');
     return layer;
   } finally {
@@ -244,7 +282,7 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
     for (const v of views.splice(0).reverse()) await v.release();
     trace('copy: committing');
-    const layer = await commitLayer(env, stagingRoot, 'plain');
+    const layer = await commitLayer(env, stagingRoot, 'plain', instr);
     trace('copy: committed');
     return layer;
   } finally {

@@ -25,24 +25,66 @@ export interface StageState {
 }
 
 export function envMap(config: ContainerConfig): Map<string, string> {
-  const env = new Map<string, string>();
-  for (const entry of config.Env ?? []) {
-    const eq = entry.indexOf('=');
-    if (eq < 0) env.set(entry, '');
-    else env.set(entry.slice(0, eq), entry.slice(eq + 1));
-  }
-  return env;
+  return new Map(envIndex(config).values);
 }
 
+/**
+ * What the steps of a stage look up in its ENV, kept beside the Env array it describes so that
+ * an ENV or a lookup costs O(1), not O(entries): 100,000 steps must not take O(n²).
+ */
+interface EnvIndex {
+  /** Position of each key's first entry (the one ENV replaces, as BuildKit's addEnv). */
+  position: Map<string, number>;
+  /** Each key's value (a later duplicate wins, as in a process environment). */
+  values: Map<string, string>;
+  /** Sum of the entries' lengths. */
+  length: number;
+}
+
+const envIndexes = new WeakMap<string[], EnvIndex>();
+
+function envIndex(config: ContainerConfig): EnvIndex {
+  const env = config.Env ?? [];
+  let index = envIndexes.get(env);
+  if (!index) {
+    index = { position: new Map(), values: new Map(), length: 0 };
+    env.forEach((entry, i) => {
+      const eq = entry.indexOf('=');
+      const key = eq < 0 ? entry : entry.slice(0, eq);
+      if (!index!.position.has(key)) index!.position.set(key, i);
+      index!.values.set(key, eq < 0 ? '' : entry.slice(eq + 1));
+      index!.length += entry.length;
+    });
+    if (config.Env) envIndexes.set(config.Env, index);
+  }
+  return index;
+}
+
+/** Sets KEY=VALUE: in place when KEY is set (BuildKit's addEnv), else appended. */
 export function setEnv(config: ContainerConfig, key: string, value: string): void {
-  const env = (config.Env ?? []).filter((e) => e !== key && !e.startsWith(`${key}=`));
-  env.push(`${key}=${value}`);
-  config.Env = env;
+  config.Env ??= [];
+  const index = envIndex(config);
+  const entry = `${key}=${value}`;
+  const at = index.position.get(key);
+  if (at === undefined) {
+    index.position.set(key, config.Env.length);
+    config.Env.push(entry);
+  } else {
+    index.length -= config.Env[at].length;
+    config.Env[at] = entry;
+  }
+  index.values.set(key, value);
+  index.length += entry.length;
+}
+
+/** The length of the stage's ENV, summed over its entries (bounded by MAX_ENV_LENGTH). */
+export function envLength(config: ContainerConfig): number {
+  return envIndex(config).length;
 }
 
 /** Variables for expanding an instruction: ENV wins over ARG (Docker's rule). */
 export function expansionLookup(state: StageState): (name: string) => string | undefined {
-  const env = envMap(state.config);
+  const env = envIndex(state.config).values;
   return (name) => env.get(name) ?? state.args.get(name);
 }
 

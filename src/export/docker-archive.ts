@@ -27,7 +27,7 @@ export async function writeDockerArchive(store: Store, items: ExportItem[], dest
       (repositories[ref.familiarName()] ??= {})[ref.tag] = image.configDigest.hex;
     }
   }
-  await writeArchiveAtomic(dest, async (tar) => {
+  await writeArchiveAtomic(store, dest, async (tar) => {
     await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))));
     await tar.addBuffer('manifest.json', Buffer.from(`${JSON.stringify(manifest)}\n`));
     if (Object.keys(repositories).length) await tar.addBuffer('repositories', Buffer.from(`${JSON.stringify(repositories)}\n`));

@@ -1,10 +1,9 @@
 // oci-archive: an OCI image layout in a tar (SPEC §Outputs type=oci). Written to a
-// temp file beside `dest` and renamed, so `dest` is never a partial archive.
+// temp file beside `dest` and renamed, so `dest` is never a partial archive (partial.ts).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { storeFsError } from '../store/fsutil.js';
 import type { Store } from '../store/store.js';
+import { PartialOutput, outputError, removeStaleTemps, tempBeside } from './partial.js';
 import { type BlobRef, type ExportItem, LAYOUT_CONTENT, LAYOUT_FILE, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
 import { TarWriter } from './tar.js';
 
@@ -12,7 +11,7 @@ export type { ExportItem } from './layout.js';
 
 export async function writeOciArchive(store: Store, items: ExportItem[], dest: string): Promise<void> {
   const blobs = await collectBlobs(store, items);
-  await writeArchiveAtomic(dest, async (tar) => {
+  await writeArchiveAtomic(store, dest, async (tar) => {
     await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))));
   });
 }
@@ -31,25 +30,30 @@ export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: Bl
 }
 
 /**
- * Opens dest.tmp-…, lets `fill` write the tar and renames it to dest: readers see no archive or
- * a whole one. Not fsynced, like `docker save -o` and `cp`: an output is not the store, and
- * forcing a 400 MB archive to disk cost big-layer seconds (docs/decisions.md).
+ * Opens .dest.tmp-…, lets `fill` write the tar and renames it to dest: readers see no archive or
+ * a whole one, and a failed or interrupted write leaves no temp file. Not fsynced, like `docker
+ * save -o` and `cp`: an output is not the store, and forcing a 400 MB archive to disk cost
+ * big-layer seconds (docs/decisions.md).
  */
-export async function writeArchiveAtomic(dest: string, fill: (tar: TarWriter) => Promise<void>): Promise<void> {
+export async function writeArchiveAtomic(store: Store, dest: string, fill: (tar: TarWriter) => Promise<void>): Promise<void> {
   const abs = path.resolve(dest);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${randomBytes(6).toString('hex')}`);
+  const tmp = tempBeside(abs);
+  const partial = new PartialOutput();
   try {
-    const fh = await fs.open(tmp, 'wx', 0o644);
-    try {
-      const tar = new TarWriter(fh);
-      await fill(tar);
-      await tar.finish();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, abs);
+    await removeStaleTemps(abs);
+    partial.add(tmp);
+    await partial.run(async () => {
+      const fh = await fs.open(tmp, 'wx', 0o644);
+      try {
+        const tar = new TarWriter(fh);
+        await fill(tar);
+        await tar.finish();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(tmp, abs);
+    });
   } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw storeFsError(e, `writing ${dest}`);
+    throw outputError(e, abs, store.root);
   }
 }

@@ -1,24 +1,69 @@
-// `-o/--output` destinations of a build, as docker buildx writes them.
+// `-o/--output` destinations of a build, as docker buildx writes them. Every key buildx documents
+// for a type either works here or is refused with one line naming it: nothing is silently ignored.
+import * as fs from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Store } from '../store/store.js';
 import type { Image } from '../image/image.js';
+import type { Compression } from '../image/media-types.js';
 import { writeOciArchive } from './oci-archive.js';
 import { writeOciLayout } from './oci-layout.js';
 import { writeDockerArchive } from './docker-archive.js';
 import { writeRootfs } from './rootfs.js';
 import { UsageError } from '../errors.js';
+import { parseReference } from '../image/reference.js';
+import type { SessionOptions } from '../registry/session.js';
+
+/** `dest=-` (or `-o -`): the archive goes to standard output. */
+export const STDOUT = '-';
+
+/** How an output wants its layers compressed (`compression=`, `compression-level=`). */
+export interface OutputCompression {
+  compression?: Compression;
+  level?: number;
+}
 
 export type OutputSpec =
-  | { type: 'oci' | 'docker'; dest: string; name?: string }
-  | { type: 'oci-layout'; dest: string; name?: string }
+  | ({ type: 'oci' | 'docker'; dest: string; name?: string } & OutputCompression)
+  | ({ type: 'oci-layout'; dest: string; name?: string } & OutputCompression)
   | { type: 'local' | 'tar'; dest: string }
-  | { type: 'registry'; name?: string };
+  | ({ type: 'registry'; name?: string; push: boolean } & OutputCompression);
 
-/** Parses `type=T,dest=D[,name=N]`, or a bare `FILE.tar` (= type=oci). */
+// The keys each type takes; buildx's other keys are refused by name (REFUSED_KEYS says why).
+const KEYS: Record<string, readonly string[]> = {
+  oci: ['type', 'dest', 'name', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'tar'],
+  docker: ['type', 'dest', 'name', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes', 'tar'],
+  'oci-layout': ['type', 'dest', 'name', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes'],
+  local: ['type', 'dest'],
+  tar: ['type', 'dest'],
+  registry: ['type', 'name', 'push', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes'],
+  image: ['type', 'name', 'push', 'compression', 'compression-level', 'force-compression', 'oci-mediatypes'],
+};
+const REFUSED_KEYS: Record<string, string> = {
+  'push-by-digest': 'images are pushed by the names given',
+  'name-canonical': 'names are pushed as given',
+  'registry.insecure': 'use --tls-verify=false or the registries config',
+  unpack: 'the store always keeps unpacked layers',
+  'dangling-name-prefix': 'untagged images are listed as dangling',
+  'store': 'the image is always kept in the local store',
+  'annotation': 'use --annotation',
+  'platform-split': 'multi-platform builds are issue 17',
+  'rewrite-timestamp': 'use --timestamp / SOURCE_DATE_EPOCH',
+  'buildinfo': 'not written',
+  'attest': 'use --attest (not supported yet)',
+};
+
+/**
+ * Parses `type=T,dest=D[,…]`, or a bare value: `-` is a tar of the root file system on stdout
+ * (buildx), a path ending in `.tar` is an OCI archive (nbuild's short form), any other path a
+ * folder (= type=local, as buildx).
+ */
 export function parseOutputSpec(text: string): OutputSpec {
   if (!text.includes('=')) {
-    if (text === '-') throw new UsageError('--output -: writing to stdout is not supported; name a file');
-    return { type: 'oci', dest: text };
+    if (text === STDOUT) return { type: 'tar', dest: STDOUT };
+    if (text === '') throw new UsageError('--output: empty value');
+    return /\.tar$/i.test(text) ? { type: 'oci', dest: path.resolve(text) } : { type: 'local', dest: path.resolve(text) };
   }
   const fields = new Map<string, string>();
   for (const part of text.split(',')) {
@@ -27,51 +72,139 @@ export function parseOutputSpec(text: string): OutputSpec {
     fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }
   const type = fields.get('type') ?? 'local';
+  const allowed = KEYS[type];
+  if (!allowed) {
+    if (type === 'cacheonly') throw new UsageError('--output type=cacheonly: not supported; leave out -o to keep the image only in the store');
+    throw new UsageError(`--output: unknown type "${type}" (oci, oci-layout, docker, image, registry, local, tar)`);
+  }
+  for (const key of fields.keys()) {
+    if (allowed.includes(key)) continue;
+    const why = REFUSED_KEYS[key] ?? `not a key of type=${type} (${allowed.join(', ')})`;
+    throw new UsageError(`--output ${key}=…: not supported by nbuild: ${why}`);
+  }
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = fields.get(key);
+    if (v === undefined || v === '') return fallback;
+    if (/^(true|1)$/i.test(v)) return true;
+    if (/^(false|0)$/i.test(v)) return false;
+    throw new UsageError(`--output ${key}=${v}: expected true or false`);
+  };
+  if (!bool('oci-mediatypes', true)) throw new UsageError('--output oci-mediatypes=false: not supported; nbuild writes OCI media types (docker load and every registry accept them)');
+  if (!bool('tar', true)) throw new UsageError(`--output tar=false: use type=oci-layout,dest=DIR for a folder`);
+  if (bool('force-compression', false)) throw new UsageError('--output force-compression=true: not supported yet; base layers keep their compression, new layers use compression=');
+  const compression = outputCompression(fields);
   const dest = fields.get('dest');
   const name = fields.get('name');
   const needDest = (): string => {
     if (!dest) throw new UsageError(`--output type=${type} needs dest=`);
-    return path.resolve(dest);
+    return dest === STDOUT ? STDOUT : path.resolve(dest);
   };
   switch (type) {
     case 'oci':
     case 'docker':
+      return { type, dest: needDest(), name, ...compression };
     case 'oci-layout':
-      return { type, dest: needDest(), name };
+      if (needDest() === STDOUT) throw new UsageError('--output type=oci-layout,dest=-: a layout is a folder; use type=oci,dest=- for a tar on stdout');
+      return { type, dest: needDest(), name, ...compression };
     case 'local':
+      if (needDest() === STDOUT) throw new UsageError('--output type=local,dest=-: a folder cannot go to stdout; use type=tar,dest=-');
+      return { type, dest: needDest() };
     case 'tar':
       return { type, dest: needDest() };
-    case 'registry':
-    case 'image':
-      return { type: 'registry', name };
     default:
-      throw new UsageError(`--output: unknown type "${type}" (oci, oci-layout, docker, registry, local, tar)`);
+      // type=registry is type=image,push=true (buildx).
+      return { type: 'registry', name, push: type === 'registry' ? bool('push', true) : bool('push', false), ...compression };
   }
 }
 
-export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[]): Promise<void> {
+function outputCompression(fields: Map<string, string>): OutputCompression {
+  const out: OutputCompression = {};
+  const c = fields.get('compression');
+  if (c !== undefined) {
+    if (c === 'uncompressed' || c === 'none') out.compression = 'none';
+    else if (c === 'gzip' || c === 'zstd') out.compression = c;
+    else if (c === 'estargz') throw new UsageError('--output compression=estargz: not supported (gzip, zstd, uncompressed)');
+    else throw new UsageError(`--output compression=${c}: expected gzip, zstd or uncompressed`);
+  }
+  const level = fields.get('compression-level');
+  if (level !== undefined) {
+    if (!/^\d+$/.test(level)) throw new UsageError(`--output compression-level=${level}: expected a whole number`);
+    out.level = Number(level);
+  }
+  return out;
+}
+
+/**
+ * The layer compression the outputs ask for: new layers are made that way. Outputs that disagree
+ * are refused (nbuild compresses each layer once, while building).
+ */
+export function compressionOfOutputs(outputs: readonly OutputSpec[]): OutputCompression {
+  let found: OutputCompression | undefined;
+  for (const o of outputs) {
+    if (!('compression' in o) && !('level' in o)) continue;
+    const c = o as OutputCompression;
+    if (c.compression === undefined && c.level === undefined) continue;
+    if (found && (found.compression !== c.compression || found.level !== c.level)) {
+      throw new UsageError('--output: the outputs ask for different compression; nbuild compresses each layer once, while building');
+    }
+    found = { compression: c.compression, level: c.level };
+  }
+  return found ?? {};
+}
+
+/** True when an output writes to standard output (so nothing else may). */
+export function writesToStdout(outputs: readonly OutputSpec[]): boolean {
+  return outputs.some((o) => 'dest' in o && o.dest === STDOUT);
+}
+
+export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[], registry: SessionOptions = {}): Promise<void> {
+  if (outputs.filter((o) => 'dest' in o && o.dest === STDOUT).length > 1) throw new UsageError('--output: only one output can go to stdout (dest=-)');
   for (const out of outputs) {
     const outNames = 'name' in out && out.name ? out.name.split(',').filter(Boolean) : names;
-    switch (out.type) {
-      case 'oci':
-        await writeOciArchive(store, [{ image, names: outNames }], out.dest);
-        break;
-      case 'oci-layout':
-        await writeOciLayout(store, [{ image, names: outNames }], out.dest);
-        break;
-      case 'docker':
-        await writeDockerArchive(store, [{ image, names: outNames }], out.dest);
-        break;
-      case 'local':
-      case 'tar':
-        await writeRootfs(store, image, out.type, out.dest);
-        break;
-      case 'registry': {
-        const { pushImage } = await import('../registry/index.js');
-        if (outNames.length === 0) throw new UsageError('--output type=registry needs -t NAME or name=');
-        for (const n of outNames) await pushImage(store, image, n, {});
-        break;
-      }
+    if ('dest' in out && out.dest === STDOUT) {
+      await viaTempFile(store, (file) => writeOne(store, image, outNames, { ...out, dest: file }, registry), process.stdout);
+      continue;
     }
+    await writeOne(store, image, outNames, out, registry);
+  }
+}
+
+async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions): Promise<void> {
+  switch (out.type) {
+    case 'oci':
+      await writeOciArchive(store, [{ image, names: outNames }], out.dest);
+      break;
+    case 'oci-layout':
+      await writeOciLayout(store, [{ image, names: outNames }], out.dest);
+      break;
+    case 'docker':
+      await writeDockerArchive(store, [{ image, names: outNames }], out.dest);
+      break;
+    case 'local':
+    case 'tar':
+      await writeRootfs(store, image, out.type, out.dest);
+      break;
+    case 'registry': {
+      // type=image: the image is in the store (as buildx keeps it in its image store), under name= too.
+      if (out.name) for (const n of outNames) await store.tag(parseReference(n).toString(), image);
+      if (!out.push) break;
+      const { pushImage } = await import('../registry/index.js');
+      if (outNames.length === 0) throw new UsageError('--output type=registry needs -t NAME or name=');
+      for (const n of outNames) await pushImage(store, image, n, registry);
+      break;
+    }
+  }
+}
+
+/** Writes an archive to a temp file in the store, then streams it to `sink` (stdout). */
+async function viaTempFile(store: Store, write: (file: string) => Promise<void>, sink: NodeJS.WritableStream): Promise<void> {
+  const dir = await store.tempDir('stdout-output');
+  try {
+    const file = path.join(dir, 'archive.tar');
+    await write(file);
+    await pipeline(createReadStream(file), sink, { end: false });
+  } finally {
+    await store.removeTempDir(dir);
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -14,11 +14,12 @@ export interface RawWriteOptions {
 }
 export interface RawExtractOptions {
   inputPath: string; destDir: string; whiteouts: string; idMap?: RawIdMap;
-  ignoreChownErrors: boolean; expectedDiffId?: string;
+  ignoreChownErrors: boolean; expectedDiffId?: string; addArchive?: boolean;
 }
 
 export interface Binding {
   writeLayer(o: RawWriteOptions): Promise<RawLayerResult>;
+  digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };

@@ -125,6 +125,34 @@ export async function writeLayer(o: WriteLayerOptions): Promise<LayerResult> {
   return call(() => binding().writeLayer(raw));
 }
 
+export interface DigestTreeOptions {
+  sourceDir: string;
+  mode: 'overlay-upper' | 'plain';
+  /** epoch seconds; later mtimes become this (0: every mtime is 0, the tree's content alone counts) */
+  clampMtime?: number;
+}
+
+/**
+ * The sha256 (and size) of the uncompressed layer tar writeLayer would make of sourceDir, with
+ * nothing written: two trees with the same content, modes, owners, links and xattrs have the same one.
+ */
+export async function digestTree(o: DigestTreeOptions): Promise<{ digest: string; size: number }> {
+  if (o.mode !== 'overlay-upper' && o.mode !== 'plain') throw invalid('mode', "'overlay-upper' or 'plain'", o.mode);
+  const raw = {
+    sourceDir: path.resolve(checkString('sourceDir', o.sourceDir)),
+    outputPath: '',
+    mode: o.mode,
+    compression: 'none',
+    level: 0,
+    gzipEngine: 'zlib',
+    threads: 1,
+    clampMtime: o.clampMtime === undefined ? undefined : checkInt('clampMtime', o.clampMtime, 0, 2 ** 53),
+    exclude: [],
+  };
+  const r = await call(() => binding().digestTree(raw));
+  return { digest: r.diffId, size: r.uncompressedSize };
+}
+
 /** Applies a layer blob (gzip, zstd or plain tar) to destDir, refusing anything that would escape it. */
 export async function extractLayer(o: ExtractLayerOptions): Promise<LayerResult> {
   if (o.whiteouts !== 'overlay' && o.whiteouts !== 'apply') throw invalid('whiteouts', "'overlay' or 'apply'", o.whiteouts);
@@ -138,6 +166,23 @@ export async function extractLayer(o: ExtractLayerOptions): Promise<LayerResult>
     expectedDiffId: o.expectedDiffId,
   };
   return call(() => binding().extractLayer(raw));
+}
+
+/**
+ * Unpacks an ADD archive (gzip, zstd or plain tar) into destDir with every path resolved inside
+ * it, as in a chroot there (BuildKit's chrootarchive): a symlink already in destDir, or one the
+ * archive makes, never leads out of it. `.wh.` names are plain files; a leading `/` is dropped;
+ * existing folders keep their metadata; owners are the archive's.
+ */
+export async function extractArchive(o: { inputPath: string; destDir: string }): Promise<void> {
+  const raw = {
+    inputPath: path.resolve(checkString('inputPath', o.inputPath)),
+    destDir: path.resolve(checkString('destDir', o.destDir)),
+    whiteouts: 'apply',
+    ignoreChownErrors: false,
+    addArchive: true,
+  };
+  await call(() => binding().extractLayer(raw));
 }
 
 /** sha256 of a file, off the JS thread. */

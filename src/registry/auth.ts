@@ -2,7 +2,7 @@
 // (distribution's token spec, docs.docker.com/registry/spec/auth/token), Basic, anonymous.
 // Credentials only ever go into request headers, never into messages.
 import { RegistryError } from '../errors.js';
-import { errorFromResponse, headerValue, readBody, send, type TransportOptions } from './http.js';
+import { errorFromResponse, headerValue, readBody, send, timeoutError, timeoutOf, type HttpResponse, type TransportOptions } from './http.js';
 
 /** Credentials: a user and password, or an identity (refresh) token, or a ready registry token. */
 export interface Credentials {
@@ -135,14 +135,20 @@ export class Authenticator {
     if (!realm) throw new RegistryError(`${this.registry}: Bearer challenge without a realm`);
     const url = new URL(realm);
     const service = challenge.params.service;
-    const res = this.credentials?.identityToken
-      ? await this.oauthRefresh(url, service, scopes, this.credentials.identityToken)
-      : await this.tokenGet(url, service, scopes);
-    if (res.status !== 200) {
-      const err = await errorFromResponse(res, `${this.registry}: token for ${scopes.join(' ') || 'registry'}`);
-      throw err;
+    const what = `${this.registry}: token for ${scopes.join(' ') || 'registry'}`;
+    // A token is a small read: all of it within the request budget (timeouts.ts).
+    const deadline = Date.now() + (this.transport.requestMs ?? 60_000);
+    let res: HttpResponse;
+    try {
+      res = this.credentials?.identityToken
+        ? await this.oauthRefresh(url, service, scopes, this.credentials.identityToken, deadline)
+        : await this.tokenGet(url, service, scopes, deadline);
+    } catch (err) {
+      const timeout = timeoutOf(err);
+      throw timeout ? timeoutError(what, timeout) : err;
     }
-    const answer = JSON.parse((await readBody(res, 1 << 20)).toString('utf8')) as TokenAnswer;
+    if (res.status !== 200) throw await errorFromResponse(res, what);
+    const answer = JSON.parse((await readBody(res, 1 << 20, what)).toString('utf8')) as TokenAnswer;
     const value = answer.token ?? answer.access_token;
     if (!value) throw new RegistryError(`${this.registry}: the token server answered without a token`);
     // Default lifetime per the token spec is 60 s; renew a little early.
@@ -150,21 +156,21 @@ export class Authenticator {
     return { value, expiresAt: Date.now() + lifetime - Math.min(10_000, lifetime / 4) };
   }
 
-  private tokenGet(url: URL, service: string | undefined, scopes: string[]) {
+  private tokenGet(url: URL, service: string | undefined, scopes: string[], deadline: number) {
     if (service) url.searchParams.set('service', service);
     for (const s of scopes) url.searchParams.append('scope', s);
     const headers: Record<string, string> = {};
     const basic = this.basic();
     if (basic) headers.authorization = basic;
-    return send({ method: 'GET', url, headers }, this.transport);
+    return send({ method: 'GET', url, headers, deadline }, this.transport);
   }
 
-  private oauthRefresh(url: URL, service: string | undefined, scopes: string[], refreshToken: string) {
+  private oauthRefresh(url: URL, service: string | undefined, scopes: string[], refreshToken: string, deadline: number) {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'nbuild' });
     if (service) form.set('service', service);
     if (scopes.length > 0) form.set('scope', scopes.join(' '));
     const body = Buffer.from(form.toString());
-    return send({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, this.transport);
+    return send({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, deadline }, this.transport);
   }
 }
 

@@ -8,9 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { Authenticator, challengeScope, scopeFor, type Credentials } from './auth.js';
-import { errorFromResponse, headerValue, readBody, send, type Body, type HttpResponse, type TransportOptions } from './http.js';
+import { errorFromResponse, headerValue, readBody, send, timeoutError, timeoutOf, type Body, type HttpResponse, type TransportOptions } from './http.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { RetryAfterError, defaultRetryPolicy, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
+import { registryTimeouts, type RegistryTimeouts } from './timeouts.js';
 
 export interface ClientOptions {
   /** host[:port] as it appears in references (docker.io is mapped to registry-1.docker.io). */
@@ -22,6 +23,8 @@ export interface ClientOptions {
   userAgent?: string;
   /** Chunk size for PATCH uploads; blobs up to this size go in one PUT. */
   chunkSize?: number;
+  /** Defaults from NBUILD_REGISTRY_TIMEOUT / NBUILD_REGISTRY_STALL_TIMEOUT (timeouts.ts). */
+  timeouts?: Partial<RegistryTimeouts>;
 }
 
 export interface ManifestAnswer {
@@ -43,6 +46,8 @@ interface Call {
   expect: number[];
   headers?: Record<string, string>;
   body?: Body;
+  /** Epoch ms by which a small read must be over (see small()). */
+  deadline?: number;
 }
 
 const MAX_MANIFEST = 4 << 20;
@@ -57,13 +62,15 @@ export class RegistryClient {
   private readonly auth: Authenticator;
   private readonly retry: RetryPolicy;
   private readonly chunkSize: number;
+  private readonly timeouts: RegistryTimeouts;
   private origin: Promise<URL> | undefined;
 
   constructor(opts: ClientOptions) {
     this.registry = opts.registry;
     this.host = opts.registry === 'docker.io' ? 'registry-1.docker.io' : opts.registry;
     this.insecure = opts.insecure ?? false;
-    this.transport = { tlsVerify: !this.insecure, userAgent: opts.userAgent };
+    this.timeouts = { ...registryTimeouts(), ...opts.timeouts };
+    this.transport = { tlsVerify: !this.insecure, userAgent: opts.userAgent, stallMs: this.timeouts.stallMs, requestMs: this.timeouts.requestMs };
     this.auth = new Authenticator(opts.registry, opts.credentials, this.transport);
     this.retry = opts.retry ?? defaultRetryPolicy;
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
@@ -71,21 +78,21 @@ export class RegistryClient {
 
   /** ping finds the scheme (https, then http when insecure) and the auth challenge of /v2/. */
   ping(): Promise<URL> {
-    this.origin ??= withRetry(() => this.pingOnce(), this.retry).catch((err: unknown) => {
+    this.origin ??= this.small((deadline) => this.pingOnce(deadline)).catch((err: unknown) => {
       this.origin = undefined;
       throw err;
     });
     return this.origin;
   }
 
-  private async pingOnce(): Promise<URL> {
+  private async pingOnce(deadline: number): Promise<URL> {
     const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
     let lastError: unknown;
     for (const scheme of schemes) {
       const origin = new URL(`${scheme}//${this.host}`);
       let res: HttpResponse;
       try {
-        res = await send({ method: 'GET', url: new URL('/v2/', origin) }, this.transport);
+        res = await send({ method: 'GET', url: new URL('/v2/', origin), deadline }, this.transport);
       } catch (err) {
         lastError = err;
         continue;
@@ -114,7 +121,13 @@ export class RegistryClient {
       const headers = { ...c.headers };
       const authorization = await this.auth.authorization(c.scopes);
       if (authorization) headers.authorization = authorization;
-      const res = await send({ method: c.method, url, headers, body: c.body }, this.transport);
+      let res: HttpResponse;
+      try {
+        res = await send({ method: c.method, url, headers, body: c.body, deadline: c.deadline }, this.transport);
+      } catch (err) {
+        const timeout = timeoutOf(err);
+        throw timeout ? timeoutError(c.what, timeout) : err;
+      }
       if (res.status === 401 && authTry === 0) {
         const challenge = headerValue(res, 'www-authenticate');
         res.body.resume();
@@ -134,23 +147,29 @@ export class RegistryClient {
     return withRetry(op, this.retry);
   }
 
+  /** A small read (or a manifest write): all of it, retries included, within timeouts.requestMs. */
+  private small<T>(op: (deadline: number) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeouts.requestMs;
+    return withRetry(() => op(deadline), this.retry, undefined, deadline);
+  }
+
   /** checkAuth proves the credentials work (for login): /v2/ answered with them, token or Basic. */
   async checkAuth(): Promise<void> {
     await this.ping();
     if (this.auth.scheme === undefined) return; // the registry asks for nothing
-    const res = await this.retried(() => this.call({ method: 'GET', path: '/v2/', scopes: [], what: `${this.registry}`, expect: [200] }));
+    const res = await this.small((deadline) => this.call({ method: 'GET', path: '/v2/', scopes: [], what: `${this.registry}`, expect: [200], deadline }));
     res.body.resume();
   }
 
   /** getManifest fetches a manifest or index by tag or digest and checks its digest. */
   getManifest(repo: string, reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<ManifestAnswer> {
     const what = `${this.registry}/${repo}${refSuffix(reference)}`;
-    return this.retried(async () => {
+    return this.small(async (deadline) => {
       const res = await this.call({
         method: 'GET', path: `/v2/${repo}/manifests/${reference}`, scopes: [scopeFor(repo, false)], what,
-        expect: [200], headers: { accept: accept.join(', ') },
+        expect: [200], headers: { accept: accept.join(', ') }, deadline,
       });
-      const bytes = await readBody(res, MAX_MANIFEST);
+      const bytes = await readBody(res, MAX_MANIFEST, what);
       const digest = sha256(bytes);
       const claimed = headerValue(res, 'docker-content-digest');
       if (reference.includes(':') && reference !== digest) {
@@ -167,10 +186,10 @@ export class RegistryClient {
   /** headManifest returns the digest of a tag (or undefined when the registry has no such manifest). */
   headManifest(repo: string, reference: string): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
     const what = `${this.registry}/${repo}${refSuffix(reference)}`;
-    return this.retried(async () => {
+    return this.small(async (deadline) => {
       const res = await this.call({
         method: 'HEAD', path: `/v2/${repo}/manifests/${reference}`, scopes: [scopeFor(repo, false)], what,
-        expect: [200, 404], headers: { accept: MANIFEST_ACCEPT.join(', ') },
+        expect: [200, 404], headers: { accept: MANIFEST_ACCEPT.join(', ') }, deadline,
       });
       res.body.resume();
       if (res.status === 404) return undefined;
@@ -181,11 +200,12 @@ export class RegistryClient {
   }
 
   /** fetchBlob streams a blob into `dest`, hashing as it goes. On a digest or size mismatch the
-   *  file is deleted and the error is permanent: the bytes are never stored. */
-  fetchBlob(repo: string, digest: string, dest: string, opts: { size?: number; onProgress?: BlobProgress } = {}): Promise<void> {
+   *  file is deleted and the error is permanent: the bytes are never stored. A `small` blob (an
+   *  image config) is a small read, with its deadline; any other may take as long as bytes flow. */
+  fetchBlob(repo: string, digest: string, dest: string, opts: { size?: number; onProgress?: BlobProgress; small?: boolean } = {}): Promise<void> {
     const what = `${this.registry}/${repo}@${digest}`;
-    return this.retried(async () => {
-      const res = await this.call({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [scopeFor(repo, false)], what, expect: [200] });
+    const attempt = async (deadline?: number): Promise<void> => {
+      const res = await this.call({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [scopeFor(repo, false)], what, expect: [200], deadline });
       const hash = createHash('sha256');
       let size = 0;
       const meter = new Transform({
@@ -200,6 +220,8 @@ export class RegistryClient {
         await pipeline(res.body, meter, fs.createWriteStream(dest, { mode: 0o644 }));
       } catch (err) {
         await fsp.rm(dest, { force: true });
+        const timeout = timeoutOf(err);
+        if (timeout) throw timeoutError(what, timeout, timeout.kind === 'stall' ? 'download' : undefined);
         // A connection dropped mid-body is worth another try.
         throw new RegistryError(`${what}: download interrupted: ${(err as Error).message}`, { temporary: true, cause: err });
       }
@@ -208,15 +230,16 @@ export class RegistryClient {
         await fsp.rm(dest, { force: true });
         throw new RegistryError(`${what}: refused the blob: got ${got} (${size} bytes), expected ${digest}${opts.size !== undefined ? ` (${opts.size} bytes)` : ''}`, { codes: ['DIGEST_INVALID'] });
       }
-    });
+    };
+    return opts.small ? this.small(attempt) : this.retried(() => attempt());
   }
 
   /** hasBlob asks with HEAD; push uses it to skip blobs the registry holds. */
   hasBlob(repo: string, digest: string): Promise<boolean> {
-    return this.retried(async () => {
+    return this.small(async (deadline) => {
       const res = await this.call({
         method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: [scopeFor(repo, true)],
-        what: `${this.registry}/${repo}@${digest}`, expect: [200, 404],
+        what: `${this.registry}/${repo}@${digest}`, expect: [200, 404], deadline,
       });
       res.body.resume();
       return res.status === 200;
@@ -270,10 +293,10 @@ export class RegistryClient {
   /** putManifest uploads a manifest under a tag or its digest and returns its digest. */
   putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
     const what = `${this.registry}/${repo}${refSuffix(reference)}`;
-    return this.retried(async () => {
+    return this.small(async (deadline) => {
       const res = await this.call({
         method: 'PUT', path: `/v2/${repo}/manifests/${reference}`, scopes: [scopeFor(repo, true)], what,
-        expect: [201, 200, 204], headers: { 'content-type': mediaType }, body: bytes,
+        expect: [201, 200, 204], headers: { 'content-type': mediaType }, body: bytes, deadline,
       });
       res.body.resume();
       return sha256(bytes);

@@ -1,11 +1,12 @@
 // One HTTP exchange with a registry, over node:http/https. No retries and no auth
-// here (see retry.ts and auth.ts): this layer only sends, follows redirects safely
-// and turns error answers into RegistryError.
+// here (see retry.ts and auth.ts): this layer only sends, follows redirects safely,
+// enforces the timeouts (timeouts.ts) and turns error answers into RegistryError.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { userAgent } from '../package-root.js';
+import { describeTimeout } from './timeouts.js';
 
 /** A request body that can be sent again (retries, redirects): bytes, or a factory of streams. */
 export type Body = Buffer | { length: number; open: () => Readable };
@@ -15,6 +16,8 @@ export interface HttpRequest {
   url: URL;
   headers?: Record<string, string>;
   body?: Body;
+  /** Epoch ms by which the whole exchange, the answer's body included, must be over. */
+  deadline?: number;
 }
 
 export interface HttpResponse {
@@ -30,8 +33,29 @@ export interface TransportOptions {
   /** false: accept self-signed and expired certificates. */
   tlsVerify: boolean;
   userAgent?: string;
-  /** Idle socket timeout; a stalled registry becomes a retryable error. */
-  timeoutMs?: number;
+  /** No byte for this long (connecting, waiting, reading): a retryable stall. Default 30 s. */
+  stallMs?: number;
+  /** The budget of a small read (a token here; the client sets the others' deadlines). Default 60 s. */
+  requestMs?: number;
+}
+
+/** Why an exchange was cut: nothing came for stallMs, or the deadline passed. */
+export class TimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly kind: 'stall' | 'deadline', ms: number) {
+    super(kind === 'stall' ? `stalled: no data for ${describeTimeout(ms, 'stall')}` : `no complete answer within ${describeTimeout(ms, 'request')}`);
+  }
+}
+
+/** A RegistryError for a timeout, naming `what` (and what was being done): a stall is worth another try, a passed deadline is not. */
+export function timeoutError(what: string, err: TimeoutError, doing?: string): RegistryError {
+  return new RegistryError(`${what}: ${doing ? `${doing} ` : ''}${err.message}`, { temporary: err.kind === 'stall', codes: [err.kind === 'stall' ? 'STALLED' : 'TIMEOUT'], cause: err });
+}
+
+/** The TimeoutError behind an error, if one is. */
+export function timeoutOf(err: unknown): TimeoutError | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof TimeoutError) return e;
+  return undefined;
 }
 
 const MAX_REDIRECTS = 10;
@@ -47,7 +71,7 @@ export async function send(req: HttpRequest, opts: TransportOptions): Promise<Ht
   let headers = { ...req.headers };
   let body = req.body;
   for (let hop = 0; ; hop++) {
-    const res = await sendOnce({ method, url, headers, body }, opts);
+    const res = await sendOnce({ method, url, headers, body, deadline: req.deadline }, opts);
     const location = res.headers.location;
     if (![301, 302, 303, 307, 308].includes(res.status) || !location || method === 'POST' || method === 'PATCH') {
       return res;
@@ -76,11 +100,25 @@ function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpRespons
   if (body !== undefined) headers['content-length'] = String(body.length);
   else if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') headers['content-length'] = '0';
   return new Promise((resolve, reject) => {
+    let answer: http.IncomingMessage | undefined;
+    const cut = (err: TimeoutError): void => {
+      if (answer) answer.destroy(err);
+      else r.destroy(err);
+    };
+    const stallMs = opts.stallMs ?? 30_000;
+    const left = req.deadline === undefined ? undefined : Math.max(0, req.deadline - Date.now());
+    const deadline = left === undefined ? undefined : setTimeout(() => cut(new TimeoutError('deadline', opts.requestMs ?? left)), left);
     const r = mod.request(req.url, { method: req.method, headers, agent }, (res) => {
+      answer = res;
+      res.once('close', () => clearTimeout(deadline));
       resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res });
     });
-    r.setTimeout(opts.timeoutMs ?? 60_000, () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    r.on('error', (err) => reject(networkError(req, err)));
+    // The socket's idle timer also runs while the answer's body is read.
+    r.setTimeout(stallMs, () => cut(new TimeoutError('stall', stallMs)));
+    r.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(networkError(req, err));
+    });
     if (body === undefined) r.end();
     else if (Buffer.isBuffer(body)) r.end(body);
     else {
@@ -93,22 +131,31 @@ function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpRespons
 
 /** A failure below HTTP (reset, refused, TLS, timeout). Resets and timeouts are temporary. */
 export function networkError(req: HttpRequest, err: Error): RegistryError {
+  if (err instanceof TimeoutError) return timeoutError(`${req.method} ${redactUrl(req.url)}`, err);
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const temporary = ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET'].includes(code) || /socket hang up/.test(err.message);
   return new RegistryError(`${req.method} ${redactUrl(req.url)}: ${err.message}`, { temporary, codes: code ? [code] : [], cause: err });
 }
 
-/** readBody reads a (small) response body fully, refusing more than `limit` bytes. */
-export async function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
+/** readBody reads a (small) response body fully, refusing more than `limit` bytes. `what` names it in errors. */
+export async function readBody(res: HttpResponse, limit: number, what = redactUrl(res.url)): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      res.body.destroy();
-      throw new RegistryError(`response from ${redactUrl(res.url)} is larger than ${limit} bytes`);
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        res.body.destroy();
+        throw new RegistryError(`response from ${redactUrl(res.url)} is larger than ${limit} bytes`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    if (err instanceof RegistryError) throw err;
+    const timeout = timeoutOf(err);
+    if (timeout) throw timeoutError(what, timeout);
+    // A connection dropped mid-answer is worth another try.
+    throw new RegistryError(`${what}: the answer broke off: ${(err as Error).message}`, { temporary: true, cause: err });
   }
   return Buffer.concat(chunks);
 }

@@ -52,11 +52,11 @@ export async function pullImage(store: Store, ref: string | Reference, opts: Pul
     throw new NbuildError('NOT_AN_IMAGE', `${what} is not a container image (media type ${parsed.mediaType ?? manifest.mediaType ?? 'unknown'})`);
   }
   opts.onProgress?.({ kind: 'resolved', reference: what, digest: manifest.digest, source: `${endpoint.registry}/${endpoint.repository}` });
-  const fetch = (d: Descriptor) => fetchIntoStore(store, client, endpoint.repository, d, opts);
-  await fetch(parsed.config);
+  const fetch = (d: Descriptor, small = false) => fetchIntoStore(store, client, endpoint.repository, d, opts, small);
+  await fetch(parsed.config, true);
   const configBytes = await store.readBlob(Digest.parse(parsed.config.digest));
   checkImagePlatform(parseJson<ImageConfig>(configBytes, what), want, what);
-  await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, fetch);
+  await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, (d) => fetch(d));
   const image = Image.fromBytes(manifest.bytes, configBytes);
   await store.writeImage(image);
   if (!reference.digest) await store.tag(what, image);
@@ -86,8 +86,8 @@ async function findManifest(session: RegistrySession, ref: Reference): Promise<F
   throw lastError;
 }
 
-/** fetchIntoStore downloads one blob into a temp file of the store and moves it in, unless present. */
-async function fetchIntoStore(store: Store, client: RegistryClient, repo: string, d: Descriptor, opts: PullOptions): Promise<void> {
+/** fetchIntoStore downloads one blob into a temp file of the store and moves it in, unless present. `small`: a config. */
+async function fetchIntoStore(store: Store, client: RegistryClient, repo: string, d: Descriptor, opts: PullOptions, small: boolean): Promise<void> {
   const digest = Digest.parse(d.digest);
   const cached = await store.hasBlob(digest);
   opts.onProgress?.({ kind: 'blob', digest: d.digest, size: d.size, cached });
@@ -97,6 +97,7 @@ async function fetchIntoStore(store: Store, client: RegistryClient, repo: string
     const file = `${dir}/blob`;
     await client.fetchBlob(repo, d.digest, file, {
       size: d.size,
+      small,
       onProgress: opts.onProgress && ((bytes) => opts.onProgress?.({ kind: 'progress', digest: d.digest, bytes })),
     });
     // fetchBlob verified the digest while streaming; hashing the file again would double the I/O.

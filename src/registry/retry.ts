@@ -38,8 +38,9 @@ export function isTemporary(err: unknown): boolean {
 }
 
 /** withRetry runs `op` until it succeeds, fails permanently, or the attempts run out. `op` MUST be
- *  safe to repeat from the start (re-openable bodies, fresh temp files). */
-export async function withRetry<T>(op: (attempt: number) => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
+ *  safe to repeat from the start (re-openable bodies, fresh temp files). With a `deadline` (epoch
+ *  ms), no attempt starts after it and no wait runs past it. */
+export async function withRetry<T>(op: (attempt: number) => Promise<T>, policy: RetryPolicy, signal?: AbortSignal, deadline?: number): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await op(attempt);
@@ -49,6 +50,7 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, policy: 
       // Jitter spreads out many runners that failed together.
       const jittered = backoff / 2 + Math.random() * (backoff / 2);
       const wait = err instanceof RetryAfterError ? Math.max(err.retryAfterMs, jittered) : jittered;
+      if (deadline !== undefined && Date.now() + wait >= deadline) throw err;
       await sleep(wait, signal);
     }
   }

@@ -5,6 +5,7 @@ import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
 import { loadRegistriesConfig, resolveEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
 import type { RetryPolicy } from './retry.js';
+import type { RegistryTimeouts } from './timeouts.js';
 
 export interface SessionOptions {
   /** false: plain HTTP and unverified TLS for every registry of this command. */
@@ -13,8 +14,12 @@ export interface SessionOptions {
   registriesConfig?: RegistriesConfig;
   /** Defaults to authFilePaths(). */
   authFiles?: string[];
+  /** `--creds USER[:PASSWORD]`: used for every registry of this command instead of the auth files. */
+  credentials?: Credentials;
   retry?: RetryPolicy;
   chunkSize?: number;
+  /** Defaults from the environment (timeouts.ts). */
+  timeouts?: Partial<RegistryTimeouts>;
 }
 
 export class RegistrySession {
@@ -41,6 +46,7 @@ export class RegistrySession {
         credentials,
         retry: this.opts.retry,
         chunkSize: this.opts.chunkSize,
+        timeouts: this.opts.timeouts,
       }));
       this.clients.set(key, c);
     }
@@ -48,6 +54,7 @@ export class RegistrySession {
   }
 
   private credentials(ep: Endpoint): Promise<Credentials | undefined> {
+    if (this.opts.credentials) return Promise.resolve(this.opts.credentials);
     return lookupCredentials(ep.registry, ep.repository, this.opts.authFiles ?? authFilePaths());
   }
 }

@@ -12,3 +12,4 @@ export {
 export { runSandboxed } from './run.js';
 export { resolveUser, resolveUserFrom, type ResolvedUser } from './user.js';
 export { helperPath } from './helper.js';
+export { planRunNetwork, privateNetworkUnavailable, fallbackNotice, resolvConfFor, type NetworkRequest, type RunNetwork } from './network.js';

@@ -31,9 +31,14 @@ function validate(spec: SandboxSpec): void {
   if (!spec.cwd.startsWith('/')) throw new NbuildError('SANDBOX_SPEC', `working directory ${spec.cwd} is not absolute`);
   for (const m of spec.mounts) {
     if (!m.target.startsWith('/')) throw new NbuildError('SANDBOX_SPEC', `mount target ${m.target} is not absolute`);
-    if (m.type === 'bind' && !m.source?.startsWith('/'))
+    if ((m.type === 'bind' || m.type === 'overlay') && !m.source?.startsWith('/'))
       throw new NbuildError('SANDBOX_SPEC', `bind mount of ${m.target} needs an absolute source`);
+    if (m.type === 'overlay' && !(m.upperDir?.startsWith('/') && m.workDir?.startsWith('/')))
+      throw new NbuildError('SANDBOX_SPEC', `overlay mount of ${m.target} needs absolute upper and work folders`);
+    if (m.type === 'overlay' && spec.isolation === 'chroot') throw new NbuildError('SANDBOX_SPEC', 'chroot isolation cannot mount an overlay');
   }
+  if (spec.network === 'slirp4netns' && !spec.slirp4netns?.startsWith('/'))
+    throw new NbuildError('SANDBOX_SPEC', 'network slirp4netns needs the absolute path of slirp4netns');
 }
 
 /** Runs `spec.args` in the sandbox; resolves with its exit status, rejects on setup errors or abort. */

@@ -9,9 +9,13 @@ export interface IdMapEntry {
 }
 
 export interface SandboxMount {
-  type: 'bind' | 'tmpfs';
-  /** Host path for bind mounts. */
+  /** overlay: a throw-away copy-on-write layer over the folder `source` (writes go to `upperDir`). */
+  type: 'bind' | 'tmpfs' | 'overlay';
+  /** Host path for bind mounts; the lower folder for overlay. */
   source?: string;
+  /** overlay: its upper and work folders (kernel overlay in the sandbox's user namespace). */
+  upperDir?: string;
+  workDir?: string;
   /** Absolute path inside the container. */
   target: string;
   readonly: boolean;
@@ -46,7 +50,14 @@ export interface SandboxSpec {
   gid: number;
   additionalGids: number[];
   hostname: string;
-  network: 'host' | 'none';
+  /**
+   * 'host': nbuild's own network namespace; 'none': a new one with only `lo`; 'slirp4netns': a new
+   * one with `tap0` connected to the outside by the slirp4netns program at `slirp4netns`
+   * (src/sandbox/network.ts decides which).
+   */
+  network: 'host' | 'none' | 'slirp4netns';
+  /** Absolute path of slirp4netns, for network 'slirp4netns'. */
+  slirp4netns?: string;
   /** File contents bound at /etc/hosts and /etc/resolv.conf (the hostname goes to /etc/hostname). */
   hosts: string;
   resolvConf: string;

@@ -114,10 +114,12 @@ export function resolveUserFrom(passwd: string | undefined, group: string | unde
     else if (gidArg === undefined)
       throw new NbuildError('GROUP_NOT_FOUND', `unable to find group ${groupArg}: no matching entries in group file`);
     else result.gid = checkRange(gidArg, 'gid', spec);
-  } else {
-    // Supplementary groups only in the implicit form (no explicit group), as Docker does.
-    result.additionalGids = [...new Set(groups.map((g) => g.gid))];
   }
+  // The primary group is a supplementary group too, then (implicit form only, as Docker does)
+  // the user's /etc/group memberships: containerd's rule since CVE-2023-25173, which BuildKit's
+  // testUserAdditionalGids checks (`id` shows groups=PRIMARY,…).
+  const memberships = groupArg === '' ? groups.map((g) => g.gid) : [];
+  result.additionalGids = [...new Set([result.gid, ...memberships])];
   return result;
 }
 

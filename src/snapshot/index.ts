@@ -3,6 +3,7 @@ export { probeHost, type HostProbe, type Capability } from './probe.js';
 export {
   chooseIsolation,
   selectIsolation,
+  probeHostOnce,
   describeMode,
   LADDER,
   type IsolationMode,

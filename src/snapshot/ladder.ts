@@ -79,10 +79,17 @@ export function chooseIsolation(probe: HostProbe, forced = process.env['NBUILD_I
   return { chosen: modes.find((m) => m.available)?.mode, modes };
 }
 
+let probed: Promise<HostProbe> | undefined;
 let selected: Promise<IsolationReport> | undefined;
+
+/** The host's answers, asked once per process (the executor's RUN steps share them). */
+export function probeHostOnce(options: ProbeOptions = {}): Promise<HostProbe> {
+  probed ??= probeHost(options);
+  return probed;
+}
 
 /** Probes once per process and returns the ladder's verdict (what the executor should use). */
 export function selectIsolation(options: ProbeOptions = {}): Promise<IsolationReport> {
-  selected ??= probeHost(options).then((p) => chooseIsolation(p));
+  selected ??= probeHostOnce(options).then((p) => chooseIsolation(p));
   return selected;
 }

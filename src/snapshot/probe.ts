@@ -30,7 +30,11 @@ type KernelProbe = NativeProbe & {
   userNamespace: Capability;
 };
 
-export type HostProbe = KernelProbe & { fuseOverlayfs: { binary?: string; devFuse: Capability } };
+export type HostProbe = KernelProbe & {
+  fuseOverlayfs: { binary?: string; devFuse: Capability };
+  /** What a RUN step's own network needs beside a network namespace (src/sandbox/network.ts). */
+  slirp4netns: { binary?: string; devTun: Capability };
+};
 
 const refused = (error: string): Capability => ({ ok: false, error });
 
@@ -54,24 +58,33 @@ async function findOnPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function probeFuse(): Promise<HostProbe['fuseOverlayfs']> {
-  const binary = await findOnPath('fuse-overlayfs');
-  const devFuse = await access('/dev/fuse', constants.R_OK | constants.W_OK).then(
+/** Whether this user may open a device node for reading and writing (root of the namespace may not when its owner is unmapped). */
+function deviceOpen(path: string): Promise<Capability> {
+  return access(path, constants.R_OK | constants.W_OK).then(
     () => ({ ok: true, error: '' }),
-    (e: NodeJS.ErrnoException) => refused(`/dev/fuse: ${e.code ?? e.message}`),
+    (e: NodeJS.ErrnoException) => refused(`${path}: ${e.code ?? e.message}`),
   );
+}
+
+async function probeFuse(): Promise<HostProbe['fuseOverlayfs']> {
+  const [binary, devFuse] = await Promise.all([findOnPath('fuse-overlayfs'), deviceOpen('/dev/fuse')]);
   return { binary, devFuse };
 }
 
+async function probeSlirp(): Promise<HostProbe['slirp4netns']> {
+  const [binary, devTun] = await Promise.all([findOnPath('slirp4netns'), deviceOpen('/dev/net/tun')]);
+  return { binary, devTun };
+}
+
 export interface ProbeOptions {
-  /** Keep the kernel's answers here between builds (probe-cache.ts); fuse is always asked. */
+  /** Keep the kernel's answers here between builds (probe-cache.ts); fuse and slirp4netns are always asked. */
   cache?: { file: string; tmpDir: string };
 }
 
 /** Runs `nbuild-sandbox probe` (in a user namespace unless root) and gathers the answers. */
 export async function probeHost(options: ProbeOptions = {}): Promise<HostProbe> {
-  const [fuseOverlayfs, kernel] = await Promise.all([probeFuse(), cachedKernelProbe(options.cache)]);
-  return { ...kernel, fuseOverlayfs };
+  const [fuseOverlayfs, slirp4netns, kernel] = await Promise.all([probeFuse(), probeSlirp(), cachedKernelProbe(options.cache)]);
+  return { ...kernel, fuseOverlayfs, slirp4netns };
 }
 
 async function cachedKernelProbe(cache: ProbeOptions['cache']): Promise<KernelProbe> {

@@ -1,12 +1,15 @@
 // `nbuild store check [--repair]`: verify every blob, name, image, unpacked layer
 // and cache record. Repair removes what is broken (never a healthy blob), drops
-// images whose blobs are gone, and rebuilds refs.json from the manifests in
-// blobs/ if it is unreadable.
+// images whose blobs are gone, rebuilds refs.json from the manifests in blobs/ if
+// it is unreadable, and re-extracts unpacked layers that differ from their blobs
+// (check-layers.ts).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Digest } from '../image/digest.js';
+import type { Layer } from '../image/image.js';
 import { isManifestType } from '../image/media-types.js';
-import { isCacheRecord } from './cache-record.js';
+import { type CacheRecord, isCacheRecord } from './cache-record.js';
+import { checkLayerDirs, type Fix } from './check-layers.js';
 import { hashFile, removeTree } from './fsutil.js';
 import { type Refs, emptyRefs } from './refs.js';
 import type { Store } from './store.js';
@@ -17,18 +20,21 @@ export const STAT_CACHE_FILE = 'context-stat.json';
 export interface CheckResult {
   blobs: number;
   images: number;
+  /** Unpacked layers compared with their blobs. */
+  layers: number;
   problems: string[];
   repaired: number;
+  /** Problems --repair had to leave while another nbuild process used the store (a subset of `problems`). */
+  notRepaired: string[];
 }
 
 export async function checkStore(store: Store, repair: boolean): Promise<CheckResult> {
-  const r: CheckResult = { blobs: 0, images: 0, problems: [], repaired: 0 };
-  const fix = async (problem: string, action: () => Promise<void>): Promise<void> => {
+  const r: CheckResult = { blobs: 0, images: 0, layers: 0, problems: [], repaired: 0, notRepaired: [] };
+  const fix: Fix = async (problem, action) => {
     r.problems.push(problem);
-    if (repair) {
-      await action();
-      r.repaired++;
-    }
+    if (!repair) return;
+    if ((await action()) === false) r.notRepaired.push(problem);
+    else r.repaired++;
   };
   await store.withLock(async () => {
     const blobDir = path.join(store.root, 'blobs', 'sha256');
@@ -73,12 +79,17 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
       });
     }
     if (repair && r.repaired > 0) await store.replaceRefsLocked(refs);
-    for (const n of await fs.readdir(path.join(store.root, 'layers'))) {
-      const p = path.join(store.root, 'layers', n);
-      const st = await fs.lstat(p);
-      if (!/^[0-9a-f]{64}$/.test(n) || !st.isDirectory()) await fix(`layers/${n}: not an unpacked layer`, () => removeTree(p));
+    const known = new Map<string, Layer>();
+    for (const m of Object.keys(refs.images)) {
+      const img = await store.imageByDigest(Digest.parse(m)).catch(() => undefined);
+      for (const l of img?.layers ?? []) known.set(l.diffId.hex, l);
     }
     const cacheDir = path.join(store.root, 'cache');
+    for (const rec of await cacheRecords(cacheDir)) {
+      const l = rec.layer;
+      if (l) known.set(Digest.parse(l.diffId).hex, { digest: Digest.parse(l.digest), diffId: Digest.parse(l.diffId), size: l.size, mediaType: l.mediaType });
+    }
+    r.layers = await checkLayerDirs(store, known, good, fix);
     for (const n of await fs.readdir(cacheDir)) {
       if (n === STAT_CACHE_FILE) continue;
       const p = path.join(cacheDir, n);
@@ -88,6 +99,16 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
     }
   });
   return r;
+}
+
+async function cacheRecords(dir: string): Promise<CacheRecord[]> {
+  const out: CacheRecord[] = [];
+  for (const n of await fs.readdir(dir)) {
+    if (n === STAT_CACHE_FILE) continue;
+    const v = await fs.readFile(path.join(dir, n), 'utf8').then((t) => JSON.parse(t) as { record?: unknown }, () => undefined);
+    if (v && isCacheRecord(v.record)) out.push(v.record);
+  }
+  return out;
 }
 
 async function imageProblem(store: Store, m: Digest, good: Set<string>): Promise<string | undefined> {

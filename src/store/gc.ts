@@ -1,7 +1,7 @@
 // Removing images and garbage: rmi, prune and the collector they share. A blob or
-// unpacked layer goes only when no image and no cache record uses it, and only if
-// it is older than every live process using the store (a running build may be
-// about to reference it). Unpacked layers stay while another nbuild runs: its
+// unpacked layer goes only when no image, no cache record and no running build's
+// lease (lease.ts) uses it, and only if it is older than every live process using
+// the store (a running build may be about to reference it). Unpacked layers stay while another nbuild runs: its
 // overlays may be stacked on them.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -61,8 +61,8 @@ async function cacheFiles(store: Store): Promise<CacheFile[]> {
 /** Deletes unreferenced blobs and unpacked layers. The caller holds the lock. */
 async function collectLocked(store: Store, refs: Refs, result: GcResult, dropAllUnpacked: boolean): Promise<void> {
   const cutoff = await store.gcCutoff();
-  const liveBlobs = new Set<string>();
-  const liveLayers = new Set<string>();
+  // What running builds use without naming it (their base images) stays.
+  const { blobs: liveBlobs, layers: liveLayers } = await store.leased();
   for (const m of Object.keys(refs.images)) liveBlobs.add(Digest.parse(m).hex);
   for (const img of (await imagesOf(store, refs)).values()) {
     liveBlobs.add(img.configDigest.hex);

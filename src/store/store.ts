@@ -15,6 +15,7 @@ import { parseReference } from '../image/reference.js';
 import type { Manifest } from '../image/types.js';
 import { type CacheRecord, isCacheRecord } from './cache-record.js';
 import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFsError, writeFileAtomic } from './fsutil.js';
+import { Lease, liveLeases, type Leased } from './lease.js';
 import { FileLock } from './lock.js';
 import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
@@ -34,10 +35,12 @@ export class Store {
   readonly root: string;
   private readonly lock: FileLock;
   private readonly extracting = new Map<string, Promise<string>>();
+  private readonly lease: Lease;
 
   private constructor(root: string) {
     this.root = root;
     this.lock = new FileLock(path.join(root, 'lock'));
+    this.lease = new Lease(this.tmpRoot);
   }
 
   /** Opens (creating if needed) the store at `root` and cleans temp dirs of dead owners. */
@@ -196,22 +199,37 @@ export class Store {
   }
 
   private async extract(layer: Layer): Promise<string> {
-    if (!(await this.hasBlob(layer.digest))) throw new StoreError('BLOB_UNKNOWN', `layer blob ${layer.digest} is not in the store`);
     const work = await this.tempDir('extract');
     try {
-      const tree = path.join(work, 'tree');
+      const tree = await this.unpackInto(layer, work);
+      await this.adoptLayerDir(tree, layer.diffId);
+      return this.layerPath(layer.diffId);
+    } finally {
+      await this.removeTempDir(work).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Unpacks a layer from its blob into `work`/tree as an overlay lower dir (whiteouts kept as
+   * overlay whiteouts), checking its diff_id; returns the tree. A layer that cannot be unpacked
+   * (hostile or corrupt) is an error naming it, with the engine's code kept.
+   */
+  async unpackInto(layer: Layer, work: string): Promise<string> {
+    if (!(await this.hasBlob(layer.digest))) throw new StoreError('BLOB_UNKNOWN', `layer blob ${layer.digest} is not in the store`);
+    const tree = path.join(work, 'tree');
+    try {
       await fs.mkdir(tree, { mode: 0o755 });
       const native = await nativeLayers();
       await native.extractLayer({ inputPath: this.blobPath(layer.digest), destDir: tree, whiteouts: 'overlay', expectedDiffId: layer.diffId.toString() });
-      await this.adoptLayerDir(tree, layer.diffId);
-      return this.layerPath(layer.diffId);
+      return tree;
     } catch (e) {
       if (errnoOf(e) === 'EPERM' && process.geteuid?.() !== 0) {
         throw new StoreError('NEEDS_USERNS', `unpacking layer ${layer.diffId} needs the user namespace (the store keeps the image's file owners): ${(e as Error).message}`, { cause: e });
       }
-      throw storeFsError(e, `unpacking layer ${layer.diffId}`);
-    } finally {
-      await this.removeTempDir(work).catch(() => undefined);
+      const mapped = storeFsError(e, `unpacking layer ${layer.diffId}`);
+      if (mapped !== e || !(e instanceof NbuildError)) throw mapped;
+      // The engine names the entry only; say which layer of which blob it is in.
+      throw new StoreError(e.code, `cannot unpack layer ${layer.diffId} (blob ${layer.digest}): ${e.message}`, { cause: e });
     }
   }
 
@@ -360,6 +378,31 @@ export class Store {
   async cachePut(key: string, record: CacheRecord): Promise<void> {
     if (!isCacheRecord(record)) throw new NbuildError('INVALID_CACHE_RECORD', 'invalid cache record');
     await this.lock.with(() => writeFileAtomic(this.cacheFile(key), JSON.stringify({ key, record }), this.tmpRoot));
+  }
+
+  /**
+   * Keeps an image's blobs and unpacked layers from gc for as long as this process runs (or until
+   * releaseLease): a build's base images may lose their names to a concurrent rmi, and their
+   * blobs are older than the build. Checked under the lock, so gc either ran before (and this
+   * says so) or sees the lease.
+   */
+  async leaseImage(image: Image, what: string): Promise<void> {
+    await this.lock.with(async () => {
+      for (const d of [image.manifestDigest, image.configDigest, ...image.layers.map((l) => l.digest)]) {
+        if (!(await this.hasBlob(d))) throw new StoreError('BLOB_UNKNOWN', `${what}: blob ${d} was removed from the store (a concurrent rmi or prune); run the build again`);
+      }
+      await this.lease.add([image.manifestDigest.hex, image.configDigest.hex, ...image.layers.map((l) => l.digest.hex)], image.layers.map((l) => l.diffId.hex));
+    });
+  }
+
+  /** Drops this process's lease (the build is over: what it made names what it used). */
+  async releaseLease(): Promise<void> {
+    await this.lease.release();
+  }
+
+  /** What the live builds using the store hold (gc keeps it). */
+  async leased(): Promise<Leased> {
+    return liveLeases(this.tmpRoot);
   }
 
   /** Start time of the oldest live process using the store: gc spares anything newer. */

@@ -39,16 +39,16 @@ async function probe(ctx: string, extra: string[] = [], env: NodeJS.ProcessEnv =
   return out;
 }
 
-test('a RUN step skips fsync: fsync on a pipe returns 0, the filter is active, no_new_privs is not set', async (t) => {
+test('a RUN step skips fsync: fsync on a pipe returns 0, the filter is active, no_new_privs is set', async (t) => {
   const r = await probe(probeCtx(), [], { NBUILD_RUN_FSYNC: '' });
-  t.deepEqual(r, { 'pipe-fsync': 'ok', sync: 'ok', syncfs: 'ok', fdatasync: 'ok', filter: '2', nnp: '0' });
+  t.deepEqual(r, { 'pipe-fsync': 'ok', sync: 'ok', syncfs: 'ok', fdatasync: 'ok', filter: '2', nnp: '1' });
 });
 
 test('the filter also covers a non-root USER (installed before the step drops to it)', async (t) => {
   const r = await probe(probeCtx('user'), [], { NBUILD_RUN_FSYNC: '' });
   t.is(r['pipe-fsync'], 'ok');
   t.is(r.filter, '2');
-  t.is(r.nnp, '0', 'setuid programs in the image keep working');
+  t.is(r.nnp, '1', 'no_new_privs for every RUN (docs/security.md)');
 });
 
 test('the copy-based isolation skips fsync too', async (t) => {
@@ -59,7 +59,7 @@ test('the copy-based isolation skips fsync too', async (t) => {
 
 test('--run-fsync and NBUILD_RUN_FSYNC=1 keep the real calls', async (t) => {
   const flag = await probe(probeCtx(), ['--run-fsync'], { NBUILD_RUN_FSYNC: '' });
-  t.deepEqual(flag, { 'pipe-fsync': 'EINVAL', sync: 'ok', syncfs: 'ok', fdatasync: 'ok', filter: '0', nnp: '0' });
+  t.deepEqual(flag, { 'pipe-fsync': 'EINVAL', sync: 'ok', syncfs: 'ok', fdatasync: 'ok', filter: '0', nnp: '1' });
   const env = await probe(probeCtx(), [], { NBUILD_RUN_FSYNC: '1' });
   t.is(env['pipe-fsync'], 'EINVAL');
   t.is(env.filter, '0');

@@ -7,7 +7,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { extractLayer } from '../../src/native/index.js';
-import { buildTar, tempDir } from './helpers.js';
+import { buildTar } from '../helpers/hostile-archives.js';
+import { tempDir } from './helpers.js';
 
 test('2,000 extractions of a two-file layer, four at a time, all complete and verify', async (t) => {
   const tar = buildTar([

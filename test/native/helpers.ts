@@ -1,5 +1,5 @@
 // Helpers for the layer-engine tests: temp dirs, xattrs through python3 (node has no xattr
-// API), a tree snapshot to compare round trips, and a tiny tar builder for hostile layers.
+// API) and a tree snapshot to compare round trips. Raw (hostile) tars: test/helpers/hostile-archives.ts.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -51,42 +51,4 @@ export function snapshot(root: string): string[] {
 
 export function sha256sum(file: string): string {
   return `sha256:${execFileSync('sha256sum', [file]).toString().split(' ')[0]}`;
-}
-
-export interface RawTarEntry {
-  name: string;
-  type?: '0' | '1' | '2' | '5' | 'x';
-  data?: string;
-  linkname?: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-}
-
-/**
- * A plain ustar archive, exactly as given (no normalization): for hostile-layer tests. Ids
- * default to our own, so an unprivileged test run can chown to them.
- */
-export function buildTar(entries: RawTarEntry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const h = Buffer.alloc(512);
-    const data = Buffer.from(e.data ?? '');
-    h.write(e.name, 0, 100, 'utf8');
-    h.write(`${(e.mode ?? (e.type === '5' ? 0o755 : 0o644)).toString(8).padStart(7, '0')}\0`, 100);
-    h.write(`${(e.uid ?? process.getuid?.() ?? 0).toString(8).padStart(7, '0')}\0`, 108);
-    h.write(`${(e.gid ?? process.getgid?.() ?? 0).toString(8).padStart(7, '0')}\0`, 116);
-    h.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-    h.write('00000000000\0', 136);
-    h.write(e.type ?? '0', 156);
-    h.write(e.linkname ?? '', 157, 100, 'utf8');
-    h.write('ustar\0' + '00', 257, 'latin1');
-    h.fill(' ', 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
 }

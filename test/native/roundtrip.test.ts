@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { extractLayer, writeLayer, type Compression } from '../../src/native/index.js';
+import { digestTree, extractLayer, writeLayer, type Compression } from '../../src/native/index.js';
 import { setXattr, sha256sum, snapshot, tempDir } from './helpers.js';
 
 // A tree with every kind of entry the writer must carry through a round trip.
@@ -206,4 +206,22 @@ test('sparse file over 8 GiB round-trips (PAX size) and stays sparse', async (t)
   fs.readSync(rfd, got, 0, 6, 5 * 1024 ** 3);
   fs.closeSync(rfd);
   t.is(got.toString(), 'middle');
+});
+
+// store check compares unpacked layers by this digest: it must be writeLayer's diff_id, every time
+// (its last buffers are hashed on another thread), and leave mtimes out with clampMtime 0.
+test('digestTree is the diff_id writeLayer gives, without writing; clampMtime 0 leaves mtimes out', async (t) => {
+  const out = path.join(tempDir('rt-digest'), 'layer.tar');
+  const written = await writeLayer({ sourceDir: src, outputPath: out, mode: 'plain', compression: 'none', clampMtime: 0 });
+  for (let i = 0; i < 20; i++) {
+    const d = await digestTree({ sourceDir: src, mode: 'plain', clampMtime: 0 });
+    t.is(d.digest, written.diffId);
+    t.is(d.size, written.uncompressedSize);
+  }
+  const copy = tempDir('rt-digest-copy');
+  execFileSync('cp', ['-a', `${src}/.`, copy]);
+  fs.utimesSync(path.join(copy, 'dir/file.txt'), 5, 5);
+  t.is((await digestTree({ sourceDir: copy, mode: 'plain', clampMtime: 0 })).digest, written.diffId, 'mtimes do not count');
+  fs.appendFileSync(path.join(copy, 'empty'), 'x');
+  t.not((await digestTree({ sourceDir: copy, mode: 'plain', clampMtime: 0 })).digest, written.diffId, 'content does');
 });

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildTar, tempDir } from './helpers.js';
+import { buildTar } from '../helpers/hostile-archives.js';
+import { tempDir } from './helpers.js';
 
 const facade = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/native/index.js');
 

@@ -186,3 +186,46 @@ test('an unreachable registry is a clear error', async (t) => {
   const client = new RegistryClient({ registry: '127.0.0.1:1', insecure: true, retry: fastRetry });
   await t.throwsAsync(client.getManifest('x', 'y'), { instanceOf: RegistryError, message: /cannot reach registry 127\.0\.0\.1:1/ });
 });
+
+test('timeouts: a manifest dripped a byte at a time fails at the deadline, retries included', async (t) => {
+  const { reg } = await setup(t, { dripMs: 20 });
+  const man = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, layers: [], padding: 'x'.repeat(500) }));
+  reg.addManifest('r', 't', man, OCI_MANIFEST);
+  reg.faults = [{ path: '/manifests/', action: 'drip', times: 100 }];
+  const client = new RegistryClient({ registry: reg.host, insecure: true, retry: fastRetry, timeouts: { requestMs: 600 } });
+  const started = Date.now();
+  const err = await t.throwsAsync(client.getManifest('r', 't'), { instanceOf: RegistryError });
+  t.regex(err?.message ?? '', new RegExp(`^${reg.host}/r:t: no complete answer within 0.6 s \\(NBUILD_REGISTRY_TIMEOUT\\)$`));
+  t.deepEqual(err?.codes, ['TIMEOUT']);
+  t.false(err?.temporary);
+  t.true(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  t.is(reg.count('GET', '/manifests/'), 1, 'a passed deadline is not retried');
+});
+
+test('timeouts: a blob that stalls is retried, then fails naming registry, repository and digest', async (t) => {
+  const { reg, dir } = await setup(t);
+  const blob = randomBytes(200_000);
+  const d = reg.addBlob('lib/app', blob);
+  reg.faults = [{ path: '/blobs/', action: 'stall', times: 100 }];
+  const client = new RegistryClient({ registry: reg.host, insecure: true, retry: fastRetry, timeouts: { stallMs: 300 } });
+  const dest = path.join(dir, 'b');
+  const err = await t.throwsAsync(client.fetchBlob('lib/app', d, dest), { instanceOf: RegistryError });
+  t.is(err?.message, `${reg.host}/lib/app@${d}: download stalled: no data for 0.3 s (NBUILD_REGISTRY_STALL_TIMEOUT)`);
+  t.deepEqual(err?.codes, ['STALLED']);
+  t.is(reg.count('GET', `/blobs/${d}`), 4, 'a stall is retried like a dropped connection');
+  t.false(fs.existsSync(dest));
+  // A slow but steady blob is not a stall.
+  reg.faults = [{ path: '/blobs/', action: 'drip', times: 1 }];
+  const small = reg.addBlob('lib/app', Buffer.from('0123456789'));
+  await client.fetchBlob('lib/app', small, dest);
+  t.is(fs.readFileSync(dest, 'utf8'), '0123456789');
+});
+
+test('timeouts: a token server that drips fails at the deadline naming the token', async (t) => {
+  const { reg } = await setup(t, { auth: 'bearer', anonymousPull: true, dripMs: 50 });
+  reg.addManifest('r', 't', Buffer.from('{}'), OCI_MANIFEST);
+  reg.faults = [{ path: '/token', action: 'drip', times: 100 }];
+  const client = new RegistryClient({ registry: reg.host, insecure: true, retry: fastRetry, timeouts: { requestMs: 500 } });
+  const err = await t.throwsAsync(client.getManifest('r', 't'), { instanceOf: RegistryError });
+  t.regex(err?.message ?? '', /token for repository:r:pull: no complete answer within 0.5 s/);
+});

@@ -18,6 +18,7 @@ function probe(over: Partial<HostProbe> = {}): HostProbe {
     whiteout: ok,
     chroot: ok,
     fuseOverlayfs: { binary: undefined, devFuse: no('/dev/fuse: EACCES') },
+    slirp4netns: { binary: undefined, devTun: no('/dev/net/tun: EACCES') },
     ...over,
   };
 }

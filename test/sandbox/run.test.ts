@@ -42,7 +42,7 @@ test('USER by name gets its primary and supplementary groups', async (t) => {
   const ws = await workspace();
   try {
     const user = await resolveUser([ws.lower], 'user');
-    t.deepEqual(user, { uid: 1000, gid: 1000, additionalGids: [29, 100], home: '/home/user' });
+    t.deepEqual(user, { uid: 1000, gid: 1000, additionalGids: [1000, 29, 100], home: '/home/user' });
     const spec = baseSpec(ws, sh('id -u; id -g; id -G; touch /tmp/mine'), { ...user, cwd: user.home });
     const res = await runFixture(ws, { spec, stat: [join(ws.upper, 'tmp/mine')] });
     t.deepEqual(res.result, { exitCode: 0 }, res.stderr);

@@ -60,7 +60,7 @@ test('load, images, tag, inspect, history, save, rmi, prune, store check', async
   t.is(r.code, 0, r.stderr);
   r = await nbuild(root, 'store', 'check');
   t.is(r.code, 0, r.stdout + r.stderr);
-  t.regex(r.stdout, /0 blob\(s\), 0 image\(s\) checked; 0 problem/);
+  t.regex(r.stdout, /0 blob\(s\), 0 image\(s\), 0 unpacked layer\(s\) checked; 0 problem/);
   r = await nbuild(root, 'load', '-i', out);
   t.regex(r.stdout, /Loaded image: extra:2/);
 });

@@ -1,12 +1,19 @@
 // `nbuild build [options] CONTEXT` (also the default command: `nbuild -f Dockerfile .`).
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { build } from '../../build.js';
-import { parseOutputSpec } from '../../export/outputs.js';
+import * as path from 'node:path';
+import { isIP } from 'node:net';
+import { build, type PullPolicy } from '../../build.js';
+import { compressionOfOutputs, parseOutputSpec, writesToStdout } from '../../export/outputs.js';
+import type { SecretSource } from '../../executor/context.js';
+import { refuseUnsupported, STDIN_CONTEXT, yargsOptions } from '../build-options.js';
+import { sessionOptions } from '../registry-options.js';
+import { contextFromStdin } from '../stdin-context.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
-import { NbuildError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { interruptSignal } from '../interrupt.js';
 import { formatPlatform, hostPlatform, parsePlatform, samePlatform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
@@ -19,16 +26,20 @@ interface BuildArgs {
   target?: string;
   label: string[];
   'no-cache': boolean;
+  'no-cache-filter': string[];
   squash: boolean;
   'squash-all': boolean;
-  pull: boolean;
-  compression: Compression | 'uncompressed';
+  pull?: string;
+  push: boolean;
+  load: boolean;
+  quiet: boolean;
+  compression?: Compression | 'uncompressed';
   'compression-level'?: number;
-  network: 'host' | 'none' | 'default';
+  network: 'default' | 'host' | 'none';
   output: string[];
   iidfile?: string;
   'metadata-file'?: string;
-  progress: ProgressMode;
+  progress?: ProgressMode | 'rawjson';
   secret: string[];
   timestamp?: number;
   platform?: string;
@@ -37,6 +48,14 @@ interface BuildArgs {
   root?: string;
   'cache-from': string[];
   'cache-to': string[];
+  'add-host': string[];
+  'shm-size'?: string;
+  call?: string;
+  check?: boolean;
+  annotation: string[];
+  'tls-verify': boolean;
+  authfile?: string;
+  creds?: string;
 }
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
@@ -44,81 +63,163 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   describe: 'build an image from a Dockerfile (the default command)',
   builder: (y: Argv) =>
     y
-      .positional('context', { type: 'string', default: '.', describe: 'the build context folder' })
-      .option('file', { alias: 'f', type: 'string', describe: 'the Dockerfile (default CONTEXT/Dockerfile; - for stdin)' })
-      .option('tag', { alias: 't', type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'name the image (repeatable)' })
-      .option('build-arg', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'K=V, or K to take the value from the environment' })
-      .option('target', { type: 'string', describe: 'the stage to build' })
-      .option('label', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'K=V label on the image' })
-      .option('no-cache', { type: 'boolean', default: false, describe: 'run every step' })
-      .option('squash', { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" })
-      .option('squash-all', { type: 'boolean', default: false, describe: 'the whole image becomes one layer' })
-      .option('pull', { type: 'boolean', default: false, describe: 're-resolve base images' })
-      .option('compression', { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], default: 'gzip' })
-      .option('compression-level', { type: 'number', describe: 'gzip 1-9, zstd 1-19' })
-      .option('network', { type: 'string', choices: ['host', 'none', 'default'], default: 'host', describe: 'network of RUN steps' })
-      .option('output', { alias: 'o', type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=oci|oci-layout|docker|registry|local|tar,dest=…  or FILE.tar' })
-      .option('iidfile', { type: 'string', describe: 'write the image id (config digest) here' })
-      .option('metadata-file', { type: 'string', describe: 'write the image digests and names as JSON here' })
-      .option('progress', { type: 'string', choices: ['auto', 'tty', 'plain', 'json', 'quiet'], default: 'auto' })
-      .option('secret', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'id=ID,src=FILE for RUN --mount=type=secret' })
-      .option('cache-from', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,src=DIR | type=registry,ref=NAME: reuse a shared build cache' })
-      .option('cache-to', { type: 'string', nargs: 1, default: [], coerce: toArray, describe: 'type=local,dest=DIR | type=registry,ref=NAME: export the build cache' })
-      .option('timestamp', { type: 'number', describe: 'seconds since the epoch for every timestamp (also SOURCE_DATE_EPOCH)' })
-      .option('platform', { type: 'string', describe: 'the host platform only' })
-      .option('isolation', { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' })
-      .option('run-fsync', { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" }) as unknown as Argv<BuildArgs>,
+      .positional('context', { type: 'string', default: '.', describe: 'the build context folder, or - (a tar of the context, or a Dockerfile, on stdin)' })
+      .options(yargsOptions()) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
-    if (argv.context === '-') throw new UsageError('a context tar on stdin (CONTEXT -) is not supported yet; give a folder');
+    refuseUnsupported(argv as unknown as Record<string, unknown>);
     checkPlatformFlag(argv.platform);
+    const call = argv.check ? 'check' : (argv.call ?? 'build');
+    if (call === 'check') return callCheck(argv);
+    if (call !== 'build') throw new UsageError(`--call ${call}: not supported (build, check)`);
     if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
     if (argv['run-fsync']) process.env.NBUILD_RUN_FSYNC = '1'; // read by the RUN step, also after the re-exec
     trace('cli: build handler');
-    await enterUserNamespace();
-    const reporter = progressReporter(argv.progress);
-    const abort = new AbortController();
-    const onSignal = (sig: NodeJS.Signals): void => abort.abort(new NbuildError('INTERRUPTED', `build interrupted by ${sig}`, { exitCode: 130 }));
-    process.on('SIGINT', onSignal); // on, not once: a second signal must not kill the cleanup
-    process.on('SIGTERM', onSignal);
-    const compression = argv.compression === 'uncompressed' ? 'none' : argv.compression;
+    const outputs = argv.output.map(parseOutputSpec);
+    if (argv.push) outputs.push({ type: 'registry', push: true });
+    const loadFile = argv.load ? await loadTarget() : undefined;
+    if (loadFile) outputs.push({ type: 'docker', dest: loadFile.file });
+    const toStdout = writesToStdout(outputs);
+    const fromOutputs = compressionOfOutputs(outputs);
+    const compressionFlag = argv.compression === 'uncompressed' ? 'none' : argv.compression;
+    if (compressionFlag && fromOutputs.compression && compressionFlag !== fromOutputs.compression) {
+      throw new UsageError(`--compression ${argv.compression} and --output compression=${fromOutputs.compression} disagree`);
+    }
     const epoch = argv.timestamp ?? (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined);
     if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp / SOURCE_DATE_EPOCH must be whole seconds');
-    const result = await build({
-      storeRoot: resolveStoreRoot(argv.root),
-      contextDir: argv.context,
-      dockerfile: argv.file === '-' ? undefined : argv.file,
-      dockerfileText: argv.file === '-' ? await readStdin() : undefined,
-      tags: argv.tag,
-      buildArgs: parseBuildArgs(argv['build-arg']),
-      target: argv.target,
-      labels: keyValues(argv.label, '--label'),
-      noCache: argv['no-cache'],
-      squash: argv['squash-all'] ? 'all' : argv.squash ? 'build' : 'none',
-      pull: argv.pull,
-      compression,
-      compressionLevel: argv['compression-level'],
-      network: argv.network === 'none' ? 'none' : 'host',
-      timestamp: epoch,
-      secrets: parseSecrets(argv.secret),
-      outputs: argv.output.map(parseOutputSpec),
-      cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
-      cacheTo: argv['cache-to'].map((s) => parseCacheSpec(s, 'to')),
-      iidfile: argv.iidfile,
-      metadataFile: argv['metadata-file'],
-      onEvent: reporter,
-      signal: abort.signal,
-    });
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    // json is machine-read: one event per line and nothing else on stderr.
-    if (argv.progress !== 'quiet' && argv.progress !== 'json') {
-      process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
-      for (const out of argv.output) process.stderr.write(`Wrote ${out}\n`);
+    const progress = progressMode(argv);
+    const registry = sessionOptions(argv);
+    await enterUserNamespace();
+    const reporter = progressReporter(progress);
+    const signal = interruptSignal(); // from here a signal aborts the build, which cleans up and exits 128+N
+    const stdinContext = argv.context === STDIN_CONTEXT ? await contextFromStdin() : undefined;
+    if (stdinContext?.dockerfileText !== undefined && argv.file !== undefined) {
+      await stdinContext.remove();
+      throw new UsageError('nbuild build -: standard input holds a Dockerfile, so -f has nothing to name');
     }
-    process.stdout.write(`${result.image.configDigest}\n`);
+    try {
+      const result = await build({
+        storeRoot: resolveStoreRoot(argv.root),
+        contextDir: stdinContext?.dir ?? argv.context,
+        dockerfile: argv.file === '-' ? undefined : argv.file !== undefined && stdinContext ? path.join(stdinContext.dir, argv.file) : argv.file,
+        dockerfileText: stdinContext?.dockerfileText ?? (argv.file === '-' ? await readStdin() : undefined),
+        tags: argv.tag,
+        buildArgs: parseBuildArgs(argv['build-arg']),
+        target: argv.target,
+        labels: keyValues(argv.label, '--label'),
+        noCache: argv['no-cache'],
+        noCacheStages: argv['no-cache-filter'].flatMap((v) => v.split(',')).filter(Boolean),
+        squash: argv['squash-all'] ? 'all' : argv.squash ? 'build' : 'none',
+        pull: pullPolicy(argv.pull),
+        compression: compressionFlag ?? fromOutputs.compression ?? 'gzip',
+        compressionLevel: argv['compression-level'] ?? fromOutputs.level,
+        network: argv.network,
+        timestamp: epoch,
+        secrets: parseSecrets(argv.secret),
+        extraHosts: parseAddHosts(argv['add-host']),
+        shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
+        annotations: parseAnnotations(argv.annotation),
+        registry,
+        outputs,
+        cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
+        cacheTo: argv['cache-to'].map((s) => parseCacheSpec(s, 'to')),
+        iidfile: argv.iidfile,
+        metadataFile: argv['metadata-file'],
+        onEvent: reporter,
+        signal,
+      });
+      if (loadFile) await loadFile.load();
+      // json is machine-read: one event per line and nothing else on stderr.
+      if (progress !== 'quiet' && progress !== 'json') {
+        process.stderr.write(`Built ${result.image.manifestDigest}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
+        for (const out of argv.output) process.stderr.write(`Wrote ${out === '-' ? 'stdout' : out}\n`);
+      }
+      // The image id on stdout, unless stdout carries an archive.
+      if (!toStdout) process.stdout.write(`${result.image.configDigest}\n`);
+    } finally {
+      await stdinContext?.remove();
+      await loadFile?.remove();
+    }
     trace('cli: build done');
   },
 };
+
+/** -q is --progress=quiet; otherwise --progress, then $BUILDKIT_PROGRESS, then auto. */
+function progressMode(argv: BuildArgs): ProgressMode {
+  if (argv.quiet) return 'quiet';
+  const mode = argv.progress ?? process.env.BUILDKIT_PROGRESS ?? 'auto';
+  if (mode === 'rawjson') return 'json';
+  if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(mode)) throw new UsageError(`BUILDKIT_PROGRESS=${mode}: expected auto, tty, plain, json or quiet`);
+  return mode as ProgressMode;
+}
+
+/** `--pull` alone is always (buildx); `--pull=false` is missing. */
+function pullPolicy(value: string | undefined): PullPolicy {
+  if (value === undefined || value === 'false' || value === 'missing') return 'missing';
+  if (value === '' || value === 'true' || value === 'always') return 'always';
+  if (value === 'never') return 'never';
+  throw new UsageError(`--pull ${value}: expected always, missing or never`);
+}
+
+async function callCheck(argv: BuildArgs): Promise<void> {
+  const { checkDockerfile } = await import('./check.js');
+  const file = argv.file ?? path.join(argv.context === STDIN_CONTEXT ? '.' : argv.context, 'Dockerfile');
+  await checkDockerfile(file, 'text');
+}
+
+/** `--add-host NAME:IP` (buildx; also NAME=IP) → an /etc/hosts line. */
+function parseAddHosts(values: string[]): string[] {
+  return values.map((v) => {
+    const m = /^([^:=]+)[:=](.+)$/.exec(v);
+    if (!m) throw new UsageError(`--add-host ${v}: expected NAME:IP`);
+    const [, name, ip] = m;
+    if (ip === 'host-gateway') throw new UsageError(`--add-host ${v}: host-gateway is not supported (name the address)`);
+    if (!isIP(ip.replace(/^\[|\]$/g, ''))) throw new UsageError(`--add-host ${v}: ${ip} is not an IP address`);
+    return `${ip.replace(/^\[|\]$/g, '')}\t${name}`;
+  });
+}
+
+/** `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (buildx); other targets are refused. */
+function parseAnnotations(values: string[]): Record<string, string> | undefined {
+  if (values.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--annotation ${v}: expected KEY=VALUE`);
+    let key = v.slice(0, eq);
+    const colon = key.indexOf(':');
+    if (colon >= 0 && /^[a-z-]+(\[.*\])?$/.test(key.slice(0, colon))) {
+      const where = key.slice(0, colon);
+      if (where !== 'manifest') throw new UsageError(`--annotation ${v}: only manifest annotations are written (nbuild writes no index for one platform)`);
+      key = key.slice(colon + 1);
+    }
+    out[key] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `64m`, `1g`, `1048576` → bytes. */
+function parseSize(value: string, flag: string): number {
+  const m = /^(\d+)([bkmg]?)b?$/i.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} ${value}: expected a size such as 64m or 1g`);
+  const bytes = Number(m[1]) * 1024 ** 'bkmg'.indexOf((m[2] || 'b').toLowerCase());
+  if (bytes < 4096) throw new UsageError(`${flag} ${value}: at least 4k`);
+  return bytes;
+}
+
+/** --load: a docker archive in a temp file, then `docker load` (or `podman load` when docker is not reachable). */
+async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remove(): Promise<void> }> {
+  const { loaderCommand } = await import('../load-into.js');
+  const loader = await loaderCommand();
+  const fs = await import('node:fs/promises');
+  const os = await import('node:os');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nbuild-load-'));
+  const file = path.join(dir, 'image.tar');
+  return {
+    file,
+    load: () => loader.load(file),
+    remove: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+}
 
 /** `--platform` may name the host's platform only: nbuild does not emulate other CPUs. */
 function checkPlatformFlag(value: string | undefined): void {
@@ -131,11 +232,6 @@ function checkPlatformFlag(value: string | undefined): void {
       throw new UsageError(`--platform ${one}: nbuild builds for this host's platform (${formatPlatform(host)}) only; build on a ${wanted.architecture} machine instead`);
     }
   }
-}
-
-/** Repeatable flags: yargs gives a string for one, an array for several. */
-function toArray(v: string | string[]): string[] {
-  return Array.isArray(v) ? v : [v];
 }
 
 function parseBuildArgs(values: string[]): Map<string, string> {
@@ -160,14 +256,32 @@ function keyValues(values: string[], flag: string): Map<string, string> {
   return out;
 }
 
-function parseSecrets(values: string[]): Map<string, string> {
-  const out = new Map<string, string>();
+/** `--secret id=ID,src=FILE` (also source=), `id=ID,env=VAR`, or `id=ID` alone (the env var ID, else the file ID), as buildx. */
+function parseSecrets(values: string[]): Map<string, SecretSource> {
+  const out = new Map<string, SecretSource>();
   for (const v of values) {
-    const fields = new Map(v.split(',').map((p) => p.split('=', 2) as [string, string]));
+    const fields = new Map<string, string>();
+    for (const part of v.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--secret ${v}: "${part}" is not key=value`);
+      fields.set(part.slice(0, eq), part.slice(eq + 1));
+    }
+    for (const key of fields.keys()) {
+      if (!['id', 'src', 'source', 'env', 'type'].includes(key)) throw new UsageError(`--secret ${v}: unknown key ${key} (id, src, env, type)`);
+    }
+    const type = fields.get('type');
+    if (type !== undefined && type !== 'file' && type !== 'env') throw new UsageError(`--secret ${v}: type must be file or env`);
     const id = fields.get('id');
+    if (!id) throw new UsageError(`--secret ${v}: expected id=ID,src=FILE or id=ID,env=VAR`);
     const src = fields.get('src') ?? fields.get('source');
-    if (!id || !src) throw new UsageError(`--secret ${v}: expected id=ID,src=FILE`);
-    out.set(id, src);
+    const env = fields.get('env') ?? (type === 'env' ? (src ?? id) : undefined);
+    if (env !== undefined && type !== 'file') {
+      const value = process.env[env];
+      if (value === undefined) throw new UsageError(`--secret ${v}: the environment variable ${env} is not set`);
+      out.set(id, { value });
+    } else if (src !== undefined) out.set(id, { file: path.resolve(src) });
+    else if (process.env[id] !== undefined) out.set(id, { value: process.env[id] as string });
+    else out.set(id, { file: path.resolve(id) });
   }
   return out;
 }

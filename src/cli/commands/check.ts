@@ -45,20 +45,25 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     y
       .option('file', { alias: 'f', type: 'string', default: 'Dockerfile', describe: 'the Dockerfile (- for stdin)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'output format' }) as unknown as Argv<CheckArgs>,
-  handler: async (args) => {
-    const { parseDockerfile } = await import('../../frontend/dockerfile/index.js');
-    const text = await readDockerfile(args.file);
-    const findings: Finding[] = [];
-    let frame: string | undefined;
-    try {
-      const df = parseDockerfile(text, args.file);
-      for (const w of df.warnings) findings.push({ severity: 'warning', rule: w.rule, file: w.file, line: w.line, message: w.message });
-    } catch (e) {
-      if (!(e instanceof DockerfileError)) throw e;
-      findings.push({ severity: 'error', file: e.location.file, line: e.location.line, message: e.detail });
-      frame = e.frame;
-    }
-    process.stdout.write(render(findings, args.format, frame));
-    if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
-  },
+  handler: (args) => checkDockerfile(args.file, args.format),
 };
+
+/** Prints the findings for `file` (- for stdin); exit status 1 when there is an error. Also `build --call check`. */
+export async function checkDockerfile(file: string, format: 'text' | 'json'): Promise<void> {
+  const { parseDockerfile } = await import('../../frontend/dockerfile/index.js');
+  const { checkStatically } = await import('../../planner/static-check.js');
+  const text = await readDockerfile(file);
+  const findings: Finding[] = [];
+  let frame: string | undefined;
+  try {
+    const df = parseDockerfile(text, file);
+    for (const w of df.warnings) findings.push({ severity: 'warning', rule: w.rule, file: w.file, line: w.line, message: w.message });
+    checkStatically(df); // stage references and limits, as the build would meet them
+  } catch (e) {
+    if (!(e instanceof DockerfileError)) throw e;
+    findings.push({ severity: 'error', file: e.location.file, line: e.location.line, message: e.detail });
+    frame = e.frame;
+  }
+  process.stdout.write(render(findings, format, frame));
+  if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
+}

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { packagePath } from '../../package-root.js';
 import { release, userInfo } from 'node:os';
 import { constants as zlibConstants } from 'node:zlib';
-import { currentIdMapping, planIdMapping, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
+import { currentIdMapping, planIdMapping, privateNetworkUnavailable, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
 import { chooseIsolation, describeMode, probeHost, type HostProbe, type IsolationReport } from '../../snapshot/index.js';
 
 interface InfoArgs {
@@ -25,6 +25,8 @@ interface Info {
   idMapping: IdMappingPlan & { current?: { uids: IdMapEntry[]; gids: IdMapEntry[] } };
   isolation: IsolationReport;
   networkNone: { available: boolean; reason: string };
+  /** RUN's default network: a namespace of each step's own through slirp4netns, or the host's and why. */
+  runNetwork: { mode: 'slirp4netns'; slirp4netns: string } | { mode: 'host'; fallback: string };
   compression: Compression;
   nativeEngine: boolean;
   probe: HostProbe;
@@ -50,20 +52,28 @@ async function gather(): Promise<Info> {
   const probe = await probeHost();
   const me = userInfo();
   const plan = planIdMapping();
+  const isolation = chooseIsolation(probe);
   const addon = packagePath('build', 'Release', 'nbuild_native.node');
   return {
     version: pkg.version,
     kernel: release(),
     user: { name: me.username, uid: me.uid, gid: me.gid },
     idMapping: me.uid === 0 ? { ...plan, current: currentIdMapping() } : plan,
-    isolation: chooseIsolation(probe),
+    isolation,
     networkNone: probe.networkNamespace.ok
       ? { available: true, reason: '' }
       : { available: false, reason: probe.networkNamespace.error },
+    runNetwork: runNetwork(probe, isolation.chosen),
     compression: await compression(),
     nativeEngine: await access(addon, constants.R_OK).then(() => true, () => false),
     probe,
   };
+}
+
+function runNetwork(probe: HostProbe, isolation: string | undefined): Info['runNetwork'] {
+  const fallback = privateNetworkUnavailable(probe, isolation === 'chroot' ? 'chroot' : 'namespaces');
+  if (fallback !== undefined || !probe.slirp4netns.binary) return { mode: 'host', fallback: fallback ?? '' };
+  return { mode: 'slirp4netns', slirp4netns: probe.slirp4netns.binary };
 }
 
 function mappingText(info: Info): string[] {
@@ -94,7 +104,14 @@ function renderText(info: Info): string {
     lines.push(`  ${mark} ${v.mode.padEnd(15)} ${state.padEnd(10)}${v.reason ? v.reason : describeMode(v.mode)}`);
   }
   lines.push(info.isolation.chosen ? `  chosen: ${info.isolation.chosen}` : '  chosen: none: RUN steps cannot run on this host');
-  lines.push('', `RUN --network=none: ${info.networkNone.available ? 'available' : `no (${info.networkNone.reason})`}`);
+  const net = info.runNetwork;
+  lines.push(
+    '',
+    net.mode === 'slirp4netns'
+      ? `RUN network: a namespace of each step's own, outbound through ${net.slirp4netns} (the host's 127.0.0.1 is not reachable)`
+      : `RUN network: host (fallback: ${net.fallback})`,
+  );
+  lines.push(`RUN --network=none: ${info.networkNone.available ? 'available' : `no (${info.networkNone.reason})`}`);
   lines.push('compression:');
   for (const [name, c] of Object.entries(info.compression) as Array<[string, { available: boolean; via: string }]>)
     lines.push(`  ${name.padEnd(5)} ${c.available ? 'yes' : 'no '}  ${c.via}`);

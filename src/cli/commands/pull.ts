@@ -1,11 +1,11 @@
 // `nbuild pull IMAGE`: fetch an image from its registry into the store; prints the digest.
 import type { Argv, CommandModule } from 'yargs';
 import { resolveStoreRoot } from '../global-options.js';
+import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-options.js';
 
-interface PullArgs {
+interface PullArgs extends RegistryArgs {
   image: string;
   platform?: string;
-  'tls-verify': boolean;
   quiet: boolean;
   root?: string;
 }
@@ -17,7 +17,7 @@ export const pullCommand: CommandModule<object, PullArgs> = {
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST]' })
       .option('platform', { type: 'string', describe: 'os/arch[/variant] to pick from a multi-platform image (default: this host)' })
-      .option('tls-verify', { type: 'boolean', default: true, describe: 'require HTTPS with a valid certificate (false: plain HTTP / self-signed allowed)' })
+      .options(registryOptions)
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PullArgs>,
   handler: async (args) => {
     const [{ Store }, { pullImage }, { parsePlatform, formatPlatform }, { parseReference }] = await Promise.all([
@@ -31,7 +31,7 @@ export const pullCommand: CommandModule<object, PullArgs> = {
     };
     const image = await pullImage(store, ref, {
       platform,
-      tlsVerify: args['tls-verify'],
+      ...sessionOptions(args),
       onProgress: (e) => {
         if (e.kind === 'resolved') log(`${e.reference}: ${e.digest} from ${e.source}`);
         else if (e.kind === 'blob') log(`${e.digest.slice(7, 19)}: ${e.cached ? 'already in the store' : `fetching ${e.size} bytes`}`);

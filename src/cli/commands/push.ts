@@ -2,11 +2,11 @@
 import type { Argv, CommandModule } from 'yargs';
 import { NbuildError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
+import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-options.js';
 
-interface PushArgs {
+interface PushArgs extends RegistryArgs {
   image: string;
   dest?: string;
-  'tls-verify': boolean;
   quiet: boolean;
   'digestfile'?: string;
   root?: string;
@@ -19,7 +19,7 @@ export const pushCommand: CommandModule<object, PushArgs> = {
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'a stored image: name, id or digest' })
       .positional('dest', { type: 'string', describe: 'where to push: REGISTRY/NAME[:TAG]' })
-      .option('tls-verify', { type: 'boolean', default: true, describe: 'require HTTPS with a valid certificate (false: plain HTTP / self-signed allowed)' })
+      .options(registryOptions)
       .option('digestfile', { type: 'string', describe: 'also write the pushed digest to this file' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
@@ -29,7 +29,7 @@ export const pushCommand: CommandModule<object, PushArgs> = {
     if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${args.image} in the local store`);
     const dest = args.dest ?? args.image;
     const { digest } = await pushImage(store, image, dest, {
-      tlsVerify: args['tls-verify'],
+      ...sessionOptions(args),
       onProgress: (e) => {
         if (args.quiet) return;
         if (e.kind === 'blob') process.stderr.write(`${e.digest.slice(7, 19)}: ${e.outcome}\n`);

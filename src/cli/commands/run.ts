@@ -6,6 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { isNbuildError, NbuildError, UsageError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
+import { interruptSignal } from '../interrupt.js';
 
 export interface RunArgv {
   image: string;
@@ -144,10 +145,7 @@ export const runCommand: CommandModule<object, RunCommandArgs> = {
 
 async function runInNamespace(opts: RunArgv, root: string | undefined): Promise<number> {
   const { runImage } = await import('../../run-image.js');
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => abort.abort(new NbuildError('INTERRUPTED', `run interrupted by ${sig}`, { exitCode: 130 }));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signal = interruptSignal(); // a signal stops the command and exits 128+N
   try {
     const result = await runImage({
       storeRoot: resolveStoreRoot(root),
@@ -161,17 +159,14 @@ async function runInNamespace(opts: RunArgv, root: string | undefined): Promise<
       interactive: opts.interactive,
       onStdout: (c) => process.stdout.write(c),
       onStderr: (c) => process.stderr.write(c),
-      signal: abort.signal,
+      signal,
     });
     if (result.signal) return 128 + (osConstants.signals[result.signal as NodeJS.Signals] ?? 0);
     return result.exitCode;
   } catch (e) {
-    if (abort.signal.aborted && isNbuildError(abort.signal.reason)) throw abort.signal.reason;
+    if (signal.aborted && isNbuildError(signal.reason)) throw signal.reason;
     // Docker's convention: 125 means "nbuild failed", so it cannot be mistaken for the command's status.
     if (isNbuildError(e) && e.exitCode === 1) throw new NbuildError(e.code, e.message, { cause: e, exitCode: 125 });
     throw e;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
   }
 }

@@ -17,8 +17,10 @@ const checkSub: CommandModule<object, CheckArgs> = {
     await enterUserNamespace();
     const store = await Store.open(resolveStoreRoot(args.root));
     const r = await checkStore(store, args.repair);
-    for (const p of r.problems) process.stdout.write(`${args.repair ? 'repaired' : 'problem'}: ${p}\n`);
-    process.stdout.write(`${r.blobs} blob(s), ${r.images} image(s) checked; ${r.problems.length} problem(s)${args.repair ? `, ${r.repaired} repaired` : ''}\n`);
+    const left = new Set(r.notRepaired);
+    for (const p of r.problems) if (!left.has(p)) process.stdout.write(`${args.repair ? 'repaired' : 'problem'}: ${p}\n`);
+    for (const p of left) process.stdout.write(`problem: ${p} (not repaired: another nbuild process uses the store; run again when it is done)\n`);
+    process.stdout.write(`${r.blobs} blob(s), ${r.images} image(s), ${r.layers} unpacked layer(s) checked; ${r.problems.length} problem(s)${args.repair ? `, ${r.repaired} repaired` : ''}\n`);
     if (r.problems.length > r.repaired) throw new NbuildError('STORE_CORRUPT', `the store has ${r.problems.length - r.repaired} problem(s); run 'nbuild store check --repair'`);
   },
 };

@@ -4,13 +4,13 @@
 import * as fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NbuildError } from '../../errors.js';
-import { copyXattrs } from '../../native/index.js';
+import { copyXattrs, extractArchive, NativeError } from '../../native/index.js';
 import { userAgent } from '../../package-root.js';
 import type { Store } from '../../store/store.js';
 import { ROOT_OWNER, type StagedTree } from '../staging.js';
@@ -57,24 +57,69 @@ export interface UnpackOptions {
 }
 
 /**
- * Unpacks an archive into the image folder `into` (resolved), as BuildKit does in a chroot
- * there: the folders an entry's path only implies are looked up through the links in the
+ * ADD of an archive: unpacks it into the image folder `into` (resolved), as BuildKit does in a
+ * chroot there: the folders an entry's path only implies are looked up through the links in the
  * staging tree over the image (`var/run/x` lands in /run/x when /var/run -> /run), inside
  * `into`; an entry replaces what is at its own name (a folder entry merges into a folder).
  * The archive is first unpacked into a private folder, then its entries are moved in place.
  */
-export async function unpackArchive(file: string, into: string, opts: UnpackOptions): Promise<void> {
+export async function addArchive(file: string, into: string, opts: UnpackOptions): Promise<void> {
   const work = await fs.mkdtemp(path.join(opts.scratch, 'unpack-'));
   try {
-    try {
-      await run('tar', ['-xf', file, '-C', work, '--numeric-owner', '--xattrs', '--xattrs-include=user.*'], { maxBuffer: 16 * 1024 * 1024 });
-    } catch (error) {
-      throw new NbuildError('ADD_ARCHIVE', `ADD: cannot unpack ${path.basename(file)}: ${(error as Error).message.trim()}`, { cause: error });
-    }
+    await unpackArchive(file, work, opts.scratch);
     await moveUnpacked(work, into, await folderEntries(file), opts);
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Unpacks an archive into the folder `dest` with every path resolved inside `dest` (the native
+ * extractor): a link the archive makes never leads out. bzip2 and xz are first decompressed into
+ * `scratchDir` (the extractor reads gzip, zstd and plain tar itself).
+ */
+export async function unpackArchive(file: string, dest: string, scratchDir: string): Promise<void> {
+  let input = file;
+  try {
+    const tool = await externalDecompressor(file);
+    if (tool) {
+      input = path.join(scratchDir, `unpacked-${createHash('sha256').update(file).digest('hex').slice(0, 16)}.tar`);
+      await decompressTo(tool, file, input);
+    }
+    await extractArchive({ inputPath: input, destDir: dest });
+  } catch (error) {
+    const why = error instanceof NativeError ? error.message : (error as Error).message.trim();
+    throw new NbuildError('ADD_ARCHIVE', `ADD: cannot unpack ${path.basename(file)}: ${why}`, { cause: error });
+  } finally {
+    if (input !== file) await fs.rm(input, { force: true });
+  }
+}
+
+/** bzip2 or xz, which the native extractor does not read; undefined for the others. */
+async function externalDecompressor(file: string): Promise<'bzip2' | 'xz' | undefined> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const head = Buffer.alloc(6);
+    await fh.read(head, 0, head.length, 0);
+    if (head.subarray(0, 3).equals(Buffer.from([0x42, 0x5a, 0x68]))) return 'bzip2';
+    if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function decompressTo(tool: 'bzip2' | 'xz', file: string, out: string): Promise<void> {
+  const child = spawn(tool, ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  await pipeline(child.stdout, createWriteStream(out, { mode: 0o600 }));
+  const code = await exited;
+  if (code !== 0) throw new Error(`${tool} -d failed: ${stderr.trim() || `exit ${code}`}`);
 }
 
 /** The folders an archive names as entries of their own (not only implies), '/'-separated, no `./`. */

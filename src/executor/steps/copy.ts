@@ -24,7 +24,7 @@ import { resolveInRoot } from '../rootfs-view.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
-import { isTarArchive, isUrl, unpackArchive } from './add-sources.js';
+import { addArchive, isTarArchive, isUrl } from './add-sources.js';
 
 export type CopySource =
   | { kind: 'context'; context: BuildContext }
@@ -67,49 +67,43 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   await fs.mkdir(scratch, { recursive: true });
   const items = await collectItems(env, req, scratch);
   const excludes = instr.exclude.length > 0 ? new IgnoreMatcher(instr.exclude) : undefined;
-  const fail = (error: unknown): never => {
-    if (error instanceof DockerfileError) throw error;
-    throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: ${(error as Error).message}`, { cause: error });
-  };
-  try {
-    // The Dockerfile reference's rule (BuildKit writes each file over the last, moby/buildkit#1853).
-    if (items.length > 1 && !dest.slash && items.some((i) => !i.stat.isDirectory() && !i.unpack) && !(await tree.lstat(await tree.resolve(dest.path)))?.st.isDirectory()) {
-      throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
+  // (Errors without a Dockerfile line, a conflict at the destination or a full store, get the
+  // step's where the stage runs it: stage.ts.)
+  // The Dockerfile reference's rule (BuildKit writes each file over the last, moby/buildkit#1853).
+  if (items.length > 1 && !dest.slash && items.some((i) => !i.stat.isDirectory() && !i.unpack) && !(await tree.lstat(await tree.resolve(dest.path)))?.st.isDirectory()) {
+    throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
+  }
+  // BuildKit makes the destination's folder before anything else (all of it with a trailing /).
+  await tree.mkdirAll(await tree.resolve(dest.slash ? dest.path : path.posix.dirname(dest.path)), made);
+  for (const item of items) {
+    // A named file that an --exclude matches is left out, as BuildKit's reference says (its
+    // copier does not, moby/buildkit#5489); a named folder's content is filtered, as in BuildKit.
+    if (item.filterSelf && !item.stat.isDirectory() && excludes?.excludes(item.rel ? path.posix.basename(item.rel) : item.name, false)) continue;
+    if (item.unpack) {
+      const into = await tree.resolve(dest.path);
+      await tree.mkdirAll(into, { ...made, mode: 0o755 });
+      await addArchive(item.abs, into, { tree, owner: req.owner, scratch, mtime: env.timestamp });
+      continue;
     }
-    // BuildKit makes the destination's folder before anything else (all of it with a trailing /).
-    await tree.mkdirAll(await tree.resolve(dest.slash ? dest.path : path.posix.dirname(dest.path)), made);
-    for (const item of items) {
-      // A named file that an --exclude matches is left out, as BuildKit's reference says (its
-      // copier does not, moby/buildkit#5489); a named folder's content is filtered, as in BuildKit.
-      if (item.filterSelf && !item.stat.isDirectory() && excludes?.excludes(item.rel ? path.posix.basename(item.rel) : item.name, false)) continue;
-      if (item.unpack) {
-        const into = await tree.resolve(dest.path);
-        await tree.mkdirAll(into, { ...made, mode: 0o755 });
-        await unpackArchive(item.abs, into, { tree, owner: req.owner, scratch, mtime: env.timestamp });
-        continue;
-      }
-      const target = await targetOf(tree, dest.path, item, made);
-      const copier = new Copier({
-        tree,
-        owner: context ? (req.owner ?? ROOT_OWNER) : req.owner,
-        chmod: instr.chmod,
-        exclude: (rel, isDir) =>
-          contextExcluded(req, rel, isDir) ||
-          (item.include !== undefined && !item.include.excludes(relativeTo(item.rel, rel), isDir)) ||
-          (excludes?.excludes(relativeTo(item.rel, rel), isDir) ?? false),
-        canSkip: (rel) =>
-          (item.include !== undefined && !couldContain(item.include.pattern, relativeTo(item.rel, rel))) ||
-          (req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel)) ||
-          (excludes !== undefined && excludes.canSkipDirectory(relativeTo(item.rel, rel))),
-        // With a build timestamp, context files get it as their mtime: the host's mtimes must not
-        // reach the image (clamping alone would keep older ones).
-        mtime: env.timestamp,
-        socketsAsFiles: context,
-      });
-      await copier.copyTop(item.abs, item.stat, target, item.rel);
-    }
-  } catch (error) {
-    fail(error);
+    const target = await targetOf(tree, dest.path, item, made);
+    const copier = new Copier({
+      tree,
+      owner: context ? (req.owner ?? ROOT_OWNER) : req.owner,
+      chmod: instr.chmod,
+      exclude: (rel, isDir) =>
+        contextExcluded(req, rel, isDir) ||
+        (item.include !== undefined && !item.include.excludes(relativeTo(item.rel, rel), isDir)) ||
+        (excludes?.excludes(relativeTo(item.rel, rel), isDir) ?? false),
+      canSkip: (rel) =>
+        (item.include !== undefined && !couldContain(item.include.pattern, relativeTo(item.rel, rel))) ||
+        (req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel)) ||
+        (excludes !== undefined && excludes.canSkipDirectory(relativeTo(item.rel, rel))),
+      // With a build timestamp, context files get it as their mtime: the host's mtimes must not
+      // reach the image (clamping alone would keep older ones).
+      mtime: env.timestamp,
+      socketsAsFiles: context,
+    });
+    await copier.copyTop(item.abs, item.stat, target, item.rel);
   }
 }
 

@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import type { Instruction, CommandLine } from '../../frontend/dockerfile/types.js';
 import { DockerfileError } from '../../errors.js';
-import { setEnv, shellOf, type StageState } from '../state.js';
+import { envLength, setEnv, shellOf, type StageState } from '../state.js';
+import { envTooLongError } from '../../frontend/dockerfile/limits.js';
 
 export type MetadataInstruction = Exclude<Instruction, { kind: 'run' | 'copy' | 'add' | 'from' | 'arg' }>;
 
@@ -10,26 +11,32 @@ export function isMetadataInstruction(instr: Instruction): instr is MetadataInst
   return !['run', 'copy', 'add', 'from', 'arg'].includes(instr.kind);
 }
 
-/** Applies an (already expanded) metadata instruction; returns the history text. */
+/**
+ * Applies an (already expanded) metadata instruction; returns the history text. The stage's
+ * config is its own (executor.ts copies it per stage): maps change in place, since copying
+ * them per step made 100,000 LABELs take O(n²).
+ */
 export function applyMetadata(state: StageState, instr: MetadataInstruction, flags: { cmdSet: boolean }): string {
   const c = state.config;
   switch (instr.kind) {
     case 'env':
       for (const { key, value } of instr.pairs) setEnv(c, key, value);
+      const tooLong = envTooLongError(envLength(c), instr);
+      if (tooLong) throw tooLong;
       return `ENV ${instr.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`;
     case 'label':
-      c.Labels = { ...(c.Labels ?? {}) };
+      c.Labels ??= {};
       for (const { key, value } of instr.pairs) c.Labels[key] = value;
       return `LABEL ${instr.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`;
     case 'maintainer':
       state.author = instr.name;
       return `MAINTAINER ${instr.name}`;
     case 'expose':
-      c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
+      c.ExposedPorts ??= {};
       for (const port of instr.ports.flatMap((p) => expandPorts(p, instr))) c.ExposedPorts[port] = {};
       return `EXPOSE ${instr.ports.join(' ')}`;
     case 'volume':
-      c.Volumes = { ...(c.Volumes ?? {}) };
+      c.Volumes ??= {};
       for (const v of instr.paths) {
         if (v.trim() === '') throw new DockerfileError(loc(instr), 'VOLUME specified can not be an empty string');
         c.Volumes[v] = {};
@@ -60,7 +67,7 @@ export function applyMetadata(state: StageState, instr: MetadataInstruction, fla
       c.Healthcheck = healthcheck(instr);
       return `HEALTHCHECK ${instr.test.join(' ')}`;
     case 'onbuild':
-      c.OnBuild = [...(c.OnBuild ?? []), instr.expression];
+      (c.OnBuild ??= []).push(instr.expression);
       return `ONBUILD ${instr.expression}`;
   }
 }

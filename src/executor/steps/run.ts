@@ -2,13 +2,24 @@
 // layers; the overlay's upper folder is the step's layer.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
+import { createHash } from 'node:crypto';
+import type { Instruction, RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
-import { prepareRunWorkspace, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
+import { prepareRunWorkspace, probeHostOnce, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
-import { runSandboxed, resolveUser, type SandboxMount } from '../../sandbox/index.js';
+import {
+  fallbackNotice,
+  planRunNetwork,
+  resolvConfFor,
+  runSandboxed,
+  resolveUser,
+  type NetworkRequest,
+  type RunNetwork,
+  type SandboxMount,
+} from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
+import { bindMount } from './bind-mount.js';
 import type { StepEnv } from '../context.js';
 import { trace } from '../../trace.js';
 
@@ -25,6 +36,7 @@ export interface RunRequest {
 /** Runs the command; returns the upper folder holding its changes. */
 export async function runCommand(env: StepEnv, req: RunRequest): Promise<string> {
   const { instr, state } = req;
+  refuseInsecure(instr);
   let lowers = req.lowerDirs;
   if (lowers.length === 0) {
     lowers = [path.join(req.workDir, 'empty')];
@@ -37,9 +49,10 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   trace('run: user resolved');
   const mode = await isolationMode(env);
   trace('run: isolation chosen');
+  const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
   trace('run: workspace ready');
-  const mounts = await sandboxMounts(env, req);
+  const mounts = await sandboxMounts(env, req, mode);
   let args = runArgs(instr, shellOf(state.config));
   const script = shebangScript(instr);
   if (script) {
@@ -56,15 +69,16 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       rootfs: workspace.rootfs,
       isolation: workspace.isolation,
       args,
-      env: runEnv(state, user.home),
+      env: [...runEnv(state, user.home), ...(await secretEnv(env, instr))],
       cwd: state.config.WorkingDir || '/',
       uid: user.uid,
       gid: user.gid,
       additionalGids: user.additionalGids,
       hostname: 'nbuild',
-      network: instr.network === 'none' ? 'none' : instr.network === 'host' ? 'host' : env.network,
-      hosts: '127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n',
-      resolvConf: await hostResolvConf(),
+      network: network.network,
+      slirp4netns: network.slirp4netns,
+      hosts: `127.0.0.1\tlocalhost nbuild\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
+      resolvConf: resolvConfFor(network.network, await hostResolvConf()),
       mounts,
       syncCalls: runSyncCalls(),
     },
@@ -79,6 +93,43 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
     throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal);
   }
   return (await workspace.commit()).upperDir;
+}
+
+/**
+ * `RUN --security=insecure` asks for every capability and no sandbox; BuildKit grants it only with
+ * the security.insecure entitlement, which rootless nbuild cannot give.
+ */
+export function refuseInsecure(instr: Instruction): void {
+  if (instr.kind !== 'run' || instr.security !== 'insecure') return;
+  throw new DockerfileError(
+    loc(instr),
+    'RUN --security=insecure: entitlement security.insecure is not allowed: nbuild runs RUN rootless, with Docker\'s default capabilities, and cannot grant more (remove the flag)',
+  );
+}
+
+/** The network a step asks for: its own `--network`, or the build's for none or `default`. */
+export function requestedNetwork(instr: RunInstruction, env: StepEnv): NetworkRequest {
+  return instr.network === 'none' || instr.network === 'host' ? instr.network : env.network;
+}
+
+/** Builds whose RUN steps were told that they use the host's network (once per build). */
+const toldFallback = new WeakSet<StepEnv['emit']>();
+
+/** The step's network; the first step of a build that falls back to the host's says why. */
+async function runNetwork(env: StepEnv, instr: RunInstruction, isolation: 'namespaces' | 'chroot'): Promise<RunNetwork> {
+  const requested = requestedNetwork(instr, env);
+  let network: RunNetwork;
+  try {
+    network = planRunNetwork(requested, await probeHostOnce({ cache: env.store.probeCache }), isolation);
+  } catch (error) {
+    throw new DockerfileError(loc(instr), `RUN: ${(error as Error).message}`, { cause: error });
+  }
+  // Every stage's env is a copy of the build's, with the build's one emit function.
+  if (network.fallback !== undefined && !toldFallback.has(env.emit)) {
+    toldFallback.add(env.emit);
+    env.emit({ type: 'warning', message: fallbackNotice(network.fallback) });
+  }
+  return network;
 }
 
 /** The best isolation this host allows (`nbuild info` explains the choice). */
@@ -142,47 +193,95 @@ async function hostResolvConf(): Promise<string> {
   return text || 'nameserver 127.0.0.1\n';
 }
 
-async function sandboxMounts(env: StepEnv, req: RunRequest): Promise<SandboxMount[]> {
+async function sandboxMounts(env: StepEnv, req: RunRequest, mode: IsolationMode): Promise<SandboxMount[]> {
   const mounts: SandboxMount[] = [];
   const workdir = req.state.config.WorkingDir || '/';
+  // --shm-size: a tmpfs of that size over the helper's /dev/shm (mounted after /dev is set up).
+  if (env.shmSize !== undefined) mounts.push({ type: 'tmpfs', target: '/dev/shm', readonly: false, options: [`size=${env.shmSize}`, 'mode=1777'] });
   for (const m of req.instr.mounts) {
-    const mount = await toSandboxMount(env, req, m);
+    const mount = await toSandboxMount(env, req, m, mode);
+    if (!mount) continue;
     // A relative (or empty) target is relative to WORKDIR, as in BuildKit.
     mounts.push({ ...mount, target: path.posix.resolve(workdir, mount.target) });
   }
   return mounts;
 }
 
-async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount): Promise<SandboxMount> {
+async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: IsolationMode): Promise<SandboxMount | undefined> {
   switch (m.type) {
     case 'tmpfs':
       return { type: 'tmpfs', target: m.target, readonly: false, options: m.size ? [`size=${m.size}`] : [] };
     case 'bind': {
-      const root = m.from !== undefined ? await req.mountSource(m.from) : env.context.dir;
-      return { type: 'bind', source: path.join(root, m.source ?? '/'), target: m.target, readonly: !m.readwrite };
+      const root = m.from !== undefined ? { dir: await req.mountSource(m.from), name: `"${m.from}"` } : { dir: env.context.dir, name: 'the build context' };
+      return bindMount(m, root, { where: loc(req.instr), mode, scratchDir: req.workDir, storeRoot: env.store.root });
     }
     case 'cache': {
       const id = m.id ?? m.target;
-      const dir = path.join(env.store.root, 'cache-mounts', Buffer.from(id).toString('hex').slice(0, 120));
-      await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
-      if (m.uid !== undefined || m.gid !== undefined) await fs.chown(dir, m.uid ?? 0, m.gid ?? 0);
+      // A digest of the whole id: ids sharing a prefix are different caches.
+      const dir = path.join(env.store.root, 'cache-mounts', createHash('sha256').update(id).digest('hex'));
+      const made = await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+      // Only ever a real folder inside the store's cache-mounts folder (not that folder, not a link).
+      if (path.dirname(dir) !== path.join(env.store.root, 'cache-mounts') || !(await fs.lstat(dir)).isDirectory()) {
+        throw new NbuildError('CACHE_MOUNT', `cache mount "${id}": ${dir} is not a folder of the store's cache-mounts folder`);
+      }
+      if (m.uid !== undefined || m.gid !== undefined) await chownCacheDir(dir, m.uid ?? 0, m.gid ?? 0, req.instr, made);
       return { type: 'bind', source: dir, target: m.target, readonly: m.readonly };
     }
     case 'secret': {
       const src = env.secrets.get(m.id);
+      // `env=NAME` without a target: the secret is an environment variable only (BuildKit).
+      const fileWanted = m.env === undefined || m.target !== undefined;
       if (src === undefined) {
         if (m.required) throw new DockerfileError(loc(req.instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},src=FILE)`);
-        return { type: 'tmpfs', target: m.target ?? `/run/secrets/${m.id}`, readonly: true, options: [] };
+        return fileWanted ? { type: 'tmpfs', target: m.target ?? `/run/secrets/${m.id}`, readonly: true, options: [] } : undefined;
       }
+      if (!fileWanted) return undefined;
       // A private copy owned as asked; it lives in the work folder, never in the layer.
       const copy = path.join(req.workDir, `secret-${mounts_safe(m.id)}`);
-      await fs.copyFile(src, copy);
+      if ('file' in src) await fs.copyFile(src.file, copy);
+      else await fs.writeFile(copy, src.value, { mode: 0o600 });
       await fs.chown(copy, m.uid ?? 0, m.gid ?? 0);
       await fs.chmod(copy, m.mode ?? 0o400);
       return { type: 'bind', source: copy, target: m.target ?? `/run/secrets/${m.id}`, readonly: true };
     }
     case 'ssh':
       throw new DockerfileError(loc(req.instr), 'RUN --mount=type=ssh is not supported by nbuild yet');
+  }
+}
+
+/** `RUN --mount=type=secret,id=X,env=NAME`: NAME=value in the command's environment (never in the history or cache key). */
+async function secretEnv(env: StepEnv, instr: RunInstruction): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of instr.mounts) {
+    if (m.type !== 'secret' || m.env === undefined) continue;
+    const src = env.secrets.get(m.id);
+    if (src === undefined) {
+      if (m.required) throw new DockerfileError(loc(instr), `RUN --mount=type=secret: secret "${m.id}" was not given (--secret id=${m.id},env=VAR)`);
+      continue;
+    }
+    const value = 'value' in src ? src.value : await fs.readFile(src.file, 'utf8').catch((error: Error) => {
+      throw new NbuildError('SECRET_UNREADABLE', `secret "${m.id}": cannot read ${src.file}: ${error.message}`, { cause: error });
+    });
+    out.push(`${m.env}=${value}`);
+  }
+  return out;
+}
+
+/**
+ * uid/gid of a cache folder: an id the user namespace does not map is the Dockerfile's error,
+ * and the folders made for it (`made`, the first of them) go again.
+ */
+async function chownCacheDir(dir: string, uid: number, gid: number, instr: RunInstruction, made: string | undefined): Promise<void> {
+  try {
+    await fs.chown(dir, uid, gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
+    if (made !== undefined) await fs.rm(made, { recursive: true, force: true });
+    const mapped = async (file: string): Promise<string> =>
+      (await fs.readFile(file, 'utf8').catch(() => '')).trim().split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3)
+        .map(([inside, , count]) => `${inside}-${Number(inside) + Number(count) - 1}`).join(', ');
+    const [uids, gids] = await Promise.all([mapped('/proc/self/uid_map'), mapped('/proc/self/gid_map')]);
+    throw new DockerfileError(loc(instr), `RUN --mount=type=cache,uid=${uid},gid=${gid}: not an id of nbuild's user namespace (uids ${uids || '?'}, gids ${gids || '?'}; see nbuild info)`, { cause: error });
   }
 }
 

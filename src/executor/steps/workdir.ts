@@ -38,5 +38,5 @@ export async function workdirLayer(
   } finally {
     await view.release();
   }
-  return commitLayer(env, staging, 'plain');
+  return commitLayer(env, staging, 'plain', instr);
 }

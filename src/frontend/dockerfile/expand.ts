@@ -9,6 +9,7 @@ import type { Heredoc, Instruction, KeyValue, RunMount } from './types.js';
 import { parseChmod } from './chmod.js';
 import { checkChecksum, InstructionError } from './flags.js';
 import { chompHeredoc } from './heredoc.js';
+import { MAX_WORD_LENGTH } from './limits.js';
 
 type Word = (w: string) => string;
 
@@ -79,10 +80,18 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
 
 /**
  * Returns a copy of `instr` with variables substituted from `env`; a failing
- * expansion (`${V:?msg}`, bad syntax) becomes a DockerfileError at the instruction.
+ * expansion (`${V:?msg}`, bad syntax, a word or an instruction growing past
+ * MAX_WORD_LENGTH) becomes a DockerfileError at the instruction.
  */
 export function expandInstruction<T extends Instruction>(instr: T, env: EnvLookup, escape: EscapeToken): T {
-  const w: Word = (word) => processWord(word, env, escape);
+  // One word is bounded by the lexer; all of them together here (`LABEL a=$BIG b=$BIG …`).
+  let total = 0;
+  const w: Word = (word) => {
+    const result = processWord(word, env, escape);
+    total += result.length;
+    if (total > MAX_WORD_LENGTH) throw new ShellExpansionError(word, `the instruction's words expand to more than ${MAX_WORD_LENGTH} characters (1 MiB) in all, nbuild's limit`, true);
+    return result;
+  };
   const { file, range } = instr.source;
   const at = { file, line: range.start.line, endLine: range.end.line };
   try {
@@ -92,7 +101,7 @@ export function expandInstruction<T extends Instruction>(instr: T, env: EnvLooku
   } catch (e) {
     if (e instanceof InstructionError) throw new DockerfileError(at, e.message, { cause: e });
     if (!(e instanceof ShellExpansionError)) throw e;
-    throw new DockerfileError(at, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: 'SHELL_EXPANSION', cause: e });
+    throw new DockerfileError(at, `${instr.kind.toUpperCase()}: ${e.detail}`, { code: e.code, cause: e });
   }
 }
 

@@ -44,18 +44,27 @@ function parseBool(key: string, value: string | undefined): boolean {
   throw new InstructionError(`invalid value for ${key}: ${value}`);
 }
 
+/** The largest id a uid or gid option may name: 2³²−1 is (uid_t)−1, "no owner", not an id. */
+const MAX_ID = 2 ** 32 - 2;
+const MAX_MODE = 0o7777;
+
 function parseNumber(key: string, value: string, base: 8 | 10): number {
   const ok = base === 8 ? /^0?[0-7]+$/.test(value) : /^\d+$/.test(value);
   if (!ok) throw new InstructionError(`invalid value for ${key}: ${value}`);
-  return parseInt(value, base);
+  const n = parseInt(value, base);
+  const max = key === 'mode' ? MAX_MODE : MAX_ID;
+  if (n > max) throw new InstructionError(`invalid value for ${key}: ${value} is out of range (at most ${base === 8 ? `0${max.toString(8)}` : max})`);
+  return n;
 }
 
-/** `64m`, `1g`, `100` (bytes) → bytes, as go-units RAMInBytes. */
+/** `64m`, `1g`, `100` (bytes) → bytes, as go-units RAMInBytes; at most 2⁵³−1 (8 PiB), a whole number. */
 function parseSize(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$/i.exec(value);
   if (!m) throw new InstructionError(`invalid value for size: ${value}`);
   const power = 'bkmgtp'.indexOf(m[2].toLowerCase() || 'b');
-  return Math.floor(Number(m[1]) * 1024 ** power);
+  const bytes = Math.floor(Number(m[1]) * 1024 ** power);
+  if (!Number.isSafeInteger(bytes)) throw new InstructionError(`invalid value for size: ${value} is too large (at most 8 PiB)`);
+  return bytes;
 }
 
 function collect(value: string): { type: MountType; opts: Map<string, string | undefined> } {

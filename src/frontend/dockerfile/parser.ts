@@ -132,7 +132,9 @@ class Parser {
     for (let raw = this.reader.next(); raw !== undefined; raw = this.reader.next()) {
       if (isComment(raw)) {
         const text = trimLeftSpace(trimNewline(raw)).slice(1).trim();
-        this.comments = text === '' ? [] : [...this.comments, text];
+        // push, not a copy per line: a file of comment lines must not take O(n²)
+        if (text === '') this.comments = [];
+        else this.comments.push(text);
       }
       const startLine = this.reader.lineNumber;
       const column = raw.length - trimLeftSpace(raw).length + 1;

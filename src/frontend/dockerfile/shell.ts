@@ -2,7 +2,8 @@
 // splitting, with BuildKit's semantics (frontend/dockerfile/shell). It is not a
 // shell: no command substitution, no globbing, no arithmetic.
 import { NbuildError } from '../../errors.js';
-import { shellPatternToRegExp, trimPrefix, trimSuffix, goReplace } from './shell-pattern.js';
+import { trimPrefix, trimSuffix, replacePattern } from './shell-pattern.js';
+import { LimitError, MAX_WORD_LENGTH, WordTooLongError } from './limits.js';
 
 export type EnvLookup = (name: string) => string | undefined;
 export type EscapeToken = '\\' | '`';
@@ -37,21 +38,50 @@ export interface ProcessResult {
 /** A malformed word or a `${V?msg}` failure; expand.ts gives it a location. */
 export class ShellExpansionError extends NbuildError {
   readonly detail: string;
-  constructor(source: string, detail: string) {
-    super('SHELL_EXPANSION', `failed to process ${JSON.stringify(source)}: ${detail}`);
+  /** The word outgrew nbuild's limit (limits.ts), as opposed to a syntax or `${V:?}` error. */
+  readonly limit: boolean;
+  constructor(source: string, detail: string, limit = false) {
+    super(limit ? 'LIMIT' : 'SHELL_EXPANSION', `failed to process ${JSON.stringify(source)}: ${detail}`);
     this.detail = detail;
+    this.limit = limit;
   }
 }
 
-class InnerError extends Error {}
+class InnerError extends Error {
+  constructor(
+    message: string,
+    readonly limit = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Stops a word that outgrows MAX_WORD_LENGTH while it grows, not after (`${A}${A}…` bombs). */
+function bounded(s: string): string {
+  if (s.length > MAX_WORD_LENGTH) throw new InnerError(new WordTooLongError().message, true);
+  return s;
+}
 
 const EOF = '';
 
+// ASCII first: these run once per character of every expanded word (the regexes were most of
+// the time of a build of 80,000 LABELs).
 export function isSpace(ch: string): boolean {
-  return ch !== EOF && /^\p{White_Space}$/u.test(ch);
+  if (ch === EOF) return false;
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return c === 32 || (c >= 9 && c <= 13);
+  return /^\p{White_Space}$/u.test(ch);
 }
-const isLetter = (ch: string): boolean => /^\p{L}$/u.test(ch);
-const isDigit = (ch: string): boolean => /^\p{Nd}$/u.test(ch);
+const isLetter = (ch: string): boolean => {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  return /^\p{L}$/u.test(ch);
+};
+const isDigit = (ch: string): boolean => {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return c >= 48 && c <= 57;
+  return /^\p{Nd}$/u.test(ch);
+};
 const isSpecialParam = (ch: string): boolean => '@*#?-$!0'.includes(ch) && ch !== EOF;
 
 /** Splits text into words as characters arrive (Go's wordsStruct). */
@@ -75,7 +105,15 @@ class Words {
     this.inWord = true;
   }
   addString(s: string): void {
-    for (const ch of s) this.addChar(ch);
+    if (this.heredoc) {
+      for (const ch of s) this.addChar(ch);
+      return;
+    }
+    // Whole runs at a time, as addChar would take them one by one: an expanded value may be long.
+    for (const m of s.matchAll(/(\p{White_Space}+)|\P{White_Space}+/gu)) {
+      if (m[1] === undefined) this.addRawString(m[0]);
+      else if (this.inWord && this.word.length !== 0) this.flush();
+    }
   }
   addRawString(s: string): void {
     this.word += s;
@@ -141,11 +179,11 @@ class Lexer {
       }
       if (ch === '$') {
         const tmp = this.processDollar();
-        result += tmp;
+        result = bounded(result + tmp);
         words.addString(tmp);
       } else if (quotes && (ch === "'" || ch === '"')) {
         const tmp = ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
-        result += tmp;
+        result = bounded(result + tmp);
         words.addRawString(tmp);
       } else {
         let c = this.next();
@@ -164,7 +202,7 @@ class Lexer {
       }
     }
     if (stop !== EOF) throw new InnerError(`unexpected end of statement while looking for matching ${stop}`);
-    return { result, words: words.get() };
+    return { result: bounded(result), words: words.get() };
   }
 
   private processSingleQuote(): string {
@@ -189,7 +227,7 @@ class Lexer {
         return raw ? result + '"' : result;
       }
       if (p === '$') {
-        result += this.processDollar();
+        result = bounded(result + this.processDollar());
         continue;
       }
       let ch = this.next();
@@ -304,13 +342,14 @@ class Lexer {
     const replacement = this.readUntil('}', true, "syntax error: missing '}'");
     const value = this.lookup(name);
     if (this.opts.skipUnsetEnv && value === undefined) return `\${${name}/${pattern}/${replacement}}`;
-    return this.patternOp(pattern, () => goReplace(shellPatternToRegExp(pattern, true, false), value ?? '', replacement, all));
+    return this.patternOp(pattern, () => replacePattern(pattern, value ?? '', replacement, all, MAX_WORD_LENGTH));
   }
 
   private patternOp(pattern: string, fn: () => string): string {
     try {
       return fn();
     } catch (e) {
+      if (e instanceof LimitError) throw new InnerError(e.message, true);
       const why = e instanceof Error ? e.message : String(e);
       throw new InnerError(`invalid pattern (${pattern}) in substitution: ${why}`);
     }
@@ -329,7 +368,7 @@ export function processWordWithMatches(
     const { result, words } = lexer.processStopOn(EOF, opts.rawEscapes ?? false);
     return { result, words, matched: lexer.matched, unmatched: lexer.unmatched };
   } catch (e) {
-    if (e instanceof InnerError) throw new ShellExpansionError(word, e.message);
+    if (e instanceof InnerError) throw new ShellExpansionError(word, e.message, e.limit);
     throw e;
   }
 }

@@ -6,11 +6,16 @@ import { InstructionError } from './flags.js';
 import { toInstruction } from './instructions.js';
 import { errorAt } from './frame.js';
 import { lint } from './checks.js';
+import { MAX_STAGES, MAX_STEPS } from './limits.js';
 
 export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly string[]): Dockerfile {
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
   const names = new Map<string, number>();
+  if (ast.nodes.length > MAX_STEPS) {
+    const over = ast.nodes[MAX_STEPS].range.start.line;
+    throw errorAt(file, lines, `more than ${MAX_STEPS} instructions, nbuild's limit (docs/differences.md)`, over);
+  }
   for (const node of ast.nodes) {
     let instr: Instruction;
     try {
@@ -27,6 +32,7 @@ export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly s
         if (previous !== undefined) throw errorAt(file, lines, `duplicate stage name ${JSON.stringify(name)}, first defined on line ${previous} (DuplicateStageName)`, line);
         names.set(name, line);
       }
+      if (stages.length === MAX_STAGES) throw errorAt(file, lines, `more than ${MAX_STAGES} build stages, nbuild's limit (docs/differences.md)`, line);
       stages.push({ index: stages.length, name, from: instr, instructions: [] });
     } else if (stages.length > 0) {
       stages[stages.length - 1].instructions.push(instr);

@@ -1,10 +1,11 @@
 // An in-process OCI registry (node:http on 127.0.0.1) with an optional token server and
-// fault injection: dropped connections, 429 with Retry-After, 500s, corrupted blobs.
+// fault injection: dropped connections, 429 with Retry-After, 500s, corrupted blobs, bodies
+// dripped a byte at a time, and bodies that stall half way (the connection stays open).
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultAction = 'drop' | 'corrupt' | 'drop-mid-body' | { status: number; headers?: Record<string, string> };
+export type FaultAction = 'drop' | 'corrupt' | 'drop-mid-body' | 'drip' | 'stall' | { status: number; headers?: Record<string, string> };
 
 export interface Fault {
   method?: string;
@@ -21,6 +22,8 @@ export interface FakeRegistryOptions {
   users?: Record<string, string>;
   /** Whether anonymous users may pull (bearer only). */
   anonymousPull?: boolean;
+  /** The pause between two bytes of a 'drip' fault (default 200 ms). */
+  dripMs?: number;
 }
 
 interface Logged {
@@ -104,10 +107,11 @@ export class FakeRegistry {
       res.end(JSON.stringify({ errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNKNOWN', message: 'injected' }] }));
       return;
     }
-    if (url.pathname === '/token') return this.token(req, url, res);
+    if (url.pathname === '/token') return this.token(req, url, res, fault === 'drip' || fault === 'stall' ? fault : undefined);
     const send = (status: number, headers: Record<string, string> = {}, data?: Buffer) => {
       entry.status = status;
       res.writeHead(status, headers);
+      if (req.method !== 'HEAD' && data && (fault === 'drip' || fault === 'stall')) return this.slowBody(res, data, fault);
       res.end(req.method === 'HEAD' ? undefined : data);
     };
     const fail = (status: number, code: string) => send(status, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ errors: [{ code, message: code.toLowerCase() }] })));
@@ -146,6 +150,25 @@ export class FakeRegistry {
       return;
     }
     return send(200, { 'content-length': String(blob.length), 'docker-content-digest': ref }, blob);
+  }
+
+  // 'drip': one byte every dripMs (each byte resets an idle timer); 'stall': half the body, then
+  // nothing more on an open connection.
+  private slowBody(res: http.ServerResponse, data: Buffer, how: 'drip' | 'stall'): void {
+    if (how === 'stall') {
+      res.write(data.subarray(0, Math.floor(data.length / 2)));
+      return;
+    }
+    let at = 0;
+    const timer = setInterval(() => {
+      if (res.destroyed || at >= data.length) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return;
+      }
+      res.write(data.subarray(at, ++at));
+    }, this.opts.dripMs ?? 200);
+    res.on('close', () => clearInterval(timer));
   }
 
   private upload(req: http.IncomingMessage, url: URL, repo: string, ref: string, body: Buffer, send: (s: number, h?: Record<string, string>, d?: Buffer) => void, fail: (s: number, c: string) => void): void {
@@ -203,7 +226,7 @@ export class FakeRegistry {
     return this.opts.users?.[user] === rest.join(':') ? user : undefined;
   }
 
-  private token(req: http.IncomingMessage, url: URL, res: http.ServerResponse): void {
+  private token(req: http.IncomingMessage, url: URL, res: http.ServerResponse, slow?: 'drip' | 'stall'): void {
     const user = this.basicUser(req.headers.authorization ?? '');
     if (req.headers.authorization && !user) {
       res.writeHead(401, { 'content-type': 'application/json' });
@@ -222,7 +245,9 @@ export class FakeRegistry {
     const token = randomBytes(12).toString('hex');
     this.tokens.set(token, granted);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: 300 }));
+    const answer = Buffer.from(JSON.stringify({ token, expires_in: 300 }));
+    if (slow) this.slowBody(res, answer, slow);
+    else res.end(answer);
   }
 }
 
