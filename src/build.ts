@@ -2,12 +2,13 @@
 // The CLI is a thin adapter over this; progress is a subscriber to events.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning } from './frontend/dockerfile/index.js';
-import { planBuild, type BuildPlan } from './planner/plan.js';
+import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning, type Instruction } from './frontend/dockerfile/index.js';
+import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
 import { proxyEnv } from './planner/args.js';
-import { downloadUrl, isTarArchive, archiveMaxTime } from './executor/steps/add-sources.js';
+import { downloadUrl, isTarArchive, archiveMaxTime, UrlSources } from './executor/steps/add-sources.js';
 import { attachFrame } from './frontend/dockerfile/frame.js';
-import { executePlan } from './executor/executor.js';
+import { executePlan, onbuildTriggers } from './executor/executor.js';
+import { resolveBaseImage } from './executor/base-image.js';
 import type { BuildEvent } from './executor/events.js';
 import type { ImageResolver } from './executor/base-image.js';
 import { BuildContext } from './context/context.js';
@@ -164,16 +165,29 @@ interface Parsed {
   timestamp: number | undefined;
 }
 
-async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plans, emit, timestamp }: Parsed): Promise<BuildResult> {
+async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plans: firstPlans, emit, timestamp }: Parsed): Promise<BuildResult> {
+  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
+  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
+  // Each platform's plan with its base images' ONBUILD triggers read first (they may need more stages).
+  const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
+  const triggered = await Promise.all(
+    firstPlans.map((p) =>
+      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch }, (ref) =>
+        resolveBaseImage(store, ref, resolveRemote, pull === 'always', p.platform),
+      ),
+    ),
+  );
+  const plans = triggered.map((t) => t.plan);
   const plan = plans[0];
   const multi = plans.length > 1;
-  const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await runChecks(dockerfile, plan, store, context, options.buildArgs ?? new Map(), emit);
   await importCaches(store, options.cacheFrom ?? [], emit);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
+  let downloads: Promise<string> | undefined;
+  const urls = new UrlSources(store, () => (downloads ??= store.tempDir('add-urls')));
   const env: StepEnv = {
     store,
     context,
@@ -190,9 +204,9 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     shmSize: options.shmSize,
     emit,
     signal: options.signal,
+    urls,
     cacheUsed: (key, record, stage) => used.push({ key, record, stage }),
   };
-  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
   // The platforms build side by side, their stages bounded together (a stage is most of a core).
   const limiter = new Limiter(2);
   let stepId = 0;
@@ -213,12 +227,14 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
         labelPrefix: multi ? `${formatPlatform(normalizePlatform(p.platform))} ` : undefined,
         limiter,
         nextStepId,
+        baseImages: triggered[plans.indexOf(p)].baseImages,
       }).catch((error: unknown) => {
         abort.abort(error);
         throw error;
       }),
     ),
   );
+  if (downloads) await store.removeTempDir(await downloads).catch(() => undefined);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const images = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
@@ -307,6 +323,34 @@ export async function localImageConfigs(store: Store, dockerfile: Dockerfile, bu
 
 function checkWarning(w: Warning): BuildEvent {
   return { type: 'warning', message: `${w.file}:${w.line}: ${w.message} [${w.rule}]`, check: w };
+}
+
+/**
+ * The plan, with the ONBUILD triggers of the base images read first, as BuildKit does before
+ * it decides which stages to build: a trigger may read a stage nothing else needs
+ * (`ONBUILD COPY --from=NAME`). The images resolved on the way are handed to the executor.
+ */
+async function planWithTriggers(
+  first: BuildPlan,
+  options: PlanOptions,
+  resolve: (ref: string) => Promise<Image>,
+): Promise<{ plan: BuildPlan; baseImages: Map<string, Image> }> {
+  const { dockerfile } = first;
+  const baseImages = new Map<string, Image>();
+  const imageTriggers = new Map<string, Instruction[]>();
+  let plan = first;
+  for (;;) {
+    const refs = [...new Set(plan.stages.flatMap((s) => (s.base.kind === 'image' && !baseImages.has(s.base.ref) ? [s.base.ref] : [])))];
+    if (refs.length === 0) return { plan, baseImages };
+    await Promise.all(
+      refs.map(async (ref) => {
+        const image = await resolve(ref);
+        baseImages.set(ref, image);
+        imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
+      }),
+    );
+    plan = planBuild(dockerfile, { ...options, imageTriggers });
+  }
 }
 
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */

@@ -50,3 +50,8 @@ export function nbuildVersion(): string {
   version ??= selfContained?.version ?? (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
   return version;
 }
+
+/** What nbuild sends as User-Agent to registries and ADD's servers. */
+export function userAgent(): string {
+  return `nbuild/${nbuildVersion()}`;
+}

@@ -9,6 +9,7 @@
 #include "core/file_hash.h"
 #include "core/layer_reader.h"
 #include "core/thread_pool.h"
+#include "core/xattrs.h"
 
 namespace nbaddon {
 
@@ -71,6 +72,19 @@ Napi::Value LayerDigests(const Napi::CallbackInfo& info) {
       });
 }
 
+// Synchronous: two short syscalls for a file without attributes, called once per copied file.
+Napi::Value CopyXattrs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(info.Env(), "expected two paths");
+  std::string src = info[0].As<Napi::String>().Utf8Value();
+  std::string dst = info[1].As<Napi::String>().Utf8Value();
+  try {
+    nb::copyKeptXattrs(src, dst);
+  } catch (const nb::EngineError& e) {
+    toJsError(info.Env(), e).ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("zstd", ZSTD_versionString());
@@ -86,6 +100,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));
   exports.Set("layerDigests", Napi::Function::New(env, LayerDigests));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
+  exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));
   return exports;
 }
 

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/whiteout.h"
+#include "core/xattrs.h"
 
 namespace nb {
 
@@ -21,14 +22,6 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 const uint8_t kZeros[512] = {};
-
-bool startsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
-
-// Overlay's own bookkeeping never goes into an image; user.* and file capabilities do.
-bool keepXattr(const std::string& k) {
-  if (startsWith(k, "user.overlay.") || startsWith(k, "trusted.overlay.")) return false;
-  return startsWith(k, "user.") || k == "security.capability";
-}
 
 std::vector<std::string> sortedNames(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
@@ -163,25 +156,7 @@ void TreeWalker::readXattrs(const std::string& path, TarEntry& e, bool* opaque) 
   char v[2];
   for (const char* k : {"user.overlay.opaque", "trusted.overlay.opaque"})
     if (o_.overlayUpper && lgetxattr(path.c_str(), k, v, sizeof v) == 1 && v[0] == 'y') *opaque = true;
-  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
-  if (n < 0) {
-    if (errno == ENOTSUP) return;
-    throwSys("llistxattr", path);
-  }
-  std::vector<char> names(size_t(n) + 1);
-  n = llistxattr(path.c_str(), names.data(), names.size());
-  if (n < 0) throwSys("llistxattr", path);
-  for (ssize_t at = 0; at < n; at += ssize_t(std::strlen(names.data() + at)) + 1) {
-    std::string k(names.data() + at);
-    if (!keepXattr(k)) continue;
-    ssize_t len = lgetxattr(path.c_str(), k.c_str(), nullptr, 0);
-    if (len < 0) throwSys("lgetxattr", path);
-    std::string val(size_t(len), '\0');
-    len = lgetxattr(path.c_str(), k.c_str(), val.data(), val.size());
-    if (len < 0) throwSys("lgetxattr", path);
-    val.resize(size_t(len));
-    e.xattrs[k] = val;
-  }
+  e.xattrs = readKeptXattrs(path);
 }
 
 void TreeWalker::emit(TarEntry& e, const std::string& dataPath) {

@@ -6,6 +6,7 @@ import type { BuildContext } from '../context/context.js';
 import type { BuildEvent } from './events.js';
 import type { StatCache } from './content-hash.js';
 import type { CacheRecord } from '../store/cache-record.js';
+import type { UrlSources } from './steps/add-sources.js';
 
 /** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
 export type SecretSource = { file: string } | { value: string };
@@ -27,6 +28,8 @@ export interface StepEnv {
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;
   secrets: ReadonlyMap<string, SecretSource>;
+  /** ADD's URLs: downloaded at most once per build, revalidated against the store's record. */
+  urls: UrlSources;
   /** --add-host: extra `IP\tNAME` lines of RUN's /etc/hosts. */
   extraHosts?: readonly string[];
   /** --shm-size in bytes (default: the helper's 64 MiB). */

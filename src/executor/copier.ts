@@ -1,31 +1,46 @@
 // Copies files into a COPY/ADD staging tree with the ownership and modes the
-// image must see. Symlinks are copied as links, hard links stay hard links,
-// modes and mtimes are kept, and ownership is set explicitly (0:0 for the
-// context, never the invoking host user).
+// image must see, as BuildKit's copier (tonistiigi/fsutil copy) does. Symlinks are
+// copied as links, hard links stay hard links, modes, mtimes and the xattrs images
+// carry are kept, and ownership is set explicitly (0:0 for the context, never the
+// invoking host user). What is already at the destination decides as in BuildKit:
+// folders merge, a file replaces a file or link, and a folder never becomes a file
+// (nor a file or link a folder): that is an error.
 import * as fs from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { constants, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { Limiter } from '../limiter.js';
+import { NbuildError } from '../errors.js';
+import { copyXattrs } from '../native/index.js';
+import { applyChmod, type Chmod } from '../frontend/dockerfile/chmod.js';
+import type { StagedTree } from './staging.js';
 
 export interface CopyOptions {
-  /** The tree the copy writes into (a staging root): a hard link is only ever made to a file inside it. */
-  root: string;
+  /**
+   * The staging tree over the image: what exists at a destination, staged or in the image. A
+   * hard link is only ever made to a file inside its staging root.
+   */
+  tree: StagedTree;
   /** Owner for every copied entry; undefined keeps the source's ids (COPY --from). */
   owner?: { uid: number; gid: number };
-  /** --chmod: the new mode bits (permission + special bits) for an entry. */
-  chmod?: (mode: number, isDir: boolean) => number;
+  /** --chmod, applied to every copied entry (not to folders that were there already). */
+  chmod?: Chmod;
   /** Return true to leave an entry (and, for a folder, everything below) out. */
   exclude?: (rel: string, isDir: boolean) => boolean;
-  /** Folders whose subtree the ignore rules can prune without a walk. */
+  /** Folders whose subtree the filters can prune without a walk. */
   canSkip?: (rel: string) => boolean;
   /** Seconds since the epoch for every copied entry's mtime (reproducible builds). */
   mtime?: number;
+  /** The build context: a socket there becomes an empty file (BuildKit's context transfer). */
+  socketsAsFiles?: boolean;
 }
 
-/** Where an entry is made: `fresh` when its folder was created by this copy (nothing is in the way). */
+/** Where an entry is made. */
 interface Place {
+  /** Its folder was created by this copy: nothing is in the way. */
   fresh: boolean;
   setgid: boolean;
+  /** The folder's entries in the image (it exists there), for conflicts; undefined when none. */
+  image?: Map<string, 'dir' | 'other'>;
 }
 
 /** Files copied at once: enough to keep libuv's threads and the disk busy, bounded for memory. */
@@ -45,27 +60,43 @@ export class Copier {
 
   constructor(private readonly options: CopyOptions) {}
 
-  /** Copies `src` (any type) to `dest`; for folders, `rel` names its place for the filters. */
-  async copy(src: string, dest: string, rel: string, st?: Stats): Promise<void> {
-    const stat = st ?? (await fs.lstat(src));
-    const parent = await fs.lstat(path.dirname(dest));
-    const at: Place = { fresh: false, setgid: (parent.mode & 0o2000) !== 0 };
-    if (stat.isDirectory()) await this.copyDir(src, dest, rel, stat, at);
-    else await this.copyLeaf(src, dest, stat, at);
+  /**
+   * Copies the source `src` (`stat` is what it names, a top-level link followed) to the image
+   * path `dest`, resolved. A folder's content goes into `dest`, which the caller has made: as
+   * in BuildKit, that folder keeps its owner and mode (it existed, or was made with the
+   * destination's parents) and takes the source's mtime. `rel` names the source for the filters.
+   */
+  async copyTop(src: string, stat: Stats, dest: string, rel: string): Promise<void> {
+    const { tree } = this.options;
+    const at = tree.staged(dest);
+    const existing = await tree.lstat(dest);
+    if (stat.isDirectory()) {
+      if (!existing?.staged || !existing.st.isDirectory()) throw cannotCopyToNonDir(dest);
+      const inside: Place = { fresh: false, setgid: (existing.st.mode & 0o2000) !== 0, image: await imageEntries(tree, dest) };
+      await this.copyChildren(src, at, rel, inside);
+      const mtime = this.options.mtime ?? stat.mtime;
+      await fs.lutimes(at, mtime, mtime);
+      return;
+    }
+    if (existing?.st.isDirectory()) throw cannotReplaceDir(dest);
+    const parent = await fs.lstat(path.dirname(at));
+    await this.copyLeaf(src, at, stat, { fresh: false, setgid: (parent.mode & 0o2000) !== 0 });
   }
 
   /** One non-folder entry. */
   private async copyLeaf(src: string, dest: string, stat: Stats, at: Place): Promise<void> {
-    if (!stat.isFile() && !stat.isSymbolicLink()) return; // sockets, fifos, devices: skipped, as BuildKit does
-    if (stat.nlink > 1) {
+    const socket = stat.isSocket() && this.options.socketsAsFiles === true;
+    if (!stat.isFile() && !stat.isSymbolicLink() && !socket) return; // fifos, devices: skipped (nbuild cannot make them)
+    if (stat.nlink > 1 && !socket) {
       const key = `${stat.dev}:${stat.ino}`;
       const first = this.links.get(key);
       if (first) {
         await first.done;
-        // A later source may have staged a link where one of the first copy's folders was:
-        // link(2) would follow it, anywhere. Then this one is copied instead.
+        // A later source may have staged a link where one of the first copy's folders was
+        // (the conflict rules refuse that; this holds whatever they miss): link(2) would
+        // follow it, anywhere. Then this one is copied instead.
         if (await this.reachable(first.dest)) {
-          if (!at.fresh) await fs.rm(dest, { force: true, recursive: true });
+          if (!at.fresh) await this.removeNonDir(dest);
           await fs.link(first.dest, dest);
           return;
         }
@@ -80,27 +111,43 @@ export class Copier {
 
   /** True when the folders on the way to `dest` (below the root) are all real folders. */
   private async reachable(dest: string): Promise<boolean> {
-    this.realRoot ??= fs.realpath(this.options.root);
+    const root = this.options.tree.stagingRoot;
+    this.realRoot ??= fs.realpath(root);
     const dir = path.dirname(dest);
     const real = await fs.realpath(dir).catch(() => undefined);
-    return real !== undefined && real === path.join(await this.realRoot, path.relative(this.options.root, dir));
+    return real !== undefined && real === path.join(await this.realRoot, path.relative(root, dir));
   }
 
   private async copyOne(src: string, dest: string, stat: Stats, at: Place): Promise<void> {
-    if (!at.fresh) await fs.rm(dest, { force: true, recursive: true });
+    if (!at.fresh) await this.removeNonDir(dest);
     if (stat.isSymbolicLink()) await fs.symlink(await fs.readlink(src), dest);
-    else await fs.copyFile(src, dest, constants.COPYFILE_FICLONE); // keeps the source's mode
+    else if (stat.isSocket()) await fs.writeFile(dest, '', { mode: stat.mode & 0o777 }); // BuildKit sends a context socket as an empty file
+    else {
+      await fs.copyFile(src, dest, constants.COPYFILE_FICLONE); // keeps the source's mode
+      copyXattrs(src, dest);
+    }
     await this.finish(dest, stat, false, at.setgid ? 'inherits-gid' : 'made');
   }
 
-  private async copyDir(src: string, dest: string, rel: string, stat: Stats, at: Place): Promise<void> {
+  /** A folder below the top one: made (or merged into the one there) with the source's metadata. */
+  private async copyDir(src: string, dest: string, rel: string, stat: Stats, at: Place, imageDir: boolean): Promise<void> {
     const existing = at.fresh ? undefined : await fs.lstat(dest).catch(() => undefined);
-    if (existing && !existing.isDirectory()) await fs.rm(dest, { force: true });
-    const created = !existing?.isDirectory();
+    if (existing && !existing.isDirectory()) throw cannotCopyToNonDir(this.imagePath(dest));
+    const created = existing === undefined;
     if (created) await fs.mkdir(dest);
     // Until its own chmod below, a new folder has its parent's setgid bit (Linux), and
     // entries made inside a setgid folder take the folder's group.
-    const inside: Place = { fresh: created, setgid: created ? at.setgid : ((existing as Stats).mode & 0o2000) !== 0 };
+    const inside: Place = {
+      fresh: created,
+      setgid: created ? at.setgid : ((existing as Stats).mode & 0o2000) !== 0,
+      image: imageDir ? await imageEntries(this.options.tree, this.imagePath(dest)) : undefined,
+    };
+    await this.copyChildren(src, dest, rel, inside);
+    copyXattrs(src, dest);
+    await this.finish(dest, stat, true, !created ? 'existing' : at.setgid ? 'inherits-gid' : 'made');
+  }
+
+  private async copyChildren(src: string, dest: string, rel: string, inside: Place): Promise<void> {
     const names = (await fs.readdir(src)).sort();
     const children = await Promise.all(names.map((name) => fs.lstat(path.join(src, name))));
     const work: Promise<void>[] = [];
@@ -112,13 +159,18 @@ export class Copier {
       const isDir = childStat.isDirectory();
       const excluded = this.options.exclude?.(childRel, isDir) ?? false;
       if (excluded && (!isDir || this.options.canSkip?.(childRel))) continue;
+      const inImage = inside.image?.get(name);
       if (!isDir) {
+        if (inImage === 'dir') throw cannotReplaceDir(this.imagePath(childDest));
         work.push(this.copyLeaf(childSrc, childDest, childStat, inside));
         continue;
       }
+      if (inImage === 'other') throw cannotCopyToNonDir(this.imagePath(childDest));
       // An exception below an excluded folder may re-include something.
       const sub = (): Promise<void> =>
-        excluded ? this.copyFilteredDir(childSrc, childDest, childRel, childStat, inside) : this.copyDir(childSrc, childDest, childRel, childStat, inside);
+        excluded
+          ? this.copyFilteredDir(childSrc, childDest, childRel, childStat, inside, inImage === 'dir')
+          : this.copyDir(childSrc, childDest, childRel, childStat, inside, inImage === 'dir');
       // A few folders are walked side by side, the rest depth-first in place: what is pending
       // (and held in memory) stays bounded however large the tree.
       if (this.dirsRunning < DIRS_AT_ONCE) {
@@ -134,14 +186,25 @@ export class Copier {
     const results = await Promise.allSettled(work);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    await this.finish(dest, stat, true, !created ? 'existing' : at.setgid ? 'inherits-gid' : 'made');
   }
 
-  /** An excluded folder is only created if something below it is kept. */
-  private async copyFilteredDir(src: string, dest: string, rel: string, stat: Stats, at: Place): Promise<void> {
+  /** An excluded folder is only created if something below it is kept (BuildKit's delayed parents). */
+  private async copyFilteredDir(src: string, dest: string, rel: string, stat: Stats, at: Place, imageDir: boolean): Promise<void> {
     const before = at.fresh ? undefined : await fs.lstat(dest).catch(() => undefined);
-    await this.copyDir(src, dest, rel, stat, at);
+    await this.copyDir(src, dest, rel, stat, at, imageDir);
     if (!before && (await fs.readdir(dest)).length === 0) await fs.rmdir(dest);
+  }
+
+  /** A staged file or link about to be replaced (a staged folder never is). */
+  private async removeNonDir(dest: string): Promise<void> {
+    const st = await fs.lstat(dest).catch(() => undefined);
+    if (!st) return;
+    if (st.isDirectory()) throw cannotReplaceDir(this.imagePath(dest));
+    await fs.unlink(dest);
+  }
+
+  private imagePath(staged: string): string {
+    return '/' + path.relative(this.options.tree.stagingRoot, staged);
   }
 
   /**
@@ -155,43 +218,41 @@ export class Copier {
     const made = origin !== 'existing';
     if (origin !== 'made' || uid !== this.euid || gid !== this.egid) await fs.lchown(dest, uid, gid);
     if (!stat.isSymbolicLink()) {
-      const mode = this.options.chmod ? this.options.chmod(stat.mode & 0o7777, isDir) : stat.mode & 0o7777;
-      // After chown (which clears setuid bits). A file we just copied already has the source's
-      // mode; a new folder has mkdir's (umask-filtered) one.
-      if (isDir || !made || mode !== (stat.mode & 0o7777) || (mode & 0o6000) !== 0) await fs.chmod(dest, mode);
+      const own = stat.mode & 0o7777;
+      const mode = this.options.chmod ? applyChmod(this.options.chmod, own, isDir) : own;
+      // After chown (which clears setuid and setgid bits). A file we just copied already has
+      // the source's mode; a new folder has mkdir's (umask-filtered) one.
+      if (isDir || !made || mode !== own || (mode & 0o6000) !== 0 || stat.isSocket()) await fs.chmod(dest, mode);
     }
     const mtime = this.options.mtime !== undefined ? this.options.mtime : stat.mtime;
     await fs.lutimes(dest, mtime, mtime);
   }
 }
 
-/** --chmod: octal (`755`) or symbolic (`u=rwx,g=rx,o=`, `+x`, `a-w`). */
-export function parseChmod(spec: string): (mode: number, isDir: boolean) => number {
-  if (/^[0-7]{1,4}$/.test(spec)) {
-    const bits = parseInt(spec, 8);
-    return () => bits;
+/** The entries of image folder `dir` (absent: a whiteout), or undefined when the image lacks it. */
+async function imageEntries(tree: StagedTree, dir: string): Promise<Map<string, 'dir' | 'other'> | undefined> {
+  if (!(await tree.inImage(dir))?.isDirectory()) return undefined;
+  let entries: Dirent[];
+  try {
+    entries = await fs.readdir(path.join(tree.imageRoot, dir), { withFileTypes: true });
+  } catch {
+    return undefined;
   }
-  const clauses = spec.split(',').map((clause) => {
-    const m = /^([ugoa]*)([-+=])([rwxXst]*)$/.exec(clause);
-    if (!m) throw new Error(`invalid --chmod value "${spec}"`);
-    return { who: m[1] || 'a', op: m[2], perms: m[3] };
-  });
-  return (mode, isDir) => {
-    let result = mode;
-    for (const { who, op, perms } of clauses) {
-      let mask = 0;
-      const scope = (u: number, g: number, o: number): number =>
-        (who.includes('u') || who.includes('a') ? u : 0) | (who.includes('g') || who.includes('a') ? g : 0) | (who.includes('o') || who.includes('a') ? o : 0);
-      if (perms.includes('r')) mask |= scope(0o400, 0o040, 0o004);
-      if (perms.includes('w')) mask |= scope(0o200, 0o020, 0o002);
-      if (perms.includes('x') || (perms.includes('X') && (isDir || (mode & 0o111) !== 0))) mask |= scope(0o100, 0o010, 0o001);
-      if (perms.includes('s')) mask |= scope(0o4000, 0o2000, 0);
-      if (perms.includes('t')) mask |= 0o1000;
-      const whoMask = scope(0o4700, 0o2070, 0o1007);
-      if (op === '+') result |= mask;
-      else if (op === '-') result &= ~mask;
-      else result = (result & ~whoMask) | mask;
+  const out = new Map<string, 'dir' | 'other'>();
+  for (const e of entries) {
+    if (e.isCharacterDevice()) {
+      const st = await fs.lstat(path.join(tree.imageRoot, dir, e.name));
+      if (st.rdev === 0) continue; // an overlay whiteout: absent
     }
-    return result;
-  };
+    out.set(e.name, e.isDirectory() ? 'dir' : 'other');
+  }
+  return out;
+}
+
+function cannotCopyToNonDir(p: string): NbuildError {
+  return new NbuildError('COPY_CONFLICT', `cannot copy to non-directory: ${p}`);
+}
+
+function cannotReplaceDir(p: string): NbuildError {
+  return new NbuildError('COPY_CONFLICT', `cannot replace to directory ${p} with file`);
 }

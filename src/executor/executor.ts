@@ -10,6 +10,7 @@ import { runStage, createdTime, type StageRunner } from './stage.js';
 import { resolveBaseImage, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
+import { declaredTriggers } from '../planner/plan.js';
 import { DockerfileError, NbuildError } from '../errors.js';
 import { runSupport } from '../sandbox/binfmt.js';
 import { Limiter } from '../limiter.js';
@@ -34,6 +35,8 @@ export interface ExecuteOptions {
   limiter?: Limiter;
   /** Step ids for progress, shared by the platforms of a multi-platform build (they must not collide). */
   nextStepId?: () => number;
+  /** Base images already resolved (for their ONBUILD triggers, see build.ts), by reference. */
+  baseImages?: ReadonlyMap<string, Image>;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
@@ -128,14 +131,23 @@ async function initialState(
     const parent = finished.get(base.index) as StageState;
     const left = (heirs.get(base.index) ?? 1) - 1;
     heirs.set(base.index, left);
-    if (left > 0 || base.index === plan.target) return { state: cloneState(parent), triggers: [] };
-    // The last stage built FROM this one takes its config and history instead of copying
-    // them: a chain of 10,000 stages costs O(steps), not O(stages × steps).
-    finished.set(base.index, spent(parent));
-    return { state: { ...parent, layers: [...parent.layers], args: new Map() }, triggers: [] };
+    let state: StageState;
+    if (left > 0 || base.index === plan.target) state = cloneState(parent);
+    else {
+      // The last stage built FROM this one takes its config and history instead of copying
+      // them: a chain of 10,000 stages costs O(steps), not O(stages × steps).
+      finished.set(base.index, spent(parent));
+      state = { ...parent, layers: [...parent.layers], args: new Map() };
+    }
+    // The ONBUILD triggers a stage declared run in the stages built FROM it (BuildKit), once:
+    // they are not in this stage's config, as those of a base image are not.
+    state.config.OnBuild = null;
+    return { state, triggers: declaredTriggers(plan.dockerfile.stages[base.index].instructions) };
   }
   const wanted = planned.platform;
-  const image = await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull, wanted);
+  // A base image resolved before planning (for its ONBUILD triggers) is used when it is for this platform.
+  const known = options.baseImages?.get(base.ref);
+  const image = known && known.config.architecture === wanted.architecture && known.config.os === wanted.os ? known : await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull, wanted);
   const cfg = image.config;
   if (cfg.architecture && cfg.architecture !== wanted.architecture) {
     env.emit({ type: 'warning', message: `base image ${base.ref} is ${cfg.os}/${cfg.architecture}, not ${formatPlatform(wanted)}: RUN steps may fail` });
@@ -285,7 +297,8 @@ class StepBudget {
   }
 }
 
-function onbuildTriggers(triggers: string[], file: string, ref: string): Instruction[] {
+/** The triggers in an image's config (`OnBuild`), parsed. */
+export function onbuildTriggers(triggers: string[], file: string, ref: string): Instruction[] {
   if (triggers.length === 0) return [];
   const parsed = parseDockerfile(`FROM scratch\n${triggers.join('\n')}\n`, `${file} (ONBUILD of ${ref})`);
   return parsed.stages[0]?.instructions ?? [];

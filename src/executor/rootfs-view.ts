@@ -79,32 +79,54 @@ export async function resolveInRoot(root: string, p: string, followLast = true):
 export async function resolveInTrees(roots: string[], p: string, followLast = true): Promise<string> {
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   const resolved: string[] = [];
+  // For each folder of `resolved`, the trees it is a real folder in (top-most first): a lower
+  // tree is not looked into below a name an upper tree has as something else (a folder over a
+  // link hides the link's target), so no lstat ever goes through a link.
+  const live: boolean[][] = [roots.map(() => true)];
   let hops = 0;
   while (parts.length > 0) {
     const part = parts.shift() as string;
     if (part === '..') {
-      resolved.pop();
+      if (resolved.length > 0) {
+        resolved.pop();
+        live.pop();
+      }
       continue;
     }
-    const found = await firstEntry(roots, [...resolved, part]);
-    if (found?.st.isSymbolicLink() && (parts.length > 0 || followLast)) {
+    const step = await lookUp(roots, live[live.length - 1], [...resolved, part]);
+    if (step.found?.st.isSymbolicLink() && (parts.length > 0 || followLast)) {
       if (++hops > 40) throw new NbuildError('SYMLINK_LOOP', `too many levels of symbolic links in ${p}`);
-      const target = await fs.readlink(found.path);
-      if (target.startsWith('/')) resolved.length = 0;
+      const target = await fs.readlink(step.found.path);
+      if (target.startsWith('/')) {
+        resolved.length = 0;
+        live.length = 1;
+      }
       parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
       continue;
     }
     resolved.push(part);
+    live.push(step.live);
   }
   return '/' + resolved.join('/');
 }
 
-async function firstEntry(roots: string[], parts: string[]): Promise<{ path: string; st: import('node:fs').Stats } | undefined> {
-  for (const root of roots) {
-    const candidate = path.join(root, ...parts);
+/**
+ * One name in the stack of trees: the entry that shows (the first live tree's), and the trees
+ * it is a folder in that a deeper name can come from.
+ */
+async function lookUp(roots: string[], liveHere: boolean[], parts: string[]): Promise<{ found?: { path: string; st: import('node:fs').Stats }; live: boolean[] }> {
+  const live = roots.map(() => false);
+  let found: { path: string; st: import('node:fs').Stats } | undefined;
+  for (let i = 0; i < roots.length; i++) {
+    if (!liveHere[i]) continue;
+    const candidate = path.join(roots[i], ...parts);
     const st = await fs.lstat(candidate).catch(() => undefined);
-    // An overlay whiteout left in a single-layer view means "absent".
-    if (st && !(st.isCharacterDevice() && st.rdev === 0)) return { path: candidate, st };
+    // An overlay whiteout left in a single-layer view means "absent", and hides the trees below.
+    if (st?.isCharacterDevice() && st.rdev === 0) break;
+    if (!st) continue;
+    found ??= { path: candidate, st };
+    if (!st.isDirectory()) break;
+    live[i] = true;
   }
-  return undefined;
+  return { found, live };
 }

@@ -11,6 +11,7 @@ import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
 import { runCommand, requestedNetwork, runArgs, runEnv, type RunRequest } from './steps/run.js';
 import { argHistory, copyHistory, runHistory } from './history.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
+import { isUrl } from './steps/add-sources.js';
 import { commitLayer } from './commit.js';
 import { workdirLayer } from './steps/workdir.js';
 import { openRootfsView, resolveInRoot, type RootfsView } from './rootfs-view.js';
@@ -233,7 +234,17 @@ async function cachedLayerStep(
 
 async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<string> {
   if (instr.kind === 'copy' && instr.from !== undefined) return fromDigest(runner, instr.from, instr);
-  return contextSourcesDigest(runner.env.context, instr.sources.filter((s) => !/^https?:\/\//i.test(s)), runner.env.statCache);
+  // --parents copies the folder before a `/./` pivot, filtered: its whole tree is what it reads.
+  const local = instr.sources.filter((s) => !isUrl(s)).map((s) => (instr.kind === 'copy' && instr.parents ? parentsRoot(s) : s));
+  const digest = await contextSourcesDigest(runner.env.context, local, runner.env.statCache);
+  if (instr.kind !== 'add') return digest;
+  const urls = await Promise.all(instr.sources.filter(isUrl).map((u) => runner.env.urls.digest(u, instr.checksum)));
+  return urls.length === 0 ? digest : `${digest}\0${urls.join('\0')}`;
+}
+
+function parentsRoot(source: string): string {
+  const pivot = source.indexOf('/./');
+  return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
 }
 
 /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
@@ -266,6 +277,11 @@ function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfi
   return expandInstruction(instr, expansionLookup(state), df.escape);
 }
 
+/**
+ * The layers' folders, top-most first. A layer met twice (two steps that made the same
+ * bytes) is kept only where it is top-most: its lower copy hides nothing the upper one does
+ * not, and overlay refuses a lowerdir listed twice (ELOOP).
+ */
 async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string[]> {
   return runner.env.store.lowerDirs(layers);
 }

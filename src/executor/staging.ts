@@ -1,50 +1,107 @@
-// Building a layer's tree in a staging folder: the parent folders of what a
-// step adds must carry the image's own metadata, or the layer would change them.
+// Building a layer's tree in a staging folder, over the image it changes. Paths are
+// image paths ("/usr/bin"): they are resolved as the image will see them once the layer
+// is applied (staged entries over the image's, symlinks followed inside the root), so a
+// step writes *through* the image's symlinked folders (merged /usr: /bin -> usr/bin), and
+// the folders a layer holds carry the image's own metadata, or the layer would change them.
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
-import { lstatIn, resolveInRoot } from './rootfs-view.js';
+import { lstatIn, resolveInTrees } from './rootfs-view.js';
 
-/**
- * Creates `dirInImage` and its parents under `stagingRoot`. A folder the image
- * already has keeps its mode, owner and mtime; a new one is 0755 and owned by
- * root, or by `targetOwner` for the last folder itself (COPY --chown, WORKDIR as USER).
- * A folder already staged is left as it is. `dirInImage` must be resolved (no symlink
- * in the staging tree or the image on the way, see resolveInTrees): anything in the
- * staging tree that is not a real folder is refused, so nothing is created through a link.
- */
-export async function stageParents(imageRoot: string, stagingRoot: string, dirInImage: string, targetOwner?: { uid: number; gid: number }): Promise<void> {
-  const parts = dirInImage.split('/').filter(Boolean);
-  let current = '';
-  for (let i = 0; i < parts.length; i++) {
-    current += '/' + parts[i];
-    const staged = path.join(stagingRoot, current);
-    const made = await fs.mkdir(staged).then(
-      () => true,
-      (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
-        return false;
-      },
-    );
-    if (!made) {
-      if (!(await fs.lstat(staged)).isDirectory()) throw new NbuildError('STAGING', `cannot stage ${current}: it is not a folder in the layer being built`);
-      continue;
+/** What the folders a step creates get (BuildKit's MkdirAll): mode, owner, and mtime when the build fixes one. */
+export interface NewDirs {
+  mode: number;
+  owner: { uid: number; gid: number };
+  /** Seconds since the epoch; undefined = now. */
+  mtime?: number;
+}
+
+export const ROOT_OWNER = { uid: 0, gid: 0 } as const;
+
+export class StagedTree {
+  constructor(
+    readonly imageRoot: string,
+    readonly stagingRoot: string,
+  ) {}
+
+  /** `p` as the image will see it: staged entries over the image's, links followed inside the root. */
+  resolve(p: string, followLast = true): Promise<string> {
+    return resolveInTrees([this.stagingRoot, this.imageRoot], p, followLast);
+  }
+
+  /** `rel` below the folder `dir` (an image path) resolved as in a chroot at `dir` (ADD's archives). */
+  async resolveBelow(dir: string, rel: string, followLast = true): Promise<string> {
+    const inside = await resolveInTrees([path.join(this.stagingRoot, dir), path.join(this.imageRoot, dir)], rel, followLast);
+    return path.posix.join(dir, inside);
+  }
+
+  /** Where the image path `p` is in the staging folder. */
+  staged(p: string): string {
+    return path.join(this.stagingRoot, p);
+  }
+
+  /** The entry at image path `p` (resolved; a last link not followed): the staged one, else the image's. */
+  async lstat(p: string): Promise<{ st: Stats; staged: boolean } | undefined> {
+    const staged = await fs.lstat(this.staged(p)).catch(() => undefined);
+    if (staged) return { st: staged, staged: true };
+    const inImage = await this.inImage(p);
+    return inImage ? { st: inImage, staged: false } : undefined;
+  }
+
+  /**
+   * The image's entry at `p`, if the image's own folders lead to it: where this step staged a
+   * folder over an image link, the link's target is not below it (and no lstat follows a link).
+   */
+  async inImage(p: string): Promise<Stats | undefined> {
+    let at = this.imageRoot;
+    let st: Stats | undefined = await fs.lstat(at);
+    for (const part of p.split('/').filter(Boolean)) {
+      if (!st?.isDirectory()) return undefined;
+      at = path.join(at, part);
+      st = await lstatIn(this.imageRoot, path.relative(this.imageRoot, at));
     }
-    const existing = await lstatIn(imageRoot, await relInImage(imageRoot, current));
-    if (existing?.isDirectory()) {
-      await fs.lchown(staged, existing.uid, existing.gid);
-      await fs.chmod(staged, existing.mode & 0o7777);
-      await fs.utimes(staged, existing.atime, existing.mtime);
-    } else {
-      const owner = i === parts.length - 1 && targetOwner ? targetOwner : { uid: 0, gid: 0 };
-      await fs.lchown(staged, owner.uid, owner.gid);
-      await fs.chmod(staged, 0o755);
+    return st;
+  }
+
+  /**
+   * Makes the folder `dir` (a resolved image path: no link on the way) and its parents in
+   * the staging tree. A folder already staged is left as it is; one the image has is staged
+   * with the image's mode, owner and mtime; a missing one is created as `made` says. Returns
+   * the folders created (not in the image before).
+   */
+  async mkdirAll(dir: string, made: NewDirs): Promise<string[]> {
+    const created: string[] = [];
+    let current = '';
+    let imageParent: Stats | undefined = await fs.lstat(this.imageRoot);
+    for (const part of dir.split('/').filter(Boolean)) {
+      current += '/' + part;
+      // the image's entry, when its own folders lead there (see inImage)
+      const existing: Stats | undefined = imageParent?.isDirectory() ? await lstatIn(this.imageRoot, current) : undefined;
+      imageParent = existing;
+      const at = this.staged(current);
+      const staged = await fs.lstat(at).catch(() => undefined);
+      if (staged) {
+        if (!staged.isDirectory()) throw notAFolder(current);
+        continue;
+      }
+      if (existing && !existing.isDirectory()) throw notAFolder(current);
+      await fs.mkdir(at);
+      if (existing) {
+        await fs.lchown(at, existing.uid, existing.gid);
+        await fs.chmod(at, existing.mode & 0o7777);
+        await fs.utimes(at, existing.atime, existing.mtime);
+      } else {
+        await fs.lchown(at, made.owner.uid, made.owner.gid);
+        await fs.chmod(at, made.mode); // not mkdir's: the umask would clear bits of it
+        if (made.mtime !== undefined) await fs.utimes(at, made.mtime, made.mtime);
+        created.push(current);
+      }
     }
+    return created;
   }
 }
 
-/** The path of an absolute image path relative to the view root, symlinked parents resolved. */
-export async function relInImage(root: string, p: string): Promise<string> {
-  const real = await resolveInRoot(root, p, false);
-  return path.relative(root, real);
+function notAFolder(p: string): NbuildError {
+  return new NbuildError('NOT_A_FOLDER', `cannot make ${p}: it is not a folder in the image`);
 }

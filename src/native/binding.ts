@@ -23,6 +23,7 @@ export interface Binding {
   sha256File(path: string): Promise<{ digest: string; size: number }>;
   layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
+  copyXattrs(src: string, dst: string): void;
 }
 
 let cached: Binding | undefined;

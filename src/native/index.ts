@@ -200,6 +200,20 @@ export async function layerDigests(file: string): Promise<LayerResult & { compre
   return call(() => binding().layerDigests(p));
 }
 
+/**
+ * Copies `src`'s extended attributes that images carry (user.*, file capabilities) onto `dst`,
+ * neither following a last symlink; one the destination refuses is left out (as BuildKit).
+ */
+export function copyXattrs(src: string, dst: string): void {
+  const from = path.resolve(checkString('src', src));
+  const to = path.resolve(checkString('dst', dst));
+  try {
+    binding().copyXattrs(from, to);
+  } catch (e) {
+    throw fromNative(e, new Error());
+  }
+}
+
 /** Library versions and the number of cores the engine uses by default. */
 export function engineInfo(): { zstd: string; deflate: string; threads: number } {
   return binding().engineInfo();

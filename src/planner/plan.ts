@@ -57,6 +57,13 @@ export interface PlanOptions {
    * stage (not only those the target needs) must read only from stages before it.
    */
   checkOnly?: boolean;
+  /** The ONBUILD triggers of base images, by reference as the FROM names it (their stage reads count). */
+  imageTriggers?: ReadonlyMap<string, Instruction[]>;
+}
+
+/** The ONBUILD triggers a stage declares, which run in the stages built FROM it. */
+export function declaredTriggers(instructions: readonly Instruction[]): Instruction[] {
+  return instructions.flatMap((i) => (i.kind === 'onbuild' ? [i.trigger] : []));
 }
 
 const EPOCH_ARG = 'SOURCE_DATE_EPOCH';
@@ -137,7 +144,9 @@ export function planStages(
     const stagePlat = base.kind === 'stage' ? planned[base.index].platform : (fromPlatform ?? platform);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
-    for (const instr of stage.instructions) {
+    // The base's ONBUILD triggers run first in this stage: a stage they read is needed too.
+    const triggers = base.kind === 'stage' ? declaredTriggers(dockerfile.stages[base.index].instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
+    for (const instr of [...triggers, ...stage.instructions]) {
       for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
         const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
         if (index === undefined) continue;

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
+import { userAgent } from '../package-root.js';
 import { describeTimeout } from './timeouts.js';
 
 /** A request body that can be sent again (retries, redirects): bytes, or a factory of streams. */
@@ -94,7 +95,7 @@ function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpRespons
   const isHttps = req.url.protocol === 'https:';
   const mod = isHttps ? https : http;
   const agent = isHttps ? (opts.tlsVerify ? agents.https : insecureAgent) : agents.http;
-  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'nbuild', ...req.headers };
+  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? userAgent(), ...req.headers };
   const body = req.body;
   if (body !== undefined) headers['content-length'] = String(body.length);
   else if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') headers['content-length'] = '0';

@@ -4,12 +4,14 @@
 // (`-o type=local`), the image config (`nbuild inspect`), or the error text.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { nbuild, storeWithBusybox, tempDir, type RunResult } from '../helpers/nbuild-cli.js';
+import { nbuild, projectRoot, storeWithBusybox, tempDir, type RunResult } from '../helpers/nbuild-cli.js';
 import { openOciArchive, type OpenedArchive } from '../helpers/oci.js';
 
-/** A context file: text, or text with a mode, or a symlink. */
-export type ContextEntry = string | { content: string; mode?: number } | { symlink: string };
+/** A context file: text, or text/bytes with a mode, a symlink, or a unix socket. */
+export type ContextEntry = string | { content: string | Uint8Array; mode?: number } | { symlink: string } | { socket: true };
 
 export interface BuildRequest {
   dockerfile: string;
@@ -19,6 +21,8 @@ export interface BuildRequest {
   args?: string[];
   /** Reuse a context folder (the files are written into it); defaults to a fresh one. */
   context?: string;
+  /** Write the Dockerfile in a folder of its own and pass it with -f (BuildKit's separate "dockerfile" local). */
+  separateDockerfile?: boolean;
   /** Reuse a store (defaults to one store per test file, made on first use). */
   root?: string;
   env?: NodeJS.ProcessEnv;
@@ -30,10 +34,27 @@ export interface BuildOutcome extends RunResult {
 }
 
 let sharedRoot: Promise<string> | undefined;
+let libraryBusybox: string | undefined;
+
+/**
+ * A new store holding busybox:latest with the accounts of Docker Hub's busybox image
+ * (make-busybox-image.sh's BUSYBOX_ACCOUNTS=library): BuildKit's tests rely on them
+ * (`adduser -D user`, `--chown=1000:nobody`, `--chown=daemon`).
+ */
+export async function bkNewStore(): Promise<string> {
+  if (!libraryBusybox) {
+    libraryBusybox = path.join(tempDir('bk-busybox'), 'busybox.oci.tar');
+    execFileSync('bash', [path.join(projectRoot, 'scripts', 'make-busybox-image.sh'), libraryBusybox, 'latest'], { stdio: 'pipe', env: { ...process.env, BUSYBOX_ACCOUNTS: 'library' } });
+  }
+  const root = tempDir('store');
+  const r = await nbuild(['--root', root, 'load', '-i', libraryBusybox, '-t', 'busybox:latest']);
+  if (r.code !== 0) throw new Error(`load failed: ${r.stderr}`);
+  return root;
+}
 
 /** One store with busybox:latest per test file (ava runs each file in its own process). */
 export function bkStore(): Promise<string> {
-  return (sharedRoot ??= storeWithBusybox());
+  return (sharedRoot ??= bkNewStore());
 }
 
 export function writeContext(dir: string, files: Record<string, ContextEntry>): void {
@@ -42,6 +63,7 @@ export function writeContext(dir: string, files: Record<string, ContextEntry>): 
     fs.mkdirSync(path.dirname(file), { recursive: true });
     if (typeof entry === 'string') fs.writeFileSync(file, entry);
     else if ('symlink' in entry) fs.symlinkSync(entry.symlink, file);
+    else if ('socket' in entry) makeSocket(file);
     else {
       fs.writeFileSync(file, entry.content);
       if (entry.mode !== undefined) fs.chmodSync(file, entry.mode);
@@ -67,9 +89,16 @@ export function offlineRegistries(): string {
 export async function bkBuild(req: BuildRequest): Promise<BuildOutcome> {
   const root = req.root ?? (await bkStore());
   const context = req.context ?? tempDir('bk-ctx');
-  writeContext(context, { Dockerfile: req.dockerfile, ...(req.files ?? {}) });
-  const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env };
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), context], { env });
+  const dockerfileArgs: string[] = [];
+  if (req.separateDockerfile) {
+    const dir = tempDir('bk-df');
+    writeContext(dir, { Dockerfile: req.dockerfile });
+    writeContext(context, req.files ?? {});
+    dockerfileArgs.push('-f', path.join(dir, 'Dockerfile'));
+  } else {
+    writeContext(context, { Dockerfile: req.dockerfile, ...(req.files ?? {}) });
+  }
+  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...dockerfileArgs, ...(req.args ?? []), context], { env: { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env } });
   return { ...r, root, context };
 }
 
@@ -186,4 +215,94 @@ export function bkStoreOfficialBusybox(): Promise<string> {
     if (r.code !== 0) throw new Error(`busybox user database: build failed:\n${r.stderr}`);
     return root;
   })());
+}
+
+/** A unix socket file left behind by a process that bound it and exited (as fstest.CreateSocket). */
+function makeSocket(file: string): void {
+  execFileSync(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1], () => process.exit(0))', file]);
+}
+
+/** One entry of a tar written by `makeTar` (Go's tar.Header, the fields BuildKit's tests set). */
+export interface TarHeader {
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'hardlink';
+  mode: number;
+  content?: string | Uint8Array;
+  linkname?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** A ustar archive holding exactly `entries`, in order (as BuildKit's tests write with archive/tar). */
+export function makeTar(entries: TarHeader[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = e.type === 'file' ? Buffer.from(e.content ?? '') : Buffer.alloc(0);
+    const h = Buffer.alloc(512);
+    const put = (text: string, offset: number, length: number): void => void h.write(text, offset, length, 'utf8');
+    const octal = (n: number, offset: number, length: number): void => put(n.toString(8).padStart(length - 1, '0') + '\0', offset, length);
+    if (Buffer.byteLength(e.name) > 100) throw new Error(`makeTar: name too long: ${e.name}`);
+    put(e.name, 0, 100);
+    octal(e.mode, 100, 8);
+    octal(e.uid ?? 0, 108, 8);
+    octal(e.gid ?? 0, 116, 8);
+    octal(body.length, 124, 12);
+    octal(0, 136, 12);
+    put({ file: '0', hardlink: '1', symlink: '2', dir: '5' }[e.type], 156, 1);
+    put(e.linkname ?? '', 157, 100);
+    put('ustar\0', 257, 6);
+    put('00', 263, 2);
+    put('        ', 148, 8);
+    let sum = 0;
+    for (const b of h) sum += b;
+    put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
+    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+/** What a test HTTP server answers for one path (BuildKit's httpserver.Response). */
+export interface HttpResponse {
+  content: string | Uint8Array;
+  etag?: string;
+  lastModified?: Date;
+}
+
+export interface HttpServer {
+  url: string;
+  /** The requests each path received, in order. */
+  requests(pathname: string): { method: string; headers: http.IncomingHttpHeaders }[];
+  close(): Promise<void>;
+}
+
+/** A server on 127.0.0.1 (offline), answering GET and HEAD with ETag / Last-Modified and 304s. */
+export async function bkHttpServer(routes: Record<string, HttpResponse>): Promise<HttpServer> {
+  const seen = new Map<string, { method: string; headers: http.IncomingHttpHeaders }[]>();
+  const server = http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    seen.set(pathname, [...(seen.get(pathname) ?? []), { method: req.method ?? '', headers: req.headers }]);
+    const route = routes[pathname];
+    if (!route) {
+      res.writeHead(404).end();
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = {};
+    if (route.etag) headers.etag = `"${route.etag}"`;
+    if (route.lastModified) headers['last-modified'] = route.lastModified.toUTCString();
+    if (route.etag && req.headers['if-none-match'] === `"${route.etag}"`) {
+      res.writeHead(304, headers).end();
+      return;
+    }
+    const body = Buffer.from(route.content);
+    res.writeHead(200, { ...headers, 'content-length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: (pathname) => seen.get(pathname) ?? [],
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -82,3 +82,43 @@ test('ADD <url> downloads from the server, checks --checksum, and names a dead h
   t.is(lines.length, 1, offline.stderr);
   t.regex(lines[0], /ADD http:\/\/127\.0\.0\.1:9\/x\.txt: cannot download .*offline/);
 });
+
+test('ADD <url>: a rebuild asks the server (HEAD, ETag) and notices a change; offline it keeps the cached step', async (t) => {
+  let body = 'version 1\n';
+  let etag = '"v1"';
+  const methods: string[] = [];
+  const server = http.createServer((req, res) => {
+    methods.push(req.method ?? '');
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag }).end();
+      return;
+    }
+    res.writeHead(200, { etag, 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const root = await storeWithBusybox();
+  const ctx = tempDir('add-url-reval');
+  writeFiles(ctx, { Dockerfile: `FROM scratch\nADD http://127.0.0.1:${port}/v.txt /v.txt\n` });
+  const fileOf = async (): Promise<{ code: number; stderr: string; text: string }> => {
+    const out = path.join(tempDir('out'), 'rootfs');
+    const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=local,dest=${out}`, ctx]);
+    return { code: r.code, stderr: r.stderr, text: r.code === 0 ? fs.readFileSync(path.join(out, 'v.txt'), 'utf8') : '' };
+  };
+  let r = await fileOf();
+  t.is(r.text, 'version 1\n', r.stderr);
+  t.deepEqual(methods, ['GET']);
+  r = await fileOf();
+  t.is(r.text, 'version 1\n', r.stderr);
+  t.deepEqual(methods, ['GET', 'HEAD'], 'unchanged: a HEAD, no download');
+  body = 'version 2\n';
+  etag = '"v2"';
+  r = await fileOf();
+  t.is(r.text, 'version 2\n', r.stderr);
+  t.deepEqual(methods, ['GET', 'HEAD', 'HEAD', 'GET'], 'changed: downloaded again');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  r = await fileOf();
+  t.is(r.code, 0, r.stderr);
+  t.is(r.text, 'version 2\n', 'offline: the cached step');
+});

@@ -1,20 +1,30 @@
-// COPY (and ADD of local files): stage the files under their final path in a
-// fresh folder, with parent folders mirroring the image's own metadata, then
-// commit that folder as the layer.
+// COPY and ADD: stage what the step adds, at the paths the image will see, in a fresh
+// folder over the image (staging.ts), then commit that folder as the layer. The rules
+// are BuildKit's (dockerfile2llb's dispatchCopy and fsutil's Copy):
+// - the destination is resolved through the image's symlinks, the last one too, so
+//   `COPY tool /bin/` on a merged-/usr base lands in /usr/bin and keeps /bin a link;
+// - the destination's folder is made first (all of it when it ends with `/`), then each
+//   source: a file into a folder there keeps its name, a folder's content merges into it;
+// - folders COPY makes get 0755 (or an octal --chmod) and the --chown owner (root
+//   otherwise); folders already there keep theirs; what is copied gets --chown/--chmod;
+// - a source that is a symlink is followed (its target is copied under its name);
+//   links inside a copied folder stay links.
 import { hasWildcard, segmentRegExp } from '../../context/glob.js';
 import * as fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { CopyInstruction, AddInstruction, Heredoc } from '../../frontend/dockerfile/types.js';
-import { DockerfileError } from '../../errors.js';
+import { DockerfileError, NbuildError } from '../../errors.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
-import { Copier, parseChmod } from '../copier.js';
-import { stageParents, relInImage } from '../staging.js';
+import { createdDirMode } from '../../frontend/dockerfile/chmod.js';
+import { Copier } from '../copier.js';
+import { ROOT_OWNER, StagedTree, type NewDirs } from '../staging.js';
 import { IgnoreMatcher } from '../../context/dockerignore.js';
-import { lstatIn, resolveInRoot, resolveInTrees } from '../rootfs-view.js';
+import { resolveInRoot } from '../rootfs-view.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
-import { downloadUrl, isTarArchive, isUrl, unpackArchive } from './add-sources.js';
+import { addArchive, isTarArchive, isUrl } from './add-sources.js';
 
 export type CopySource =
   | { kind: 'context'; context: BuildContext }
@@ -30,148 +40,179 @@ export interface CopyRequest {
   stagingRoot: string;
 }
 
+/** One thing to copy, as BuildKit's copy action sees it. */
 interface Item {
-  abs?: string; // a file or folder to copy
-  unpack?: boolean; // ADD of a local archive: unpack at the destination
-  content?: string; // a heredoc
-  name: string; // base name used when the destination is a folder
-  isDir: boolean;
-  rel: string; // path relative to its source root (for ignore filters)
-  /** COPY --parents: where below the destination the item goes (its path after any `/./` pivot). */
-  keepPath?: string;
+  /** The file or folder to copy (a top-level link already followed by `stat`). */
+  abs: string;
+  stat: Stats;
+  /** The name it keeps when it goes into a folder. */
+  name: string;
+  /** Its path below its source root, for the ignore and --exclude filters ('' for a root). */
+  rel: string;
+  /** ADD of an archive (local, or a URL with --unpack=true): unpacked into the destination. */
+  unpack?: boolean;
+  /** COPY --parents: only what this pattern (relative to the folder) names, with its folders. */
+  include?: IgnoreMatcher & { pattern: string };
+  /** An --exclude applies to this source itself (a source named on the line, not a pivot folder). */
+  filterSelf: boolean;
 }
 
 export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   const { instr } = req;
-  const items = await collectItems(req);
-  const destAbs = path.posix.resolve(req.workdir || '/', instr.dest);
-  const destExisting = await lstatIn(req.imageRoot, await relInImage(req.imageRoot, destAbs));
-  // `.` and `..` (alone or last) name folders, as a trailing slash does: `WORKDIR /b` + `COPY f .` is /b/f.
-  const parents = instr.kind === 'copy' && instr.parents;
-  const destIsDir = parents || instr.dest.endsWith('/') || /(^|\/)\.\.?$/.test(instr.dest) || destExisting?.isDirectory() === true || items.length > 1 || items.some((i) => i.isDir);
-  if (items.length > 1 && !destIsDir) {
+  const tree = new StagedTree(req.imageRoot, req.stagingRoot);
+  const context = req.source.kind === 'context';
+  const made: NewDirs = { mode: createdDirMode(instr.chmod), owner: req.owner ?? ROOT_OWNER, mtime: env.timestamp };
+  const dest = destinationOf(req.workdir, instr.dest);
+  const scratch = req.stagingRoot + '.sources';
+  await fs.mkdir(scratch, { recursive: true });
+  const items = await collectItems(env, req, scratch);
+  const excludes = instr.exclude.length > 0 ? new IgnoreMatcher(instr.exclude) : undefined;
+  // (Errors without a Dockerfile line, a conflict at the destination or a full store, get the
+  // step's where the stage runs it: stage.ts.)
+  // The Dockerfile reference's rule (BuildKit writes each file over the last, moby/buildkit#1853).
+  if (items.length > 1 && !dest.slash && items.some((i) => !i.stat.isDirectory() && !i.unpack) && !(await tree.lstat(await tree.resolve(dest.path)))?.st.isDirectory()) {
     throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()}: with more than one source file, the destination must be a folder and end with a /`);
   }
-  // Follow symlinked parents as the image does (e.g. /bin → /usr/bin).
-  const destDirInImage = '/' + (await relInImage(req.imageRoot, destIsDir ? destAbs : path.posix.dirname(destAbs)));
-  const destFile = path.posix.join(destDirInImage, path.posix.basename(destAbs));
-  await stageParents(req.imageRoot, req.stagingRoot, destDirInImage, destIsDir ? req.owner : undefined);
-  const excludes = req.instr.exclude.length > 0 ? new IgnoreMatcher(req.instr.exclude) : undefined;
-  let itemRoot = ''; // the source being copied: --exclude patterns are relative to it
-  const copier = new Copier({
-    root: req.stagingRoot,
-    owner: req.source.kind === 'context' ? (req.owner ?? { uid: 0, gid: 0 }) : req.owner,
-    chmod: instr.chmod ? parseChmod(instr.chmod) : undefined,
-    exclude: (rel, isDir) => contextExcluded(req, rel, isDir) || (excludes?.excludes(relativeTo(itemRoot, rel), isDir) ?? false),
-    // With a build timestamp, context files get it as their mtime: the host's mtimes must not
-    // reach the image (clamping alone would keep older ones).
-    mtime: env.timestamp,
-    canSkip: req.source.kind === 'context' ? (rel) => req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel) : undefined,
-  });
+  // BuildKit makes the destination's folder before anything else (all of it with a trailing /).
+  await tree.mkdirAll(await tree.resolve(dest.slash ? dest.path : path.posix.dirname(dest.path)), made);
   for (const item of items) {
-    // A source that is itself excluded (`COPY --exclude=*.txt * /d/`) is left out whole.
-    if (item.abs !== undefined && excludes?.excludes(path.posix.basename(item.rel) || item.name, item.isDir)) continue;
-    itemRoot = item.rel;
-    const target = item.keepPath !== undefined
-      ? path.posix.join(await makeKeptParents(req, destDirInImage, path.posix.dirname(item.keepPath)), path.posix.basename(item.keepPath))
-      : destIsDir ? path.posix.join(destDirInImage, item.isDir ? '' : item.name) : destFile;
-    const stagingTarget = path.join(req.stagingRoot, target);
-    if (item.content !== undefined) {
-      await fs.rm(stagingTarget, { force: true, recursive: true });
-      await fs.writeFile(stagingTarget, item.content, { flag: 'wx' });
-      await finishHeredocFile(stagingTarget, req);
-      if (env.timestamp !== undefined) await fs.utimes(stagingTarget, env.timestamp, env.timestamp);
-    } else if (item.unpack) {
-      await unpackArchive(item.abs as string, stagingTarget, req.stagingRoot + '.downloads').catch((error: Error) => {
-        throw new DockerfileError(loc(instr), error.message, { cause: error });
-      });
-      if (req.owner) await chownTree(stagingTarget, req.owner);
-    } else {
-      await copier.copy(item.abs as string, stagingTarget, item.rel);
-    }
-  }
-}
-
-/**
- * COPY --parents keeps a source's path below the destination: `a/b/f` → DEST/a/b/f.
- * A `/./` in the source pivots: only what follows it is kept (`a/./b/f` → DEST/b/f).
- */
-function keptPath(instr: CopyRequest['instr'], src: string, matched: string): string | undefined {
-  if (instr.kind !== 'copy' || !instr.parents) return undefined;
-  const clean = (p: string): string => path.posix.normalize('/' + p).slice(1).replace(/\/+$/, '');
-  const pivot = src.indexOf('/./');
-  const prefix = pivot >= 0 ? clean(src.slice(0, pivot)) : '';
-  const rel = clean(matched);
-  return prefix && (rel === prefix || rel.startsWith(prefix + '/')) ? rel.slice(prefix.length).replace(/^\//, '') : rel;
-}
-
-/**
- * Folders between the destination and a --parents item: 0755, owned like the copied files.
- * Each is looked up in the staging tree over the image, links resolved inside the root: a link
- * an earlier source staged (`a/x/y -> /anywhere`) is followed as the image will see it, and
- * never out of the staging tree. Returns the last folder, as a path in the image.
- */
-async function makeKeptParents(req: CopyRequest, destDir: string, relDir: string): Promise<string> {
-  let current = destDir;
-  if (relDir === '.' || relDir === '') return current;
-  const owner = req.owner ?? { uid: 0, gid: 0 };
-  for (const part of relDir.split('/')) {
-    current = await resolveInTrees([req.stagingRoot, req.imageRoot], path.posix.join(current, part));
-    const staged = await lstatIn(req.stagingRoot, current);
-    if (staged?.isDirectory()) continue;
-    if (staged) throw new DockerfileError(loc(req.instr), `COPY --parents: ${current} is not a folder (an earlier source put a file there)`);
-    await stageParents(req.imageRoot, req.stagingRoot, path.posix.dirname(current));
-    const dir = path.join(req.stagingRoot, current);
-    await fs.mkdir(dir);
-    await fs.lchown(dir, owner.uid, owner.gid);
-    await fs.chmod(dir, 0o755);
-  }
-  return current;
-}
-
-async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
-  await fs.lchown(dir, owner.uid, owner.gid);
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(p, owner);
-    else await fs.lchown(p, owner.uid, owner.gid);
-  }
-}
-
-async function collectItems(req: CopyRequest): Promise<Item[]> {
-  const { instr, source } = req;
-  await fs.mkdir(req.stagingRoot + '.downloads', { recursive: true });
-  // `COPY <<EOF /dest`: each here-document is a file named after its delimiter.
-  const items: Item[] = instr.heredocs.map((h) => ({ content: heredocText(h), name: h.name, isDir: false, rel: h.name }));
-  for (const src of instr.sources) {
-    if (instr.kind === 'add' && isUrl(src)) {
-      const dl = await downloadUrl(src, req.stagingRoot + '.downloads', instr.checksum);
-      items.push({ abs: dl.file, name: dl.name, isDir: false, rel: dl.name });
+    // A named file that an --exclude matches is left out, as BuildKit's reference says (its
+    // copier does not, moby/buildkit#5489); a named folder's content is filtered, as in BuildKit.
+    if (item.filterSelf && !item.stat.isDirectory() && excludes?.excludes(item.rel ? path.posix.basename(item.rel) : item.name, false)) continue;
+    if (item.unpack) {
+      const into = await tree.resolve(dest.path);
+      await tree.mkdirAll(into, { ...made, mode: 0o755 });
+      await addArchive(item.abs, into, { tree, owner: req.owner, scratch, mtime: env.timestamp });
       continue;
     }
-    if (source.kind === 'context') {
-      const entries = await source.context.resolve(src);
-      // A wildcard that matches nothing is fine while another source matches (Docker's rule).
-      if (entries.length === 0 && hasWildcard(src) && instr.sources.length > 1) continue;
-      if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
-      for (const e of entries) {
-        const unpack = instr.kind === 'add' && instr.unpack !== false && e.stat.isFile() && (await isTarArchive(e.abs));
-        const keepPath = keptPath(instr, src, e.rel);
-        items.push({ abs: e.abs, name: path.posix.basename(e.rel), isDir: e.stat.isDirectory() || unpack, rel: e.rel, unpack, keepPath });
-      }
-    } else {
-      const matches = hasWildcard(src) ? await globInRoot(source.dir, src) : [src];
-      if (matches.length === 0) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
-      for (const match of matches) {
-        const abs = await resolveInRoot(source.dir, match);
-        const st = await fs.stat(abs).catch(() => undefined);
-        if (!st) throw new DockerfileError(loc(instr), `COPY --from=${source.name}: ${src} not found in that stage`);
-        items.push({ abs, name: path.posix.basename(match.replace(/\/+$/, '')) || '/', isDir: st.isDirectory(), rel: '', keepPath: keptPath(instr, src, match) });
-      }
+    const target = await targetOf(tree, dest.path, item, made);
+    const copier = new Copier({
+      tree,
+      owner: context ? (req.owner ?? ROOT_OWNER) : req.owner,
+      chmod: instr.chmod,
+      exclude: (rel, isDir) =>
+        contextExcluded(req, rel, isDir) ||
+        (item.include !== undefined && !item.include.excludes(relativeTo(item.rel, rel), isDir)) ||
+        (excludes?.excludes(relativeTo(item.rel, rel), isDir) ?? false),
+      canSkip: (rel) =>
+        (item.include !== undefined && !couldContain(item.include.pattern, relativeTo(item.rel, rel))) ||
+        (req.source.kind === 'context' && req.source.context.ignore.canSkipDirectory(rel)) ||
+        (excludes !== undefined && excludes.canSkipDirectory(relativeTo(item.rel, rel))),
+      // With a build timestamp, context files get it as their mtime: the host's mtimes must not
+      // reach the image (clamping alone would keep older ones).
+      mtime: env.timestamp,
+      socketsAsFiles: context,
+    });
+    await copier.copyTop(item.abs, item.stat, target, item.rel);
+  }
+}
+
+/**
+ * BuildKit's destination: relative to WORKDIR, cleaned, and whether it names a folder
+ * (a trailing `/`, or `.`/empty, which is the WORKDIR itself).
+ */
+function destinationOf(workdir: string, dest: string): { path: string; slash: boolean } {
+  const text = dest === '' || dest === '.' ? './' : dest;
+  const abs = path.posix.resolve(workdir || '/', text);
+  return { path: abs, slash: text.endsWith('/') || text.endsWith('/.') };
+}
+
+/** Where one source goes (BuildKit's prepareTargetDir), its folder made. */
+async function targetOf(tree: StagedTree, destPath: string, item: Item, made: NewDirs): Promise<string> {
+  const dst = await tree.resolve(destPath);
+  const there = await tree.lstat(dst);
+  if (!item.stat.isDirectory()) {
+    const target = there?.st.isDirectory() ? path.posix.join(dst, item.name) : dst;
+    await tree.mkdirAll(path.posix.dirname(target), made);
+    return target;
+  }
+  // A folder's content goes into the destination: the folder there, or one made as its parents are.
+  if (there && !there.st.isDirectory()) throw new NbuildError('COPY_CONFLICT', `cannot copy to non-directory: ${dst}`);
+  await tree.mkdirAll(dst, made);
+  return dst;
+}
+
+async function collectItems(env: StepEnv, req: CopyRequest, scratch: string): Promise<Item[]> {
+  const { instr, source } = req;
+  const items: Item[] = [];
+  for (const src of instr.sources) {
+    if (instr.kind === 'add' && isUrl(src)) {
+      const dl = await env.urls.file(src, instr.checksum).catch((error: Error) => {
+        throw new DockerfileError(loc(instr), error.message, { cause: error });
+      });
+      const stat = await fs.stat(dl.file);
+      items.push({ abs: dl.file, stat, name: dl.name, rel: dl.name, unpack: instr.unpack === true && (await isTarArchive(dl.file)), filterSelf: false });
+      continue;
+    }
+    if (instr.kind === 'copy' && instr.parents) {
+      items.push(...(await parentsItems(req, src)));
+      continue;
+    }
+    for (const found of await sourceEntries(req, src)) {
+      const unpack = instr.kind === 'add' && instr.unpack !== false && found.stat.isFile() && (await isTarArchive(found.abs));
+      items.push({ ...found, unpack, filterSelf: true });
     }
   }
+  // Here-documents come after the named sources, as in BuildKit: each is a 0644 file named after its delimiter.
+  for (const h of instr.heredocs) items.push(await heredocItem(h, scratch));
   if (items.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: no source files matched ${instr.sources.join(' ')}`);
   return items;
+}
+
+/** What one source names: context entries (ignore rules applied) or a stage's tree (wildcards allowed). */
+async function sourceEntries(req: CopyRequest, src: string, optional = false): Promise<Omit<Item, 'filterSelf'>[]> {
+  const { instr, source } = req;
+  if (source.kind === 'context') {
+    const entries = await source.context.resolve(src);
+    // A wildcard that matches nothing is fine (BuildKit's AllowEmptyWildcard).
+    if (entries.length === 0 && (hasWildcard(src) || optional)) return [];
+    if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
+    return entries.map((e) => ({ abs: e.abs, stat: e.stat, name: path.posix.basename(e.rel) || '/', rel: e.rel }));
+  }
+  const matches = hasWildcard(src) ? await globInRoot(source.dir, src) : [src];
+  const out: Omit<Item, 'filterSelf'>[] = [];
+  for (const match of matches) {
+    const abs = await resolveInRoot(source.dir, match);
+    const stat = await fs.stat(abs).catch(() => undefined);
+    if (!stat) {
+      if (hasWildcard(src) || optional) continue;
+      throw new DockerfileError(loc(instr), `COPY --from=${source.name}: failed to calculate checksum of ref ${source.name}: ${JSON.stringify(path.posix.resolve('/', match))}: not found`);
+    }
+    out.push({ abs, stat, name: path.posix.basename(match.replace(/\/+$/, '')) || '/', rel: '' });
+  }
+  return out;
+}
+
+/**
+ * COPY --parents: BuildKit copies the folder before a `/./` pivot (the source's root
+ * without one) with an include pattern for the rest, so the matched paths keep their
+ * folders below the destination. A path without wildcards must exist.
+ */
+async function parentsItems(req: CopyRequest, src: string): Promise<Item[]> {
+  const pivot = src.indexOf('/./');
+  const parent = pivot >= 0 ? src.slice(0, pivot) || '/' : '/';
+  const pattern = path.posix.normalize('/' + (pivot >= 0 ? src.slice(pivot + 3) : src)).slice(1).replace(/\/+$/, '');
+  if (!hasWildcard(parent) && !hasWildcard(pattern)) {
+    const required = path.posix.join(parent, pattern);
+    if ((await sourceEntries(req, required, true)).length === 0) {
+      throw new DockerfileError(loc(req.instr), `${req.instr.kind.toUpperCase()} --parents: failed to calculate checksum of ref ${req.source.kind === 'rootfs' ? req.source.name : 'context'}: ${JSON.stringify(path.posix.resolve('/', required))}: not found`);
+    }
+  }
+  const include = Object.assign(new IgnoreMatcher([pattern]), { pattern });
+  const roots = await sourceEntries(req, parent, true);
+  return roots.filter((r) => r.stat.isDirectory()).map((r) => ({ ...r, include, filterSelf: false }));
+}
+
+/** Whether `dir` (relative to the --parents folder) or something below it could match `pattern`. */
+function couldContain(pattern: string, dir: string): boolean {
+  if (dir === '') return true;
+  const pat = pattern.split('/');
+  const parts = dir.split('/');
+  for (let i = 0; i < parts.length && i < pat.length; i++) {
+    if (pat[i] === '**') return true;
+    if (!segmentRegExp(pat[i]).test(parts[i])) return false;
+  }
+  return true; // a prefix of the pattern, or below a folder it names (all of which is included)
 }
 
 /** `COPY --from=stage /a/b/* …`: wildcards match names in the stage's tree, one segment at a time. */
@@ -193,15 +234,13 @@ async function globInRoot(root: string, pattern: string): Promise<string[]> {
   return found;
 }
 
-function heredocText(h: Heredoc): string {
-  return h.chomp ? chompHeredoc(h.content) : h.content;
-}
-
-async function finishHeredocFile(file: string, req: CopyRequest): Promise<void> {
-  const owner = req.owner ?? { uid: 0, gid: 0 };
-  await fs.lchown(file, owner.uid, owner.gid);
-  const mode = req.instr.chmod ? parseChmod(req.instr.chmod)(0o644, false) : 0o644;
-  await fs.chmod(file, mode);
+/** A here-document as a file to copy: BuildKit writes it 0644 in a scratch tree first. */
+async function heredocItem(h: Heredoc, scratch: string): Promise<Item> {
+  const dir = await fs.mkdtemp(path.join(scratch, 'heredoc-'));
+  const file = path.join(dir, 'content');
+  await fs.writeFile(file, h.chomp ? chompHeredoc(h.content) : h.content);
+  await fs.chmod(file, 0o644);
+  return { abs: file, stat: await fs.lstat(file), name: h.name, rel: h.name, filterSelf: false };
 }
 
 function contextExcluded(req: CopyRequest, rel: string, isDir: boolean): boolean {
@@ -212,4 +251,3 @@ function contextExcluded(req: CopyRequest, rel: string, isDir: boolean): boolean
 function relativeTo(root: string, rel: string): string {
   return root === '' ? rel : rel.startsWith(root + '/') ? rel.slice(root.length + 1) : path.posix.basename(rel);
 }
-

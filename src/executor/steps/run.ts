@@ -56,7 +56,18 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
   trace('run: workspace ready');
-  const args = runArgs(instr, shellOf(state.config));
+  const mounts = await sandboxMounts(env, req, mode);
+  let args = runArgs(instr, shellOf(state.config));
+  const script = shebangScript(instr);
+  if (script) {
+    // BuildKit writes it (0755) in a read-only folder mounted at /dev/pipes, and runs that file.
+    const pipes = path.join(req.workDir, 'pipes');
+    await fs.mkdir(pipes);
+    await fs.writeFile(path.join(pipes, script.name), script.content, { mode: 0o755 });
+    await fs.chmod(path.join(pipes, script.name), 0o755);
+    mounts.push({ type: 'bind', source: pipes, target: '/dev/pipes', readonly: true });
+    args = [...shellOf(state.config), `/dev/pipes/${script.name}`];
+  }
   const result = await runSandboxed(
     {
       rootfs: workspace.rootfs,
@@ -72,7 +83,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       slirp4netns: network.slirp4netns,
       hosts: `127.0.0.1\tlocalhost ${req.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
       resolvConf: resolvConfFor(network.network, await hostResolvConf()),
-      mounts: await sandboxMounts(env, req, mode),
+      mounts,
       syncCalls: runSyncCalls(),
     },
     {
@@ -146,16 +157,26 @@ export function commandText(instr: RunInstruction): string {
   return instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : instr.command.script;
 }
 
+/** `RUN <<EOF` alone: its here-document, the script itself (BuildKit's rule); undefined otherwise. */
+function soleHeredoc(instr: RunInstruction): { name: string; content: string } | undefined {
+  if (instr.command.form === 'exec' || instr.heredocs.length !== 1) return undefined;
+  if (!/^<<(-?)["']?([A-Za-z0-9_.-]+)["']?\s*$/.test(instr.command.script.trim())) return undefined;
+  const h = instr.heredocs[0];
+  return { name: h.name, content: h.chomp ? chompHeredoc(h.content) : h.content };
+}
+
+/** A sole here-document that starts with `#!`: run as a file, by the interpreter it names. */
+export function shebangScript(instr: RunInstruction): { name: string; content: string } | undefined {
+  const h = soleHeredoc(instr);
+  return h?.content.startsWith('#!') ? h : undefined;
+}
+
 /** The argv: exec form as written; shell form (with heredocs) through SHELL. */
 export function runArgs(instr: RunInstruction, shell: string[]): string[] {
   if (instr.command.form === 'exec') return [...instr.command.args];
   const script = instr.command.script;
-  const only = /^<<(-?)["']?([A-Za-z0-9_.-]+)["']?\s*$/.exec(script.trim());
-  if (only && instr.heredocs.length === 1) {
-    // `RUN <<EOF` alone: the heredoc is the script (BuildKit's rule).
-    const h = instr.heredocs[0];
-    return [...shell, h.chomp ? chompHeredoc(h.content) : h.content];
-  }
+  const only = soleHeredoc(instr);
+  if (only) return [...shell, only.content];
   if (instr.heredocs.length === 0) return [...shell, script];
   // Otherwise the shell reads the heredocs itself: hand it the whole text.
   const bodies = instr.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') || h.content === '' ? '' : '\n'}${h.name}`).join('\n');

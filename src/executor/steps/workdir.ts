@@ -1,5 +1,6 @@
-// WORKDIR creates its folder when the image lacks it (Docker's rule), owned by
-// the current USER as BuildKit does; an existing folder makes no layer.
+// WORKDIR creates its folder when the image lacks it (Docker's rule), with the
+// folders on the way, owned by the current USER as BuildKit does; an existing
+// folder (or a symlink to one) makes no layer.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { DockerfileError } from '../../errors.js';
@@ -7,8 +8,8 @@ import type { WorkdirInstruction } from '../../frontend/dockerfile/types.js';
 import { resolveUser } from '../../sandbox/index.js';
 import type { Layer } from '../../image/image.js';
 import { commitLayer } from '../commit.js';
-import { lstatIn, openRootfsView } from '../rootfs-view.js';
-import { relInImage, stageParents } from '../staging.js';
+import { openRootfsView } from '../rootfs-view.js';
+import { ROOT_OWNER, StagedTree } from '../staging.js';
 import type { StepEnv } from '../context.js';
 import { loc } from './metadata.js';
 
@@ -23,13 +24,17 @@ export async function workdirLayer(
   const staging = path.join(workDir, 'layer');
   const view = await openRootfsView(lowerDirs, path.join(workDir, 'image'));
   try {
-    const rel = await relInImage(view.dir, dir);
-    const existing = await lstatIn(view.dir, rel);
-    if (existing?.isDirectory()) return undefined;
+    await fs.mkdir(staging);
+    const tree = new StagedTree(view.dir, staging);
+    // BuildKit's Mkdir follows every link, the last one too (WORKDIR /link-to-a-folder).
+    const real = await tree.resolve(dir);
+    const existing = await tree.lstat(real);
+    if (existing?.st.isDirectory()) return undefined;
     if (existing) throw new DockerfileError(loc(instr), `WORKDIR ${dir}: exists in the image and is not a folder`);
     const owner = user ? await resolveUser(view.dir, user).catch(() => undefined) : undefined;
-    await fs.mkdir(staging);
-    await stageParents(view.dir, staging, '/' + rel, owner ? { uid: owner.uid, gid: owner.gid } : undefined);
+    await tree.mkdirAll(real, { mode: 0o755, owner: owner ? { uid: owner.uid, gid: owner.gid } : ROOT_OWNER, mtime: env.timestamp }).catch((error: Error) => {
+      throw new DockerfileError(loc(instr), `WORKDIR ${dir}: ${error.message}`, { cause: error });
+    });
   } finally {
     await view.release();
   }

@@ -5,10 +5,12 @@
 import { DockerfileError } from '../../errors.js';
 import type { EnvLookup, EscapeToken } from './shell.js';
 import { processWord, ShellExpansionError } from './shell.js';
-import type { Instruction, KeyValue, RunInstruction, RunMount } from './types.js';
+import type { Heredoc, Instruction, KeyValue, RunInstruction, RunMount } from './types.js';
+import { parseChmod } from './chmod.js';
+import { checkChecksum, InstructionError } from './flags.js';
+import { chompHeredoc } from './heredoc.js';
 import { MAX_WORD_LENGTH } from './limits.js';
 import { parseMount } from './mounts.js';
-import { InstructionError } from './flags.js';
 
 type Word = (w: string) => string;
 
@@ -26,9 +28,18 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
     case 'arg':
       return { ...i, args: i.args.map((a) => (a.defaultValue === undefined ? { name: w(a.name) } : { name: w(a.name), defaultValue: w(a.defaultValue) })) };
     case 'copy':
-      return { ...i, sources: i.sources.map(w), dest: w(i.dest), from: opt(w, i.from), chown: opt(w, i.chown), chmod: opt(w, i.chmod), exclude: i.exclude.map(w) };
-    case 'add':
-      return { ...i, sources: i.sources.map(w), dest: w(i.dest), chown: opt(w, i.chown), chmod: opt(w, i.chmod), checksum: opt(w, i.checksum), exclude: i.exclude.map(w) };
+      return { ...i, sources: i.sources.map(w), dest: w(i.dest), from: opt(w, i.from), chown: opt(w, i.chown), chmod: i.chmod && parseChmod(w(i.chmod.text)), exclude: i.exclude.map(w) };
+    case 'add': {
+      const checksum = opt(w, i.checksum);
+      const sources = i.sources.map(w);
+      if (checksum !== undefined) {
+        checkChecksum(checksum);
+        // BuildKit's rules: one source, downloaded (nbuild has no git sources)
+        if (sources.length !== 1) throw new InstructionError("checksum can't be specified for multiple sources");
+        if (!/^https?:\/\//.test(sources[0])) throw new InstructionError('checksum requires HTTP(S) or Git sources');
+      }
+      return { ...i, sources, dest: w(i.dest), chown: opt(w, i.chown), chmod: i.chmod && parseChmod(w(i.chmod.text)), checksum, exclude: i.exclude.map(w) };
+    }
     case 'workdir':
       return { ...i, path: w(i.path) };
     case 'user':
@@ -59,7 +70,11 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
  * MAX_WORD_LENGTH) becomes a DockerfileError at the instruction.
  */
 export function expandInstruction<T extends Instruction>(instr: T, env: EnvLookup, escape: EscapeToken): T {
-  return atInstruction(instr, () => expandWith(instr, boundedWord(env, escape)) as T);
+  return atInstruction(instr, () => {
+    const out = expandWith(instr, boundedWord(env, escape));
+    if (out.kind === 'copy' || out.kind === 'add') return { ...out, heredocs: out.heredocs.map((h) => expandHeredoc(h, env)) } as T;
+    return out as T;
+  });
 }
 
 /** RUN's `--mount` values, each field's value expanded from `env`, then parsed and checked. */
@@ -90,4 +105,15 @@ function atInstruction<R>(instr: Instruction, fn: () => R): R {
     if (e instanceof InstructionError) throw new DockerfileError(at, `${instr.kind.toUpperCase()}: ${e.message}`, { cause: e });
     throw e;
   }
+}
+
+/**
+ * `COPY <<EOF`: an unquoted delimiter's body has its variables expanded and backslash escapes
+ * processed, quotes kept as text (BuildKit's ExpandRaw: escape `\` whatever the Dockerfile's
+ * escape directive). `<<-` tabs are stripped first. The result is the file's content.
+ */
+function expandHeredoc(h: Heredoc, env: EnvLookup): Heredoc {
+  if (!h.expand) return h;
+  const content = h.chomp ? chompHeredoc(h.content) : h.content;
+  return { ...h, chomp: false, expand: false, content: processWord(content, env, '\\', { skipProcessQuotes: true }) };
 }

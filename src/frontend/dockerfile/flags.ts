@@ -106,10 +106,12 @@ export function parseGoDuration(text: string): number {
   return Math.round(m?.[1] === '-' ? -total : total);
 }
 
-/** `--chmod`: octal (`755`, `0644`) or symbolic (`u=rwx,g+x`, `+x`). */
-export function validateChmod(spec: string): string {
-  if (/^[0-7]{1,4}$/.test(spec)) return spec;
-  const clause = '[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+';
-  if (new RegExp(`^${clause}(?:,${clause})*$`).test(spec)) return spec;
-  throw new InstructionError(`invalid chmod parameter: ${JSON.stringify(spec)}: use an octal mode (0755) or a symbolic one (u=rwx,go=rx)`);
+/** ADD --checksum: a digest of an algorithm nbuild (and BuildKit) verifies; BuildKit's messages. */
+export function checkChecksum(checksum: string): void {
+  const m = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/.exec(checksum);
+  if (!m) throw new InstructionError(`invalid checksum digest format: ${JSON.stringify(checksum)} (expected sha256:<64 hex digits>)`);
+  const hexLength: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+  const want = hexLength[m[1]];
+  if (want === undefined) throw new InstructionError(`unsupported digest algorithm: ${JSON.stringify(m[1])} in checksum ${JSON.stringify(checksum)} (sha256, sha384 or sha512)`);
+  if (!new RegExp(`^[a-f0-9]{${want}}$`).test(m[2])) throw new InstructionError(`invalid checksum digest format: ${JSON.stringify(checksum)} (${m[1]} takes ${want} lowercase hex digits)`);
 }

@@ -2,8 +2,9 @@
 // every flag checked. Errors carry the node's location through one wrapper.
 import type { AstNode } from './ast.js';
 import type * as T from './types.js';
-import { FlagSet, InstructionError, parseGoDuration, suggest, validateChmod } from './flags.js';
-import { checkMountSpec } from './mounts.js';
+import { checkChecksum, FlagSet, InstructionError, parseGoDuration, suggest } from './flags.js';
+import { parseChmod } from './chmod.js';
+import { checkMountSpec, parseMount } from './mounts.js';
 import { parseHeredocWord } from './line-parsers.js';
 
 export const KEYWORDS = [
@@ -101,7 +102,7 @@ function parseCopy(req: Req): T.CopyInstruction {
   const chmod = flags.string('chmod');
   return {
     kind: 'copy', source: req.source, ...sourcesAndDest(req), from: flags.string('from'), chown: flags.string('chown'),
-    chmod: chmod === undefined ? undefined : validateChmod(chmod), link: flags.bool('link'), parents: flags.bool('parents'),
+    chmod: chmodFlag(chmod), link: flags.bool('link'), parents: flags.bool('parents'),
     exclude: flags.strings('exclude'),
   };
 }
@@ -110,14 +111,19 @@ function parseAdd(req: Req): T.AddInstruction {
   const flags = new FlagSet({ chown: 'string', chmod: 'string', link: 'bool', checksum: 'string', 'keep-git-dir': 'bool', unpack: 'bool', exclude: 'strings' }).parse(req.node.flags, 'ADD');
   const chmod = flags.string('chmod');
   const checksum = flags.string('checksum');
-  if (checksum !== undefined && !/^(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$/.test(checksum)) {
-    fail(`invalid checksum ${JSON.stringify(checksum)}: expected sha256:<64 hex digits> (or sha384/sha512)`);
-  }
+  // A value with variables is checked once expanded (expand.ts).
+  if (checksum !== undefined && !checksum.includes('$')) checkChecksum(checksum);
   return {
     kind: 'add', source: req.source, ...sourcesAndDest(req), chown: flags.string('chown'),
-    chmod: chmod === undefined ? undefined : validateChmod(chmod), link: flags.bool('link'), checksum,
+    chmod: chmodFlag(chmod), link: flags.bool('link'), checksum,
     keepGitDir: flags.bool('keep-git-dir'), unpack: flags.optionalBool('unpack'), exclude: flags.strings('exclude'),
   };
+}
+
+/** --chmod: parsed now, or once expanded when it holds variables (`--chmod=${mode}`). */
+function chmodFlag(text: string | undefined): T.ChmodSpec | undefined {
+  if (text === undefined) return undefined;
+  return text.includes('$') ? { text } : parseChmod(text);
 }
 
 function duration(flags: FlagSet, name: string): number | undefined {
@@ -172,9 +178,12 @@ function parseOnbuild(req: Req, file: string): T.OnbuildInstruction {
   const kw = child.keyword.toLowerCase();
   if (kw === 'onbuild') fail('chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
   if (kw === 'from' || kw === 'maintainer') fail(`${kw.toUpperCase()} isn't allowed as an ONBUILD trigger`);
-  const expression = req.node.original.replace(/^\s*onbuild\s*/i, '').trim();
+  const line = req.node.original.replace(/^\s*onbuild\s*/i, '').trim();
   // heredoc bodies are attached to the outer ONBUILD node by the parser
-  const trigger = toInstruction({ ...child, heredocs: req.node.heredocs, original: expression, range: req.node.range }, file);
+  const trigger = toInstruction({ ...child, heredocs: req.node.heredocs, original: line, range: req.node.range }, file);
+  // The config's OnBuild entry must re-parse to the same trigger: here-document bodies follow
+  // the line, each closed by its delimiter (BuildKit's parseOnBuild).
+  const expression = line + req.node.heredocs.map((h) => `\n${h.content}${h.name}`).join('');
   return { kind: 'onbuild', source: req.source, expression, trigger };
 }
 

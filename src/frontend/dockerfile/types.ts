@@ -64,8 +64,13 @@ export interface ArgDefinition {
   defaultValue?: string;
 }
 
-/** --chmod as written: octal (`0755`) or symbolic (`u=rwx,g=rx,o=rx`, `+x`). */
-export type ChmodSpec = string;
+import type { Chmod } from './chmod.js';
+
+/**
+ * --chmod: octal (`0755`) or symbolic (`u=rwx,g=rx,o=rx`, `+x`), parsed (chmod.ts); a value
+ * holding variables (`${mode}`) is parsed once expanded (expand.ts), until then only `text` is set.
+ */
+export type ChmodSpec = Chmod;
 
 interface Base {
   source: InstructionSource;

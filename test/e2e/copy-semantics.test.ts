@@ -1,0 +1,143 @@
+// COPY/ADD/WORKDIR rules BuildKit follows that its own tests (test/buildkit/) do not pin down:
+// set-id bits survive --chown (ADD of an archive too), user.* xattrs of context files are kept,
+// folders COPY makes get --chown's owner and 0755, a new destination folder is 0755 whatever
+// the source's mode, the last symlink of a destination is written through, WORKDIR accepts a
+// symlink to a folder, --chmod errors name the line, and an ONBUILD heredoc keeps its body.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { listLayer, openOciArchive, type TarEntry } from '../helpers/oci.js';
+
+let store: Promise<string> | undefined;
+const root = (): Promise<string> => (store ??= storeWithBusybox());
+
+async function build(files: Record<string, string>, extra: string[] = [], prepare?: (ctx: string) => void): Promise<{ code: number; stderr: string; out: string }> {
+  const ctx = tempDir('copy-sem');
+  writeFiles(ctx, files);
+  prepare?.(ctx);
+  const out = path.join(tempDir('copy-sem-out'), 'image.tar');
+  const r = await nbuild(['--root', await root(), 'build', '--progress', 'plain', '-o', `type=oci,dest=${out}`, ...extra, ctx]);
+  return { code: r.code, stderr: r.stderr, out };
+}
+
+function layerEntries(out: string): Map<string, TarEntry>[] {
+  const a = openOciArchive(out);
+  return a.manifest.layers.map((l) => new Map(listLayer(a.blob(l.digest)).map((e) => [e.name, e])));
+}
+
+test('set-id bits survive --chown, for COPY and for ADD of an archive', async (t) => {
+  const r = await build({ 'suid.bin': 'x\n', Dockerfile: 'FROM scratch\nCOPY --chown=1000:1000 suid.bin /copied\nADD --chown=33:33 a.tar /added/\n' }, [], (ctx) => {
+    fs.chmodSync(path.join(ctx, 'suid.bin'), 0o6755);
+    const src = tempDir('copy-sem-tar');
+    fs.writeFileSync(path.join(src, 'tool'), 'y\n');
+    fs.chmodSync(path.join(src, 'tool'), 0o4711);
+    execFileSync('tar', ['-cf', path.join(ctx, 'a.tar'), '-C', src, 'tool']);
+  });
+  t.is(r.code, 0, r.stderr);
+  const [copied, added] = layerEntries(r.out);
+  t.like(copied.get('copied'), { mode: '-rwsr-sr-x', owner: '1000/1000' });
+  t.like(added.get('added/tool'), { mode: '-rws--x--x', owner: '33/33' });
+  t.like(added.get('added'), { owner: '33/33' }, 'the folder ADD makes is --chown\'s');
+});
+
+test('user.* extended attributes of context files reach the layer', async (t) => {
+  const r = await build({ 'tagged.txt': 'x\n', 'dir/inner': 'y\n', Dockerfile: 'FROM scratch\nCOPY tagged.txt /\nCOPY dir /dir/\n' }, [], (ctx) => {
+    const set = (file: string, value: string): void => {
+      execFileSync('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.nbuild", sys.argv[2].encode())', path.join(ctx, file), value]);
+    };
+    set('tagged.txt', 'kept');
+    set('dir/inner', 'inner-kept');
+  });
+  t.is(r.code, 0, r.stderr);
+  const a = openOciArchive(r.out);
+  const raw = a.manifest.layers.map((l) => gunzipSync(fs.readFileSync(a.blob(l.digest))).toString('latin1'));
+  t.regex(raw[0], /SCHILY\.xattr\.user\.nbuild=kept\n/);
+  t.regex(raw[1], /SCHILY\.xattr\.user\.nbuild=inner-kept\n/);
+});
+
+test('folders COPY makes are 0755 and --chown\'s; a new destination folder does not take the source folder\'s mode', async (t) => {
+  const r = await build(
+    { 'f.txt': 'f\n', 'private/secret': 's\n', Dockerfile: 'FROM scratch\nCOPY --chown=1000:1000 f.txt /a/b/c/f.txt\nCOPY private /newdir\nCOPY --chmod=u=rw,go= f.txt /sym/f.txt\n' },
+    [],
+    (ctx) => fs.chmodSync(path.join(ctx, 'private'), 0o700),
+  );
+  t.is(r.code, 0, r.stderr);
+  const [chowned, newdir, symbolic] = layerEntries(r.out);
+  for (const dir of ['a', 'a/b', 'a/b/c']) t.like(chowned.get(dir), { mode: 'drwxr-xr-x', owner: '1000/1000' }, dir);
+  t.like(chowned.get('a/b/c/f.txt'), { owner: '1000/1000' });
+  t.like(newdir.get('newdir'), { mode: 'drwxr-xr-x', owner: '0/0' });
+  t.like(newdir.get('newdir/secret'), { owner: '0/0' });
+  // a symbolic --chmod leaves the parents it makes at 0755 (BuildKit: only an octal one reaches them)
+  t.like(symbolic.get('sym'), { mode: 'drwxr-xr-x' });
+  t.like(symbolic.get('sym/f.txt'), { mode: '-rw-------' });
+});
+
+test('COPY to a path that is a symlink writes its target; WORKDIR may name a symlink to a folder', async (t) => {
+  const r = await build({
+    'f.txt': 'through\n',
+    Dockerfile: [
+      'FROM busybox:latest',
+      'RUN mkdir /real && ln -s /real /link && echo old > /target.txt && ln -s target.txt /link.txt && ln -s /made /dangling',
+      'COPY f.txt /link.txt',
+      'WORKDIR /link',
+      'RUN pwd > /pwd.txt && [ -L /link.txt ] && [ "$(cat /target.txt)" = through ]',
+      'WORKDIR /dangling',
+      'RUN [ -L /dangling ] && [ -d /made ]',
+      '',
+    ].join('\n'),
+  });
+  t.is(r.code, 0, r.stderr);
+  // base, RUN, COPY, (WORKDIR /link: no layer), RUN, WORKDIR /dangling, RUN
+  const layers = layerEntries(r.out);
+  t.deepEqual([...layers[2].keys()], ['target.txt']);
+  t.deepEqual([...layers[4].keys()], ['made'], 'WORKDIR through a dangling link makes its target');
+  for (const l of layers.slice(2)) t.false(l.has('link') || l.has('dangling') || l.has('link.txt'), 'no link is replaced');
+});
+
+test('--chmod with a variable is checked once expanded, with the Dockerfile line', async (t) => {
+  const r = await build({ f: 'f\n', Dockerfile: 'FROM scratch\nARG mode=abc\nCOPY --chmod=$mode f /f\n' });
+  t.not(r.code, 0);
+  t.regex(r.stderr, /Dockerfile:3: invalid chmod parameter: 'abc'/);
+  t.notRegex(r.stderr, /\n\s+at /);
+});
+
+test('an ONBUILD heredoc trigger keeps its body in the config, and runs from it', async (t) => {
+  const tag = `onbuild-heredoc-${process.pid}:base`;
+  const ctx = tempDir('copy-sem');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nONBUILD RUN <<EOF\necho "from the body" > /ran.txt\nEOF\n' });
+  const base = await nbuild(['--root', await root(), 'build', '--progress', 'plain', '-t', tag, ctx]);
+  t.is(base.code, 0, base.stderr);
+  const inspected = await nbuild(['--root', await root(), 'inspect', tag]);
+  const config = (JSON.parse(inspected.stdout) as { Config: { OnBuild: string[] } }[])[0].Config;
+  t.deepEqual(config.OnBuild, ['RUN <<EOF\necho "from the body" > /ran.txt\nEOF']);
+  const child = await build({ Dockerfile: `FROM ${tag}\nRUN cat /ran.txt > /copy.txt\n` });
+  t.is(child.code, 0, child.stderr);
+  const layers = layerEntries(child.out);
+  t.true(layers.some((l) => l.has('ran.txt')));
+});
+
+test('an archive folder staged over an image link hides the link\'s target: nothing of the host is read', async (t) => {
+  // /a is a link to /proc in the image. The archive's own `a/` entry replaces the link (as in
+  // BuildKit); `a/sys/x` then implies a new a/sys, 0755 root's. Looking below /a in the image
+  // would follow the link out of the view, into the host's /proc/sys (owned by an unmapped id).
+  const { makeTar } = await import('../buildkit/harness.js');
+  const r = await build({ Dockerfile: 'FROM busybox:latest\nRUN ln -s /proc /a\nADD t.tar /\n' }, [], (ctx) => {
+    fs.writeFileSync(path.join(ctx, 't.tar'), makeTar([{ name: 'a/', type: 'dir', mode: 0o750 }, { name: 'a/sys/x', type: 'file', mode: 0o644, content: 'x' }]));
+  });
+  t.is(r.code, 0, r.stderr);
+  const added = layerEntries(r.out).at(-1) as Map<string, TarEntry>;
+  t.like(added.get('a'), { mode: 'drwxr-x---', owner: '0/0' });
+  t.like(added.get('a/sys'), { mode: 'drwxr-xr-x', owner: '0/0' });
+  t.true(added.has('a/sys/x'));
+});
+
+test('several files to a destination that is not a folder and has no trailing / is an error naming the line', async (t) => {
+  const bad = await build({ a: 'a\n', b: 'b\n', Dockerfile: 'FROM scratch\nCOPY a b /dest\n' });
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /Dockerfile:2: COPY: with more than one source file, the destination must be a folder and end with a \//);
+  const ok = await build({ a: 'a\n', b: 'b\n', Dockerfile: 'FROM scratch\nCOPY a /dest/\nCOPY a b /dest\nCOPY * /other/\n' });
+  t.is(ok.code, 0, ok.stderr);
+});
