@@ -11,9 +11,7 @@ async function buildSucceeds(t: import('ava').ExecutionContext, req: Parameters<
   t.is(r.code, 0, r.stderr);
 }
 
-// Failing: nbuild resolves `--from=$FOO` as an image name instead of giving BuildKit's hint
-// (docs/differences.md). Issue 14's "Errors" item; fixed on the bk-meta branch.
-test.failing('testDockerfileCopyFromArgs', async (t) => {
+test('testDockerfileCopyFromArgs', async (t) => {
   const r = await bkBuild({
     dockerfile: `
 FROM scratch

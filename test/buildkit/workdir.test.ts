@@ -19,9 +19,7 @@ WORKDIR /
 // testWorkdirSourceDateEpochReproducible ensures that WORKDIR is reproducible with SOURCE_DATE_EPOCH.
 // BuildKit's `FROM alpine` is only a base: busybox stands in. BuildKit prunes all its cache
 // between the builds; here the second build uses a new store.
-// Failing: SOURCE_DATE_EPOCH given as a --build-arg does not act as --timestamp yet
-// (docs/differences.md). Issue 14's "ARGs and env" item; done on the bk-meta branch.
-test.failing('testWorkdirSourceDateEpochReproducible', async (t) => {
+test('testWorkdirSourceDateEpochReproducible', async (t) => {
   const dockerfile = `
 FROM busybox
 WORKDIR /mydir
