@@ -172,8 +172,8 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
   const triggered = await Promise.all(
     firstPlans.map((p) =>
-      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch }, (ref) =>
-        resolveBaseImage(store, ref, resolveRemote, pull === 'always', p.platform),
+      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch }, (ref, platform) =>
+        resolveBaseImage(store, ref, resolveRemote, pull === 'always', platform),
       ),
     ),
   );
@@ -333,18 +333,20 @@ function checkWarning(w: Warning): BuildEvent {
 async function planWithTriggers(
   first: BuildPlan,
   options: PlanOptions,
-  resolve: (ref: string) => Promise<Image>,
+  resolve: (ref: string, platform: BuildPlan['platform']) => Promise<Image>,
 ): Promise<{ plan: BuildPlan; baseImages: Map<string, Image> }> {
   const { dockerfile } = first;
   const baseImages = new Map<string, Image>();
   const imageTriggers = new Map<string, Instruction[]>();
   let plan = first;
   for (;;) {
-    const refs = [...new Set(plan.stages.flatMap((s) => (s.base.kind === 'image' && !baseImages.has(s.base.ref) ? [s.base.ref] : [])))];
-    if (refs.length === 0) return { plan, baseImages };
+    // Each base for its stage's platform (FROM --platform=$BUILDPLATFORM is the host's).
+    const refs = new Map<string, BuildPlan['platform']>();
+    for (const st of plan.stages) if (st.base.kind === 'image' && !baseImages.has(st.base.ref) && !refs.has(st.base.ref)) refs.set(st.base.ref, st.platform);
+    if (refs.size === 0) return { plan, baseImages };
     await Promise.all(
-      refs.map(async (ref) => {
-        const image = await resolve(ref);
+      [...refs].map(async ([ref, platform]) => {
+        const image = await resolve(ref, platform);
         baseImages.set(ref, image);
         imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
       }),
