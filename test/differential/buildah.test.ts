@@ -47,6 +47,10 @@ const KNOWN_BUILDAH_DEVIATIONS: { why: string; explains: (line: string) => boole
       /^~ h\/b: links 0 → 4$/.test(l) ||
       /^~ (h\/perl-link|usr\/bin\/perl5\.36\.0|usr\/bin\/perl): links [02] → [02]$/.test(l),
   },
+  {
+    why: "COPY --chmod=OCTAL to a path whose parent folders do not exist yet: nbuild gives the folders it creates that mode, as BuildKit's copier does (test/buildkit copy tests); buildah makes them 0755",
+    explains: (l) => /^~ etc\/app: mode 0640 → 0755$/.test(l),
+  },
 ];
 
 let bStore: string;
@@ -73,6 +77,8 @@ test.after.always(async () => {
 
 interface Case {
   name: string;
+  /** An open difference: the case runs as test.failing with this reason until it is settled. */
+  failing?: string;
   files: Record<string, string>;
   setup?: (ctx: string) => void;
 }
@@ -183,6 +189,8 @@ COPY app/link /srv/link
   },
   {
     name: 'WORKDIR, ENV, USER and ADD of a local archive',
+    failing:
+      "open: ADD of an archive whose `./` entry belongs to the user who made it: buildah gives the destination folder (/opt/app) that owner, nbuild keeps 0:0; which one BuildKit matches is not checked yet",
     files: {
       Dockerfile: `FROM ${BASE}
 ENV APP=/opt/app
@@ -246,7 +254,8 @@ async function buildBoth(c: Case): Promise<{ nbuildTree: Map<string, TreeEntry>;
 }
 
 for (const c of CASES) {
-  maybe(`nbuild and buildah make the same tree: ${c.name}`, async (t) => {
+  const register = c.failing && (ready || inCi) ? test.serial.failing : maybe;
+  register(`nbuild and buildah make the same tree: ${c.name}`, async (t) => {
     t.timeout(15 * 60 * 1000);
     t.true(ready, `needs ${DEBIAN} and buildah`);
     if (!ready) return;
