@@ -7,7 +7,7 @@ import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
 import { proxyEnv } from './planner/args.js';
 import { downloadUrl, isTarArchive, archiveMaxTime, UrlSources } from './executor/steps/add-sources.js';
 import { attachFrame } from './frontend/dockerfile/frame.js';
-import { executePlan, onbuildTriggers } from './executor/executor.js';
+import { checkRunSupport, executePlan, onbuildTriggers } from './executor/executor.js';
 import { resolveBaseImage } from './executor/base-image.js';
 import type { BuildEvent } from './executor/events.js';
 import type { ImageResolver } from './executor/base-image.js';
@@ -215,6 +215,8 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
   env.signal = abort.signal;
+  // A RUN no platform can run is refused before any platform starts (each plan checks its own too).
+  await Promise.all(plans.map((p) => checkRunSupport(p)));
   const settled = await Promise.allSettled(
     plans.map((p) =>
       executePlan(env, p, {

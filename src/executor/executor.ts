@@ -228,7 +228,7 @@ function emptyState(planned: PlannedStage): StageState {
  * a binfmt_misc handler. Checked before anything runs, so a missing emulator costs nothing.
  * Returns the emulator of each emulated stage.
  */
-async function checkRunSupport(plan: BuildPlan): Promise<Map<number, string>> {
+export async function checkRunSupport(plan: BuildPlan): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   for (const planned of plan.stages) {
     const run = planned.stage.instructions.find((i) => i.kind === 'run');
