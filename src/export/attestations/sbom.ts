@@ -33,7 +33,6 @@ export function spdxDocument({ scan, imageId, tool, created }: SbomInput): Recor
       sourceInfo: `acquired package info from ${p.manager === 'dpkg' ? 'DPKG DB' : 'APK DB'}: ${p.db}`,
       externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: packageUrl(p, scan.distro) }],
     };
-    if (p.source) pkg.sourceInfo = `${pkg.sourceInfo as string} (source package ${p.source})`;
     // apk's L: is free text, not always an SPDX expression: kept as a comment, licenseDeclared stays NOASSERTION.
     if (p.license) pkg.comment = `license (from the package database): ${p.license}`;
     return pkg;
