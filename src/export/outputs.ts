@@ -53,7 +53,7 @@ const REFUSED_KEYS: Record<string, string> = {
   'platform-split': 'type=local writes a folder per platform; image outputs always hold one index',
   'rewrite-timestamp': 'use --timestamp / SOURCE_DATE_EPOCH',
   'buildinfo': 'not written',
-  'attest': 'use --attest (not supported yet)',
+  'attest': 'use --attest',
 };
 
 /**
