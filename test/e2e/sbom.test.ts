@@ -5,7 +5,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasCommand, nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { hasCommand, nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 
 const archive = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
 const present = fs.existsSync(archive) && hasCommand('dpkg-query');
@@ -67,4 +67,30 @@ maybe('--sbom lists the packages dpkg-query lists for the image, with their vers
   const extra = packages.find((p) => p.name === 'extra-tool');
   t.is(extra?.versionInfo, '0.9-1');
   t.is(extra?.sourceInfo, 'acquired package info from DPKG DB: /var/lib/dpkg/status.d/extra');
+});
+
+test('--sbom reads the image, never the host: package databases that are links out of the image list nothing', async (t) => {
+  const root = await storeWithBusybox();
+  // A dpkg status and an apk database on the host, readable by this user.
+  const host = tempDir('sbom-host');
+  fs.writeFileSync(path.join(host, 'status'), 'Package: host-only\nStatus: install ok installed\nVersion: 6.6.6\n');
+  fs.writeFileSync(path.join(host, 'installed'), 'P:host-apk\nV:6.6.6\n');
+  const ctx = tempDir('sbom-hostile');
+  const up = '../'.repeat(12);
+  writeFiles(ctx, {
+    Dockerfile: [
+      'FROM busybox:latest',
+      `RUN mkdir -p /var/lib/dpkg/status.d /lib/apk/db && ln -s ${host}/status /var/lib/dpkg/status && ln -s ${up}${host.slice(1)}/installed /lib/apk/db/installed && ln -s ${host}/status /var/lib/dpkg/status.d/evil`,
+      '',
+    ].join('\n'),
+  });
+  const out = path.join(tempDir('sbom-out'), 'layout');
+  const r = await nbuild(['--root', root, 'build', '--sbom=true', '-o', `type=oci-layout,dest=${out}`, ctx]);
+  t.is(r.code, 0, r.stderr);
+  const json = (d: string) => JSON.parse(fs.readFileSync(path.join(out, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const index = json(JSON.parse(fs.readFileSync(path.join(out, 'index.json'), 'utf8')).manifests[0].digest);
+  const att = (index.manifests as { digest: string; platform: { os: string } }[]).find((m) => m.platform.os === 'unknown');
+  const statement = json(json(att!.digest).layers[0].digest);
+  t.deepEqual(statement.predicate.packages, []);
+  t.false(JSON.stringify(statement).includes('6.6.6'));
 });
