@@ -52,11 +52,10 @@ interface Statement {
   _type: string;
   predicateType: string;
   subject: { name: string; digest: { sha256: string } }[];
-  predicate: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  predicate: Record<string, any>;
 }
 
 /** An OCI layout's top entry, the index it names, and the statements of its attestation manifests. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function readAttested(dir: string): { top: Desc; entries: Desc[]; attestations: { entry: Desc; layers: Desc[]; statements: Statement[] }[]; blob: (digest: string) => any } {
   const blob = (d: string) => JSON.parse(fs.readFileSync(path.join(dir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
   const top = (JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as { manifests: Desc[] }).manifests[0];
