@@ -62,7 +62,8 @@ async function sbomOf(store: Store, image: Image, ctx: AttestContext): Promise<R
 
 /**
  * Attestations go into image outputs (oci, oci-layout, image/registry, the store). A docker archive
- * has no place for them (buildx fails there too, with the docker driver); local and tar outputs
+ * has no place for them: buildx refuses `--load`/type=docker with attestations too (buildx#1511,
+ * "docker exporter does not currently support exporting manifest lists"). Local and tar outputs
  * would need BuildKit's file attestations, which nbuild does not write: refused before the build.
  */
 export function checkAttestationOutputs(outputs: readonly OutputSpec[]): void {
