@@ -20,7 +20,8 @@ import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './expo
 import type { ImageIndex } from './image/image-index.js';
 import { formatPlatform, hostPlatform, normalizePlatform, platformOf, type Platform } from './image/platform.js';
 import { annotationsFor, type AnnotationSpec } from './image/annotations.js';
-import { attestImages, checkAttestationOutputs, indexWithAttestations, type AttestRequest } from './export/attestations/index.js';
+import { attestImages, checkAttestationOutputs, indexWithAttestations, type AttestContext, type AttestRequest } from './export/attestations/index.js';
+import { provenancePredicate } from './export/attestations/provenance.js';
 import { Limiter } from './limiter.js';
 import type { StepEnv } from './executor/context.js';
 import { DockerfileError, NbuildError, RegistryError } from './errors.js';
@@ -80,6 +81,11 @@ export interface BuildOptions {
   outputs?: OutputSpec[];
   iidfile?: string;
   metadataFile?: string;
+  /**
+   * The provenance buildx puts in the metadata file (`buildx.build.provenance`, per platform
+   * `buildx.build.provenance/os/arch` for several): min (buildx's default, $BUILDX_METADATA_PROVENANCE), max, or false.
+   */
+  metadataProvenance?: 'min' | 'max' | false;
   onEvent?: (event: BuildEvent) => void;
   signal?: AbortSignal;
   /** --cache-from: read into the store before the build (a cache that cannot be read is a warning). */
@@ -266,11 +272,12 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
   stopIfInterrupted();
   await statCache.save();
+  const provenanceFacts = provenanceFactsOf(options, parsed, images, triggered.map((t) => t.baseImages));
   let index: ImageIndex | undefined;
   let attestations: Image[] = [];
   if (multi || options.attestations) {
     for (const one of images) await store.putImageBlobs(one);
-    const attested = options.attestations ? await attestImages(store, images, attestContext(options, parsed, images, triggered.map((t) => t.baseImages))) : new Map<Image, Image>();
+    const attested = options.attestations ? await attestImages(store, images, attestContext(options, parsed, provenanceFacts)) : new Map<Image, Image>();
     attestations = [...attested.values()];
     const specs = options.annotationSpecs ?? [];
     index = indexWithAttestations(images, attested, {
@@ -303,6 +310,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
       'containerimage.digest': (index?.digest ?? image.manifestDigest).toString(),
       ...(index ? {} : { 'containerimage.config.digest': image.configDigest.toString() }),
       'image.name': names.join(','),
+      ...metadataProvenance(options.metadataProvenance ?? 'min', images, provenanceFacts),
     };
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
@@ -313,33 +321,48 @@ function mergeAnnotations(a?: Readonly<Record<string, string>>, b?: Readonly<Rec
   return a || b ? { ...a, ...b } : undefined;
 }
 
-/** What the attestations of this build say (provenance parameters and materials, per image). */
-function attestContext(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly ReadonlyMap<string, Image>[]): Parameters<typeof attestImages>[2] {
+type ProvenanceFacts = AttestContext['provenance'];
+
+/** What the attestations of this build say. */
+function attestContext(options: BuildOptions, parsed: Parsed, provenance: ProvenanceFacts): AttestContext {
   return {
     request: options.attestations as AttestRequest,
     names: parsed.names,
     timestamp: parsed.timestamp,
     warn: (message) => parsed.emit({ type: 'warning', message }),
-    provenance: (image) => ({
-      dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
-      dockerfileText: parsed.text,
-      buildArgs: options.buildArgs ?? new Map(),
-      labels: options.labels ?? new Map(),
-      target: options.target,
-      secretIds: [...(options.secrets?.keys() ?? [])],
-      noCache: options.noCache ?? false,
-      network: options.network ?? 'default',
-      extraHosts: options.extraHosts ?? [],
-      shmSize: options.shmSize,
-      materials: [...(baseImages[images.indexOf(image)] ?? new Map<string, Image>())].map(([ref, base]) => ({
-        ref,
-        platform: formatPlatform(normalizePlatform(platformOf(base.config))),
-        digest: base.manifestDigest.toString(),
-      })),
-      builderPlatform: formatPlatform(normalizePlatform(hostPlatform())),
-      startedOn: parsed.startedOn,
-    }),
+    provenance,
   };
+}
+
+/** buildx's `buildx.build.provenance` metadata: the provenance predicate of each platform's image. */
+function metadataProvenance(mode: 'min' | 'max' | false, images: readonly Image[], facts: ProvenanceFacts): Record<string, unknown> {
+  if (!mode) return {};
+  const predicate = (image: Image) => provenancePredicate({ ...facts(image), request: { mode, reproducible: false }, finishedOn: new Date() });
+  if (images.length === 1) return { 'buildx.build.provenance': predicate(images[0]) };
+  return Object.fromEntries(images.map((one) => [`buildx.build.provenance/${formatPlatform(normalizePlatform(platformOf(one.config)))}`, predicate(one)]));
+}
+
+/** The provenance parameters and materials of each image of this build. */
+function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly ReadonlyMap<string, Image>[]): ProvenanceFacts {
+  return (image) => ({
+    dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
+    dockerfileText: parsed.text,
+    buildArgs: options.buildArgs ?? new Map(),
+    labels: options.labels ?? new Map(),
+    target: options.target,
+    secretIds: [...(options.secrets?.keys() ?? [])],
+    noCache: options.noCache ?? false,
+    network: options.network ?? 'default',
+    extraHosts: options.extraHosts ?? [],
+    shmSize: options.shmSize,
+    materials: [...(baseImages[images.indexOf(image)] ?? new Map<string, Image>())].map(([ref, base]) => ({
+      ref,
+      platform: formatPlatform(normalizePlatform(platformOf(base.config))),
+      digest: base.manifestDigest.toString(),
+    })),
+    builderPlatform: formatPlatform(normalizePlatform(hostPlatform())),
+    startedOn: parsed.startedOn,
+  });
 }
 
 /**

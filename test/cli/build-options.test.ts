@@ -329,6 +329,17 @@ const CHECKS: Record<string, Check> = {
     const off = await attested(files, ['--provenance=false']);
     t.is(off.top.mediaType, 'application/vnd.oci.image.manifest.v1+json');
     t.is(off.attestations.length, 0);
+    // buildx also puts a min provenance in --metadata-file (BUILDX_METADATA_PROVENANCE=min|max|disabled).
+    const meta = path.join(tempDir('opt-att'), 'meta.json');
+    await ok(files, ['--metadata-file', meta, '--build-arg', 'M=1']);
+    const inMeta = JSON.parse(fs.readFileSync(meta, 'utf8'))['buildx.build.provenance'];
+    t.is(inMeta.buildType, 'https://mobyproject.org/buildkit@v1');
+    t.is(inMeta.materials[0].uri, `pkg:docker/busybox@latest?platform=linux%2F${HOST_ARCH}`);
+    t.is(inMeta.invocation.parameters.args, undefined);
+    await ok(files, ['--metadata-file', meta, '--build-arg', 'M=1'], { env: { BUILDX_METADATA_PROVENANCE: 'max' } });
+    t.deepEqual(JSON.parse(fs.readFileSync(meta, 'utf8'))['buildx.build.provenance'].invocation.parameters.args, { 'build-arg:M': '1' });
+    await ok(files, ['--metadata-file', meta], { env: { BUILDX_METADATA_PROVENANCE: 'disabled' } });
+    t.false('buildx.build.provenance' in JSON.parse(fs.readFileSync(meta, 'utf8')));
     const v1 = await buildIn(files, ['--provenance=mode=max,version=v1']);
     t.is(v1.code, 2);
     t.regex(v1.stderr, /version=v1: not supported/);

@@ -161,4 +161,8 @@ serial("build-push-action's command line, with nbuild for docker: tags, labels, 
   t.is(metadata['image.name'], `${image}:1.0.0,${image}:latest`);
   t.like(metadata['containerimage.descriptor'], { mediaType: 'application/vnd.oci.image.index.v1+json', digest: indexDigest });
   t.is(fs.readFileSync(path.join(tmp, 'build-iidfile-3c1f2e.txt'), 'utf8'), indexDigest);
+  // buildx's default BUILDX_METADATA_PROVENANCE=min: the provenance, without build args, in the metadata too.
+  t.is(metadata['buildx.build.provenance'].buildType, 'https://mobyproject.org/buildkit@v1');
+  t.deepEqual(metadata['buildx.build.provenance'].materials, p.materials);
+  t.is(metadata['buildx.build.provenance'].invocation.parameters.args, undefined);
 });

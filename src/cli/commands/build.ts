@@ -136,6 +136,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         cacheTo: argv['cache-to'].map((s) => parseCacheSpec(s, 'to')),
         iidfile: argv.iidfile,
         metadataFile: argv['metadata-file'],
+        metadataProvenance: metadataProvenance(process.env.BUILDX_METADATA_PROVENANCE),
         onEvent: reporter,
         signal,
         platforms,
@@ -164,6 +165,15 @@ function progressMode(argv: BuildArgs): ProgressMode {
   if (mode === 'rawjson') return 'json';
   if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(mode)) throw new UsageError(`BUILDKIT_PROGRESS=${mode}: expected auto, tty, plain, json or quiet`);
   return mode as ProgressMode;
+}
+
+/** $BUILDX_METADATA_PROVENANCE, as buildx reads it: min (default), max, or disabled/false/0. */
+function metadataProvenance(value: string | undefined): 'min' | 'max' | false {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'min' || v === 'true' || v === '1') return 'min';
+  if (v === 'max') return 'max';
+  if (v === 'disabled' || v === 'false' || v === '0') return false;
+  throw new UsageError(`BUILDX_METADATA_PROVENANCE=${value}: expected min, max or disabled`);
 }
 
 /** `--pull` alone is always (buildx); `--pull=false` is missing. */
