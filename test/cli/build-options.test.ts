@@ -310,6 +310,10 @@ const CHECKS: Record<string, Check> = {
     t.is(minPredicate.invocation.parameters.args, undefined);
     t.false(minPredicate.metadata.completeness.parameters);
     t.false(JSON.stringify(min.attestations[0].statements).includes('secret-ish'));
+    // Two platforms: the images, then one attestation manifest per image, each naming its image.
+    const multi = await attested({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'm\n' }, ['--platform', 'linux/amd64,linux/arm64', '--attest', 'type=provenance']);
+    t.deepEqual(multi.entries.map((e) => `${e.platform?.os}/${e.platform?.architecture}`), ['linux/amd64', 'linux/arm64', 'unknown/unknown', 'unknown/unknown']);
+    t.deepEqual(multi.attestations.map((a) => a.entry.annotations?.['vnd.docker.reference.digest']), [multi.entries[0].digest, multi.entries[1].digest]);
     const bad = await buildIn(files, ['--attest', 'type=provenance,generator=x']);
     t.is(bad.code, 2);
     t.regex(bad.stderr, /--attest generator=…: not supported/);
