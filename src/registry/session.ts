@@ -20,6 +20,8 @@ export interface SessionOptions {
   chunkSize?: number;
   /** Defaults from the environment (timeouts.ts). */
   timeouts?: Partial<RegistryTimeouts>;
+  /** Aborts every request of the session at once (SIGINT/SIGTERM: src/interrupt.ts); its reason is what they throw. */
+  signal?: AbortSignal;
 }
 
 export class RegistrySession {
@@ -47,6 +49,7 @@ export class RegistrySession {
         retry: this.opts.retry,
         chunkSize: this.opts.chunkSize,
         timeouts: this.opts.timeouts,
+        signal: this.opts.signal,
       }));
       this.clients.set(key, c);
     }
