@@ -48,6 +48,8 @@ const ESC = '\x1b[';
 /** Blobs in flight shown under a task; more are counted on one line. */
 const MAX_BLOB_LINES = 6;
 const CUT = '...';
+/** A blob's digest keeps this much (`sha256:0123...`) before its byte counts are shortened. */
+const DIGEST_ROOM = 14;
 
 export class TtyRenderer {
   private readonly steps = new Map<number, LiveStep>();
@@ -118,12 +120,13 @@ export class TtyRenderer {
         this.tasks.delete(e.id);
         if (!task) return;
         // What each blob came to stays in the scrollback, under its task (BuildKit's `=> =>` lines).
-        const blobs = [...task.blobs.values()].map(({ event: b }) => this.fit('=> => ', shortDigest(b.digest), blobStatusForms(b)));
+        const blobs = [...task.blobs.values()].map(({ event: b }) => this.fit('=> => ', shortDigest(b.digest), blobStatusForms(b), DIGEST_ROOM));
         this.printAbove([this.fit(`=> #${e.id} `, task.text, [`${e.seconds.toFixed(1)}s`]), ...blobs]);
         break;
       }
       case 'build-done':
-        this.printAbove([this.fit('', summaryLine(e))]);
+        // Whole, even if it wraps: it is the build's result, and nothing live is drawn under it.
+        this.printAbove([stripControl(summaryLine(e))]);
         break;
       case 'warning':
         this.printAbove([this.fit('', `WARNING: ${e.message}`)]);
@@ -138,7 +141,8 @@ export class TtyRenderer {
   /** Removes the live area (e.g. before the CLI prints its result). */
   close(): void {
     this.stopTimer();
-    this.erase();
+    const erase = this.erase();
+    if (erase) this.out.write(erase);
   }
 
   /** Something live changed: drawn now in tests (refreshMs 0), else by the next tick of the timer. */
@@ -147,25 +151,26 @@ export class TtyRenderer {
     else this.startTimer();
   }
 
+  // Each update is one write: erase, new lines, live area (no flicker, one syscall).
   private printAbove(lines: string[]): void {
-    this.erase();
-    this.out.write(lines.join('\n') + '\n');
-    this.draw();
+    const erase = this.erase();
+    this.out.write(erase + lines.join('\n') + '\n' + this.draw());
   }
 
   private redraw(): void {
-    this.erase();
-    this.draw();
+    const text = this.erase() + this.draw();
+    if (text) this.out.write(text);
   }
 
-  private erase(): void {
-    if (this.drawn === 0) return;
+  private erase(): string {
+    if (this.drawn === 0) return '';
     // Up to the first live line, then clear to the end of the screen.
-    this.out.write(`${ESC}${this.drawn}A\r${ESC}J`);
+    const text = `${ESC}${this.drawn}A\r${ESC}J`;
     this.drawn = 0;
+    return text;
   }
 
-  private draw(): void {
+  private draw(): string {
     const lines: string[] = [];
     const now = this.now();
     const since = (t: number): string => `${((now - t) / 1000).toFixed(1)}s`;
@@ -180,16 +185,15 @@ export class TtyRenderer {
       for (const { event: b, at } of moving.slice(-MAX_BLOB_LINES)) {
         // The blob's clock runs between its throttled events (the rate stays that of the last one).
         const live = { ...b, seconds: b.seconds + (now - at) / 1000 };
-        lines.push(this.fit('=> => ', shortDigest(b.digest), blobStatusForms(live)));
+        lines.push(this.fit('=> => ', shortDigest(b.digest), blobStatusForms(live), DIGEST_ROOM));
       }
       const finished = task.blobs.size - moving.length;
       if (moving.length > MAX_BLOB_LINES || finished > 0) {
         lines.push(this.fit('=> => ', `${finished}/${task.blobs.size} blobs done`));
       }
     }
-    if (lines.length === 0) return;
-    this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
+    return lines.length === 0 ? '' : lines.join('\n') + '\n';
   }
 
   /**
@@ -197,7 +201,7 @@ export class TtyRenderer {
    * `tails` (longest first) is what must stay whole: the first form that fits beside a few
    * characters of the name is used, and the head (`=> #12 `) goes before the last form is cut.
    */
-  private fit(head: string, name: string, tails: string[] = ['']): string {
+  private fit(head: string, name: string, tails: string[] = [''], minName = 4): string {
     const width = Math.max(10, (this.columns() ?? 80) - 1);
     const clean = stripControl(name);
     const join = (h: string, n: string, t: string): string => `${h}${n}${t && n ? ' ' : ''}${t}`;
@@ -205,7 +209,7 @@ export class TtyRenderer {
       const whole = join(head, clean, tail);
       if (whole.length <= width) return whole;
       const room = width - head.length - tail.length - (tail ? 1 : 0);
-      if (room >= CUT.length + 4) return join(head, `${clean.slice(0, room - CUT.length)}${CUT}`, tail);
+      if (room >= Math.min(clean.length, CUT.length + minName)) return join(head, `${clean.slice(0, room - CUT.length)}${CUT}`, tail);
     }
     const tail = tails[tails.length - 1];
     const room = width - tail.length - (tail ? 1 : 0);

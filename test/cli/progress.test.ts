@@ -21,6 +21,8 @@ function sink(): { out: NodeJS.WritableStream; text: () => string } {
 class FakeTerminal {
   rows: string[] = [''];
   private row = 0;
+  /** Lines longer than the width are allowed (they wrap on a real terminal). */
+  wraps = false;
   constructor(readonly columns: number) {}
 
   write(chunk: string): boolean {
@@ -35,7 +37,7 @@ class FakeTerminal {
       else if (m[2] === 'm') continue;
       else {
         this.rows[this.row] += s;
-        if (this.rows[this.row].length >= this.columns) throw new Error(`a line of ${this.rows[this.row].length} in ${this.columns} columns: ${this.rows[this.row]}`);
+        if (!this.wraps && this.rows[this.row].length >= this.columns) throw new Error(`a line of ${this.rows[this.row].length} in ${this.columns} columns: ${this.rows[this.row]}`);
       }
     }
     return true;
@@ -198,7 +200,7 @@ for (const width of [40, 20]) {
     t.regex(live[3], / 15\.5s$/, 'the blob line keeps its time');
     if (width === 40) {
       t.is(live[0], '=> #12 [builder 3/7] RUN apt-g... 12.3s');
-      t.is(live[3], '=> => sha256... 12.30MB / 45.60MB 15.5s');
+      t.is(live[3], '=> => sha256:a1a1a1a1a1a1 12.30MB 15.5s');
     }
     r.handle({ type: 'step-done', id: 13, cached: true, seconds: 0 });
     r.handle({ type: 'step-done', id: 12, cached: false, seconds: 83.21 });
@@ -206,9 +208,10 @@ for (const width of [40, 20]) {
     t.regex(done[0], / CACHED$/);
     t.regex(done[1], / 83\.2s$/);
     t.true(done.every((l) => l.length < width), done.join('\n'));
-    t.is(summaryLine({ type: 'build-done', seconds: 1, imageId: D1, size: 1, steps: 1, cached: 0 }).length > width, true);
+    // The summary is printed whole (it may wrap: nothing live is drawn under it).
+    term.wraps = true;
     r.handle(transfer[6]);
-    t.true(term.screen().every((l) => l.length < width), term.screen().join('\n'));
+    t.true(term.screen().includes(summaryLine(transfer[6] as Extract<BuildEvent, { type: 'build-done' }>)), term.screen().join('\n'));
   });
 }
 
@@ -238,8 +241,12 @@ test('tty: redraws come from the timer (at most ~10/s), not from each event', as
   r.handle({ type: 'step-start', id: 1, stage: 's', index: 1, total: 1, text: 'RUN chatty' });
   for (let i = 0; i < 5000; i++) r.handle({ type: 'step-output', id: 1, stream: 'stdout', data: Buffer.from(`line ${i}\n`) });
   t.is(writes, 0, 'nothing drawn synchronously');
-  await new Promise((resolve) => setTimeout(resolve, 350));
-  t.true(writes >= 2 && writes <= 10, `${writes} writes in 350 ms`);
+  const started = Date.now();
+  while (!term.screen().includes('   line 4999') && Date.now() - started < 3000) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const elapsed = Date.now() - started;
+  // One write per tick at most (erase and draw go out together), ten ticks a second.
+  t.true(writes >= 1 && writes <= Math.ceil(elapsed / 100) + 1, `${writes} writes in ${elapsed} ms`);
   t.true(term.screen().includes('   line 4999'));
   r.close();
 });
