@@ -243,3 +243,82 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     t.regex(check.stdout, / 0 problem\(s\)/);
   });
 }
+
+/** Runs nbuild, sends `sig` once `ready()` holds (checked every 50 ms), and says how soon it exited. */
+async function interrupt(args: string[], env: NodeJS.ProcessEnv, sig: NodeJS.Signals, ready: (stderr: string) => boolean): Promise<{ code: number | null; ms: number; stderr: string; ready: boolean }> {
+  const child = spawn(path.join(projectRoot, 'bin', 'nbuild'), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('close', (code) => resolve({ code, at: Date.now() })));
+  const deadline = Date.now() + 30_000;
+  while (!ready(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  const wasReady = ready(stderr);
+  await new Promise((r) => setTimeout(r, 500));
+  const sent = Date.now();
+  child.kill(sig);
+  const { code, at } = await exited;
+  return { code, ms: at - sent, stderr, ready: wasReady };
+}
+
+test.serial('SIGTERM while a build pulls its FROM image mid-blob: exit 143 within a second, no image, no temp left', async (t) => {
+  const slow = await slowRegistry();
+  t.teardown(() => slow.close());
+  const env = registriesEnv();
+  const root = await storeWithBusybox();
+  const ctx = tempDir('slow-build-ctx');
+  writeFiles(ctx, { Dockerfile: `FROM ${slow.host}/slow/image:1\nRUN true\n` });
+  const r = await interrupt(['--root', root, 'build', '--progress=plain', '--tls-verify=false', '-t', 'never:1', ctx], env, 'SIGTERM', (e) => e.includes(`${slow.layer} 0B /`));
+  t.true(r.ready, r.stderr);
+  t.is(r.code, 143, r.stderr);
+  t.true(r.ms < 1000, `exited ${r.ms} ms after SIGTERM`);
+  t.false(storeBlobs(t, root).includes(slow.layer));
+  const tmp = fs.readdirSync(path.join(root, 'tmp')).filter((n) => /pull/.test(n));
+  t.deepEqual(tmp, []);
+  const images = await nbuild(['--root', root, 'images'], { env });
+  t.false(/never|slow/.test(images.stdout), images.stdout);
+});
+
+/** A registry that takes a blob upload's request and never answers it (the body is not read). */
+async function stuckRegistry(): Promise<{ host: string; uploads: () => number; manifests: () => number; close(): Promise<void> }> {
+  let uploads = 0;
+  let manifests = 0;
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '';
+    if (url === '/v2/' || url === '/v2') return void res.writeHead(200).end('{}');
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    if (req.method === 'POST' && url.includes('/blobs/uploads/')) return void res.writeHead(202, { location: '/upload/1', 'content-length': 0 }).end();
+    if (url.startsWith('/upload/')) {
+      uploads++;
+      req.pause(); // the body stays in the socket: the client's upload is in flight until it gives up
+      return;
+    }
+    if (url.includes('/manifests/')) manifests++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    uploads: () => uploads,
+    manifests: () => manifests,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test.serial('SIGINT in the middle of a push: exit 130 within a second, no manifest put, the store unchanged', async (t) => {
+  const stuck = await stuckRegistry();
+  t.teardown(() => stuck.close());
+  const env = registriesEnv();
+  const root = await storeWithBusybox();
+  const before = storeBlobs(t, root);
+  const r = await interrupt(['--root', root, 'push', '--progress=plain', '--tls-verify=false', 'busybox:latest', `${stuck.host}/stuck/busybox:1`], env, 'SIGINT', () => stuck.uploads() > 0);
+  t.true(r.ready, r.stderr);
+  t.is(r.code, 130, r.stderr);
+  t.true(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
+  t.regex(r.stderr, /^#1 sha256:[0-9a-f]{64} 0B \//m, 'the upload had started');
+  t.is(stuck.manifests(), 0, 'no manifest was put');
+  t.deepEqual(storeBlobs(t, root), before);
+  t.deepEqual(fs.readdirSync(path.join(root, 'tmp')).filter((n) => !n.startsWith('session-')), []);
+});
