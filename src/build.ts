@@ -296,7 +296,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     try {
       await tasks(`exporting cache to ${spec.type === 'local' ? spec.dir : spec.ref}`).run((progress) => exportCache(store, used, spec, plan.target, { progress, session: registry }));
     } catch (error) {
-      if (!spec.ignoreError) throw error;
+      if (!spec.ignoreError || options.signal?.aborted) throw error;
       emit({ type: 'warning', message: `cache to ${spec.type === 'local' ? spec.dir : spec.ref} not written (ignore-error=true): ${(error as Error).message}` });
     }
   }
@@ -398,6 +398,8 @@ async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEve
       const n = await tasks(`importing cache from ${where}`).run((progress) => importCache(store, spec, { progress, session }));
       emit({ type: 'info', message: `imported ${n} cache record(s) from ${where}` });
     } catch (error) {
+      // Interrupted (SIGINT/SIGTERM): the build stops, it does not go on without the cache.
+      if (session.signal?.aborted) throw error;
       emit({ type: 'warning', message: `cache from ${where} not used: ${(error as Error).message}` });
     }
   }

@@ -1,5 +1,6 @@
 // What pull and push share: the registries configuration, credentials lookup and one
 // RegistryClient per registry host (so the scheme probe and tokens are reused).
+import { setMaxListeners } from 'node:events';
 import type { Credentials } from './auth.js';
 import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
@@ -30,6 +31,8 @@ export class RegistrySession {
 
   constructor(private readonly opts: SessionOptions = {}) {
     this.config = opts.registriesConfig ?? loadRegistriesConfig();
+    // Each request in flight listens on the signal (http.ts); a build's pulls and pushes have dozens at once.
+    if (opts.signal) setMaxListeners(256, opts.signal);
   }
 
   /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to. */
