@@ -86,8 +86,8 @@ as_tool() { if [ "$(tmpl "$1" TOOL_AS)" = root ]; then as_root "$2"; else as_ben
 # bin/nbuild runs tsc's unbundled output when it is newer than the bundle (slower start-up):
 # say so, since a bench of that is not a bench of what `npm run build:ts` ships.
 nbuild_root=$(dirname "$(dirname "$(readlink -f "$NBUILD")")")
-if [ -f "$nbuild_root/dist/src/cli/main.js" ] && ! [ "$nbuild_root/dist/nbuild.mjs" -nt "$nbuild_root/dist/src/cli/main.js" ]; then
-  echo "WARNING: $nbuild_root/dist/nbuild.mjs is missing or older than dist/src: run 'node scripts/bundle.mjs' there" >&2
+if [ -f "$nbuild_root/dist/src/cli/main.js" ] && ! [ "$nbuild_root/dist/nbuild.cjs" -nt "$nbuild_root/dist/src/cli/main.js" ]; then
+  echo "WARNING: $nbuild_root/dist/nbuild.cjs is missing or older than dist/src: run 'node scripts/bundle.mjs' there" >&2
 fi
 
 {
