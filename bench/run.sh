@@ -6,6 +6,7 @@
 #   sudo bench/run.sh -c tiny,many-layers,copy-many -m cold,no-op -n 3
 #   bench/run.sh -t nbuild,buildah ...                  # without BuildKit (then no root needed)
 #   bench/run.sh --report [results.tsv ...]             # only print the tables (later files win)
+#   bench/run.sh ... --plan                             # only print the planned number of timed runs
 #
 # Run as root (rootless builds run as BENCH_USER via runuser; BuildKit's docker CLI as root against
 # the private dockerd) or, without BuildKit, as BENCH_USER itself. Set-up: bench/setup.sh (it starts
@@ -33,6 +34,7 @@ BENCH_RUNS_FAST=${BENCH_RUNS_FAST:-5}
 BENCH_RUNS_SLOW=${BENCH_RUNS_SLOW:-3}
 BENCH_SLOW_S=${BENCH_SLOW_S:-20}
 REPORT_ONLY=0
+PLAN_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     -t|--tools) TOOLS=$2; shift 2 ;;
@@ -40,8 +42,9 @@ while [ $# -gt 0 ]; do
     -m|--modes) MODES=$2; shift 2 ;;
     -n|--runs) RUNS=$2; shift 2 ;;
     --fresh) rm -f "$BENCH_RESULTS/results.tsv"; shift ;;
+    --plan) PLAN_ONLY=1; shift ;;
     --report) REPORT_ONLY=1; shift; REPORT_FILES=("$@"); break ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -83,6 +86,18 @@ tmpl() { local v="T_${1//-/_}_$2"; printf '%s' "${!v}"; }
 # as_tool TOOL CMDLINE: run CMDLINE as the user TOOL runs as
 as_tool() { if [ "$(tmpl "$1" TOOL_AS)" = root ]; then as_root "$2"; else as_bench "$2"; fi; }
 
+# the plan: timed runs = cases x applicable modes x tools x rounds (without -n: at most the fast count)
+planned=0
+for c in "${case_list[@]}"; do
+  [ -f "$BENCH_CASES/$c/Dockerfile" ] || die "no case $c"
+  tf=$(TOUCH_FILE=""; [ -f "$BENCH_CASES/$c/case.env" ] && . "$BENCH_CASES/$c/case.env"; echo "$TOUCH_FILE")
+  for m in $MODES; do
+    case $m in touch|edit) [ -n "$tf" ] || continue ;; esac
+    planned=$((planned + ${#tool_list[@]} * ${RUNS:-$BENCH_RUNS_FAST}))
+  done
+done
+log "planned: $planned timed runs (${#case_list[@]} cases: $CASES; modes: $MODES; tools: $TOOLS; rounds: ${RUNS:-$BENCH_RUNS_FAST, or $BENCH_RUNS_SLOW when a first round takes >= $BENCH_SLOW_S s})"
+[ "$PLAN_ONLY" = 1 ] && exit 0
 # bin/nbuild runs tsc's unbundled output when it is newer than the bundle (slower start-up):
 # say so, since a bench of that is not a bench of what `npm run build:ts` ships.
 nbuild_root=$(dirname "$(dirname "$(readlink -f "$NBUILD")")")
@@ -193,17 +208,6 @@ measure_mode() {
   done
 }
 
-# the plan: timed runs = cases x applicable modes x tools x rounds (without -n: at most the fast count)
-planned=0
-for c in "${case_list[@]}"; do
-  [ -f "$BENCH_CASES/$c/Dockerfile" ] || die "no case $c"
-  tf=$(TOUCH_FILE=""; [ -f "$BENCH_CASES/$c/case.env" ] && . "$BENCH_CASES/$c/case.env"; echo "$TOUCH_FILE")
-  for m in $MODES; do
-    case $m in touch|edit) [ -n "$tf" ] || continue ;; esac
-    planned=$((planned + ${#tool_list[@]} * ${RUNS:-$BENCH_RUNS_FAST}))
-  done
-done
-log "planned: $planned timed runs (${#case_list[@]} cases: $CASES; modes: $MODES; tools: $TOOLS; rounds: ${RUNS:-$BENCH_RUNS_FAST, or $BENCH_RUNS_SLOW when a first round takes >= $BENCH_SLOW_S s})"
 echo "planned timed runs: $planned" >> "$BENCH_RESULTS/machine.txt"
 
 for c in "${case_list[@]}"; do
