@@ -19,8 +19,8 @@ export async function main(argv: string[]): Promise<void> {
   // yargs renders (and caches) the help text of the command it runs on every invocation;
   // wrapping it costs ~60 ms of string-width work, so wrap only when help is asked for.
   const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');
-  // Only the command that runs is loaded (src/cli/commands.ts); help, a typo's suggestion and
-  // shell completion list them all.
+  // Only the command that runs is loaded (src/cli/commands.ts); help and shell completion list
+  // them all.
   const word = commandWord(argv, [...commandNames(), 'completion']);
   const everything = wantsHelp || word === 'completion' || argv.includes('--get-yargs-completions');
   const commands = await loadCommands(everything ? undefined : [word]);
