@@ -54,6 +54,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'compression', buildx: false, status: 'implemented', yargs: { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], describe: 'layer compression (default gzip; also -o compression=)' } },
   { name: 'compression-level', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'gzip 1-9, zstd 1-19' } },
   { name: 'isolation', buildx: false, status: 'implemented', yargs: { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' } },
+  { name: 'http-proxy', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: true, describe: "RUN gets the proxy variables of ~/.docker/config.json's proxies.default, else of nbuild's environment, unless a --build-arg names them (--http-proxy=false: only --build-arg ones)" } },
   { name: 'run-fsync', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" } },
   // buildx flags nbuild does not honour yet: refused by name, never ignored.
   { name: 'allow', buildx: true, status: 'refused', refusal: 'no entitlements: RUN --security=insecure and --network=host entitlements do not apply rootless', yargs: { type: 'string' } },

@@ -306,6 +306,15 @@ const CHECKS: Record<string, Check> = {
     const r = await ok(RUN_DF(`echo ${uniq()}`), ['--isolation', 'copy', '--progress', 'plain']);
     t.regex(r.stderr, /DONE/);
   },
+  'http-proxy': async (t) => {
+    // In depth (config.json, precedence, not in the image): test/cli/env-conventions.test.ts.
+    const files = RUN_DF(`echo ${uniq()} > /dev/null; echo "[$HTTPS_PROXY]" > /p`);
+    const env = { HTTPS_PROXY: 'http://opt-proxy.invalid:3128', https_proxy: '' };
+    const on = await local(files, ['--no-cache'], { env });
+    t.is(fs.readFileSync(path.join(on, 'p'), 'utf8'), '[http://opt-proxy.invalid:3128]\n');
+    const off = await local(files, ['--no-cache', '--http-proxy=false'], { env });
+    t.is(fs.readFileSync(path.join(off, 'p'), 'utf8'), '[]\n');
+  },
   'run-fsync': async (t) => {
     // Covered in depth by test/e2e/run-sync.test.ts (strace-free: a sync counter); here: accepted and builds.
     await ok(RUN_DF(`sync; echo ${uniq()}`), ['--run-fsync']);

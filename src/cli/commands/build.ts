@@ -8,6 +8,7 @@ import type { SecretSource } from '../../executor/context.js';
 import { refuseUnsupported, STDIN_CONTEXT, yargsOptions } from '../build-options.js';
 import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
+import { addDefaultProxyArgs } from '../proxy-args.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
@@ -45,6 +46,7 @@ interface BuildArgs {
   platform?: string;
   isolation?: string;
   'run-fsync': boolean;
+  'http-proxy': boolean;
   root?: string;
   'cache-from': string[];
   'cache-to': string[];
@@ -90,6 +92,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
     const envEpoch = process.env.SOURCE_DATE_EPOCH;
     if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
+    if (argv['http-proxy']) addDefaultProxyArgs(buildArgs);
     const progress = progressMode(argv);
     const registry = sessionOptions(argv);
     await enterUserNamespace();
