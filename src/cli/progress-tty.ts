@@ -16,6 +16,8 @@ export interface TtyOptions {
   /** Milliseconds between timer redraws while a step runs (0: no timer, tests). */
   refreshMs?: number;
   now?: () => number;
+  /** Dim the output lines (false under NO_COLOR, https://no-color.org). */
+  color?: boolean;
 }
 
 interface LiveStep {
@@ -36,6 +38,7 @@ export class TtyRenderer {
   private readonly tailLines: number;
   private readonly refreshMs: number;
   private readonly now: () => number;
+  private readonly color: boolean;
 
   constructor(
     private readonly out: TtyStream,
@@ -44,6 +47,7 @@ export class TtyRenderer {
     this.tailLines = options.tailLines ?? 5;
     this.refreshMs = options.refreshMs ?? 100;
     this.now = options.now ?? Date.now;
+    this.color = options.color ?? true;
   }
 
   handle(e: BuildEvent): void {
@@ -119,7 +123,7 @@ export class TtyRenderer {
     for (const step of this.steps.values()) {
       lines.push(this.fit(`=> #${step.id} ${step.title} ${((now - step.started) / 1000).toFixed(1)}s`));
       const tail = [...step.tail, ...(step.partial ? [step.partial] : [])].slice(-this.tailLines);
-      for (const l of tail) lines.push(`${ESC}2m${this.fit(`   ${l}`)}${ESC}0m`);
+      for (const l of tail) lines.push(this.color ? `${ESC}2m${this.fit(`   ${l}`)}${ESC}0m` : this.fit(`   ${l}`));
     }
     if (lines.length === 0) return;
     this.out.write(lines.join('\n') + '\n');

@@ -17,7 +17,7 @@ export function progressReporter(mode: ProgressMode, out: NodeJS.WritableStream 
       // `time` (ms since the epoch) lets tools split a build's wall time by step.
       return (e) => out.write(JSON.stringify({ ...(e.type === 'step-output' ? { ...e, data: e.data.toString('utf8') } : e), time: Date.now() }) + '\n');
     case 'tty': {
-      const renderer = new TtyRenderer(out as NodeJS.WritableStream & TtyStream);
+      const renderer = new TtyRenderer(out as NodeJS.WritableStream & TtyStream, { color: !process.env.NO_COLOR });
       return (e) => renderer.handle(e);
     }
     default:

@@ -97,3 +97,48 @@ test('a config.json that is not JSON is one error naming it', async (t) => {
   t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.regex(r.stderr, /config\.json: not JSON/);
 });
+
+test('NO_COLOR: the tty display has no colour, only cursor movement', async (t) => {
+  const run = async (env: NodeJS.ProcessEnv): Promise<string> => {
+    const ctx = tempDir('color-ctx');
+    writeFiles(ctx, { Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()}; echo line-one; sleep 0.4; echo line-two; sleep 0.4\n` });
+    const r = await nbuild(['--root', root, 'build', '--progress', 'tty', ctx], { env });
+    t.is(r.code, 0, r.stderr);
+    return r.stderr;
+  };
+  const coloured = await run({ NO_COLOR: '' });
+  t.true(coloured.includes('\x1b[2m'), 'the tty display dims output lines');
+  const plain = await run({ NO_COLOR: '1' });
+  t.regex(plain, /line-one/);
+  t.false(/\x1b\[[0-9;]*m/.test(plain), 'no SGR (colour) sequence under NO_COLOR');
+  t.regex(plain, /\x1b\[\d+A/); // still redrawn in place
+});
+
+test('BUILDKIT_PROGRESS chooses every mode; --progress wins over it', async (t) => {
+  const ctx = tempDir('bkp-ctx');
+  writeFiles(ctx, { Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()}\n` });
+  const build = (env: NodeJS.ProcessEnv, args: string[] = []) => nbuild(['--root', root, 'build', '--no-cache', ...args, ctx], { env });
+  const plain = await build({ BUILDKIT_PROGRESS: 'plain' });
+  t.regex(plain.stderr, /^#1 \[/m);
+  for (const mode of ['json', 'rawjson']) {
+    const json = await build({ BUILDKIT_PROGRESS: mode });
+    t.is(json.code, 0, json.stderr);
+    const lines = json.stderr.trim().split('\n');
+    t.true(lines.length > 1);
+    for (const line of lines) t.notThrows(() => JSON.parse(line), `${mode}: ${line}`);
+  }
+  const quiet = await build({ BUILDKIT_PROGRESS: 'quiet' });
+  t.is(quiet.stderr, '');
+  t.regex(quiet.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  const tty = await build({ BUILDKIT_PROGRESS: 'tty' });
+  t.regex(tty.stderr, /=> #\d+ \[/);
+  t.regex(tty.stderr, /\x1b\[/);
+  const auto = await build({ BUILDKIT_PROGRESS: 'auto' }); // stderr is a pipe: plain
+  t.regex(auto.stderr, /^#1 \[/m);
+  const flag = await build({ BUILDKIT_PROGRESS: 'json' }, ['--progress', 'plain']);
+  t.regex(flag.stderr, /^#1 \[/m);
+  const bad = await build({ BUILDKIT_PROGRESS: 'fancy' });
+  t.is(bad.code, 2);
+  t.is(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  t.regex(bad.stderr, /BUILDKIT_PROGRESS=fancy: expected auto, tty, plain, json or quiet/);
+});
