@@ -56,6 +56,8 @@ export interface BuildOptions {
    */
   timestamp?: number;
   secrets?: ReadonlyMap<string, SecretSource>;
+  /** --ssh: id → SSH agent socket, for RUN --mount=type=ssh. */
+  sshAgents?: ReadonlyMap<string, string>;
   /** --add-host NAME:IP, as `IP\tNAME` lines of RUN's /etc/hosts. */
   extraHosts?: readonly string[];
   /** --shm-size in bytes. */
@@ -200,6 +202,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     emptiedCacheMounts: new Map(),
     statCache,
     secrets: options.secrets ?? new Map(),
+    sshAgents: options.sshAgents,
     extraHosts: options.extraHosts,
     shmSize: options.shmSize,
     emit,

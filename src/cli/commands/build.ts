@@ -9,6 +9,7 @@ import { refuseUnsupported, STDIN_CONTEXT, yargsOptions } from '../build-options
 import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
 import { addDefaultProxyArgs } from '../proxy-args.js';
+import { parseSshSpecs, startSshAgents } from '../ssh-agents.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
@@ -42,6 +43,7 @@ interface BuildArgs {
   'metadata-file'?: string;
   progress?: ProgressMode | 'rawjson';
   secret: string[];
+  ssh: string[];
   timestamp?: number;
   platform?: string;
   isolation?: string;
@@ -95,6 +97,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     if (argv['http-proxy']) addDefaultProxyArgs(buildArgs);
     const progress = progressMode(argv);
     const registry = sessionOptions(argv);
+    const sshSources = parseSshSpecs(argv.ssh);
     await enterUserNamespace();
     const reporter = progressReporter(progress);
     const signal = interruptSignal(); // from here a signal aborts the build, which cleans up and exits 128+N
@@ -103,6 +106,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       await stdinContext.remove();
       throw new UsageError('nbuild build -: standard input holds a Dockerfile, so -f has nothing to name');
     }
+    const sshAgents = await startSshAgents(sshSources);
     try {
       const result = await build({
         storeRoot: resolveStoreRoot(argv.root),
@@ -122,6 +126,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         network: argv.network,
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
+        sshAgents: sshAgents.sockets,
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
         annotations: parseAnnotations(argv.annotation, 'manifest'),
@@ -146,6 +151,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       // The image id on stdout, unless stdout carries an archive.
       if (!toStdout) process.stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
     } finally {
+      await sshAgents.stop();
       await stdinContext?.remove();
       await loadFile?.remove();
     }
