@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { BUILD_OPTIONS } from '../../src/cli/build-options.js';
 import { nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
+import { startTestAgent } from '../helpers/ssh-agent.js';
 
 let root: string;
 test.before(async () => {
@@ -161,6 +162,16 @@ const CHECKS: Record<string, Check> = {
     );
     t.is(fs.readFileSync(path.join(out, 'a'), 'utf8'), 'from-env\n');
     t.is(fs.readFileSync(path.join(out, 'b'), 'utf8'), 'from-file');
+  },
+  ssh: async (t) => {
+    // In depth (agent protocol, ownership, errors): test/e2e/ssh-mount.test.ts.
+    const agent = await startTestAgent();
+    try {
+      const out = await local(RUN_DF(`--mount=type=ssh echo ${uniq()}; test -S "$SSH_AUTH_SOCK" && echo forwarded > /s`), ['--ssh', `default=${agent.socket}`]);
+      t.is(fs.readFileSync(path.join(out, 's'), 'utf8'), 'forwarded\n');
+    } finally {
+      agent.stop();
+    }
   },
   'cache-to': async (t) => {
     const id = uniq();
