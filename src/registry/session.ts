@@ -3,7 +3,7 @@
 import type { Credentials } from './auth.js';
 import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
-import { loadRegistriesConfig, resolveEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
+import { loadRegistriesConfig, resolveEndpoints, resolveShortNameEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
 import type { RetryPolicy } from './retry.js';
 import type { RegistryTimeouts } from './timeouts.js';
 
@@ -30,9 +30,11 @@ export class RegistrySession {
     this.config = opts.registriesConfig ?? loadRegistriesConfig();
   }
 
-  /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to. */
-  endpoints(registry: string, repository: string, mode: { push: boolean; byDigest: boolean }): Endpoint[] {
-    return resolveEndpoints(this.config, registry, repository, { ...mode, tlsVerify: this.opts.tlsVerify });
+  /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to;
+   *  `shortName`: the name was written without a registry (unqualified-search-registries apply). */
+  endpoints(registry: string, repository: string, mode: { push: boolean; byDigest: boolean; shortName?: boolean }): Endpoint[] {
+    const opts = { push: mode.push, byDigest: mode.byDigest, tlsVerify: this.opts.tlsVerify };
+    return mode.shortName ? resolveShortNameEndpoints(this.config, repository, opts) : resolveEndpoints(this.config, registry, repository, opts);
   }
 
   /** client returns the shared client for an endpoint, with the credentials stored for it. */
