@@ -5,6 +5,7 @@ import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
 import { loadRegistriesConfig, resolveEndpoints, resolveShortNameEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
 import type { RetryPolicy } from './retry.js';
+import { checkProxyEnvironment } from './proxy.js';
 import type { RegistryTimeouts } from './timeouts.js';
 
 export interface SessionOptions {
@@ -28,6 +29,7 @@ export class RegistrySession {
 
   constructor(private readonly opts: SessionOptions = {}) {
     this.config = opts.registriesConfig ?? loadRegistriesConfig();
+    checkProxyEnvironment();
   }
 
   /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to;
