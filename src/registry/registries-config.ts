@@ -9,6 +9,8 @@ import { NbuildError, RegistryError } from '../errors.js';
 export interface MirrorEntry {
   location: string;
   insecure: boolean;
+  /** Which references the mirror serves (containers' pull-from-mirror): all, digest-only, tag-only. */
+  pullFrom: 'all' | 'digest-only' | 'tag-only';
 }
 
 export interface RegistryEntry {
@@ -136,15 +138,24 @@ function toEntry(t: Table, mirrors: Table[], where: string): RegistryEntry {
   const location = str(t.location, 'location');
   const prefix = str(t.prefix, 'prefix') ?? location ?? '';
   if (prefix === '') throw new NbuildError('REGISTRIES_CONFIG', `${where}: needs a prefix or a location`);
+  // `*.example.com`: any host under example.com, which stays where it is (containers: no location then).
+  const wildcard = prefix.startsWith('*.');
+  if (wildcard && (location !== undefined || prefix.includes('/'))) throw new NbuildError('REGISTRIES_CONFIG', `${where}: a wildcard prefix ${prefix} names hosts only and takes no location`);
+  const pullFrom = (v: Value | undefined): MirrorEntry['pullFrom'] => {
+    if (v === undefined) return 'all';
+    if (v === 'all' || v === 'digest-only' || v === 'tag-only') return v;
+    throw new NbuildError('REGISTRIES_CONFIG', `${where}: pull-from-mirror must be all, digest-only or tag-only`);
+  };
   return {
     prefix: trimSlashes(prefix),
-    location: trimSlashes(location ?? prefix),
+    location: wildcard ? '' : trimSlashes(location ?? prefix),
     insecure: bool(t.insecure, 'insecure'),
     blocked: bool(t.blocked, 'blocked'),
     mirrorByDigestOnly: bool(t['mirror-by-digest-only'], 'mirror-by-digest-only'),
     mirrors: mirrors.map((m) => ({
       location: trimSlashes(str(m.location, 'mirror location') ?? ''),
       insecure: bool(m.insecure, 'mirror insecure'),
+      pullFrom: pullFrom(m['pull-from-mirror']),
     })).filter((m) => m.location !== ''),
   };
 }
@@ -218,14 +229,14 @@ export function loadRegistriesConfig(files: string[] = configPaths()): Registrie
   return { registries: [...byPrefix.values()], ...(unqualifiedSearch !== undefined ? { unqualifiedSearch } : {}) };
 }
 
-/** findEntry returns the entry with the longest prefix matching `registry/repository`. */
+/** findEntry returns the entry with the longest prefix matching `registry/repository` (a wildcard
+ *  prefix `*.example.com` matches the host only). */
 export function findEntry(config: RegistriesConfig, registry: string, repository: string): RegistryEntry | undefined {
   const full = `${registry}/${repository}`;
   let best: RegistryEntry | undefined;
   for (const e of config.registries) {
-    if (full === e.prefix || full.startsWith(`${e.prefix}/`)) {
-      if (!best || e.prefix.length > best.prefix.length) best = e;
-    }
+    const matches = e.prefix.startsWith('*.') ? registry.endsWith(e.prefix.slice(1)) : full === e.prefix || full.startsWith(`${e.prefix}/`);
+    if (matches && (!best || e.prefix.length > best.prefix.length)) best = e;
   }
   return best;
 }
@@ -244,15 +255,19 @@ export function resolveEndpoints(config: RegistriesConfig, registry: string, rep
     throw new RegistryError(`${registry}/${repository} is blocked by the registries configuration (${entry.prefix})`, { codes: ['BLOCKED'] });
   }
   const forced = opts.tlsVerify === false;
+  // What of `registry/repository` the entry's prefix matched: the host for a wildcard.
+  const matched = !entry ? registry.length : entry.prefix.startsWith('*.') ? registry.length : entry.prefix.length;
   const place = (location: string, insecure: boolean, mirror: boolean): Endpoint => {
-    const rest = entry ? `${registry}/${repository}`.slice(entry.prefix.length) : `/${repository}`;
-    const [host, ...pathParts] = `${location}${rest}`.split('/');
+    const rest = `${registry}/${repository}`.slice(matched);
+    const [host, ...pathParts] = `${location || registry}${rest}`.split('/');
     const inner = findEntry(config, host, pathParts.join('/'));
     return { registry: host, repository: pathParts.join('/'), insecure: forced || insecure || (inner?.insecure ?? false) || isLoopback(host), mirror };
   };
   const out: Endpoint[] = [];
   if (entry && !opts.push && (!entry.mirrorByDigestOnly || opts.byDigest)) {
-    for (const m of entry.mirrors) out.push(place(m.location, m.insecure, true));
+    for (const m of entry.mirrors) {
+      if (m.pullFrom === 'all' || (m.pullFrom === 'digest-only') === opts.byDigest) out.push(place(m.location, m.insecure, true));
+    }
   }
   out.push(entry ? place(entry.location, entry.insecure, false) : place(registry, false, false));
   return out;

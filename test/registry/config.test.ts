@@ -139,3 +139,30 @@ test("this host's containers files parse (as every pull reads them)", (t) => {
   const files = configPaths({ HOME: tmp(t) }).filter((p) => p.startsWith('/etc/'));
   t.notThrows(() => loadRegistriesConfig(files));
 });
+
+test('registries.conf: wildcard prefixes match hosts; pull-from-mirror picks tag or digest references', (t) => {
+  const cfg = parseRegistriesToml(`
+[[registry]]
+prefix = "*.corp.example"
+insecure = true
+[[registry.mirror]]
+location = "cache.internal/corp"
+pull-from-mirror = "digest-only"
+[[registry]]
+prefix = "docker.io"
+[[registry.mirror]]
+location = "tags.internal"
+pull-from-mirror = "tag-only"
+[[registry.mirror]]
+location = "all.internal"
+`, 'w.conf');
+  const at = (eps: { registry: string; repository: string }[]) => eps.map((e) => `${e.registry}/${e.repository}`);
+  t.deepEqual(at(resolveEndpoints(cfg, 'reg.corp.example', 'team/app', { push: false, byDigest: false })), ['reg.corp.example/team/app']);
+  t.true(resolveEndpoints(cfg, 'reg.corp.example', 'team/app', { push: false, byDigest: false })[0].insecure);
+  t.deepEqual(at(resolveEndpoints(cfg, 'reg.corp.example', 'team/app', { push: false, byDigest: true })), ['cache.internal/corp/team/app', 'reg.corp.example/team/app']);
+  t.false(resolveEndpoints(cfg, 'corp.example.org', 'x', { push: false, byDigest: false })[0].insecure);
+  t.deepEqual(at(resolveEndpoints(cfg, 'docker.io', 'library/alpine', { push: false, byDigest: false })), ['tags.internal/library/alpine', 'all.internal/library/alpine', 'docker.io/library/alpine']);
+  t.deepEqual(at(resolveEndpoints(cfg, 'docker.io', 'library/alpine', { push: false, byDigest: true })), ['all.internal/library/alpine', 'docker.io/library/alpine']);
+  t.throws(() => parseRegistriesToml('[[registry]]\nprefix = "*.x.example"\nlocation = "y.example"\n', 'bad.conf'), { message: /wildcard prefix \*\.x\.example names hosts only/ });
+  t.throws(() => parseRegistriesToml('[[registry]]\nprefix = "a.example"\n[[registry.mirror]]\nlocation = "m"\npull-from-mirror = "sometimes"\n', 'bad.conf'), { message: /pull-from-mirror must be/ });
+});
