@@ -66,6 +66,10 @@ test('required=true without --ssh is an error naming the line; optional is skipp
   const named = await build('FROM busybox:latest\nRUN --mount=type=ssh,id=deploy,required true\n', ['--ssh', 'default']);
   t.is(named.code, 1);
   t.regex(named.stderr, /Dockerfile:2: RUN --mount=type=ssh: no SSH agent "deploy" was given \(forward one with --ssh deploy=SOCKET\)/);
+  // A relative target is under WORKDIR, and so is SSH_AUTH_SOCK; ENV SSH_AUTH_SOCK is kept.
+  const relative = await build(`FROM busybox:latest\nWORKDIR /w\nRUN --mount=type=ssh,target=agent.sock echo ${uniq()}; test -S /w/agent.sock && echo "$SSH_AUTH_SOCK" > /o\nENV SSH_AUTH_SOCK=/mine\nRUN --mount=type=ssh echo "$SSH_AUTH_SOCK" >> /o\n`, ['--ssh', 'default']);
+  t.is(relative.code, 0, relative.stderr);
+  t.is(fs.readFileSync(path.join(relative.out, 'o'), 'utf8'), '/w/agent.sock\n/mine\n');
   const optional = await build(`FROM busybox:latest\nRUN --mount=type=ssh echo ${uniq()}; test -e /run/buildkit/ssh_agent.0 || echo "absent $SSH_AUTH_SOCK" > /o\n`, []);
   t.is(optional.code, 0, optional.stderr);
   t.is(fs.readFileSync(path.join(optional.out, 'o'), 'utf8'), 'absent /run/buildkit/ssh_agent.0\n');

@@ -57,7 +57,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
   trace('run: workspace ready');
-  const runVars = withEnv(withSshAuthSock(runEnv(state, user.home, env.proxyEnv), req.mounts), await secretEnv(env, req));
+  const runVars = withEnv(withSshAuthSock(runEnv(state, user.home, env.proxyEnv), req.mounts, state.config.WorkingDir || '/'), await secretEnv(env, req));
   // The ssh relays live as long as the command; closed on every way out.
   const forwards: SshAgentForward[] = [];
   const closeForwards = (): Promise<unknown> => Promise.all(forwards.map((f) => f.close()));
@@ -297,11 +297,11 @@ function sshTarget(m: Extract<RunMount, { type: 'ssh' }>, n: number): string {
   return m.target ?? `/run/buildkit/ssh_agent.${n}`;
 }
 
-/** SSH_AUTH_SOCK names the first ssh mount, unless ENV or ARG already set it (BuildKit's exec op). */
-function withSshAuthSock(base: string[], mounts: readonly RunMount[]): string[] {
+/** SSH_AUTH_SOCK names the first ssh mount (a relative target: under WORKDIR), unless ENV or ARG already set it (BuildKit's exec op). */
+function withSshAuthSock(base: string[], mounts: readonly RunMount[], workdir: string): string[] {
   const first = mounts.find((m): m is Extract<RunMount, { type: 'ssh' }> => m.type === 'ssh');
   if (!first || base.some((e) => e.startsWith('SSH_AUTH_SOCK='))) return base;
-  return [...base, `SSH_AUTH_SOCK=${sshTarget(first, 0)}`];
+  return [...base, `SSH_AUTH_SOCK=${path.posix.resolve(workdir, sshTarget(first, 0))}`];
 }
 
 /**
