@@ -48,8 +48,10 @@ export function configProxies(env: NodeJS.ProcessEnv = process.env): Map<string,
 /**
  * Adds to `buildArgs` the proxy variables it does not name (in either case): from config.json,
  * else from `env` (both spellings as set there; RUN then sees the lower-case one in both).
+ * Returns the names added (kept out of the provenance: they are the host's, not the build's).
  */
-export function addDefaultProxyArgs(buildArgs: Map<string, string>, env: NodeJS.ProcessEnv = process.env): void {
+export function addDefaultProxyArgs(buildArgs: Map<string, string>, env: NodeJS.ProcessEnv = process.env): Set<string> {
+  const before = new Set(buildArgs.keys());
   const given = new Set([...buildArgs.keys()].map((k) => k.toUpperCase()));
   const fromConfig = configProxies(env);
   for (const name of Object.keys(CONFIG_KEYS)) {
@@ -64,4 +66,5 @@ export function addDefaultProxyArgs(buildArgs: Map<string, string>, env: NodeJS.
       if (value) buildArgs.set(spelling, value);
     }
   }
+  return new Set([...buildArgs.keys()].filter((k) => !before.has(k)));
 }

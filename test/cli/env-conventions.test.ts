@@ -142,3 +142,22 @@ test('BUILDKIT_PROGRESS chooses every mode; --progress wins over it', async (t) 
   t.is(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   t.regex(bad.stderr, /BUILDKIT_PROGRESS=fancy: expected auto, tty, plain, json or quiet/);
 });
+
+test("the host's proxies stay out of the provenance; a --build-arg proxy is recorded as buildx records it", async (t) => {
+  const ctx = tempDir('proxy-prov');
+  writeFiles(ctx, { Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()}; echo "[$HTTPS_PROXY]"\n` });
+  const dir = tempDir('proxy-prov-out');
+  const [archive, meta] = [path.join(dir, 'image.tar'), path.join(dir, 'meta.json')];
+  const r = await nbuild(['--root', root, 'build', '--provenance', 'mode=max', '--build-arg', 'http_proxy=http://given-arg.invalid:1', '--build-arg', 'FOO=bar', '-o', `type=oci,dest=${archive}`, '--metadata-file', meta, '--progress', 'plain', ctx], {
+    env: { ...NO_PROXIES, HTTPS_PROXY: 'http://host-secret.invalid:3128', BUILDX_METADATA_PROVENANCE: 'max' },
+  });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /\[http:\/\/host-secret\.invalid:3128\]/); // RUN saw it
+  const metadata = fs.readFileSync(meta, 'utf8');
+  const attested = fs.readFileSync(archive).toString('latin1');
+  for (const [what, text] of [['metadata', metadata], ['attestation', attested]] as const) {
+    t.false(text.includes('host-secret.invalid'), `${what} records the host's proxy`);
+    t.true(text.includes('build-arg:FOO'), `${what} lacks build-arg:FOO`);
+    t.true(text.includes('given-arg.invalid'), `${what} lacks the --build-arg proxy`);
+  }
+});

@@ -101,7 +101,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
     const envEpoch = process.env.SOURCE_DATE_EPOCH;
     if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
-    if (argv['http-proxy']) addDefaultProxyArgs(buildArgs);
+    const hostProxyArgs = argv['http-proxy'] ? addDefaultProxyArgs(buildArgs) : new Set<string>();
     const progress = progressMode(argv);
     const registry = sessionOptions(argv);
     const sshSources = parseSshSpecs(argv.ssh);
@@ -134,6 +134,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
         sshAgents: sshAgents.sockets,
+        unrecordedArgs: hostProxyArgs,
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
         annotationSpecs,
