@@ -60,6 +60,10 @@ export interface BuildOptions {
    */
   timestamp?: number;
   secrets?: ReadonlyMap<string, SecretSource>;
+  /** Build args the provenance leaves out (the proxy variables nbuild took from its environment or config.json). */
+  unrecordedArgs?: ReadonlySet<string>;
+  /** --ssh: id → SSH agent socket, for RUN --mount=type=ssh. */
+  sshAgents?: ReadonlyMap<string, string>;
   /** --add-host NAME:IP, as `IP\tNAME` lines of RUN's /etc/hosts. */
   extraHosts?: readonly string[];
   /** --shm-size in bytes. */
@@ -261,6 +265,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
     emptiedCacheMounts: new Map(),
     statCache,
     secrets: options.secrets ?? new Map(),
+    sshAgents: options.sshAgents,
     extraHosts: options.extraHosts,
     shmSize: options.shmSize,
     emit,
@@ -380,7 +385,7 @@ function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readon
   return (image) => ({
     dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
     dockerfileText: parsed.text,
-    buildArgs: options.buildArgs ?? new Map(),
+    buildArgs: new Map([...(options.buildArgs ?? [])].filter(([k]) => !options.unrecordedArgs?.has(k))),
     labels: options.labels ?? new Map(),
     target: options.target,
     secretIds: [...(options.secrets?.keys() ?? [])],

@@ -24,6 +24,8 @@ export interface TtyOptions {
   now?: () => number;
   /** The terminal's width now (default: the stream's `columns`, else 80). */
   columns?: () => number | undefined;
+  /** Dim the output lines (false under NO_COLOR, https://no-color.org). */
+  color?: boolean;
 }
 
 interface LiveStep {
@@ -61,6 +63,7 @@ export class TtyRenderer {
   private readonly refreshMs: number;
   private readonly now: () => number;
   private readonly columns: () => number | undefined;
+  private readonly color: boolean;
 
   constructor(
     private readonly out: TtyStream,
@@ -70,6 +73,7 @@ export class TtyRenderer {
     this.refreshMs = options.refreshMs ?? 100;
     this.now = options.now ?? Date.now;
     this.columns = options.columns ?? (() => out.columns);
+    this.color = options.color ?? true;
   }
 
   handle(e: BuildEvent): void {
@@ -177,7 +181,7 @@ export class TtyRenderer {
     for (const step of this.steps.values()) {
       lines.push(this.fit(`=> #${step.id} `, step.title, [since(step.started)]));
       const tail = [...step.tail, ...(step.partial ? [step.partial] : [])].slice(-this.tailLines);
-      for (const l of tail) lines.push(`${ESC}2m${this.fit('', `   ${l}`)}${ESC}0m`);
+      for (const l of tail) lines.push(this.color ? `${ESC}2m${this.fit('', `   ${l}`)}${ESC}0m` : this.fit('', `   ${l}`));
     }
     for (const task of this.tasks.values()) {
       lines.push(this.fit(`=> #${task.id} `, task.text, [since(task.started)]));

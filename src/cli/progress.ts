@@ -38,7 +38,7 @@ export function progressReporter(mode: ProgressMode, out: NodeJS.WritableStream 
     case 'tty': {
       const stream = out as NodeJS.WritableStream & TtyStream;
       // $COLUMNS, when set, is the user's say over the terminal's own width (as for ls).
-      const renderer = new TtyRenderer(stream, { columns: () => envColumns() ?? stream.columns });
+      const renderer = new TtyRenderer(stream, { columns: () => envColumns() ?? stream.columns, color: !process.env.NO_COLOR });
       return reporter((e) => renderer.handle(e), () => renderer.close());
     }
     default:

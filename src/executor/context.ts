@@ -28,6 +28,8 @@ export interface StepEnv {
   /** Content digests of context files, by stat identity (COPY cache keys). */
   statCache: StatCache;
   secrets: ReadonlyMap<string, SecretSource>;
+  /** --ssh: the agent socket of each id, for RUN --mount=type=ssh. */
+  sshAgents?: ReadonlyMap<string, string>;
   /** ADD's URLs: downloaded at most once per build, revalidated against the store's record. */
   urls: UrlSources;
   /** --add-host: extra `IP\tNAME` lines of RUN's /etc/hosts. */

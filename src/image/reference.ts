@@ -18,6 +18,8 @@ export interface Reference {
   /** Whether the text named a tag (false for `name@sha256:…` and bare names). */
   readonly tagGiven: boolean;
   readonly digest?: string;
+  /** Whether the text named the registry (`quay.io/x`, `localhost/x`); `alpine`, `user/app` are short names. */
+  readonly qualified: boolean;
   /** Fully qualified: docker.io/library/busybox:latest. */
   toString(): string;
   /** As docker prints it: busybox:latest. */
@@ -50,12 +52,14 @@ export function parseReference(text: string): Reference {
     if (!TAG.test(tag)) bad(`invalid tag ${JSON.stringify(tag)}`);
   }
   let registry = DEFAULT_REGISTRY;
+  let qualified = false;
   let path = rest;
   const slash = rest.indexOf('/');
   if (slash >= 0) {
     const first = rest.slice(0, slash);
     if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
       registry = first;
+      qualified = true;
       path = rest.slice(slash + 1);
     }
   }
@@ -67,10 +71,10 @@ export function parseReference(text: string): Reference {
     if (!COMPONENT.test(c)) bad(c !== c.toLowerCase() ? 'repository names must be lowercase' : `invalid name component ${JSON.stringify(c)}`);
   }
   if (registry.length + 1 + path.length > 255) bad('name longer than 255 characters');
-  return makeReference(registry, path, tag, digest);
+  return makeReference(registry, path, tag, digest, qualified);
 }
 
-function makeReference(registry: string, repository: string, tag: string | undefined, digest: string | undefined): Reference {
+function makeReference(registry: string, repository: string, tag: string | undefined, digest: string | undefined, qualified: boolean): Reference {
   const tagGiven = tag !== undefined;
   const t = tag ?? DEFAULT_TAG;
   const suffix = (): string => {
@@ -87,6 +91,7 @@ function makeReference(registry: string, repository: string, tag: string | undef
     tag: t,
     tagGiven,
     digest,
+    qualified,
     toString: () => `${registry}/${repository}${suffix()}`,
     familiar: () => `${familiarName()}${suffix()}`,
     name: () => `${registry}/${repository}`,

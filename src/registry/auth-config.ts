@@ -32,8 +32,13 @@ export function authFilePaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env.HOME || os.homedir();
   const xdgConfig = env.XDG_CONFIG_HOME || path.join(home, '.config');
   out.push(path.join(xdgConfig, 'containers', 'auth.json'));
-  out.push(path.join(env.DOCKER_CONFIG || path.join(home, '.docker'), 'config.json'));
+  out.push(dockerConfigFile(env));
   return out;
+}
+
+/** Docker's client configuration: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+export function dockerConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker'), 'config.json');
 }
 
 /** defaultAuthFile is where `nbuild login` writes: $REGISTRY_AUTH_FILE, else podman's runtime auth.json,
@@ -41,7 +46,7 @@ export function authFilePaths(env: NodeJS.ProcessEnv = process.env): string[] {
 export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
   if (env.REGISTRY_AUTH_FILE) return env.REGISTRY_AUTH_FILE;
   if (env.XDG_RUNTIME_DIR && fs.existsSync(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json');
-  return path.join(env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker'), 'config.json');
+  return dockerConfigFile(env);
 }
 
 /** authKeys are the keys a file may use for `registry/repository`, most specific first (containers'

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import { userAgent } from '../package-root.js';
 import { describeTimeout } from './timeouts.js';
+import { proxyFor, viaProxy } from './proxy.js';
 
 /** A request body that can be sent again (retries, redirects): bytes, or a factory of streams. */
 export type Body = Buffer | { length: number; open: () => Readable };
@@ -96,8 +97,10 @@ export async function send(req: HttpRequest, opts: TransportOptions): Promise<Ht
 function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpResponse> {
   const isHttps = req.url.protocol === 'https:';
   const mod = isHttps ? https : http;
-  const agent = isHttps ? (opts.tlsVerify ? agents.https : insecureAgent) : agents.http;
-  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? userAgent(), ...req.headers };
+  const proxy = proxyFor(req.url);
+  const proxied = proxy && viaProxy(req.url, proxy, opts.tlsVerify);
+  const agent = proxied ? proxied.agent : isHttps ? (opts.tlsVerify ? agents.https : insecureAgent) : agents.http;
+  const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? userAgent(), ...req.headers, ...(proxied && 'headers' in proxied ? proxied.headers : {}) };
   const body = req.body;
   if (body !== undefined) headers['content-length'] = String(body.length);
   else if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') headers['content-length'] = '0';
@@ -115,14 +118,18 @@ function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpRespons
     const stallMs = opts.stallMs ?? 30_000;
     const left = req.deadline === undefined ? undefined : Math.max(0, req.deadline - Date.now());
     const deadline = left === undefined ? undefined : setTimeout(() => cut(new TimeoutError('deadline', opts.requestMs ?? left)), left);
-    const r = mod.request(req.url, { method: req.method, headers, agent }, (res) => {
+    const onResponse = (res: http.IncomingMessage): void => {
       answer = res;
       res.once('close', () => {
         clearTimeout(deadline);
         unlisten();
       });
       resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res });
-    });
+    };
+    // Plain http through a proxy: the proxy is asked for the absolute URL.
+    const r = proxied && 'request' in proxied
+      ? http.request({ ...proxied.request, method: req.method, headers, agent }, onResponse)
+      : mod.request(req.url, { method: req.method, headers, agent }, onResponse);
     // The socket's idle timer also runs while the answer's body is read.
     r.setTimeout(stallMs, () => cut(new TimeoutError('stall', stallMs)));
     r.on('error', (err) => {

@@ -101,7 +101,7 @@ async function pullIndex(store: Store, reference: Reference, client: RegistryCli
 /** findManifest tries each endpoint (mirrors, then the primary) and returns the first answer. A mirror's
  *  failure is only remembered; the primary's error is what the user sees. */
 async function findManifest(session: RegistrySession, ref: Reference): Promise<Found> {
-  const endpoints = session.endpoints(ref.registry, ref.repository, { push: false, byDigest: ref.digest !== undefined });
+  const endpoints = session.endpoints(ref.registry, ref.repository, { push: false, byDigest: ref.digest !== undefined, shortName: !ref.qualified });
   const tried: string[] = [];
   let lastError: unknown;
   for (const endpoint of endpoints) {

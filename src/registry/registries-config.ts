@@ -9,6 +9,8 @@ import { NbuildError, RegistryError } from '../errors.js';
 export interface MirrorEntry {
   location: string;
   insecure: boolean;
+  /** Which references the mirror serves (containers' pull-from-mirror): all, digest-only, tag-only. */
+  pullFrom: 'all' | 'digest-only' | 'tag-only';
 }
 
 export interface RegistryEntry {
@@ -26,6 +28,8 @@ export interface RegistryEntry {
 
 export interface RegistriesConfig {
   registries: RegistryEntry[];
+  /** Where a short name (`alpine`) is looked up, in order; unset or empty: docker.io. */
+  unqualifiedSearch?: string[];
 }
 
 /** One place to try: registry host plus the repository there. */
@@ -40,19 +44,24 @@ export interface Endpoint {
 type Value = string | boolean | number | string[];
 type Table = Record<string, Value>;
 
-/** parseRegistriesToml reads the documented subset: comments, `key = value` (strings, booleans, integers,
- *  arrays of strings), `[[registry]]` and `[[registry.mirror]]`, and top-level `insecure-registries` /
- *  `blocked-registries` arrays. Anything else is an error naming the line. */
+/** parseRegistriesToml reads the documented subset of containers-registries.conf(5): comments,
+ *  `key = value` (strings, booleans, integers, arrays of strings, also over several lines),
+ *  `unqualified-search-registries`, `[[registry]]` and `[[registry.mirror]]`, top-level
+ *  `insecure-registries` / `blocked-registries`, and the v1 tables `[registries.search]`,
+ *  `[registries.insecure]`, `[registries.block]` (`registries = [...]`). `[aliases]` is read and
+ *  ignored (a short name means Docker Hub, as for docker). Any other table is an error naming the line. */
 export function parseRegistriesToml(text: string, file: string): RegistriesConfig {
   const top: Table = {};
   const registries: { table: Table; mirrors: Table[] }[] = [];
+  const v1: Record<string, Table> = { 'registries.search': {}, 'registries.insecure': {}, 'registries.block': {} };
   let current: Table = top;
   const lines = text.split(/\r?\n/);
-  for (const [i, raw] of lines.entries()) {
+  for (let i = 0; i < lines.length; i++) {
+    const at = i;
     const fail = (why: string): never => {
-      throw new NbuildError('REGISTRIES_CONFIG', `${file}:${i + 1}: ${why}`);
+      throw new NbuildError('REGISTRIES_CONFIG', `${file}:${at + 1}: ${why}`);
     };
-    const line = stripComment(raw).trim();
+    const line = stripComment(lines[i]).trim();
     if (line === '') continue;
     if (line === '[[registry]]') {
       registries.push({ table: {}, mirrors: [] });
@@ -61,19 +70,27 @@ export function parseRegistriesToml(text: string, file: string): RegistriesConfi
       const reg = registries[registries.length - 1] ?? fail('[[registry.mirror]] before any [[registry]]');
       reg.mirrors.push({});
       current = reg.mirrors[reg.mirrors.length - 1];
+    } else if (line === '[aliases]') {
+      current = {}; // read, not used
+    } else if (/^\[registries\.(search|insecure|block)\]$/.test(line)) {
+      current = v1[line.slice(1, -1)];
     } else if (line.startsWith('[')) {
-      fail(`unsupported table ${line} (only [[registry]] and [[registry.mirror]])`);
+      fail(`unsupported table ${line} (only [[registry]], [[registry.mirror]], [aliases] and the v1 [registries.*])`);
     } else {
       const eq = line.indexOf('=');
       if (eq <= 0) fail('expected key = value');
       const key = line.slice(0, eq).trim().replace(/^"(.*)"$/, '$1');
-      current[key] = parseValue(line.slice(eq + 1).trim(), fail);
+      let value = line.slice(eq + 1).trim();
+      // An array may go on over the next lines, up to its closing bracket.
+      while (value.startsWith('[') && !value.endsWith(']') && i + 1 < lines.length) value += ` ${stripComment(lines[++i]).trim()}`;
+      current[key] = parseValue(value, fail);
     }
   }
   const entries = registries.map((r, n) => toEntry(r.table, r.mirrors, `${file}: [[registry]] #${n + 1}`));
-  for (const host of stringList(top['insecure-registries'], file)) entries.push(plainEntry(host, { insecure: true }));
-  for (const host of stringList(top['blocked-registries'], file)) entries.push(plainEntry(host, { blocked: true }));
-  return { registries: entries };
+  for (const host of [...stringList(top['insecure-registries'], file), ...stringList(v1['registries.insecure'].registries, file)]) entries.push(plainEntry(host, { insecure: true }));
+  for (const host of [...stringList(top['blocked-registries'], file), ...stringList(v1['registries.block'].registries, file)]) entries.push(plainEntry(host, { blocked: true }));
+  const search = top['unqualified-search-registries'] ?? v1['registries.search'].registries;
+  return { registries: entries, ...(search !== undefined ? { unqualifiedSearch: stringList(search, file).map(trimSlashes) } : {}) };
 }
 
 function stripComment(line: string): string {
@@ -121,15 +138,24 @@ function toEntry(t: Table, mirrors: Table[], where: string): RegistryEntry {
   const location = str(t.location, 'location');
   const prefix = str(t.prefix, 'prefix') ?? location ?? '';
   if (prefix === '') throw new NbuildError('REGISTRIES_CONFIG', `${where}: needs a prefix or a location`);
+  // `*.example.com`: any host under example.com, which stays where it is (containers: no location then).
+  const wildcard = prefix.startsWith('*.');
+  if (wildcard && (location !== undefined || prefix.includes('/'))) throw new NbuildError('REGISTRIES_CONFIG', `${where}: a wildcard prefix ${prefix} names hosts only and takes no location`);
+  const pullFrom = (v: Value | undefined): MirrorEntry['pullFrom'] => {
+    if (v === undefined) return 'all';
+    if (v === 'all' || v === 'digest-only' || v === 'tag-only') return v;
+    throw new NbuildError('REGISTRIES_CONFIG', `${where}: pull-from-mirror must be all, digest-only or tag-only`);
+  };
   return {
     prefix: trimSlashes(prefix),
-    location: trimSlashes(location ?? prefix),
+    location: wildcard ? '' : trimSlashes(location ?? prefix),
     insecure: bool(t.insecure, 'insecure'),
     blocked: bool(t.blocked, 'blocked'),
     mirrorByDigestOnly: bool(t['mirror-by-digest-only'], 'mirror-by-digest-only'),
     mirrors: mirrors.map((m) => ({
       location: trimSlashes(str(m.location, 'mirror location') ?? ''),
       insecure: bool(m.insecure, 'mirror insecure'),
+      pullFrom: pullFrom(m['pull-from-mirror']),
     })).filter((m) => m.location !== ''),
   };
 }
@@ -149,17 +175,39 @@ function trimSlashes(s: string): string {
   return s.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
 }
 
-/** configPaths lists the files read, system first. NBUILD_REGISTRIES_CONFIG replaces both. */
+/**
+ * configPaths lists the files read, in order; an entry of a later file replaces one of the same
+ * prefix. First containers-registries.conf(5)'s, found as containers/image finds them:
+ * $CONTAINERS_REGISTRIES_CONF, else ~/.config/containers/registries.conf when it exists, else
+ * /etc/containers/registries.conf; then the `*.conf` drop-ins of /etc/containers/registries.conf.d
+ * (unless the user's file is the main one) and of ~/.config/containers/registries.conf.d, each
+ * folder in name order. Then nbuild's own: /etc/nbuild/registries.toml, ~/.config/nbuild/registries.toml.
+ * NBUILD_REGISTRIES_CONFIG replaces them all.
+ */
 export function configPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   if (env.NBUILD_REGISTRIES_CONFIG) return [env.NBUILD_REGISTRIES_CONFIG];
   const home = env.HOME || os.homedir();
   const xdg = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
-  return ['/etc/nbuild/registries.toml', path.join(xdg, 'nbuild', 'registries.toml')];
+  const userFile = path.join(home, '.config', 'containers', 'registries.conf');
+  const userMain = !env.CONTAINERS_REGISTRIES_CONF && fs.existsSync(userFile);
+  const main = env.CONTAINERS_REGISTRIES_CONF || (userMain ? userFile : '/etc/containers/registries.conf');
+  const dropIns = [...(userMain ? [] : ['/etc/containers/registries.conf.d']), `${userFile}.d`].flatMap(confFiles);
+  return [main, ...dropIns, '/etc/nbuild/registries.toml', path.join(xdg, 'nbuild', 'registries.toml')];
+}
+
+/** The `*.conf` files of a drop-in folder, in name order (none when it is missing). */
+function confFiles(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((n) => n.endsWith('.conf')).sort().map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
 }
 
 /** loadRegistriesConfig reads and merges the config files that exist. */
 export function loadRegistriesConfig(files: string[] = configPaths()): RegistriesConfig {
   const byPrefix = new Map<string, RegistryEntry>();
+  let unqualifiedSearch: string[] | undefined;
   for (const file of files) {
     let text: string;
     try {
@@ -168,7 +216,9 @@ export function loadRegistriesConfig(files: string[] = configPaths()): Registrie
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new NbuildError('REGISTRIES_CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
-    for (const e of parseRegistriesToml(text, file).registries) {
+    const parsed = parseRegistriesToml(text, file);
+    if (parsed.unqualifiedSearch !== undefined) unqualifiedSearch = parsed.unqualifiedSearch;
+    for (const e of parsed.registries) {
       const prev = byPrefix.get(e.prefix);
       // Shorthand lists only add flags to an entry that the same or an earlier file made.
       byPrefix.set(e.prefix, prev && e.mirrors.length === 0 && e.location === e.prefix
@@ -176,17 +226,17 @@ export function loadRegistriesConfig(files: string[] = configPaths()): Registrie
         : e);
     }
   }
-  return { registries: [...byPrefix.values()] };
+  return { registries: [...byPrefix.values()], ...(unqualifiedSearch !== undefined ? { unqualifiedSearch } : {}) };
 }
 
-/** findEntry returns the entry with the longest prefix matching `registry/repository`. */
+/** findEntry returns the entry with the longest prefix matching `registry/repository` (a wildcard
+ *  prefix `*.example.com` matches the host only). */
 export function findEntry(config: RegistriesConfig, registry: string, repository: string): RegistryEntry | undefined {
   const full = `${registry}/${repository}`;
   let best: RegistryEntry | undefined;
   for (const e of config.registries) {
-    if (full === e.prefix || full.startsWith(`${e.prefix}/`)) {
-      if (!best || e.prefix.length > best.prefix.length) best = e;
-    }
+    const matches = e.prefix.startsWith('*.') ? registry.endsWith(e.prefix.slice(1)) : full === e.prefix || full.startsWith(`${e.prefix}/`);
+    if (matches && (!best || e.prefix.length > best.prefix.length)) best = e;
   }
   return best;
 }
@@ -205,16 +255,44 @@ export function resolveEndpoints(config: RegistriesConfig, registry: string, rep
     throw new RegistryError(`${registry}/${repository} is blocked by the registries configuration (${entry.prefix})`, { codes: ['BLOCKED'] });
   }
   const forced = opts.tlsVerify === false;
+  // What of `registry/repository` the entry's prefix matched: the host for a wildcard.
+  const matched = !entry ? registry.length : entry.prefix.startsWith('*.') ? registry.length : entry.prefix.length;
   const place = (location: string, insecure: boolean, mirror: boolean): Endpoint => {
-    const rest = entry ? `${registry}/${repository}`.slice(entry.prefix.length) : `/${repository}`;
-    const [host, ...pathParts] = `${location}${rest}`.split('/');
+    const rest = `${registry}/${repository}`.slice(matched);
+    const [host, ...pathParts] = `${location || registry}${rest}`.split('/');
     const inner = findEntry(config, host, pathParts.join('/'));
     return { registry: host, repository: pathParts.join('/'), insecure: forced || insecure || (inner?.insecure ?? false) || isLoopback(host), mirror };
   };
   const out: Endpoint[] = [];
   if (entry && !opts.push && (!entry.mirrorByDigestOnly || opts.byDigest)) {
-    for (const m of entry.mirrors) out.push(place(m.location, m.insecure, true));
+    for (const m of entry.mirrors) {
+      if (m.pullFrom === 'all' || (m.pullFrom === 'digest-only') === opts.byDigest) out.push(place(m.location, m.insecure, true));
+    }
   }
   out.push(entry ? place(entry.location, entry.insecure, false) : place(registry, false, false));
+  return out;
+}
+
+/**
+ * Where a short name (`alpine`, `user/app`: `repository` as parsed, `library/alpine`) is pulled
+ * from: each of `unqualified-search-registries` in order, the first that has it wins (their own
+ * mirrors first; a blocked one is left out); docker.io when the list is unset or empty.
+ */
+export function resolveShortNameEndpoints(config: RegistriesConfig, repository: string, opts: { push: boolean; byDigest: boolean; tlsVerify?: boolean }): Endpoint[] {
+  const search = config.unqualifiedSearch ?? [];
+  if (opts.push || search.length === 0) return resolveEndpoints(config, 'docker.io', repository, opts);
+  const familiar = /^library\/[^/]+$/.test(repository) ? repository.slice('library/'.length) : repository;
+  const out: Endpoint[] = [];
+  let blocked: unknown;
+  for (const registry of search) {
+    const repo = registry === 'docker.io' ? repository : familiar;
+    try {
+      out.push(...resolveEndpoints(config, registry, repo, opts));
+    } catch (err) {
+      if (!(err instanceof RegistryError) || !err.codes.includes('BLOCKED')) throw err;
+      blocked ??= err;
+    }
+  }
+  if (out.length === 0) throw blocked;
   return out;
 }

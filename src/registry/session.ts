@@ -4,8 +4,9 @@ import { setMaxListeners } from 'node:events';
 import type { Credentials } from './auth.js';
 import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
-import { loadRegistriesConfig, resolveEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
+import { loadRegistriesConfig, resolveEndpoints, resolveShortNameEndpoints, type Endpoint, type RegistriesConfig } from './registries-config.js';
 import type { RetryPolicy } from './retry.js';
+import { checkProxyEnvironment } from './proxy.js';
 import type { RegistryTimeouts } from './timeouts.js';
 
 export interface SessionOptions {
@@ -33,11 +34,14 @@ export class RegistrySession {
     this.config = opts.registriesConfig ?? loadRegistriesConfig();
     // Each request in flight listens on the signal (http.ts); a build's pulls and pushes have dozens at once.
     if (opts.signal) setMaxListeners(256, opts.signal);
+    checkProxyEnvironment();
   }
 
-  /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to. */
-  endpoints(registry: string, repository: string, mode: { push: boolean; byDigest: boolean }): Endpoint[] {
-    return resolveEndpoints(this.config, registry, repository, { ...mode, tlsVerify: this.opts.tlsVerify });
+  /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to;
+   *  `shortName`: the name was written without a registry (unqualified-search-registries apply). */
+  endpoints(registry: string, repository: string, mode: { push: boolean; byDigest: boolean; shortName?: boolean }): Endpoint[] {
+    const opts = { push: mode.push, byDigest: mode.byDigest, tlsVerify: this.opts.tlsVerify };
+    return mode.shortName ? resolveShortNameEndpoints(this.config, repository, opts) : resolveEndpoints(this.config, registry, repository, opts);
   }
 
   /** client returns the shared client for an endpoint, with the credentials stored for it. */

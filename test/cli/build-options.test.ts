@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { BUILD_OPTIONS } from '../../src/cli/build-options.js';
 import { nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
+import { startTestAgent } from '../helpers/ssh-agent.js';
 
 let root: string;
 test.before(async () => {
@@ -196,6 +197,16 @@ const CHECKS: Record<string, Check> = {
     );
     t.is(fs.readFileSync(path.join(out, 'a'), 'utf8'), 'from-env\n');
     t.is(fs.readFileSync(path.join(out, 'b'), 'utf8'), 'from-file');
+  },
+  ssh: async (t) => {
+    // In depth (agent protocol, ownership, errors): test/e2e/ssh-mount.test.ts.
+    const agent = await startTestAgent();
+    try {
+      const out = await local(RUN_DF(`--mount=type=ssh echo ${uniq()}; test -S "$SSH_AUTH_SOCK" && echo forwarded > /s`), ['--ssh', `default=${agent.socket}`]);
+      t.is(fs.readFileSync(path.join(out, 's'), 'utf8'), 'forwarded\n');
+    } finally {
+      agent.stop();
+    }
   },
   'cache-to': async (t) => {
     const id = uniq();
@@ -439,6 +450,15 @@ const CHECKS: Record<string, Check> = {
   isolation: async (t) => {
     const r = await ok(RUN_DF(`echo ${uniq()}`), ['--isolation', 'copy', '--progress', 'plain']);
     t.regex(r.stderr, /DONE/);
+  },
+  'http-proxy': async (t) => {
+    // In depth (config.json, precedence, not in the image): test/cli/env-conventions.test.ts.
+    const files = RUN_DF(`echo ${uniq()} > /dev/null; echo "[$HTTPS_PROXY]" > /p`);
+    const env = { HTTPS_PROXY: 'http://opt-proxy.invalid:3128', https_proxy: '' };
+    const on = await local(files, ['--no-cache'], { env });
+    t.is(fs.readFileSync(path.join(on, 'p'), 'utf8'), '[http://opt-proxy.invalid:3128]\n');
+    const off = await local(files, ['--no-cache', '--http-proxy=false'], { env });
+    t.is(fs.readFileSync(path.join(off, 'p'), 'utf8'), '[]\n');
   },
   'run-fsync': async (t) => {
     // Covered in depth by test/e2e/run-sync.test.ts (strace-free: a sync counter); here: accepted and builds.

@@ -8,6 +8,8 @@ import type { SecretSource } from '../../executor/context.js';
 import { refuseUnsupported, STDIN_CONTEXT, yargsOptions } from '../build-options.js';
 import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
+import { addDefaultProxyArgs } from '../proxy-args.js';
+import { parseSshSpecs, startSshAgents } from '../ssh-agents.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressMode as resolveProgressMode, progressReporter, type ProgressMode } from '../progress.js';
@@ -44,10 +46,12 @@ interface BuildArgs {
   'metadata-file'?: string;
   progress?: ProgressMode | 'rawjson';
   secret: string[];
+  ssh: string[];
   timestamp?: number;
   platform?: string;
   isolation?: string;
   'run-fsync': boolean;
+  'http-proxy': boolean;
   root?: string;
   'cache-from': string[];
   'cache-to': string[];
@@ -98,8 +102,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
     const envEpoch = process.env.SOURCE_DATE_EPOCH;
     if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
+    const hostProxyArgs = argv['http-proxy'] ? addDefaultProxyArgs(buildArgs) : new Set<string>();
     const progress = progressMode(argv);
     const registry = sessionOptions(argv);
+    const sshSources = parseSshSpecs(argv.ssh);
     await enterUserNamespace();
     const reporter = progressReporter(progress);
     // The summary line comes last, after the Built/Wrote lines below.
@@ -111,6 +117,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       await stdinContext.remove();
       throw new UsageError('nbuild build -: standard input holds a Dockerfile, so -f has nothing to name');
     }
+    const sshAgents = await startSshAgents(sshSources);
     try {
       const result = await build({
         storeRoot: resolveStoreRoot(argv.root),
@@ -130,6 +137,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         network: argv.network,
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
+        sshAgents: sshAgents.sockets,
+        unrecordedArgs: hostProxyArgs,
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
         annotationSpecs,
@@ -158,6 +167,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       if (summary) reporter(summary);
     } finally {
       reporter.close();
+      await sshAgents.stop();
       await stdinContext?.remove();
       await loadFile?.remove();
     }

@@ -21,6 +21,7 @@ import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
 import { bindMount } from './bind-mount.js';
 import type { SecretSource, StepEnv } from '../context.js';
+import { forwardSshAgent, type SshAgentForward } from '../ssh-forward.js';
 import { trace } from '../../trace.js';
 
 export interface RunRequest {
@@ -56,7 +57,14 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
   const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
   trace('run: workspace ready');
-  const mounts = await sandboxMounts(env, req, mode);
+  const runVars = withEnv(withSshAuthSock(runEnv(state, user.home, env.proxyEnv), req.mounts, state.config.WorkingDir || '/'), await secretEnv(env, req));
+  // The ssh relays live as long as the command; closed on every way out.
+  const forwards: SshAgentForward[] = [];
+  const closeForwards = (): Promise<unknown> => Promise.all(forwards.map((f) => f.close()));
+  const mounts = await sandboxMounts(env, req, mode, forwards).catch(async (error: unknown) => {
+    await closeForwards();
+    throw error;
+  });
   let args = runArgs(instr, shellOf(state.config));
   const script = shebangScript(instr);
   if (script) {
@@ -73,7 +81,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       rootfs: workspace.rootfs,
       isolation: workspace.isolation,
       args,
-      env: withEnv(runEnv(state, user.home, env.proxyEnv), await secretEnv(env, req)),
+      env: runVars,
       cwd: state.config.WorkingDir || '/',
       uid: user.uid,
       gid: user.gid,
@@ -91,7 +99,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       onStderr: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stderr', data }),
       signal: env.signal,
     },
-  );
+  ).finally(closeForwards);
   trace('run: command done');
   if (result.exitCode !== 0 || result.signal) {
     throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal, args);
@@ -230,13 +238,14 @@ async function hostResolvConf(): Promise<string> {
   return text || 'nameserver 127.0.0.1\n';
 }
 
-async function sandboxMounts(env: StepEnv, req: RunRequest, mode: IsolationMode): Promise<SandboxMount[]> {
+async function sandboxMounts(env: StepEnv, req: RunRequest, mode: IsolationMode, forwards: SshAgentForward[]): Promise<SandboxMount[]> {
   const mounts: SandboxMount[] = [];
   const workdir = req.state.config.WorkingDir || '/';
   // --shm-size: a tmpfs of that size over the helper's /dev/shm (mounted after /dev is set up).
   if (env.shmSize !== undefined) mounts.push({ type: 'tmpfs', target: '/dev/shm', readonly: false, options: [`size=${env.shmSize}`, 'mode=1777'] });
+  let sshCount = 0;
   for (const m of req.mounts) {
-    const mount = await toSandboxMount(env, req, m, mode);
+    const mount = m.type === 'ssh' ? await sshMount(env, req, m, sshCount++, forwards) : await toSandboxMount(env, req, m, mode);
     if (!mount) continue;
     // A relative (or empty) target is relative to WORKDIR, as in BuildKit.
     mounts.push({ ...mount, target: path.posix.resolve(workdir, mount.target) });
@@ -279,8 +288,37 @@ async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: 
       return { type: 'bind', source: copy, target: m.target ?? `/run/secrets/${m.id}`, readonly: true };
     }
     case 'ssh':
-      throw new DockerfileError(loc(req.instr), 'RUN --mount=type=ssh is not supported by nbuild yet');
+      throw new Error('ssh mounts are made by sshMount');
   }
+}
+
+/** BuildKit's place for the Nth ssh mount without a target. */
+function sshTarget(m: Extract<RunMount, { type: 'ssh' }>, n: number): string {
+  return m.target ?? `/run/buildkit/ssh_agent.${n}`;
+}
+
+/** SSH_AUTH_SOCK names the first ssh mount (a relative target: under WORKDIR), unless ENV or ARG already set it (BuildKit's exec op). */
+function withSshAuthSock(base: string[], mounts: readonly RunMount[], workdir: string): string[] {
+  const first = mounts.find((m): m is Extract<RunMount, { type: 'ssh' }> => m.type === 'ssh');
+  if (!first || base.some((e) => e.startsWith('SSH_AUTH_SOCK='))) return base;
+  return [...base, `SSH_AUTH_SOCK=${path.posix.resolve(workdir, sshTarget(first, 0))}`];
+}
+
+/**
+ * `RUN --mount=type=ssh[,id=ID]`: a relay socket to the agent `--ssh ID` gave (default id
+ * "default"), owned uid:gid (default 0:0) with mode (default 0600). Without that agent: an error
+ * when `required=true`, else no mount (BuildKit's optional ssh).
+ */
+async function sshMount(env: StepEnv, req: RunRequest, m: Extract<RunMount, { type: 'ssh' }>, n: number, forwards: SshAgentForward[]): Promise<SandboxMount | undefined> {
+  const id = m.id ?? 'default';
+  const agent = env.sshAgents?.get(id);
+  if (agent === undefined) {
+    if (!m.required) return undefined;
+    throw new DockerfileError(loc(req.instr), `RUN --mount=type=ssh: no SSH agent "${id}" was given (forward one with --ssh ${id === 'default' ? 'default' : `${id}=SOCKET`})`);
+  }
+  const forward = await forwardSshAgent(agent, req.workDir, `ssh-${n}.sock`, { uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600 });
+  forwards.push(forward);
+  return { type: 'bind', source: forward.socket, target: sshTarget(m, n), readonly: false };
 }
 
 /**

@@ -25,9 +25,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startDistribution(opts: { users?: Record<string, string> } = {}): Promise<Distribution> {
+/** `tls`: HTTPS only, with a fresh self-signed certificate (clients need --tls-verify=false). */
+export async function startDistribution(opts: { users?: Record<string, string>; tls?: boolean } = {}): Promise<Distribution> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-distribution-'));
   const port = await freePort();
+  let tls = '';
+  if (opts.tls) {
+    const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=nbuild-test', '-keyout', key, '-out', cert], { stdio: 'pipe' });
+    tls = `  tls:\n    certificate: ${cert}\n    key: ${key}\n`;
+  }
   let auth = '';
   if (opts.users) {
     const file = path.join(dir, 'htpasswd');
@@ -48,7 +55,7 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-${auth}`);
+${tls}${auth}`);
   const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -56,7 +63,15 @@ ${auth}`);
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
-    const ok = await fetch(`http://${host}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    const ok = opts.tls
+      ? await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      })
+      : await fetch(`http://${host}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
