@@ -140,7 +140,7 @@ test('BUILDKIT_PROGRESS chooses every mode; --progress wins over it', async (t) 
   const bad = await build({ BUILDKIT_PROGRESS: 'fancy' });
   t.is(bad.code, 2);
   t.is(bad.stderr.trim().split('\n').length, 1, bad.stderr);
-  t.regex(bad.stderr, /BUILDKIT_PROGRESS=fancy: expected auto, tty, plain, json or quiet/);
+  t.regex(bad.stderr, /BUILDKIT_PROGRESS=fancy: expected auto, tty, plain, json, rawjson or quiet/);
 });
 
 test("the host's proxies stay out of the provenance; a --build-arg proxy is recorded as buildx records it", async (t) => {
