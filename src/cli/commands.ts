@@ -22,12 +22,18 @@ import { manifestCommand } from './commands/manifest.js';
 
 const COMMANDS = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand,
   saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand, manifestCommand] as const;
+type AnyCommand = (typeof COMMANDS)[number];
 
 /** The sub-commands' names (the first word of each module's `command`). */
-export function commandNames(): string[] {
-  return COMMANDS.flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command]))
+export function commandNames(filter: (c: AnyCommand) => boolean = () => true): string[] {
+  return COMMANDS.filter(filter).flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command]))
     .map((c) => String(c).split(' ')[0])
     .filter((n) => n !== '$0');
+}
+
+/** The commands whose handlers enter the user namespace (native/sandbox/launch.cc must list the same). */
+export function usernsCommandNames(): string[] {
+  return commandNames((c) => c.userns);
 }
 
 /** Adds every sub-command to the parser (each module keeps its own argument type). */

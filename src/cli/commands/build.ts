@@ -1,5 +1,5 @@
 // `nbuild build [options] CONTEXT` (also the default command: `nbuild -f Dockerfile .`).
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
 import { build, type PullPolicy } from '../../build.js';
@@ -17,6 +17,7 @@ import { interruptSignal } from '../../interrupt.js';
 import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
+import type { NbuildCommand } from '../command.js';
 
 interface BuildArgs {
   context: string;
@@ -58,7 +59,8 @@ interface BuildArgs {
   creds?: string;
 }
 
-export const buildCommand: CommandModule<object, BuildArgs> = {
+export const buildCommand: NbuildCommand<BuildArgs> = {
+  userns: true,
   command: ['build [context]', '$0 [context]'],
   describe: 'build an image from a Dockerfile (the default command)',
   builder: (y: Argv) =>

@@ -1,6 +1,6 @@
 // `nbuild push IMAGE [DEST]`: upload a stored image to a registry; prints the manifest digest.
-import type { Argv, CommandModule } from 'yargs';
-import { NbuildError } from '../../errors.js';
+import type { Argv } from 'yargs';
+import type { NbuildCommand } from '../command.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-options.js';
 
@@ -12,8 +12,9 @@ interface PushArgs extends RegistryArgs {
   root?: string;
 }
 
-export const pushCommand: CommandModule<object, PushArgs> = {
+export const pushCommand: NbuildCommand<PushArgs> = {
   command: 'push <image> [dest]',
+  userns: false,
   describe: 'push an image from the local store to a registry (DEST defaults to IMAGE)',
   builder: (y: Argv) =>
     y
@@ -23,18 +24,12 @@ export const pushCommand: CommandModule<object, PushArgs> = {
       .option('digestfile', { type: 'string', describe: 'also write the pushed digest to this file' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
-    const [{ Store }, { pushImage, pushIndex }, { ImageIndex }, fs] = await Promise.all([
-      import('../../store/store.js'), import('../../registry/push.js'), import('../../image/image-index.js'), import('node:fs/promises'),
-    ]);
-    const store = await Store.open(resolveStoreRoot(args.root));
-    const image = await store.getImageOrIndex(args.image);
-    if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${args.image} in the local store`);
-    const dest = args.dest ?? args.image;
-    const push = image instanceof ImageIndex
-      ? async (d: string, o: Parameters<typeof pushImage>[3]) => pushIndex(store, image, await store.entryImages(image.digest), d, o)
-      : (d: string, o: Parameters<typeof pushImage>[3]) => pushImage(store, image, d, o);
-    const { digest } = await push(dest, {
-      ...sessionOptions(args),
+    const [{ pushImage }, fs] = await Promise.all([import('../../images/push.js'), import('node:fs/promises')]);
+    const { digest } = await pushImage({
+      storeRoot: resolveStoreRoot(args.root),
+      image: args.image,
+      destination: args.dest,
+      registry: sessionOptions(args),
       onProgress: (e) => {
         if (args.quiet) return;
         if (e.kind === 'blob') process.stderr.write(`${e.digest.slice(7, 19)}: ${e.outcome}\n`);

@@ -1,12 +1,13 @@
 // `nbuild run [options] IMAGE [CMD...]`: one command in an image, rootless, isolated like RUN.
 // Everything after IMAGE belongs to the command (`nbuild run img sh -c 'ls -l'`), so yargs stops
 // at the first non-option and the run options are read here by parseRunArgv.
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { constants as osConstants } from 'node:os';
 import { isNbuildError, NbuildError, UsageError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { interruptSignal } from '../../interrupt.js';
+import type { NbuildCommand } from '../command.js';
 
 export interface RunArgv {
   image: string;
@@ -122,7 +123,8 @@ interface RunCommandArgs {
   root?: string;
 }
 
-export const runCommand: CommandModule<object, RunCommandArgs> = {
+export const runCommand: NbuildCommand<RunCommandArgs> = {
+  userns: true,
   command: 'run [image] [command..]',
   describe: 'run a command in an image (rootless; changes are discarded)',
   builder: (y: Argv) =>
