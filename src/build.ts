@@ -20,6 +20,7 @@ import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './expo
 import { ImageIndex } from './image/image-index.js';
 import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from './image/platform.js';
 import { Limiter } from './limiter.js';
+import type { IsolationMode } from './snapshot/ladder.js';
 import type { StepEnv } from './executor/context.js';
 import { DockerfileError, NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
@@ -60,6 +61,10 @@ export interface BuildOptions {
   extraHosts?: readonly string[];
   /** --shm-size in bytes. */
   shmSize?: number;
+  /** --isolation: how RUN steps are isolated (default: the best this host allows; see `nbuild info`). */
+  isolation?: IsolationMode;
+  /** --run-fsync: RUN steps' fsync & co. are real (default: they return 0, docs/decisions.md). */
+  runFsync?: boolean;
   /** --no-cache-filter: stage names whose steps all run. */
   noCacheStages?: readonly string[];
   /** --annotation: manifest annotations. */
@@ -202,6 +207,8 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     secrets: options.secrets ?? new Map(),
     extraHosts: options.extraHosts,
     shmSize: options.shmSize,
+    isolation: options.isolation,
+    runFsync: options.runFsync ?? false,
     emit,
     signal: options.signal,
     urls,

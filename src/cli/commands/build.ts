@@ -18,6 +18,7 @@ import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
 import type { NbuildCommand } from '../command.js';
+import { isolationOption, runFsyncOption } from '../run-isolation.js';
 
 interface BuildArgs {
   context: string;
@@ -73,8 +74,8 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
     const call = argv.check ? 'check' : (argv.call ?? 'build');
     if (call === 'check') return callCheck(argv);
     if (call !== 'build') throw new UsageError(`--call ${call}: not supported (build, check)`);
-    if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
-    if (argv['run-fsync']) process.env.NBUILD_RUN_FSYNC = '1'; // read by the RUN step, also after the re-exec
+    const isolation = isolationOption(argv.isolation);
+    const runFsync = runFsyncOption(argv['run-fsync']);
     trace('cli: build handler');
     const outputs = argv.output.map(parseOutputSpec);
     if (argv.push) outputs.push({ type: 'registry', push: true });
@@ -123,6 +124,8 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
+        isolation,
+        runFsync,
         annotations: parseAnnotations(argv.annotation, 'manifest'),
         indexAnnotations: parseAnnotations(argv.annotation, 'index'),
         registry,

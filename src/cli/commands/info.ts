@@ -11,6 +11,7 @@ import { currentIdMapping, planIdMapping, privateNetworkUnavailable, type IdMapp
 import { binfmtDir, runSupportAll, type RunSupport } from '../../sandbox/binfmt.js';
 import { chooseIsolation, describeMode, probeHost, type HostProbe, type IsolationReport } from '../../snapshot/index.js';
 import type { NbuildCommand } from '../command.js';
+import { isolationOption } from '../run-isolation.js';
 
 interface InfoArgs {
   format: 'text' | 'json';
@@ -63,7 +64,7 @@ async function gather(): Promise<Info> {
   const probe = await probeHost();
   const me = userInfo();
   const plan = planIdMapping();
-  const isolation = chooseIsolation(probe);
+  const isolation = chooseIsolation(probe, isolationOption(undefined));
   const problems = me.uid === 0 ? [] : diagnoseHost(systemInputs(helperPath()), probe.userNamespace.ok);
   return {
     version: nbuildVersion(),

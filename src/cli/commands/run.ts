@@ -8,6 +8,8 @@ import { resolveStoreRoot } from '../global-options.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { interruptSignal } from '../../interrupt.js';
 import type { NbuildCommand } from '../command.js';
+import { isolationOption } from '../run-isolation.js';
+import type { IsolationMode } from '../../snapshot/ladder.js';
 
 export interface RunArgv {
   image: string;
@@ -139,13 +141,13 @@ export const runCommand: NbuildCommand<RunCommandArgs> = {
       process.stdout.write(USAGE);
       return;
     }
-    if (opts.isolation) process.env.NBUILD_ISOLATION = opts.isolation; // read by the ladder, also after the re-exec
+    const isolation = isolationOption(opts.isolation);
     await enterUserNamespace();
-    process.exitCode = await runInNamespace(opts, opts.root ?? argv.root);
+    process.exitCode = await runInNamespace(opts, opts.root ?? argv.root, isolation);
   },
 };
 
-async function runInNamespace(opts: RunArgv, root: string | undefined): Promise<number> {
+async function runInNamespace(opts: RunArgv, root: string | undefined, isolation: IsolationMode | undefined): Promise<number> {
   const { runImage } = await import('../../run-image.js');
   const signal = interruptSignal(); // a signal stops the command and exits 128+N
   try {
@@ -158,6 +160,7 @@ async function runInNamespace(opts: RunArgv, root: string | undefined): Promise<
       user: opts.user,
       workdir: opts.workdir,
       network: opts.network,
+      isolation,
       interactive: opts.interactive,
       onStdout: (c) => process.stdout.write(c),
       onStderr: (c) => process.stderr.write(c),
