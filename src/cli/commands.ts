@@ -22,10 +22,9 @@ import { manifestCommand } from './commands/manifest.js';
 
 const COMMANDS = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand,
   saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand, manifestCommand] as const;
-type AnyCommand = (typeof COMMANDS)[number];
 
 /** The sub-commands' names (the first word of each module's `command`). */
-export function commandNames(filter: (c: AnyCommand) => boolean = () => true): string[] {
+export function commandNames(filter: (c: { readonly userns: boolean }) => boolean = () => true): string[] {
   return COMMANDS.filter(filter).flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command]))
     .map((c) => String(c).split(' ')[0])
     .filter((n) => n !== '$0');
