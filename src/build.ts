@@ -17,8 +17,11 @@ import type { Image } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
 import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './export/outputs.js';
-import { ImageIndex } from './image/image-index.js';
-import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from './image/platform.js';
+import type { ImageIndex } from './image/image-index.js';
+import { formatPlatform, hostPlatform, normalizePlatform, platformOf, type Platform } from './image/platform.js';
+import { annotationsFor, type AnnotationSpec } from './image/annotations.js';
+import { attestImages, checkAttestationOutputs, indexWithAttestations, type AttestContext, type AttestRequest } from './export/attestations/index.js';
+import { provenancePredicate } from './export/attestations/provenance.js';
 import { Limiter } from './limiter.js';
 import type { IsolationMode } from './snapshot/ladder.js';
 import type { StepEnv } from './executor/context.js';
@@ -27,6 +30,7 @@ import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
 import { STAT_CACHE_FILE } from './store/check.js';
 import { trace } from './trace.js';
+import { pullProgress, taskStarter, type TaskStarter } from './executor/transfer-progress.js';
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
@@ -71,11 +75,23 @@ export interface BuildOptions {
   annotations?: Readonly<Record<string, string>>;
   /** --annotation index:K=V: annotations of a multi-platform build's index (refused for one platform). */
   indexAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * --annotation as buildx spells it (`manifest[linux/amd64]:K=V`, `index:`, `manifest-descriptor:`,
+   * `index-descriptor:`), added to `annotations` / `indexAnnotations`.
+   */
+  annotationSpecs?: readonly AnnotationSpec[];
+  /** --attest / --provenance / --sbom: in-toto attestations beside each image (the result is an index). */
+  attestations?: AttestRequest;
   /** Registry flags (--tls-verify, --authfile, --creds) for base-image pulls, pushes and registry caches. */
   registry?: SessionOptions;
   outputs?: OutputSpec[];
   iidfile?: string;
   metadataFile?: string;
+  /**
+   * The provenance buildx puts in the metadata file (`buildx.build.provenance`, per platform
+   * `buildx.build.provenance/os/arch` for several): min (buildx's default, $BUILDX_METADATA_PROVENANCE), max, or false.
+   */
+  metadataProvenance?: 'min' | 'max' | false;
   onEvent?: (event: BuildEvent) => void;
   signal?: AbortSignal;
   /** --cache-from: read into the store before the build (a cache that cannot be read is a warning). */
@@ -102,18 +118,48 @@ export interface BuildResult {
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   trace('build: start');
+  const started = Date.now();
+  // The summary's cache hits: every step that finished, and those that were CACHED.
+  const tally = { steps: 0, cached: 0 };
+  const listener = options.onEvent;
+  if (listener) {
+    options = {
+      ...options,
+      onEvent: (e) => {
+        if (e.type === 'step-done') {
+          tally.steps++;
+          if (e.cached) tally.cached++;
+        }
+        listener(e);
+      },
+    };
+  }
+  const result = await buildFile(options);
+  listener?.({ type: 'build-done', seconds: (Date.now() - started) / 1000, imageId: (result.index?.digest ?? result.image.configDigest).toString(), size: compressedSize(result), ...tally });
+  return result;
+}
+
+/** The compressed size of the image's layers (of every platform's image, each layer once). */
+function compressedSize(result: BuildResult): number {
+  const layers = new Map<string, number>();
+  for (const image of result.images ?? [result.image]) for (const l of image.layers) layers.set(l.digest.toString(), l.size);
+  return [...layers.values()].reduce((a, b) => a + b, 0);
+}
+
+async function buildFile(options: BuildOptions): Promise<BuildResult> {
+  const startedOn = new Date();
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   try {
-    return await buildDockerfile(options, text, displayName, dockerfilePath);
+    return await buildDockerfile(options, text, displayName, dockerfilePath, startedOn);
   } catch (error) {
     // An error at a line of this Dockerfile shows those lines under it (buildx does too).
     throw attachFrame(error, displayName, text);
   }
 }
 
-async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string): Promise<BuildResult> {
+async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string, startedOn: Date): Promise<BuildResult> {
   const emit = options.onEvent ?? (() => undefined);
   let dockerfile: Dockerfile;
   try {
@@ -127,7 +173,13 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   const platforms = options.platforms?.length ? options.platforms : [hostPlatform()];
   const multi = platforms.length > 1;
   if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
-  else if (options.indexAnnotations) throw new UsageError('--annotation index:…: a one-platform build writes no index (give two or more --platform)');
+  if (options.attestations) checkAttestationOutputs(options.outputs ?? []);
+  // An index is written for two or more platforms, or to hold attestations (as BuildKit).
+  const specs = options.annotationSpecs ?? [];
+  if (!multi && !options.attestations) {
+    const target = options.indexAnnotations ? 'index' : (['index', 'manifest-descriptor', 'index-descriptor'] as const).find((t) => annotationsFor(specs, t));
+    if (target) throw new UsageError(`--annotation ${target}:…: a one-platform build writes no index (give two or more --platform, or an attestation)`);
+  }
   const planOptions = { buildArgs: options.buildArgs, target: options.target };
   let plans: BuildPlan[];
   try {
@@ -152,7 +204,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
     // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
     const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
     plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
-    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plans, emit, timestamp });
+    return await buildIn(store, options, { dockerfilePath, dockerfile, text, names, plans, emit, timestamp, startedOn });
   } finally {
     await store.releaseLease();
   }
@@ -162,17 +214,26 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
 interface Parsed {
   dockerfilePath: string;
   dockerfile: ReturnType<typeof parseDockerfile>;
+  /** The Dockerfile's text (max-mode provenance carries it). */
+  text: string;
   names: string[];
   /** One plan per target platform (a multi-platform build has two or more). */
   plans: ReturnType<typeof planBuild>[];
   emit: (event: BuildEvent) => void;
   /** --timestamp, or the epoch SOURCE_DATE_EPOCH names. */
   timestamp: number | undefined;
+  startedOn: Date;
 }
 
-async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plans: firstPlans, emit, timestamp }: Parsed): Promise<BuildResult> {
+async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Promise<BuildResult> {
+  const { dockerfilePath, dockerfile, names, plans: firstPlans, emit, timestamp } = parsed;
   const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
-  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
+  // Steps and the long tasks around them (pulls, pushes, caches, archives) share one numbering.
+  let stepId = 0;
+  const nextStepId = (): number => ++stepId;
+  const tasks = taskStarter(emit, nextStepId);
+  const registry: SessionOptions = { ...options.registry, signal: options.signal };
+  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', registry, tasks));
   // Each platform's plan with its base images' ONBUILD triggers read first (they may need more stages).
   const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
   const triggered = await Promise.all(
@@ -187,7 +248,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const multi = plans.length > 1;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await runChecks(dockerfile, plan, store, context, options.buildArgs ?? new Map(), emit);
-  await importCaches(store, options.cacheFrom ?? [], emit);
+  await importCaches(store, options.cacheFrom ?? [], emit, tasks, registry);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
@@ -216,8 +277,6 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   };
   // The platforms build side by side, their stages bounded together (a stage is most of a core).
   const limiter = new Limiter(2);
-  let stepId = 0;
-  const nextStepId = (): number => ++stepId;
   // One failing platform stops the others.
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
@@ -232,7 +291,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
         squash: options.squash,
         pull: pull === 'always',
         noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
-        annotations: options.annotations,
+        annotations: mergeAnnotations(options.annotations, annotationsFor(options.annotationSpecs ?? [], 'manifest', p.platform)),
         labelPrefix: multi ? `${formatPlatform(normalizePlatform(p.platform))} ` : undefined,
         limiter,
         nextStepId,
@@ -254,24 +313,33 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
   stopIfInterrupted();
   await statCache.save();
+  const provenanceFacts = provenanceFactsOf(options, parsed, images, triggered.map((t) => t.baseImages));
   let index: ImageIndex | undefined;
-  if (multi) {
+  let attestations: Image[] = [];
+  if (multi || options.attestations) {
     for (const one of images) await store.putImageBlobs(one);
-    index = ImageIndex.build(images, options.indexAnnotations);
+    const attested = options.attestations ? await attestImages(store, images, attestContext(options, parsed, provenanceFacts)) : new Map<Image, Image>();
+    attestations = [...attested.values()];
+    const specs = options.annotationSpecs ?? [];
+    index = indexWithAttestations(images, attested, {
+      index: mergeAnnotations(options.indexAnnotations, annotationsFor(specs, 'index')),
+      manifestDescriptor: (one) => annotationsFor(specs, 'manifest-descriptor', platformOf(one.config)),
+    });
     await store.writeIndex(index);
   } else await store.writeImage(image);
   stopIfInterrupted();
   for (const name of names) await store.tag(name, index ?? image);
   trace('build: image stored and tagged');
   stopIfInterrupted();
-  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images } : undefined);
+  const indexDescriptor = annotationsFor(options.annotationSpecs ?? [], 'index-descriptor');
+  await writeOutputs(store, image, names, options.outputs ?? [], registry, index ? { index, images, attestations, indexDescriptor } : undefined, tasks);
   trace('build: outputs written');
   stopIfInterrupted();
   for (const spec of options.cacheTo ?? []) {
     try {
-      await exportCache(store, used, spec, plan.target);
+      await tasks(`exporting cache to ${spec.type === 'local' ? spec.dir : spec.ref}`).run((progress) => exportCache(store, used, spec, plan.target, { progress, session: registry }));
     } catch (error) {
-      if (!spec.ignoreError) throw error;
+      if (!spec.ignoreError || options.signal?.aborted) throw error;
       emit({ type: 'warning', message: `cache to ${spec.type === 'local' ? spec.dir : spec.ref} not written (ignore-error=true): ${(error as Error).message}` });
     }
   }
@@ -279,13 +347,63 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   if (options.iidfile) await fs.writeFile(options.iidfile, (index?.digest ?? image.configDigest).toString());
   if (options.metadataFile) {
     const metadata = {
+      'containerimage.descriptor': index ? index.descriptor() : image.descriptor(),
       'containerimage.digest': (index?.digest ?? image.manifestDigest).toString(),
       ...(index ? {} : { 'containerimage.config.digest': image.configDigest.toString() }),
       'image.name': names.join(','),
+      ...metadataProvenance(options.metadataProvenance ?? 'min', images, provenanceFacts),
     };
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
   return { image, names, ...(index ? { index, images } : {}) };
+}
+
+function mergeAnnotations(a?: Readonly<Record<string, string>>, b?: Readonly<Record<string, string>>): Record<string, string> | undefined {
+  return a || b ? { ...a, ...b } : undefined;
+}
+
+type ProvenanceFacts = AttestContext['provenance'];
+
+/** What the attestations of this build say. */
+function attestContext(options: BuildOptions, parsed: Parsed, provenance: ProvenanceFacts): AttestContext {
+  return {
+    request: options.attestations as AttestRequest,
+    names: parsed.names,
+    timestamp: parsed.timestamp,
+    warn: (message) => parsed.emit({ type: 'warning', message }),
+    provenance,
+  };
+}
+
+/** buildx's `buildx.build.provenance` metadata: the provenance predicate of each platform's image. */
+function metadataProvenance(mode: 'min' | 'max' | false, images: readonly Image[], facts: ProvenanceFacts): Record<string, unknown> {
+  if (!mode) return {};
+  const predicate = (image: Image) => provenancePredicate({ ...facts(image), request: { mode, reproducible: false }, finishedOn: new Date() });
+  if (images.length === 1) return { 'buildx.build.provenance': predicate(images[0]) };
+  return Object.fromEntries(images.map((one) => [`buildx.build.provenance/${formatPlatform(normalizePlatform(platformOf(one.config)))}`, predicate(one)]));
+}
+
+/** The provenance parameters and materials of each image of this build. */
+function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly ReadonlyMap<string, Image>[]): ProvenanceFacts {
+  return (image) => ({
+    dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
+    dockerfileText: parsed.text,
+    buildArgs: options.buildArgs ?? new Map(),
+    labels: options.labels ?? new Map(),
+    target: options.target,
+    secretIds: [...(options.secrets?.keys() ?? [])],
+    noCache: options.noCache ?? false,
+    network: options.network ?? 'default',
+    extraHosts: options.extraHosts ?? [],
+    shmSize: options.shmSize,
+    materials: [...(baseImages[images.indexOf(image)] ?? new Map<string, Image>())].map(([ref, base]) => ({
+      ref,
+      platform: formatPlatform(normalizePlatform(platformOf(base.config))),
+      digest: base.manifestDigest.toString(),
+    })),
+    builderPlatform: formatPlatform(normalizePlatform(hostPlatform())),
+    startedOn: parsed.startedOn,
+  });
 }
 
 /**
@@ -369,24 +487,28 @@ async function planWithTriggers(
 }
 
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */
-async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEvent) => void): Promise<void> {
+async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEvent) => void, tasks: TaskStarter, session: SessionOptions): Promise<void> {
   for (const spec of specs) {
     const where = spec.type === 'local' ? spec.dir : spec.ref;
     try {
-      const n = await importCache(store, spec);
+      const n = await tasks(`importing cache from ${where}`).run((progress) => importCache(store, spec, { progress, session }));
       emit({ type: 'info', message: `imported ${n} cache record(s) from ${where}` });
     } catch (error) {
+      // Interrupted (SIGINT/SIGTERM): the build stops, it does not go on without the cache.
+      if (session.signal?.aborted) throw error;
       emit({ type: 'warning', message: `cache from ${where} not used: ${(error as Error).message}` });
     }
   }
 }
 
 /** Base images the store lacks come from their registry (loaded on first use). */
-function registryResolver(store: Store, pull: boolean, session: SessionOptions): ImageResolver {
+function registryResolver(store: Store, pull: boolean, session: SessionOptions, tasks: TaskStarter): ImageResolver {
   return async (ref, platform) => {
     const { resolveBaseImage } = await import('./registry/index.js');
+    // Shown only when blobs are looked at: a base image the store has makes no line.
+    const task = tasks(`pulling ${ref}`);
     try {
-      return await resolveBaseImage(store, ref, { ...session, pull, platform });
+      return await task.run(() => resolveBaseImage(store, ref, { ...session, pull, platform, onProgress: pullProgress(task) }));
     } catch (error) {
       // Transport errors name the host only; the user needs to know which FROM failed.
       if (error instanceof RegistryError && !error.message.includes(ref)) {

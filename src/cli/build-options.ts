@@ -19,7 +19,6 @@ export interface BuildOptionEntry {
 }
 
 const repeatable = (describe: string): Options => ({ type: 'string', nargs: 1, default: [], coerce: toArray, describe });
-const isFalse = (v: unknown): boolean => v === false || v === 'false' || v === '0';
 
 export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'file', alias: 'f', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'the Dockerfile (default CONTEXT/Dockerfile; - for stdin)' } },
@@ -46,7 +45,10 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'platform', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'target platforms, os/arch[/variant][,…]: two or more give one OCI image index; foreign RUN steps need a qemu binfmt handler (nbuild info)' } },
   { name: 'call', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'build (default) | check (= nbuild check: lint the Dockerfile, build nothing)' } },
   { name: 'check', buildx: true, status: 'implemented', yargs: { type: 'boolean', describe: 'shorthand for --call=check' } },
-  { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('KEY=VALUE annotation on the image manifest (repeatable)') },
+  { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('[TYPE[,TYPE][[os/arch]]:]KEY=VALUE, TYPE manifest (default), index, manifest-descriptor, index-descriptor (repeatable)') },
+  { name: 'attest', buildx: true, status: 'implemented', yargs: repeatable('type=provenance[,mode=min|max][,builder-id=URL] | type=sbom: in-toto attestations beside the image (the result is an OCI index)') },
+  { name: 'provenance', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'true | false | mode=min|max,…: shorthand for --attest type=provenance,…' } },
+  { name: 'sbom', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'true | false: shorthand for --attest type=sbom (an SPDX list of the dpkg/apk packages of the image)' } },
   ...Object.entries(registryOptions).map(([name, yargs]): BuildOptionEntry => ({ name, buildx: false, status: 'implemented', yargs })),
   { name: 'timestamp', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'seconds since the epoch for every timestamp (else the SOURCE_DATE_EPOCH build arg or environment variable)' } },
   { name: 'squash', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" } },
@@ -57,9 +59,6 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'run-fsync', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" } },
   // buildx flags nbuild does not honour yet: refused by name, never ignored.
   { name: 'allow', buildx: true, status: 'refused', refusal: 'no entitlements: RUN --security=insecure and --network=host entitlements do not apply rootless', yargs: { type: 'string' } },
-  { name: 'attest', buildx: true, status: 'refused', refusal: 'attestations are not written yet', yargs: { type: 'string' } },
-  { name: 'provenance', buildx: true, status: 'refused', refusal: 'provenance attestations are not written yet (--provenance=false is accepted)', accept: isFalse, yargs: { type: 'string' } },
-  { name: 'sbom', buildx: true, status: 'refused', refusal: 'SBOM attestations are not written yet (--sbom=false is accepted)', accept: isFalse, yargs: { type: 'string' } },
   { name: 'build-context', buildx: true, status: 'refused', refusal: 'named build contexts are not supported yet', yargs: { type: 'string' } },
   { name: 'builder', buildx: true, status: 'refused', refusal: 'nbuild is its own builder; drop --builder', yargs: { type: 'string' } },
   { name: 'cgroup-parent', buildx: true, status: 'refused', refusal: 'RUN steps are not placed in cgroups', yargs: { type: 'string' } },

@@ -18,6 +18,8 @@ export interface PullImageOptions {
   /** TLS, credentials and auth files. */
   registry?: SessionOptions;
   onProgress?: (event: PullEvent) => void;
+  /** Stops the pull (its temp files removed). */
+  signal?: AbortSignal;
 }
 
 export interface PulledImage {
@@ -33,7 +35,7 @@ export async function pullImage(options: PullImageOptions): Promise<PulledImage>
   const store = await Store.open(options.storeRoot);
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
   if (options.allPlatforms && platform) throw new UsageError('--all-platforms and --platform: give one');
-  const image = await pullAny(store, ref, { platform, allPlatforms: options.allPlatforms ?? false, ...options.registry, onProgress: options.onProgress });
+  const image = await pullAny(store, ref, { platform, allPlatforms: options.allPlatforms ?? false, ...options.registry, onProgress: options.onProgress, signal: options.signal });
   return image instanceof Image
     ? { reference: ref.toString(), digest: image.manifestDigest.toString(), platforms: [formatPlatform(image.config)] }
     : { reference: ref.toString(), digest: image.digest.toString(), platforms: image.platforms() };

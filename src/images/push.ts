@@ -13,6 +13,8 @@ export interface PushImageOptions {
   destination?: string;
   registry?: SessionOptions;
   onProgress?: (event: PushEvent) => void;
+  /** Stops the push (no manifest is put). */
+  signal?: AbortSignal;
 }
 
 /** Returns the pushed manifest (or index) digest. */
@@ -21,6 +23,6 @@ export async function pushImage(options: PushImageOptions): Promise<{ digest: st
   const image = await store.getImageOrIndex(options.image);
   if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${options.image} in the local store`);
   const dest = options.destination ?? options.image;
-  const opts = { ...options.registry, onProgress: options.onProgress };
+  const opts = { ...options.registry, onProgress: options.onProgress, signal: options.signal };
   return image instanceof ImageIndex ? pushIndex(store, image, await store.entryImages(image.digest), dest, opts) : pushOne(store, image, dest, opts);
 }

@@ -10,7 +10,8 @@ import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
-import { progressReporter, type ProgressMode } from '../progress.js';
+import { progressMode as resolveProgressMode, progressReporter, type ProgressMode } from '../progress.js';
+import type { BuildEvent } from '../../executor/events.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { UsageError } from '../../errors.js';
 import { interruptSignal } from '../../interrupt.js';
@@ -19,6 +20,8 @@ import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
 import type { NbuildCommand } from '../command.js';
 import { isolationOption, runFsyncOption } from '../run-isolation.js';
+import { parseAnnotation } from '../../image/annotations.js';
+import { parseAttestations } from '../../export/attestations/index.js';
 
 interface BuildArgs {
   context: string;
@@ -55,6 +58,9 @@ interface BuildArgs {
   call?: string;
   check?: boolean;
   annotation: string[];
+  attest: string[];
+  provenance?: string;
+  sbom?: string;
   'tls-verify': boolean;
   authfile?: string;
   creds?: string;
@@ -78,6 +84,8 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
     const runFsync = runFsyncOption(argv['run-fsync']);
     trace('cli: build handler');
     const outputs = argv.output.map(parseOutputSpec);
+    const attestations = parseAttestations({ attest: argv.attest, provenance: argv.provenance, sbom: argv.sbom });
+    const annotationSpecs = argv.annotation.map(parseAnnotation);
     if (argv.push) outputs.push({ type: 'registry', push: true });
     const loadFile = argv.load ? await loadTarget() : undefined;
     if (loadFile) outputs.push({ type: 'docker', dest: loadFile.file });
@@ -97,6 +105,9 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
     const registry = sessionOptions(argv);
     await enterUserNamespace();
     const reporter = progressReporter(progress);
+    // The summary line comes last, after the Built/Wrote lines below.
+    let summary: BuildEvent | undefined;
+    const onEvent = (e: BuildEvent): void => (e.type === 'build-done' ? void (summary = e) : reporter(e));
     const signal = interruptSignal(); // from here a signal aborts the build, which cleans up and exits 128+N
     const stdinContext = argv.context === STDIN_CONTEXT ? await contextFromStdin() : undefined;
     if (stdinContext?.dockerfileText !== undefined && argv.file !== undefined) {
@@ -126,19 +137,21 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
         isolation,
         runFsync,
-        annotations: parseAnnotations(argv.annotation, 'manifest'),
-        indexAnnotations: parseAnnotations(argv.annotation, 'index'),
+        annotationSpecs,
+        attestations,
         registry,
         outputs,
         cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
         cacheTo: argv['cache-to'].map((s) => parseCacheSpec(s, 'to')),
         iidfile: argv.iidfile,
         metadataFile: argv['metadata-file'],
-        onEvent: reporter,
+        metadataProvenance: metadataProvenance(process.env.BUILDX_METADATA_PROVENANCE),
+        onEvent,
         signal,
         platforms,
       });
       if (loadFile) await loadFile.load();
+      reporter.close();
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
         const built = result.index ? `${result.index.digest} (an index of ${result.index.platforms().join(', ')})` : `${result.image.manifestDigest}`;
@@ -147,7 +160,9 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
       }
       // The image id on stdout, unless stdout carries an archive.
       if (!toStdout) process.stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
+      if (summary) reporter(summary);
     } finally {
+      reporter.close();
       await stdinContext?.remove();
       await loadFile?.remove();
     }
@@ -155,13 +170,18 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
   },
 };
 
-/** -q is --progress=quiet; otherwise --progress, then $BUILDKIT_PROGRESS, then auto. */
+/** -q is --progress=quiet; otherwise --progress, then $BUILDKIT_PROGRESS, then auto (progress.ts). */
 function progressMode(argv: BuildArgs): ProgressMode {
-  if (argv.quiet) return 'quiet';
-  const mode = argv.progress ?? process.env.BUILDKIT_PROGRESS ?? 'auto';
-  if (mode === 'rawjson') return 'json';
-  if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(mode)) throw new UsageError(`BUILDKIT_PROGRESS=${mode}: expected auto, tty, plain, json or quiet`);
-  return mode as ProgressMode;
+  return resolveProgressMode(argv.progress, argv.quiet);
+}
+
+/** $BUILDX_METADATA_PROVENANCE, as buildx reads it: min (default), max, or disabled/false/0. */
+function metadataProvenance(value: string | undefined): 'min' | 'max' | false {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'min' || v === 'true' || v === '1') return 'min';
+  if (v === 'max') return 'max';
+  if (v === 'disabled' || v === 'false' || v === '0') return false;
+  throw new UsageError(`BUILDX_METADATA_PROVENANCE=${value}: expected min, max or disabled`);
 }
 
 /** `--pull` alone is always (buildx); `--pull=false` is missing. */
@@ -189,28 +209,6 @@ function parseAddHosts(values: string[]): string[] {
     if (!isIP(ip.replace(/^\[|\]$/g, ''))) throw new UsageError(`--add-host ${v}: ${ip} is not an IP address`);
     return `${ip.replace(/^\[|\]$/g, '')}\t${name}`;
   });
-}
-
-/**
- * `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (the image manifests), `index:KEY=VALUE` (the index
- * of a multi-platform build), as buildx; other targets are refused. Returns those for `target`.
- */
-function parseAnnotations(values: string[], target: 'manifest' | 'index'): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--annotation ${v}: expected KEY=VALUE`);
-    let key = v.slice(0, eq);
-    let where = 'manifest';
-    const colon = key.indexOf(':');
-    if (colon >= 0 && /^[a-z-]+(\[.*\])?$/.test(key.slice(0, colon))) {
-      where = key.slice(0, colon);
-      if (where !== 'manifest' && where !== 'index') throw new UsageError(`--annotation ${v}: only manifest: and index: annotations are written`);
-      key = key.slice(colon + 1);
-    }
-    if (where === target) out[key] = v.slice(eq + 1);
-  }
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** `64m`, `1g`, `1048576` → bytes. */

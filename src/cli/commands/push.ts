@@ -3,11 +3,13 @@ import type { Argv } from 'yargs';
 import type { NbuildCommand } from '../command.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-options.js';
+import { PROGRESS_OPTION, transferReporter } from '../progress.js';
 
 interface PushArgs extends RegistryArgs {
   image: string;
   dest?: string;
   quiet: boolean;
+  progress?: string;
   'digestfile'?: string;
   root?: string;
 }
@@ -22,20 +24,31 @@ export const pushCommand: NbuildCommand<PushArgs> = {
       .positional('dest', { type: 'string', describe: 'where to push: REGISTRY/NAME[:TAG]' })
       .options(registryOptions)
       .option('digestfile', { type: 'string', describe: 'also write the pushed digest to this file' })
+      .option('progress', PROGRESS_OPTION)
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
-    const [{ pushImage }, fs] = await Promise.all([import('../../images/push.js'), import('node:fs/promises')]);
-    const { digest } = await pushImage({
-      storeRoot: resolveStoreRoot(args.root),
-      image: args.image,
-      destination: args.dest,
-      registry: sessionOptions(args),
-      onProgress: (e) => {
-        if (args.quiet) return;
-        if (e.kind === 'blob') process.stderr.write(`${e.digest.slice(7, 19)}: ${e.outcome}\n`);
-        else if (e.kind === 'manifest') process.stderr.write(`pushed ${e.reference}\n`);
-      },
-    });
+    const [{ pushImage }, fs, { pushProgress }, { interruptSignal }] = await Promise.all([
+      import('../../images/push.js'), import('node:fs/promises'), import('../../executor/transfer-progress.js'), import('../../interrupt.js'),
+    ]);
+    const { reporter, task } = transferReporter(args.progress, args.quiet, `pushing ${args.dest ?? args.image}`);
+    // A signal stops the push (no manifest is put) and exits 128+N: src/interrupt.ts.
+    const signal = interruptSignal();
+    const blobs = pushProgress(task);
+    const { digest } = await task
+      .run(() =>
+        pushImage({
+          storeRoot: resolveStoreRoot(args.root),
+          image: args.image,
+          destination: args.dest,
+          registry: sessionOptions(args),
+          signal,
+          onProgress: (e) => {
+            if (e.kind === 'manifest') reporter({ type: 'info', message: `pushed ${e.reference}` });
+            else blobs(e);
+          },
+        }),
+      )
+      .finally(() => reporter.close());
     if (args.digestfile) await fs.writeFile(args.digestfile, `${digest}\n`);
     process.stdout.write(`${digest}\n`);
   },
