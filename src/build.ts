@@ -384,7 +384,7 @@ function metadataProvenance(mode: 'min' | 'max' | false, images: readonly Image[
 }
 
 /** The provenance parameters and materials of each image of this build. */
-function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly ReadonlyMap<string, Image>[]): ProvenanceFacts {
+function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly BaseImages[]): ProvenanceFacts {
   return (image) => ({
     dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
     dockerfileText: parsed.text,
@@ -396,7 +396,7 @@ function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readon
     network: options.network ?? 'default',
     extraHosts: options.extraHosts ?? [],
     shmSize: options.shmSize,
-    materials: [...(baseImages[images.indexOf(image)] ?? new Map<string, Image>())].map(([ref, base]) => ({
+    materials: [...(baseImages[images.indexOf(image)]?.values() ?? [])].map(({ ref, image: base }) => ({
       ref,
       platform: formatPlatform(normalizePlatform(platformOf(base.config))),
       digest: base.manifestDigest.toString(),
@@ -464,7 +464,7 @@ async function planWithTriggers(
   resolve: (ref: string, platform: BuildPlan['platform']) => Promise<Image>,
 ): Promise<{ plan: BuildPlan; baseImages: BaseImages }> {
   const { dockerfile } = first;
-  const baseImages = new Map<string, Image>();
+  const baseImages = new Map<string, { ref: string; image: Image }>();
   const imageTriggers = new Map<string, Instruction[]>();
   let plan = first;
   for (;;) {
@@ -478,7 +478,7 @@ async function planWithTriggers(
     if (wanted.size === 0) return { plan, baseImages };
     const resolved = await Promise.all([...wanted].map(async ([key, { ref, platform }]) => ({ key, ref, image: await resolve(ref, platform) })));
     for (const { key, ref, image } of resolved) {
-      baseImages.set(key, image);
+      baseImages.set(key, { ref, image });
       // The planner takes triggers by reference: those of the first stage built FROM it.
       if (!imageTriggers.has(ref)) imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
     }

@@ -15,7 +15,7 @@ export type ImageResolver = (ref: string, platform?: Platform) => Promise<Image 
  * The base images of a plan, resolved once before the stages run (build.ts reads their ONBUILD
  * triggers to plan), by reference and the platform of the stage built FROM it: baseImageKey().
  */
-export type BaseImages = ReadonlyMap<string, Image>;
+export type BaseImages = ReadonlyMap<string, { ref: string; image: Image }>;
 
 export function baseImageKey(ref: string, platform: Platform): string {
   return `${ref}\0${platform.os}/${platform.architecture}/${platform.variant ?? ''}`;

@@ -147,7 +147,7 @@ async function initialState(
     return { state, triggers: declaredTriggers(plan.dockerfile.stages[base.index].instructions) };
   }
   const wanted = planned.platform;
-  const image = options.baseImages.get(baseImageKey(base.ref, wanted));
+  const image = options.baseImages.get(baseImageKey(base.ref, wanted))?.image;
   if (!image) throw new NbuildError('INTERNAL', `base image ${base.ref} for ${formatPlatform(wanted)} was not resolved before the build`);
   const cfg = image.config;
   if (cfg.architecture && cfg.architecture !== wanted.architecture) {
