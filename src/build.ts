@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning, type Instruction } from './frontend/dockerfile/index.js';
 import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
 import { proxyEnv } from './planner/args.js';
-import { downloadUrl, isTarArchive, archiveMaxTime, UrlSources } from './executor/steps/add-sources.js';
+import { isTarArchive, archiveMaxTime, UrlSources } from './executor/steps/add-sources.js';
 import { attachFrame } from './frontend/dockerfile/frame.js';
 import { checkRunSupport, executePlan, onbuildTriggers } from './executor/executor.js';
 import { resolveBaseImage } from './executor/base-image.js';
 import type { BuildEvent } from './executor/events.js';
-import type { ImageResolver } from './executor/base-image.js';
+import { baseImageKey, type BaseImages, type ImageResolver } from './executor/base-image.js';
 import { BuildContext } from './context/context.js';
 import { Store } from './store/store.js';
 import type { Image } from './image/image.js';
@@ -23,6 +23,7 @@ import { annotationsFor, type AnnotationSpec } from './image/annotations.js';
 import { attestImages, checkAttestationOutputs, indexWithAttestations, type AttestContext, type AttestRequest } from './export/attestations/index.js';
 import { provenancePredicate } from './export/attestations/provenance.js';
 import { Limiter } from './limiter.js';
+import type { IsolationMode } from './snapshot/ladder.js';
 import type { StepEnv } from './executor/context.js';
 import { DockerfileError, NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './executor/content-hash.js';
@@ -68,6 +69,10 @@ export interface BuildOptions {
   extraHosts?: readonly string[];
   /** --shm-size in bytes. */
   shmSize?: number;
+  /** --isolation: how RUN steps are isolated (default: the best this host allows; see `nbuild info`). */
+  isolation?: IsolationMode;
+  /** --run-fsync: RUN steps' fsync & co. are real (default: they return 0, docs/decisions.md). */
+  runFsync?: boolean;
   /** --no-cache-filter: stage names whose steps all run. */
   noCacheStages?: readonly string[];
   /** --annotation: manifest annotations. */
@@ -268,6 +273,8 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
     sshAgents: options.sshAgents,
     extraHosts: options.extraHosts,
     shmSize: options.shmSize,
+    isolation: options.isolation,
+    runFsync: options.runFsync ?? false,
     emit,
     signal: options.signal,
     urls,
@@ -279,8 +286,8 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
   env.signal = abort.signal;
-  // A RUN no platform can run is refused before any platform starts (each plan checks its own too).
-  await Promise.all(plans.map((p) => checkRunSupport(p)));
+  // A RUN no platform can run is refused before any platform starts.
+  const emulators = await Promise.all(plans.map((p) => checkRunSupport(p)));
   const settled = await Promise.allSettled(
     plans.map((p) =>
       executePlan(env, p, {
@@ -294,6 +301,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
         limiter,
         nextStepId,
         baseImages: triggered[plans.indexOf(p)].baseImages,
+        emulators: emulators[plans.indexOf(p)],
       }).catch((error: unknown) => {
         abort.abort(error);
         throw error;
@@ -381,7 +389,7 @@ function metadataProvenance(mode: 'min' | 'max' | false, images: readonly Image[
 }
 
 /** The provenance parameters and materials of each image of this build. */
-function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly ReadonlyMap<string, Image>[]): ProvenanceFacts {
+function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly BaseImages[]): ProvenanceFacts {
   return (image) => ({
     dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
     dockerfileText: parsed.text,
@@ -393,7 +401,7 @@ function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readon
     network: options.network ?? 'default',
     extraHosts: options.extraHosts ?? [],
     shmSize: options.shmSize,
-    materials: [...(baseImages[images.indexOf(image)] ?? new Map<string, Image>())].map(([ref, base]) => ({
+    materials: [...(baseImages[images.indexOf(image)]?.values() ?? [])].map(({ ref, image: base }) => ({
       ref,
       platform: formatPlatform(normalizePlatform(platformOf(base.config))),
       digest: base.manifestDigest.toString(),
@@ -413,7 +421,7 @@ async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEve
   if (source.kind === 'seconds') return source.seconds;
   const dir = await store.tempDir('epoch');
   try {
-    const download = await downloadUrl(source.url, dir, source.checksum);
+    const download = await new UrlSources(store, async () => dir).file(source.url, source.checksum);
     const seconds = download.lastModified ?? ((await isTarArchive(download.file)) ? await archiveMaxTime(download.file) : undefined);
     emit({ type: 'info', message: `SOURCE_DATE_EPOCH from stage ${source.stage} (${source.url}): ${seconds ?? 'none'}` });
     return seconds;
@@ -459,23 +467,26 @@ async function planWithTriggers(
   first: BuildPlan,
   options: PlanOptions,
   resolve: (ref: string, platform: BuildPlan['platform']) => Promise<Image>,
-): Promise<{ plan: BuildPlan; baseImages: Map<string, Image> }> {
+): Promise<{ plan: BuildPlan; baseImages: BaseImages }> {
   const { dockerfile } = first;
-  const baseImages = new Map<string, Image>();
+  const baseImages = new Map<string, { ref: string; image: Image }>();
   const imageTriggers = new Map<string, Instruction[]>();
   let plan = first;
   for (;;) {
     // Each base for its stage's platform (FROM --platform=$BUILDPLATFORM is the host's).
-    const refs = new Map<string, BuildPlan['platform']>();
-    for (const st of plan.stages) if (st.base.kind === 'image' && !baseImages.has(st.base.ref) && !refs.has(st.base.ref)) refs.set(st.base.ref, st.platform);
-    if (refs.size === 0) return { plan, baseImages };
-    await Promise.all(
-      [...refs].map(async ([ref, platform]) => {
-        const image = await resolve(ref, platform);
-        baseImages.set(ref, image);
-        imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
-      }),
-    );
+    const wanted = new Map<string, { ref: string; platform: BuildPlan['platform'] }>();
+    for (const st of plan.stages) {
+      if (st.base.kind !== 'image') continue;
+      const key = baseImageKey(st.base.ref, st.platform);
+      if (!baseImages.has(key)) wanted.set(key, { ref: st.base.ref, platform: st.platform });
+    }
+    if (wanted.size === 0) return { plan, baseImages };
+    const resolved = await Promise.all([...wanted].map(async ([key, { ref, platform }]) => ({ key, ref, image: await resolve(ref, platform) })));
+    for (const { key, ref, image } of resolved) {
+      baseImages.set(key, { ref, image });
+      // The planner takes triggers by reference: those of the first stage built FROM it.
+      if (!imageTriggers.has(ref)) imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
+    }
     plan = planBuild(dockerfile, { ...options, imageTriggers });
   }
 }

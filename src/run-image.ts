@@ -27,6 +27,8 @@ export interface RunImageOptions {
   /** Overrides the image's WorkingDir. */
   workdir?: string;
   network?: 'host' | 'none';
+  /** Force this isolation (`--isolation`; default: the best this host allows, see nbuild info). */
+  isolation?: IsolationMode;
   /** The command's stdin is the caller's (default: /dev/null, as in a RUN step). */
   interactive?: boolean;
   onStdout(chunk: Buffer): void;
@@ -61,13 +63,6 @@ export function containerEnv(config: ContainerConfig, overrides: string[], home:
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-async function isolationMode(store: Store): Promise<IsolationMode> {
-  const report = await selectIsolation({ cache: store.probeCache });
-  if (report.chosen) return report.chosen;
-  const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
-  throw new NbuildError('NO_ISOLATION', `this host allows no way to run commands in an image (${why}); see nbuild info`);
-}
-
 async function hostResolvConf(): Promise<string> {
   const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   return text || 'nameserver 127.0.0.1\n';
@@ -93,7 +88,7 @@ export async function runImage(options: RunImageOptions): Promise<SandboxResult>
       await fs.mkdir(lowers[0]);
     }
     const user = await resolveUser(lowers, options.user ?? config.User ?? '');
-    const workspace = await prepareRunWorkspace(await isolationMode(store), lowers, path.join(work, 'workspace'));
+    const workspace = await prepareRunWorkspace(await selectIsolation({ cache: store.probeCache }, options.isolation, 'commands in an image'), lowers, path.join(work, 'workspace'));
     const workdir = options.workdir ?? (config.WorkingDir || '/');
     if (!workdir.startsWith('/')) throw new NbuildError('RUN_WORKDIR', `--workdir ${workdir}: must be an absolute path`, { exitCode: 2 });
     return await runSandboxed(

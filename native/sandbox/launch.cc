@@ -31,12 +31,13 @@ int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd);
 
 namespace {
 
-// The commands whose handlers call enterUserNamespace() (src/cli/commands/*.ts); nbuild with
-// no command name is `build`. A wrong guess only costs time: commands run as root of the
+// The commands whose modules declare `userns: true` (src/cli/commands/*.ts, whose handlers call
+// enterUserNamespace()); test/cli/userns-commands.test.ts keeps these lists equal to the modules'.
+// nbuild with no command name is `build`. A wrong guess only costs time: commands run as root of the
 // namespace work too, and one run outside it re-executes itself from Node.
 const char* const kUsernsCommands[] = {"build", "run", "tag", "prune", "store", "rmi", "load"};
 const char* const kOtherCommands[] = {"completion", "version", "info", "pull", "push", "images", "inspect",
-                                      "history", "save", "login", "logout", "check", "help"};
+                                      "history", "save", "login", "logout", "check", "manifest", "help"};
 
 bool isOneOf(const char* arg, const char* const* list, size_t n) {
   for (size_t i = 0; i < n; i++)

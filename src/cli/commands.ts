@@ -40,6 +40,12 @@ export async function loadCommands(names?: readonly string[]): Promise<AnyComman
   return (await Promise.all(wanted.map(([, load]) => load()))) as AnyCommand[];
 }
 
+/** The commands whose handlers enter the user namespace (native/sandbox/launch.cc must list the same). */
+export async function usernsCommandNames(): Promise<string[]> {
+  const loaded = (await loadCommands()) as unknown as ReadonlyArray<AnyCommand & { readonly userns: boolean }>;
+  return loaded.filter((c) => c.userns).map((c) => String(Array.isArray(c.command) ? c.command[0] : c.command).split(' ')[0]);
+}
+
 /** Adds the given sub-commands to the parser (each module keeps its own argument type). */
 export function registerCommands(parser: Argv<object>, commands: readonly AnyCommand[]): Argv<object> {
   for (const command of commands) parser = parser.command(command);

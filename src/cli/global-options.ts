@@ -1,7 +1,5 @@
 // Options every command accepts.
 import type { Options } from 'yargs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 
 export const globalOptions = {
   root: {
@@ -18,11 +16,5 @@ export const globalOptions = {
   },
 } satisfies Record<string, Options>;
 
-/** The store root as SPEC §Command line defines it. */
-export function resolveStoreRoot(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag) return path.resolve(flag);
-  if (env.NBUILD_ROOT) return path.resolve(env.NBUILD_ROOT);
-  const xdg = env.XDG_DATA_HOME;
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'nbuild');
-  return path.join(env.HOME || os.homedir(), '.local', 'share', 'nbuild');
-}
+// The store root as SPEC §Command line defines it (also the API's default).
+export { resolveStoreRoot } from '../store/root.js';

@@ -12,6 +12,16 @@ import { platformMatches, type Platform } from '../image/platform.js';
 export type ImageResolver = (ref: string, platform?: Platform) => Promise<Image | undefined>;
 
 /**
+ * The base images of a plan, resolved once before the stages run (build.ts reads their ONBUILD
+ * triggers to plan), by reference and the platform of the stage built FROM it: baseImageKey().
+ */
+export type BaseImages = ReadonlyMap<string, { ref: string; image: Image }>;
+
+export function baseImageKey(ref: string, platform: Platform): string {
+  return `${ref}\0${platform.os}/${platform.architecture}/${platform.variant ?? ''}`;
+}
+
+/**
  * `pull`: ask the registry even when the store has the name (--pull). `platform`: the stage's;
  * a multi-platform image gives its manifest for it (default this host's).
  */

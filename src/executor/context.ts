@@ -7,6 +7,7 @@ import type { BuildEvent } from './events.js';
 import type { StatCache } from './content-hash.js';
 import type { CacheRecord } from '../store/cache-record.js';
 import type { UrlSources } from './steps/add-sources.js';
+import type { IsolationMode } from '../snapshot/ladder.js';
 
 /** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
 export type SecretSource = { file: string } | { value: string };
@@ -36,6 +37,10 @@ export interface StepEnv {
   extraHosts?: readonly string[];
   /** --shm-size in bytes (default: the helper's 64 MiB). */
   shmSize?: number;
+  /** --isolation: RUN steps' mode (default: the best this host allows). */
+  isolation?: IsolationMode;
+  /** --run-fsync: RUN steps' fsync & co. are real (default: they return 0 without syncing). */
+  runFsync?: boolean;
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
   /** Told of every cache record a layer step used or made (for --cache-to). */

@@ -7,7 +7,7 @@ import { Image, type Layer } from '../image/image.js';
 import type { History, ImageConfig } from '../image/types.js';
 import { DEFAULT_PATH, type StageState } from './state.js';
 import { runStage, createdTime, type StageRunner } from './stage.js';
-import { resolveBaseImage, type ImageResolver } from './base-image.js';
+import { baseImageKey, resolveBaseImage, type BaseImages, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
 import { declaredTriggers } from '../planner/plan.js';
@@ -35,8 +35,10 @@ export interface ExecuteOptions {
   limiter?: Limiter;
   /** Step ids for progress, shared by the platforms of a multi-platform build (they must not collide). */
   nextStepId?: () => number;
-  /** Base images already resolved (for their ONBUILD triggers, see build.ts), by reference. */
-  baseImages?: ReadonlyMap<string, Image>;
+  /** Every FROM image of the plan, resolved for its stage's platform (build.ts, before planning). */
+  baseImages: BaseImages;
+  /** The binfmt_misc emulator of each stage whose RUN steps are emulated (checkRunSupport, done before any platform starts). */
+  emulators: ReadonlyMap<number, string>;
 }
 
 export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: ExecuteOptions): Promise<Image> {
@@ -66,7 +68,7 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
     countStep: (instr, historyText) => budget.count(instr, historyText),
   };
   const exported = exportedStages(plan);
-  const support = await checkRunSupport(plan);
+  const support = new Map(options.emulators);
   await runConcurrently(plan.stages, abort, options.limiter ?? new Limiter(2), async (planned) => {
     const { state, triggers } = await initialState(env, plan, planned, finished, heirs, options);
     // ONBUILD RUN triggers come with the base image: checked once it is known.
@@ -145,9 +147,8 @@ async function initialState(
     return { state, triggers: declaredTriggers(plan.dockerfile.stages[base.index].instructions) };
   }
   const wanted = planned.platform;
-  // A base image resolved before planning (for its ONBUILD triggers) is used when it is for this platform.
-  const known = options.baseImages?.get(base.ref);
-  const image = known && known.config.architecture === wanted.architecture && known.config.os === wanted.os ? known : await resolveBaseImage(env.store, base.ref, options.resolveRemote, options.pull, wanted);
+  const image = options.baseImages.get(baseImageKey(base.ref, wanted))?.image;
+  if (!image) throw new NbuildError('INTERNAL', `base image ${base.ref} for ${formatPlatform(wanted)} was not resolved before the build`);
   const cfg = image.config;
   if (cfg.architecture && cfg.architecture !== wanted.architecture) {
     env.emit({ type: 'warning', message: `base image ${base.ref} is ${cfg.os}/${cfg.architecture}, not ${formatPlatform(wanted)}: RUN steps may fail` });

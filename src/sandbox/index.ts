@@ -3,6 +3,7 @@ export type { IdMapEntry, SandboxMount, SandboxRootfs, RootfsMount, SandboxSpec,
 export { currentIdMapping, inUserNamespace, parseSubIds, readSubIds, toHostId, type SubIdRange } from './idmap.js';
 export {
   enterUserNamespace,
+  requireUserNamespace,
   spawnInUserNamespace,
   planIdMapping,
   type IdMappingPlan,

@@ -92,3 +92,13 @@ function takeEnv(name: string): string | undefined {
   delete process.env[name];
   return v;
 }
+
+/**
+ * For API calls that change the store or run commands (load, tag, rmi, prune, store check, RUN):
+ * they need this process to be root of a user namespace. The CLI enters one before calling them;
+ * another program calls enterUserNamespace() first (it re-runs the program inside one).
+ */
+export function requireUserNamespace(operation: string): void {
+  if (process.geteuid?.() === 0) return;
+  throw new NbuildError('USERNS', `${operation} needs the user namespace: call enterUserNamespace() at the start of the program (it re-runs the program as root of a user namespace)`);
+}

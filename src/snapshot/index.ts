@@ -2,6 +2,7 @@
 export { probeHost, type HostProbe, type Capability } from './probe.js';
 export {
   chooseIsolation,
+  parseIsolation,
   selectIsolation,
   probeHostOnce,
   describeMode,

@@ -67,20 +67,27 @@ function verdict(mode: IsolationMode, p: HostProbe): ModeVerdict {
   }
 }
 
-/** Ranks the modes for this host; NBUILD_ISOLATION (or `forced`) picks one if it is available. */
-export function chooseIsolation(probe: HostProbe, forced = process.env['NBUILD_ISOLATION']): IsolationReport {
+/** `--isolation` / NBUILD_ISOLATION text as a mode; empty or undefined: none forced. */
+export function parseIsolation(text: string | undefined): IsolationMode | undefined {
+  if (!text) return undefined;
+  const mode = LADDER.find((m) => m === text);
+  if (!mode) throw new NbuildError('ISOLATION', `unknown isolation "${text}"; use one of ${LADDER.join(', ')}`, { exitCode: 2 });
+  return mode;
+}
+
+/** Ranks the modes for this host; `forced` (--isolation, NBUILD_ISOLATION) picks one if it is available. */
+export function chooseIsolation(probe: HostProbe, forced: string | undefined): IsolationReport {
   const modes = LADDER.map((m) => verdict(m, probe));
-  if (forced) {
-    const v = modes.find((m) => m.mode === forced);
-    if (!v) throw new NbuildError('ISOLATION', `unknown isolation "${forced}"; use one of ${LADDER.join(', ')}`, { exitCode: 2 });
-    if (!v.available) throw new NbuildError('ISOLATION', `isolation "${forced}" is not available here: ${v.reason}`);
+  const mode = parseIsolation(forced);
+  if (mode) {
+    const v = modes.find((m) => m.mode === mode) as ModeVerdict;
+    if (!v.available) throw new NbuildError('ISOLATION', `isolation "${mode}" is not available here: ${v.reason}`);
     return { chosen: v.mode, modes };
   }
   return { chosen: modes.find((m) => m.available)?.mode, modes };
 }
 
 let probed: Promise<HostProbe> | undefined;
-let selected: Promise<IsolationReport> | undefined;
 
 /** The host's answers, asked once per process (the executor's RUN steps share them). */
 export function probeHostOnce(options: ProbeOptions = {}): Promise<HostProbe> {
@@ -88,8 +95,13 @@ export function probeHostOnce(options: ProbeOptions = {}): Promise<HostProbe> {
   return probed;
 }
 
-/** Probes once per process and returns the ladder's verdict (what the executor should use). */
-export function selectIsolation(options: ProbeOptions = {}): Promise<IsolationReport> {
-  selected ??= probeHostOnce(options).then((p) => chooseIsolation(p));
-  return selected;
+/**
+ * The mode RUN steps and `nbuild run` use: `forced` if this host allows it, else the best it
+ * allows (probed once per process); `what` names them in the error when none is allowed.
+ */
+export async function selectIsolation(options: ProbeOptions, forced: IsolationMode | undefined, what: string): Promise<IsolationMode> {
+  const report = chooseIsolation(await probeHostOnce(options), forced);
+  if (report.chosen) return report.chosen;
+  const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
+  throw new NbuildError('NO_ISOLATION', `this host allows no way to run ${what} (${why}); see nbuild info`);
 }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { busyboxImage, nbuild, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { buildTar, gzipLayer, hostileLayers, hostileOciArchives, imageOf, writeOciArchive, type ArchiveImage } from '../helpers/hostile-archives.js';
-import { snapshot } from '../native/helpers.js';
+import { fingerprint } from '../helpers/tree-fingerprint.js';
 
 interface Scene {
   top: string;
@@ -33,7 +33,12 @@ function scene(): Scene {
 /** Everything outside the store: the victim, the inputs, and the other names beside them. */
 function outside(s: Scene): string[] {
   const top = fs.readdirSync(s.top).filter((n) => n !== 'store').sort();
-  return [`top: ${top.join(' ')}`, ...snapshot(s.victim).map((l) => `victim/${l}`), ...snapshot(s.inputs).map((l) => `inputs/${l}`)];
+  return [`top: ${top.join(' ')}`, ...lines('victim', s.victim), ...lines('inputs', s.inputs)];
+}
+
+/** One line per entry below `dir` (not the folder itself), prefixed with `name/`. */
+function lines(name: string, dir: string): string[] {
+  return [...fingerprint(dir, { portable: true })].map(([rel, desc]) => `${name}/${rel} ${desc}`);
 }
 
 function cli(s: Scene, ...args: string[]): Promise<RunResult> {

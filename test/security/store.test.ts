@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { busyboxImage, nbuild, projectRoot, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { buildTar, gzipLayer, imageOf, writeOciArchive } from '../helpers/hostile-archives.js';
-import { snapshot } from '../native/helpers.js';
+import { fingerprint } from '../helpers/tree-fingerprint.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
 import { currentOwner } from '../../src/store/owner.js';
 
@@ -127,10 +127,10 @@ test('row 12: -o type=local that fails half way leaves no folder, and an existin
   t.deepEqual(fs.readdirSync(top), [], 'no partial folder and no temp folder');
   const existing = path.join(top, 'existing');
   writeFiles(existing, { 'keep.txt': 'mine\n' });
-  const before = snapshot(existing);
+  const before = fingerprint(existing, { portable: true });
   const again = await build(root, ctx, '-o', `type=local,dest=${existing}`);
   t.is(again.code, 1, again.stderr);
-  t.deepEqual(snapshot(existing), before, 'the existing folder is as it was');
+  t.deepEqual(fingerprint(existing, { portable: true }), before, 'the existing folder is as it was');
   t.deepEqual(fs.readdirSync(top), ['existing']);
 });
 

@@ -1,5 +1,5 @@
 // `nbuild build [options] CONTEXT` (also the default command: `nbuild -f Dockerfile .`).
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
 import { build, type PullPolicy } from '../../build.js';
@@ -20,6 +20,8 @@ import { interruptSignal } from '../../interrupt.js';
 import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
+import type { NbuildCommand } from '../command.js';
+import { isolationOption, runFsyncOption } from '../run-isolation.js';
 import { parseAnnotation } from '../../image/annotations.js';
 import { parseAttestations } from '../../export/attestations/index.js';
 
@@ -68,7 +70,8 @@ interface BuildArgs {
   creds?: string;
 }
 
-export const buildCommand: CommandModule<object, BuildArgs> = {
+export const buildCommand: NbuildCommand<BuildArgs> = {
+  userns: true,
   command: ['build [context]', '$0 [context]'],
   describe: 'build an image from a Dockerfile (the default command)',
   builder: (y: Argv) =>
@@ -81,8 +84,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const call = argv.check ? 'check' : (argv.call ?? 'build');
     if (call === 'check') return callCheck(argv);
     if (call !== 'build') throw new UsageError(`--call ${call}: not supported (build, check)`);
-    if (argv.isolation) process.env.NBUILD_ISOLATION = argv.isolation; // read by the ladder, also after the re-exec
-    if (argv['run-fsync']) process.env.NBUILD_RUN_FSYNC = '1'; // read by the RUN step, also after the re-exec
+    const isolation = isolationOption(argv.isolation);
+    const runFsync = runFsyncOption(argv['run-fsync']);
     trace('cli: build handler');
     const outputs = argv.output.map(parseOutputSpec);
     const attestations = parseAttestations({ attest: argv.attest, provenance: argv.provenance, sbom: argv.sbom });
@@ -141,6 +144,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         unrecordedArgs: hostProxyArgs,
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
+        isolation,
+        runFsync,
         annotationSpecs,
         attestations,
         registry,

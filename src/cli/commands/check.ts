@@ -2,12 +2,13 @@
 // the build checks on a Dockerfile without building (BuildKit's lint: every stage); print
 // errors and warnings as FILE:LINE: message. CONTEXT (default: the Dockerfile's folder) gives
 // the .dockerignore; base images the local store has give their Env to the checks.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { access, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DockerfileError, NbuildError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
 import type { Warning } from '../../frontend/dockerfile/types.js';
+import type { NbuildCommand } from '../command.js';
 
 interface CheckArgs {
   file?: string;
@@ -50,7 +51,8 @@ function render(findings: Finding[], format: CheckArgs['format'], frame?: string
 
 const warningFinding = (w: Warning): Finding => ({ severity: 'warning', rule: w.rule, file: w.file, line: w.line, message: w.message, description: w.description, ...(w.url ? { url: w.url } : {}) });
 
-export const checkCommand: CommandModule<object, CheckArgs> = {
+export const checkCommand: NbuildCommand<CheckArgs> = {
+  userns: false,
   command: 'check [context]',
   describe: 'parse a Dockerfile and run the build checks on every stage, without building; print errors and warnings',
   builder: (y: Argv) =>

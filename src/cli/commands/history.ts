@@ -1,8 +1,9 @@
 // `nbuild history IMAGE`: one row per history entry, newest first.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { NbuildError } from '../../errors.js';
 import type { History } from '../../image/types.js';
 import { resolveStoreRoot } from '../global-options.js';
+import type { NbuildCommand } from '../command.js';
 
 interface HistoryArgs {
   image: string;
@@ -12,7 +13,8 @@ interface HistoryArgs {
   root?: string;
 }
 
-export const historyCommand: CommandModule<object, HistoryArgs> = {
+export const historyCommand: NbuildCommand<HistoryArgs> = {
+  userns: false,
   command: 'history <image>',
   describe: 'show the history of an image: created by, size, empty layers',
   builder: (y: Argv) =>
@@ -22,7 +24,7 @@ export const historyCommand: CommandModule<object, HistoryArgs> = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the image id' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<HistoryArgs>,
   handler: async (args) => {
-    const [{ Store }, fmt] = await Promise.all([import('../../store/store.js'), import('../../export/format.js')]);
+    const [{ Store }, fmt] = await Promise.all([import('../../store/store.js'), import('../format.js')]);
     const store = await Store.open(resolveStoreRoot(args.root));
     const image = await store.getImage(args.image);
     if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no such image: ${args.image}`);

@@ -1,6 +1,6 @@
 // `nbuild info [--format text|json]`: what this host offers for rootless builds: id mapping,
 // the isolation ladder (which mode is chosen and why not the others), networking, compression.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { release, userInfo } from 'node:os';
 import { engineInfo } from '../../native/index.js';
 import { nativeFiles } from '../../native/location.js';
@@ -10,6 +10,8 @@ import { helperPath } from '../../sandbox/helper.js';
 import { currentIdMapping, planIdMapping, privateNetworkUnavailable, type IdMappingPlan, type IdMapEntry } from '../../sandbox/index.js';
 import { binfmtDir, runSupportAll, type RunSupport } from '../../sandbox/binfmt.js';
 import { chooseIsolation, describeMode, probeHost, type HostProbe, type IsolationReport } from '../../snapshot/index.js';
+import type { NbuildCommand } from '../command.js';
+import { isolationOption } from '../run-isolation.js';
 
 interface InfoArgs {
   format: 'text' | 'json';
@@ -62,7 +64,7 @@ async function gather(): Promise<Info> {
   const probe = await probeHost();
   const me = userInfo();
   const plan = planIdMapping();
-  const isolation = chooseIsolation(probe);
+  const isolation = chooseIsolation(probe, isolationOption(undefined));
   const problems = me.uid === 0 ? [] : diagnoseHost(systemInputs(helperPath()), probe.userNamespace.ok);
   return {
     version: nbuildVersion(),
@@ -141,7 +143,8 @@ function renderText(info: Info): string {
   return lines.join('\n') + '\n';
 }
 
-export const infoCommand: CommandModule<object, InfoArgs> = {
+export const infoCommand: NbuildCommand<InfoArgs> = {
+  userns: false,
   command: 'info',
   describe: 'show what this host offers: id mapping, isolation modes, networking, compression',
   builder: (y: Argv<object>) =>

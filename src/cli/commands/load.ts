@@ -1,6 +1,7 @@
 // `nbuild load -i FILE [-t NAME]`: images in from an OCI archive, an OCI layout
 // folder or a `docker save` archive.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
+import type { NbuildCommand } from '../command.js';
 import { resolveStoreRoot } from '../global-options.js';
 
 interface LoadArgs {
@@ -10,8 +11,9 @@ interface LoadArgs {
   root?: string;
 }
 
-export const loadCommand: CommandModule<object, LoadArgs> = {
+export const loadCommand: NbuildCommand<LoadArgs> = {
   command: 'load',
+  userns: true,
   describe: 'load images from an OCI archive, an OCI layout folder or a docker save archive',
   builder: (y: Argv) =>
     y
@@ -19,14 +21,12 @@ export const loadCommand: CommandModule<object, LoadArgs> = {
       .option('tag', { alias: 't', type: 'string', describe: 'also name the loaded image NAME' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only image ids' }) as unknown as Argv<LoadArgs>,
   handler: async (args) => {
-    const [{ enterUserNamespace }, { Store }, { loadArchive }, { parseReference }] = await Promise.all([
-      import('../../sandbox/index.js'), import('../../store/store.js'), import('../../store/load.js'), import('../../image/reference.js'),
+    const [{ enterUserNamespace }, { loadImages }, { parseReference }] = await Promise.all([
+      import('../../sandbox/index.js'), import('../../images/load.js'), import('../../image/reference.js'),
     ]);
     if (args.tag !== undefined) parseReference(args.tag); // bad usage fails before any work
     await enterUserNamespace();
-    const store = await Store.open(resolveStoreRoot(args.root));
-    for (const { image, index, names } of await loadArchive(store, args.input, { tag: args.tag })) {
-      const id = index?.digest ?? image.id; // a multi-platform image's id is its index digest (as `images`)
+    for (const { id, names } of await loadImages({ storeRoot: resolveStoreRoot(args.root), input: args.input, tag: args.tag })) {
       if (args.quiet) process.stdout.write(`${id}\n`);
       else if (names.length === 0) process.stdout.write(`Loaded image ID: ${id}\n`);
       else for (const n of names) process.stdout.write(`Loaded image: ${parseReference(n).familiar()}\n`);

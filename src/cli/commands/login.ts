@@ -1,7 +1,8 @@
 // `nbuild login REGISTRY [-u USER] [--password-stdin]`: check the credentials against the
 // registry, then store them in the auth file. The password is never echoed nor logged.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
+import type { NbuildCommand } from '../command.js';
 
 interface LoginArgs {
   registry: string;
@@ -12,7 +13,8 @@ interface LoginArgs {
   'tls-verify': boolean;
 }
 
-export const loginCommand: CommandModule<object, LoginArgs> = {
+export const loginCommand: NbuildCommand<LoginArgs> = {
+  userns: false,
   command: 'login <registry>',
   describe: 'log in to a registry: verify the credentials and store them in the auth file',
   builder: (y: Argv) =>

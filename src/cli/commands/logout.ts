@@ -1,14 +1,16 @@
 // `nbuild logout REGISTRY`: remove the stored credentials for a registry.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { NbuildError } from '../../errors.js';
 import { normaliseRegistry } from './login.js';
+import type { NbuildCommand } from '../command.js';
 
 interface LogoutArgs {
   registry: string;
   authfile?: string;
 }
 
-export const logoutCommand: CommandModule<object, LogoutArgs> = {
+export const logoutCommand: NbuildCommand<LogoutArgs> = {
+  userns: false,
   command: 'logout <registry>',
   describe: 'remove the stored credentials for a registry',
   builder: (y: Argv) =>

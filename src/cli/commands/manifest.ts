@@ -9,6 +9,7 @@ import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-
 import type { Store } from '../../store/store.js';
 import type { ImageIndex } from '../../image/image-index.js';
 import type { Descriptor } from '../../image/types.js';
+import type { NbuildCommand } from '../command.js';
 
 interface ManifestArgs extends RegistryArgs {
   root?: string;
@@ -230,7 +231,8 @@ const push: CommandModule<object, ManifestArgs> = {
   },
 };
 
-export const manifestCommand: CommandModule<object, object> = {
+export const manifestCommand: NbuildCommand<object> = {
+  userns: false,
   command: 'manifest <command>',
   describe: 'create, change, inspect, remove and push manifest lists (OCI image indexes)',
   builder: (y: Argv) => {

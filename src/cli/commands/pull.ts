@@ -1,8 +1,7 @@
 // `nbuild pull IMAGE`: fetch an image from its registry into the store; prints the digest.
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
+import type { NbuildCommand } from '../command.js';
 import { resolveStoreRoot } from '../global-options.js';
-import { UsageError } from '../../errors.js';
-import { Image } from '../../image/image.js';
 import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-options.js';
 import { PROGRESS_OPTION, transferReporter } from '../progress.js';
 
@@ -15,8 +14,9 @@ interface PullArgs extends RegistryArgs {
   root?: string;
 }
 
-export const pullCommand: CommandModule<object, PullArgs> = {
+export const pullCommand: NbuildCommand<PullArgs> = {
   command: 'pull <image>',
+  userns: false,
   describe: 'pull an image from a registry into the local store',
   builder: (y: Argv) =>
     y
@@ -27,27 +27,24 @@ export const pullCommand: CommandModule<object, PullArgs> = {
       .option('progress', PROGRESS_OPTION)
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PullArgs>,
   handler: async (args) => {
-    const [{ Store }, { pullAny: pullImage }, { parsePlatform, formatPlatform }, { parseReference }, { pullProgress }, { interruptSignal }] = await Promise.all([
-      import('../../store/store.js'), import('../../registry/pull.js'), import('../../registry/platform.js'), import('../../image/reference.js'),
-      import('../../executor/transfer-progress.js'), import('../../interrupt.js'),
+    const [{ pullImage }, { parseReference }, { pullProgress }, { interruptSignal }] = await Promise.all([
+      import('../../images/pull.js'), import('../../image/reference.js'), import('../../executor/transfer-progress.js'), import('../../interrupt.js'),
     ]);
-    const ref = parseReference(args.image);
-    const store = await Store.open(resolveStoreRoot(args.root));
-    const platform = args.platform ? parsePlatform(args.platform) : undefined;
-    if (args['all-platforms'] && platform) throw new UsageError('--all-platforms and --platform: give one');
-    const { reporter, task, text } = transferReporter(args.progress, args.quiet, `pulling ${ref.toString()}`);
+    const { reporter, task, text } = transferReporter(args.progress, args.quiet, `pulling ${parseReference(args.image).toString()}`);
     const log = (s: string) => {
       if (text) process.stderr.write(`${s}\n`);
     };
     // A signal stops the pull (its temp files removed) and exits 128+N: src/interrupt.ts.
     const signal = interruptSignal();
     const blobs = pullProgress(task);
-    const image = await task
+    const pulled = await task
       .run(() =>
-        pullImage(store, ref, {
-          platform,
+        pullImage({
+          storeRoot: resolveStoreRoot(args.root),
+          reference: args.image,
+          platform: args.platform,
           allPlatforms: args['all-platforms'],
-          ...sessionOptions(args),
+          registry: sessionOptions(args),
           signal,
           onProgress: (e) => {
             if (e.kind === 'resolved') reporter({ type: 'info', message: `${e.reference}: ${e.digest} from ${e.source}` });
@@ -56,12 +53,7 @@ export const pullCommand: CommandModule<object, PullArgs> = {
         }),
       )
       .finally(() => reporter.close());
-    if (image instanceof Image) {
-      log(`pulled ${ref.toString()} (${formatPlatform(image.config)})`);
-      process.stdout.write(`${image.manifestDigest.toString()}\n`);
-    } else {
-      log(`pulled ${ref.toString()} (${image.platforms().join(', ')})`);
-      process.stdout.write(`${image.digest.toString()}\n`);
-    }
+    log(`pulled ${pulled.reference} (${pulled.platforms.join(', ')})`);
+    process.stdout.write(`${pulled.digest}\n`);
   },
 };

@@ -1,6 +1,6 @@
 // `nbuild push IMAGE [DEST]`: upload a stored image to a registry; prints the manifest digest.
-import type { Argv, CommandModule } from 'yargs';
-import { NbuildError } from '../../errors.js';
+import type { Argv } from 'yargs';
+import type { NbuildCommand } from '../command.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { registryOptions, sessionOptions, type RegistryArgs } from '../registry-options.js';
 import { PROGRESS_OPTION, transferReporter } from '../progress.js';
@@ -14,8 +14,9 @@ interface PushArgs extends RegistryArgs {
   root?: string;
 }
 
-export const pushCommand: CommandModule<object, PushArgs> = {
+export const pushCommand: NbuildCommand<PushArgs> = {
   command: 'push <image> [dest]',
+  userns: false,
   describe: 'push an image from the local store to a registry (DEST defaults to IMAGE)',
   builder: (y: Argv) =>
     y
@@ -26,25 +27,20 @@ export const pushCommand: CommandModule<object, PushArgs> = {
       .option('progress', PROGRESS_OPTION)
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the digest' }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
-    const [{ Store }, { pushImage, pushIndex }, { ImageIndex }, fs, { pushProgress }, { interruptSignal }] = await Promise.all([
-      import('../../store/store.js'), import('../../registry/push.js'), import('../../image/image-index.js'), import('node:fs/promises'),
-      import('../../executor/transfer-progress.js'), import('../../interrupt.js'),
+    const [{ pushImage }, fs, { pushProgress }, { interruptSignal }] = await Promise.all([
+      import('../../images/push.js'), import('node:fs/promises'), import('../../executor/transfer-progress.js'), import('../../interrupt.js'),
     ]);
-    const store = await Store.open(resolveStoreRoot(args.root));
-    const image = await store.getImageOrIndex(args.image);
-    if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${args.image} in the local store`);
-    const dest = args.dest ?? args.image;
-    const push = image instanceof ImageIndex
-      ? async (d: string, o: Parameters<typeof pushImage>[3]) => pushIndex(store, image, await store.entryImages(image.digest), d, o)
-      : (d: string, o: Parameters<typeof pushImage>[3]) => pushImage(store, image, d, o);
-    const { reporter, task } = transferReporter(args.progress, args.quiet, `pushing ${dest}`);
+    const { reporter, task } = transferReporter(args.progress, args.quiet, `pushing ${args.dest ?? args.image}`);
     // A signal stops the push (no manifest is put) and exits 128+N: src/interrupt.ts.
     const signal = interruptSignal();
     const blobs = pushProgress(task);
     const { digest } = await task
       .run(() =>
-        push(dest, {
-          ...sessionOptions(args),
+        pushImage({
+          storeRoot: resolveStoreRoot(args.root),
+          image: args.image,
+          destination: args.dest,
+          registry: sessionOptions(args),
           signal,
           onProgress: (e) => {
             if (e.kind === 'manifest') reporter({ type: 'info', message: `pushed ${e.reference}` });

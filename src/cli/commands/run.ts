@@ -1,12 +1,15 @@
 // `nbuild run [options] IMAGE [CMD...]`: one command in an image, rootless, isolated like RUN.
 // Everything after IMAGE belongs to the command (`nbuild run img sh -c 'ls -l'`), so yargs stops
 // at the first non-option and the run options are read here by parseRunArgv.
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { constants as osConstants } from 'node:os';
 import { isNbuildError, NbuildError, UsageError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { interruptSignal } from '../../interrupt.js';
+import type { NbuildCommand } from '../command.js';
+import { isolationOption } from '../run-isolation.js';
+import type { IsolationMode } from '../../snapshot/ladder.js';
 
 export interface RunArgv {
   image: string;
@@ -122,7 +125,8 @@ interface RunCommandArgs {
   root?: string;
 }
 
-export const runCommand: CommandModule<object, RunCommandArgs> = {
+export const runCommand: NbuildCommand<RunCommandArgs> = {
+  userns: true,
   command: 'run [image] [command..]',
   describe: 'run a command in an image (rootless; changes are discarded)',
   builder: (y: Argv) =>
@@ -137,13 +141,13 @@ export const runCommand: CommandModule<object, RunCommandArgs> = {
       process.stdout.write(USAGE);
       return;
     }
-    if (opts.isolation) process.env.NBUILD_ISOLATION = opts.isolation; // read by the ladder, also after the re-exec
+    const isolation = isolationOption(opts.isolation);
     await enterUserNamespace();
-    process.exitCode = await runInNamespace(opts, opts.root ?? argv.root);
+    process.exitCode = await runInNamespace(opts, opts.root ?? argv.root, isolation);
   },
 };
 
-async function runInNamespace(opts: RunArgv, root: string | undefined): Promise<number> {
+async function runInNamespace(opts: RunArgv, root: string | undefined, isolation: IsolationMode | undefined): Promise<number> {
   const { runImage } = await import('../../run-image.js');
   const signal = interruptSignal(); // a signal stops the command and exits 128+N
   try {
@@ -156,6 +160,7 @@ async function runInNamespace(opts: RunArgv, root: string | undefined): Promise<
       user: opts.user,
       workdir: opts.workdir,
       network: opts.network,
+      isolation,
       interactive: opts.interactive,
       onStdout: (c) => process.stdout.write(c),
       onStderr: (c) => process.stderr.write(c),

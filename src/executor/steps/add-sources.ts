@@ -206,39 +206,6 @@ export function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-/** Downloads a URL to `dir`; the file is named after the URL's last path part. */
-export async function downloadUrl(url: string, dir: string, checksum?: string): Promise<{ file: string; name: string; lastModified?: number }> {
-  let response: Response;
-  try {
-    response = await fetch(url, { redirect: 'follow' });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new NbuildError('ADD_URL', `ADD ${url}: cannot download (${cause}); is this host offline? Put the file in the context and COPY it instead`, { cause: error });
-  }
-  if (!response.ok || !response.body) throw new NbuildError('ADD_URL', `ADD ${url}: the server answered ${response.status} ${response.statusText}`);
-  const name = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '') || 'download';
-  const file = path.join(dir, `url-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);
-  const hash = createHash('sha256');
-  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  body.on('data', (chunk: Buffer) => hash.update(chunk));
-  await pipeline(body, createWriteStream(file, { mode: 0o600 }));
-  const digest = `sha256:${hash.digest('hex')}`;
-  if (checksum && checksum !== digest) {
-    await fs.rm(file, { force: true });
-    throw new NbuildError('ADD_CHECKSUM', `ADD ${url}: checksum mismatch: expected ${checksum}, got ${digest}`);
-  }
-  const modified = response.headers.get('last-modified');
-  let lastModified: number | undefined;
-  if (modified) {
-    const when = new Date(modified);
-    if (!Number.isNaN(when.getTime())) {
-      await fs.utimes(file, when, when);
-      lastModified = Math.floor(when.getTime() / 1000);
-    }
-  }
-  return { file, name, lastModified };
-}
-
 /** The newest modification time (seconds) of the regular files in an archive (GNU tar reads any compression). */
 export async function archiveMaxTime(file: string): Promise<number | undefined> {
   const { stdout } = await run('tar', ['--full-time', '--utc', '-tvf', file], { maxBuffer: 256 * 1024 * 1024 });
@@ -262,6 +229,8 @@ export interface Downloaded {
   digest: string;
   /** The content's digest in each algorithm --checksum may name. */
   digests: Record<string, string>;
+  /** The server's Last-Modified, in seconds since the epoch (also the file's mtime). */
+  lastModified?: number;
 }
 
 /** What the store remembers of a URL, to revalidate it on the next build. */
@@ -341,14 +310,13 @@ export class UrlSources {
     await pipeline(body, createWriteStream(file, { mode: 0o600 }));
     const digests = Object.fromEntries(Object.entries(hashes).map(([k, h]) => [k, `${k}:${h.digest('hex')}`]));
     const modified = response.headers.get('last-modified');
-    if (modified) {
-      const when = new Date(modified);
-      if (!Number.isNaN(when.getTime())) await fs.utimes(file, when, when);
-    }
+    const when = modified ? new Date(modified) : undefined;
+    const lastModified = when && !Number.isNaN(when.getTime()) ? Math.floor(when.getTime() / 1000) : undefined;
+    if (when && lastModified !== undefined) await fs.utimes(file, when, when);
     const etag = response.headers.get('etag') ?? undefined;
     await this.remember({ url, etag, lastModified: modified ?? undefined, digest: digests.sha256 });
     const last = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
-    return { file, name: last || '__unnamed__', digest: digests.sha256, digests };
+    return { file, name: last || '__unnamed__', digest: digests.sha256, digests, ...(lastModified !== undefined ? { lastModified } : {}) };
   }
 
   private key(url: string): string {

@@ -52,7 +52,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
     throw new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error });
   });
   trace('run: user resolved');
-  const mode = await isolationMode(env);
+  const mode = await selectIsolation({ cache: env.store.probeCache }, env.isolation, 'RUN steps');
   trace('run: isolation chosen');
   const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
   const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
@@ -92,7 +92,9 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       hosts: `127.0.0.1\tlocalhost ${req.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
       resolvConf: resolvConfFor(network.network, await hostResolvConf()),
       mounts,
-      syncCalls: runSyncCalls(),
+      // Their durability is worthless (the layer is committed and stored afterwards, a crash
+      // throws the step away) unless the build asks for them (--run-fsync; docs/decisions.md).
+      syncCalls: env.runFsync ? 'real' : 'skip',
     },
     {
       onStdout: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stdout', data }),
@@ -144,22 +146,6 @@ async function runNetwork(env: StepEnv, instr: RunInstruction, isolation: 'names
   return network;
 }
 
-/** The best isolation this host allows (`nbuild info` explains the choice). */
-async function isolationMode(env: StepEnv): Promise<IsolationMode> {
-  const report = await selectIsolation({ cache: env.store.probeCache });
-  if (report.chosen) return report.chosen;
-  const why = report.modes.map((m) => `${m.mode}: ${m.reason}`).join('; ');
-  throw new NbuildError('NO_ISOLATION', `this host allows no way to run RUN steps (${why}); see nbuild info`);
-}
-
-/**
- * RUN steps skip fsync & co. (their durability is worthless: the layer is committed and stored
- * afterwards, a crash throws the step away); `nbuild build --run-fsync` / NBUILD_RUN_FSYNC=1 keeps
- * them real. See docs/decisions.md.
- */
-export function runSyncCalls(envVars: NodeJS.ProcessEnv = process.env): 'real' | 'skip' {
-  return envVars['NBUILD_RUN_FSYNC'] === '1' ? 'real' : 'skip';
-}
 
 export function commandText(instr: RunInstruction): string {
   return instr.command.form === 'exec' ? JSON.stringify(instr.command.args) : instr.command.script;
