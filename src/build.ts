@@ -29,11 +29,18 @@ import { trace } from './trace.js';
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
+import { isRemoteContext, type NamedContextSpec } from './context/named-contexts.js';
+import { fetchNamedContext, fetchRemoteContext } from './context/remote-context.js';
+import type { NamedContextBase } from './planner/plan.js';
+import type { NamedSource } from './executor/context.js';
 
 export interface BuildOptions {
   storeRoot: string;
+  /** The context: a folder, or a Git URL (`…repo.git#ref:subdir`) or an http(s) URL (a tar, or a Dockerfile). */
   contextDir: string;
-  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  /** --build-context, by contextKey(NAME) (src/context/named-contexts.ts's parseBuildContexts). */
+  buildContexts?: ReadonlyMap<string, NamedContextSpec>;
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile (in a Git or URL context: a path inside it). */
   dockerfile?: string;
   /** The Dockerfile's text when read from stdin (`-f -`). */
   dockerfileText?: string;
@@ -96,6 +103,53 @@ export interface BuildResult {
 }
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  const remote = isRemoteContext(options.contextDir) || [...(options.buildContexts?.values() ?? [])].some((c) => c.kind === 'remote');
+  if (!remote) return buildLocal(options);
+  // Git and URL contexts are fetched into the store's temp area, and removed after the build.
+  const store = await Store.open(options.storeRoot);
+  const fetched: string[] = [];
+  try {
+    return await buildLocal(await fetchContexts(store, options, fetched));
+  } finally {
+    for (const dir of fetched) await store.removeTempDir(dir).catch(() => undefined);
+  }
+}
+
+/** The options with every Git or URL context replaced by the folder it was fetched into (listed in `fetched`). */
+async function fetchContexts(store: Store, options: BuildOptions, fetched: string[]): Promise<BuildOptions> {
+  const workDir = async (): Promise<string> => {
+    const dir = await store.tempDir('context');
+    fetched.push(dir);
+    return dir;
+  };
+  const fetchOne = async (url: string): Promise<{ dir: string; dockerfileText?: string }> => fetchRemoteContext(url, await workDir(), store, options.signal);
+  const out: BuildOptions = { ...options };
+  if (isRemoteContext(options.contextDir)) {
+    const url = options.contextDir;
+    const got = await fetchOne(url);
+    out.contextDir = got.dir;
+    if (got.dockerfileText !== undefined && options.dockerfileText === undefined) {
+      if (options.dockerfile !== undefined) throw new UsageError(`${url} is a Dockerfile, not a context archive, so -f has nothing to name`);
+      out.dockerfileText = got.dockerfileText;
+    } else if (options.dockerfile !== undefined && options.dockerfileText === undefined) {
+      // As docker build: -f with a remote context is a path inside it.
+      const file = path.resolve(got.dir, options.dockerfile);
+      if (!file.startsWith(got.dir + path.sep)) throw new UsageError(`-f ${options.dockerfile}: with the context ${url}, -f names a file inside it`);
+      out.dockerfile = file;
+    }
+  }
+  if (options.buildContexts) {
+    const named = new Map<string, NamedContextSpec>();
+    for (const [key, spec] of options.buildContexts) {
+      if (spec.kind !== 'remote') named.set(key, spec);
+      else named.set(key, { kind: 'local', dir: await fetchNamedContext(spec.url, await workDir(), store, options.signal) });
+    }
+    out.buildContexts = named;
+  }
+  return out;
+}
+
+async function buildLocal(options: BuildOptions): Promise<BuildResult> {
   trace('build: start');
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
@@ -123,7 +177,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   const multi = platforms.length > 1;
   if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
   else if (options.indexAnnotations) throw new UsageError('--annotation index:…: a one-platform build writes no index (give two or more --platform)');
-  const planOptions = { buildArgs: options.buildArgs, target: options.target };
+  const planOptions = { buildArgs: options.buildArgs, target: options.target, namedContexts: contextBases(options.buildContexts) };
   let plans: BuildPlan[];
   try {
     plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform }));
@@ -172,7 +226,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
   const triggered = await Promise.all(
     firstPlans.map((p) =>
-      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch }, (ref, platform) =>
+      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch, namedContexts: contextBases(options.buildContexts) }, (ref, platform) =>
         resolveBaseImage(store, ref, resolveRemote, pull === 'always', platform),
       ),
     ),
@@ -191,6 +245,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const env: StepEnv = {
     store,
     context,
+    namedContexts: await namedSources(options.buildContexts),
     compression: options.compression ?? 'gzip',
     compressionLevel: options.compressionLevel,
     timestamp,
@@ -278,6 +333,27 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
   return { image, names, ...(index ? { index, images } : {}) };
+}
+
+/** What the planner needs of --build-context: which names are images, scratch or folders. */
+function contextBases(specs: ReadonlyMap<string, NamedContextSpec> | undefined): Map<string, NamedContextBase> | undefined {
+  if (!specs?.size) return undefined;
+  return new Map([...specs].map(([key, spec]) => [key, spec.kind === 'image' || spec.kind === 'scratch' ? spec : { kind: 'local' }]));
+}
+
+/** What the steps read of --build-context: a folder opened as a context with its own .dockerignore. */
+async function namedSources(specs: ReadonlyMap<string, NamedContextSpec> | undefined): Promise<Map<string, NamedSource> | undefined> {
+  if (!specs?.size) return undefined;
+  const out = new Map<string, NamedSource>();
+  for (const [key, spec] of specs) {
+    if (spec.kind === 'image' || spec.kind === 'scratch') out.set(key, spec);
+    else if (spec.kind === 'local') {
+      const st = await fs.stat(spec.dir).catch(() => undefined);
+      if (!st?.isDirectory()) throw new NbuildError('CONTEXT_NOT_FOUND', `--build-context ${key}=${spec.dir}: not a folder`);
+      out.set(key, { kind: 'local', context: await BuildContext.open(spec.dir, '-') });
+    } else throw new NbuildError('CONTEXT_INVALID', `--build-context ${key}=${spec.url}: not fetched`);
+  }
+  return out;
 }
 
 /**

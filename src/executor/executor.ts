@@ -162,7 +162,8 @@ async function initialState(
     baseLayers: image.layers.length,
     chainKey: image.configDigest.toString(),
   };
-  const triggers = onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
+  // A stage a named context replaces is that image as it is (BuildKit dispatches nothing in it).
+  const triggers = planned.namedContext !== undefined ? [] : onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
   state.config.OnBuild = null; // triggers fire once, in the image built FROM this one
   return { state, triggers };
 }

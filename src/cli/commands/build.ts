@@ -8,6 +8,7 @@ import type { SecretSource } from '../../executor/context.js';
 import { refuseUnsupported, STDIN_CONTEXT, yargsOptions } from '../build-options.js';
 import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
+import { parseBuildContexts } from '../../context/named-contexts.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
@@ -53,6 +54,7 @@ interface BuildArgs {
   call?: string;
   check?: boolean;
   annotation: string[];
+  'build-context': string[];
   'tls-verify': boolean;
   authfile?: string;
   creds?: string;
@@ -63,7 +65,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   describe: 'build an image from a Dockerfile (the default command)',
   builder: (y: Argv) =>
     y
-      .positional('context', { type: 'string', default: '.', describe: 'the build context folder, or - (a tar of the context, or a Dockerfile, on stdin)' })
+      .positional('context', { type: 'string', default: '.', describe: 'the build context: a folder, a Git URL (…repo.git#ref:subdir, git@host:repo), an http(s) URL (a tar, or a Dockerfile), or - (a tar of the context, or a Dockerfile, on stdin)' })
       .options(yargsOptions()) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     refuseUnsupported(argv as unknown as Record<string, unknown>);
@@ -87,6 +89,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const epoch = argv.timestamp;
     if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp must be whole seconds');
     const buildArgs = parseBuildArgs(argv['build-arg']);
+    const buildContexts = parseBuildContexts(argv['build-context']);
     // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
     const envEpoch = process.env.SOURCE_DATE_EPOCH;
     if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
@@ -104,6 +107,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       const result = await build({
         storeRoot: resolveStoreRoot(argv.root),
         contextDir: stdinContext?.dir ?? argv.context,
+        buildContexts,
         dockerfile: argv.file === '-' ? undefined : argv.file !== undefined && stdinContext ? path.join(stdinContext.dir, argv.file) : argv.file,
         dockerfileText: stdinContext?.dockerfileText ?? (argv.file === '-' ? await readStdin() : undefined),
         tags: argv.tag,
