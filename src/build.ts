@@ -129,7 +129,8 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
     const got = await fetchOne(url);
     out.contextDir = got.dir;
     if (got.dockerfileText !== undefined && options.dockerfileText === undefined) {
-      if (options.dockerfile !== undefined) throw new UsageError(`${url} is a Dockerfile, not a context archive, so -f has nothing to name`);
+      // The URL's file is the Dockerfile whatever -f names (BuildKit's testHTTPDockerfile).
+      out.dockerfile = undefined;
       out.dockerfileText = got.dockerfileText;
     } else if (options.dockerfile !== undefined && options.dockerfileText === undefined) {
       // As docker build: -f with a remote context is a path inside it.

@@ -72,26 +72,55 @@ export function parseGitUrl(url: string): { remote: string; ref?: string; subdir
 }
 
 /**
- * Clones the ref (default: the remote's HEAD) shallowly, checks it out with its submodules
- * (as BuildKit's git source), drops .git and returns the subdir. A commit the server will not
- * serve shallowly is fetched with the branches and tags. Any failure is one line naming the URL.
+ * Clones the ref (default: the remote's HEAD) shallowly where the server allows (a dumb HTTP
+ * server does not), with its submodules (as BuildKit's git source), drops .git and returns the
+ * subdir. A commit hash or a full ref name (`refs/pull/1/head`) takes the whole history, then
+ * that commit. `git clone` takes the remote's object format (sha1 or sha256). Any failure is
+ * one line naming the URL.
  */
 async function gitContext(url: string, work: string, signal?: AbortSignal): Promise<string> {
   const { remote, ref, subdir } = parseGitUrl(url);
   if (ref?.startsWith('-') || remote.startsWith('-')) throw new NbuildError('CONTEXT_INVALID', `${url}: not a Git URL`);
   const repo = path.join(work, 'repo');
   const git = (args: string[]): Promise<string> => runGit(url, ['-C', repo, ...args], signal);
-  await fs.mkdir(repo);
-  await git(['init', '-q']);
-  await git(['remote', 'add', 'origin', remote]);
-  try {
-    await git(['fetch', '-q', '--depth=1', '--no-tags', 'origin', ref ?? 'HEAD']);
-    await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', 'FETCH_HEAD']);
-  } catch (error) {
-    if (ref === undefined || !/^[0-9a-f]{7,64}$/i.test(ref)) throw error;
-    // A commit by its (abbreviated) hash: servers need not serve one that is no ref's tip.
-    await git(['fetch', '-q', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
-    await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', ref]);
+  const clone = (extra: string[]): Promise<string> => runGit(url, ['clone', '-q', ...extra, '--', remote, repo], signal);
+  const byCommit = ref !== undefined && (/^[0-9a-f]{7,64}$/i.test(ref) || ref.startsWith('refs/'));
+  let lastError: unknown;
+  let cloned = false;
+  if (!ref?.startsWith('refs/')) {
+    for (const depth of [['--depth=1'], []]) {
+      try {
+        await clone([...depth, ...(ref ? ['--branch', ref] : [])]);
+        cloned = true;
+        break;
+      } catch (error) {
+        lastError = error;
+        await fs.rm(repo, { recursive: true, force: true });
+        signal?.throwIfAborted();
+      }
+    }
+  }
+  if (!cloned && !byCommit) throw lastError;
+  const checkout = (what: string): Promise<string> => git(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', what]);
+  if (!cloned && ref !== undefined) {
+    // Most servers (protocol v2) serve one commit shallowly; else the whole history.
+    cloned = await fs
+      .mkdir(repo)
+      .then(() => git(['init', '-q']))
+      .then(() => git(['remote', 'add', 'origin', remote]))
+      .then(() => git(['fetch', '-q', '--depth=1', 'origin', ref]))
+      .then(() => checkout('FETCH_HEAD'))
+      .then(() => true, () => false);
+  }
+  if (!cloned && ref !== undefined) {
+    await fs.rm(repo, { recursive: true, force: true });
+    signal?.throwIfAborted();
+    await clone(['--no-checkout']);
+    await checkout(ref).catch(async () => {
+      await git(['fetch', '-q', 'origin', ref]).then(() => checkout('FETCH_HEAD'), () => {
+        throw new NbuildError('GIT', `Git context ${url}: no branch, tag or commit ${ref} in the repository`);
+      });
+    });
   }
   if (await exists(path.join(repo, '.gitmodules'))) await git(['submodule', 'update', '-q', '--init', '--recursive', '--depth=1']);
   await fs.rm(path.join(repo, '.git'), { recursive: true, force: true });
