@@ -7,7 +7,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { bkBuild, bkBuildLocal, bkStore, readText, writeContext } from './harness.js';
+import { bkBuild, bkBuildLocal, bkBuildOci, bkStore, readText, writeContext } from './harness.js';
 import { tempDir } from '../helpers/nbuild-cli.js';
 
 let alpine: Promise<string> | undefined;
@@ -168,6 +168,35 @@ COPY --from=imported /test/outfoo /
   t.is(readText(destDir, 'out'), 'first');
   t.is(readText(destDir, 'out2'), 'second');
   t.is(readText(destDir, 'outfoo'), 'bar');
+});
+
+test('testNamedOCILayoutContextExport', async (t) => {
+  const root = await bkStore();
+  const ocidir = tempDir('bk-ocilayout');
+  const first = await bkBuildOci({
+    root,
+    dockerfile: `
+FROM scratch
+WORKDIR /test
+ENV foo=bar
+	`,
+  });
+  execFileSync('tar', ['-xf', first.file, '-C', ocidir]);
+  const index = JSON.parse(fs.readFileSync(path.join(ocidir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  t.is(index.manifests.length, 1);
+  const digest = index.manifests[0].digest.replace(/^sha256:/, '');
+
+  const out = await bkBuildOci({
+    root,
+    dockerfile: `
+FROM nonexistent AS base
+`,
+    args: ['--build-context', `nonexistent=oci-layout://${ocidir}@sha256:${digest}`],
+  });
+  t.is(out.index.manifests.length, 1);
+  const cfg = out.config.config as { WorkingDir?: string; Env?: string[] };
+  t.is(cfg.WorkingDir, '/test');
+  t.true(cfg.Env?.includes('foo=bar'));
 });
 
 test('testEagerNamedContextLookup', async (t) => {
