@@ -105,12 +105,56 @@ test('a Git context: a missing ref or folder, an unreachable repository: one lin
   }
 });
 
-test('--build-context NAME=GIT_URL: FROM NAME and COPY --from=NAME read the checkout', async (t) => {
+test('--build-context NAME=GIT_URL: COPY --from=NAME reads the checkout', async (t) => {
   const ctx = tempDir('ctx-named-git');
   writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nCOPY --from=src which /from-git\n' });
   const r = await buildTo(['--build-context', `src=${repoUrl}#other:sub`], ctx);
   t.is(r.code, 0, r.stderr);
   t.is(read(r.out, 'from-git'), 'other\n');
+});
+
+test('--build-context NAME=DIR: FROM NAME with steps after it, RUN --mount=from=NAME, and its own .dockerignore', async (t) => {
+  const named = tempDir('ctx-named-dir');
+  writeFiles(named, { f: 'named\n', hidden: 'h\n', '.dockerignore': 'hidden\n' });
+  const ctx = tempDir('ctx-named-main');
+  writeFiles(ctx, { Dockerfile: 'FROM src\nCOPY --from=busybox:latest /bin/busybox /bin/\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox cp /f /copied"]\nFROM busybox:latest\nCOPY --from=0 / /zero/\nRUN --mount=from=src,target=/m cat /m/f > /mounted\n' });
+  const r = await buildTo(['--build-context', `src=${named}`], ctx);
+  t.is(r.code, 0, r.stderr);
+  t.is(read(r.out, 'zero/f'), 'named\n');
+  t.is(read(r.out, 'zero/copied'), 'named\n');
+  t.false(fs.existsSync(path.join(r.out, 'zero', 'hidden')));
+  t.is(read(r.out, 'mounted'), 'named\n');
+});
+
+test('--build-context NAME=URL: a folder holding the download as the file `context` (BuildKit)', async (t) => {
+  const ctx = tempDir('ctx-named-url');
+  writeFiles(ctx, { Dockerfile: 'FROM scratch\nCOPY --from=src /context /got\n' });
+  const r = await buildTo(['--build-context', `src=${filesUrl}/Dockerfile`], ctx);
+  t.is(r.code, 0, r.stderr);
+  t.is(read(r.out, 'got'), 'FROM busybox:latest\nRUN echo plain > /p\n');
+});
+
+test('a Git context whose subdir is a link out of the repository is refused; the host files are not read', async (t) => {
+  const projects = tempDir('git-hostile');
+  const work = tempDir('git-hostile-work');
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  fs.symlinkSync('/etc', path.join(work, 'out'));
+  writeFiles(work, { Dockerfile: 'FROM scratch\nCOPY passwd-link /p\n' });
+  fs.symlinkSync('/etc/passwd', path.join(work, 'passwd-link'));
+  gitIn(work, 'add', '-A');
+  gitIn(work, 'commit', '-qm', 'links');
+  execFileSync('git', ['clone', '-q', '--bare', work, path.join(projects, 'evil.git')]);
+  const server = await gitHttpServer(projects);
+  try {
+    const sub = await buildTo([], `${server.url}/evil.git#main:out`);
+    t.is(sub.code, 1, sub.stderr);
+    t.regex(sub.stderr, /the folder out is not in the repository/);
+    const copy = await buildTo([], `${server.url}/evil.git`);
+    t.not(copy.code, 0, copy.stderr);
+    t.false(fs.existsSync(path.join(copy.out, 'p')));
+  } finally {
+    await server.close();
+  }
 });
 
 test('an http(s) URL context: a tarball is the context, a plain file the Dockerfile', async (t) => {
