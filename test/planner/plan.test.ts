@@ -103,3 +103,28 @@ test('proxy build args reach RUN in both spellings; the lowercase one wins', (t)
   const env = proxyEnv(new Map([['http_proxy', 'lower'], ['HTTP_PROXY', 'upper'], ['NO_PROXY', 'np'], ['FOO', 'x'], ['ftp_proxy', '']]));
   t.deepEqual([...env].sort(), [['HTTP_PROXY', 'lower'], ['NO_PROXY', 'np'], ['http_proxy', 'lower'], ['no_proxy', 'np']]);
 });
+
+test('--build-context: FROM NAME (any spelling of the image name) takes the context; a stage of that name is replaced', (t) => {
+  const namedContexts = new Map([
+    ['busybox', { kind: 'image' as const, ref: 'alpine:3' }],
+    ['base', { kind: 'scratch' as const }],
+    ['src', { kind: 'local' as const }],
+  ]);
+  const p = plan('FROM docker.io/library/busybox:latest AS one\nRUN a\nFROM busybox AS base\nRUN never\nFROM src\nRUN b\nFROM base\nCOPY --from=one /x /x\nCOPY --from=2 /y /y\n', { namedContexts });
+  t.deepEqual(p.stages[0].base, { kind: 'image', ref: 'alpine:3' });
+  t.is(p.stages[0].stage.instructions.length, 1);
+  // the stage `base` is the context: its own FROM and RUN are gone, no triggers, nothing it reads
+  t.is(p.stages[1].namedContext, 'base');
+  t.deepEqual(p.stages[1].base, { kind: 'scratch' });
+  t.deepEqual(p.stages[1].stage.instructions, []);
+  // a folder context starts its stage with a copy of it, at the FROM line
+  t.deepEqual(p.stages[2].base, { kind: 'scratch' });
+  const first = p.stages[2].stage.instructions[0];
+  t.is(first.kind, 'copy');
+  t.is(first.kind === 'copy' ? first.from : undefined, 'src');
+  t.is(first.source.range.start.line, 5);
+  t.is(p.stages[2].stage.instructions[1].kind, 'run');
+  t.deepEqual(p.stages[3].base, { kind: 'stage', index: 1 });
+  // without contexts the same names are images
+  t.deepEqual(plan('FROM busybox\n').stages[0].base, { kind: 'image', ref: 'busybox' });
+});

@@ -8,7 +8,7 @@ import type { SecretSource } from '../../executor/context.js';
 import { refuseUnsupported, STDIN_CONTEXT, yargsOptions } from '../build-options.js';
 import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
-import { parseBuildContexts } from '../../context/named-contexts.js';
+import { isRemoteContext, parseBuildContexts } from '../../context/named-contexts.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressReporter, type ProgressMode } from '../progress.js';
@@ -172,6 +172,7 @@ function pullPolicy(value: string | undefined): PullPolicy {
 }
 
 async function callCheck(argv: BuildArgs): Promise<void> {
+  if (isRemoteContext(argv.context)) throw new UsageError(`--call check: the context ${argv.context} is not fetched to be checked; check a local Dockerfile (nbuild check -f FILE)`);
   const { checkDockerfile } = await import('./check.js');
   const contextDir = argv.context === STDIN_CONTEXT ? undefined : argv.context;
   const file = argv.file ?? path.join(contextDir ?? '.', 'Dockerfile');
