@@ -122,7 +122,12 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
     fetched.push(dir);
     return dir;
   };
-  const fetchOne = async (url: string): Promise<{ dir: string; dockerfileText?: string }> => fetchRemoteContext(url, await workDir(), store, options.signal);
+  const fetchOne = async (url: string): Promise<{ dir: string; dockerfileText?: string }> => {
+    const started = Date.now();
+    const got = await fetchRemoteContext(url, await workDir(), store, options.signal);
+    options.onEvent?.({ type: 'info', message: `context ${url} fetched in ${((Date.now() - started) / 1000).toFixed(1)}s` });
+    return got;
+  };
   const out: BuildOptions = { ...options };
   if (isRemoteContext(options.contextDir)) {
     const url = options.contextDir;
@@ -143,7 +148,11 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
     const named = new Map<string, NamedContextSpec>();
     for (const [key, spec] of options.buildContexts) {
       if (spec.kind !== 'remote') named.set(key, spec);
-      else named.set(key, { kind: 'local', dir: await fetchNamedContext(spec.url, await workDir(), store, options.signal) });
+      else {
+        const started = Date.now();
+        named.set(key, { kind: 'local', dir: await fetchNamedContext(spec.url, await workDir(), store, options.signal) });
+        options.onEvent?.({ type: 'info', message: `context ${key} (${spec.url}) fetched in ${((Date.now() - started) / 1000).toFixed(1)}s` });
+      }
     }
     out.buildContexts = named;
   }

@@ -142,7 +142,9 @@ async function initialState(
     // The ONBUILD triggers a stage declared run in the stages built FROM it (BuildKit), once:
     // they are not in this stage's config, as those of a base image are not.
     state.config.OnBuild = null;
-    return { state, triggers: declaredTriggers(plan.dockerfile.stages[base.index].instructions) };
+    // (as planned: a stage a named context replaces declares none)
+    const parentStage = plan.stages.find((s) => s.stage.index === base.index)?.stage ?? plan.dockerfile.stages[base.index];
+    return { state, triggers: declaredTriggers(parentStage.instructions) };
   }
   const wanted = planned.platform;
   // A base image resolved before planning (for its ONBUILD triggers) is used when it is for this platform.

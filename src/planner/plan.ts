@@ -167,7 +167,7 @@ export function planStages(
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
     // The base's ONBUILD triggers run first in this stage: a stage they read is needed too.
-    const triggers = base.kind === 'stage' ? declaredTriggers(dockerfile.stages[base.index].instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
+    const triggers = base.kind === 'stage' ? declaredTriggers(planned[base.index].stage.instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
     for (const instr of [...triggers, ...stage.instructions]) {
       for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
         const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
