@@ -34,8 +34,7 @@ export async function fetchNamedContext(url: string, work: string, store: Store,
   const downloaded = await new UrlSources(store, async () => work, 'build context').file(url);
   const dir = path.join(work, 'context');
   await fs.mkdir(dir);
-  await fs.rename(downloaded.file, path.join(dir, 'context'));
-  await fs.chmod(path.join(dir, 'context'), 0o644);
+  await fs.rename(downloaded.file, path.join(dir, 'context')); // 0600, as BuildKit's http source
   return dir;
 }
 
