@@ -65,9 +65,9 @@ test.after.always(async () => {
   files?.close();
 });
 
-async function buildTo(args: string[], context: string, opts: { input?: string | Buffer } = {}): Promise<RunResult & { out: string }> {
+async function buildTo(args: string[], context: string, opts: { input?: string | Buffer; root?: string } = {}): Promise<RunResult & { out: string }> {
   const out = path.join(tempDir('ctx-out'), 'fs');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', out, ...args, context], opts);
+  const r = await nbuild(['--root', opts.root ?? root, 'build', '--progress', 'plain', '-o', out, ...args, context], opts);
   return { ...r, out };
 }
 
@@ -96,13 +96,16 @@ test('a Git URL context: the default branch, a branch, a tag, a commit, with :su
 });
 
 test('a Git context: a missing ref or folder, an unreachable repository: one line naming the URL', async (t) => {
+  const own = tempDir('ctx-store'); // a store of this test's own: its temp area is checked below
   for (const url of [`${repoUrl}#nosuchbranch`, `${repoUrl}#main:nosuchdir`, `${git.url}/missing.git`]) {
-    const r = await buildTo([], url);
+    const r = await buildTo([], url, { root: own });
     t.is(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split('\n');
     t.is(lines.length, 1, r.stderr);
     t.true(lines[0].includes(url.split('#')[0]), lines[0]);
   }
+  // nothing of the failed fetches is left in the store's temp area
+  t.deepEqual(fs.readdirSync(path.join(own, 'tmp')).filter((n) => n.startsWith('context-')), []);
 });
 
 test('--build-context NAME=GIT_URL: COPY --from=NAME reads the checkout', async (t) => {
