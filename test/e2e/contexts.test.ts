@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
-import { gitHttpServer, type GitServer } from '../helpers/git-server.js';
+import { gitDaemonServer, gitHttpServer, type GitServer } from '../helpers/git-server.js';
 
 let root: string;
 let git: GitServer;
+let daemon: GitServer;
 let repoUrl: string;
 let firstCommit: string;
 let files: http.Server;
@@ -40,6 +41,7 @@ test.before(async () => {
   gitIn(work, 'checkout', '-q', 'main');
   execFileSync('git', ['clone', '-q', '--bare', work, path.join(projects, 'repo.git')]);
   git = await gitHttpServer(projects);
+  daemon = await gitDaemonServer(projects);
   repoUrl = `${git.url}/repo.git`;
 
   const ctx = tempDir('url-ctx');
@@ -61,6 +63,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   await git?.close();
+  await daemon?.close();
   files?.closeAllConnections();
   files?.close();
 });
@@ -93,6 +96,12 @@ test('a Git URL context: the default branch, a branch, a tag, a commit, with :su
   const named = await buildTo(['-f', 'alt.Dockerfile'], `${repoUrl}#main`);
   t.is(named.code, 0, named.stderr);
   t.is(read(named.out, 'alt'), 'second\n');
+});
+
+test('a git:// URL context (git daemon), a tag with :subdir', async (t) => {
+  const r = await buildTo([], `${daemon.url}/repo.git#v1:sub`);
+  t.is(r.code, 0, r.stderr);
+  t.is(read(r.out, 'which'), 'first\n');
 });
 
 test('a Git context: a missing ref or folder, an unreachable repository: one line naming the URL', async (t) => {

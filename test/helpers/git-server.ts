@@ -1,7 +1,9 @@
-// A Git server for tests, offline: `git http-backend` (smart HTTP) behind a Node http server on
-// 127.0.0.1, in the test's own process (it stops when the test process does, or on close()).
+// Git servers for tests, offline, in the test's own process (they stop when the test process
+// does, or on close()): `git http-backend` (smart HTTP) behind a Node http server, and
+// `git daemon --inetd` (git://) behind a Node TCP server, both on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export interface GitServer {
@@ -67,5 +69,23 @@ export async function gitHttpServer(projectRoot: string): Promise<GitServer> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Serves every repository under `projectRoot` over git:// (one `git daemon --inetd` per connection). */
+export async function gitDaemonServer(projectRoot: string): Promise<GitServer> {
+  const server = net.createServer((socket) => {
+    const daemon = spawn('git', ['daemon', '--inetd', '--export-all', `--base-path=${projectRoot}`, projectRoot], { stdio: ['pipe', 'pipe', 'ignore'] });
+    socket.pipe(daemon.stdin);
+    daemon.stdout.pipe(socket);
+    socket.on('error', () => daemon.kill());
+    daemon.on('close', () => socket.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `git://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
