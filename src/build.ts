@@ -30,7 +30,7 @@ import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
 import { isRemoteContext, type NamedContextSpec } from './context/named-contexts.js';
-import { fetchNamedContext, fetchRemoteContext } from './context/remote-context.js';
+import { fetchNamedContext, fetchRemoteContext, type FetchedContext } from './context/remote-context.js';
 import type { NamedContextBase } from './planner/plan.js';
 import type { NamedSource } from './executor/context.js';
 
@@ -104,25 +104,35 @@ export interface BuildResult {
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const remote = isRemoteContext(options.contextDir) || [...(options.buildContexts?.values() ?? [])].some((c) => c.kind === 'remote');
-  if (!remote) return buildLocal(options);
+  if (!remote) return buildLocal(options, { named: new Map() });
   // Git and URL contexts are fetched into the store's temp area, and removed after the build.
   const store = await Store.open(options.storeRoot);
   const fetched: string[] = [];
+  const times: ContextTimes = { named: new Map() };
   try {
-    return await buildLocal(await fetchContexts(store, options, fetched));
+    return await buildLocal(await fetchContexts(store, options, fetched, times), times);
   } finally {
     for (const dir of fetched) await store.removeTempDir(dir).catch(() => undefined);
   }
 }
 
-/** The options with every Git or URL context replaced by the folder it was fetched into (listed in `fetched`). */
-async function fetchContexts(store: Store, options: BuildOptions, fetched: string[]): Promise<BuildOptions> {
+/** The times of fetched contexts, for SOURCE_DATE_EPOCH=context or =NAME (BuildKit). */
+interface ContextTimes {
+  context?: number;
+  named: Map<string, number>;
+}
+
+/**
+ * The options with every Git or URL context replaced by the folder it was fetched into (listed
+ * in `fetched`); their times go to `times`.
+ */
+async function fetchContexts(store: Store, options: BuildOptions, fetched: string[], times: ContextTimes): Promise<BuildOptions> {
   const workDir = async (): Promise<string> => {
     const dir = await store.tempDir('context');
     fetched.push(dir);
     return dir;
   };
-  const fetchOne = async (url: string): Promise<{ dir: string; dockerfileText?: string }> => {
+  const fetchOne = async (url: string): Promise<FetchedContext> => {
     const started = Date.now();
     const got = await fetchRemoteContext(url, await workDir(), store, options.signal);
     options.onEvent?.({ type: 'info', message: `context ${url} fetched in ${((Date.now() - started) / 1000).toFixed(1)}s` });
@@ -133,6 +143,7 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
     const url = options.contextDir;
     const got = await fetchOne(url);
     out.contextDir = got.dir;
+    times.context = got.epoch;
     if (got.dockerfileText !== undefined && options.dockerfileText === undefined) {
       // The URL's file is the Dockerfile whatever -f names (BuildKit's testHTTPDockerfile).
       out.dockerfile = undefined;
@@ -150,7 +161,9 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
       if (spec.kind !== 'remote') named.set(key, spec);
       else {
         const started = Date.now();
-        named.set(key, { kind: 'local', dir: await fetchNamedContext(spec.url, await workDir(), store, options.signal) });
+        const got = await fetchNamedContext(spec.url, await workDir(), store, options.signal);
+        named.set(key, { kind: 'local', dir: got.dir });
+        if (got.epoch !== undefined) times.named.set(key, got.epoch);
         options.onEvent?.({ type: 'info', message: `context ${key} (${spec.url}) fetched in ${((Date.now() - started) / 1000).toFixed(1)}s` });
       }
     }
@@ -159,20 +172,20 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
   return out;
 }
 
-async function buildLocal(options: BuildOptions): Promise<BuildResult> {
+async function buildLocal(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   trace('build: start');
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   try {
-    return await buildDockerfile(options, text, displayName, dockerfilePath);
+    return await buildDockerfile(options, text, displayName, dockerfilePath, times);
   } catch (error) {
     // An error at a line of this Dockerfile shows those lines under it (buildx does too).
     throw attachFrame(error, displayName, text);
   }
 }
 
-async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string): Promise<BuildResult> {
+async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string, times: ContextTimes): Promise<BuildResult> {
   const emit = options.onEvent ?? (() => undefined);
   let dockerfile: Dockerfile;
   try {
@@ -207,7 +220,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   trace('build: store open');
   // The base images' blobs are leased while the build runs (executor/base-image.ts).
   try {
-    const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit));
+    const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit, times));
     // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
     const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
     plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
@@ -367,13 +380,16 @@ async function namedSources(specs: ReadonlyMap<string, NamedContextSpec> | undef
 }
 
 /**
- * The epoch SOURCE_DATE_EPOCH names: its seconds, or the time of a source stage's remote file
- * (its Last-Modified, else the newest regular file in it when it is an archive; BuildKit's rule).
+ * The epoch SOURCE_DATE_EPOCH names: its seconds, the time of the (Git or HTTP) context or of a
+ * named context, or the time of a source stage's remote file (its Last-Modified, else the newest
+ * regular file in it when it is an archive; BuildKit's rule). A folder context has no time.
  */
-async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEvent) => void): Promise<number | undefined> {
+async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEvent) => void, times: ContextTimes): Promise<number | undefined> {
   const source = plan.sourceDateEpoch;
   if (source.kind === 'none') return undefined;
   if (source.kind === 'seconds') return source.seconds;
+  if (source.kind === 'context') return times.context;
+  if (source.kind === 'named') return times.named.get(source.key);
   const dir = await store.tempDir('epoch');
   try {
     const download = await downloadUrl(source.url, dir, source.checksum);

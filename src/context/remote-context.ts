@@ -6,7 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { execFile } from 'node:child_process';
-import { isTarArchive, unpackArchive, UrlSources } from '../executor/steps/add-sources.js';
+import { archiveMaxTime, isTarArchive, unpackArchive, UrlSources, type Downloaded } from '../executor/steps/add-sources.js';
 import { NbuildError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { isGitContext } from './named-contexts.js';
@@ -15,27 +15,37 @@ export interface FetchedContext {
   dir: string;
   /** Set when the URL was a Dockerfile, not an archive: the context is then empty. */
   dockerfileText?: string;
+  /**
+   * Its time, for SOURCE_DATE_EPOCH=context (BuildKit): a Git checkout's commit time; a download's
+   * Last-Modified, else the newest file of the archive it is.
+   */
+  epoch?: number;
 }
 
 /** Fetches a Git or http(s) context into the folder `work` (a fresh temp folder of the store). */
 export async function fetchRemoteContext(url: string, work: string, store: Store, signal?: AbortSignal): Promise<FetchedContext> {
-  if (isGitContext(url)) return { dir: await gitContext(url, work, signal) };
-  const urls = new UrlSources(store, async () => work, 'build context');
-  const downloaded = await urls.file(url);
-  return contextFromFile(downloaded.file, work, url);
+  if (isGitContext(url)) return gitContext(url, work, signal);
+  const downloaded = await new UrlSources(store, async () => work, 'build context').file(url);
+  const epoch = await downloadTime(downloaded);
+  return { ...(await contextFromFile(downloaded.file, work, url)), epoch };
+}
+
+async function downloadTime(downloaded: Downloaded): Promise<number | undefined> {
+  return downloaded.lastModified ?? ((await isTarArchive(downloaded.file)) ? await archiveMaxTime(downloaded.file) : undefined);
 }
 
 /**
  * A named context (--build-context NAME=URL): a Git URL is its checkout; an http(s) URL is, as
  * BuildKit's llb.HTTP source, a folder holding the download as the file `context` (not unpacked).
  */
-export async function fetchNamedContext(url: string, work: string, store: Store, signal?: AbortSignal): Promise<string> {
+export async function fetchNamedContext(url: string, work: string, store: Store, signal?: AbortSignal): Promise<FetchedContext> {
   if (isGitContext(url)) return gitContext(url, work, signal);
   const downloaded = await new UrlSources(store, async () => work, 'build context').file(url);
+  const epoch = await downloadTime(downloaded);
   const dir = path.join(work, 'context');
   await fs.mkdir(dir);
   await fs.rename(downloaded.file, path.join(dir, 'context')); // 0600, as BuildKit's http source
-  return dir;
+  return { dir, epoch };
 }
 
 /**
@@ -77,7 +87,7 @@ export function parseGitUrl(url: string): { remote: string; ref?: string; subdir
  * that commit. `git clone` takes the remote's object format (sha1 or sha256). Any failure is
  * one line naming the URL.
  */
-async function gitContext(url: string, work: string, signal?: AbortSignal): Promise<string> {
+async function gitContext(url: string, work: string, signal?: AbortSignal): Promise<FetchedContext> {
   const { remote, ref, subdir } = parseGitUrl(url);
   if (ref?.startsWith('-') || remote.startsWith('-')) throw new NbuildError('CONTEXT_INVALID', `${url}: not a Git URL`);
   const repo = path.join(work, 'repo');
@@ -122,14 +132,15 @@ async function gitContext(url: string, work: string, signal?: AbortSignal): Prom
     });
   }
   if (await exists(path.join(repo, '.gitmodules'))) await git(['submodule', 'update', '-q', '--init', '--recursive', '--depth=1']);
+  const epoch = Number((await git(['log', '-1', '--format=%ct', 'HEAD'])).trim()) || undefined;
   await fs.rm(path.join(repo, '.git'), { recursive: true, force: true });
-  if (subdir === undefined) return repo;
+  if (subdir === undefined) return { dir: repo, epoch };
   const dir = path.resolve(repo, subdir);
   const real = await fs.realpath(dir).catch(() => undefined);
   if (!real || (real !== repo && !real.startsWith(repo + path.sep))) throw new NbuildError('CONTEXT_NOT_FOUND', `${url}: the folder ${subdir} is not in the repository`);
   const st = await fs.stat(real);
   if (!st.isDirectory()) throw new NbuildError('CONTEXT_NOT_FOUND', `${url}: ${subdir} is not a folder`);
-  return real;
+  return { dir: real, epoch };
 }
 
 /** git, with the user's own configuration and credentials; no terminal prompt (a build runs unattended). */

@@ -134,7 +134,7 @@ export function planStages(
   for (const arg of dockerfile.globalArgs) {
     declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line) ?? '', predefined);
   }
-  const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals);
+  const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals, options.namedContexts);
   if (options.resolvedSourceDateEpoch !== undefined) setEpochArg(options.resolvedSourceDateEpoch, buildArgs, globals);
   // Every stage's name, also of stages defined later: a reference to one of those is an error,
   // never an image to pull.

@@ -1,14 +1,12 @@
 // BuildKit's frontend/dockerfile/dockerfile_git_http_test.go, ported (see README.md).
 // BuildKit's frontend attribute `context` is the CLI's context argument, `filename` is `-f`.
 // The servers are on 127.0.0.1 in this process: a static file server for the Git repository
-// (dumb HTTP, as BuildKit's http.FileServer) and bkHttpServer for the tarball and Dockerfile.
+// (dumb HTTP, bkFileServer) and bkHttpServer for the tarball and Dockerfile.
 import test from 'ava';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { bkHttpServer, bkStore, makeTar, offlineRegistries, readText } from './harness.js';
+import { bkFileServer, bkHttpServer, bkStore, makeTar, offlineRegistries, readText } from './harness.js';
 import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
 
 /** Builds the context URL to a folder (`-o type=local`); throws with the log on failure. */
@@ -18,25 +16,6 @@ async function bkBuildUrl(url: string, args: string[] = []): Promise<string> {
   const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...args, '-o', `type=local,dest=${dest}`, url], { env: { NBUILD_REGISTRIES_CONFIG: offlineRegistries() } });
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
   return dest;
-}
-
-/** Go's http.FileServer(http.Dir(dir)) on 127.0.0.1: files only, in this process. */
-async function fileServer(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const rel = path.normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = path.join(dir, rel);
-    fs.stat(file, (err, st) => {
-      if (err || !st.isFile()) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-length': st.size });
-      fs.createReadStream(file).pipe(res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.unref();
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 function runShell(dir: string, ...commands: string[]): void {
@@ -59,7 +38,7 @@ COPY --from=build foo bar2
 `;
   fs.writeFileSync(path.join(gitDir, 'Dockerfile'), dockerfile, { mode: 0o600 });
   runShell(gitDir, 'git add Dockerfile', 'git commit -m second', 'git update-server-info');
-  const server = await fileServer(gitDir);
+  const server = await bkFileServer(gitDir);
   try {
     let destDir = await bkBuildUrl(server.url + '/.git#first');
     t.is(readText(destDir, 'bar'), 'fromgit');

@@ -87,7 +87,7 @@ test('SOURCE_DATE_EPOCH: seconds, context, a source stage, or an error', (t) => 
   t.deepEqual(plan('FROM scratch\n', args('1700000001')).sourceDateEpoch, { kind: 'seconds', seconds: 1700000001 });
   t.deepEqual(plan('ARG SOURCE_DATE_EPOCH=5\nFROM scratch\n').sourceDateEpoch, { kind: 'seconds', seconds: 5 });
   t.deepEqual(plan('ARG SOURCE_DATE_EPOCH=5\nFROM scratch\n', args('6')).sourceDateEpoch, { kind: 'seconds', seconds: 6 });
-  t.deepEqual(plan('FROM scratch\n', args('context')).sourceDateEpoch, { kind: 'none' });
+  t.deepEqual(plan('FROM scratch\n', args('context')).sourceDateEpoch, { kind: 'context' });
   t.deepEqual(plan('FROM scratch\n').sourceDateEpoch, { kind: 'none' });
   const staged = 'ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nARG V=1\nADD https://example.com/v${V}.tar /\nFROM scratch\n';
   t.deepEqual(plan(staged).sourceDateEpoch, { kind: 'url', url: 'https://example.com/v1.tar', checksum: undefined, stage: 'src' });

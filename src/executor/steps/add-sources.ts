@@ -262,6 +262,8 @@ export interface Downloaded {
   digest: string;
   /** The content's digest in each algorithm --checksum may name. */
   digests: Record<string, string>;
+  /** The server's Last-Modified (seconds), when it gave one. */
+  lastModified?: number;
 }
 
 /** What the store remembers of a URL, to revalidate it on the next build. */
@@ -344,14 +346,18 @@ export class UrlSources {
     await pipeline(body, createWriteStream(file, { mode: 0o600 }));
     const digests = Object.fromEntries(Object.entries(hashes).map(([k, h]) => [k, `${k}:${h.digest('hex')}`]));
     const modified = response.headers.get('last-modified');
+    let lastModified: number | undefined;
     if (modified) {
       const when = new Date(modified);
-      if (!Number.isNaN(when.getTime())) await fs.utimes(file, when, when);
+      if (!Number.isNaN(when.getTime())) {
+        await fs.utimes(file, when, when);
+        lastModified = Math.floor(when.getTime() / 1000);
+      }
     }
     const etag = response.headers.get('etag') ?? undefined;
     await this.remember({ url, etag, lastModified: modified ?? undefined, digest: digests.sha256 });
     const last = decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
-    return { file, name: last || '__unnamed__', digest: digests.sha256, digests };
+    return { file, name: last || '__unnamed__', digest: digests.sha256, digests, lastModified };
   }
 
   private key(url: string): string {
