@@ -17,8 +17,11 @@ import type { Image } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
 import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './export/outputs.js';
-import { ImageIndex } from './image/image-index.js';
-import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from './image/platform.js';
+import type { ImageIndex } from './image/image-index.js';
+import { formatPlatform, hostPlatform, normalizePlatform, platformOf, type Platform } from './image/platform.js';
+import { annotationsFor, type AnnotationSpec } from './image/annotations.js';
+import { attestImages, checkAttestationOutputs, indexWithAttestations, type AttestContext, type AttestRequest } from './export/attestations/index.js';
+import { provenancePredicate } from './export/attestations/provenance.js';
 import { Limiter } from './limiter.js';
 import type { StepEnv } from './executor/context.js';
 import { DockerfileError, NbuildError, RegistryError } from './errors.js';
@@ -73,11 +76,23 @@ export interface BuildOptions {
   annotations?: Readonly<Record<string, string>>;
   /** --annotation index:K=V: annotations of a multi-platform build's index (refused for one platform). */
   indexAnnotations?: Readonly<Record<string, string>>;
+  /**
+   * --annotation as buildx spells it (`manifest[linux/amd64]:K=V`, `index:`, `manifest-descriptor:`,
+   * `index-descriptor:`), added to `annotations` / `indexAnnotations`.
+   */
+  annotationSpecs?: readonly AnnotationSpec[];
+  /** --attest / --provenance / --sbom: in-toto attestations beside each image (the result is an index). */
+  attestations?: AttestRequest;
   /** Registry flags (--tls-verify, --authfile, --creds) for base-image pulls, pushes and registry caches. */
   registry?: SessionOptions;
   outputs?: OutputSpec[];
   iidfile?: string;
   metadataFile?: string;
+  /**
+   * The provenance buildx puts in the metadata file (`buildx.build.provenance`, per platform
+   * `buildx.build.provenance/os/arch` for several): min (buildx's default, $BUILDX_METADATA_PROVENANCE), max, or false.
+   */
+  metadataProvenance?: 'min' | 'max' | false;
   onEvent?: (event: BuildEvent) => void;
   signal?: AbortSignal;
   /** --cache-from: read into the store before the build (a cache that cannot be read is a warning). */
@@ -174,18 +189,19 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
 
 async function buildLocal(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   trace('build: start');
+  const startedOn = new Date();
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   try {
-    return await buildDockerfile(options, text, displayName, dockerfilePath, times);
+    return await buildDockerfile(options, text, displayName, dockerfilePath, startedOn, times);
   } catch (error) {
     // An error at a line of this Dockerfile shows those lines under it (buildx does too).
     throw attachFrame(error, displayName, text);
   }
 }
 
-async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string, times: ContextTimes): Promise<BuildResult> {
+async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string, startedOn: Date, times: ContextTimes): Promise<BuildResult> {
   const emit = options.onEvent ?? (() => undefined);
   let dockerfile: Dockerfile;
   try {
@@ -199,7 +215,13 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   const platforms = options.platforms?.length ? options.platforms : [hostPlatform()];
   const multi = platforms.length > 1;
   if (multi) checkMultiPlatformOutputs(options.outputs ?? []);
-  else if (options.indexAnnotations) throw new UsageError('--annotation index:…: a one-platform build writes no index (give two or more --platform)');
+  if (options.attestations) checkAttestationOutputs(options.outputs ?? []);
+  // An index is written for two or more platforms, or to hold attestations (as BuildKit).
+  const specs = options.annotationSpecs ?? [];
+  if (!multi && !options.attestations) {
+    const target = options.indexAnnotations ? 'index' : (['index', 'manifest-descriptor', 'index-descriptor'] as const).find((t) => annotationsFor(specs, t));
+    if (target) throw new UsageError(`--annotation ${target}:…: a one-platform build writes no index (give two or more --platform, or an attestation)`);
+  }
   const planOptions = { buildArgs: options.buildArgs, target: options.target, namedContexts: contextBases(options.buildContexts) };
   let plans: BuildPlan[];
   try {
@@ -224,7 +246,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
     // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
     const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
     plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
-    return await buildIn(store, options, { dockerfilePath, dockerfile, names, plans, emit, timestamp });
+    return await buildIn(store, options, { dockerfilePath, dockerfile, text, names, plans, emit, timestamp, startedOn });
   } finally {
     await store.releaseLease();
   }
@@ -234,15 +256,19 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
 interface Parsed {
   dockerfilePath: string;
   dockerfile: ReturnType<typeof parseDockerfile>;
+  /** The Dockerfile's text (max-mode provenance carries it). */
+  text: string;
   names: string[];
   /** One plan per target platform (a multi-platform build has two or more). */
   plans: ReturnType<typeof planBuild>[];
   emit: (event: BuildEvent) => void;
   /** --timestamp, or the epoch SOURCE_DATE_EPOCH names. */
   timestamp: number | undefined;
+  startedOn: Date;
 }
 
-async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, dockerfile, names, plans: firstPlans, emit, timestamp }: Parsed): Promise<BuildResult> {
+async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Promise<BuildResult> {
+  const { dockerfilePath, dockerfile, names, plans: firstPlans, emit, timestamp } = parsed;
   const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
   const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
   // Each platform's plan with its base images' ONBUILD triggers read first (they may need more stages).
@@ -303,7 +329,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
         squash: options.squash,
         pull: pull === 'always',
         noCacheStages: new Set((options.noCacheStages ?? []).map((n) => n.toLowerCase())),
-        annotations: options.annotations,
+        annotations: mergeAnnotations(options.annotations, annotationsFor(options.annotationSpecs ?? [], 'manifest', p.platform)),
         labelPrefix: multi ? `${formatPlatform(normalizePlatform(p.platform))} ` : undefined,
         limiter,
         nextStepId,
@@ -324,17 +350,26 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
   stopIfInterrupted();
   await statCache.save();
+  const provenanceFacts = provenanceFactsOf(options, parsed, images, triggered.map((t) => t.baseImages));
   let index: ImageIndex | undefined;
-  if (multi) {
+  let attestations: Image[] = [];
+  if (multi || options.attestations) {
     for (const one of images) await store.putImageBlobs(one);
-    index = ImageIndex.build(images, options.indexAnnotations);
+    const attested = options.attestations ? await attestImages(store, images, attestContext(options, parsed, provenanceFacts)) : new Map<Image, Image>();
+    attestations = [...attested.values()];
+    const specs = options.annotationSpecs ?? [];
+    index = indexWithAttestations(images, attested, {
+      index: mergeAnnotations(options.indexAnnotations, annotationsFor(specs, 'index')),
+      manifestDescriptor: (one) => annotationsFor(specs, 'manifest-descriptor', platformOf(one.config)),
+    });
     await store.writeIndex(index);
   } else await store.writeImage(image);
   stopIfInterrupted();
   for (const name of names) await store.tag(name, index ?? image);
   trace('build: image stored and tagged');
   stopIfInterrupted();
-  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images } : undefined);
+  const indexDescriptor = annotationsFor(options.annotationSpecs ?? [], 'index-descriptor');
+  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images, attestations, indexDescriptor } : undefined);
   trace('build: outputs written');
   stopIfInterrupted();
   for (const spec of options.cacheTo ?? []) {
@@ -349,9 +384,11 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   if (options.iidfile) await fs.writeFile(options.iidfile, (index?.digest ?? image.configDigest).toString());
   if (options.metadataFile) {
     const metadata = {
+      'containerimage.descriptor': index ? index.descriptor() : image.descriptor(),
       'containerimage.digest': (index?.digest ?? image.manifestDigest).toString(),
       ...(index ? {} : { 'containerimage.config.digest': image.configDigest.toString() }),
       'image.name': names.join(','),
+      ...metadataProvenance(options.metadataProvenance ?? 'min', images, provenanceFacts),
     };
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
@@ -377,6 +414,54 @@ async function namedSources(specs: ReadonlyMap<string, NamedContextSpec> | undef
     } else throw new NbuildError('CONTEXT_INVALID', `--build-context ${key}=${spec.url}: not fetched`);
   }
   return out;
+}
+
+function mergeAnnotations(a?: Readonly<Record<string, string>>, b?: Readonly<Record<string, string>>): Record<string, string> | undefined {
+  return a || b ? { ...a, ...b } : undefined;
+}
+
+type ProvenanceFacts = AttestContext['provenance'];
+
+/** What the attestations of this build say. */
+function attestContext(options: BuildOptions, parsed: Parsed, provenance: ProvenanceFacts): AttestContext {
+  return {
+    request: options.attestations as AttestRequest,
+    names: parsed.names,
+    timestamp: parsed.timestamp,
+    warn: (message) => parsed.emit({ type: 'warning', message }),
+    provenance,
+  };
+}
+
+/** buildx's `buildx.build.provenance` metadata: the provenance predicate of each platform's image. */
+function metadataProvenance(mode: 'min' | 'max' | false, images: readonly Image[], facts: ProvenanceFacts): Record<string, unknown> {
+  if (!mode) return {};
+  const predicate = (image: Image) => provenancePredicate({ ...facts(image), request: { mode, reproducible: false }, finishedOn: new Date() });
+  if (images.length === 1) return { 'buildx.build.provenance': predicate(images[0]) };
+  return Object.fromEntries(images.map((one) => [`buildx.build.provenance/${formatPlatform(normalizePlatform(platformOf(one.config)))}`, predicate(one)]));
+}
+
+/** The provenance parameters and materials of each image of this build. */
+function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readonly Image[], baseImages: readonly ReadonlyMap<string, Image>[]): ProvenanceFacts {
+  return (image) => ({
+    dockerfileName: options.dockerfileText !== undefined ? 'Dockerfile' : path.basename(parsed.dockerfilePath),
+    dockerfileText: parsed.text,
+    buildArgs: options.buildArgs ?? new Map(),
+    labels: options.labels ?? new Map(),
+    target: options.target,
+    secretIds: [...(options.secrets?.keys() ?? [])],
+    noCache: options.noCache ?? false,
+    network: options.network ?? 'default',
+    extraHosts: options.extraHosts ?? [],
+    shmSize: options.shmSize,
+    materials: [...(baseImages[images.indexOf(image)] ?? new Map<string, Image>())].map(([ref, base]) => ({
+      ref,
+      platform: formatPlatform(normalizePlatform(platformOf(base.config))),
+      digest: base.manifestDigest.toString(),
+    })),
+    builderPlatform: formatPlatform(normalizePlatform(hostPlatform())),
+    startedOn: parsed.startedOn,
+  });
 }
 
 /**

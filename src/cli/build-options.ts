@@ -19,7 +19,6 @@ export interface BuildOptionEntry {
 }
 
 const repeatable = (describe: string): Options => ({ type: 'string', nargs: 1, default: [], coerce: toArray, describe });
-const isFalse = (v: unknown): boolean => v === false || v === 'false' || v === '0';
 
 export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'file', alias: 'f', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'the Dockerfile (default CONTEXT/Dockerfile; - for stdin)' } },
@@ -47,7 +46,10 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'call', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'build (default) | check (= nbuild check: lint the Dockerfile, build nothing)' } },
   { name: 'check', buildx: true, status: 'implemented', yargs: { type: 'boolean', describe: 'shorthand for --call=check' } },
   { name: 'build-context', buildx: true, status: 'implemented', yargs: repeatable('NAME=VALUE: a folder, docker-image://REF, oci-layout://DIR[:TAG|@DIGEST], a Git URL or an http(s) URL, in place of FROM NAME, COPY --from=NAME and the stage NAME (repeatable)') },
-  { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('KEY=VALUE annotation on the image manifest (repeatable)') },
+  { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('[TYPE[,TYPE][[os/arch]]:]KEY=VALUE, TYPE manifest (default), index, manifest-descriptor, index-descriptor (repeatable)') },
+  { name: 'attest', buildx: true, status: 'implemented', yargs: repeatable('type=provenance[,mode=min|max][,builder-id=URL] | type=sbom: in-toto attestations beside the image (the result is an OCI index)') },
+  { name: 'provenance', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'true | false | mode=min|max,…: shorthand for --attest type=provenance,…' } },
+  { name: 'sbom', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'true | false: shorthand for --attest type=sbom (an SPDX list of the dpkg/apk packages of the image)' } },
   ...Object.entries(registryOptions).map(([name, yargs]): BuildOptionEntry => ({ name, buildx: false, status: 'implemented', yargs })),
   { name: 'timestamp', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'seconds since the epoch for every timestamp (else the SOURCE_DATE_EPOCH build arg or environment variable)' } },
   { name: 'squash', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" } },
@@ -58,9 +60,6 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'run-fsync', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" } },
   // buildx flags nbuild does not honour yet: refused by name, never ignored.
   { name: 'allow', buildx: true, status: 'refused', refusal: 'no entitlements: RUN --security=insecure and --network=host entitlements do not apply rootless', yargs: { type: 'string' } },
-  { name: 'attest', buildx: true, status: 'refused', refusal: 'attestations are not written yet', yargs: { type: 'string' } },
-  { name: 'provenance', buildx: true, status: 'refused', refusal: 'provenance attestations are not written yet (--provenance=false is accepted)', accept: isFalse, yargs: { type: 'string' } },
-  { name: 'sbom', buildx: true, status: 'refused', refusal: 'SBOM attestations are not written yet (--sbom=false is accepted)', accept: isFalse, yargs: { type: 'string' } },
   { name: 'builder', buildx: true, status: 'refused', refusal: 'nbuild is its own builder; drop --builder', yargs: { type: 'string' } },
   { name: 'cgroup-parent', buildx: true, status: 'refused', refusal: 'RUN steps are not placed in cgroups', yargs: { type: 'string' } },
   { name: 'ssh', buildx: true, status: 'refused', refusal: 'SSH agent forwarding is not supported yet', yargs: { type: 'string' } },

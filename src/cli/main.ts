@@ -4,6 +4,7 @@
 import { reportError } from './report-error.js';
 import { installSignalHandlers } from '../interrupt.js';
 import { trace } from '../trace.js';
+import { dropBuildxPrefix } from './buildx-alias.js';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
 // native launcher has normally entered it before Node started (native/sandbox/launch.cc).
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<void> {
     import('./global-options.js'),
     import('./build-options.js'),
   ]);
-  argv = normalizeBuildArgv(argv, commandNames());
+  argv = normalizeBuildArgv(dropBuildxPrefix(argv), commandNames());
   // yargs renders (and caches) the help text of the command it runs on every invocation;
   // wrapping it costs ~60 ms of string-width work, so wrap only when help is asked for.
   const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');

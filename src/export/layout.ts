@@ -16,6 +16,8 @@ export interface ExportItem {
   /** A multi-platform index: exported whole, its images in `images`. */
   index?: ImageIndex;
   images?: readonly Image[];
+  /** Annotations of the index's entry in index.json (`--annotation index-descriptor:`). */
+  descriptorAnnotations?: Readonly<Record<string, string>>;
   /** Names as given by the user; normalised on output. */
   names: string[];
 }
@@ -60,13 +62,13 @@ export async function collectBlobs(store: Store, items: ExportItem[]): Promise<B
 /** Index descriptors: one per name (an unnamed image gets one without annotations). */
 export function indexDescriptors(items: ExportItem[]): Descriptor[] {
   const out: Descriptor[] = [];
-  for (const { image, names, index } of items) {
+  for (const { image, names, index, descriptorAnnotations } of items) {
     if (index) {
       // As BuildKit's oci exporter: index.json names the image index, which lists the platforms.
-      if (names.length === 0) out.push(index.descriptor());
+      if (names.length === 0) out.push(index.descriptor(descriptorAnnotations ? { ...descriptorAnnotations } : undefined));
       for (const name of names) {
         const ref = parseReference(name);
-        out.push(index.descriptor({ [ANNOTATION_CONTAINERD_NAME]: ref.toString(), [ANNOTATION_REF_NAME]: ref.tag }));
+        out.push(index.descriptor({ ...descriptorAnnotations, [ANNOTATION_CONTAINERD_NAME]: ref.toString(), [ANNOTATION_REF_NAME]: ref.tag }));
       }
       continue;
     }

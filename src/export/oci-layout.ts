@@ -70,7 +70,7 @@ async function fillLayout(store: Store, items: ExportItem[], dir: string, made: 
   const index = await readIndex(dir);
   const added = indexDescriptors(items);
   const newNames = new Set(added.map((d) => d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME]).filter((n) => n !== undefined));
-  const addedDigests = new Set(added.filter((d) => !d.annotations).map((d) => d.digest));
+  const addedDigests = new Set(added.filter((d) => (d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME]) === undefined).map((d) => d.digest));
   const kept = index.manifests.filter((d) => {
     const n = d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME];
     if (n !== undefined) return !newNames.has(n);

@@ -53,7 +53,7 @@ const REFUSED_KEYS: Record<string, string> = {
   'platform-split': 'type=local writes a folder per platform; image outputs always hold one index',
   'rewrite-timestamp': 'use --timestamp / SOURCE_DATE_EPOCH',
   'buildinfo': 'not written',
-  'attest': 'use --attest (not supported yet)',
+  'attest': 'use --attest',
 };
 
 /**
@@ -159,10 +159,15 @@ export function writesToStdout(outputs: readonly OutputSpec[]): boolean {
   return outputs.some((o) => 'dest' in o && o.dest === STDOUT);
 }
 
-/** A multi-platform result: the index and its images (all in the store). */
+/** A result that is an index: multi-platform, or one image with attestations (all in the store). */
 export interface MultiPlatform {
   index: ImageIndex;
+  /** The platforms' images. */
   images: readonly Image[];
+  /** The attestation manifests the index lists beside them. */
+  attestations?: readonly Image[];
+  /** `--annotation index-descriptor:`: on the index's entry in an OCI layout's index.json. */
+  indexDescriptor?: Readonly<Record<string, string>>;
 }
 
 /** Checks before the build that every output can take a multi-platform result. */
@@ -176,7 +181,7 @@ export function checkMultiPlatformOutputs(outputs: readonly OutputSpec[]): void 
 
 export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[], registry: SessionOptions = {}, multi?: MultiPlatform): Promise<void> {
   if (outputs.filter((o) => 'dest' in o && o.dest === STDOUT).length > 1) throw new UsageError('--output: only one output can go to stdout (dest=-)');
-  if (multi) checkMultiPlatformOutputs(outputs);
+  if (multi && multi.images.length > 1) checkMultiPlatformOutputs(outputs);
   for (const out of outputs) {
     const outNames = 'name' in out && out.name ? out.name.split(',').filter(Boolean) : names;
     if ('dest' in out && out.dest === STDOUT) {
@@ -188,7 +193,8 @@ export async function writeOutputs(store: Store, image: Image, names: string[], 
 }
 
 async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions, multi?: MultiPlatform): Promise<void> {
-  const item = multi ? { image, names: outNames, index: multi.index, images: multi.images } : { image, names: outNames };
+  const all = multi ? [...multi.images, ...(multi.attestations ?? [])] : [];
+  const item = multi ? { image, names: outNames, index: multi.index, images: all, descriptorAnnotations: multi.indexDescriptor } : { image, names: outNames };
   switch (out.type) {
     case 'oci':
       await writeOciArchive(store, [item], out.dest);
@@ -212,7 +218,7 @@ async function writeOne(store: Store, image: Image, outNames: string[], out: Out
       const { pushImage, pushIndex } = await import('../registry/index.js');
       if (outNames.length === 0) throw new UsageError('--output type=registry needs -t NAME or name=');
       for (const n of outNames) {
-        if (multi) await pushIndex(store, multi.index, multi.images, n, registry);
+        if (multi) await pushIndex(store, multi.index, all, n, registry);
         else await pushImage(store, image, n, registry);
       }
       break;

@@ -40,6 +40,41 @@ async function inspect(name: string): Promise<{ Config: { Labels?: Record<string
 }
 
 const RUN_DF = (cmd: string) => ({ Dockerfile: `FROM busybox:latest\nRUN ${cmd}\n` });
+
+interface Desc {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string };
+  annotations?: Record<string, string>;
+}
+interface Statement {
+  _type: string;
+  predicateType: string;
+  subject: { name: string; digest: { sha256: string } }[];
+  predicate: Record<string, any>;
+}
+
+/** An OCI layout's top entry, the index it names, and the statements of its attestation manifests. */
+function readAttested(dir: string): { top: Desc; entries: Desc[]; attestations: { entry: Desc; layers: Desc[]; statements: Statement[] }[]; blob: (digest: string) => any } {
+  const blob = (d: string) => JSON.parse(fs.readFileSync(path.join(dir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const top = (JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as { manifests: Desc[] }).manifests[0];
+  const entries: Desc[] = top.mediaType.endsWith('index.v1+json') ? blob(top.digest).manifests : [top];
+  const attestations = entries
+    .filter((e) => e.platform?.os === 'unknown')
+    .map((entry) => {
+      const layers = blob(entry.digest).layers as Desc[];
+      return { entry, layers, statements: layers.map((l) => blob(l.digest) as Statement) };
+    });
+  return { top, entries, attestations, blob };
+}
+
+async function attested(files: Record<string, string>, args: string[]): Promise<ReturnType<typeof readAttested>> {
+  const dest = path.join(tempDir('opt-att'), 'layout');
+  await ok(files, [...args, '-o', `type=oci-layout,dest=${dest}`]);
+  return readAttested(dest);
+}
+const HOST_ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
 const uniq = () => Math.random().toString(36).slice(2, 10);
 
 type Check = (t: import('ava').ExecutionContext) => Promise<void>;
@@ -245,6 +280,105 @@ const CHECKS: Record<string, Check> = {
     const shown = (await inspect(multi)) as unknown as { Index: { annotations?: Record<string, string> }; Manifests: { Manifest: { annotations?: Record<string, string> } }[] };
     t.deepEqual(shown.Index.annotations, { a: '1' });
     t.deepEqual(shown.Manifests.map((m) => m.Manifest.annotations), [{ m: '2' }, { m: '2' }]);
+    // buildx's other targets and [platform]: on an index (two platforms, or one with an attestation).
+    const layout = await attested({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'y\n' }, [
+      '--platform', 'linux/amd64,linux/arm64',
+      '--annotation', 'manifest[linux/arm64]:only=arm',
+      '--annotation', 'manifest-descriptor:md=1',
+      '--annotation', 'index,index-descriptor:both=3',
+    ]);
+    t.deepEqual(layout.top.annotations, { both: '3' });
+    t.deepEqual(layout.entries.map((e) => e.annotations), [{ md: '1' }, { md: '1' }]);
+    t.deepEqual(layout.entries.map((e) => layout.blob(e.digest).annotations), [undefined, { only: 'arm' }]);
+    const one = await attested({ Dockerfile: 'FROM busybox:latest\n' }, ['--provenance=true', '--annotation', 'index:i=1']);
+    t.is(one.entries.length, 2);
+    const bad = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--annotation', 'bogus:k=v']);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /unknown annotation type bogus/);
+  },
+  attest: async (t) => {
+    const files = { Dockerfile: 'FROM busybox:latest\nARG X\nRUN echo $X > /x\n' };
+    const max = await attested(files, ['--attest', 'type=provenance,mode=max,builder-id=https://ci.example/run/1', '--build-arg', 'X=secret-ish', '--label', 'l=v', '-t', `opt-att-${uniq()}:1`]);
+    // BuildKit's layout: the image, then its attestation manifest (unknown/unknown) pointing at it.
+    t.is(max.entries.length, 2);
+    const [image] = max.entries;
+    t.deepEqual(image.platform, { architecture: HOST_ARCH, os: 'linux' });
+    const [att] = max.attestations;
+    t.deepEqual(att.entry.platform, { architecture: 'unknown', os: 'unknown' });
+    t.deepEqual(att.entry.annotations, { 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' });
+    t.is(att.layers[0].mediaType, 'application/vnd.in-toto+json');
+    t.is(att.layers[0].annotations?.['in-toto.io/predicate-type'], 'https://slsa.dev/provenance/v0.2');
+    const [stmt] = att.statements;
+    t.is(stmt.subject[0].digest.sha256, image.digest.slice(7));
+    t.regex(stmt.subject[0].name, new RegExp(`^pkg:docker/opt-att-[a-z0-9]+@1\\?platform=linux%2F${HOST_ARCH}$`));
+    t.is(stmt.predicate.builder.id, 'https://ci.example/run/1');
+    t.is(stmt.predicate.invocation.configSource.entryPoint, 'Dockerfile');
+    t.deepEqual(stmt.predicate.invocation.parameters.args, { 'build-arg:X': 'secret-ish', 'label:l': 'v' });
+    t.is(stmt.predicate.materials[0].uri, `pkg:docker/busybox@latest?platform=linux%2F${HOST_ARCH}`);
+    t.true(stmt.predicate.metadata.completeness.parameters);
+    // min (the default): no build args or labels, and the parameters say so.
+    const min = await attested(files, ['--attest', 'type=provenance', '--build-arg', 'X=secret-ish']);
+    const minPredicate = min.attestations[0].statements[0].predicate;
+    t.is(minPredicate.invocation.parameters.args, undefined);
+    t.false(minPredicate.metadata.completeness.parameters);
+    t.false(JSON.stringify(min.attestations[0].statements).includes('secret-ish'));
+    // Two platforms: the images, then one attestation manifest per image, each naming its image.
+    const multi = await attested({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'm\n' }, ['--platform', 'linux/amd64,linux/arm64', '--attest', 'type=provenance']);
+    t.deepEqual(multi.entries.map((e) => `${e.platform?.os}/${e.platform?.architecture}`), ['linux/amd64', 'linux/arm64', 'unknown/unknown', 'unknown/unknown']);
+    t.deepEqual(multi.attestations.map((a) => a.entry.annotations?.['vnd.docker.reference.digest']), [multi.entries[0].digest, multi.entries[1].digest]);
+    const bad = await buildIn(files, ['--attest', 'type=provenance,generator=x']);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /--attest generator=…: not supported/);
+    const docker = await buildIn(files, ['--attest', 'type=provenance', '-o', `type=docker,dest=${path.join(tempDir('opt-att'), 'd.tar')}`]);
+    t.is(docker.code, 2);
+    t.regex(docker.stderr, /a docker archive .* holds no attestations/);
+  },
+  provenance: async (t) => {
+    const files = { Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /p\n` };
+    const on = await attested(files, ['--provenance=true']);
+    t.deepEqual(on.attestations[0].statements.map((s) => s.predicateType), ['https://slsa.dev/provenance/v0.2']);
+    const secret = path.join(tempDir('opt-att'), 'tok');
+    fs.writeFileSync(secret, 'value');
+    const max = await attested(files, ['--provenance=mode=max', '--secret', `id=tok,src=${secret}`]);
+    t.deepEqual(max.attestations[0].statements[0].predicate.invocation.parameters.secrets, [{ id: 'tok' }]);
+    // false: a plain image, no index.
+    const off = await attested(files, ['--provenance=false']);
+    t.is(off.top.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+    t.is(off.attestations.length, 0);
+    // buildx also puts a min provenance in --metadata-file (BUILDX_METADATA_PROVENANCE=min|max|disabled).
+    const meta = path.join(tempDir('opt-att'), 'meta.json');
+    await ok(files, ['--metadata-file', meta, '--build-arg', 'M=1']);
+    const inMeta = JSON.parse(fs.readFileSync(meta, 'utf8'))['buildx.build.provenance'];
+    t.is(inMeta.buildType, 'https://mobyproject.org/buildkit@v1');
+    t.is(inMeta.materials[0].uri, `pkg:docker/busybox@latest?platform=linux%2F${HOST_ARCH}`);
+    t.is(inMeta.invocation.parameters.args, undefined);
+    await ok(files, ['--metadata-file', meta, '--build-arg', 'M=1'], { env: { BUILDX_METADATA_PROVENANCE: 'max' } });
+    t.deepEqual(JSON.parse(fs.readFileSync(meta, 'utf8'))['buildx.build.provenance'].invocation.parameters.args, { 'build-arg:M': '1' });
+    await ok(files, ['--metadata-file', meta], { env: { BUILDX_METADATA_PROVENANCE: 'disabled' } });
+    t.false('buildx.build.provenance' in JSON.parse(fs.readFileSync(meta, 'utf8')));
+    const v1 = await buildIn(files, ['--provenance=mode=max,version=v1']);
+    t.is(v1.code, 2);
+    t.regex(v1.stderr, /version=v1: not supported/);
+  },
+  sbom: async (t) => {
+    const status = 'Package: foo\nStatus: install ok installed\nVersion: 1:1.2-3+b1\nArchitecture: amd64\nMaintainer: A B <a@b.example>\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 9\n\n';
+    const apk = 'P:bar\nV:2.0-r1\nA:x86_64\nL:MIT\n\n';
+    const files = { Dockerfile: 'FROM busybox:latest\nCOPY status /var/lib/dpkg/status\nCOPY installed /lib/apk/db/installed\n', status, installed: apk };
+    const r = await attested(files, ['--sbom=true']);
+    const [stmt] = r.attestations[0].statements;
+    t.is(stmt.predicateType, 'https://spdx.dev/Document');
+    t.is(r.attestations[0].layers[0].annotations?.['in-toto.io/predicate-type'], 'https://spdx.dev/Document');
+    t.is(stmt.predicate.spdxVersion, 'SPDX-2.3');
+    const pkgs = (stmt.predicate.packages as { name: string; versionInfo: string; externalRefs: { referenceLocator: string }[] }[]).map((p) => [p.name, p.versionInfo, p.externalRefs[0].referenceLocator]);
+    t.deepEqual(pkgs, [
+      ['foo', '1:1.2-3+b1', 'pkg:deb/debian/foo@1%3A1.2-3%2Bb1?arch=amd64'],
+      ['bar', '2.0-r1', 'pkg:apk/alpine/bar@2.0-r1?arch=x86_64'],
+    ]);
+    const off = await attested(files, ['--sbom=false']);
+    t.is(off.attestations.length, 0);
+    const gen = await buildIn(files, ['--attest', 'type=sbom,generator=docker/buildkit-syft-scanner']);
+    t.is(gen.code, 2);
+    t.regex(gen.stderr, /generator=…: not supported by nbuild/);
   },
   'tls-verify': async (t) => {
     // 127.0.0.0/8 is plain HTTP whatever the flag (as Docker); the strict side is tested against

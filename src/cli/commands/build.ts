@@ -18,6 +18,8 @@ import { interruptSignal } from '../../interrupt.js';
 import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
+import { parseAnnotation } from '../../image/annotations.js';
+import { parseAttestations } from '../../export/attestations/index.js';
 
 interface BuildArgs {
   context: string;
@@ -55,6 +57,9 @@ interface BuildArgs {
   check?: boolean;
   annotation: string[];
   'build-context': string[];
+  attest: string[];
+  provenance?: string;
+  sbom?: string;
   'tls-verify': boolean;
   authfile?: string;
   creds?: string;
@@ -77,6 +82,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     if (argv['run-fsync']) process.env.NBUILD_RUN_FSYNC = '1'; // read by the RUN step, also after the re-exec
     trace('cli: build handler');
     const outputs = argv.output.map(parseOutputSpec);
+    const attestations = parseAttestations({ attest: argv.attest, provenance: argv.provenance, sbom: argv.sbom });
+    const annotationSpecs = argv.annotation.map(parseAnnotation);
     if (argv.push) outputs.push({ type: 'registry', push: true });
     const loadFile = argv.load ? await loadTarget() : undefined;
     if (loadFile) outputs.push({ type: 'docker', dest: loadFile.file });
@@ -125,14 +132,15 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
-        annotations: parseAnnotations(argv.annotation, 'manifest'),
-        indexAnnotations: parseAnnotations(argv.annotation, 'index'),
+        annotationSpecs,
+        attestations,
         registry,
         outputs,
         cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),
         cacheTo: argv['cache-to'].map((s) => parseCacheSpec(s, 'to')),
         iidfile: argv.iidfile,
         metadataFile: argv['metadata-file'],
+        metadataProvenance: metadataProvenance(process.env.BUILDX_METADATA_PROVENANCE),
         onEvent: reporter,
         signal,
         platforms,
@@ -163,6 +171,15 @@ function progressMode(argv: BuildArgs): ProgressMode {
   return mode as ProgressMode;
 }
 
+/** $BUILDX_METADATA_PROVENANCE, as buildx reads it: min (default), max, or disabled/false/0. */
+function metadataProvenance(value: string | undefined): 'min' | 'max' | false {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'min' || v === 'true' || v === '1') return 'min';
+  if (v === 'max') return 'max';
+  if (v === 'disabled' || v === 'false' || v === '0') return false;
+  throw new UsageError(`BUILDX_METADATA_PROVENANCE=${value}: expected min, max or disabled`);
+}
+
 /** `--pull` alone is always (buildx); `--pull=false` is missing. */
 function pullPolicy(value: string | undefined): PullPolicy {
   if (value === undefined || value === 'false' || value === 'missing') return 'missing';
@@ -189,28 +206,6 @@ function parseAddHosts(values: string[]): string[] {
     if (!isIP(ip.replace(/^\[|\]$/g, ''))) throw new UsageError(`--add-host ${v}: ${ip} is not an IP address`);
     return `${ip.replace(/^\[|\]$/g, '')}\t${name}`;
   });
-}
-
-/**
- * `--annotation KEY=VALUE` or `manifest:KEY=VALUE` (the image manifests), `index:KEY=VALUE` (the index
- * of a multi-platform build), as buildx; other targets are refused. Returns those for `target`.
- */
-function parseAnnotations(values: string[], target: 'manifest' | 'index'): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--annotation ${v}: expected KEY=VALUE`);
-    let key = v.slice(0, eq);
-    let where = 'manifest';
-    const colon = key.indexOf(':');
-    if (colon >= 0 && /^[a-z-]+(\[.*\])?$/.test(key.slice(0, colon))) {
-      where = key.slice(0, colon);
-      if (where !== 'manifest' && where !== 'index') throw new UsageError(`--annotation ${v}: only manifest: and index: annotations are written`);
-      key = key.slice(colon + 1);
-    }
-    if (where === target) out[key] = v.slice(eq + 1);
-  }
-  return Object.keys(out).length ? out : undefined;
 }
 
 /** `64m`, `1g`, `1048576` → bytes. */
