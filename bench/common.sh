@@ -28,6 +28,13 @@ DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
 
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 
+# BuildKit: a private rootful dockerd (bench/dockerd.sh) with its own data root, exec root and socket.
+# Debian's docker.io binaries by full path (an unrelated docker may come first on PATH).
+BENCH_DOCKER_DIR=${BENCH_DOCKER_DIR:-$BENCH_WORK/docker}
+DOCKER_HOST=${BENCH_DOCKER_HOST:-unix://$BENCH_DOCKER_DIR/docker.sock}
+DOCKER=${BENCH_DOCKER_CLI:-/usr/bin/docker}
+DOCKERD=${BENCH_DOCKERD:-/usr/sbin/dockerd}
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "$0 must run as root"; }
@@ -46,6 +53,13 @@ bench_env() {
     NBUILD_ROOT="$BENCH_NBUILD_ROOT" NBUILD="$NBUILD" \
     BENCH_IMAGES="$BENCH_IMAGES" BENCH_WORK="$BENCH_WORK"
 }
+
+# The environment of a tool that runs as root (BuildKit's docker CLI): clean, the private daemon.
+root_env() {
+  printf '%q ' env -i HOME=/root USER=root LOGNAME=root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    DOCKER="$DOCKER" DOCKER_HOST="$DOCKER_HOST" BENCH_DOCKER_DIR="$BENCH_DOCKER_DIR" BENCH_WORK="$BENCH_WORK"
+}
+as_root() { eval "$(root_env)" bash -c "$(printf %q "cd ~ && $1")"; }
 
 # Run a shell command line as BENCH_USER (from root via runuser, or directly when already that user).
 as_bench() {

@@ -1,34 +1,40 @@
 #!/usr/bin/env bash
-# nbuild vs rootless buildah on the lab's six cases, interleaved (A B A B ...) in one invocation.
+# nbuild vs BuildKit (docker build, rootful daemon) and rootless buildah on the lab's six cases,
+# interleaved (A B C A B C ...) in one invocation.
 #
-#   sudo bench/run.sh                                   # all cases, all modes, nbuild + buildah
-#   sudo bench/run.sh -c tiny,copy-many -m "cold warm" -n 3
+#   sudo bench/run.sh                                   # all cases, all modes, nbuild + BuildKit + buildah
+#   sudo bench/run.sh -c tiny,many-layers,copy-many -m cold,no-op -n 3
+#   bench/run.sh -t nbuild,buildah ...                  # without BuildKit (then no root needed)
 #   bench/run.sh --report [results.tsv ...]             # only print the tables (later files win)
+#   bench/run.sh ... --plan                             # only print the planned number of timed runs
 #
-# Run as root (builds run as BENCH_USER via runuser) or as BENCH_USER itself. Set-up: bench/setup.sh.
-# Per case, per mode, per run i: prepare + time tool 1, then prepare + time tool 2 (so a load spike
-# hits both). Modes:
+# Run as root (rootless builds run as BENCH_USER via runuser; BuildKit's docker CLI as root against
+# the private dockerd) or, without BuildKit, as BENCH_USER itself. Set-up: bench/setup.sh (it starts
+# the dockerd; bench/dockerd.sh stop ends it). Per case, per mode, per run i: prepare + time tool 1,
+# then tool 2, then tool 3 (so a load spike hits all). Modes (-m: comma- or space-separated):
 #   cold    reset (drop image + build cache; base images stay), build            (reset untimed)
-#   warm    rebuild, nothing changed (the no-op rebuild)
+#   no-op   rebuild, nothing changed (alias: warm)
 #   touch   mtime of TOUCH_FILE bumped (content unchanged), rebuild              (cases with one)
 #   edit    a line appended to TOUCH_FILE, rebuild                                (cases with one)
 #   export  write the built image as an OCI archive (gzip)
 #   to-oci  reset, then cold build + export to an OCI archive (nbuild: build -o type=oci,dest=)
-# Wall time and peak RSS: GNU time %e / %M (%M = largest single process of the tool's tree, kB).
+# Wall time and peak RSS: GNU time %e / %M (%M = largest single process of the tool's tree, kB: for
+# nbuild the launcher, Node and what RUN starts; for BuildKit the daemon's VmHWM, see tools/buildkit.sh).
 # Runs: -n N (default: 5, or 3 for a case/mode whose first run took >= BENCH_SLOW_S=20 s).
 # Rows are appended to $BENCH_RESULTS/results.tsv; logs in $BENCH_RESULTS/logs/.
 # Derived from the peer lab's run-peers.sh + lib/runner.sh (/work/shared/bench).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-TOOLS=nbuild,buildah
+TOOLS=nbuild,buildkit,buildah
 CASES=tiny,copy-many,apt,multistage,many-layers,big-layer
-MODES=${BENCH_MODES:-cold warm touch edit export to-oci}
+MODES=${BENCH_MODES:-cold no-op touch edit export to-oci}
 RUNS=${BENCH_RUNS:-}
 BENCH_RUNS_FAST=${BENCH_RUNS_FAST:-5}
 BENCH_RUNS_SLOW=${BENCH_RUNS_SLOW:-3}
 BENCH_SLOW_S=${BENCH_SLOW_S:-20}
 REPORT_ONLY=0
+PLAN_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     -t|--tools) TOOLS=$2; shift 2 ;;
@@ -36,8 +42,9 @@ while [ $# -gt 0 ]; do
     -m|--modes) MODES=$2; shift 2 ;;
     -n|--runs) RUNS=$2; shift 2 ;;
     --fresh) rm -f "$BENCH_RESULTS/results.tsv"; shift ;;
+    --plan) PLAN_ONLY=1; shift ;;
     --report) REPORT_ONLY=1; shift; REPORT_FILES=("$@"); break ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -50,6 +57,8 @@ fi
 
 IFS=, read -r -a tool_list <<<"$TOOLS"
 IFS=, read -r -a case_list <<<"$CASES"
+MODES=${MODES//,/ }; MODES=${MODES//warm/no-op}
+for m in $MODES; do case $m in cold|no-op|touch|edit|export|to-oci) ;; *) die "unknown mode $m" ;; esac; done
 mkdir -p "$BENCH_RESULTS/logs"
 [ "$(id -u)" = 0 ] && chown "$BENCH_USER:" "$BENCH_RESULTS" "$BENCH_RESULTS/logs"
 [ -s "$RESULTS_TSV" ] || printf 'tool\tcase\tmode\tn\tmedian_s\tmin_s\tmax_s\trss_median_kB\trss_max_kB\tbytes\tstatus\n' > "$RESULTS_TSV"
@@ -60,19 +69,40 @@ for t in "${tool_list[@]}"; do
   (
     # shellcheck disable=SC1090
     . "$BENCH_DIR/tools/$t.sh"
-    for v in TOOL_BUILD TOOL_RESET TOOL_EXPORT TOOL_TO_OCI; do printf 'T_%s_%s=%q\n' "${t//-/_}" "$v" "${!v}"; done
-    printf 'T_%s_VERSION=%q\n' "${t//-/_}" "$(as_bench "$(declare -f tool_version); tool_version" 2>/dev/null | head -1)"
-  ) > "$BENCH_RESULTS/.tools.$t"
+    TOOL_AS=${TOOL_AS:-bench}; TOOL_MEM_RESET=${TOOL_MEM_RESET:-}; TOOL_MEM_READ=${TOOL_MEM_READ:-}
+    for v in TOOL_BUILD TOOL_RESET TOOL_EXPORT TOOL_TO_OCI TOOL_AS TOOL_MEM_RESET TOOL_MEM_READ; do printf 'T_%s_%s=%q\n' "${t//-/_}" "$v" "${!v}"; done
+    if [ "$TOOL_AS" = root ]; then
+      [ "$(id -u)" = 0 ] || die "$t runs as root: run bench/run.sh as root, or leave it out (-t)"
+      version=$(as_root "$(declare -f tool_version); tool_version" 2>/dev/null | head -1)
+    else
+      version=$(as_bench "$(declare -f tool_version); tool_version" 2>/dev/null | head -1)
+    fi
+    printf 'T_%s_VERSION=%q\n' "${t//-/_}" "$version"
+  ) > "$BENCH_RESULTS/.tools.$t" || exit 1
   # shellcheck disable=SC1090
   . "$BENCH_RESULTS/.tools.$t"
 done
 tmpl() { local v="T_${1//-/_}_$2"; printf '%s' "${!v}"; }
+# as_tool TOOL CMDLINE: run CMDLINE as the user TOOL runs as
+as_tool() { if [ "$(tmpl "$1" TOOL_AS)" = root ]; then as_root "$2"; else as_bench "$2"; fi; }
 
+# the plan: timed runs = cases x applicable modes x tools x rounds (without -n: at most the fast count)
+planned=0
+for c in "${case_list[@]}"; do
+  [ -f "$BENCH_CASES/$c/Dockerfile" ] || die "no case $c"
+  tf=$(TOUCH_FILE=""; [ -f "$BENCH_CASES/$c/case.env" ] && . "$BENCH_CASES/$c/case.env"; echo "$TOUCH_FILE")
+  for m in $MODES; do
+    case $m in touch|edit) [ -n "$tf" ] || continue ;; esac
+    planned=$((planned + ${#tool_list[@]} * ${RUNS:-$BENCH_RUNS_FAST}))
+  done
+done
+log "planned: $planned timed runs (${#case_list[@]} cases: $CASES; modes: $MODES; tools: $TOOLS; rounds: ${RUNS:-$BENCH_RUNS_FAST, or $BENCH_RUNS_SLOW when a first round takes >= $BENCH_SLOW_S s})"
+[ "$PLAN_ONLY" = 1 ] && exit 0
 # bin/nbuild runs tsc's unbundled output when it is newer than the bundle (slower start-up):
 # say so, since a bench of that is not a bench of what `npm run build:ts` ships.
 nbuild_root=$(dirname "$(dirname "$(readlink -f "$NBUILD")")")
-if [ -f "$nbuild_root/dist/src/cli/main.js" ] && ! [ "$nbuild_root/dist/nbuild.mjs" -nt "$nbuild_root/dist/src/cli/main.js" ]; then
-  echo "WARNING: $nbuild_root/dist/nbuild.mjs is missing or older than dist/src: run 'node scripts/bundle.mjs' there" >&2
+if [ -f "$nbuild_root/dist/src/cli/main.js" ] && ! [ "$nbuild_root/dist/nbuild.cjs" -nt "$nbuild_root/dist/src/cli/main.js" ]; then
+  echo "WARNING: $nbuild_root/dist/nbuild.cjs is missing or older than dist/src: run 'node scripts/bundle.mjs' there" >&2
 fi
 
 {
@@ -95,17 +125,22 @@ render() {
   printf '%s' "$t"
 }
 
-# timed CMDLINE LOG -> T_WALL (s), T_RSS (kB); returns the command's status
+# timed TOOL CMDLINE LOG -> T_WALL (s), T_RSS (kB); returns the command's status
 timed() {
-  local tf rc
+  local tool=$1 tf rc mr
+  shift
   tf=$(mktemp)
-  if [ "$(id -un)" = "$BENCH_USER" ]; then
+  mr=$(tmpl "$tool" TOOL_MEM_RESET); [ -z "$mr" ] || as_root "$mr"
+  if [ "$(tmpl "$tool" TOOL_AS)" = root ]; then
+    eval /usr/bin/time -f "'%e %M'" -o "$tf" timeout "$BENCH_TIMEOUT" "$(root_env)" bash -c "$(printf %q "cd ~ && $1")" >>"$2" 2>&1; rc=$?
+  elif [ "$(id -un)" = "$BENCH_USER" ]; then
     eval /usr/bin/time -f "'%e %M'" -o "$tf" timeout "$BENCH_TIMEOUT" "$(bench_env)" bash -c "$(printf %q "cd ~ && $1")" >>"$2" 2>&1; rc=$?
   else
     eval /usr/bin/time -f "'%e %M'" -o "$tf" timeout "$BENCH_TIMEOUT" runuser -u "$BENCH_USER" -- "$(bench_env)" \
       bash -c "$(printf %q "cd ~ && $1")" >>"$2" 2>&1; rc=$?
   fi
   T_WALL=$(awk 'END{print $(NF-1)}' "$tf"); T_RSS=$(awk 'END{print $NF}' "$tf")
+  mr=$(tmpl "$tool" TOOL_MEM_READ); [ -z "$mr" ] || T_RSS=$(as_root "$mr")
   rm -f "$tf"
   return $rc
 }
@@ -115,10 +150,9 @@ stats() {
     m = (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
 }
 
-# prep_for TOOL MODE -> untimed preparation command line (run as BENCH_USER)
+# prep_for TOOL MODE -> untimed preparation of the context (run as BENCH_USER, who owns it)
 prep_for() {
   case $2 in
-    cold|to-oci) render "$(tmpl "$1" TOOL_RESET)" ;;
     touch) printf 'touch %q' "$R_TF" ;;
     edit) printf 'echo "// edit $(date +%%s%%N)" >> %q' "$R_TF" ;;
     export) printf 'rm -f %q' "$R_OUT" ;;
@@ -147,7 +181,8 @@ measure_mode() {
       printf '\n===== %s %s %s run %d (load %s): %s\n' "$t" "$c" "$mode" $((i + 1)) "$(cut -d' ' -f1-3 /proc/loadavg)" "$cmd" >>"$log"
       [ "$mode" = to-oci ] && as_bench "rm -f $(printf %q "$R_OUT")"
       as_bench "$prep" >>"$log" 2>&1 || { status[$t]=prep-failed; continue; }
-      if timed "$cmd" "$log"; then
+      case $mode in cold|to-oci) as_tool "$t" "$(render "$(tmpl "$t" TOOL_RESET)")" >>"$log" 2>&1 || { status[$t]=reset-failed; continue; } ;; esac
+      if timed "$t" "$cmd" "$log"; then
         times[$t]+="$T_WALL "; rsss[$t]+="$T_RSS "
         printf '===== took %s s, peak RSS %s kB\n' "$T_WALL" "$T_RSS" >>"$log"
         case $mode in export|to-oci) bytes[$t]=$(stat -c %s "$R_OUT" 2>/dev/null || echo -) ;; esac
@@ -173,6 +208,8 @@ measure_mode() {
   done
 }
 
+echo "planned timed runs: $planned" >> "$BENCH_RESULTS/machine.txt"
+
 for c in "${case_list[@]}"; do
   cdir="$BENCH_CASES/$c"; [ -f "$cdir/Dockerfile" ] || die "no case $c"
   TOUCH_FILE=""; [ -f "$cdir/case.env" ] && . "$cdir/case.env"
@@ -188,11 +225,10 @@ for c in "${case_list[@]}"; do
   for m in $MODES; do
     case $m in
       touch|edit) [ -n "$R_TF" ] || continue ;;
-      cold|warm|export|to-oci) ;;
-      *) die "unknown mode $m" ;;
+      cold|no-op|export|to-oci) ;;
     esac
     if [ $built = 0 ] && [ "$m" != cold ] && [ "$m" != to-oci ]; then
-      for t in "${tool_list[@]}"; do as_bench "$(render "$(tmpl "$t" TOOL_BUILD)")" >/dev/null 2>&1; done
+      for t in "${tool_list[@]}"; do as_tool "$t" "$(render "$(tmpl "$t" TOOL_BUILD)")" >/dev/null 2>&1; done
     fi
     # pristine copy outside the context (an extra file inside would change COPY . /app/)
     R_BAK="$BENCH_WORK/contexts/.$c.touch-file.orig"
@@ -201,10 +237,11 @@ for c in "${case_list[@]}"; do
     if [ "$m" = edit ]; then
       # restore the pristine file and rebuild (untimed) so later modes see the original image
       as_bench "mv -f $(printf %q "$R_BAK") $(printf %q "$R_TF")"
-      for t in "${tool_list[@]}"; do as_bench "$(render "$(tmpl "$t" TOOL_BUILD)")" >/dev/null 2>&1; done
+      for t in "${tool_list[@]}"; do as_tool "$t" "$(render "$(tmpl "$t" TOOL_BUILD)")" >/dev/null 2>&1; done
     fi
     built=1
   done
+  [ "$(id -u)" = 0 ] && rm -f "$BENCH_WORK/export/"*-"$c".tar
   as_bench "rm -f $(printf %q "$BENCH_WORK/export")/*-$c.tar"
 done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_RESULTS/machine.txt"

@@ -8,21 +8,26 @@
 #        BENCH_WORK=/srv/nbench/work BENCH_IMAGES=/srv/nbench/images bench/setup.sh
 #   FORCE_IMAGES=1 / FORCE_DEBOOTSTRAP=1 / SKIP_APT=1       # rebuild images / re-debootstrap / no apt
 #
-# 1. apt: buildah runc uidmap debootstrap busybox-static time jq (only what is missing);
+# 1. apt: buildah runc uidmap debootstrap busybox-static time jq docker.io (only what is missing);
 # 2. BENCH_USER with a subuid/subgid range, its XDG_RUNTIME_DIR;
 # 3. optional journaled ext4 loop file system for BENCH_WORK (the root fs of some machines has none);
 # 4. containers storage.conf / containers.conf for buildah under BENCH_WORK/containers (overlay, runc,
 #    cgroupfs); nbuild needs no configuration (its store is BENCH_NBUILD_ROOT);
 # 5. base images: localhost/busybox:latest (busybox-static + applet links) and localhost/debian:bookworm
 #    (debootstrap --variant=minbase, cached as BENCH_IMAGES/debian-bookworm-rootfs.tar), built with
-#    buildah from scratch and written as BENCH_IMAGES/{busybox,debian-bookworm}.oci.tar.
+#    buildah from scratch and written as BENCH_IMAGES/{busybox,debian-bookworm}.oci.tar (and as
+#    .docker.tar for docker 20.10, which loads no OCI archive);
+# 6. the private dockerd for BuildKit (bench/dockerd.sh start: own data root and socket, host firewall
+#    untouched), the base images loaded into it; BENCH_DOCKER=0 skips it. Stop: bench/dockerd.sh stop.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
 
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
-  for p in buildah runc uidmap debootstrap busybox-static time jq; do
+  pkgs=(buildah runc uidmap debootstrap busybox-static time jq)
+  [ "${BENCH_DOCKER:-1}" = 0 ] || pkgs+=(docker.io)
+  for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -146,9 +151,20 @@ if [ "${FORCE_IMAGES:-0}" = 1 ] || [ ! -s "$BENCH_IMAGES/debian-$DEBIAN_SUITE.oc
 fi
 chmod a+r "$BENCH_IMAGES"/*.tar
 
+# docker 20.10 loads docker-archive tars only
+for img in busybox:$BUSYBOX_REF "debian-$DEBIAN_SUITE:$DEBIAN_REF"; do
+  name=${img%%:*}; ref=${img#*:}
+  if [ "${FORCE_IMAGES:-0}" = 1 ] || [ ! -s "$BENCH_IMAGES/$name.docker.tar" ] || [ "$BENCH_IMAGES/$name.oci.tar" -nt "$BENCH_IMAGES/$name.docker.tar" ]; then
+    as_bench "rm -f '$BENCH_IMAGES/$name.docker.tar'; buildah push -q $ref docker-archive:$BENCH_IMAGES/$name.docker.tar:$ref"
+  fi
+done
+chmod a+r "$BENCH_IMAGES"/*.tar
+
 # both tools get the base images from the same archives (buildah already has them from the commits)
 as_bench "set -e
   \$NBUILD load -i '$BENCH_IMAGES/busybox.oci.tar' -t $BUSYBOX_REF >/dev/null
   \$NBUILD load -i '$BENCH_IMAGES/debian-$DEBIAN_SUITE.oci.tar' -t $DEBIAN_REF >/dev/null
   buildah images; \$NBUILD images"
+# BuildKit's daemon, warm from here on (stop it with bench/dockerd.sh stop); BENCH_DOCKER=0: none
+[ "${BENCH_DOCKER:-1}" = 0 ] || bash "$BENCH_DIR/dockerd.sh" start
 log "setup done (BENCH_WORK=$BENCH_WORK on $(df -T "$BENCH_WORK" | awk 'NR==2{print $2}'))"

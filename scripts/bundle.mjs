@@ -1,24 +1,33 @@
-// Bundles the CLI (tsc's output in dist/src) into one ES module, dist/nbuild.mjs, which
-// bin/nbuild prefers: Node then reads and compiles one file instead of resolving and loading
+// Bundles the CLI (tsc's output in dist/src) into one CommonJS file, dist/nbuild.cjs, and writes
+// V8's code cache for it (dist/nbuild.cjs.cache); bin/nbuild prefers it (through bin/start.cjs):
+// Node then reads one file and deserializes its compiled code instead of resolving and loading
 // ~150 modules one by one (~100 ms of every command's start-up; docs/decisions.md).
 // It also bundles npm's install step (dist/install.mjs, src/install.ts) and, with --sea, the
 // single executable's main script as CommonJS (dist/sea/nbuild.cjs, src/cli/sea-main.ts; Node's
 // single-executable applications run a CommonJS script: scripts/build-sea.mjs).
 // Usage: node scripts/bundle.mjs [--sea]  (after tsc; npm run build:ts does both)
 import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { builtinModules } from 'node:module';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-// Two yargs costs every command paid for help it never printed (~60 ms of a ~250 ms build):
+// Four yargs costs every command paid for help it never printed (~60 ms of a ~250 ms build) or
+// for checks that pass:
 // - string-width (two copies) compiles Unicode-property regexes and an Intl.Segmenter when it is
 //   loaded. Its body now runs on the first string that is not printable ASCII; printable ASCII
 //   (all of nbuild's help) is as wide as it is long, string-width 8's own fast path.
 // - yargs renders the help of every named command after starting its handler, so that help
 //   could be shown after the command's state is gone; nbuild never shows help after a handler
 //   ran (errors print one line: src/cli/main.ts), so the render is skipped.
+// - yargs guesses a version for its own --version (off in nbuild) from the first package.json
+//   above the working folder: a readdir of every folder up to / and, without one, a failed
+//   assertion. The guess is now 'unknown' without a search.
+// - yargs' platform shim imports node:assert for two checks; loading it loads node:stream and
+//   creates the stderr stream (~10 ms). The checks now load it only to fail.
 // Each patch checks the text it replaces, so a dependency update fails the bundle instead of
 // silently dropping the patch.
 function patch(file, text, from, to) {
@@ -43,11 +52,26 @@ export default function stringWidth(string, options) {
 `;
 }
 
+// yargs' two assertions (which hold on every valid call) load node:assert only to fail.
+const lazyAssert = `import { createRequire as nbuildAssertRequire } from 'node:module';
+const nbuildAssert = () => nbuildAssertRequire(import.meta.url)('node:assert');
+const notStrictEqual = (a, b, message) => { if (Object.is(a, b)) nbuildAssert().notStrictEqual(a, b, message); };
+const strictEqual = (a, b, message) => { if (!Object.is(a, b)) nbuildAssert().strictEqual(a, b, message); };`;
+
 const startupPatches = {
   name: 'nbuild-startup-patches',
   setup(b) {
     b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => ({
       contents: lazyStringWidth(args.path, await readFile(args.path, 'utf8')),
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => ({
+      contents: patch(args.path, await readFile(args.path, 'utf8'), "const obj = this[kPkgUp]();\n        return obj.version || 'unknown';",
+        "return 'unknown'; /* nbuild: no package.json search for a --version nbuild turns off (scripts/bundle.mjs) */"),
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => ({
+      contents: patch(args.path, await readFile(args.path, 'utf8'), "import { notStrictEqual, strictEqual } from 'assert'", lazyAssert),
       loader: 'js',
     }));
     b.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]usage\.js$/ }, async (args) => ({
@@ -57,19 +81,56 @@ const startupPatches = {
   },
 };
 
+// Node's built-ins through require(), not import: importing one from an ES module builds its ESM
+// facade, which reads every export, and the getters behind some of them load more modules (node:fs's
+// ReadStream loads all of node:stream, ~5-20 ms of `nbuild version`). As a CommonJS module the
+// bundle reads an export only where the code uses it.
+const builtinsByRequire = {
+  name: 'nbuild-builtins-by-require',
+  setup(b) {
+    const names = new Set(builtinModules);
+    b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!names.has(name) || args.namespace === 'nbuild-builtin') return undefined;
+      return { path: name, namespace: 'nbuild-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => ({
+      contents: `module.exports = require('node:${args.path}');`,
+      loader: 'js',
+    }));
+  },
+};
+
 const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'inline', logLevel: 'warning' };
 // CommonJS dependencies bundled into an ES module still call require() for node's built-ins.
 const esmRequire = "import { createRequire as nbuildCreateRequire } from 'node:module'; const require = nbuildCreateRequire(import.meta.url);";
 
+// The CLI as one CommonJS file, started by bin/start.cjs with V8's code cache (made below, on this
+// machine, and again by the install step): CommonJS because Node 20 keeps no code cache for ES
+// modules (module.enableCompileCache() is Node >= 22.1) and loads CommonJS without the ES module
+// loader's work. Modules reached by dynamic import (each command, src/cli/commands.ts) are still
+// evaluated only when used (docs/decisions.md, "Start-up: CommonJS bundle with a code cache").
+await rm(path.join(root, 'dist/nbuild.mjs'), { force: true });
+await rm(path.join(root, 'dist/nbuild.mjs.map'), { force: true });
 await build({
   ...common,
   entryPoints: [path.join(root, 'dist/src/cli/entry.js')],
-  outfile: path.join(root, 'dist/nbuild.mjs'),
-  format: 'esm',
-  banner: { js: esmRequire },
-  plugins: [startupPatches],
+  outfile: path.join(root, 'dist/nbuild.cjs'),
+  format: 'cjs',
+  // Modules that use import.meta.url (package-root.ts; yargs' own, for its locale files) see the bundle.
+  define: { 'import.meta.url': 'nbuildMetaUrl' },
+  banner: { js: "const nbuildMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [startupPatches, builtinsByRequire],
   sourcemap: 'linked',
+  // Less to read and hash at every start (names stay, for stack traces).
+  minifyWhitespace: true,
+  minifySyntax: true,
 });
+const cache = spawnSync(process.execPath, [path.join(root, 'bin/start.cjs'), 'version'], {
+  env: { ...process.env, NBUILD_CODE_CACHE_WRITE: '1' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+if (cache.status !== 0) throw new Error(`bin/start.cjs version (writing the code cache) exited with ${cache.status}`);
 
 await build({
   ...common,

@@ -29,6 +29,7 @@ import { StatCache } from './executor/content-hash.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
 import { STAT_CACHE_FILE } from './store/check.js';
 import { trace } from './trace.js';
+import { pullProgress, taskStarter, type TaskStarter } from './executor/transfer-progress.js';
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
@@ -189,6 +190,35 @@ async function fetchContexts(store: Store, options: BuildOptions, fetched: strin
 
 async function buildLocal(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   trace('build: start');
+  const started = Date.now();
+  // The summary's cache hits: every step that finished, and those that were CACHED.
+  const tally = { steps: 0, cached: 0 };
+  const listener = options.onEvent;
+  if (listener) {
+    options = {
+      ...options,
+      onEvent: (e) => {
+        if (e.type === 'step-done') {
+          tally.steps++;
+          if (e.cached) tally.cached++;
+        }
+        listener(e);
+      },
+    };
+  }
+  const result = await buildFile(options, times);
+  listener?.({ type: 'build-done', seconds: (Date.now() - started) / 1000, imageId: (result.index?.digest ?? result.image.configDigest).toString(), size: compressedSize(result), ...tally });
+  return result;
+}
+
+/** The compressed size of the image's layers (of every platform's image, each layer once). */
+function compressedSize(result: BuildResult): number {
+  const layers = new Map<string, number>();
+  for (const image of result.images ?? [result.image]) for (const l of image.layers) layers.set(l.digest.toString(), l.size);
+  return [...layers.values()].reduce((a, b) => a + b, 0);
+}
+
+async function buildFile(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   const startedOn = new Date();
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
@@ -270,7 +300,12 @@ interface Parsed {
 async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Promise<BuildResult> {
   const { dockerfilePath, dockerfile, names, plans: firstPlans, emit, timestamp } = parsed;
   const pull: PullPolicy = options.pull === true ? 'always' : options.pull === false || options.pull === undefined ? 'missing' : options.pull;
-  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', options.registry ?? {}));
+  // Steps and the long tasks around them (pulls, pushes, caches, archives) share one numbering.
+  let stepId = 0;
+  const nextStepId = (): number => ++stepId;
+  const tasks = taskStarter(emit, nextStepId);
+  const registry: SessionOptions = { ...options.registry, signal: options.signal };
+  const resolveRemote = pull === 'never' ? undefined : (options.resolveRemote ?? registryResolver(store, pull === 'always', registry, tasks));
   // Each platform's plan with its base images' ONBUILD triggers read first (they may need more stages).
   const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
   const triggered = await Promise.all(
@@ -285,7 +320,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const multi = plans.length > 1;
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await runChecks(dockerfile, plan, store, context, options.buildArgs ?? new Map(), emit);
-  await importCaches(store, options.cacheFrom ?? [], emit);
+  await importCaches(store, options.cacheFrom ?? [], emit, tasks, registry);
   const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
@@ -313,8 +348,6 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   };
   // The platforms build side by side, their stages bounded together (a stage is most of a core).
   const limiter = new Limiter(2);
-  let stepId = 0;
-  const nextStepId = (): number => ++stepId;
   // One failing platform stops the others.
   const abort = new AbortController();
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), { once: true });
@@ -369,14 +402,14 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   trace('build: image stored and tagged');
   stopIfInterrupted();
   const indexDescriptor = annotationsFor(options.annotationSpecs ?? [], 'index-descriptor');
-  await writeOutputs(store, image, names, options.outputs ?? [], options.registry ?? {}, index ? { index, images, attestations, indexDescriptor } : undefined);
+  await writeOutputs(store, image, names, options.outputs ?? [], registry, index ? { index, images, attestations, indexDescriptor } : undefined, tasks);
   trace('build: outputs written');
   stopIfInterrupted();
   for (const spec of options.cacheTo ?? []) {
     try {
-      await exportCache(store, used, spec, plan.target);
+      await tasks(`exporting cache to ${spec.type === 'local' ? spec.dir : spec.ref}`).run((progress) => exportCache(store, used, spec, plan.target, { progress, session: registry }));
     } catch (error) {
-      if (!spec.ignoreError) throw error;
+      if (!spec.ignoreError || options.signal?.aborted) throw error;
       emit({ type: 'warning', message: `cache to ${spec.type === 'local' ? spec.dir : spec.ref} not written (ignore-error=true): ${(error as Error).message}` });
     }
   }
@@ -545,24 +578,28 @@ async function planWithTriggers(
 }
 
 /** A cache that is missing or unreadable only costs time: warn and build without it (as BuildKit). */
-async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEvent) => void): Promise<void> {
+async function importCaches(store: Store, specs: CacheSpec[], emit: (e: BuildEvent) => void, tasks: TaskStarter, session: SessionOptions): Promise<void> {
   for (const spec of specs) {
     const where = spec.type === 'local' ? spec.dir : spec.ref;
     try {
-      const n = await importCache(store, spec);
+      const n = await tasks(`importing cache from ${where}`).run((progress) => importCache(store, spec, { progress, session }));
       emit({ type: 'info', message: `imported ${n} cache record(s) from ${where}` });
     } catch (error) {
+      // Interrupted (SIGINT/SIGTERM): the build stops, it does not go on without the cache.
+      if (session.signal?.aborted) throw error;
       emit({ type: 'warning', message: `cache from ${where} not used: ${(error as Error).message}` });
     }
   }
 }
 
 /** Base images the store lacks come from their registry (loaded on first use). */
-function registryResolver(store: Store, pull: boolean, session: SessionOptions): ImageResolver {
+function registryResolver(store: Store, pull: boolean, session: SessionOptions, tasks: TaskStarter): ImageResolver {
   return async (ref, platform) => {
     const { resolveBaseImage } = await import('./registry/index.js');
+    // Shown only when blobs are looked at: a base image the store has makes no line.
+    const task = tasks(`pulling ${ref}`);
     try {
-      return await resolveBaseImage(store, ref, { ...session, pull, platform });
+      return await task.run(() => resolveBaseImage(store, ref, { ...session, pull, platform, onProgress: pullProgress(task) }));
     } catch (error) {
       // Transport errors name the host only; the user needs to know which FROM failed.
       if (error instanceof RegistryError && !error.message.includes(ref)) {

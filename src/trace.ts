@@ -1,6 +1,6 @@
 // Start-up and phase timestamps for profiling (bench/README.md): with NBUILD_TRACE=1 each call
-// prints `nbuild-trace <ms since the process started> <what>` on stderr. Off, it costs a check.
-import { performance } from 'node:perf_hooks';
+// prints `nbuild-trace <ms since the process started> <what>` on stderr. Off, it costs a check:
+// Node's global `performance` (not node:perf_hooks, whose import loads a dozen modules at start).
 
 const enabled = process.env['NBUILD_TRACE'] === '1';
 

@@ -99,18 +99,43 @@ const PULL_WORDS = ['always', 'missing', 'never', 'true', 'false'];
 /** yargs drops a bare `-`; the build context `-` (stdin) reaches the handler as this marker (argv cannot hold NUL). */
 export const STDIN_CONTEXT = '\0-';
 
-/**
- * Replaces the build's positional `-` (context on stdin) with STDIN_CONTEXT; a `-` that is the
- * value of a flag (`-f -`, `-o -`) stays. A bare `--pull` becomes `--pull=always`. Only
- * `nbuild build …` and `nbuild [opts] CONTEXT`.
- */
-export function normalizeBuildArgv(argv: readonly string[], otherCommands: readonly string[]): string[] {
+/** The flags before the command word whose value is the next word (global and build options). */
+function flagsWithValues(): Set<string> {
   const valueFlags = new Set(['--root', '--log-level']);
   for (const o of BUILD_OPTIONS) {
     if (o.yargs.type !== 'string' && o.yargs.type !== 'number') continue;
     valueFlags.add(`--${o.name}`);
     if (o.alias) valueFlags.add(`-${o.alias}`);
   }
+  return valueFlags;
+}
+
+/**
+ * The command argv (after normalizeBuildArgv) runs: its first word that is not an option or an
+ * option's value, when that is one of `commands`; otherwise `build`, the default command
+ * (`nbuild -f Dockerfile .`). Read the way normalizeBuildArgv reads it, so both agree.
+ */
+export function commandWord(argv: readonly string[], commands: readonly string[]): string {
+  const valueFlags = flagsWithValues();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a !== '-' && a.startsWith('-')) {
+      if (valueFlags.has(a)) i++;
+      continue;
+    }
+    return commands.includes(a) ? a : 'build';
+  }
+  return 'build';
+}
+
+/**
+ * Replaces the build's positional `-` (context on stdin) with STDIN_CONTEXT; a `-` that is the
+ * value of a flag (`-f -`, `-o -`) stays. A bare `--pull` becomes `--pull=always`. Only
+ * `nbuild build …` and `nbuild [opts] CONTEXT`.
+ */
+export function normalizeBuildArgv(argv: readonly string[], otherCommands: readonly string[]): string[] {
+  const valueFlags = flagsWithValues();
   const out = [...argv];
   let command: string | undefined;
   for (let i = 0; i < out.length; i++) {

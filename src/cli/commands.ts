@@ -1,37 +1,47 @@
-// The list of sub-commands. One module per command under ./commands/.
+// The list of sub-commands. One module per command under ./commands/, each loaded only when it
+// runs (all of them for help and shell completion): `nbuild version` must not load the builder,
+// the registry client and the store (their code and the Node built-ins they import are most of
+// the start-up; docs/decisions.md, "Start-up: each command loads only its own code").
 import type { Argv, CommandModule } from 'yargs';
-import { versionCommand } from './commands/version.js';
-import { infoCommand } from './commands/info.js';
-import { buildCommand } from './commands/build.js';
-import { pullCommand } from './commands/pull.js';
-import { pushCommand } from './commands/push.js';
-import { loginCommand } from './commands/login.js';
-import { logoutCommand } from './commands/logout.js';
-import { checkCommand } from './commands/check.js';
-import { loadCommand } from './commands/load.js';
-import { saveCommand } from './commands/save.js';
-import { imagesCommand } from './commands/images.js';
-import { inspectCommand } from './commands/inspect.js';
-import { historyCommand } from './commands/history.js';
-import { tagCommand } from './commands/tag.js';
-import { rmiCommand } from './commands/rmi.js';
-import { pruneCommand } from './commands/prune.js';
-import { storeCommand } from './commands/store.js';
-import { runCommand } from './commands/run.js';
-import { manifestCommand } from './commands/manifest.js';
 
-const COMMANDS = [buildCommand, versionCommand, infoCommand, pullCommand, pushCommand, loginCommand, logoutCommand, checkCommand, loadCommand,
-  saveCommand, imagesCommand, inspectCommand, historyCommand, tagCommand, rmiCommand, pruneCommand, storeCommand, runCommand, manifestCommand] as const;
+type AnyCommand = CommandModule<object, object>;
+// [name, loader]: the name is the first word of the module's `command` (test/cli/commands.test.ts
+// checks that they agree).
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+  ['build', async () => (await import('./commands/build.js')).buildCommand],
+  ['version', async () => (await import('./commands/version.js')).versionCommand],
+  ['info', async () => (await import('./commands/info.js')).infoCommand],
+  ['pull', async () => (await import('./commands/pull.js')).pullCommand],
+  ['push', async () => (await import('./commands/push.js')).pushCommand],
+  ['login', async () => (await import('./commands/login.js')).loginCommand],
+  ['logout', async () => (await import('./commands/logout.js')).logoutCommand],
+  ['check', async () => (await import('./commands/check.js')).checkCommand],
+  ['load', async () => (await import('./commands/load.js')).loadCommand],
+  ['save', async () => (await import('./commands/save.js')).saveCommand],
+  ['images', async () => (await import('./commands/images.js')).imagesCommand],
+  ['inspect', async () => (await import('./commands/inspect.js')).inspectCommand],
+  ['history', async () => (await import('./commands/history.js')).historyCommand],
+  ['tag', async () => (await import('./commands/tag.js')).tagCommand],
+  ['rmi', async () => (await import('./commands/rmi.js')).rmiCommand],
+  ['prune', async () => (await import('./commands/prune.js')).pruneCommand],
+  ['store', async () => (await import('./commands/store.js')).storeCommand],
+  ['run', async () => (await import('./commands/run.js')).runCommand],
+  ['manifest', async () => (await import('./commands/manifest.js')).manifestCommand],
+];
 
-/** The sub-commands' names (the first word of each module's `command`). */
+/** The sub-commands' names (the first word of each module's `command`), without loading them. */
 export function commandNames(): string[] {
-  return COMMANDS.flatMap((c) => (Array.isArray(c.command) ? c.command : [c.command]))
-    .map((c) => String(c).split(' ')[0])
-    .filter((n) => n !== '$0');
+  return COMMANDS.map(([name]) => name);
 }
 
-/** Adds every sub-command to the parser (each module keeps its own argument type). */
-export function registerCommands(parser: Argv<object>): Argv<object> {
-  for (const command of COMMANDS) parser = parser.command(command as unknown as CommandModule<object, object>);
+/** The modules of the named commands (every command when `names` is undefined), in list order. */
+export async function loadCommands(names?: readonly string[]): Promise<AnyCommand[]> {
+  const wanted = COMMANDS.filter(([name]) => names === undefined || names.includes(name));
+  return (await Promise.all(wanted.map(([, load]) => load()))) as AnyCommand[];
+}
+
+/** Adds the given sub-commands to the parser (each module keeps its own argument type). */
+export function registerCommands(parser: Argv<object>, commands: readonly AnyCommand[]): Argv<object> {
+  for (const command of commands) parser = parser.command(command);
   return parser;
 }

@@ -13,16 +13,18 @@ export async function main(argv: string[]): Promise<void> {
   // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();
   trace('cli: main');
-  const [{ default: yargs }, { registerCommands, commandNames }, { globalOptions }, { normalizeBuildArgv }] = await Promise.all([
-    import('yargs'),
-    import('./commands.js'),
-    import('./global-options.js'),
-    import('./build-options.js'),
-  ]);
+  const [{ default: yargs }, { registerCommands, commandNames, loadCommands }, { globalOptions }, { normalizeBuildArgv, commandWord }] =
+    await Promise.all([import('yargs'), import('./commands.js'), import('./global-options.js'), import('./build-options.js')]);
   argv = normalizeBuildArgv(dropBuildxPrefix(argv), commandNames());
   // yargs renders (and caches) the help text of the command it runs on every invocation;
   // wrapping it costs ~60 ms of string-width work, so wrap only when help is asked for.
   const wantsHelp = argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help');
+  // Only the command that runs is loaded (src/cli/commands.ts); help and shell completion list
+  // them all.
+  const word = commandWord(argv, [...commandNames(), 'completion']);
+  const everything = wantsHelp || word === 'completion' || argv.includes('--get-yargs-completions');
+  const commands = await loadCommands(everything ? undefined : [word]);
+  trace('cli: command loaded');
   const parser = yargs(argv)
     .scriptName('nbuild')
     // `--no-cache` is a flag of its own, not the negation of `--cache`.
@@ -43,7 +45,7 @@ export async function main(argv: string[]): Promise<void> {
       void y;
       process.exit(2);
     });
-  registerCommands(parser);
+  registerCommands(parser, commands);
   const logLevel = argv.includes('--log-level=debug') || argv.join(' ').includes('--log-level debug') ? 'debug' : 'info';
   try {
     await parser.parseAsync();

@@ -16,6 +16,14 @@ import { isCacheRecord, type CacheRecord } from '../store/cache-record.js';
 import { writeFileAtomic } from '../store/fsutil.js';
 import type { Store } from '../store/store.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { SessionOptions } from '../registry/session.js';
+import { noProgress, type BlobMeter, type TransferProgress } from './transfer-progress.js';
+
+/** What export and import take besides the cache: where blob progress goes, the registry flags (and the interrupt signal). */
+export interface CacheTransferOptions {
+  progress?: TransferProgress;
+  session?: SessionOptions;
+}
 
 export const CACHE_CONFIG_TYPE = 'application/vnd.nbuild.cache.config.v1+json';
 export const CACHE_ARTIFACT_TYPE = 'application/vnd.nbuild.cache.v1';
@@ -147,7 +155,7 @@ function parseManifest(bytes: Buffer, where: string): Manifest {
 }
 
 /** Writes `entries` and their layer blobs to `spec`. */
-export async function exportCache(store: Store, used: CacheEntry[], spec: CacheSpec, targetStage?: number): Promise<void> {
+export async function exportCache(store: Store, used: CacheEntry[], spec: CacheSpec, targetStage?: number, opts: CacheTransferOptions = {}): Promise<void> {
   // mode=min (buildx's default): only what the exported stage used; max: every stage's steps.
   const entries = spec.mode === 'max' || targetStage === undefined ? used : used.filter((e) => e.stage === targetStage);
   for (const { record } of entries) {
@@ -155,18 +163,20 @@ export async function exportCache(store: Store, used: CacheEntry[], spec: CacheS
       throw new NbuildError('BLOB_UNKNOWN', `cannot export the build cache: layer ${record.layer.digest} is not in the store`);
     }
   }
-  if (spec.type === 'local') await exportLocal(store, entries, spec.dir);
-  else await exportRegistry(store, entries, spec.ref);
+  const progress = opts.progress ?? noProgress;
+  if (spec.type === 'local') await exportLocal(store, entries, spec.dir, progress);
+  else await exportRegistry(store, entries, spec.ref, progress, opts.session);
 }
 
 /** Reads the cache at `spec` into the store; returns how many records it brought in. */
-export async function importCache(store: Store, spec: CacheSpec): Promise<number> {
-  return spec.type === 'local' ? importLocal(store, spec.dir) : importRegistry(store, spec.ref);
+export async function importCache(store: Store, spec: CacheSpec, opts: CacheTransferOptions = {}): Promise<number> {
+  const progress = opts.progress ?? noProgress;
+  return spec.type === 'local' ? importLocal(store, spec.dir, progress) : importRegistry(store, spec.ref, progress, opts.session);
 }
 
 // ---- local: an OCI image layout folder ----
 
-async function exportLocal(store: Store, entries: CacheEntry[], dir: string): Promise<void> {
+async function exportLocal(store: Store, entries: CacheEntry[], dir: string, progress: TransferProgress): Promise<void> {
   const blobs = path.join(dir, 'blobs', 'sha256');
   await fs.mkdir(blobs, { recursive: true });
   const { config, manifest, layers } = buildArtifact(entries);
@@ -178,7 +188,15 @@ async function exportLocal(store: Store, entries: CacheEntry[], dir: string): Pr
     await write(tmp);
     await fs.rename(tmp, dest);
   };
-  for (const l of layers) await put(Digest.parse(l.digest).hex, (tmp) => fs.copyFile(store.blobPath(Digest.parse(l.digest)), tmp));
+  for (const l of layers) {
+    let meter: { done(): void } | undefined;
+    await put(Digest.parse(l.digest).hex, async (tmp) => {
+      meter = progress.blob(l.digest, l.size);
+      await fs.copyFile(store.blobPath(Digest.parse(l.digest)), tmp);
+    });
+    if (meter) meter.done();
+    else progress.settled(l.digest, l.size, 'exists');
+  }
   await put(Digest.of(config).hex, (tmp) => fs.writeFile(tmp, config));
   await put(Digest.of(manifest).hex, (tmp) => fs.writeFile(tmp, manifest));
   await writeFileAtomic(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
@@ -191,7 +209,7 @@ async function exportLocal(store: Store, entries: CacheEntry[], dir: string): Pr
   await writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
 }
 
-async function importLocal(store: Store, dir: string): Promise<number> {
+async function importLocal(store: Store, dir: string, progress: TransferProgress): Promise<number> {
   const read = async (d: Digest, what: string): Promise<Buffer> => {
     const bytes = await fs.readFile(path.join(dir, 'blobs', 'sha256', d.hex)).catch((e: unknown) => {
       throw new NbuildError('CACHE_INVALID', `${dir}: ${what} ${d} is missing`, { cause: e });
@@ -207,7 +225,7 @@ async function importLocal(store: Store, dir: string): Promise<number> {
   if (!desc) throw new NbuildError('CACHE_INVALID', `${dir}/index.json lists no cache`);
   const manifest = parseManifest(await read(Digest.parse(desc.digest), 'manifest'), dir);
   const entries = parseConfig(await read(Digest.parse(manifest.config.digest), 'cache config'), dir);
-  return adopt(store, entries, async (layer, file) => {
+  return adopt(store, entries, progress, async (layer, file) => {
     await fs.copyFile(path.join(dir, 'blobs', 'sha256', layer.hex), file);
     return false; // copied, not verified yet: the store hashes it on the way in
   });
@@ -217,21 +235,25 @@ async function importLocal(store: Store, dir: string): Promise<number> {
  * Brings in each record whose layer blob is (or can be made) present. `fetch` writes a blob to a
  * temp file and says whether it was verified while being written.
  */
-async function adopt(store: Store, entries: CacheEntry[], fetch: (layer: Digest, file: string) => Promise<boolean>): Promise<number> {
+async function adopt(store: Store, entries: CacheEntry[], progress: TransferProgress, fetch: (layer: Digest, file: string, meter: BlobMeter) => Promise<boolean>): Promise<number> {
   let n = 0;
+  const seen = new Set<string>();
   for (const { key, record } of entries) {
-    if (record.layer) {
+    if (record.layer && !seen.has(record.layer.digest)) {
+      seen.add(record.layer.digest);
       const digest = Digest.parse(record.layer.digest);
       if (!(await store.hasBlob(digest))) {
         const work = await store.tempDir('cache-import');
         try {
           const file = path.join(work, 'blob');
-          const verified = await fetch(digest, file);
+          const meter = progress.blob(record.layer.digest, record.layer.size);
+          const verified = await fetch(digest, file, meter);
           await store.importBlobFile(file, digest, verified);
+          meter.done();
         } finally {
           await store.removeTempDir(work).catch(() => undefined);
         }
-      }
+      } else progress.settled(record.layer.digest, record.layer.size, 'cached');
     }
     await store.cachePut(key, record);
     n++;
@@ -241,19 +263,25 @@ async function adopt(store: Store, entries: CacheEntry[], fetch: (layer: Digest,
 
 // ---- registry: the same manifest under a tag ----
 
-async function registryTarget(ref: string, push: boolean): Promise<{ client: RegistryClient; repo: string; tag: string }> {
+async function registryTarget(ref: string, push: boolean, options: SessionOptions = {}): Promise<{ client: RegistryClient; repo: string; tag: string }> {
   const { RegistrySession } = await import('../registry/index.js');
   const reference = parseReference(ref);
-  const session = new RegistrySession();
+  const session = new RegistrySession(options);
   const [endpoint] = session.endpoints(reference.registry, reference.repository, { push, byDigest: reference.digest !== undefined });
   return { client: await session.client(endpoint), repo: endpoint.repository, tag: reference.digest ?? reference.tag };
 }
 
-async function exportRegistry(store: Store, entries: CacheEntry[], ref: string): Promise<void> {
-  const { client, repo, tag } = await registryTarget(ref, true);
+async function exportRegistry(store: Store, entries: CacheEntry[], ref: string, progress: TransferProgress, session?: SessionOptions): Promise<void> {
+  const { client, repo, tag } = await registryTarget(ref, true, session);
   const { config, manifest, layers } = buildArtifact(entries);
   for (const l of layers) {
-    if (!(await client.hasBlob(repo, l.digest))) await client.uploadBlob(repo, { digest: l.digest, size: l.size, path: store.blobPath(Digest.parse(l.digest)) });
+    if (await client.hasBlob(repo, l.digest)) {
+      progress.settled(l.digest, l.size, 'exists');
+      continue;
+    }
+    const meter = progress.blob(l.digest, l.size);
+    const outcome = await client.uploadBlob(repo, { digest: l.digest, size: l.size, path: store.blobPath(Digest.parse(l.digest)) }, { onProgress: (n) => meter.add(n) });
+    meter.done(outcome === 'mounted' ? 'mounted' : undefined);
   }
   const configDigest = Digest.of(config);
   if (!(await client.hasBlob(repo, configDigest.toString()))) {
@@ -269,8 +297,8 @@ async function exportRegistry(store: Store, entries: CacheEntry[], ref: string):
   await client.putManifest(repo, tag, manifest, OCI_MANIFEST);
 }
 
-async function importRegistry(store: Store, ref: string): Promise<number> {
-  const { client, repo, tag } = await registryTarget(ref, false);
+async function importRegistry(store: Store, ref: string, progress: TransferProgress, session?: SessionOptions): Promise<number> {
+  const { client, repo, tag } = await registryTarget(ref, false, session);
   const answer = await client.getManifest(repo, tag, [OCI_MANIFEST]);
   const manifest = parseManifest(answer.bytes, ref);
   const work = await store.tempDir('cache-import');
@@ -282,9 +310,9 @@ async function importRegistry(store: Store, ref: string): Promise<number> {
   } finally {
     await store.removeTempDir(work).catch(() => undefined);
   }
-  return adopt(store, entries, async (layer, file) => {
+  return adopt(store, entries, progress, async (layer, file, meter) => {
     // fetchBlob hashes while streaming and refuses a mismatch.
-    await client.fetchBlob(repo, layer.toString(), file);
+    await client.fetchBlob(repo, layer.toString(), file, { onProgress: (n) => meter.add(n) });
     return true;
   });
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { parseReference } from '../image/reference.js';
 import { type ExportItem, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
 import { writeArchiveAtomic, writeLayoutEntries } from './oci-archive.js';
+import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
 interface DockerManifestEntry {
   Config: string;
@@ -13,7 +14,7 @@ interface DockerManifestEntry {
   Layers: string[];
 }
 
-export async function writeDockerArchive(store: Store, items: ExportItem[], dest: string): Promise<void> {
+export async function writeDockerArchive(store: Store, items: ExportItem[], dest: string, progress: TransferProgress = noProgress): Promise<void> {
   const blobs = await collectBlobs(store, items);
   const manifest: DockerManifestEntry[] = items.map(({ image, names }) => ({
     Config: `blobs/sha256/${image.configDigest.hex}`,
@@ -28,7 +29,7 @@ export async function writeDockerArchive(store: Store, items: ExportItem[], dest
     }
   }
   await writeArchiveAtomic(store, dest, async (tar) => {
-    await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))));
+    await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))), progress);
     await tar.addBuffer('manifest.json', Buffer.from(`${JSON.stringify(manifest)}\n`));
     if (Object.keys(repositories).length) await tar.addBuffer('repositories', Buffer.from(`${JSON.stringify(repositories)}\n`));
   });

@@ -6,18 +6,19 @@ import type { Store } from '../store/store.js';
 import { PartialOutput, outputError, removeStaleTemps, tempBeside } from './partial.js';
 import { type BlobRef, type ExportItem, LAYOUT_CONTENT, LAYOUT_FILE, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
 import { TarWriter } from './tar.js';
+import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
 export type { ExportItem } from './layout.js';
 
-export async function writeOciArchive(store: Store, items: ExportItem[], dest: string): Promise<void> {
+export async function writeOciArchive(store: Store, items: ExportItem[], dest: string, progress: TransferProgress = noProgress): Promise<void> {
   const blobs = await collectBlobs(store, items);
   await writeArchiveAtomic(store, dest, async (tar) => {
-    await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))));
+    await writeLayoutEntries(store, tar, blobs, indexBytes(makeIndex(indexDescriptors(items))), progress);
   });
 }
 
-/** The entries of an OCI layout: oci-layout, index.json, blobs/sha256/…. */
-export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: BlobRef[], index: Buffer): Promise<void> {
+/** The entries of an OCI layout: oci-layout, index.json, blobs/sha256/…; `progress` hears of each layer. */
+export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: BlobRef[], index: Buffer, progress: TransferProgress = noProgress): Promise<void> {
   await tar.addBuffer(LAYOUT_FILE, LAYOUT_CONTENT);
   await tar.addBuffer('index.json', index);
   await tar.addDir('blobs');
@@ -25,7 +26,11 @@ export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: Bl
   for (const b of blobs) {
     const name = `blobs/sha256/${b.digest.hex}`;
     if (b.data) await tar.addBuffer(name, b.data);
-    else await tar.addFile(name, store.blobPath(b.digest), b.size);
+    else {
+      const meter = progress.blob(b.digest.toString(), b.size);
+      await tar.addFile(name, store.blobPath(b.digest), b.size, (n) => meter.add(n));
+      meter.done();
+    }
   }
 }
 

@@ -14,8 +14,9 @@ import { errnoOf } from '../store/fsutil.js';
 import type { Store } from '../store/store.js';
 import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type ExportItem, LAYOUT_CONTENT, LAYOUT_FILE, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
 import { PartialOutput, outputError, removeDeadTemps, removeStaleTemps, replaceFile, tempBeside } from './partial.js';
+import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
-export async function writeOciLayout(store: Store, items: ExportItem[], destDir: string): Promise<void> {
+export async function writeOciLayout(store: Store, items: ExportItem[], destDir: string, progress: TransferProgress = noProgress): Promise<void> {
   const dir = path.resolve(destDir);
   const partial = new PartialOutput();
   try {
@@ -26,7 +27,7 @@ export async function writeOciLayout(store: Store, items: ExportItem[], destDir:
     });
     if (st && !st.isDirectory()) throw new NbuildError('LAYOUT_INVALID', `${dir} exists and is not a folder (an OCI layout is a folder)`);
     if (st) {
-      await partial.run(() => fillLayout(store, items, dir, partial));
+      await partial.run(() => fillLayout(store, items, dir, partial, progress));
       return;
     }
     await fs.mkdir(path.dirname(dir), { recursive: true });
@@ -34,7 +35,7 @@ export async function writeOciLayout(store: Store, items: ExportItem[], destDir:
     partial.add(tmp);
     await partial.run(async () => {
       await fs.mkdir(tmp);
-      await fillLayout(store, items, tmp, undefined);
+      await fillLayout(store, items, tmp, undefined, progress);
       await fs.rename(tmp, dir);
     });
   } catch (e) {
@@ -43,7 +44,7 @@ export async function writeOciLayout(store: Store, items: ExportItem[], destDir:
 }
 
 /** Writes the blobs, the layout file and (last) index.json; `made` records what did not exist yet. */
-async function fillLayout(store: Store, items: ExportItem[], dir: string, made: PartialOutput | undefined): Promise<void> {
+async function fillLayout(store: Store, items: ExportItem[], dir: string, made: PartialOutput | undefined, progress: TransferProgress): Promise<void> {
   const blobsDir = path.join(dir, 'blobs', 'sha256');
   for (const d of [path.join(dir, 'blobs'), blobsDir]) {
     if (await fs.mkdir(d).then(() => true, (e: unknown) => (errnoOf(e) === 'EEXIST' ? false : Promise.reject(e)))) made?.add(d);
@@ -53,7 +54,10 @@ async function fillLayout(store: Store, items: ExportItem[], dir: string, made: 
   for (const b of await collectBlobs(store, items)) {
     const target = path.join(blobsDir, b.digest.hex);
     const st = await fs.stat(target).catch(() => undefined);
-    if (st?.isFile() && st.size === b.size) continue;
+    if (st?.isFile() && st.size === b.size) {
+      if (!b.data) progress.settled(b.digest.toString(), b.size, 'exists');
+      continue;
+    }
     made?.add(target);
     if (b.data) {
       await replaceFile(target, b.data);
@@ -62,10 +66,12 @@ async function fillLayout(store: Store, items: ExportItem[], dir: string, made: 
     const tmp = tempBeside(target);
     const own = new PartialOutput();
     own.add(tmp);
+    const meter = progress.blob(b.digest.toString(), b.size);
     await own.run(async () => {
       await fs.copyFile(store.blobPath(b.digest), tmp, fsc.COPYFILE_FICLONE); // a reflink where the fs can
       await fs.rename(tmp, target);
     });
+    meter.done();
   }
   const index = await readIndex(dir);
   const added = indexDescriptors(items);

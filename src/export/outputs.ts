@@ -16,6 +16,7 @@ import { writeRootfs } from './rootfs.js';
 import { UsageError } from '../errors.js';
 import { parseReference } from '../image/reference.js';
 import type { SessionOptions } from '../registry/session.js';
+import { noProgress, pushProgress, type TaskStarter, type TransferProgress } from '../executor/transfer-progress.js';
 
 /** `dest=-` (or `-o -`): the archive goes to standard output. */
 export const STDOUT = '-';
@@ -179,37 +180,51 @@ export function checkMultiPlatformOutputs(outputs: readonly OutputSpec[]): void 
   }
 }
 
-export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[], registry: SessionOptions = {}, multi?: MultiPlatform): Promise<void> {
+/** What an output is written as, in progress displays (BuildKit's "exporting to …"). */
+const EXPORTING: Record<OutputSpec['type'], string> = {
+  oci: 'oci archive',
+  docker: 'docker archive',
+  'oci-layout': 'oci layout',
+  local: 'folder',
+  tar: 'tar of the root file system',
+  registry: 'image',
+};
+
+/** `tasks`: each output that moves blobs is a progress task (build.ts numbers them with the steps). */
+export async function writeOutputs(store: Store, image: Image, names: string[], outputs: OutputSpec[], registry: SessionOptions = {}, multi?: MultiPlatform, tasks?: TaskStarter): Promise<void> {
   if (outputs.filter((o) => 'dest' in o && o.dest === STDOUT).length > 1) throw new UsageError('--output: only one output can go to stdout (dest=-)');
   if (multi && multi.images.length > 1) checkMultiPlatformOutputs(outputs);
   for (const out of outputs) {
     const outNames = 'name' in out && out.name ? out.name.split(',').filter(Boolean) : names;
-    if ('dest' in out && out.dest === STDOUT) {
-      await viaTempFile(store, (file) => writeOne(store, image, outNames, { ...out, dest: file }, registry, multi), process.stdout);
-      continue;
-    }
-    await writeOne(store, image, outNames, out, registry, multi);
+    const task = out.type === 'registry' ? undefined : tasks?.(`exporting to ${EXPORTING[out.type]} ${'dest' in out && out.dest === STDOUT ? 'stdout' : 'dest' in out ? out.dest : ''}`.trimEnd());
+    const progress = task ?? noProgress;
+    const write = async (): Promise<void> => {
+      if ('dest' in out && out.dest === STDOUT) {
+        await viaTempFile(store, (file) => writeOne(store, image, outNames, { ...out, dest: file }, registry, multi, progress, tasks), process.stdout);
+      } else await writeOne(store, image, outNames, out, registry, multi, progress, tasks);
+    };
+    await (task ? task.run(write) : write());
   }
 }
 
-async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions, multi?: MultiPlatform): Promise<void> {
+async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions, multi: MultiPlatform | undefined, progress: TransferProgress, tasks: TaskStarter | undefined): Promise<void> {
   const all = multi ? [...multi.images, ...(multi.attestations ?? [])] : [];
   const item = multi ? { image, names: outNames, index: multi.index, images: all, descriptorAnnotations: multi.indexDescriptor } : { image, names: outNames };
   switch (out.type) {
     case 'oci':
-      await writeOciArchive(store, [item], out.dest);
+      await writeOciArchive(store, [item], out.dest, progress);
       break;
     case 'oci-layout':
-      await writeOciLayout(store, [item], out.dest);
+      await writeOciLayout(store, [item], out.dest, progress);
       break;
     case 'docker':
-      await writeDockerArchive(store, [{ image, names: outNames }], out.dest);
+      await writeDockerArchive(store, [{ image, names: outNames }], out.dest, progress);
       break;
     case 'local':
     case 'tar':
-      if (!multi) await writeRootfs(store, image, out.type, out.dest);
+      if (!multi) await writeRootfs(store, image, out.type, out.dest, progress);
       // As buildx: a folder per platform, named os_arch[_variant].
-      else for (const one of multi.images) await writeRootfs(store, one, 'local', path.join(out.dest, formatPlatform(platformOf(one.config)).replaceAll('/', '_')));
+      else for (const one of multi.images) await writeRootfs(store, one, 'local', path.join(out.dest, formatPlatform(platformOf(one.config)).replaceAll('/', '_')), progress);
       break;
     case 'registry': {
       // type=image: the image is in the store (as buildx keeps it in its image store), under name= too.
@@ -218,8 +233,11 @@ async function writeOne(store: Store, image: Image, outNames: string[], out: Out
       const { pushImage, pushIndex } = await import('../registry/index.js');
       if (outNames.length === 0) throw new UsageError('--output type=registry needs -t NAME or name=');
       for (const n of outNames) {
-        if (multi) await pushIndex(store, multi.index, all, n, registry);
-        else await pushImage(store, image, n, registry);
+        const push = async (task?: TransferProgress): Promise<unknown> => {
+          const opts = { ...registry, onProgress: task ? pushProgress(task) : undefined };
+          return multi ? pushIndex(store, multi.index, all, n, opts) : pushImage(store, image, n, opts);
+        };
+        await (tasks ? tasks(`pushing ${parseReference(n).toString()}`).run(push) : push());
       }
       break;
     }

@@ -13,31 +13,35 @@ import { NbuildError } from '../errors.js';
 import { extractLayer, writeLayer } from '../native/index.js';
 import { errnoOf, removeTree } from '../store/fsutil.js';
 import { PartialOutput, outputError, removeStaleTemps, tempBeside, tempInside } from './partial.js';
+import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
-export async function writeRootfs(store: Store, image: Image, type: 'local' | 'tar', dest: string): Promise<void> {
+/** `progress` hears of each layer as it is applied. */
+export async function writeRootfs(store: Store, image: Image, type: 'local' | 'tar', dest: string, progress: TransferProgress = noProgress): Promise<void> {
   const abs = path.resolve(dest);
   const partial = new PartialOutput();
   try {
     await removeStaleTemps(abs);
-    if (type === 'tar') await writeRootfsTar(store, image, abs, partial);
-    else await writeRootfsFolder(store, image, abs, partial);
+    if (type === 'tar') await writeRootfsTar(store, image, abs, partial, progress);
+    else await writeRootfsFolder(store, image, abs, partial, progress);
   } catch (e) {
     throw outputError(e, abs, store.root);
   }
 }
 
-async function applyLayers(store: Store, image: Image, root: string): Promise<void> {
+async function applyLayers(store: Store, image: Image, root: string, progress: TransferProgress): Promise<void> {
   for (const layer of image.layers) {
+    const meter = progress.blob(layer.digest.toString(), layer.size);
     await extractLayer({ inputPath: store.blobPath(layer.digest), destDir: root, whiteouts: 'apply', expectedDiffId: layer.diffId.toString() });
+    meter.done();
   }
 }
 
-async function writeRootfsTar(store: Store, image: Image, dest: string, partial: PartialOutput): Promise<void> {
+async function writeRootfsTar(store: Store, image: Image, dest: string, partial: PartialOutput, progress: TransferProgress): Promise<void> {
   const work = await store.tempDir('rootfs');
   try {
     const root = path.join(work, 'rootfs');
     await fs.mkdir(root);
-    await applyLayers(store, image, root);
+    await applyLayers(store, image, root, progress);
     const tmp = tempBeside(dest);
     partial.add(tmp);
     // The layer writer's tar: sorted, numeric ids, the same bytes for the same tree.
@@ -50,7 +54,7 @@ async function writeRootfsTar(store: Store, image: Image, dest: string, partial:
   }
 }
 
-async function writeRootfsFolder(store: Store, image: Image, dest: string, partial: PartialOutput): Promise<void> {
+async function writeRootfsFolder(store: Store, image: Image, dest: string, partial: PartialOutput, progress: TransferProgress): Promise<void> {
   const st = await fs.stat(dest).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? undefined : Promise.reject(e)));
   if (st && !st.isDirectory()) throw new NbuildError('OUTPUT_FAILED', `cannot write ${dest}: it exists and is not a folder`);
   if (!st) await fs.mkdir(path.dirname(dest), { recursive: true });
@@ -58,7 +62,7 @@ async function writeRootfsFolder(store: Store, image: Image, dest: string, parti
   partial.add(tmp);
   await partial.run(async () => {
     await fs.mkdir(tmp, { mode: 0o755 });
-    await applyLayers(store, image, tmp);
+    await applyLayers(store, image, tmp, progress);
     if (!st) await fs.rename(tmp, dest);
     else {
       await moveInto(tmp, dest);

@@ -40,7 +40,8 @@ export class TarWriter {
   }
 
   /** Copies a file into the archive in chunks; fails if its size changes under us. */
-  async addFile(name: string, file: string, size: number): Promise<void> {
+  /** `onBytes`: told of each chunk written (progress). */
+  async addFile(name: string, file: string, size: number, onBytes?: (n: number) => void): Promise<void> {
     await this.header(name, '0', size, 0o644);
     let copied = 0;
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
@@ -48,6 +49,7 @@ export class TarWriter {
       copied += buf.length;
       if (copied > size) break;
       await this.write(buf);
+      onBytes?.(buf.length);
     }
     if (copied !== size) throw new NbuildError('ARCHIVE_WRITE', `${file} changed size while being archived (${copied} ≠ ${size})`);
     await this.pad(size);

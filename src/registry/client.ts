@@ -25,6 +25,8 @@ export interface ClientOptions {
   chunkSize?: number;
   /** Defaults from NBUILD_REGISTRY_TIMEOUT / NBUILD_REGISTRY_STALL_TIMEOUT (timeouts.ts). */
   timeouts?: Partial<RegistryTimeouts>;
+  /** Cuts the request in flight and stops retrying; requests then fail with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface ManifestAnswer {
@@ -64,13 +66,15 @@ export class RegistryClient {
   private readonly chunkSize: number;
   private readonly timeouts: RegistryTimeouts;
   private origin: Promise<URL> | undefined;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(opts: ClientOptions) {
     this.registry = opts.registry;
     this.host = opts.registry === 'docker.io' ? 'registry-1.docker.io' : opts.registry;
     this.insecure = opts.insecure ?? false;
     this.timeouts = { ...registryTimeouts(), ...opts.timeouts };
-    this.transport = { tlsVerify: !this.insecure, userAgent: opts.userAgent, stallMs: this.timeouts.stallMs, requestMs: this.timeouts.requestMs };
+    this.signal = opts.signal;
+    this.transport = { tlsVerify: !this.insecure, userAgent: opts.userAgent, stallMs: this.timeouts.stallMs, requestMs: this.timeouts.requestMs, signal: opts.signal };
     this.auth = new Authenticator(opts.registry, opts.credentials, this.transport);
     this.retry = opts.retry ?? defaultRetryPolicy;
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
@@ -144,13 +148,13 @@ export class RegistryClient {
   }
 
   private retried<T>(op: () => Promise<T>): Promise<T> {
-    return withRetry(op, this.retry);
+    return withRetry(op, this.retry, this.signal);
   }
 
   /** A small read (or a manifest write): all of it, retries included, within timeouts.requestMs. */
   private small<T>(op: (deadline: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.timeouts.requestMs;
-    return withRetry(() => op(deadline), this.retry, undefined, deadline);
+    return withRetry(() => op(deadline), this.retry, this.signal, deadline);
   }
 
   /** checkAuth proves the credentials work (for login): /v2/ answered with them, token or Basic. */
@@ -220,6 +224,7 @@ export class RegistryClient {
         await pipeline(res.body, meter, fs.createWriteStream(dest, { mode: 0o644 }));
       } catch (err) {
         await fsp.rm(dest, { force: true });
+        this.signal?.throwIfAborted();
         const timeout = timeoutOf(err);
         if (timeout) throw timeoutError(what, timeout, timeout.kind === 'stall' ? 'download' : undefined);
         // A connection dropped mid-body is worth another try.

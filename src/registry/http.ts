@@ -37,6 +37,8 @@ export interface TransportOptions {
   stallMs?: number;
   /** The budget of a small read (a token here; the client sets the others' deadlines). Default 60 s. */
   requestMs?: number;
+  /** Aborting it cuts the exchange (the answer's body too) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Why an exchange was cut: nothing came for stallMs, or the deadline passed. */
@@ -99,25 +101,34 @@ function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpRespons
   const body = req.body;
   if (body !== undefined) headers['content-length'] = String(body.length);
   else if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') headers['content-length'] = '0';
+  const signal = opts.signal;
+  signal?.throwIfAborted();
   return new Promise((resolve, reject) => {
     let answer: http.IncomingMessage | undefined;
-    const cut = (err: TimeoutError): void => {
+    const cut = (err: Error): void => {
       if (answer) answer.destroy(err);
       else r.destroy(err);
     };
+    const abort = (): void => cut(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal?.addEventListener('abort', abort, { once: true });
+    const unlisten = (): void => signal?.removeEventListener('abort', abort);
     const stallMs = opts.stallMs ?? 30_000;
     const left = req.deadline === undefined ? undefined : Math.max(0, req.deadline - Date.now());
     const deadline = left === undefined ? undefined : setTimeout(() => cut(new TimeoutError('deadline', opts.requestMs ?? left)), left);
     const r = mod.request(req.url, { method: req.method, headers, agent }, (res) => {
       answer = res;
-      res.once('close', () => clearTimeout(deadline));
+      res.once('close', () => {
+        clearTimeout(deadline);
+        unlisten();
+      });
       resolve({ status: res.statusCode ?? 0, headers: res.headers, url: req.url, body: res });
     });
     // The socket's idle timer also runs while the answer's body is read.
     r.setTimeout(stallMs, () => cut(new TimeoutError('stall', stallMs)));
     r.on('error', (err) => {
       clearTimeout(deadline);
-      reject(networkError(req, err));
+      unlisten();
+      reject(signal?.aborted ? signal.reason : networkError(req, err));
     });
     if (body === undefined) r.end();
     else if (Buffer.isBuffer(body)) r.end(body);

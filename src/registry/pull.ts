@@ -68,6 +68,8 @@ export async function pullAny(store: Store, ref: string | Reference, opts: PullO
   const configBytes = await store.readBlob(Digest.parse(parsed.config.digest));
   checkImagePlatform(parseJson<ImageConfig>(configBytes, what), want, what);
   await mapLimit(parsed.layers ?? [], opts.concurrency ?? 4, (d) => fetch(d));
+  // Interrupted (SIGINT/SIGTERM) after the last blob: no image is named.
+  opts.signal?.throwIfAborted();
   const image = Image.fromBytes(manifest.bytes, configBytes);
   await store.writeImage(image);
   if (!reference.digest) await store.tag(what, image);
@@ -89,6 +91,7 @@ async function pullIndex(store: Store, reference: Reference, client: RegistryCli
   for (const d of index.index.manifests) if (d.platform?.os === 'unknown' && !(await store.hasBlob(Digest.parse(d.digest)))) {
     await store.putBlob((await client.getManifest(repo, d.digest)).bytes);
   }
+  opts.signal?.throwIfAborted();
   await store.writeIndex(index);
   if (!reference.digest) await store.tag(what, index);
   opts.onProgress?.({ kind: 'resolved', reference: what, digest: index.digest.toString(), source: repo });
@@ -133,6 +136,7 @@ async function fetchIntoStore(store: Store, client: RegistryClient, repo: string
       onProgress: opts.onProgress && ((bytes) => opts.onProgress?.({ kind: 'progress', digest: d.digest, bytes })),
     });
     // fetchBlob verified the digest while streaming; hashing the file again would double the I/O.
+    // An interrupted fetch never gets here: its temp dir goes below, and no blob is half-written.
     await store.importBlobFile(file, digest, true);
     opts.onProgress?.({ kind: 'blob-done', digest: d.digest });
   } finally {

@@ -12,6 +12,8 @@ import type { RegistryClient } from './client.js';
 import { RegistrySession, mapLimit, type SessionOptions } from './session.js';
 
 export type PushEvent =
+  /** An upload (or mount) begins; 'blob' ends it. A blob the registry has gets only its 'blob' event. */
+  | { kind: 'blob-start'; digest: string; size: number }
   | { kind: 'blob'; digest: string; size: number; outcome: 'exists' | 'mounted' | 'uploaded' }
   | { kind: 'progress'; digest: string; bytes: number }
   | { kind: 'manifest'; reference: string; digest: string };
@@ -63,6 +65,8 @@ export async function pushImage(store: Store, image: Image, dest: string | Refer
     ...image.layers.map((l) => ({ digest: l.digest, size: l.size })),
   ];
   await mapLimit(blobs, opts.concurrency ?? 4, (b) => pushBlob(store, client, repo, b, sources.get(b.digest.toString()) ?? opts.mountFrom?.[0], opts));
+  // Interrupted after the last blob: no tag points at the image.
+  opts.signal?.throwIfAborted();
   const tag = opts.byDigest || (ref.digest && !ref.tagGiven) ? image.manifestDigest.toString() : ref.tag;
   const mediaType = image.manifest.mediaType ?? OCI_MANIFEST;
   const digest = await client.putManifest(repo, tag, image.manifestBytes(), mediaType);
@@ -79,6 +83,7 @@ async function pushBlob(store: Store, client: RegistryClient, repo: string, b: {
     opts.onProgress?.({ kind: 'blob', digest, size: b.size, outcome: 'exists' });
     return;
   }
+  opts.onProgress?.({ kind: 'blob-start', digest, size: b.size });
   const outcome = await client.uploadBlob(repo, { digest, size: b.size, path: store.blobPath(b.digest) }, {
     mountFrom,
     onProgress: opts.onProgress && ((bytes) => opts.onProgress?.({ kind: 'progress', digest, bytes })),

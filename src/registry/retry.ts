@@ -45,13 +45,16 @@ export async function withRetry<T>(op: (attempt: number) => Promise<T>, policy: 
     try {
       return await op(attempt);
     } catch (err) {
-      if (!isTemporary(err) || attempt >= policy.attempts || signal?.aborted) throw err;
+      // Interrupted: the signal's reason (INTERRUPTED, exit 128+N), not the transport error it caused.
+      signal?.throwIfAborted();
+      if (!isTemporary(err) || attempt >= policy.attempts) throw err;
       const backoff = Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
       // Jitter spreads out many runners that failed together.
       const jittered = backoff / 2 + Math.random() * (backoff / 2);
       const wait = err instanceof RetryAfterError ? Math.max(err.retryAfterMs, jittered) : jittered;
       if (deadline !== undefined && Date.now() + wait >= deadline) throw err;
       await sleep(wait, signal);
+      signal?.throwIfAborted();
     }
   }
 }

@@ -1,5 +1,6 @@
 // What pull and push share: the registries configuration, credentials lookup and one
 // RegistryClient per registry host (so the scheme probe and tokens are reused).
+import { setMaxListeners } from 'node:events';
 import type { Credentials } from './auth.js';
 import { authFilePaths, lookupCredentials } from './auth-config.js';
 import { RegistryClient } from './client.js';
@@ -20,6 +21,8 @@ export interface SessionOptions {
   chunkSize?: number;
   /** Defaults from the environment (timeouts.ts). */
   timeouts?: Partial<RegistryTimeouts>;
+  /** Aborts every request of the session at once (SIGINT/SIGTERM: src/interrupt.ts); its reason is what they throw. */
+  signal?: AbortSignal;
 }
 
 export class RegistrySession {
@@ -28,6 +31,8 @@ export class RegistrySession {
 
   constructor(private readonly opts: SessionOptions = {}) {
     this.config = opts.registriesConfig ?? loadRegistriesConfig();
+    // Each request in flight listens on the signal (http.ts); a build's pulls and pushes have dozens at once.
+    if (opts.signal) setMaxListeners(256, opts.signal);
   }
 
   /** endpoints lists where `registry/repository` is pulled from (mirrors first) or pushed to. */
@@ -47,6 +52,7 @@ export class RegistrySession {
         retry: this.opts.retry,
         chunkSize: this.opts.chunkSize,
         timeouts: this.opts.timeouts,
+        signal: this.opts.signal,
       }));
       this.clients.set(key, c);
     }

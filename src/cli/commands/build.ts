@@ -11,7 +11,8 @@ import { contextFromStdin } from '../stdin-context.js';
 import { isRemoteContext, parseBuildContexts } from '../../context/named-contexts.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
-import { progressReporter, type ProgressMode } from '../progress.js';
+import { progressMode as resolveProgressMode, progressReporter, type ProgressMode } from '../progress.js';
+import type { BuildEvent } from '../../executor/events.js';
 import { enterUserNamespace } from '../../sandbox/index.js';
 import { UsageError } from '../../errors.js';
 import { interruptSignal } from '../../interrupt.js';
@@ -104,6 +105,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     const registry = sessionOptions(argv);
     await enterUserNamespace();
     const reporter = progressReporter(progress);
+    // The summary line comes last, after the Built/Wrote lines below.
+    let summary: BuildEvent | undefined;
+    const onEvent = (e: BuildEvent): void => (e.type === 'build-done' ? void (summary = e) : reporter(e));
     const signal = interruptSignal(); // from here a signal aborts the build, which cleans up and exits 128+N
     const stdinContext = argv.context === STDIN_CONTEXT ? await contextFromStdin() : undefined;
     if (stdinContext?.dockerfileText !== undefined && argv.file !== undefined) {
@@ -141,11 +145,12 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         iidfile: argv.iidfile,
         metadataFile: argv['metadata-file'],
         metadataProvenance: metadataProvenance(process.env.BUILDX_METADATA_PROVENANCE),
-        onEvent: reporter,
+        onEvent,
         signal,
         platforms,
       });
       if (loadFile) await loadFile.load();
+      reporter.close();
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
         const built = result.index ? `${result.index.digest} (an index of ${result.index.platforms().join(', ')})` : `${result.image.manifestDigest}`;
@@ -154,7 +159,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       }
       // The image id on stdout, unless stdout carries an archive.
       if (!toStdout) process.stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
+      if (summary) reporter(summary);
     } finally {
+      reporter.close();
       await stdinContext?.remove();
       await loadFile?.remove();
     }
@@ -162,13 +169,9 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   },
 };
 
-/** -q is --progress=quiet; otherwise --progress, then $BUILDKIT_PROGRESS, then auto. */
+/** -q is --progress=quiet; otherwise --progress, then $BUILDKIT_PROGRESS, then auto (progress.ts). */
 function progressMode(argv: BuildArgs): ProgressMode {
-  if (argv.quiet) return 'quiet';
-  const mode = argv.progress ?? process.env.BUILDKIT_PROGRESS ?? 'auto';
-  if (mode === 'rawjson') return 'json';
-  if (!['auto', 'tty', 'plain', 'json', 'quiet'].includes(mode)) throw new UsageError(`BUILDKIT_PROGRESS=${mode}: expected auto, tty, plain, json or quiet`);
-  return mode as ProgressMode;
+  return resolveProgressMode(argv.progress, argv.quiet);
 }
 
 /** $BUILDX_METADATA_PROVENANCE, as buildx reads it: min (default), max, or disabled/false/0. */
