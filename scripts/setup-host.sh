@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(uidmap busybox-static skopeo umoci docker-registry apache2-utils libdeflate-dev zstd pigz
           xz-utils bzip2 python3 make g++ iproute2 debootstrap podman ca-certificates fuse-overlayfs
           slirp4netns g++-aarch64-linux-gnu libdeflate-dev:arm64 zlib1g-dev:arm64 qemu-user-static binfmt-support binutils
-          buildah runc openssh-client openssl)
+          buildah runc openssh-client openssl git)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

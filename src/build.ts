@@ -34,11 +34,18 @@ import { pullProgress, taskStarter, type TaskStarter } from './executor/transfer
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
+import { isRemoteContext, type NamedContextSpec } from './context/named-contexts.js';
+import { fetchNamedContext, fetchRemoteContext, type FetchedContext } from './context/remote-context.js';
+import type { NamedContextBase } from './planner/plan.js';
+import type { NamedSource } from './executor/context.js';
 
 export interface BuildOptions {
   storeRoot: string;
+  /** The context: a folder, or a Git URL (`…repo.git#ref:subdir`) or an http(s) URL (a tar, or a Dockerfile). */
   contextDir: string;
-  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  /** --build-context, by contextKey(NAME) (src/context/named-contexts.ts's parseBuildContexts). */
+  buildContexts?: ReadonlyMap<string, NamedContextSpec>;
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile (in a Git or URL context: a path inside it). */
   dockerfile?: string;
   /** The Dockerfile's text when read from stdin (`-f -`). */
   dockerfileText?: string;
@@ -121,6 +128,76 @@ export interface BuildResult {
 }
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  const remote = isRemoteContext(options.contextDir) || [...(options.buildContexts?.values() ?? [])].some((c) => c.kind === 'remote');
+  if (!remote) return buildLocal(options, { named: new Map() });
+  // Git and URL contexts are fetched into the store's temp area, and removed after the build.
+  const store = await Store.open(options.storeRoot);
+  const fetched: string[] = [];
+  const times: ContextTimes = { named: new Map() };
+  try {
+    return await buildLocal(await fetchContexts(store, options, fetched, times), times);
+  } finally {
+    for (const dir of fetched) await store.removeTempDir(dir).catch(() => undefined);
+  }
+}
+
+/** The times of fetched contexts, for SOURCE_DATE_EPOCH=context or =NAME (BuildKit). */
+interface ContextTimes {
+  context?: number;
+  named: Map<string, number>;
+}
+
+/**
+ * The options with every Git or URL context replaced by the folder it was fetched into (listed
+ * in `fetched`); their times go to `times`.
+ */
+async function fetchContexts(store: Store, options: BuildOptions, fetched: string[], times: ContextTimes): Promise<BuildOptions> {
+  const workDir = async (): Promise<string> => {
+    const dir = await store.tempDir('context');
+    fetched.push(dir);
+    return dir;
+  };
+  const fetchOne = async (url: string): Promise<FetchedContext> => {
+    const started = Date.now();
+    const got = await fetchRemoteContext(url, await workDir(), store, options.signal);
+    options.onEvent?.({ type: 'info', message: `context ${url} fetched in ${((Date.now() - started) / 1000).toFixed(1)}s` });
+    return got;
+  };
+  const out: BuildOptions = { ...options };
+  if (isRemoteContext(options.contextDir)) {
+    const url = options.contextDir;
+    const got = await fetchOne(url);
+    out.contextDir = got.dir;
+    times.context = got.epoch;
+    if (got.dockerfileText !== undefined && options.dockerfileText === undefined) {
+      // The URL's file is the Dockerfile whatever -f names (BuildKit's testHTTPDockerfile).
+      out.dockerfile = undefined;
+      out.dockerfileText = got.dockerfileText;
+    } else if (options.dockerfile !== undefined && options.dockerfileText === undefined) {
+      // As docker build: -f with a remote context is a path inside it.
+      const file = path.resolve(got.dir, options.dockerfile);
+      if (!file.startsWith(got.dir + path.sep)) throw new UsageError(`-f ${options.dockerfile}: with the context ${url}, -f names a file inside it`);
+      out.dockerfile = file;
+    }
+  }
+  if (options.buildContexts) {
+    const named = new Map<string, NamedContextSpec>();
+    for (const [key, spec] of options.buildContexts) {
+      if (spec.kind !== 'remote') named.set(key, spec);
+      else {
+        const started = Date.now();
+        const got = await fetchNamedContext(spec.url, await workDir(), store, options.signal);
+        named.set(key, { kind: 'local', dir: got.dir });
+        if (got.epoch !== undefined) times.named.set(key, got.epoch);
+        options.onEvent?.({ type: 'info', message: `context ${key} (${spec.url}) fetched in ${((Date.now() - started) / 1000).toFixed(1)}s` });
+      }
+    }
+    out.buildContexts = named;
+  }
+  return out;
+}
+
+async function buildLocal(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   trace('build: start');
   const started = Date.now();
   // The summary's cache hits: every step that finished, and those that were CACHED.
@@ -138,7 +215,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       },
     };
   }
-  const result = await buildFile(options);
+  const result = await buildFile(options, times);
   listener?.({ type: 'build-done', seconds: (Date.now() - started) / 1000, imageId: (result.index?.digest ?? result.image.configDigest).toString(), size: compressedSize(result), ...tally });
   return result;
 }
@@ -150,20 +227,20 @@ function compressedSize(result: BuildResult): number {
   return [...layers.values()].reduce((a, b) => a + b, 0);
 }
 
-async function buildFile(options: BuildOptions): Promise<BuildResult> {
+async function buildFile(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   const startedOn = new Date();
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   try {
-    return await buildDockerfile(options, text, displayName, dockerfilePath, startedOn);
+    return await buildDockerfile(options, text, displayName, dockerfilePath, startedOn, times);
   } catch (error) {
     // An error at a line of this Dockerfile shows those lines under it (buildx does too).
     throw attachFrame(error, displayName, text);
   }
 }
 
-async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string, startedOn: Date): Promise<BuildResult> {
+async function buildDockerfile(options: BuildOptions, text: string, displayName: string, dockerfilePath: string, startedOn: Date, times: ContextTimes): Promise<BuildResult> {
   const emit = options.onEvent ?? (() => undefined);
   let dockerfile: Dockerfile;
   try {
@@ -184,7 +261,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
     const target = options.indexAnnotations ? 'index' : (['index', 'manifest-descriptor', 'index-descriptor'] as const).find((t) => annotationsFor(specs, t));
     if (target) throw new UsageError(`--annotation ${target}:…: a one-platform build writes no index (give two or more --platform, or an attestation)`);
   }
-  const planOptions = { buildArgs: options.buildArgs, target: options.target };
+  const planOptions = { buildArgs: options.buildArgs, target: options.target, namedContexts: contextBases(options.buildContexts) };
   let plans: BuildPlan[];
   try {
     plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform }));
@@ -204,7 +281,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
   trace('build: store open');
   // The base images' blobs are leased while the build runs (executor/base-image.ts).
   try {
-    const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit));
+    const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit, times));
     // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
     const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
     plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
@@ -242,7 +319,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
   const triggered = await Promise.all(
     firstPlans.map((p) =>
-      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch }, (ref, platform) =>
+      planWithTriggers(p, { buildArgs: options.buildArgs, target: options.target, platform: p.platform, resolvedSourceDateEpoch, namedContexts: contextBases(options.buildContexts) }, (ref, platform) =>
         resolveBaseImage(store, ref, resolveRemote, pull === 'always', platform),
       ),
     ),
@@ -261,6 +338,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const env: StepEnv = {
     store,
     context,
+    namedContexts: await namedSources(options.buildContexts),
     compression: options.compression ?? 'gzip',
     compressionLevel: options.compressionLevel,
     timestamp,
@@ -363,6 +441,27 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   return { image, names, ...(index ? { index, images } : {}) };
 }
 
+/** What the planner needs of --build-context: which names are images, scratch or folders. */
+function contextBases(specs: ReadonlyMap<string, NamedContextSpec> | undefined): Map<string, NamedContextBase> | undefined {
+  if (!specs?.size) return undefined;
+  return new Map([...specs].map(([key, spec]) => [key, spec.kind === 'image' || spec.kind === 'scratch' ? spec : { kind: 'local' }]));
+}
+
+/** What the steps read of --build-context: a folder opened as a context with its own .dockerignore. */
+async function namedSources(specs: ReadonlyMap<string, NamedContextSpec> | undefined): Promise<Map<string, NamedSource> | undefined> {
+  if (!specs?.size) return undefined;
+  const out = new Map<string, NamedSource>();
+  for (const [key, spec] of specs) {
+    if (spec.kind === 'image' || spec.kind === 'scratch') out.set(key, spec);
+    else if (spec.kind === 'local') {
+      const st = await fs.stat(spec.dir).catch(() => undefined);
+      if (!st?.isDirectory()) throw new NbuildError('CONTEXT_NOT_FOUND', `--build-context ${key}=${spec.dir}: not a folder`);
+      out.set(key, { kind: 'local', context: await BuildContext.open(spec.dir, '-') });
+    } else throw new NbuildError('CONTEXT_INVALID', `--build-context ${key}=${spec.url}: not fetched`);
+  }
+  return out;
+}
+
 function mergeAnnotations(a?: Readonly<Record<string, string>>, b?: Readonly<Record<string, string>>): Record<string, string> | undefined {
   return a || b ? { ...a, ...b } : undefined;
 }
@@ -412,13 +511,16 @@ function provenanceFactsOf(options: BuildOptions, parsed: Parsed, images: readon
 }
 
 /**
- * The epoch SOURCE_DATE_EPOCH names: its seconds, or the time of a source stage's remote file
- * (its Last-Modified, else the newest regular file in it when it is an archive; BuildKit's rule).
+ * The epoch SOURCE_DATE_EPOCH names: its seconds, the time of the (Git or HTTP) context or of a
+ * named context, or the time of a source stage's remote file (its Last-Modified, else the newest
+ * regular file in it when it is an archive; BuildKit's rule). A folder context has no time.
  */
-async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEvent) => void): Promise<number | undefined> {
+async function sourceDateEpoch(plan: BuildPlan, store: Store, emit: (e: BuildEvent) => void, times: ContextTimes): Promise<number | undefined> {
   const source = plan.sourceDateEpoch;
   if (source.kind === 'none') return undefined;
   if (source.kind === 'seconds') return source.seconds;
+  if (source.kind === 'context') return times.context;
+  if (source.kind === 'named') return times.named.get(source.key);
   const dir = await store.tempDir('epoch');
   try {
     const download = await new UrlSources(store, async () => dir).file(source.url, source.checksum);

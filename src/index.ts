@@ -19,6 +19,7 @@ export type { BuildEvent } from './executor/events.js';
 export type { OutputSpec } from './export/outputs.js';
 export type { CacheSpec } from './executor/cache-export.js';
 export type { SecretSource } from './executor/context.js';
+export { parseBuildContexts, type NamedContextSpec } from './context/named-contexts.js';
 export type { SessionOptions as RegistryOptions } from './registry/session.js';
 export type { SandboxResult } from './sandbox/spec.js';
 export type { IsolationMode } from './snapshot/ladder.js';

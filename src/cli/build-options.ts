@@ -46,6 +46,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'platform', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'target platforms, os/arch[/variant][,…]: two or more give one OCI image index; foreign RUN steps need a qemu binfmt handler (nbuild info)' } },
   { name: 'call', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'build (default) | check (= nbuild check: lint the Dockerfile, build nothing)' } },
   { name: 'check', buildx: true, status: 'implemented', yargs: { type: 'boolean', describe: 'shorthand for --call=check' } },
+  { name: 'build-context', buildx: true, status: 'implemented', yargs: repeatable('NAME=VALUE: a folder, docker-image://REF, oci-layout://DIR[:TAG|@DIGEST], a Git URL or an http(s) URL, in place of FROM NAME, COPY --from=NAME and the stage NAME (repeatable)') },
   { name: 'annotation', buildx: true, status: 'implemented', yargs: repeatable('[TYPE[,TYPE][[os/arch]]:]KEY=VALUE, TYPE manifest (default), index, manifest-descriptor, index-descriptor (repeatable)') },
   { name: 'attest', buildx: true, status: 'implemented', yargs: repeatable('type=provenance[,mode=min|max][,builder-id=URL] | type=sbom: in-toto attestations beside the image (the result is an OCI index)') },
   { name: 'provenance', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'true | false | mode=min|max,…: shorthand for --attest type=provenance,…' } },
@@ -61,7 +62,6 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'run-fsync', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "RUN steps' fsync/sync calls really sync (default: skipped, see docs/differences.md)" } },
   // buildx flags nbuild does not honour yet: refused by name, never ignored.
   { name: 'allow', buildx: true, status: 'refused', refusal: 'no entitlements: RUN --security=insecure and --network=host entitlements do not apply rootless', yargs: { type: 'string' } },
-  { name: 'build-context', buildx: true, status: 'refused', refusal: 'named build contexts are not supported yet', yargs: { type: 'string' } },
   { name: 'builder', buildx: true, status: 'refused', refusal: 'nbuild is its own builder; drop --builder', yargs: { type: 'string' } },
   { name: 'cgroup-parent', buildx: true, status: 'refused', refusal: 'RUN steps are not placed in cgroups', yargs: { type: 'string' } },
   { name: 'ulimit', buildx: true, status: 'refused', refusal: 'RUN steps inherit the limits of nbuild', yargs: { type: 'string' } },

@@ -1,12 +1,13 @@
 // `nbuild build -` (as `docker build -`): standard input is either a tar of the context (plain,
 // gzip, bzip2, xz or zstd) or a Dockerfile with an empty context. It is spooled to a temp file
 // (never held in memory), then unpacked with ADD's archive rules into a temp folder.
+// An http(s) URL context is read the same way once downloaded (src/context/remote-context.ts).
 import * as fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isTarArchive, unpackArchive } from '../executor/steps/add-sources.js';
+import { contextFromFile } from '../context/remote-context.js';
 import { NbuildError } from '../errors.js';
 
 export interface StdinContext {
@@ -22,19 +23,9 @@ export async function contextFromStdin(input: NodeJS.ReadableStream = process.st
   try {
     const spooled = path.join(work, 'stdin');
     await pipeline(input, createWriteStream(spooled, { mode: 0o600 }));
-    const dir = path.join(work, 'context');
-    await fs.mkdir(dir);
-    if (await isTarArchive(spooled)) {
-      await unpackArchive(spooled, dir, work).catch((error: Error) => {
-        throw new NbuildError('CONTEXT_INVALID', `the context tar on stdin cannot be unpacked: ${error.message}`, { cause: error });
-      });
-      await fs.rm(spooled);
-      return { dir, remove };
-    }
-    const text = await fs.readFile(spooled, 'utf8');
-    await fs.rm(spooled);
-    if (text.trim() === '') throw new NbuildError('CONTEXT_INVALID', 'standard input is empty: pipe a Dockerfile or a tar of the context into `nbuild build -`');
-    return { dir, dockerfileText: text, remove };
+    const read = await contextFromFile(spooled, work, 'stdin');
+    if (read.dockerfileText?.trim() === '') throw new NbuildError('CONTEXT_INVALID', 'standard input is empty: pipe a Dockerfile or a tar of the context into `nbuild build -`');
+    return { ...read, remove };
   } catch (error) {
     await remove();
     throw error;

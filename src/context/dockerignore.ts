@@ -195,11 +195,12 @@ export class IgnoreMatcher {
 
 /**
  * The patterns for a build: `<Dockerfile>.dockerignore` beside the Dockerfile
- * wins over `CONTEXT/.dockerignore`; none → [].
+ * wins over `CONTEXT/.dockerignore`, then `CONTEXT/.containerignore`; none → [].
  */
 export async function readIgnorePatterns(contextDir: string, dockerfilePath: string): Promise<string[]> {
   const candidates = dockerfilePath === '-' ? [] : [`${dockerfilePath}.dockerignore`];
-  candidates.push(join(contextDir, '.dockerignore'));
+  // .containerignore (podman, buildah) where there is no .dockerignore
+  candidates.push(join(contextDir, '.dockerignore'), join(contextDir, '.containerignore'));
   for (const path of candidates) {
     try {
       return parseIgnoreFile(await readFile(path, 'utf8'));

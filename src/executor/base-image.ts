@@ -43,7 +43,9 @@ async function findBaseImage(store: Store, ref: string, remote: ImageResolver | 
 }
 
 async function fromTransport(store: Store, ref: string, kind: string, rest: string, platform?: Platform): Promise<Image> {
-  const { file, tag } = await splitTag(rest);
+  // `oci:DIR@sha256:…` (--build-context oci-layout://DIR@DIGEST): the manifest or index of that digest.
+  const byDigest = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(rest);
+  const { file, tag } = byDigest ? { file: path.resolve(byDigest[1]), tag: undefined } : await splitTag(rest);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st) throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} does not exist`);
   if (kind === 'oci' && !st.isDirectory()) throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${file} is not a folder (an OCI layout); use oci-archive: for a tar`);
@@ -55,6 +57,12 @@ async function fromTransport(store: Store, ref: string, kind: string, rest: stri
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: ${message}`, { cause: e });
+  }
+  if (byDigest) {
+    const digest = byDigest[2];
+    const found = loaded.find((l) => l.image.manifestDigest.toString() === digest || l.index?.digest.toString() === digest);
+    if (found) return found.image;
+    throw new NbuildError('IMAGE_NOT_FOUND', `FROM ${ref}: no image of digest ${digest} in ${file}`);
   }
   const pick = tag === undefined ? only(loaded) : loaded.find((l) => matches(l, tag));
   if (pick) return pick.image;

@@ -12,9 +12,14 @@ import type { IsolationMode } from '../snapshot/ladder.js';
 /** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
 export type SecretSource = { file: string } | { value: string };
 
+/** A --build-context as steps read it (COPY --from=NAME, RUN --mount from=NAME), by contextKey(NAME). */
+export type NamedSource = { kind: 'image'; ref: string } | { kind: 'scratch' } | { kind: 'local'; context: BuildContext };
+
 export interface StepEnv {
   store: Store;
   context: BuildContext;
+  /** --build-context: they take the place of a stage or image of their name. */
+  namedContexts?: ReadonlyMap<string, NamedSource>;
   compression: Compression;
   compressionLevel?: number;
   /** SOURCE_DATE_EPOCH / --timestamp: clamps mtimes and sets `created`. */

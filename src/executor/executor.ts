@@ -144,7 +144,9 @@ async function initialState(
     // The ONBUILD triggers a stage declared run in the stages built FROM it (BuildKit), once:
     // they are not in this stage's config, as those of a base image are not.
     state.config.OnBuild = null;
-    return { state, triggers: declaredTriggers(plan.dockerfile.stages[base.index].instructions) };
+    // (as planned: a stage a named context replaces declares none)
+    const parentStage = plan.stages.find((s) => s.stage.index === base.index)?.stage ?? plan.dockerfile.stages[base.index];
+    return { state, triggers: declaredTriggers(parentStage.instructions) };
   }
   const wanted = planned.platform;
   const image = options.baseImages.get(baseImageKey(base.ref, wanted))?.image;
@@ -163,7 +165,8 @@ async function initialState(
     baseLayers: image.layers.length,
     chainKey: image.configDigest.toString(),
   };
-  const triggers = onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
+  // A stage a named context replaces is that image as it is (BuildKit dispatches nothing in it).
+  const triggers = planned.namedContext !== undefined ? [] : onbuildTriggers(state.config.OnBuild ?? [], plan.dockerfile.file, base.ref);
   state.config.OnBuild = null; // triggers fire once, in the image built FROM this one
   return { state, triggers };
 }

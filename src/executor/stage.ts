@@ -17,7 +17,8 @@ import { workdirLayer } from './steps/workdir.js';
 import { openRootfsView, resolveInRoot, type RootfsView } from './rootfs-view.js';
 import { resolveUser } from '../sandbox/index.js';
 import { envMap, expansionLookup, shellOf, type StageState } from './state.js';
-import type { StepEnv } from './context.js';
+import type { NamedSource, StepEnv } from './context.js';
+import { contextKey } from '../context/named-contexts.js';
 import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
 import { createHash } from 'node:crypto';
@@ -249,6 +250,9 @@ function parentsRoot(source: string): string {
 
 /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
 async function fromDigest(runner: StageRunner, from: string, instr: Instruction): Promise<string> {
+  const named = namedSource(runner, from);
+  if (named?.kind === 'local') return `context:${await contextSourcesDigest(named.context, ['.'], runner.env.statCache)}`;
+  if (named) return `image:${(await layersOf(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
   const stage = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
   if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
   return `image:${(await imageLayersAt(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
@@ -314,13 +318,24 @@ async function runStepLayer(runner: StageRunner, state: StageState, run: Pick<Ru
 
 async function mountSource(runner: StageRunner, from: string | undefined, workDir: string, views: RootfsView[], instr: Instruction): Promise<string> {
   if (from === undefined) return runner.env.context.dir;
+  const named = namedSource(runner, from);
+  if (named?.kind === 'local') return named.context.dir;
   const layers = await layersOf(runner, from, instr);
   const view = await openRootfsView(await lowerDirsOf(runner, layers), path.join(workDir, `from-${runner.nextStepId()}`));
   views.push(view);
   return view.dir;
 }
 
+/** The --build-context a `--from` names: it comes before a stage of that name (which it replaces) and an image. */
+function namedSource(runner: StageRunner, from: string): NamedSource | undefined {
+  const key = runner.env.namedContexts?.size ? contextKey(from) : undefined;
+  return key === undefined ? undefined : runner.env.namedContexts?.get(key);
+}
+
 async function layersOf(runner: StageRunner, from: string, instr: Instruction): Promise<Layer[]> {
+  const named = namedSource(runner, from);
+  if (named?.kind === 'scratch') return [];
+  if (named?.kind === 'image') return imageLayersAt(runner, named.ref, instr);
   const byName = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
   if (byName) return runner.stageLayers(byName.stage.index);
   return imageLayersAt(runner, from, instr);
@@ -344,7 +359,9 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     const imageView = await openRootfsView(await lowerDirsOf(runner, state.layers), path.join(workDir, 'image'));
     views.push(imageView);
     let source: CopySource = { kind: 'context', context: env.context };
-    if (instr.kind === 'copy' && instr.from !== undefined) {
+    const named = instr.kind === 'copy' && instr.from !== undefined ? namedSource(runner, instr.from) : undefined;
+    if (named?.kind === 'local') source = { kind: 'context', context: named.context };
+    else if (instr.kind === 'copy' && instr.from !== undefined) {
       const fromView = await openRootfsView(await lowerDirsOf(runner, await layersOf(runner, instr.from, instr)), path.join(workDir, 'from'));
       views.push(fromView);
       source = { kind: 'rootfs', dir: fromView.dir, name: instr.from };

@@ -1,28 +1,35 @@
 // What SOURCE_DATE_EPOCH names, by BuildKit's rules (dockerfile2llb/epoch.go). Pure: the
 // caller fetches a remote source. The value comes from `--build-arg SOURCE_DATE_EPOCH=…`, else
 // the global `ARG SOURCE_DATE_EPOCH=…` default; it is seconds since the epoch, `context` (the
-// main context's time: none for a local folder), or the name of a source-only stage (FROM scratch,
-// ARGs and one remote ADD) whose source's time is the epoch.
+// main context's time: none for a local folder), the name of a --build-context (its time), or the
+// name of a source-only stage (FROM scratch, ARGs and one remote ADD) whose source's time is the epoch.
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
 import { processWord } from '../frontend/dockerfile/index.js';
 import { DockerfileError, NbuildError } from '../errors.js';
 import { declareArgs } from './args.js';
+import { contextKey } from '../context/named-contexts.js';
 
 export type EpochSource =
   | { kind: 'none' }
   | { kind: 'seconds'; seconds: number }
   /** The one remote ADD of a source stage: its Last-Modified, else its archive's newest file. */
-  | { kind: 'url'; url: string; checksum?: string; stage: string };
+  | { kind: 'url'; url: string; checksum?: string; stage: string }
+  /** The main context's time (a Git or HTTP context has one, a folder none). */
+  | { kind: 'context' }
+  /** A named context's time, by its key. */
+  | { kind: 'named'; key: string };
 
 const KEY = 'SOURCE_DATE_EPOCH';
 
-export function sourceDateEpochSource(df: Dockerfile, buildArgs: ReadonlyMap<string, string>, globals: ReadonlyMap<string, string>): EpochSource {
+export function sourceDateEpochSource(df: Dockerfile, buildArgs: ReadonlyMap<string, string>, globals: ReadonlyMap<string, string>, namedContexts?: ReadonlyMap<string, unknown>): EpochSource {
   const given = buildArgs.get(KEY);
   const value = given ?? (globals.get(KEY) || undefined);
   if (value === undefined || value === '') return { kind: 'none' };
   if (/^[+-]?\d+$/.test(value)) return { kind: 'seconds', seconds: Number(value) };
-  // A local folder context carries no time (a Git or HTTP context would).
-  if (value === 'context') return { kind: 'none' };
+  if (value === 'context') return { kind: 'context' };
+  // A named context comes before a stage of that name (BuildKit's resolveSourceDateEpochState).
+  const key = namedContexts?.size ? contextKey(value) : undefined;
+  if (key !== undefined && namedContexts?.has(key)) return { kind: 'named', key };
   const stage = df.stages.find((s) => s.name !== undefined && s.name === value.toLowerCase());
   if (stage) return stageSource(df, stage, buildArgs, globals);
   const invalid = `invalid SOURCE_DATE_EPOCH: ${value}`;

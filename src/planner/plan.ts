@@ -2,20 +2,30 @@
 // Decides each stage's base (scratch, an earlier stage or an image reference),
 // which stages the target needs (the others are not built), and their order.
 import type { Dockerfile, Instruction, Stage } from '../frontend/dockerfile/types.js';
-import { processWord, processWordWithMatches } from '../frontend/dockerfile/index.js';
+import { parseDockerfile, processWord, processWordWithMatches } from '../frontend/dockerfile/index.js';
 import { mountOption } from '../frontend/dockerfile/mounts.js';
 import { DockerfileError, UsageError, type NbuildError } from '../errors.js';
 import { declareArgs, predefinedArgs, hostPlatform, parsePlatform, type Platform } from './args.js';
 import { sourceDateEpochSource, type EpochSource } from './epoch.js';
 import { suggest } from '../frontend/dockerfile/flags.js';
+import { contextKey } from '../context/named-contexts.js';
 
 export type StageBase =
   | { kind: 'scratch' }
   | { kind: 'stage'; index: number }
   | { kind: 'image'; ref: string };
 
+/**
+ * A named build context (--build-context) as a stage base: an image reference, scratch, or a
+ * folder (`local`: the stage starts from a COPY of it, see localContextCopy).
+ */
+export type NamedContextBase = { kind: 'image'; ref: string } | { kind: 'scratch' } | { kind: 'local' };
+
 export interface PlannedStage {
+  /** The stage; a stage a named context replaces keeps none of its instructions. */
   stage: Stage;
+  /** Set when a named context of the stage's name replaces it (BuildKit): its base is the context, no triggers run. */
+  namedContext?: string;
   base: StageBase;
   /** Stages this one reads from: its base stage, COPY --from and RUN --mount from=. */
   dependsOn: number[];
@@ -59,6 +69,8 @@ export interface PlanOptions {
   checkOnly?: boolean;
   /** The ONBUILD triggers of base images, by reference as the FROM names it (their stage reads count). */
   imageTriggers?: ReadonlyMap<string, Instruction[]>;
+  /** --build-context: by contextKey(name). */
+  namedContexts?: ReadonlyMap<string, NamedContextBase>;
 }
 
 /** The ONBUILD triggers a stage declares, which run in the stages built FROM it. */
@@ -122,7 +134,7 @@ export function planStages(
   for (const arg of dockerfile.globalArgs) {
     declareArgs(globals, arg, buildArgs, (w) => expandGlobal(w, arg.source.range.start.line) ?? '', predefined);
   }
-  const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals);
+  const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals, options.namedContexts);
   if (options.resolvedSourceDateEpoch !== undefined) setEpochArg(options.resolvedSourceDateEpoch, buildArgs, globals);
   // Every stage's name, also of stages defined later: a reference to one of those is an error,
   // never an image to pull.
@@ -134,18 +146,28 @@ export function planStages(
   // What each stage reads with COPY --from / RUN --mount from= (BuildKit's dispatch deps; a FROM
   // of a stage is not one): a cycle is a loop through these.
   const reads = new Map<number, number[]>();
-  for (const stage of dockerfile.stages) {
+  for (let stage of dockerfile.stages) {
     const line = stage.from.source.range.start.line;
     const imageRef = expandGlobal(stage.from.image, line);
     // (`nbuild check` skips a value that needs what only a build knows, such as `${A:?}`)
     const fromPlatform = stage.from.platform !== undefined ? stagePlatform(stage.from.platform, globals, dockerfile, line, options.checkOnly ?? false) : undefined;
-    const base: StageBase = options.checkOnly && !imageRef ? { kind: 'image', ref: '' } : resolveBase(imageRef ?? '', byName, stage, dockerfile.file);
+    // A named context of the stage's own name is the stage (BuildKit): none of its instructions run.
+    const replacedBy = stage.name !== undefined ? options.namedContexts?.get(contextKey(stage.name) ?? '') : undefined;
+    if (replacedBy && stage.name !== undefined) {
+      const replaced = { ...stage, instructions: replacedBy.kind === 'local' ? [localContextCopy(stage.name, stage)] : [] };
+      planned.push({ stage: replaced, namedContext: stage.name, base: contextBase(replacedBy), dependsOn: [], globalArgs: globals, platform: fromPlatform ?? platform });
+      byName.set(stage.name.toLowerCase(), stage.index);
+      continue;
+    }
+    const named = imageRef !== undefined && imageRef.toLowerCase() !== 'scratch' && !byName.has(imageRef.toLowerCase()) ? options.namedContexts?.get(contextKey(imageRef) ?? '') : undefined;
+    if (named?.kind === 'local') stage = { ...stage, instructions: [localContextCopy(imageRef as string, stage), ...stage.instructions] };
+    const base: StageBase = named ? contextBase(named) : options.checkOnly && !imageRef ? { kind: 'image', ref: '' } : resolveBase(imageRef ?? '', byName, stage, dockerfile.file);
     // A stage built FROM another stage is that stage's tree: its platform too (as BuildKit).
     const stagePlat = base.kind === 'stage' ? planned[base.index].platform : (fromPlatform ?? platform);
     const deps = new Set<number>();
     if (base.kind === 'stage') deps.add(base.index);
     // The base's ONBUILD triggers run first in this stage: a stage they read is needed too.
-    const triggers = base.kind === 'stage' ? declaredTriggers(dockerfile.stages[base.index].instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
+    const triggers = base.kind === 'stage' ? declaredTriggers(planned[base.index].stage.instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
     for (const instr of [...triggers, ...stage.instructions]) {
       for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
         const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
@@ -256,6 +278,19 @@ function expandWith(word: string, vars: ReadonlyMap<string, string>, df: Dockerf
   } catch (error) {
     throw new DockerfileError({ file: df.file, line }, (error as Error).message, { cause: error, code: (error as NbuildError).code === 'LIMIT' ? 'LIMIT' : undefined });
   }
+}
+
+function contextBase(named: NamedContextBase): StageBase {
+  return named.kind === 'image' ? { kind: 'image', ref: named.ref } : { kind: 'scratch' };
+}
+
+/**
+ * A stage on a local named context starts with `COPY --from=NAME . /` (at its FROM line): the
+ * executor copies the folder, filtered by its .dockerignore, as BuildKit's local source gives it.
+ */
+function localContextCopy(name: string, stage: Stage): Instruction {
+  const copy = parseDockerfile(`FROM scratch\nCOPY --from=${name} . /\n`, stage.from.source.file).stages[0].instructions[0];
+  return { ...copy, source: { ...copy.source, range: stage.from.source.range } };
 }
 
 function resolveBase(ref: string, byName: Map<string, number>, stage: Stage, file: string): StageBase {

@@ -306,3 +306,22 @@ export async function bkHttpServer(routes: Record<string, HttpResponse>): Promis
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Go's http.FileServer(http.Dir(dir)) on 127.0.0.1: files only, in this process. */
+export async function bkFileServer(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const rel = path.normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = path.join(dir, rel);
+    fs.stat(file, (err, st) => {
+      if (err || !st.isFile()) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': st.size });
+      fs.createReadStream(file).pipe(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

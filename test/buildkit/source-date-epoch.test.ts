@@ -10,8 +10,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { bkBuildError, bkBuildOci, unpackLayer } from './harness.js';
-import type { OpenedArchive } from '../helpers/oci.js';
+import { execFileSync } from 'node:child_process';
+import { bkBuildError, bkBuildOci, bkFileServer, bkStore, offlineRegistries, unpackLayer } from './harness.js';
+import { openOciArchive, type OpenedArchive } from '../helpers/oci.js';
+import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
 
 const unix = (iso: string | undefined): number => Math.floor(new Date(iso ?? '').getTime() / 1000);
 
@@ -198,4 +200,116 @@ COPY Dockerfile /Dockerfile
 FROM scratch
 ` });
   t.true(err.includes('SOURCE_DATE_EPOCH stage does not meet source-only requirements'), err);
+});
+
+/** Builds the context URL (BuildKit's frontend attribute `context`) to `-o type=oci` and opens it. */
+async function bkBuildOciUrl(url: string, args: string[] = []): Promise<OpenedArchive> {
+  const file = path.join(tempDir('bk-oci'), 'out.tar');
+  const r = await nbuild(['--root', await bkStore(), 'build', '--progress', 'plain', ...args, '-o', `type=oci,dest=${file}`, url], { env: { NBUILD_REGISTRIES_CONFIG: offlineRegistries() } });
+  if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
+  return openOciArchive(file);
+}
+
+test('testSourceDateEpochContextGit', async (t) => {
+  const gitDir = tempDir('bk-gitdir');
+  fs.writeFileSync(path.join(gitDir, 'Dockerfile'), 'FROM scratch\nCOPY Dockerfile /\n', { mode: 0o600 });
+  const commitTime = 1700000101;
+  const date = new Date(commitTime * 1000).toISOString().replace('.000Z', 'Z');
+  for (const c of ['git init', 'git config --local user.email test@example.com', 'git config --local user.name test', 'git add Dockerfile', `GIT_AUTHOR_DATE="${date}" GIT_COMMITTER_DATE="${date}" git commit -m msg`, 'git update-server-info']) {
+    execFileSync('sh', ['-c', c], { cwd: gitDir, stdio: 'pipe' });
+  }
+  const server = await bkFileServer(gitDir);
+  try {
+    const archive = await bkBuildOciUrl(server.url + '/.git', ['--build-arg', 'SOURCE_DATE_EPOCH=context']);
+    t.is(unix(archive.config.created), commitTime);
+  } finally {
+    await server.close();
+  }
+});
+
+test('testSourceDateEpochContextHTTPLastModified', async (t) => {
+  const lastModified = 1700000201;
+  const archiveMaxTime = 1700000202;
+  const server = await serve({
+    '/context.tar': {
+      lastModified,
+      content: makeTarContext([
+        { name: 'Dockerfile', data: 'FROM scratch\nCOPY foo /\n', modTime: archiveMaxTime - 3600 },
+        { name: 'foo', data: 'bar', modTime: archiveMaxTime },
+      ]),
+    },
+  });
+  try {
+    const archive = await bkBuildOciUrl(server.url + '/context.tar', ['--build-arg', 'SOURCE_DATE_EPOCH=context']);
+    t.is(unix(archive.config.created), lastModified);
+  } finally {
+    await server.close();
+  }
+});
+
+test('testSourceDateEpochContextHTTPArchive', async (t) => {
+  const archiveMaxTime = 1700000302;
+  const server = await serve({
+    '/context.tar': {
+      content: makeTarContext([
+        { name: 'Dockerfile', data: 'FROM busybox\nARG SOURCE_DATE_EPOCH\nRUN echo -n "$SOURCE_DATE_EPOCH" >/epoch\n', modTime: archiveMaxTime - 3600 },
+        { name: 'foo', data: 'bar', modTime: archiveMaxTime },
+      ]),
+    },
+  });
+  try {
+    const archive = await bkBuildOciUrl(server.url + '/context.tar', ['--build-arg', 'SOURCE_DATE_EPOCH=context']);
+    const layers = archive.manifest.layers;
+    t.true(layers.length > 0);
+    t.is(rewrittenTimestamp(archive, layers.length - 1), String(archiveMaxTime));
+    const dir = unpackLayer(archive, layers[layers.length - 1].digest);
+    t.is(fs.readFileSync(path.join(dir, 'epoch'), 'utf8'), String(archiveMaxTime));
+    t.is(unix(archive.config.created), archiveMaxTime);
+  } finally {
+    await server.close();
+  }
+});
+
+test('testSourceDateEpochNamedContextHTTPLastModified', async (t) => {
+  const lastModified = 1700000601;
+  const server = await serve({ '/src.tar': { lastModified, content: makeTarContext([{ name: 'foo', data: 'bar', modTime: lastModified + 3600 }]) } });
+  try {
+    const archive = await bkBuildOci({
+      dockerfile: `
+ARG SOURCE_DATE_EPOCH=mysource
+FROM scratch
+COPY Dockerfile .
+`,
+      args: ['--build-context', `mysource=${server.url}/src.tar`],
+    });
+    t.is(archive.manifest.layers.length, 1);
+    t.is(rewrittenTimestamp(archive, 0), String(lastModified));
+    t.is(unix(archive.config.created), lastModified);
+  } finally {
+    await server.close();
+  }
+});
+
+test('testSourceDateEpochNamedContextHTTPArchive', async (t) => {
+  const archiveMaxTime = 1700000602;
+  const server = await serve({ '/src.tar': { content: makeTarContext([{ name: 'foo', data: 'bar', modTime: archiveMaxTime }]) } });
+  try {
+    const archive = await bkBuildOci({
+      dockerfile: `
+ARG SOURCE_DATE_EPOCH=mysource
+FROM busybox
+ARG SOURCE_DATE_EPOCH
+RUN echo -n "$SOURCE_DATE_EPOCH" >/epoch
+`,
+      args: ['--build-context', `mysource=${server.url}/src.tar`],
+    });
+    const layers = archive.manifest.layers;
+    t.true(layers.length > 0);
+    t.is(rewrittenTimestamp(archive, layers.length - 1), String(archiveMaxTime));
+    const dir = unpackLayer(archive, layers[layers.length - 1].digest);
+    t.is(fs.readFileSync(path.join(dir, 'epoch'), 'utf8'), String(archiveMaxTime));
+    t.is(unix(archive.config.created), archiveMaxTime);
+  } finally {
+    await server.close();
+  }
 });

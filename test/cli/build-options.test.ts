@@ -265,6 +265,18 @@ const CHECKS: Record<string, Check> = {
     t.is(r.code, 1);
     t.regex(r.stdout, /Dockerfile:2: error/);
   },
+  'build-context': async (t) => {
+    // A folder (its own .dockerignore applies) for COPY --from=NAME, an image for FROM NAME.
+    const named = tempDir('opt-bctx');
+    writeFiles(named, { f: 'named\n', skipped: 'x\n', '.dockerignore': 'skipped\n' });
+    const out = await local({ Dockerfile: 'FROM base\nCOPY --from=src / /src/\n' }, ['--build-context', `src=${named}`, '--build-context', 'base=docker-image://busybox:latest']);
+    t.is(fs.readFileSync(path.join(out, 'src', 'f'), 'utf8'), 'named\n');
+    t.false(fs.existsSync(path.join(out, 'src', 'skipped')));
+    t.true(fs.existsSync(path.join(out, 'bin', 'sh')));
+    const bad = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--build-context', 'nothing']);
+    t.is(bad.code, 2);
+    t.regex(bad.stderr, /^nbuild: --build-context nothing: expected NAME=VALUE/);
+  },
   annotation: async (t) => {
     const name = `opt-ann-${uniq()}:1`;
     await ok({ Dockerfile: 'FROM busybox:latest\n' }, ['--annotation', 'org.opencontainers.image.source=https://example.invalid/x', '--annotation', 'manifest:b=2', '-t', name]);

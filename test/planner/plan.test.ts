@@ -87,7 +87,7 @@ test('SOURCE_DATE_EPOCH: seconds, context, a source stage, or an error', (t) => 
   t.deepEqual(plan('FROM scratch\n', args('1700000001')).sourceDateEpoch, { kind: 'seconds', seconds: 1700000001 });
   t.deepEqual(plan('ARG SOURCE_DATE_EPOCH=5\nFROM scratch\n').sourceDateEpoch, { kind: 'seconds', seconds: 5 });
   t.deepEqual(plan('ARG SOURCE_DATE_EPOCH=5\nFROM scratch\n', args('6')).sourceDateEpoch, { kind: 'seconds', seconds: 6 });
-  t.deepEqual(plan('FROM scratch\n', args('context')).sourceDateEpoch, { kind: 'none' });
+  t.deepEqual(plan('FROM scratch\n', args('context')).sourceDateEpoch, { kind: 'context' });
   t.deepEqual(plan('FROM scratch\n').sourceDateEpoch, { kind: 'none' });
   const staged = 'ARG SOURCE_DATE_EPOCH=src\nFROM scratch AS src\nARG V=1\nADD https://example.com/v${V}.tar /\nFROM scratch\n';
   t.deepEqual(plan(staged).sourceDateEpoch, { kind: 'url', url: 'https://example.com/v1.tar', checksum: undefined, stage: 'src' });
@@ -102,4 +102,29 @@ test('SOURCE_DATE_EPOCH: seconds, context, a source stage, or an error', (t) => 
 test('proxy build args reach RUN in both spellings; the lowercase one wins', (t) => {
   const env = proxyEnv(new Map([['http_proxy', 'lower'], ['HTTP_PROXY', 'upper'], ['NO_PROXY', 'np'], ['FOO', 'x'], ['ftp_proxy', '']]));
   t.deepEqual([...env].sort(), [['HTTP_PROXY', 'lower'], ['NO_PROXY', 'np'], ['http_proxy', 'lower'], ['no_proxy', 'np']]);
+});
+
+test('--build-context: FROM NAME (any spelling of the image name) takes the context; a stage of that name is replaced', (t) => {
+  const namedContexts = new Map([
+    ['busybox', { kind: 'image' as const, ref: 'alpine:3' }],
+    ['base', { kind: 'scratch' as const }],
+    ['src', { kind: 'local' as const }],
+  ]);
+  const p = plan('FROM docker.io/library/busybox:latest AS one\nRUN a\nFROM busybox AS base\nRUN never\nFROM src\nRUN b\nFROM base\nCOPY --from=one /x /x\nCOPY --from=2 /y /y\n', { namedContexts });
+  t.deepEqual(p.stages[0].base, { kind: 'image', ref: 'alpine:3' });
+  t.is(p.stages[0].stage.instructions.length, 1);
+  // the stage `base` is the context: its own FROM and RUN are gone, no triggers, nothing it reads
+  t.is(p.stages[1].namedContext, 'base');
+  t.deepEqual(p.stages[1].base, { kind: 'scratch' });
+  t.deepEqual(p.stages[1].stage.instructions, []);
+  // a folder context starts its stage with a copy of it, at the FROM line
+  t.deepEqual(p.stages[2].base, { kind: 'scratch' });
+  const first = p.stages[2].stage.instructions[0];
+  t.is(first.kind, 'copy');
+  t.is(first.kind === 'copy' ? first.from : undefined, 'src');
+  t.is(first.source.range.start.line, 5);
+  t.is(p.stages[2].stage.instructions[1].kind, 'run');
+  t.deepEqual(p.stages[3].base, { kind: 'stage', index: 1 });
+  // without contexts the same names are images
+  t.deepEqual(plan('FROM busybox\n').stages[0].base, { kind: 'image', ref: 'busybox' });
 });

@@ -10,6 +10,7 @@ import { sessionOptions } from '../registry-options.js';
 import { contextFromStdin } from '../stdin-context.js';
 import { addDefaultProxyArgs } from '../proxy-args.js';
 import { parseSshSpecs, startSshAgents } from '../ssh-agents.js';
+import { isRemoteContext, parseBuildContexts } from '../../context/named-contexts.js';
 import { parseCacheSpec } from '../../executor/cache-export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressMode as resolveProgressMode, progressReporter, type ProgressMode } from '../progress.js';
@@ -62,6 +63,7 @@ interface BuildArgs {
   call?: string;
   check?: boolean;
   annotation: string[];
+  'build-context': string[];
   attest: string[];
   provenance?: string;
   sbom?: string;
@@ -76,7 +78,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
   describe: 'build an image from a Dockerfile (the default command)',
   builder: (y: Argv) =>
     y
-      .positional('context', { type: 'string', default: '.', describe: 'the build context folder, or - (a tar of the context, or a Dockerfile, on stdin)' })
+      .positional('context', { type: 'string', default: '.', describe: 'the build context: a folder, a Git URL (…repo.git#ref:subdir, git@host:repo), an http(s) URL (a tar, or a Dockerfile), or - (a tar of the context, or a Dockerfile, on stdin)' })
       .options(yargsOptions()) as unknown as Argv<BuildArgs>,
   handler: async (argv: ArgumentsCamelCase<BuildArgs>) => {
     refuseUnsupported(argv as unknown as Record<string, unknown>);
@@ -102,6 +104,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
     const epoch = argv.timestamp;
     if (epoch !== undefined && !Number.isInteger(epoch)) throw new UsageError('--timestamp must be whole seconds');
     const buildArgs = parseBuildArgs(argv['build-arg']);
+    const buildContexts = parseBuildContexts(argv['build-context']);
     // buildx's convention: SOURCE_DATE_EPOCH in the environment is that build arg, unless one is given.
     const envEpoch = process.env.SOURCE_DATE_EPOCH;
     if (envEpoch && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', envEpoch);
@@ -125,6 +128,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
       const result = await build({
         storeRoot: resolveStoreRoot(argv.root),
         contextDir: stdinContext?.dir ?? argv.context,
+        buildContexts,
         dockerfile: argv.file === '-' ? undefined : argv.file !== undefined && stdinContext ? path.join(stdinContext.dir, argv.file) : argv.file,
         dockerfileText: stdinContext?.dockerfileText ?? (argv.file === '-' ? await readStdin() : undefined),
         tags: argv.tag,
@@ -203,6 +207,7 @@ function pullPolicy(value: string | undefined): PullPolicy {
 }
 
 async function callCheck(argv: BuildArgs): Promise<void> {
+  if (isRemoteContext(argv.context)) throw new UsageError(`--call check: the context ${argv.context} is not fetched to be checked; check a local Dockerfile (nbuild check -f FILE)`);
   const { checkDockerfile } = await import('./check.js');
   const contextDir = argv.context === STDIN_CONTEXT ? undefined : argv.context;
   const file = argv.file ?? path.join(contextDir ?? '.', 'Dockerfile');

@@ -78,7 +78,7 @@ export async function addArchive(file: string, into: string, opts: UnpackOptions
  * extractor): a link the archive makes never leads out. bzip2 and xz are first decompressed into
  * `scratchDir` (the extractor reads gzip, zstd and plain tar itself).
  */
-export async function unpackArchive(file: string, dest: string, scratchDir: string): Promise<void> {
+export async function unpackArchive(file: string, dest: string, scratchDir: string, what = `ADD: cannot unpack ${path.basename(file)}`): Promise<void> {
   let input = file;
   try {
     const tool = await externalDecompressor(file);
@@ -89,7 +89,7 @@ export async function unpackArchive(file: string, dest: string, scratchDir: stri
     await extractArchive({ inputPath: input, destDir: dest });
   } catch (error) {
     const why = error instanceof NativeError ? error.message : (error as Error).message.trim();
-    throw new NbuildError('ADD_ARCHIVE', `ADD: cannot unpack ${path.basename(file)}: ${why}`, { cause: error });
+    throw new NbuildError('ADD_ARCHIVE', `${what}: ${why}`, { cause: error });
   } finally {
     if (input !== file) await fs.rm(input, { force: true });
   }
@@ -254,6 +254,8 @@ export class UrlSources {
     private readonly store: Store,
     /** A folder that lives as long as the build. */
     private readonly dir: () => Promise<string>,
+    /** What the URLs are for, at the start of an error: `ADD`, or `build context`. */
+    private readonly what = 'ADD',
   ) {}
 
   /** The content digest of `url` for a cache key, asking the server as little as it can. */
@@ -298,9 +300,10 @@ export class UrlSources {
       response = await fetch(url, { redirect: 'follow', headers: { 'user-agent': userAgent() } });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new NbuildError('ADD_URL', `ADD ${url}: cannot download (${cause}); is this host offline? Put the file in the context and COPY it instead`, { cause: error });
+      const hint = this.what === 'ADD' ? '; is this host offline? Put the file in the context and COPY it instead' : '; is this host offline?';
+      throw new NbuildError('ADD_URL', `${this.what} ${url}: cannot download (${cause})${hint}`, { cause: error });
     }
-    if (!response.ok || !response.body) throw new NbuildError('ADD_URL', `ADD ${url}: the server answered ${response.status} ${response.statusText}`);
+    if (!response.ok || !response.body) throw new NbuildError('ADD_URL', `${this.what} ${url}: the server answered ${response.status} ${response.statusText}`);
     const file = path.join(await this.dir(), `url-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);
     const hashes = { sha256: createHash('sha256'), sha384: createHash('sha384'), sha512: createHash('sha512') };
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
