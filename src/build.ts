@@ -22,9 +22,8 @@ import { formatPlatform, hostPlatform, normalizePlatform, type Platform } from '
 import { Limiter } from './limiter.js';
 import type { StepEnv } from './executor/context.js';
 import { DockerfileError, NbuildError, RegistryError } from './errors.js';
-import { StatCache } from './executor/content-hash.js';
+import { StatCache } from './executor/stat-cache.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './executor/cache-export.js';
-import { STAT_CACHE_FILE } from './store/check.js';
 import { trace } from './trace.js';
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
@@ -183,7 +182,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
   const context = await BuildContext.open(options.contextDir, options.dockerfileText !== undefined ? undefined : dockerfilePath);
   await runChecks(dockerfile, plan, store, context, options.buildArgs ?? new Map(), emit);
   await importCaches(store, options.cacheFrom ?? [], emit);
-  const statCache = await StatCache.load(path.join(store.root, 'cache', STAT_CACHE_FILE), store.tmpRoot);
+  const statCache = StatCache.ofStore(store);
   const used: CacheEntry[] = [];
   trace('build: context and stat cache ready');
   let downloads: Promise<string> | undefined;

@@ -1,65 +1,14 @@
 // Content digests of COPY sources for cache keys: names, types, modes, link
-// targets and file contents — never mtimes or host owners. A stat cache keyed
-// by (device, inode, size, mtime, ctime) avoids re-reading unchanged files, so a
-// no-op rebuild of a large context reads metadata only.
+// targets and file contents — never mtimes or host owners. The stat cache
+// (stat-cache.ts) avoids re-reading unchanged files, so a no-op rebuild of a
+// large context reads metadata only.
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { BuildContext } from '../context/context.js';
-import { writeFileAtomic } from '../store/fsutil.js';
-import { sha256File } from '../native/index.js';
+import type { StatCache } from './stat-cache.js';
 import { Limiter } from '../limiter.js';
-
-export class StatCache {
-  private entries = new Map<string, string>();
-  private dirty = false;
-
-  private constructor(
-    private readonly file: string,
-    private readonly tmpDir?: string,
-  ) {}
-
-  /** `tmpDir`: where the atomic write's temp file goes (the store's tmp/, so a killed build's leftover is cleaned). */
-  static async load(file: string, tmpDir?: string): Promise<StatCache> {
-    const cache = new StatCache(file, tmpDir);
-    try {
-      const data = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
-      cache.entries = new Map(Object.entries(data));
-    } catch {
-      // missing or unreadable: start empty
-    }
-    return cache;
-  }
-
-  /** The cached digest of a file, if its stat identity is unchanged. */
-  known(abs: string, st: Stats): string | undefined {
-    return this.entries.get(statKey(abs, st));
-  }
-
-  async fileDigest(abs: string, st: Stats): Promise<string> {
-    const key = statKey(abs, st);
-    const known = this.entries.get(key);
-    if (known) return known;
-    const { digest } = await sha256File(abs); // off the JS thread, in the addon
-    this.entries.set(key, digest);
-    this.dirty = true;
-    return digest;
-  }
-
-  /** Atomic replace; concurrent builds may each write, the last one wins. */
-  async save(): Promise<void> {
-    if (!this.dirty) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    // Not synced: losing it to a crash only costs re-reading files (load() treats a bad file as empty).
-    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.entries)), this.tmpDir, { durable: false });
-    this.dirty = false;
-  }
-}
-
-function statKey(abs: string, st: Stats): string {
-  return `${abs}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
 
 /** Files read and hashed at once when the stat cache does not know them (a cold build). */
 const HASHING_AT_ONCE = 8;

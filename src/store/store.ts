@@ -313,12 +313,16 @@ export class Store {
     return out;
   }
 
-  /** Runs `fn` on refs.json under the store lock and writes the result back. */
+  /**
+   * Runs `fn` on refs.json under the store lock and writes the result back, if it changed: a
+   * rebuild that stores the image and name already there costs no write (and no fsync).
+   */
   async updateRefs<T>(fn: (refs: Refs) => T | Promise<T>): Promise<T> {
     return this.lock.with(async () => {
       const refs = await readRefs(this.refsFile);
+      const before = JSON.stringify(refs);
       const out = await fn(refs);
-      await writeRefs(this.refsFile, refs, this.tmpRoot);
+      if (JSON.stringify(refs) !== before) await writeRefs(this.refsFile, refs, this.tmpRoot);
       return out;
     });
   }
