@@ -8,12 +8,12 @@
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
 import { createHash } from 'node:crypto';
-import { readFileSync, type Stats } from 'node:fs';
+import { constants, readFileSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
-import { sha256File } from '../native/index.js';
+import { copyFileHashed, sha256File } from '../native/index.js';
 import { Limiter } from '../limiter.js';
 
 const MAGIC = 'nbuild-stat-v1 ';
@@ -111,6 +111,21 @@ export class StatCache {
     const hex = createHash('sha256').update(dir).digest('hex');
     return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
   }
+}
+
+/**
+ * A context file into a COPY's staging tree. Its digest unknown, the native engine hashes it as
+ * it copies it (one read of the file; the cache key is made from these digests afterwards, see
+ * stage.ts); known, it is copied as any file is (reflinked where the file system can).
+ */
+export async function copyContextFile(stats: StatCache, src: string, dest: string, st: StatIdentity): Promise<void> {
+  if (stats.known(src, st) !== undefined) {
+    await fs.copyFile(src, dest, constants.COPYFILE_FICLONE);
+    return;
+  }
+  const copied = await copyFileHashed(src, dest);
+  // Under what the file was while it was read: a file that changed meanwhile is not remembered.
+  if (copied.identity) stats.record(src, copied.identity, copied.digest);
 }
 
 function identity(st: StatIdentity): string {
