@@ -1,5 +1,6 @@
 // The content-addressed store (DESIGN "Store on disk"):
 //   blobs/sha256/<hex>   layers/<diffid-hex>/   refs.json   cache/   tmp/   lock
+//   (and context-stat/, the COPY stat cache's shards: executor/stat-cache.ts)
 // Blobs and unpacked layers need no lock: they appear by rename, complete or not at
 // all. refs.json and cache records change under the lock file. Every process that
 // opens the store leaves an owner record in tmp/ so that the next open can clean
