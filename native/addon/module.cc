@@ -48,6 +48,29 @@ Napi::Value Sha256File(const Napi::CallbackInfo& info) {
       });
 }
 
+Napi::Value CopyFileHashed(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(info.Env(), "expected two paths");
+  std::string src = info[0].As<Napi::String>().Utf8Value();
+  std::string dst = info[1].As<Napi::String>().Utf8Value();
+  return PromiseWorker<nb::HashedCopy>::start(
+      info.Env(), [src, dst] { return nb::copyFileHashed(src, dst); },
+      [](Napi::Env env, const nb::HashedCopy& c) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("digest", c.hash.digest);
+        o.Set("size", double(c.hash.size));
+        if (c.stable) {
+          Napi::Object id = Napi::Object::New(env);
+          id.Set("dev", c.identity.dev);
+          id.Set("ino", c.identity.ino);
+          id.Set("size", c.identity.size);
+          id.Set("mtimeMs", c.identity.mtimeMs);
+          id.Set("ctimeMs", c.identity.ctimeMs);
+          o.Set("identity", id);
+        }
+        return o;
+      });
+}
+
 // digest, diff_id and sizes of a layer blob, decoded without unpacking it (load's diff_id
 // check), and the compression its magic bytes name, which the caller holds to the media type.
 struct BlobDigests {
@@ -98,6 +121,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("digestTree", Napi::Function::New(env, DigestTree));
   exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));
+  exports.Set("copyFileHashed", Napi::Function::New(env, CopyFileHashed));
   exports.Set("layerDigests", Napi::Function::New(env, LayerDigests));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
   exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));

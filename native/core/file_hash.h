@@ -11,4 +11,22 @@ struct FileHash {
 
 FileHash sha256File(const std::string& path);
 
+// What a file was while it was read: the fields of the stat cache's identity, the times as
+// Node's Stats gives them (ms, sec * 1e3 + nsec / 1e6 in doubles), so both sides agree.
+struct FileIdentity {
+  double dev = 0, ino = 0, size = 0, mtimeMs = 0, ctimeMs = 0;
+};
+
+struct HashedCopy {
+  FileHash hash;
+  // False when the file changed while it was read (its fstat before and after differ): the
+  // digest then names no stable state of the file and must not be cached.
+  bool stable = false;
+  FileIdentity identity;
+};
+
+// Copies the regular file `src` to a new file `dst` (nothing may be there: an existing file,
+// link or hard link is never written through), with src's permission bits, and hashes the bytes as they pass: one read of src.
+HashedCopy copyFileHashed(const std::string& src, const std::string& dst);
+
 }  // namespace nb

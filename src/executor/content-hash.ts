@@ -1,68 +1,30 @@
 // Content digests of COPY sources for cache keys: names, types, modes, link
-// targets and file contents — never mtimes or host owners. A stat cache keyed
-// by (device, inode, size, mtime, ctime) avoids re-reading unchanged files, so a
-// no-op rebuild of a large context reads metadata only.
+// targets and file contents — never mtimes or host owners. The stat cache
+// (stat-cache.ts) avoids re-reading unchanged files, so a no-op rebuild of a
+// large context reads metadata only.
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { BuildContext } from '../context/context.js';
-import { writeFileAtomic } from '../store/fsutil.js';
-import { sha256File } from '../native/index.js';
+import type { StatCache } from './stat-cache.js';
 import { Limiter } from '../limiter.js';
-
-export class StatCache {
-  private entries = new Map<string, string>();
-  private dirty = false;
-
-  private constructor(
-    private readonly file: string,
-    private readonly tmpDir?: string,
-  ) {}
-
-  /** `tmpDir`: where the atomic write's temp file goes (the store's tmp/, so a killed build's leftover is cleaned). */
-  static async load(file: string, tmpDir?: string): Promise<StatCache> {
-    const cache = new StatCache(file, tmpDir);
-    try {
-      const data = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
-      cache.entries = new Map(Object.entries(data));
-    } catch {
-      // missing or unreadable: start empty
-    }
-    return cache;
-  }
-
-  /** The cached digest of a file, if its stat identity is unchanged. */
-  known(abs: string, st: Stats): string | undefined {
-    return this.entries.get(statKey(abs, st));
-  }
-
-  async fileDigest(abs: string, st: Stats): Promise<string> {
-    const key = statKey(abs, st);
-    const known = this.entries.get(key);
-    if (known) return known;
-    const { digest } = await sha256File(abs); // off the JS thread, in the addon
-    this.entries.set(key, digest);
-    this.dirty = true;
-    return digest;
-  }
-
-  /** Atomic replace; concurrent builds may each write, the last one wins. */
-  async save(): Promise<void> {
-    if (!this.dirty) return;
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    // Not synced: losing it to a crash only costs re-reading files (load() treats a bad file as empty).
-    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.entries)), this.tmpDir, { durable: false });
-    this.dirty = false;
-  }
-}
-
-function statKey(abs: string, st: Stats): string {
-  return `${abs}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
 
 /** Files read and hashed at once when the stat cache does not know them (a cold build). */
 const HASHING_AT_ONCE = 8;
+
+/** A context file the stat cache did not know during a deferred walk: hashed when the digest is asked for. */
+type Later = () => Promise<string>;
+type Part = string | Promise<string> | Later;
+
+/** A walk of a COPY's context sources: how much of it the stat cache knew, and its digest. */
+export interface SourcesWalk {
+  /** Bytes of the files the stat cache did not know, and of all files. */
+  unknownBytes: number;
+  totalBytes: number;
+  /** The digest; a deferred walk hashes the files still unknown now (a copy may have recorded them). */
+  digest(): Promise<string>;
+}
 
 /**
  * One digest over every file a COPY would take from the context. The walk is synchronous and
@@ -70,18 +32,43 @@ const HASHING_AT_ONCE = 8;
  * and their digests go into the sum in walk order.
  */
 export async function contextSourcesDigest(context: BuildContext, sources: string[], stats: StatCache): Promise<string> {
-  const parts: (string | Promise<string>)[] = [];
+  return (await walkContextSources(context, sources, stats, false)).digest();
+}
+
+/**
+ * The walk of contextSourcesDigest. `defer`: the files the stat cache does not know are not
+ * read during the walk but when digest() is called, so that the caller can first copy them,
+ * hashing as it copies (stage.ts), and each is read once.
+ */
+export async function walkContextSources(context: BuildContext, sources: string[], stats: StatCache, defer: boolean): Promise<SourcesWalk> {
+  const parts: Part[] = [];
   const hashing = new Limiter(HASHING_AT_ONCE);
+  const sizes = { unknownBytes: 0, totalBytes: 0 };
   const hash = (abs: string, st: Stats): Promise<string> => hashing.run(() => stats.fileDigest(abs, st));
+  const unknown = (abs: string, st: Stats, prefix: string): Part => {
+    sizes.unknownBytes += st.size;
+    if (defer) return () => hash(abs, st).then((d) => `${prefix}${d}\0`);
+    const part = hash(abs, st).then((d) => `${prefix}${d}\0`);
+    part.catch(() => undefined); // awaited (and its error thrown) after the walk
+    return part;
+  };
   for (const src of sources) {
     parts.push(`src\0${src}\0`);
     for (const entry of await context.resolve(src)) {
-      await walkEntry(context, entry.abs, entry.rel, entry.stat, stats, parts, hash);
+      await walkEntry(context, entry.abs, entry.rel, entry.stat, stats, parts, sizes, unknown);
     }
   }
-  const h = createHash('sha256');
-  for (const part of parts) h.update(typeof part === 'string' ? part : await part);
-  return h.digest('hex');
+  return {
+    ...sizes,
+    digest: async () => {
+      // Every deferred file started (a few at a time, by the limiter), then summed in walk order.
+      const started = parts.map((p) => (typeof p === 'function' ? p() : p));
+      for (const p of started) if (typeof p !== 'string') p.catch(() => undefined);
+      const h = createHash('sha256');
+      for (const part of started) h.update(typeof part === 'string' ? part : await part);
+      return h.digest('hex');
+    },
+  };
 }
 
 async function walkEntry(
@@ -90,8 +77,9 @@ async function walkEntry(
   rel: string,
   st: Stats,
   stats: StatCache,
-  parts: (string | Promise<string>)[],
-  hash: (abs: string, st: Stats) => Promise<string>,
+  parts: Part[],
+  sizes: { unknownBytes: number; totalBytes: number },
+  unknown: (abs: string, st: Stats, prefix: string) => Part,
 ): Promise<void> {
   const mode = (st.mode & 0o177777).toString(8);
   if (st.isDirectory()) {
@@ -107,19 +95,14 @@ async function walkEntry(
       if (context.isExcluded(childRel, childSt.isDirectory())) {
         if (!childSt.isDirectory() || context.ignore.canSkipDirectory(childRel)) continue;
       }
-      await walkEntry(context, childAbs, childRel, childSt, stats, parts, hash);
+      await walkEntry(context, childAbs, childRel, childSt, stats, parts, sizes, unknown);
     }
   } else if (st.isSymbolicLink()) {
     parts.push(`l\0${rel}\0${await fs.readlink(abs)}\0`);
   } else if (st.isFile()) {
     const known = stats.known(abs, st);
     const prefix = `f\0${rel}\0${mode}\0`;
-    if (known !== undefined) {
-      parts.push(`${prefix}${known}\0`);
-    } else {
-      const part = hash(abs, st).then((d) => `${prefix}${d}\0`);
-      part.catch(() => undefined); // awaited (and its error thrown) after the walk
-      parts.push(part);
-    }
+    sizes.totalBytes += st.size;
+    parts.push(known !== undefined ? `${prefix}${known}\0` : unknown(abs, st, prefix));
   }
 }

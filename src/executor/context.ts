@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Compression } from '../image/media-types.js';
 import type { BuildContext } from '../context/context.js';
 import type { BuildEvent } from './events.js';
-import type { StatCache } from './content-hash.js';
+import type { StatCache } from './stat-cache.js';
 import type { CacheRecord } from '../store/cache-record.js';
 import type { UrlSources } from './steps/add-sources.js';
 import type { IsolationMode } from '../snapshot/ladder.js';

@@ -32,6 +32,11 @@ export interface CopyOptions {
   mtime?: number;
   /** The build context: a socket there becomes an empty file (BuildKit's context transfer). */
   socketsAsFiles?: boolean;
+  /**
+   * Copies one regular file to `dest` (nothing there), keeping its mode; default fs.copyFile,
+   * reflinked where the file system can. A context COPY's also hashes it (stat-cache.ts).
+   */
+  copyFile?: (src: string, dest: string, stat: Stats) => Promise<void>;
 }
 
 /** Where an entry is made. */
@@ -123,7 +128,8 @@ export class Copier {
     if (stat.isSymbolicLink()) await fs.symlink(await fs.readlink(src), dest);
     else if (stat.isSocket()) await fs.writeFile(dest, '', { mode: stat.mode & 0o777 }); // BuildKit sends a context socket as an empty file
     else {
-      await fs.copyFile(src, dest, constants.COPYFILE_FICLONE); // keeps the source's mode
+      if (this.options.copyFile) await this.options.copyFile(src, dest, stat);
+      else await fs.copyFile(src, dest, constants.COPYFILE_FICLONE); // keeps the source's mode
       copyXattrs(src, dest);
     }
     await this.finish(dest, stat, false, at.setgid ? 'inherits-gid' : 'made');

@@ -22,7 +22,7 @@ import { contextKey } from '../context/named-contexts.js';
 import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
 import { createHash } from 'node:crypto';
-import { contextSourcesDigest } from './content-hash.js';
+import { contextSourcesDigest, type SourcesWalk, walkContextSources } from './content-hash.js';
 import { trace } from '../trace.js';
 
 export interface StageRunner {
@@ -147,9 +147,25 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     case 'add': {
       const createdBy = copyHistory(expanded);
       trace('copy: digesting sources');
-      const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content: await copySourceDigest(runner, expanded) };
-      trace('copy: sources digested');
-      return cachedLayerStep(runner, state, createdBy, created, material, () => copyStepLayer(runner, state, expanded));
+      // Mostly context files the stat cache does not know (a cold build): the step is staged
+      // first and the files hashed as they are copied, so each is read once; the key is made
+      // from those digests, and a cache hit then drops the staged tree. A few unknown files (a
+      // touched one) are only hashed: staging the whole COPY for them would cost more.
+      const walk = await copySourceWalk(runner, expanded);
+      let staged: StagedCopy | undefined;
+      try {
+        if (walk && walk.unknownBytes > 0 && walk.unknownBytes * 2 >= walk.totalBytes) {
+          staged = await stageCopyStep(runner, state, expanded);
+          trace('copy: staged before the key');
+        }
+        const content = await copySourceDigest(runner, expanded, walk);
+        const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content };
+        trace('copy: sources digested');
+        const early = staged;
+        return await cachedLayerStep(runner, state, createdBy, created, material, () => (early ? early.commit() : copyStepLayer(runner, state, expanded)));
+      } finally {
+        await staged?.release();
+      }
     }
     case 'workdir': {
       const createdBy = applyMetadata(state, expanded, flags) ?? '';
@@ -233,14 +249,24 @@ async function cachedLayerStep(
   return false;
 }
 
-async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<string> {
+/** A COPY from the context: the deferred walk of its sources (stage.ts decides whether to copy first). */
+async function copySourceWalk(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<SourcesWalk | undefined> {
+  if (instr.kind !== 'copy' || instr.from !== undefined) return undefined;
+  return walkContextSources(runner.env.context, contextSources(instr), runner.env.statCache, true);
+}
+
+/** What a COPY or ADD reads, for its cache key (a COPY's context files from `walk`, when given). */
+async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>, walk?: SourcesWalk): Promise<string> {
   if (instr.kind === 'copy' && instr.from !== undefined) return fromDigest(runner, instr.from, instr);
-  // --parents copies the folder before a `/./` pivot, filtered: its whole tree is what it reads.
-  const local = instr.sources.filter((s) => !isUrl(s)).map((s) => (instr.kind === 'copy' && instr.parents ? parentsRoot(s) : s));
-  const digest = await contextSourcesDigest(runner.env.context, local, runner.env.statCache);
+  const digest = walk ? await walk.digest() : await contextSourcesDigest(runner.env.context, contextSources(instr), runner.env.statCache);
   if (instr.kind !== 'add') return digest;
   const urls = await Promise.all(instr.sources.filter(isUrl).map((u) => runner.env.urls.digest(u, instr.checksum)));
   return urls.length === 0 ? digest : `${digest}\0${urls.join('\0')}`;
+}
+
+/** The context paths a COPY or ADD reads: --parents copies the folder before a `/./` pivot, filtered, so its whole tree. */
+function contextSources(instr: Extract<Instruction, { kind: 'copy' | 'add' }>): string[] {
+  return instr.sources.filter((s) => !isUrl(s)).map((s) => (instr.kind === 'copy' && instr.parents ? parentsRoot(s) : s));
 }
 
 function parentsRoot(source: string): string {
@@ -352,9 +378,32 @@ async function imageLayersAt(runner: StageRunner, ref: string, instr: Instructio
 }
 
 async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<Layer | undefined> {
+  const staged = await stageCopyStep(runner, state, instr);
+  try {
+    return await staged.commit();
+  } finally {
+    await staged.release();
+  }
+}
+
+/** A COPY or ADD staged (its files in a tree of the store's tmp/), to be committed as a layer or dropped. */
+interface StagedCopy {
+  commit(): Promise<Layer | undefined>;
+  release(): Promise<void>;
+}
+
+async function stageCopyStep(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<StagedCopy> {
   const env = runner.env;
   const workDir = await env.store.tempDir('copy');
   const views: { release(): Promise<void> }[] = [];
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    for (const v of views.splice(0).reverse()) await v.release();
+    await env.store.removeTempDir(workDir);
+    trace('copy: cleaned up');
+  };
   try {
     const imageView = await openRootfsView(await lowerDirsOf(runner, state.layers), path.join(workDir, 'image'));
     views.push(imageView);
@@ -372,14 +421,18 @@ async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extr
     trace('copy: staging');
     await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
     for (const v of views.splice(0).reverse()) await v.release();
-    trace('copy: committing');
-    const layer = await commitLayer(env, stagingRoot, 'plain', { keepEmpty: true, instr });
-    trace('copy: committed');
-    return layer;
-  } finally {
-    for (const v of views.reverse()) await v.release();
-    await runner.env.store.removeTempDir(workDir);
-    trace('copy: cleaned up');
+    return {
+      commit: async () => {
+        trace('copy: committing');
+        const layer = await commitLayer(env, stagingRoot, 'plain', { keepEmpty: true, instr });
+        trace('copy: committed');
+        return layer;
+      },
+      release,
+    };
+  } catch (e) {
+    await release();
+    throw e;
   }
 }
 

@@ -21,6 +21,7 @@ export interface Binding {
   digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
+  copyFileHashed(src: string, dst: string): Promise<HashedCopy>;
   layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
   copyXattrs(src: string, dst: string): void;
@@ -41,4 +42,11 @@ export function binding(): Binding {
   }
   cached = module.exports as Binding;
   return cached;
+}
+
+/** A file copied and hashed in one read; `identity` (what the file was while read) unless it changed meanwhile. */
+export interface HashedCopy {
+  digest: string;
+  size: number;
+  identity?: { dev: number; ino: number; size: number; mtimeMs: number; ctimeMs: number };
 }

@@ -1,7 +1,7 @@
 // The layer engine: tar + compression + hashing of layers, and safe extraction. Bytes are
 // handled in C++ off the JS thread; this facade checks arguments and applies defaults.
 import path from 'node:path';
-import { binding, type RawIdMap } from './binding.js';
+import { binding, type HashedCopy, type RawIdMap } from './binding.js';
 import { fromNative, NativeError } from './errors.js';
 
 export { NativeError } from './errors.js';
@@ -189,6 +189,16 @@ export async function extractArchive(o: { inputPath: string; destDir: string }):
 export async function sha256File(file: string): Promise<{ digest: string; size: number }> {
   const p = path.resolve(checkString('path', file));
   return call(() => binding().sha256File(p));
+}
+
+/**
+ * Copies the regular file `src` to the new file `dst` (src's permission bits) and hashes it in
+ * the same pass, off the JS thread: a COPY reads each context file once.
+ */
+export async function copyFileHashed(src: string, dst: string): Promise<HashedCopy> {
+  const from = path.resolve(checkString('src', src));
+  const to = path.resolve(checkString('dst', dst));
+  return call(() => binding().copyFileHashed(from, to));
 }
 
 /**

@@ -15,8 +15,11 @@ import { hashFile, removeTree } from './fsutil.js';
 import { type Refs, emptyRefs } from './refs.js';
 import type { Store } from './store.js';
 
-/** The COPY stat cache (executor/content-hash.ts) lives beside the cache records; it is not one. */
-export const STAT_CACHE_FILE = 'context-stat.json';
+/**
+ * Older versions kept the COPY stat cache in one file beside the cache records (it is not one);
+ * it now lives in context-stat/ (executor/stat-cache.ts), which removes this file on its first save.
+ */
+export const LEGACY_STAT_CACHE_FILE = 'context-stat.json';
 
 export interface CheckResult {
   blobs: number;
@@ -92,7 +95,7 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
     }
     r.layers = await checkLayerDirs(store, known, good, fix);
     for (const n of await fs.readdir(cacheDir)) {
-      if (n === STAT_CACHE_FILE) continue;
+      if (n === LEGACY_STAT_CACHE_FILE) continue;
       const p = path.join(cacheDir, n);
       const v = await fs.readFile(p, 'utf8').then((t) => JSON.parse(t) as { record?: unknown }, () => undefined);
       if (!v || !isCacheRecord(v.record)) await fix(`cache/${n}: not a cache record`, () => fs.rm(p, { force: true }));
@@ -105,7 +108,7 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
 async function cacheRecords(dir: string): Promise<CacheRecord[]> {
   const out: CacheRecord[] = [];
   for (const n of await fs.readdir(dir)) {
-    if (n === STAT_CACHE_FILE) continue;
+    if (n === LEGACY_STAT_CACHE_FILE) continue;
     const v = await fs.readFile(path.join(dir, n), 'utf8').then((t) => JSON.parse(t) as { record?: unknown }, () => undefined);
     if (v && isCacheRecord(v.record)) out.push(v.record);
   }

@@ -1,5 +1,6 @@
 // The content-addressed store (DESIGN "Store on disk"):
 //   blobs/sha256/<hex>   layers/<diffid-hex>/   refs.json   cache/   tmp/   lock
+//   (and context-stat/, the COPY stat cache's shards: executor/stat-cache.ts)
 // Blobs and unpacked layers need no lock: they appear by rename, complete or not at
 // all. refs.json and cache records change under the lock file. Every process that
 // opens the store leaves an owner record in tmp/ so that the next open can clean
@@ -313,12 +314,16 @@ export class Store {
     return out;
   }
 
-  /** Runs `fn` on refs.json under the store lock and writes the result back. */
+  /**
+   * Runs `fn` on refs.json under the store lock and writes the result back, if it changed: a
+   * rebuild that stores the image and name already there costs no write (and no fsync).
+   */
   async updateRefs<T>(fn: (refs: Refs) => T | Promise<T>): Promise<T> {
     return this.lock.with(async () => {
       const refs = await readRefs(this.refsFile);
+      const before = JSON.stringify(refs);
       const out = await fn(refs);
-      await writeRefs(this.refsFile, refs, this.tmpRoot);
+      if (JSON.stringify(refs) !== before) await writeRefs(this.refsFile, refs, this.tmpRoot);
       return out;
     });
   }

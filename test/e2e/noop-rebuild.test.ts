@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { nbuild, storeWithBusybox, tempDir } from '../helpers/nbuild-cli.js';
 import { BuildContext } from '../../src/context/context.js';
-import { StatCache, contextSourcesDigest } from '../../src/executor/content-hash.js';
+import { contextSourcesDigest } from '../../src/executor/content-hash.js';
+import { StatCache } from '../../src/executor/stat-cache.js';
 
 const FILES = 20_000;
 const PER_DIR = 100;
@@ -58,7 +59,7 @@ test('a no-op rebuild of 20,000 files is fully cached; its time is split by phas
     const copyDone = done[0].time;
     const lastDone = done[done.length - 1].time;
     // Hashing alone, in this process, with the stat cache the builds left behind.
-    const statCache = await StatCache.load(path.join(root, 'cache', 'context-stat.json'));
+    const statCache = StatCache.ofStore({ root, tmpRoot: path.join(root, 'tmp') });
     const context = await BuildContext.open(ctx, path.join(ctx, 'Dockerfile'));
     const h0 = performance.now();
     await contextSourcesDigest(context, ['.'], statCache);

@@ -18,6 +18,7 @@ import { DockerfileError, NbuildError } from '../../errors.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { createdDirMode } from '../../frontend/dockerfile/chmod.js';
 import { Copier } from '../copier.js';
+import { copyContextFile } from '../stat-cache.js';
 import { ROOT_OWNER, StagedTree, type NewDirs } from '../staging.js';
 import { IgnoreMatcher } from '../../context/dockerignore.js';
 import { resolveInRoot } from '../rootfs-view.js';
@@ -102,6 +103,7 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
       // reach the image (clamping alone would keep older ones).
       mtime: env.timestamp,
       socketsAsFiles: context,
+      copyFile: context ? (src, to, st) => copyContextFile(env.statCache, src, to, st) : undefined,
     });
     await copier.copyTop(item.abs, item.stat, target, item.rel);
   }

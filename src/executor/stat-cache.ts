@@ -1,0 +1,169 @@
+// Content digests of context files by stat identity (device, inode, size, mtime, ctime): a
+// no-op rebuild reads metadata only. Kept per source folder, one small shard file each, under
+// the store's context-stat/ (STAT_CACHE_DIR): a build reads the shards of the folders its
+// COPYs look at and nothing else, so its cost does not grow with what other builds left in the
+// store (docs/decisions.md, "Stat cache per folder").
+//
+// A shard is `nbuild-stat-v1 <sha256 of the rest>\n` + JSON {dir, files: {name: [id, digest]}}.
+// Written by rename, not synced: after a crash a shard may be empty or torn, and then its
+// checksum (or the folder it names) does not match and it is read as empty, never trusted.
+import { createHash } from 'node:crypto';
+import { constants, readFileSync, type Stats } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../store/fsutil.js';
+import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
+import { copyFileHashed, sha256File } from '../native/index.js';
+import { Limiter } from '../limiter.js';
+
+const MAGIC = 'nbuild-stat-v1 ';
+
+/** The store's folder of stat cache shards. */
+export const STAT_CACHE_DIR = 'context-stat';
+
+/** What a stat cache entry needs of a file's stat. */
+export type StatIdentity = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
+interface Shard {
+  /** name → [stat identity, digest] */
+  files: Map<string, [string, string]>;
+  dirty: boolean;
+}
+
+/** Shards written at once by save(). */
+const WRITING_AT_ONCE = 16;
+
+export class StatCache {
+  private readonly shards = new Map<string, Shard>();
+
+  /**
+   * `dir`: the store's context-stat folder; `tmpDir`: where atomic writes stage (the store's tmp/,
+   * cleaned after a crash); `legacyFile`: the one-file cache of older versions, removed on save.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly tmpDir: string,
+    private readonly legacyFile?: string,
+  ) {}
+
+  static ofStore(store: { root: string; tmpRoot: string }): StatCache {
+    return new StatCache(path.join(store.root, STAT_CACHE_DIR), store.tmpRoot, path.join(store.root, 'cache', LEGACY_STAT_CACHE_FILE));
+  }
+
+  /** The cached digest of a file, if its stat identity is unchanged. */
+  known(abs: string, st: StatIdentity): string | undefined {
+    const hit = this.shard(path.dirname(abs)).files.get(path.basename(abs));
+    return hit && hit[0] === identity(st) ? hit[1] : undefined;
+  }
+
+  /** The file's digest: cached, or read (off the JS thread, in the addon) and remembered. */
+  async fileDigest(abs: string, st: StatIdentity): Promise<string> {
+    const known = this.known(abs, st);
+    if (known) return known;
+    const { digest } = await sha256File(abs);
+    this.record(abs, st, digest);
+    return digest;
+  }
+
+  /** Remembers a digest read elsewhere (a COPY that hashed the file while copying it). */
+  record(abs: string, st: StatIdentity, digest: string): void {
+    const shard = this.shard(path.dirname(abs));
+    shard.files.set(path.basename(abs), [identity(st), digest]);
+    shard.dirty = true;
+  }
+
+  /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
+  async save(): Promise<void> {
+    const writing = new Limiter(WRITING_AT_ONCE);
+    const made = new Set<string>();
+    const writes: Promise<void>[] = [];
+    for (const [dir, shard] of this.shards) {
+      if (!shard.dirty) continue;
+      shard.dirty = false;
+      const file = this.shardFile(dir);
+      writes.push(
+        writing.run(async () => {
+          const parent = path.dirname(file);
+          if (!made.has(parent)) {
+            made.add(parent);
+            await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+          }
+          await writeFileAtomic(file, encodeShard(dir, shard.files), this.tmpDir, { durable: false });
+        }),
+      );
+    }
+    if (writes.length > 0 && this.legacyFile) writes.push(fs.rm(this.legacyFile, { force: true }));
+    const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private shard(dir: string): Shard {
+    let shard = this.shards.get(dir);
+    if (!shard) {
+      shard = { files: readShard(this.shardFile(dir), dir), dirty: false };
+      this.shards.set(dir, shard);
+    }
+    return shard;
+  }
+
+  /** context-stat/<2 hex>/<62 hex> of sha256(folder): 256 fan-out folders keep each listing short. */
+  shardFile(dir: string): string {
+    const hex = createHash('sha256').update(dir).digest('hex');
+    return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
+  }
+}
+
+/**
+ * A context file into a COPY's staging tree. Its digest unknown, the native engine hashes it as
+ * it copies it (one read of the file; the cache key is made from these digests afterwards, see
+ * stage.ts); known, it is copied as any file is (reflinked where the file system can).
+ */
+export async function copyContextFile(stats: StatCache, src: string, dest: string, st: StatIdentity): Promise<void> {
+  if (stats.known(src, st) !== undefined) {
+    await fs.copyFile(src, dest, constants.COPYFILE_FICLONE);
+    return;
+  }
+  const copied = await copyFileHashed(src, dest);
+  // Under what the file was while it was read: a file that changed meanwhile is not remembered.
+  if (copied.identity) stats.record(src, copied.identity, copied.digest);
+}
+
+function identity(st: StatIdentity): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+export function encodeShard(dir: string, files: ReadonlyMap<string, [string, string]>): string {
+  const body = JSON.stringify({ dir, files: Object.fromEntries(files) });
+  return `${MAGIC}${sum(body)}\n${body}`;
+}
+
+/** A shard's entries; a missing, torn or foreign one (another folder's, another version's) is empty. */
+function readShard(file: string, dir: string): Map<string, [string, string]> {
+  const files = new Map<string, [string, string]>();
+  let text: string;
+  try {
+    // Synchronous on purpose: the context walk that asks is synchronous (content-hash.ts), and
+    // a shard is one small read.
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return files;
+  }
+  const nl = text.indexOf('\n');
+  if (!text.startsWith(MAGIC) || nl < 0) return files;
+  const body = text.slice(nl + 1);
+  if (text.slice(MAGIC.length, nl) !== sum(body)) return files;
+  try {
+    const v = JSON.parse(body) as { dir?: unknown; files?: unknown };
+    if (v.dir !== dir || v.files === null || typeof v.files !== 'object') return files;
+    for (const [name, entry] of Object.entries(v.files as Record<string, unknown>)) {
+      if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string') files.set(name, [entry[0], entry[1]]);
+    }
+    return files;
+  } catch {
+    return new Map();
+  }
+}
+
+function sum(body: string): string {
+  return createHash('sha256').update(body).digest('hex');
+}

@@ -1,0 +1,68 @@
+// A cold COPY from the context is staged first and hashed as it is copied (each file read once,
+// docs/decisions.md): the key must still be the content's, so a fresh checkout of the same files
+// hits the cache, an edit misses and brings the new bytes, and the copy fills the stat cache.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { listLayer, openOciArchive } from '../helpers/oci.js';
+
+interface Ev {
+  type: string;
+  cached?: boolean;
+}
+
+async function build(root: string, ctx: string): Promise<{ cached: boolean[]; layers: string[]; files: Map<string, string> }> {
+  const out = path.join(tempDir('read-once-out'), 'image.tar');
+  const r = await nbuild(['--root', root, 'build', '--progress', 'json', '-o', `type=oci,dest=${out}`, ctx]);
+  if (r.code !== 0) throw new Error(`build failed (${r.code}): ${r.stderr}`);
+  const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Ev);
+  const a = openOciArchive(out);
+  // Each file's content in the top-most layer that has it.
+  const files = new Map<string, string>();
+  for (const l of a.manifest.layers) {
+    const blob = a.blob(l.digest);
+    for (const e of listLayer(blob)) if (e.mode.startsWith('-') && e.name.startsWith('ctx/')) files.set(e.name, execFileSync('tar', ['-xOf', blob, e.name]).toString('utf8'));
+  }
+  return { cached: events.filter((e) => e.type === 'step-done').map((e) => e.cached === true), layers: a.manifest.layers.map((l) => l.digest), files };
+}
+
+function shards(root: string): number {
+  const dir = path.join(root, 'context-stat');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).reduce((n, d) => n + fs.readdirSync(path.join(dir, d)).length, 0) : 0;
+}
+
+test('a cold COPY keys by content: a fresh checkout hits, an edit misses with the new bytes', async (t) => {
+  const root = await storeWithBusybox();
+  const files = { Dockerfile: 'FROM busybox:latest\nCOPY . /ctx/\n', 'a.txt': 'alpha\n', 'sub/b.txt': 'beta\n'.repeat(1000) };
+  const ctx = tempDir('read-once');
+  writeFiles(ctx, files);
+  const first = await build(root, ctx);
+  t.deepEqual(first.cached, [false]);
+  t.is(first.files.get('ctx/sub/b.txt'), files['sub/b.txt']);
+  // The copy recorded the digests: one shard per folder (ctx and ctx/sub), and a rebuild hits.
+  t.is(shards(root), 2);
+  t.deepEqual((await build(root, ctx)).cached, [true]);
+
+  // The same files elsewhere (new inodes, the stat cache knows none): staged first, then a hit.
+  const checkout = tempDir('read-once-checkout');
+  writeFiles(checkout, files);
+  const again = await build(root, checkout);
+  t.deepEqual(again.cached, [true]);
+  t.deepEqual(again.layers, first.layers);
+
+  // Most of the bytes changed: staged first, a miss, and the layer has the new content.
+  fs.writeFileSync(path.join(checkout, 'sub/b.txt'), 'gamma\n'.repeat(1000));
+  const edited = await build(root, checkout);
+  t.deepEqual(edited.cached, [false]);
+  t.is(edited.files.get('ctx/sub/b.txt'), 'gamma\n'.repeat(1000));
+  t.is(edited.files.get('ctx/a.txt'), 'alpha\n');
+
+  // One small file changed (few unknown bytes): hashed, not staged first; a miss with its bytes.
+  fs.writeFileSync(path.join(checkout, 'a.txt'), 'ALPHA\n');
+  const small = await build(root, checkout);
+  t.deepEqual(small.cached, [false]);
+  t.is(small.files.get('ctx/a.txt'), 'ALPHA\n');
+  t.deepEqual((await build(root, checkout)).cached, [true]);
+});

@@ -1,0 +1,74 @@
+// The COPY stat cache: per-folder shards, read only for the folders asked about; a torn or
+// foreign shard is ignored, never trusted.
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StatCache } from '../../src/executor/stat-cache.js';
+
+function fresh(): { root: string; cache: () => StatCache } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stat-cache-'));
+  fs.mkdirSync(path.join(root, 'tmp'));
+  return { root, cache: () => StatCache.ofStore({ root, tmpRoot: path.join(root, 'tmp') }) };
+}
+
+const st = (ino: number, size = 3) => ({ dev: 1, ino, size, mtimeMs: 1000.5, ctimeMs: 2000.25 });
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+test('a digest survives a save and is only given for the same stat identity', async (t) => {
+  const { root, cache } = fresh();
+  const a = cache();
+  a.record('/ctx/src/a.txt', st(7), DIGEST);
+  a.record('/ctx/b.txt', st(8), DIGEST);
+  await a.save();
+  const b = cache();
+  t.is(b.known('/ctx/src/a.txt', st(7)), DIGEST);
+  t.is(b.known('/ctx/src/a.txt', st(7, 4)), undefined, 'another size');
+  t.is(b.known('/ctx/src/a.txt', { ...st(7), ctimeMs: 2001 }), undefined, 'another ctime');
+  t.is(b.known('/ctx/src/other.txt', st(7)), undefined);
+  t.is(b.known('/ctx/b.txt', st(8)), DIGEST);
+  // One shard per folder, under 256 fan-out folders.
+  const shards = fs.readdirSync(path.join(root, 'context-stat')).flatMap((d) => fs.readdirSync(path.join(root, 'context-stat', d)));
+  t.is(shards.length, 2);
+});
+
+test('a torn, altered or foreign shard is read as empty', async (t) => {
+  const { cache } = fresh();
+  const a = cache();
+  a.record('/ctx/a.txt', st(7), DIGEST);
+  await a.save();
+  const file = a.shardFile('/ctx');
+  const whole = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, whole.slice(0, whole.length - 5)); // torn
+  t.is(cache().known('/ctx/a.txt', st(7)), undefined);
+  fs.writeFileSync(file, whole.replace(DIGEST, `sha256:${'b'.repeat(64)}`)); // content changed, checksum not
+  t.is(cache().known('/ctx/a.txt', st(7)), undefined);
+  fs.writeFileSync(file, '\0'.repeat(whole.length)); // what a crash before writeback can leave
+  t.is(cache().known('/ctx/a.txt', st(7)), undefined);
+  // Another folder's (valid) shard in this folder's place.
+  const other = cache();
+  other.record('/elsewhere/a.txt', st(7), DIGEST);
+  await other.save();
+  fs.copyFileSync(other.shardFile('/elsewhere'), file);
+  t.is(cache().known('/ctx/a.txt', st(7)), undefined);
+  t.is(cache().known('/elsewhere/a.txt', st(7)), DIGEST);
+});
+
+test('a shard rewritten keeps the entries of files not looked at; an old one-file cache is removed', async (t) => {
+  const { root, cache } = fresh();
+  const legacy = path.join(root, 'cache', 'context-stat.json');
+  fs.mkdirSync(path.dirname(legacy));
+  fs.writeFileSync(legacy, '{}');
+  const a = cache();
+  a.record('/ctx/a.txt', st(7), DIGEST);
+  a.record('/ctx/b.txt', st(8), DIGEST);
+  await a.save();
+  t.false(fs.existsSync(legacy));
+  const b = cache();
+  b.record('/ctx/a.txt', st(9), DIGEST); // a.txt replaced
+  await b.save();
+  const c = cache();
+  t.is(c.known('/ctx/a.txt', st(7)), undefined);
+  t.is(c.known('/ctx/a.txt', st(9)), DIGEST);
+  t.is(c.known('/ctx/b.txt', st(8)), DIGEST);
+});
