@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/merged_view.h"
 #include "core/overlay.h"
 #include "sandbox/json.h"
 #include "sandbox/tree.h"
@@ -65,13 +66,6 @@ bool stripMarks(const std::string& path) {
   return opaque;
 }
 
-bool inSomeLower(const std::vector<std::string>& lowers, const std::string& rel) {
-  struct stat st;
-  for (const auto& l : lowers)
-    if (lstat((l + "/" + rel).c_str(), &st) == 0) return true;
-  return false;
-}
-
 void walk(const std::string& upper, const std::string& rel, const std::vector<std::string>& lowers, TreeStats& stats) {
   std::string dir = rel.empty() ? upper : upper + "/" + rel;
   std::vector<std::string> names;
@@ -111,7 +105,7 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
     }
   }
   stats.dirs++;
-  if (opaque && !rel.empty() && inSomeLower(lowers, rel)) {
+  if (opaque && !rel.empty() && nb::MergedView{lowers}.has(rel)) {
     if (nb::markOpaque(dir) < 0) throwErrno("mark " + dir + " opaque");
   }
 }
