@@ -77,8 +77,12 @@
     {
       "target_name": "nbuild-sandbox",
       "type": "executable",
+      # Built on native/core's foundation: its error and fd types, overlay names, in-root opening.
       "sources": [
         "<!@(ls -1 native/sandbox/*.cc)",
+        "native/core/error.cc",
+        "native/core/merged_view.cc",
+        "native/core/safe_path.cc",
         "native/compat/arc4random.cc"
       ],
       "include_dirs": ["native"],

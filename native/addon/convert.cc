@@ -72,6 +72,10 @@ nb::ExtractOptions toExtractOptions(const Napi::Object& o) {
   x.inputPath = str(o, "inputPath");
   x.destDir = str(o, "destDir");
   x.overlayWhiteouts = str(o, "whiteouts") == "overlay";
+  if (has(o, "whiteoutsOver")) {
+    Napi::Array a = o.Get("whiteoutsOver").As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) x.whiteoutsOver.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  }
   x.idMap = idMap(o);
   x.ignoreChownErrors = has(o, "ignoreChownErrors") && o.Get("ignoreChownErrors").ToBoolean();
   if (has(o, "expectedDiffId")) x.expectedDiffId = str(o, "expectedDiffId");

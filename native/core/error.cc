@@ -16,6 +16,12 @@ void throwSysErr(int err, const char* syscall, const std::string& path) {
 
 void throwSys(const char* syscall, const std::string& path) { throwSysErr(errno, syscall, path); }
 
+EngineError sysError(const std::string& what, int err) {
+  return EngineError(errnoName(err), what + ": " + std::strerror(err), err);
+}
+
+void throwErrno(const std::string& what) { throw sysError(what, errno); }
+
 void throwBad(const std::string& code, const std::string& msg, const std::string& path) {
   throw EngineError(code, msg + ": " + path, 0, "", path);
 }

@@ -1,5 +1,6 @@
-// Errors of the layer engine: a code, the errno and the syscall that failed, and the path
-// involved, so the TS side can tell a missing file from a hostile layer without parsing text.
+// The one native error type (layer engine and sandbox helper): a code, the errno and the syscall
+// that failed, and the path involved, so the TS side can tell a missing file from a hostile layer
+// without parsing text.
 #pragma once
 #include <cerrno>
 #include <stdexcept>
@@ -23,5 +24,10 @@ struct EngineError : std::runtime_error {
 [[noreturn]] void throwSysErr(int err, const char* syscall, const std::string& path);
 // A layer we refuse to apply (tar-slip, escape, malformed header).
 [[noreturn]] void throwBad(const std::string& code, const std::string& msg, const std::string& path);
+
+// The sandbox helper's form, where the context is one phrase ("mount /proc"): the message is
+// "WHAT: strerror(err)", the code the errno name.
+EngineError sysError(const std::string& what, int err);
+[[noreturn]] void throwErrno(const std::string& what);  // for the current errno
 
 }  // namespace nb

@@ -19,9 +19,10 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/merged_view.h"
 #include "core/safe_path.h"
 #include "core/tar_reader.h"
-#include "core/whiteout.h"
+#include "core/overlay.h"
 
 namespace nb {
 
@@ -320,7 +321,7 @@ void Extractor::apply(TarReader& tar, TarEntry& e) {
   for (size_t i = 0; i < t.comps.size(); i++) t.rel += (i ? "/" : "") + t.comps[i];
   t.base = t.comps.back();
   t.parent = parentOf(t.comps);
-  if (!o_.addArchive && isWhiteoutName(t.base)) return whiteout(t);
+  if (!o_.addArchive && isWhiteout(t.base)) return whiteout(t);
   forget(t.rel);
   created_.insert(t.rel);
   switch (e.type) {
@@ -342,10 +343,10 @@ void Extractor::apply(TarReader& tar, TarEntry& e) {
 
 void Extractor::whiteout(const Target& t) {
   std::string parentRel = t.rel.substr(0, t.rel.size() - t.base.size());
-  if (t.base == kOpaqueWhiteout) {
+  if (isOpaque(t.base)) {
     if (o_.overlayWhiteouts) {
       UniqueFd dir(openat(t.parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dir.valid() || fsetxattr(dir.get(), "user.overlay.opaque", "y", 1, 0) != 0)
+      if (!dir.valid() || markOpaque(dir.get()) != 0)
         throwSys("fsetxattr", full(parentRel));
       return;
     }
@@ -360,11 +361,13 @@ void Extractor::whiteout(const Target& t) {
       if (!created_.count(parentRel + n)) removeAllAt(dirfd(d.get()), n, full(parentRel + n));
     return;
   }
-  std::string name = t.base.substr(kWhiteoutPrefix.size());
+  std::string name = whiteoutTarget(t.base);
   if (name.empty() || name == "." || name == "..") throwBad("BAD_LAYER", "malformed whiteout", t.rel);
   forget(parentRel + name);
   removeAllAt(t.parent, name, full(parentRel + name));
-  if (o_.overlayWhiteouts && mknodat(t.parent, name.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0)
+  if (!o_.overlayWhiteouts) return;
+  if (!o_.whiteoutsOver.empty() && !MergedView{o_.whiteoutsOver}.has(parentRel + name)) return;
+  if (makeWhiteoutDeviceAt(t.parent, name) != 0)
     throwSys("mknodat", full(parentRel + name));
 }
 

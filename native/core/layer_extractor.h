@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/idmap.h"
 #include "core/layer_writer.h"
@@ -13,6 +14,10 @@ namespace nb {
 struct ExtractOptions {
   std::string inputPath, destDir;
   bool overlayWhiteouts = false;
+  // With overlayWhiteouts: the unpacked layers (top first) the result goes on top of. A whiteout
+  // is made only where they have the path; elsewhere it hides nothing (a file made and deleted
+  // within a --squash range). Empty: every whiteout is made.
+  std::vector<std::string> whiteoutsOver;
   IdMap idMap;  // image ids → host ids
   bool ignoreChownErrors = false;
   std::optional<std::string> expectedDiffId;

@@ -112,6 +112,13 @@ UniqueFd RootResolver::walk(const std::vector<std::string>& comps, size_t n, boo
   return std::move(stack.back());
 }
 
+int openInRoot(int rootFd, const std::string& rel, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, rootFd, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
+}
+
 void removeAllAt(int dirFd, const std::string& name, const std::string& path) {
   struct stat st;
   if (fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

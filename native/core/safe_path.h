@@ -32,6 +32,11 @@ class RootResolver {
   AboveRoot above_;
 };
 
+// Opens `rel` below `rootFd` as in a chroot there (the kernel's RESOLVE_IN_ROOT): every symlink
+// resolves with the root as "/", ".." stops at it, no magic links; O_CLOEXEC is added. The same
+// rule as RootResolver's StayAtRoot, without creating anything. Returns -1 with errno set.
+int openInRoot(int rootFd, const std::string& rel, int flags);
+
 // Removes a file or a whole tree below dirFd; a missing name is not an error.
 void removeAllAt(int dirFd, const std::string& name, const std::string& pathForErrors);
 

@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
-#include "core/whiteout.h"
+#include "core/overlay.h"
 #include "core/xattrs.h"
 
 namespace nb {
@@ -59,7 +59,7 @@ void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime) {
     if (o_.exclude.count(child)) continue;
     Child c{name, std::move(name), {}};
     if (lstat(abs(child).c_str(), &c.st) != 0) throwSys("lstat", abs(child));
-    if (isWhiteout(c.st)) c.key = kWhiteoutPrefix + c.key;
+    if (isDeletion(c.st)) c.key = whiteoutName(c.key);
     children.push_back(std::move(c));
   }
   if (opaque) children.push_back(Child{kOpaqueWhiteout, "", {}});
@@ -76,8 +76,8 @@ void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime) {
   }
 }
 
-bool TreeWalker::isWhiteout(const struct stat& st) const {
-  return o_.overlayUpper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+bool TreeWalker::isDeletion(const struct stat& st) const {
+  return o_.overlayUpper && isWhiteoutDevice(st);
 }
 
 void TreeWalker::setOwner(TarEntry& e, const struct stat& st, const std::string& path) {
@@ -101,14 +101,14 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
   if (o_.clampMtime && e.mtime > *o_.clampMtime) e.mtime = *o_.clampMtime;
   size_t slash = rel.rfind('/');
   std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  if (isWhiteout(st)) {  // deleted in this layer: an empty ".wh.NAME", owned by root, mode 0
-    e.name = rel.substr(0, slash + 1) + kWhiteoutPrefix + base;
+  if (isDeletion(st)) {  // deleted in this layer: an empty ".wh.NAME", owned by root, mode 0
+    e.name = rel.substr(0, slash + 1) + whiteoutName(base);
     emit(e, "");
     return;
   }
   // A real file named ".wh.x" would delete x (or hide a folder) wherever the layer is applied:
   // refused, as umoci does (BuildKit writes it as is; docs/security.md).
-  if (isWhiteoutName(base)) throwBad("WHITEOUT_NAME", "a name starting with " + kWhiteoutPrefix + " is a whiteout to every image tool", "/" + rel);
+  if (isWhiteout(base)) throwBad("WHITEOUT_NAME", "a name starting with " + kWhiteoutPrefix + " is a whiteout to every image tool", "/" + rel);
   setOwner(e, st, path);
   e.mode = st.st_mode & 07777;
   bool opaque = false;
@@ -153,9 +153,7 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
 }
 
 void TreeWalker::readXattrs(const std::string& path, TarEntry& e, bool* opaque) {
-  char v[2];
-  for (const char* k : {"user.overlay.opaque", "trusted.overlay.opaque"})
-    if (o_.overlayUpper && lgetxattr(path.c_str(), k, v, sizeof v) == 1 && v[0] == 'y') *opaque = true;
+  if (o_.overlayUpper && isOpaqueDir(path)) *opaque = true;
   e.xattrs = readKeptXattrs(path);
 }
 

@@ -20,7 +20,7 @@ class TreeWalker {
 
  private:
   void walkDir(const std::string& rel, bool opaque, int64_t mtime);
-  bool isWhiteout(const struct stat& st) const;
+  bool isDeletion(const struct stat& st) const;  // a whiteout device, in an overlay upper
   void emitPath(const std::string& rel, const struct stat& st);
   void emit(TarEntry& e, const std::string& dataPath);
   void copyData(const std::string& path, uint64_t size);

@@ -22,7 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "core/whiteout.h"
+#include "core/merged_view.h"
+#include "core/overlay.h"
 #include "sandbox/json.h"
 #include "sandbox/tree.h"
 #include "sandbox/util.h"
@@ -30,11 +31,7 @@
 namespace nbs {
 namespace {
 
-using nb::kOpaqueWhiteout;
-using nb::kWhiteoutPrefix;
-const std::string kFuseOpqDev = ".wh..opq";  // fuse-overlayfs' own marker, not an OCI name
-
-bool isWhiteoutDev(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+using nb::isWhiteoutDevice;
 
 std::vector<std::string> xattrNames(const std::string& path) {
   std::vector<std::string> names;
@@ -57,9 +54,9 @@ bool startsWith(const std::string& s, const std::string& p) { return s.compare(0
 bool stripMarks(const std::string& path) {
   bool opaque = false;
   for (const auto& name : xattrNames(path)) {
-    if (!startsWith(name, "user.fuseoverlayfs.") && !startsWith(name, "trusted.overlay.") && name != "user.overlay.opaque")
+    if (!startsWith(name, nb::kFuseXattrPrefix) && !startsWith(name, "trusted.overlay.") && name != nb::kUserOpaqueXattr)
       continue;
-    if (name == "user.fuseoverlayfs.opaque" || name == "trusted.overlay.opaque" || name == "user.overlay.opaque") {
+    if (name == nb::kFuseOpaqueXattr || nb::isOpaqueXattr(name)) {
       char v[8];
       ssize_t n = lgetxattr(path.c_str(), name.c_str(), v, sizeof v);
       if (n >= 1 && v[0] == 'y') opaque = true;
@@ -67,13 +64,6 @@ bool stripMarks(const std::string& path) {
     if (lremovexattr(path.c_str(), name.c_str()) < 0 && errno != ENODATA) throwErrno("remove xattr " + name + " of " + path);
   }
   return opaque;
-}
-
-bool inSomeLower(const std::vector<std::string>& lowers, const std::string& rel) {
-  struct stat st;
-  for (const auto& l : lowers)
-    if (lstat((l + "/" + rel).c_str(), &st) == 0) return true;
-  return false;
 }
 
 void walk(const std::string& upper, const std::string& rel, const std::vector<std::string>& lowers, TreeStats& stats) {
@@ -93,15 +83,15 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
     std::string full = dir + "/" + n;
     struct stat st;
     if (lstat(full.c_str(), &st) < 0) throwErrno("stat " + full);
-    if (n == kOpaqueWhiteout || (n == kFuseOpqDev && isWhiteoutDev(st))) {
-      if (n == kOpaqueWhiteout) opaque = true;
+    if (nb::isOpaque(n) || (n == nb::kFuseOpaqueMarker && isWhiteoutDevice(st))) {
+      if (nb::isOpaque(n)) opaque = true;
       if (unlink(full.c_str()) < 0) throwErrno("remove " + full);
       continue;
     }
-    if (nb::isWhiteoutName(n)) {
-      std::string target = dir + "/" + n.substr(kWhiteoutPrefix.size());
+    if (nb::isWhiteout(n)) {
+      std::string target = dir + "/" + nb::whiteoutTarget(n);
       if (unlink(full.c_str()) < 0) throwErrno("remove " + full);
-      if (mknod(target.c_str(), S_IFCHR, makedev(0, 0)) < 0 && errno != EEXIST) throwErrno("whiteout " + target);
+      if (nb::makeWhiteoutDevice(target) < 0 && errno != EEXIST) throwErrno("whiteout " + target);
       stats.whiteouts++;
       continue;
     }
@@ -110,13 +100,13 @@ void walk(const std::string& upper, const std::string& rel, const std::vector<st
       walk(upper, childRel, lowers, stats);
     } else {
       stripMarks(full);
-      if (isWhiteoutDev(st)) stats.whiteouts++;
+      if (isWhiteoutDevice(st)) stats.whiteouts++;
       else stats.files++;
     }
   }
   stats.dirs++;
-  if (opaque && !rel.empty() && inSomeLower(lowers, rel)) {
-    if (lsetxattr(dir.c_str(), "user.overlay.opaque", "y", 1, 0) < 0) throwErrno("mark " + dir + " opaque");
+  if (opaque && !rel.empty() && nb::MergedView{lowers}.has(rel)) {
+    if (nb::markOpaque(dir) < 0) throwErrno("mark " + dir + " opaque");
   }
 }
 

@@ -28,7 +28,7 @@ void loopbackUp() {
       (ifr.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(s, SIOCSIFFLAGS, &ifr) < 0)) {
     int e = errno;
     close(s);
-    throw SysError("bring up loopback", e);
+    throw sysError("bring up loopback", e);
   }
   close(s);
 }
@@ -59,7 +59,7 @@ pid_t startSlirp4netns(const std::string& binary, pid_t target, volatile sig_ato
     int e = errno;
     close(ready[0]);
     close(ready[1]);
-    throw SysError("memfd_create", e);
+    throw sysError("memfd_create", e);
   }
   const pid_t parent = getpid();
   const std::string targetText = std::to_string(target);
@@ -69,7 +69,7 @@ pid_t startSlirp4netns(const std::string& binary, pid_t target, volatile sig_ato
     close(ready[0]);
     close(ready[1]);
     close(log);
-    throw SysError("fork slirp4netns", e);
+    throw sysError("fork slirp4netns", e);
   }
   if (pid == 0) {
     // Nothing of the helper's but the ready pipe (as fd 3) and the log; dies with the helper.

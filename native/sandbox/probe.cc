@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/overlay.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/tree.h"
 #include "sandbox/util.h"
@@ -77,7 +78,7 @@ int probeMain(const char* dirArg) {
   }) + ",";
   out += inChild("whiteout", [&] {
     std::string wh = dir + "/upper/.wh-probe";
-    if (mknod(wh.c_str(), S_IFCHR | 0600, makedev(0, 0)) < 0) throwErrno("mknod 0/0 whiteout");
+    if (nb::makeWhiteoutDevice(wh) < 0) throwErrno("mknod 0/0 whiteout");
     unlink(wh.c_str());
   }) + ",";
   out += inChild("chroot", [&] {

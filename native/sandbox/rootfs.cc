@@ -4,7 +4,6 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdexcept>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -12,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/safe_path.h"
 #include "sandbox/util.h"
 
 namespace nbs {
@@ -22,26 +22,11 @@ const std::string kOld = "/oldroot";
 const std::string kNew = "/newroot";
 const std::string kFiles = "/files";
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
 std::string fdPath(int fd) { return kOld + "/proc/self/fd/" + std::to_string(fd); }
 
-// Opens `rel` with `root` as "/" for every symlink, so an image cannot point a mount outside.
-int openInRoot(int root, const std::string& rel, int flags) {
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
-}
+// Every path in the image is opened with the root as "/" (core's openInRoot), so an image
+// cannot point a mount outside.
+using nb::openInRoot;
 
 // The path of an open file relative to the new root, as the layer will record it.
 std::string relOf(int fd) {
@@ -57,47 +42,39 @@ std::string relOf(int fd) {
 enum class Kind { Dir, File };
 
 // Makes `path` exist in the new root (mkdir -p or an empty file) and returns an O_PATH fd to it.
-int ensure(int root, const std::string& path, Kind kind, Tracker* tracker) {
+UniqueFd ensure(int root, const std::string& path, Kind kind, Tracker* tracker) {
   auto parts = splitPath(path);
   std::string cur;
   for (size_t i = 0; i < parts.size(); i++) {
     bool last = i + 1 == parts.size();
     std::string next = cur.empty() ? parts[i] : cur + "/" + parts[i];
-    int fd = openInRoot(root, next, O_PATH);
-    if (fd >= 0) {
-      if (!last) {
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-          close(fd);
-          throw SysError("mount point " + path + ": " + next, ENOTDIR);
-        }
-        close(fd);
-      } else {
-        return fd;
-      }
+    UniqueFd fd(openInRoot(root, next, O_PATH));
+    if (fd.valid()) {
+      if (last) return fd;
+      struct stat st;
+      if (fstat(fd.get(), &st) < 0 || !S_ISDIR(st.st_mode)) throw sysError("mount point " + path + ": " + next, ENOTDIR);
       cur = next;
       continue;
     }
     if (errno != ENOENT) throwErrno("open " + next + " in the root");
-    Fd parent(openInRoot(root, cur, O_PATH | O_DIRECTORY));
-    if (parent.fd < 0) throwErrno("open " + cur + " in the root");
-    std::string parentRel = relOf(parent.fd);
+    UniqueFd parent(openInRoot(root, cur, O_PATH | O_DIRECTORY));
+    if (!parent.valid()) throwErrno("open " + cur + " in the root");
+    std::string parentRel = relOf(parent.get());
     if (tracker) tracker->beforeCreate(parentRel);
     if (!last || kind == Kind::Dir) {
-      if (mkdirat(parent.fd, parts[i].c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + next);
+      if (mkdirat(parent.get(), parts[i].c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + next);
     } else {
       // O_PATH fds cannot create; reopen the parent for real through its magic link.
-      Fd dir(open(fdPath(parent.fd).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (dir.fd < 0) throwErrno("open " + cur);
-      int f = openat(dir.fd, parts[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (f < 0) throwErrno("create " + next);
-      close(f);
+      UniqueFd dir(open(fdPath(parent.get()).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir.valid()) throwErrno("open " + cur);
+      UniqueFd f(openat(dir.get(), parts[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!f.valid()) throwErrno("create " + next);
     }
     if (tracker) tracker->created(parentRel.empty() ? parts[i] : parentRel + "/" + parts[i]);
     cur = next;
   }
-  int fd = openInRoot(root, cur, O_PATH);
-  if (fd < 0) throwErrno("open " + path + " in the root");
+  UniqueFd fd(openInRoot(root, cur, O_PATH));
+  if (!fd.valid()) throwErrno("open " + path + " in the root");
   return fd;
 }
 
@@ -155,11 +132,11 @@ bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& up
     if (errno == ENOSYS) return false;
     throwErrno("fsopen overlay");
   }
-  Fd guard(fs);
+  UniqueFd guard(fs);
   auto fail = [&](const std::string& what) {
     int e = errno;
     std::string log = fsLog(fs);
-    throw SysError("overlay " + what + (log.empty() ? "" : " (" + log + ")"), e);
+    throw sysError("overlay " + what + (log.empty() ? "" : " (" + log + ")"), e);
   };
   for (size_t i = 0; i < lowers.size(); i++) {
     if (sysFsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i].c_str(), 0) < 0) {
@@ -178,7 +155,7 @@ bool overlayNewApi(const std::vector<std::string>& lowers, const std::string& up
   if (sysFsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) fail("mount");
   int mnt = sysFsmount(fs, FSMOUNT_CLOEXEC, 0);
   if (mnt < 0) fail("fsmount");
-  Fd mguard(mnt);
+  UniqueFd mguard(mnt);
   int moved = targetFd >= 0 ? sysMoveMount(mnt, "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
                             : sysMoveMount(mnt, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
   if (moved < 0) throwErrno("move overlay mount to " + target);
@@ -201,8 +178,8 @@ void overlayLegacy(const std::vector<std::string>& lowers, const std::string& up
 // A tmpfs replaces the host's /dev: device nodes cannot be made in a user namespace, so the
 // harmless ones are bind-mounted from the host.
 void setupDev(int root, Tracker& tracker) {
-  Fd dev(ensure(root, "dev", Kind::Dir, &tracker));
-  doMount("tmpfs", dev.fd, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k", "/dev");
+  UniqueFd dev(ensure(root, "dev", Kind::Dir, &tracker));
+  doMount("tmpfs", dev.get(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k", "/dev");
   const std::string d = kNew + "/dev/";
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     writeFile(d + name, "", 0666);
@@ -228,18 +205,18 @@ void setupDev(int root, Tracker& tracker) {
 }
 
 void setupSys(int root, Tracker& tracker, bool ownNetns) {
-  Fd sys(ensure(root, "sys", Kind::Dir, &tracker));
+  UniqueFd sys(ensure(root, "sys", Kind::Dir, &tracker));
   const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   // sysfs may only be mounted by the owner of the network namespace; else bind the host's.
-  if (ownNetns && mount("sysfs", fdPath(sys.fd).c_str(), "sysfs", ro, nullptr) == 0) return;
-  doMount(kOld + "/sys", sys.fd, nullptr, MS_BIND | MS_REC, "", "/sys");
-  Fd again(openInRoot(root, "sys", O_PATH));
-  remountReadonly(again.fd, "/sys");
+  if (ownNetns && mount("sysfs", fdPath(sys.get()).c_str(), "sysfs", ro, nullptr) == 0) return;
+  doMount(kOld + "/sys", sys.get(), nullptr, MS_BIND | MS_REC, "", "/sys");
+  UniqueFd again(openInRoot(root, "sys", O_PATH));
+  remountReadonly(again.get(), "/sys");
 }
 
 void bindFile(int root, const std::string& source, const std::string& target, Tracker& tracker) {
-  Fd t(ensure(root, target, Kind::File, &tracker));
-  doMount(source, t.fd, nullptr, MS_BIND, "", target);
+  UniqueFd t(ensure(root, target, Kind::File, &tracker));
+  doMount(source, t.get(), nullptr, MS_BIND, "", target);
 }
 
 void mountOverlay(const std::vector<std::string>& lowers, const std::string& upper, const std::string& work,
@@ -259,25 +236,25 @@ void setupUserMounts(int root, const Spec& spec, Tracker& tracker, bool userxatt
       if (mkdir(lower.c_str(), 0755) < 0) throwErrno("mkdir " + lower);
       if (mount((kOld + m.source).c_str(), lower.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         throwErrno("bind mount source " + m.source);
-      Fd t(ensure(root, m.target, Kind::Dir, &tracker));
-      mountOverlay({lower}, kOld + m.upperDir, kOld + m.workDir, m.target, userxattr, t.fd);
+      UniqueFd t(ensure(root, m.target, Kind::Dir, &tracker));
+      mountOverlay({lower}, kOld + m.upperDir, kOld + m.workDir, m.target, userxattr, t.get());
       continue;
     }
     if (m.type == "tmpfs") {
-      Fd t(ensure(root, m.target, Kind::Dir, &tracker));
+      UniqueFd t(ensure(root, m.target, Kind::Dir, &tracker));
       std::string data;
       for (const auto& o : m.options) data += (data.empty() ? "" : ",") + o;
-      doMount("tmpfs", t.fd, "tmpfs", MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), data, m.target);
+      doMount("tmpfs", t.get(), "tmpfs", MS_NOSUID | MS_NODEV | (m.readonly ? MS_RDONLY : 0), data, m.target);
       continue;
     }
     std::string source = kOld + m.source;
     struct stat st;
     if (stat(source.c_str(), &st) < 0) throwErrno("mount source " + m.source);
-    Fd t(ensure(root, m.target, S_ISDIR(st.st_mode) ? Kind::Dir : Kind::File, &tracker));
-    doMount(source, t.fd, nullptr, MS_BIND | MS_REC, "", m.target);
+    UniqueFd t(ensure(root, m.target, S_ISDIR(st.st_mode) ? Kind::Dir : Kind::File, &tracker));
+    doMount(source, t.get(), nullptr, MS_BIND | MS_REC, "", m.target);
     if (m.readonly) {
-      Fd again(openInRoot(root, m.target, O_PATH));
-      remountReadonly(again.fd, m.target);
+      UniqueFd again(openInRoot(root, m.target, O_PATH));
+      remountReadonly(again.get(), m.target);
     }
   }
 }
@@ -346,18 +323,18 @@ void setupRootfs(const Spec& spec, Tracker& tracker, bool userxattr) {
   } else if (mount((kOld + spec.rootPath).c_str(), kNew.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     throwErrno("bind root " + spec.rootPath);
   }
-  Fd root(open(kNew.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) throwErrno("open new root");
-  Fd proc(ensure(root.fd, "proc", Kind::Dir, &tracker));
-  doMount("proc", proc.fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "/proc");
-  setupDev(root.fd, tracker);
-  setupSys(root.fd, tracker, spec.ownNetwork());
-  bindFile(root.fd, kFiles + "/hosts", "etc/hosts", tracker);
-  bindFile(root.fd, kFiles + "/resolv.conf", "etc/resolv.conf", tracker);
-  bindFile(root.fd, kFiles + "/hostname", "etc/hostname", tracker);
-  setupUserMounts(root.fd, spec, tracker, userxattr);
+  UniqueFd root(open(kNew.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) throwErrno("open new root");
+  UniqueFd proc(ensure(root.get(), "proc", Kind::Dir, &tracker));
+  doMount("proc", proc.get(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", "/proc");
+  setupDev(root.get(), tracker);
+  setupSys(root.get(), tracker, spec.ownNetwork());
+  bindFile(root.get(), kFiles + "/hosts", "etc/hosts", tracker);
+  bindFile(root.get(), kFiles + "/resolv.conf", "etc/resolv.conf", tracker);
+  bindFile(root.get(), kFiles + "/hostname", "etc/hostname", tracker);
+  setupUserMounts(root.get(), spec, tracker, userxattr);
   // The working directory is part of the step, like runc creating a missing cwd.
-  Fd cwd(ensure(root.fd, spec.cwd, Kind::Dir, nullptr));
+  UniqueFd cwd(ensure(root.get(), spec.cwd, Kind::Dir, nullptr));
   if (chdir(kNew.c_str()) < 0) throwErrno("chdir new root");
   if (syscall(SYS_pivot_root, ".", ".") < 0) throwErrno("pivot_root");
   // The old root (host + staging) is stacked under "."; detaching it leaves only the new root.

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/overlay.h"
 #include "sandbox/net.h"
 #include "sandbox/privileges.h"
 #include "sandbox/rootfs.h"
@@ -92,7 +93,7 @@ std::string lookPath(const Spec& spec) {
   // no_new_privs first: the sync filter then needs no CAP_SYS_ADMIN, in any isolation mode.
   try {
     setNoNewPrivs();
-  } catch (const SysError& e) {
+  } catch (const EngineError& e) {
     die(e.what(), e.err);
   }
   // Best effort: where seccomp is refused (a kernel without it) the syncs simply stay real.
@@ -101,7 +102,7 @@ std::string lookPath(const Spec& spec) {
   // id changes below need only CAP_SETGID and CAP_SETUID, which that set keeps.
   try {
     restrictCapabilities();
-  } catch (const SysError& e) {
+  } catch (const EngineError& e) {
     die(e.what(), e.err);
   }
   std::vector<gid_t> groups(spec.additionalGids.begin(), spec.additionalGids.end());
@@ -150,7 +151,7 @@ int initMain(const Spec& spec, int out, int netGo) {
     // user.overlay.opaque, which overlay only reads in that mode (Linux >= 5.11).
     setupRootfs(spec, tracker, true);
     if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0) throwErrno("sethostname");
-  } catch (const SysError& e) {
+  } catch (const EngineError& e) {
     sendRecord(out, 'e', std::to_string(e.err) + " " + e.what());
     return 1;
   } catch (const std::exception& e) {
@@ -211,7 +212,7 @@ bool onlyFuseMarks(const std::string& dir) {
   bool only = true;
   while (struct dirent* e = readdir(d)) {
     std::string n = e->d_name;
-    if (n != "." && n != ".." && n != ".wh..wh..opq" && n != ".wh..opq") only = false;
+    if (n != "." && n != ".." && !nb::isOpaque(n) && n != nb::kFuseOpaqueMarker) only = false;
   }
   closedir(d);
   return only;
@@ -231,8 +232,8 @@ void cleanLayer(const std::string& dir, std::vector<std::string> paths) {
       // ENOTEMPTY: the command wrote there, keep it. fuse-overlayfs marks a new dir opaque with
       // `.wh..wh..opq` and `.wh..opq` inside: a dir holding only those is still empty.
       if (rmdir(full.c_str()) < 0 && errno == ENOTEMPTY && onlyFuseMarks(full)) {
-        unlink((full + "/.wh..wh..opq").c_str());
-        unlink((full + "/.wh..opq").c_str());
+        unlink((full + "/" + nb::kOpaqueWhiteout).c_str());
+        unlink((full + "/" + nb::kFuseOpaqueMarker).c_str());
         rmdir(full.c_str());
       }
     }
@@ -262,7 +263,7 @@ int runMain() {
     gChroot = true;
     try {
       emit(chrootRun(spec, gAborted, gInit));
-    } catch (const SysError& e) {
+    } catch (const EngineError& e) {
       emit("{\"type\":\"error\",\"errno\":" + std::to_string(e.err) + ",\"message\":" + jsonQuote(e.what()) + "}");
     } catch (const std::exception& e) {
       emit("{\"type\":\"error\",\"errno\":0,\"message\":" + jsonQuote(e.what()) + "}");

@@ -15,6 +15,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "core/merged_view.h"
+#include "core/overlay.h"
 #include "sandbox/util.h"
 
 namespace nbs {
@@ -24,11 +26,7 @@ using Xattrs = std::map<std::string, std::string>;
 
 std::string join(const std::string& a, const std::string& b) { return b.empty() ? a : a + "/" + b; }
 
-bool isWhiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
-
-bool isOverlayXattr(const std::string& name) {
-  return name.compare(0, 16, "trusted.overlay.") == 0 || name.compare(0, 13, "user.overlay.") == 0;
-}
+using nb::isWhiteoutDevice;
 
 Xattrs readXattrs(const std::string& path) {
   Xattrs out;
@@ -40,7 +38,7 @@ Xattrs readXattrs(const std::string& path) {
   for (size_t i = 0; i < static_cast<size_t>(n);) {
     std::string name(names.c_str() + i);
     i += name.size() + 1;
-    if (isOverlayXattr(name)) continue;
+    if (nb::isOverlayXattr(name)) continue;
     ssize_t vn = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
     if (vn < 0) continue;
     std::string value(static_cast<size_t>(vn), '\0');
@@ -48,13 +46,6 @@ Xattrs readXattrs(const std::string& path) {
     if (vn >= 0) out[name] = value.substr(0, static_cast<size_t>(vn));
   }
   return out;
-}
-
-bool isOpaque(const std::string& dir) {
-  char v[2];
-  for (const char* name : {"user.overlay.opaque", "trusted.overlay.opaque"})
-    if (lgetxattr(dir.c_str(), name, v, 1) == 1 && v[0] == 'y') return true;
-  return false;
 }
 
 std::vector<std::string> listDir(const std::string& path) {
@@ -87,40 +78,24 @@ void removeAll(const std::string& path) {
 namespace {
 
 void copyData(const std::string& from, const std::string& to, mode_t mode) {
-  int in = open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (in < 0) throwErrno("open " + from);
-  int out = open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
-  if (out < 0) {
-    int e = errno;
-    close(in);
-    throw SysError("create " + to, e);
-  }
+  UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!in.valid()) throwErrno("open " + from);
+  UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 07777));
+  if (!out.valid()) throwErrno("create " + to);
   // A reflink where the file system can, else in-kernel copying.
-  if (ioctl(out, FICLONE, in) < 0) {
+  if (ioctl(out.get(), FICLONE, in.get()) < 0) {
     for (;;) {
-      ssize_t n = copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+      ssize_t n = copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
       if (n == 0) break;
       if (n > 0) continue;
-      if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) {
-        int e = errno;
-        close(in);
-        close(out);
-        throw SysError("copy " + from, e);
-      }
+      if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) throwErrno("copy " + from);
       char buf[1 << 16];
       ssize_t r;
-      while ((r = read(in, buf, sizeof buf)) > 0) writeAll(out, buf, static_cast<size_t>(r));
-      if (r < 0) {
-        int e = errno;
-        close(in);
-        close(out);
-        throw SysError("read " + from, e);
-      }
+      while ((r = read(in.get(), buf, sizeof buf)) > 0) writeAll(out.get(), buf, static_cast<size_t>(r));
+      if (r < 0) throwErrno("read " + from);
       break;
     }
   }
-  close(in);
-  close(out);
 }
 
 // Ownership, mode, xattrs and times of `st`/`from` onto `to` (times last: they are what changes).
@@ -159,7 +134,7 @@ void copyTree(const std::string& from, const struct stat& st, const std::string&
   for (const auto& n : listDir(from)) {
     struct stat cst;
     if (lstat((from + "/" + n).c_str(), &cst) < 0) throwErrno("lstat " + from + "/" + n);
-    if (isWhiteout(cst)) continue;
+    if (isWhiteoutDevice(cst)) continue;
     copyTree(from + "/" + n, cst, to + "/" + n, stats);
   }
   copyMeta(from, st, to);
@@ -173,12 +148,12 @@ void applyLayer(const std::string& layer, const std::string& dest, const std::st
     struct stat st, dt;
     if (lstat(src.c_str(), &st) < 0) throwErrno("lstat " + src);
     bool exists = lstat(dst.c_str(), &dt) == 0;
-    if (isWhiteout(st)) {
+    if (isWhiteoutDevice(st)) {
       if (exists) removeAll(dst);
       continue;
     }
     if (S_ISDIR(st.st_mode)) {
-      if (exists && (!S_ISDIR(dt.st_mode) || isOpaque(src))) {
+      if (exists && (!S_ISDIR(dt.st_mode) || nb::isOpaqueDir(src))) {
         removeAll(dst);
         exists = false;
       }
@@ -194,69 +169,6 @@ void applyLayer(const std::string& layer, const std::string& dest, const std::st
     copyLeaf(src, st, dst, stats);
   }
 }
-
-// Read-only queries on the merged view of a lower stack, as the kernel overlay would show it.
-struct MergedView {
-  const std::vector<std::string>& layers;  // top first
-
-  // The top-most visible entry at rel, with the layer it comes from.
-  bool lookup(const std::string& rel, struct stat& out, std::string& where) const {
-    auto parts = splitPath(rel);
-    for (const auto& layer : layers) {
-      bool hidden = false, found = false;
-      std::string cur = layer;
-      for (size_t i = 0; i < parts.size(); i++) {
-        cur += "/" + parts[i];
-        struct stat st;
-        if (lstat(cur.c_str(), &st) < 0) break;  // absent here: look lower
-        if (isWhiteout(st) || (i + 1 < parts.size() && !S_ISDIR(st.st_mode))) {
-          hidden = true;
-          break;
-        }
-        if (i + 1 < parts.size() && isOpaque(cur)) {
-          // Below an opaque dir only this layer counts for the rest of the path.
-          std::string rest = cur;
-          for (size_t j = i + 1; j < parts.size(); j++) rest += "/" + parts[j];
-          if (lstat(rest.c_str(), &out) == 0 && !isWhiteout(out)) {
-            where = rest;
-            return true;
-          }
-          return false;
-        }
-        if (i + 1 == parts.size()) {
-          out = st;
-          where = cur;
-          found = true;
-        }
-      }
-      if (hidden) return false;
-      if (found) return true;
-    }
-    return false;
-  }
-
-  std::set<std::string> list(const std::string& rel) const {
-    std::set<std::string> names, hidden;
-    for (const auto& layer : layers) {
-      const std::string dir = join(layer, rel);
-      struct stat st;
-      if (lstat(dir.c_str(), &st) < 0) continue;
-      if (!S_ISDIR(st.st_mode)) break;  // a whiteout or a file here hides the lower dirs
-      for (const auto& n : listDir(dir)) {
-        if (names.count(n) || hidden.count(n)) continue;
-        struct stat cst;
-        if (lstat((dir + "/" + n).c_str(), &cst) == 0 && isWhiteout(cst)) hidden.insert(n);
-        else names.insert(n);
-      }
-      if (isOpaque(dir)) break;
-    }
-    // Entries whose parent path is hidden higher up do not exist at all.
-    struct stat st;
-    std::string where;
-    if (!rel.empty() && (!lookup(rel, st, where) || !S_ISDIR(st.st_mode))) return {};
-    return names;
-  }
-};
 
 std::string linkTarget(const std::string& p) {
   char buf[PATH_MAX];
@@ -278,7 +190,7 @@ bool sameEntry(const std::string& sp, const struct stat& s, const std::string& b
 }
 
 struct Differ {
-  MergedView base;
+  nb::MergedView base;
   std::string snap, upper;
   TreeStats stats;
   std::set<std::string> madeDirs;
@@ -304,7 +216,7 @@ struct Differ {
   void whiteout(const std::string& rel) {
     auto slash = rel.rfind('/');
     ensureUpperDir(slash == std::string::npos ? "" : rel.substr(0, slash));
-    if (mknod((upper + "/" + rel).c_str(), S_IFCHR, makedev(0, 0)) < 0) throwErrno("whiteout " + rel);
+    if (nb::makeWhiteoutDevice(upper + "/" + rel) < 0) throwErrno("whiteout " + rel);
     stats.whiteouts++;
   }
 
@@ -349,7 +261,7 @@ TreeStats materialize(const std::vector<std::string>& lowersTopFirst, const std:
 
 TreeStats diffTree(const std::vector<std::string>& lowersTopFirst, const std::string& snapshot, const std::string& upper) {
   if (mkdir(upper.c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + upper);
-  Differ d{MergedView{lowersTopFirst}, snapshot, upper, {}, {}};
+  Differ d{nb::MergedView{lowersTopFirst}, snapshot, upper, {}, {}};
   d.walk("");
   return d.stats;
 }

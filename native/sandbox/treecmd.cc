@@ -15,7 +15,7 @@ int runTreeCommand(TreeStats (*op)(const Json& request)) {
     std::printf("{\"ok\":true,\"files\":%llu,\"dirs\":%llu,\"whiteouts\":%llu,\"bytes\":%llu}\n", st.files, st.dirs,
                 st.whiteouts, st.bytes);
     return 0;
-  } catch (const SysError& e) {
+  } catch (const EngineError& e) {
     std::printf("{\"ok\":false,\"errno\":%d,\"message\":%s}\n", e.err, jsonQuote(e.what()).c_str());
   } catch (const std::exception& e) {
     std::printf("{\"ok\":false,\"errno\":0,\"message\":%s}\n", jsonQuote(e.what()).c_str());

@@ -10,10 +10,6 @@
 
 namespace nbs {
 
-SysError::SysError(const std::string& what, int e) : std::runtime_error(what + ": " + std::strerror(e)), err(e) {}
-
-void throwErrno(const std::string& what) { throw SysError(what, errno); }
-
 void writeAll(int fd, const void* data, size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -44,15 +40,9 @@ std::string readAll(int fd) {
 }
 
 void writeFile(const std::string& path, const std::string& contents, mode_t mode) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) throwErrno("open " + path);
-  try {
-    writeAll(fd, contents);
-  } catch (...) {
-    close(fd);
-    throw;
-  }
-  close(fd);
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd.valid()) throwErrno("open " + path);
+  writeAll(fd.get(), contents);
 }
 
 std::vector<std::string> splitPath(const std::string& path) {

@@ -1,19 +1,19 @@
-// Small helpers shared by the sandbox helper: errno-carrying errors, full reads and writes.
+// Small helpers shared by the sandbox helper: full reads and writes. Errors and fds are core's.
 #pragma once
-#include <stdexcept>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
+#include "core/error.h"
+#include "core/fd.h"
+
 namespace nbs {
 
-// An error from a system call; keeps errno so the TS side can tell causes apart.
-struct SysError : std::runtime_error {
-  int err;
-  SysError(const std::string& what, int e);
-};
-
-[[noreturn]] void throwErrno(const std::string& what);
+// errno-carrying errors (EngineError.err keeps errno so the TS side can tell causes apart).
+using nb::EngineError;
+using nb::sysError;
+using nb::throwErrno;
+using nb::UniqueFd;
 void writeAll(int fd, const void* data, size_t size);
 void writeAll(int fd, const std::string& data);
 std::string readAll(int fd);

@@ -13,6 +13,7 @@ import { NbuildError } from '../errors.js';
 import { copyXattrs } from '../native/index.js';
 import { applyChmod, type Chmod } from '../frontend/dockerfile/chmod.js';
 import type { StagedTree } from './staging.js';
+import { isWhiteout } from '../snapshot/overlay.js';
 
 export interface CopyOptions {
   /**
@@ -246,10 +247,7 @@ async function imageEntries(tree: StagedTree, dir: string): Promise<Map<string, 
   }
   const out = new Map<string, 'dir' | 'other'>();
   for (const e of entries) {
-    if (e.isCharacterDevice()) {
-      const st = await fs.lstat(path.join(tree.imageRoot, dir, e.name));
-      if (st.rdev === 0) continue; // an overlay whiteout: absent
-    }
+    if (e.isCharacterDevice() && isWhiteout(await fs.lstat(path.join(tree.imageRoot, dir, e.name)))) continue; // absent
     out.set(e.name, e.isDirectory() ? 'dir' : 'other');
   }
   return out;

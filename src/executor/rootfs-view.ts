@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
+import { isWhiteout } from '../snapshot/overlay.js';
 
 const run = promisify(execFile);
 
@@ -53,7 +54,7 @@ export async function lstatIn(root: string, rel: string): Promise<import('node:f
   try {
     const st = await fs.lstat(path.join(root, rel));
     // An overlay whiteout left in a single-layer view means "absent".
-    if (st.isCharacterDevice() && st.rdev === 0) return undefined;
+    if (isWhiteout(st)) return undefined;
     return st;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
@@ -77,8 +78,27 @@ export async function resolveInRoot(root: string, p: string, followLast = true):
  * every existing part is a real folder: nothing reached through it is outside the trees.
  */
 export async function resolveInTrees(roots: string[], p: string, followLast = true): Promise<string> {
+  return (await walkTrees(roots, p, followLast)).image;
+}
+
+/**
+ * The file `p` names in a stack of trees (top-most first), symlinks followed as resolveInTrees
+ * does: the top-most tree's entry and its real path, or undefined when it is absent or deleted
+ * by a whiteout. Every part of the path above it is a real folder in that tree.
+ */
+export async function findInTrees(roots: string[], p: string): Promise<Found | undefined> {
+  return (await walkTrees(roots, p, true)).found;
+}
+
+interface Found {
+  path: string;
+  st: import('node:fs').Stats;
+}
+
+async function walkTrees(roots: string[], p: string, followLast: boolean): Promise<{ image: string; found?: Found }> {
   const parts = p.split('/').filter((x) => x !== '' && x !== '.');
   const resolved: string[] = [];
+  const found: (Found | undefined)[] = [];
   // For each folder of `resolved`, the trees it is a real folder in (top-most first): a lower
   // tree is not looked into below a name an upper tree has as something else (a folder over a
   // link hides the link's target), so no lstat ever goes through a link.
@@ -90,6 +110,7 @@ export async function resolveInTrees(roots: string[], p: string, followLast = tr
       if (resolved.length > 0) {
         resolved.pop();
         live.pop();
+        found.pop();
       }
       continue;
     }
@@ -100,29 +121,31 @@ export async function resolveInTrees(roots: string[], p: string, followLast = tr
       if (target.startsWith('/')) {
         resolved.length = 0;
         live.length = 1;
+        found.length = 0;
       }
       parts.unshift(...target.split('/').filter((x) => x !== '' && x !== '.'));
       continue;
     }
     resolved.push(part);
     live.push(step.live);
+    found.push(step.found);
   }
-  return '/' + resolved.join('/');
+  return { image: '/' + resolved.join('/'), found: found[found.length - 1] };
 }
 
 /**
  * One name in the stack of trees: the entry that shows (the first live tree's), and the trees
  * it is a folder in that a deeper name can come from.
  */
-async function lookUp(roots: string[], liveHere: boolean[], parts: string[]): Promise<{ found?: { path: string; st: import('node:fs').Stats }; live: boolean[] }> {
+async function lookUp(roots: string[], liveHere: boolean[], parts: string[]): Promise<{ found?: Found; live: boolean[] }> {
   const live = roots.map(() => false);
-  let found: { path: string; st: import('node:fs').Stats } | undefined;
+  let found: Found | undefined;
   for (let i = 0; i < roots.length; i++) {
     if (!liveHere[i]) continue;
     const candidate = path.join(roots[i], ...parts);
     const st = await fs.lstat(candidate).catch(() => undefined);
     // An overlay whiteout left in a single-layer view means "absent", and hides the trees below.
-    if (st?.isCharacterDevice() && st.rdev === 0) break;
+    if (st && isWhiteout(st)) break;
     if (!st) continue;
     found ??= { path: candidate, st };
     if (!st.isDirectory()) break;

@@ -7,7 +7,6 @@ import { extractLayer } from '../native/index.js';
 import type { Layer } from '../image/image.js';
 import type { History } from '../image/types.js';
 import { commitLayer } from './commit.js';
-import { openRootfsView, lstatIn } from './rootfs-view.js';
 import type { StepEnv } from './context.js';
 
 export interface SquashInput {
@@ -24,41 +23,17 @@ export async function squashLayers(env: StepEnv, input: SquashInput): Promise<{ 
   try {
     const tree = path.join(work, 'tree');
     await fs.mkdir(tree);
-    // On top of kept layers the tree is an overlay upper (whiteouts kept); alone it is plain.
-    const whiteouts = keep > 0 ? 'overlay' : 'apply';
+    // On top of kept layers the tree is an overlay upper, with a whiteout only where a kept layer
+    // has the path (as a diff against the base would have); alone it is plain.
+    const over = keep > 0 ? { whiteouts: 'overlay' as const, whiteoutsOver: await env.store.lowerDirs(layers.slice(0, keep)) } : { whiteouts: 'apply' as const };
     for (const layer of layers.slice(keep)) {
-      await extractLayer({ inputPath: env.store.blobPath(layer.digest), destDir: tree, whiteouts, expectedDiffId: layer.diffId.toString() });
+      await extractLayer({ inputPath: env.store.blobPath(layer.digest), destDir: tree, ...over, expectedDiffId: layer.diffId.toString() });
     }
-    if (keep > 0) await dropUselessWhiteouts(env, tree, layers.slice(0, keep), work);
     const squashed = await commitLayer(env, tree, keep > 0 ? 'overlay-upper' : 'plain');
     const kept = layers.slice(0, keep);
     return { layers: squashed ? [...kept, squashed] : kept, history: squashHistory(input.history, keep, squashed !== undefined) };
   } finally {
     await env.store.removeTempDir(work);
-  }
-}
-
-/**
- * A file made and deleted within the squashed range leaves a whiteout that
- * hides nothing in the kept layers: drop it, as a diff against the base would.
- */
-async function dropUselessWhiteouts(env: StepEnv, tree: string, kept: Layer[], work: string): Promise<void> {
-  const lowers = await env.store.lowerDirs(kept);
-  const base = await openRootfsView(lowers, path.join(work, 'base'));
-  try {
-    const walk = async (rel: string): Promise<void> => {
-      for (const entry of await fs.readdir(path.join(tree, rel), { withFileTypes: true })) {
-        const childRel = path.join(rel, entry.name);
-        if (entry.isDirectory()) await walk(childRel);
-        else if (entry.isCharacterDevice()) {
-          const st = await fs.lstat(path.join(tree, childRel));
-          if (st.rdev === 0 && !(await lstatIn(base.dir, childRel))) await fs.rm(path.join(tree, childRel));
-        }
-      }
-    };
-    await walk('');
-  } finally {
-    await base.release();
   }
 }
 

@@ -13,7 +13,7 @@ export interface RawWriteOptions {
 }
 export interface RawExtractOptions {
   inputPath: string; destDir: string; whiteouts: string; idMap?: RawIdMap;
-  ignoreChownErrors: boolean; expectedDiffId?: string; addArchive?: boolean;
+  ignoreChownErrors: boolean; expectedDiffId?: string; addArchive?: boolean; whiteoutsOver?: string[];
 }
 
 export interface Binding {

@@ -48,6 +48,11 @@ export interface ExtractLayerOptions {
   ignoreChownErrors?: boolean;
   /** checked while extracting; on mismatch destDir is removed (when this call created it) */
   expectedDiffId?: string;
+  /**
+   * With whiteouts 'overlay': the unpacked layers (top-most first) the result goes on top of; a
+   * whiteout is made only where they have the path, since elsewhere it hides nothing (--squash).
+   */
+  whiteoutsOver?: string[];
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -157,6 +162,7 @@ export async function digestTree(o: DigestTreeOptions): Promise<{ digest: string
 export async function extractLayer(o: ExtractLayerOptions): Promise<LayerResult> {
   if (o.whiteouts !== 'overlay' && o.whiteouts !== 'apply') throw invalid('whiteouts', "'overlay' or 'apply'", o.whiteouts);
   if (o.expectedDiffId !== undefined && !DIGEST.test(o.expectedDiffId)) throw invalid('expectedDiffId', 'sha256:<64 hex>', o.expectedDiffId);
+  if (o.whiteoutsOver !== undefined && o.whiteouts !== 'overlay') throw invalid('whiteoutsOver', "whiteouts 'overlay'", o.whiteouts);
   const raw = {
     inputPath: path.resolve(checkString('inputPath', o.inputPath)),
     destDir: path.resolve(checkString('destDir', o.destDir)),
@@ -164,6 +170,7 @@ export async function extractLayer(o: ExtractLayerOptions): Promise<LayerResult>
     idMap: checkIdMap('idMap', o.idMap),
     ignoreChownErrors: o.ignoreChownErrors === true,
     expectedDiffId: o.expectedDiffId,
+    whiteoutsOver: o.whiteoutsOver?.map((d, i) => path.resolve(checkString(`whiteoutsOver[${i}]`, d))),
   };
   return call(() => binding().extractLayer(raw));
 }

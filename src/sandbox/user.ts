@@ -1,8 +1,8 @@
 // USER resolution with Docker's rules (runc/moby `user.GetExecUser`), reading the image's
 // /etc/passwd and /etc/group from a plain root dir or from an overlay lower stack.
-import { lstat, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { NbuildError } from '../errors.js';
+import { findInTrees } from '../executor/rootfs-view.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -26,27 +26,14 @@ interface GroupEntry {
 
 const MAX_ID = 2 ** 31 - 1;
 
-function isWhiteout(st: { isCharacterDevice(): boolean; rdev: number }): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
-}
-
 /**
- * Reads `rel` from the top-most layer that has it. A whiteout, or a non-directory in place of
- * a parent, hides the lower layers. (Opaque directories need xattrs, which node cannot read;
- * /etc is practically never opaque.)
+ * Reads `p` from the top-most layer that has it, resolved in the image as rootfs-view does (a
+ * whiteout or a non-directory parent hides the lower layers; a symlink stays inside the image).
+ * (Opaque directories need xattrs, which node cannot read; /etc is practically never opaque.)
  */
-async function readLayered(dirs: string[], rel: string): Promise<string | undefined> {
-  const parts = rel.split('/');
-  for (const dir of dirs) {
-    for (let i = 1; i <= parts.length; i++) {
-      const st = await lstat(join(dir, ...parts.slice(0, i))).catch(() => undefined);
-      if (!st) break; // not in this layer: look lower
-      if (isWhiteout(st)) return undefined;
-      if (i < parts.length && !st.isDirectory()) return undefined;
-      if (i === parts.length) return st.isFile() ? readFile(join(dir, rel), 'utf8') : undefined;
-    }
-  }
-  return undefined;
+async function readLayered(dirs: string[], p: string): Promise<string | undefined> {
+  const found = await findInTrees(dirs, p);
+  return found?.st.isFile() ? readFile(found.path, 'utf8') : undefined;
 }
 
 function parseId(s: string): number | undefined {
@@ -129,6 +116,6 @@ export function resolveUserFrom(passwd: string | undefined, group: string | unde
  */
 export async function resolveUser(rootfsDir: string | string[], user: string): Promise<ResolvedUser> {
   const dirs = Array.isArray(rootfsDir) ? rootfsDir : [rootfsDir];
-  const [passwd, group] = await Promise.all([readLayered(dirs, 'etc/passwd'), readLayered(dirs, 'etc/group')]);
+  const [passwd, group] = await Promise.all([readLayered(dirs, '/etc/passwd'), readLayered(dirs, '/etc/group')]);
   return resolveUserFrom(passwd, group, user);
 }

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { extractLayer, writeLayer } from '../../src/native/index.js';
-import { listXattrs, tempDir } from './helpers.js';
+import { listXattrs, setXattr, tempDir } from './helpers.js';
+import { buildTar, sha256 } from '../helpers/hostile-archives.js';
 
 const script = `set -e
 mkdir lower upper work merged
@@ -75,4 +76,40 @@ test('extract with whiteouts=overlay gives a lower dir; with apply it flattens o
   t.deepEqual(fs.readdirSync(path.join(flat, 'opq')), ['new'], 'opaque: old content hidden, new kept');
   t.deepEqual(fs.readdirSync(flat).sort(), ['-dash', 'keep', 'opq']);
   t.is(fs.readFileSync(path.join(flat, 'keep/y'), 'utf8'), 'y\n');
+});
+
+test('whiteoutsOver: a whiteout is made only where the layers below have the path, never looked up through their symlinks', async (t) => {
+  const out = tempDir('ovl-over');
+  // The layer below: gone, and an opaque folder whose "link" points outside it, at a real "secret".
+  const outside = path.join(out, 'outside');
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, 'secret'), 's');
+  const below = path.join(out, 'below');
+  fs.mkdirSync(path.join(below, 'opq'), { recursive: true });
+  fs.writeFileSync(path.join(below, 'gone'), 'g');
+  fs.symlinkSync(outside, path.join(below, 'opq/link'));
+  setXattr(path.join(below, 'opq'), 'user.overlay.opaque', 'y');
+
+  const tar = buildTar([
+    { name: '.wh.gone', data: '' },
+    { name: '.wh.never-there', data: '' },
+    { name: 'opq/', type: '5' },
+    { name: 'opq/link/', type: '5' },
+    { name: 'opq/link/.wh.secret', data: '' },
+  ]);
+  const blob = path.join(out, 'layer.tar');
+  fs.writeFileSync(blob, tar);
+  const tree = path.join(out, 'tree');
+  fs.mkdirSync(tree);
+  await extractLayer({ inputPath: blob, destDir: tree, whiteouts: 'overlay', whiteoutsOver: [below], expectedDiffId: sha256(tar) });
+  const gone = fs.lstatSync(path.join(tree, 'gone'));
+  t.true(gone.isCharacterDevice() && gone.rdev === 0, 'the path below is deleted');
+  t.false(fs.existsSync(path.join(tree, 'never-there')), 'nothing below to hide: no whiteout');
+  t.false(fs.existsSync(path.join(tree, 'opq/link/secret')), 'opq/link is a symlink below, not a folder: nothing to hide');
+
+  // Without whiteoutsOver every whiteout is made, as before.
+  const all = path.join(out, 'all');
+  await extractLayer({ inputPath: blob, destDir: all, whiteouts: 'overlay', expectedDiffId: sha256(tar) });
+  t.true(fs.lstatSync(path.join(all, 'never-there')).isCharacterDevice());
+  await t.throwsAsync(extractLayer({ inputPath: blob, destDir: path.join(out, 'x'), whiteouts: 'apply', whiteoutsOver: [below] }), { code: 'INVALID_ARGUMENT' });
 });
