@@ -4,7 +4,7 @@
 // hashed while it is written (temp file beside it, renamed only when the digest
 // and size match) and while it is read, so neither a half-written nor a wrong blob
 // is ever visible or believed; index.json is replaced atomically and last.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants as fsc, createReadStream, createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -85,9 +85,9 @@ export class OciLayout {
     return path.join(this.dir, BLOBS_DIR, digest.hex);
   }
 
-  /** Whether a blob of that digest (and size, when given) is there. Its bytes are checked when read. */
+  /** Whether a blob of that digest (and size, when given) is there, as a regular file. Its bytes are checked when read. */
   async hasBlob(digest: Digest, size?: number): Promise<boolean> {
-    const st = await fs.stat(this.blobPath(digest)).catch(() => undefined);
+    const st = await fs.lstat(this.blobPath(digest)).catch(() => undefined);
     return st !== undefined && st.isFile() && (size === undefined || st.size === size);
   }
 
@@ -125,11 +125,23 @@ export class OciLayout {
   }
 
   /** A stream of the blob's bytes that fails (BLOB_CORRUPT) when they are not `id`'s digest and size. */
-  readBlob(id: BlobId, onBytes?: (n: number) => void): Readable {
+  async readBlob(id: BlobId, onBytes?: (n: number) => void): Promise<Readable> {
     const where = this.where(id.digest);
+    let fh: fs.FileHandle;
+    try {
+      // Not through a symlink: a layout is someone else's folder, its links could point anywhere on the host.
+      fh = await fs.open(this.blobPath(id.digest), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === 'ENOENT') throw new NbuildError('BLOB_UNKNOWN', `${where} is missing`, { cause: e });
+      if (code === 'ELOOP') throw new NbuildError('BLOB_CORRUPT', `${where} is a symlink, not a regular file`, { cause: e });
+      throw e;
+    }
+    const file = fh.createReadStream({ highWaterMark: 1 << 20 });
     const verify = new VerifyStream(id, onBytes, where);
-    const file = createReadStream(this.blobPath(id.digest), { highWaterMark: 1 << 20 });
-    file.on('error', (e) => verify.destroy(errnoOf(e) === 'ENOENT' ? new NbuildError('BLOB_UNKNOWN', `${where} is missing`, { cause: e }) : e));
+    // pipe() forwards neither errors nor an early stop: a read error fails the reader, a reader that stops closes the file.
+    file.on('error', (e) => verify.destroy(e));
+    verify.on('close', () => file.destroy());
     return file.pipe(verify);
   }
 
@@ -137,13 +149,13 @@ export class OciLayout {
   async readBlobBytes(id: BlobId, max = 16 << 20): Promise<Buffer> {
     if (id.size > max) throw new NbuildError('BLOB_CORRUPT', `${this.where(id.digest)}: ${id.size} bytes, more than ${max} for a manifest or config`);
     const chunks: Buffer[] = [];
-    for await (const c of this.readBlob(id)) chunks.push(c as Buffer);
+    for await (const c of await this.readBlob(id)) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
   }
 
   /** Copies a verified blob to `file` (created, not overwritten). */
   async copyBlobTo(id: BlobId, file: string, onBytes?: (n: number) => void): Promise<void> {
-    await pipeline(this.readBlob(id, onBytes), createWriteStream(file, { flags: 'wx', mode: 0o644 }));
+    await pipeline(await this.readBlob(id, onBytes), createWriteStream(file, { flags: 'wx', mode: 0o644 }));
   }
 
   async hasIndex(): Promise<boolean> {

@@ -60,6 +60,13 @@ test('readBlob verifies digest and size while streaming', async (t) => {
   t.is((err as { code?: string }).code, 'BLOB_UNKNOWN');
   await fs.writeFile(layout.blobPath(id.digest), 'original');
   t.is((await layout.readBlobBytes(id)).toString(), 'original');
+  // A blob that is a symlink (to a file with the right bytes, even) is not followed.
+  const outside = path.join(path.dirname(layout.dir), 'outside');
+  await fs.writeFile(outside, 'original');
+  await fs.rm(layout.blobPath(id.digest));
+  await fs.symlink(outside, layout.blobPath(id.digest));
+  t.false(await layout.hasBlob(id.digest));
+  await t.throwsAsync(layout.readBlobBytes(id), { message: /is a symlink/ });
 });
 
 test('readIndex / updateIndex: an empty index at first, replaced whole, garbage refused', async (t) => {
