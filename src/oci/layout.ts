@@ -18,7 +18,8 @@ import { errnoOf } from '../store/fsutil.js';
 import { type PartialOutput, removeDeadTemps, replaceFile, tempBeside } from '../export/partial.js';
 
 export const LAYOUT_FILE = 'oci-layout';
-export const LAYOUT_CONTENT = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+export const LAYOUT_VERSION = '1.0.0';
+export const LAYOUT_CONTENT = Buffer.from(JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION }));
 export const INDEX_FILE = 'index.json';
 export const BLOBS_DIR = 'blobs/sha256';
 
@@ -215,7 +216,7 @@ export class OciLayout {
     } catch (e) {
       throw new NbuildError('LAYOUT_INVALID', `${file} is not an OCI layout file`, { cause: e });
     }
-    if (version !== '1.0.0') throw new NbuildError('LAYOUT_VERSION', `${file}: unsupported imageLayoutVersion ${String(version)}`);
+    if (version !== LAYOUT_VERSION) throw new NbuildError('LAYOUT_VERSION', `${file}: unsupported imageLayoutVersion ${String(version)}`);
   }
 }
 
