@@ -187,7 +187,7 @@ async function exportLocal(store: Store, entries: CacheEntry[], dir: string, pro
       continue;
     }
     const meter = progress.blob(l.digest, l.size);
-    await layout.writeBlob({ file: store.blobPath(digest) }, { expect: { digest, size: l.size }, onBytes: (n) => meter.add(n) });
+    await layout.writeBlob({ file: store.blobPath(digest), fromStore: true }, { expect: { digest, size: l.size }, onBytes: (n) => meter.add(n) });
     meter.done();
   }
   await layout.writeBlob(config);

@@ -56,7 +56,7 @@ async function fillLayout(store: Store, items: ExportItem[], dir: string, made: 
       continue;
     }
     const meter = progress.blob(b.digest.toString(), b.size);
-    await layout.writeBlob({ file: store.blobPath(b.digest) }, { expect, onBytes: (n) => meter.add(n) });
+    await layout.writeBlob({ file: store.blobPath(b.digest), fromStore: true }, { expect, onBytes: (n) => meter.add(n) });
     meter.done();
   }
   const added = indexDescriptors(items);

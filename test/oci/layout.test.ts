@@ -42,8 +42,14 @@ test('writeBlob refuses bytes that are not the expected digest or size and leave
   await t.throwsAsync(layout.writeBlob(Buffer.from('wrong'), { expect: want }), { message: /the descriptor says/ });
   await t.throwsAsync(layout.writeBlob(Readable.from([Buffer.from('right, and more')]), { expect: want }), { message: /more than the 5 bytes/ });
   await t.throwsAsync(layout.writeBlob(Buffer.from('righ'), { expect: want }), { message: /the descriptor says/ });
+  const src = path.join(dir, '..', 'store-blob');
+  await fs.writeFile(src, 'right, and more');
+  await t.throwsAsync(layout.writeBlob({ file: src, fromStore: true }, { expect: want }), { message: /the store's copy has 15 bytes/ });
   t.deepEqual(await listAll(path.join(dir, 'blobs', 'sha256')), []);
   t.false(await layout.hasBlob(want.digest));
+  await fs.writeFile(src, 'right');
+  t.true((await layout.writeBlob({ file: src, fromStore: true }, { expect: want })).written);
+  t.is(await fs.readFile(layout.blobPath(want.digest), 'utf8'), 'right');
 });
 
 test('readBlob verifies digest and size while streaming', async (t) => {
