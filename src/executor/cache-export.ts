@@ -213,9 +213,7 @@ async function importLocal(store: Store, dir: string, progress: TransferProgress
   if (!desc) throw new NbuildError('CACHE_INVALID', `${dir}/index.json lists no cache`);
   const manifest = parseManifest(await read(desc, 'manifest'), dir);
   const entries = parseConfig(await read(manifest.config, 'cache config'), dir);
-  return adopt(store, entries, progress, async (layer, file, meter) => {
-    const size = entries.find((e) => e.record.layer?.digest === layer.toString())?.record.layer?.size;
-    if (size === undefined) throw new NbuildError('CACHE_INVALID', `${dir}: layer ${layer} has no size`);
+  return adopt(store, entries, progress, async (layer, size, file, meter) => {
     // readBlob hashes while streaming and refuses a mismatch.
     await layout.copyBlobTo({ digest: layer, size }, file, (n) => meter.add(n)).catch((e: unknown) => {
       throw new NbuildError('CACHE_INVALID', `${dir}: layer ${layer}: ${(e as Error).message}`, { cause: e });
@@ -228,7 +226,7 @@ async function importLocal(store: Store, dir: string, progress: TransferProgress
  * Brings in each record whose layer blob is (or can be made) present. `fetch` writes a blob to a
  * temp file and says whether it was verified while being written.
  */
-async function adopt(store: Store, entries: CacheEntry[], progress: TransferProgress, fetch: (layer: Digest, file: string, meter: BlobMeter) => Promise<boolean>): Promise<number> {
+async function adopt(store: Store, entries: CacheEntry[], progress: TransferProgress, fetch: (layer: Digest, size: number, file: string, meter: BlobMeter) => Promise<boolean>): Promise<number> {
   let n = 0;
   const seen = new Set<string>();
   for (const { key, record } of entries) {
@@ -240,7 +238,7 @@ async function adopt(store: Store, entries: CacheEntry[], progress: TransferProg
         try {
           const file = path.join(work, 'blob');
           const meter = progress.blob(record.layer.digest, record.layer.size);
-          const verified = await fetch(digest, file, meter);
+          const verified = await fetch(digest, record.layer.size, file, meter);
           await store.importBlobFile(file, digest, verified);
           meter.done();
         } finally {
@@ -303,7 +301,7 @@ async function importRegistry(store: Store, ref: string, progress: TransferProgr
   } finally {
     await store.removeTempDir(work).catch(() => undefined);
   }
-  return adopt(store, entries, progress, async (layer, file, meter) => {
+  return adopt(store, entries, progress, async (layer, _size, file, meter) => {
     // fetchBlob hashes while streaming and refuses a mismatch.
     await client.fetchBlob(repo, layer.toString(), file, { onProgress: (n) => meter.add(n) });
     return true;

@@ -77,6 +77,7 @@ export class OciLayout {
    */
   static async create(dir: string, made?: PartialOutput): Promise<OciLayout> {
     const layout = new OciLayout(path.resolve(dir), made);
+    await fs.mkdir(path.dirname(layout.dir), { recursive: true });
     for (const d of [layout.dir, path.join(layout.dir, 'blobs'), path.join(layout.dir, BLOBS_DIR)]) {
       const fresh = await fs.mkdir(d).then(() => true, (e: unknown) => (errnoOf(e) === 'EEXIST' ? false : Promise.reject(e)));
       if (fresh && d !== layout.dir) made?.add(d);

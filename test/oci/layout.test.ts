@@ -7,7 +7,7 @@ import { OciLayout } from '../../src/oci/layout.js';
 import { tempRoot } from '../store/fixtures.js';
 
 async function fresh(): Promise<{ dir: string; layout: OciLayout }> {
-  const dir = path.join(await tempRoot('nbuild-oci-'), 'layout');
+  const dir = path.join(await tempRoot('nbuild-oci-'), 'parent', 'layout');
   return { dir, layout: await OciLayout.create(dir) };
 }
 
