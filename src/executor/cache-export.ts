@@ -13,7 +13,7 @@ import { OCI_INDEX, OCI_MANIFEST } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, Manifest } from '../image/types.js';
 import { isCacheRecord, type CacheRecord } from '../store/cache-record.js';
-import { writeFileAtomic } from '../store/fsutil.js';
+import { OciLayout } from '../oci/layout.js';
 import type { Store } from '../store/store.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { SessionOptions } from '../registry/session.js';
@@ -177,57 +177,48 @@ export async function importCache(store: Store, spec: CacheSpec, opts: CacheTran
 // ---- local: an OCI image layout folder ----
 
 async function exportLocal(store: Store, entries: CacheEntry[], dir: string, progress: TransferProgress): Promise<void> {
-  const blobs = path.join(dir, 'blobs', 'sha256');
-  await fs.mkdir(blobs, { recursive: true });
+  // Each blob lands whole or not at all (OciLayout.writeBlob): another runner's --cache-from never sees half a blob.
+  const layout = await OciLayout.create(dir);
   const { config, manifest, layers } = buildArtifact(entries);
-  const put = async (hex: string, write: (tmp: string) => Promise<void>): Promise<void> => {
-    const dest = path.join(blobs, hex);
-    if (await fs.stat(dest).then(() => true, () => false)) return;
-    // temp + rename: a reader (another runner's --cache-from) never sees half a blob.
-    const tmp = `${dest}.${process.pid}.tmp`;
-    await write(tmp);
-    await fs.rename(tmp, dest);
-  };
   for (const l of layers) {
-    let meter: { done(): void } | undefined;
-    await put(Digest.parse(l.digest).hex, async (tmp) => {
-      meter = progress.blob(l.digest, l.size);
-      await fs.copyFile(store.blobPath(Digest.parse(l.digest)), tmp);
-    });
-    if (meter) meter.done();
-    else progress.settled(l.digest, l.size, 'exists');
+    const digest = Digest.parse(l.digest);
+    if (await layout.hasBlob(digest, l.size)) {
+      progress.settled(l.digest, l.size, 'exists');
+      continue;
+    }
+    const meter = progress.blob(l.digest, l.size);
+    await layout.writeBlob({ file: store.blobPath(digest), fromStore: true }, { expect: { digest, size: l.size }, onBytes: (n) => meter.add(n) });
+    meter.done();
   }
-  await put(Digest.of(config).hex, (tmp) => fs.writeFile(tmp, config));
-  await put(Digest.of(manifest).hex, (tmp) => fs.writeFile(tmp, manifest));
-  await writeFileAtomic(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const index = {
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: [{ mediaType: OCI_MANIFEST, artifactType: CACHE_ARTIFACT_TYPE, digest: Digest.of(manifest).toString(), size: manifest.length, annotations: { [REF_NAME]: LOCAL_TAG } }],
-  };
+  await layout.writeBlob(config);
+  const written = await layout.writeBlob(manifest);
+  const entry = { mediaType: OCI_MANIFEST, artifactType: CACHE_ARTIFACT_TYPE, digest: written.digest.toString(), size: written.size, annotations: { [REF_NAME]: LOCAL_TAG } };
   // index.json last: until it is replaced, readers see the previous complete cache.
-  await writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(index));
+  await layout.updateIndex(() => ({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [entry] }));
 }
 
 async function importLocal(store: Store, dir: string, progress: TransferProgress): Promise<number> {
-  const read = async (d: Digest, what: string): Promise<Buffer> => {
-    const bytes = await fs.readFile(path.join(dir, 'blobs', 'sha256', d.hex)).catch((e: unknown) => {
-      throw new NbuildError('CACHE_INVALID', `${dir}: ${what} ${d} is missing`, { cause: e });
-    });
-    if (!Digest.of(bytes).equals(d)) throw new NbuildError('CACHE_INVALID', `${dir}: ${what} ${d} is corrupt`);
-    return bytes;
-  };
-  const indexText = await fs.readFile(path.join(dir, 'index.json'), 'utf8').catch((e: unknown) => {
-    throw new NbuildError('CACHE_NOT_FOUND', `no build cache in ${dir} (no index.json)`, { cause: e });
+  const layout = await OciLayout.open(dir).catch((e: unknown) => {
+    throw new NbuildError('CACHE_INVALID', `${dir} is not an OCI layout: ${(e as Error).message}`, { cause: e });
   });
-  const index = JSON.parse(indexText) as { manifests?: Descriptor[] };
-  const desc = index.manifests?.find((m) => m.annotations?.[REF_NAME] === LOCAL_TAG) ?? index.manifests?.[0];
+  if (!(await layout.hasIndex())) throw new NbuildError('CACHE_NOT_FOUND', `no build cache in ${dir} (no index.json)`);
+  const read = async (d: Descriptor, what: string): Promise<Buffer> =>
+    layout.readBlobBytes({ digest: Digest.parse(d.digest), size: d.size }).catch((e: unknown) => {
+      throw new NbuildError('CACHE_INVALID', `${dir}: ${what} ${d.digest} is ${e instanceof NbuildError && e.code === 'BLOB_UNKNOWN' ? 'missing' : 'corrupt'}`, { cause: e });
+    });
+  const index = await layout.readIndex().catch((e: unknown) => {
+    throw new NbuildError('CACHE_INVALID', `${dir}: ${(e as Error).message}`, { cause: e });
+  });
+  const desc = index.manifests.find((m) => m.annotations?.[REF_NAME] === LOCAL_TAG) ?? index.manifests[0];
   if (!desc) throw new NbuildError('CACHE_INVALID', `${dir}/index.json lists no cache`);
-  const manifest = parseManifest(await read(Digest.parse(desc.digest), 'manifest'), dir);
-  const entries = parseConfig(await read(Digest.parse(manifest.config.digest), 'cache config'), dir);
-  return adopt(store, entries, progress, async (layer, file) => {
-    await fs.copyFile(path.join(dir, 'blobs', 'sha256', layer.hex), file);
-    return false; // copied, not verified yet: the store hashes it on the way in
+  const manifest = parseManifest(await read(desc, 'manifest'), dir);
+  const entries = parseConfig(await read(manifest.config, 'cache config'), dir);
+  return adopt(store, entries, progress, async (layer, size, file, meter) => {
+    // readBlob hashes while streaming and refuses a mismatch.
+    await layout.copyBlobTo({ digest: layer, size }, file, (n) => meter.add(n)).catch((e: unknown) => {
+      throw new NbuildError('CACHE_INVALID', `${dir}: layer ${layer}: ${(e as Error).message}`, { cause: e });
+    });
+    return true;
   });
 }
 
@@ -235,7 +226,7 @@ async function importLocal(store: Store, dir: string, progress: TransferProgress
  * Brings in each record whose layer blob is (or can be made) present. `fetch` writes a blob to a
  * temp file and says whether it was verified while being written.
  */
-async function adopt(store: Store, entries: CacheEntry[], progress: TransferProgress, fetch: (layer: Digest, file: string, meter: BlobMeter) => Promise<boolean>): Promise<number> {
+async function adopt(store: Store, entries: CacheEntry[], progress: TransferProgress, fetch: (layer: Digest, size: number, file: string, meter: BlobMeter) => Promise<boolean>): Promise<number> {
   let n = 0;
   const seen = new Set<string>();
   for (const { key, record } of entries) {
@@ -247,7 +238,7 @@ async function adopt(store: Store, entries: CacheEntry[], progress: TransferProg
         try {
           const file = path.join(work, 'blob');
           const meter = progress.blob(record.layer.digest, record.layer.size);
-          const verified = await fetch(digest, file, meter);
+          const verified = await fetch(digest, record.layer.size, file, meter);
           await store.importBlobFile(file, digest, verified);
           meter.done();
         } finally {
@@ -310,7 +301,7 @@ async function importRegistry(store: Store, ref: string, progress: TransferProgr
   } finally {
     await store.removeTempDir(work).catch(() => undefined);
   }
-  return adopt(store, entries, progress, async (layer, file, meter) => {
+  return adopt(store, entries, progress, async (layer, _size, file, meter) => {
     // fetchBlob hashes while streaming and refuses a mismatch.
     await client.fetchBlob(repo, layer.toString(), file, { onProgress: (n) => meter.add(n) });
     return true;

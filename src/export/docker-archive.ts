@@ -4,7 +4,8 @@
 // accept one file (anchors-research §(d)).
 import type { Store } from '../store/store.js';
 import { parseReference } from '../image/reference.js';
-import { type ExportItem, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
+import { type ExportItem, collectBlobs, indexDescriptors, makeIndex } from './layout.js';
+import { blobName, indexBytes } from '../oci/layout.js';
 import { writeArchiveAtomic, writeLayoutEntries } from './oci-archive.js';
 import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
@@ -17,9 +18,9 @@ interface DockerManifestEntry {
 export async function writeDockerArchive(store: Store, items: ExportItem[], dest: string, progress: TransferProgress = noProgress): Promise<void> {
   const blobs = await collectBlobs(store, items);
   const manifest: DockerManifestEntry[] = items.map(({ image, names }) => ({
-    Config: `blobs/sha256/${image.configDigest.hex}`,
+    Config: blobName(image.configDigest),
     RepoTags: names.length ? names.map((n) => parseReference(n).familiar()) : null,
-    Layers: image.layers.map((l) => `blobs/sha256/${l.digest.hex}`),
+    Layers: image.layers.map((l) => blobName(l.digest)),
   }));
   const repositories: Record<string, Record<string, string>> = {};
   for (const { image, names } of items) {

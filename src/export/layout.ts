@@ -24,8 +24,6 @@ export interface ExportItem {
 
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 export const ANNOTATION_CONTAINERD_NAME = 'io.containerd.image.name';
-export const LAYOUT_FILE = 'oci-layout';
-export const LAYOUT_CONTENT = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
 
 export interface BlobRef {
   digest: Digest;
@@ -84,8 +82,4 @@ export function indexDescriptors(items: ExportItem[]): Descriptor[] {
 
 export function makeIndex(manifests: Descriptor[]): Index {
   return { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
-}
-
-export function indexBytes(index: Index): Buffer {
-  return Buffer.from(`${JSON.stringify(index)}\n`);
 }

@@ -4,8 +4,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Store } from '../store/store.js';
 import { PartialOutput, outputError, removeStaleTemps, tempBeside } from './partial.js';
-import { type BlobRef, type ExportItem, LAYOUT_CONTENT, LAYOUT_FILE, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
-import { TarWriter } from './tar.js';
+import { type BlobRef, type ExportItem, collectBlobs, indexDescriptors, makeIndex } from './layout.js';
+import { BLOBS_DIR, INDEX_FILE, LAYOUT_CONTENT, LAYOUT_FILE, blobName, indexBytes } from '../oci/layout.js';
+import { TarWriter } from '../oci/tar.js';
 import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
 export type { ExportItem } from './layout.js';
@@ -20,11 +21,11 @@ export async function writeOciArchive(store: Store, items: ExportItem[], dest: s
 /** The entries of an OCI layout: oci-layout, index.json, blobs/sha256/…; `progress` hears of each layer. */
 export async function writeLayoutEntries(store: Store, tar: TarWriter, blobs: BlobRef[], index: Buffer, progress: TransferProgress = noProgress): Promise<void> {
   await tar.addBuffer(LAYOUT_FILE, LAYOUT_CONTENT);
-  await tar.addBuffer('index.json', index);
+  await tar.addBuffer(INDEX_FILE, index);
   await tar.addDir('blobs');
-  await tar.addDir('blobs/sha256');
+  await tar.addDir(BLOBS_DIR);
   for (const b of blobs) {
-    const name = `blobs/sha256/${b.digest.hex}`;
+    const name = blobName(b.digest);
     if (b.data) await tar.addBuffer(name, b.data);
     else {
       const meter = progress.blob(b.digest.toString(), b.size);

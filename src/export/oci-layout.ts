@@ -4,16 +4,15 @@
 // folder beside it and renamed into place; in an existing one, index.json is
 // replaced last (atomically), and a failed write removes the blobs and folders it
 // added (partial.ts).
-import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
-import { Digest } from '../image/digest.js';
-import type { Index } from '../image/types.js';
+import type { Descriptor } from '../image/types.js';
+import { OciLayout } from '../oci/layout.js';
 import { errnoOf } from '../store/fsutil.js';
 import type { Store } from '../store/store.js';
-import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type ExportItem, LAYOUT_CONTENT, LAYOUT_FILE, collectBlobs, indexBytes, indexDescriptors, makeIndex } from './layout.js';
-import { PartialOutput, outputError, removeDeadTemps, removeStaleTemps, replaceFile, tempBeside } from './partial.js';
+import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type ExportItem, collectBlobs, indexDescriptors, makeIndex } from './layout.js';
+import { PartialOutput, outputError, removeStaleTemps, tempBeside } from './partial.js';
 import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
 export async function writeOciLayout(store: Store, items: ExportItem[], destDir: string, progress: TransferProgress = noProgress): Promise<void> {
@@ -45,75 +44,31 @@ export async function writeOciLayout(store: Store, items: ExportItem[], destDir:
 
 /** Writes the blobs, the layout file and (last) index.json; `made` records what did not exist yet. */
 async function fillLayout(store: Store, items: ExportItem[], dir: string, made: PartialOutput | undefined, progress: TransferProgress): Promise<void> {
-  const blobsDir = path.join(dir, 'blobs', 'sha256');
-  for (const d of [path.join(dir, 'blobs'), blobsDir]) {
-    if (await fs.mkdir(d).then(() => true, (e: unknown) => (errnoOf(e) === 'EEXIST' ? false : Promise.reject(e)))) made?.add(d);
-  }
-  for (const d of [dir, blobsDir]) await removeDeadTemps(d);
-  await checkOrWriteLayoutFile(dir, made);
+  const layout = await OciLayout.create(dir, made);
   for (const b of await collectBlobs(store, items)) {
-    const target = path.join(blobsDir, b.digest.hex);
-    const st = await fs.stat(target).catch(() => undefined);
-    if (st?.isFile() && st.size === b.size) {
-      if (!b.data) progress.settled(b.digest.toString(), b.size, 'exists');
-      continue;
-    }
-    made?.add(target);
+    const expect = { digest: b.digest, size: b.size };
     if (b.data) {
-      await replaceFile(target, b.data);
+      await layout.writeBlob(b.data, { expect });
       continue;
     }
-    const tmp = tempBeside(target);
-    const own = new PartialOutput();
-    own.add(tmp);
+    if (await layout.hasBlob(b.digest, b.size)) {
+      progress.settled(b.digest.toString(), b.size, 'exists');
+      continue;
+    }
     const meter = progress.blob(b.digest.toString(), b.size);
-    await own.run(async () => {
-      await fs.copyFile(store.blobPath(b.digest), tmp, fsc.COPYFILE_FICLONE); // a reflink where the fs can
-      await fs.rename(tmp, target);
-    });
+    await layout.writeBlob({ file: store.blobPath(b.digest), fromStore: true }, { expect, onBytes: (n) => meter.add(n) });
     meter.done();
   }
-  const index = await readIndex(dir);
   const added = indexDescriptors(items);
-  const newNames = new Set(added.map((d) => d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME]).filter((n) => n !== undefined));
-  const addedDigests = new Set(added.filter((d) => (d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME]) === undefined).map((d) => d.digest));
-  const kept = index.manifests.filter((d) => {
-    const n = d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME];
-    if (n !== undefined) return !newNames.has(n);
-    return !addedDigests.has(d.digest);
+  const nameOf = (d: Descriptor): string | undefined => d.annotations?.[ANNOTATION_CONTAINERD_NAME] ?? d.annotations?.[ANNOTATION_REF_NAME];
+  const newNames = new Set(added.map(nameOf).filter((n) => n !== undefined));
+  const addedDigests = new Set(added.filter((d) => nameOf(d) === undefined).map((d) => d.digest));
+  await layout.updateIndex((index) => {
+    // A name given again moves to the new image; an unnamed image is listed once.
+    const kept = index.manifests.filter((d) => {
+      const n = nameOf(d);
+      return n !== undefined ? !newNames.has(n) : !addedDigests.has(d.digest);
+    });
+    return { ...index, ...makeIndex([...kept, ...added]) };
   });
-  await replaceFile(path.join(dir, 'index.json'), indexBytes({ ...index, ...makeIndex([...kept, ...added]) }));
-}
-
-async function checkOrWriteLayoutFile(dir: string, made: PartialOutput | undefined): Promise<void> {
-  const file = path.join(dir, LAYOUT_FILE);
-  try {
-    const v = JSON.parse(await fs.readFile(file, 'utf8')) as { imageLayoutVersion?: unknown };
-    if (v.imageLayoutVersion !== '1.0.0') throw new NbuildError('LAYOUT_VERSION', `${file}: unsupported imageLayoutVersion ${String(v.imageLayoutVersion)}`);
-  } catch (e) {
-    if (errnoOf(e) !== 'ENOENT') throw e instanceof NbuildError ? e : new NbuildError('LAYOUT_INVALID', `${file} is not an OCI layout file`, { cause: e });
-    made?.add(file);
-    await replaceFile(file, LAYOUT_CONTENT);
-  }
-}
-
-async function readIndex(dir: string): Promise<Index> {
-  const file = path.join(dir, 'index.json');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if (errnoOf(e) === 'ENOENT') return makeIndex([]);
-    throw e;
-  }
-  let index: Index;
-  try {
-    index = JSON.parse(text) as Index;
-  } catch {
-    throw new NbuildError('LAYOUT_INVALID', `${file} is not JSON`);
-  }
-  if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests) || !index.manifests.every((d) => Digest.isValid(d.digest))) {
-    throw new NbuildError('LAYOUT_INVALID', `${file} is not an OCI image index`);
-  }
-  return index;
 }

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { NbuildError } from '../errors.js';
 import { Digest } from '../image/digest.js';
-import { readTar } from '../export/tar.js';
+import { readTar } from '../oci/tar.js';
 import { hashFile } from './fsutil.js';
 
 export interface MaterializedFile {

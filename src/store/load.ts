@@ -13,6 +13,7 @@ import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, is
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { canonicalJson } from '../image/canonical-json.js';
+import { INDEX_FILE, LAYOUT_FILE, LAYOUT_VERSION, blobName } from '../oci/layout.js';
 import { computeDiffId } from './diff-id.js';
 import { storeFsError } from './fsutil.js';
 import { type LoadSource, type MaterializedFile, dirSource, invalid, tarSource } from './load-source.js';
@@ -58,7 +59,7 @@ export async function loadArchive(store: Store, archive: string, opts: LoadOptio
   try {
     const src = st.isDirectory() ? dirSource(archive, work) : await tarSource(archive, work);
     let pending: Pending[];
-    if (await src.has('index.json')) pending = await fromOciLayout(src, opts.platform);
+    if (await src.has(INDEX_FILE)) pending = await fromOciLayout(src, opts.platform);
     else if (await src.has('manifest.json')) pending = await fromDockerArchive(src);
     else throw invalid(`${archive} is neither an OCI layout (no index.json) nor a docker archive (no manifest.json)`);
     if (pending.length === 0) throw invalid(`${archive} holds no image`);
@@ -131,7 +132,7 @@ function parseJson<T>(data: Buffer, what: string): T {
 async function blob(src: LoadSource, d: Descriptor, what: string): Promise<MaterializedFile> {
   if (!d || !Digest.isValid(d.digest)) throw invalid(`${what} has an invalid digest ${JSON.stringify(d?.digest)}`);
   const want = Digest.parse(d.digest);
-  const name = `blobs/sha256/${want.hex}`;
+  const name = blobName(want);
   if (!(await src.has(name))) throw invalid(`${what} ${want} is missing from the archive`);
   const f = await src.materialize(name);
   if (!f.digest.equals(want)) throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${name} has digest ${f.digest}, not ${want}`);
@@ -146,11 +147,11 @@ async function blobBytes(src: LoadSource, d: Descriptor, what: string): Promise<
 }
 
 async function fromOciLayout(src: LoadSource, platform?: Platform): Promise<Pending[]> {
-  if (await src.has('oci-layout')) {
-    const layout = parseJson<{ imageLayoutVersion?: unknown }>(await src.readSmall('oci-layout', 4096), 'oci-layout');
-    if (layout.imageLayoutVersion !== '1.0.0') throw invalid(`unsupported imageLayoutVersion ${String(layout.imageLayoutVersion)}`);
+  if (await src.has(LAYOUT_FILE)) {
+    const layout = parseJson<{ imageLayoutVersion?: unknown }>(await src.readSmall(LAYOUT_FILE, 4096), LAYOUT_FILE);
+    if (layout.imageLayoutVersion !== LAYOUT_VERSION) throw invalid(`unsupported imageLayoutVersion ${String(layout.imageLayoutVersion)}`);
   }
-  const index = parseJson<Index>(await src.readSmall('index.json'), 'index.json');
+  const index = parseJson<Index>(await src.readSmall(INDEX_FILE), INDEX_FILE);
   if (!index || !Array.isArray(index.manifests)) throw invalid('index.json has no manifests list');
   // docker ≥ 25 also writes manifest.json: its RepoTags name images index.json leaves unnamed.
   const repoTags = (await src.has('manifest.json')) ? await dockerRepoTags(src) : new Map<string, string[]>();

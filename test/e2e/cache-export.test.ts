@@ -60,6 +60,26 @@ test('type=local: a fresh store reuses the exported cache without running the st
   t.not(changed.digest, first.digest);
 });
 
+test('type=local: a tampered layer blob in the cache is refused, never adopted', async (t) => {
+  const cacheDir = path.join(tempDir('cachedir'), 'cache');
+  const first = await buildWith(await storeWithBusybox(), context(), ['--cache-to', `type=local,dest=${cacheDir}`]);
+  t.is(first.code, 0, first.stderr);
+  const index = JSON.parse(fs.readFileSync(path.join(cacheDir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const blob = (d: string): string => path.join(cacheDir, 'blobs', 'sha256', d.slice(7));
+  const manifest = JSON.parse(fs.readFileSync(blob(index.manifests[0].digest), 'utf8')) as { layers: { digest: string; size: number }[] };
+  // Same size, other bytes: only hashing while reading can tell.
+  for (const l of manifest.layers) fs.writeFileSync(blob(l.digest), Buffer.alloc(l.size, 0x41));
+  const root = await storeWithBusybox();
+  const second = await buildWith(root, context(), ['--cache-from', `type=local,src=${cacheDir}`]);
+  t.is(second.code, 0, second.stderr);
+  t.regex(second.stderr, /WARNING: cache from .* not used: .*layer sha256:[0-9a-f]{64}.*the descriptor says/);
+  t.deepEqual(ranSteps(second.stderr), ['step-one-ran', 'step-two-ran'], 'no step taken from a corrupt cache');
+  for (const l of manifest.layers) {
+    const inStore = path.join(root, 'blobs', 'sha256', l.digest.slice(7));
+    if (fs.existsSync(inStore)) t.not(fs.readFileSync(inStore).toString('hex', 0, 8), Buffer.alloc(8, 0x41).toString('hex'), 'the tampered bytes are not in the store');
+  }
+});
+
 test('a missing cache is a warning, not a failure', async (t) => {
   const r = await buildWith(await storeWithBusybox(), context(), ['--cache-from', `type=local,src=${path.join(tempDir('nocache'), 'none')}`]);
   t.is(r.code, 0, r.stderr);

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { writeDockerArchive } from '../../src/export/docker-archive.js';
 import { writeOciArchive } from '../../src/export/oci-archive.js';
 import { writeOciLayout } from '../../src/export/oci-layout.js';
-import { TarWriter } from '../../src/export/tar.js';
+import { TarWriter } from '../../src/oci/tar.js';
 import { loadArchive } from '../../src/store/load.js';
 import { Store } from '../../src/store/store.js';
 import { makeImage, tempRoot } from '../store/fixtures.js';

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
-import { readTar } from '../../src/export/tar.js';
+import { readTar } from '../../src/oci/tar.js';
 
 export interface RawTarEntry {
   name: string;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { TarWriter } from '../../src/export/tar.js';
+import { TarWriter } from '../../src/oci/tar.js';
 import { Image, type Layer } from '../../src/image/image.js';
 import { OCI_LAYER, OCI_LAYER_GZIP } from '../../src/image/media-types.js';
 import type { ImageConfig } from '../../src/image/types.js';

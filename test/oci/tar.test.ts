@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { TarWriter, readTar } from '../../src/export/tar.js';
+import { TarWriter, readTar } from '../../src/oci/tar.js';
 import { tempRoot } from '../store/fixtures.js';
 
 const run = promisify(execFile);
