@@ -141,3 +141,16 @@ test('several files to a destination that is not a folder and has no trailing / 
   const ok = await build({ a: 'a\n', b: 'b\n', Dockerfile: 'FROM scratch\nCOPY a /dest/\nCOPY a b /dest\nCOPY * /other/\n' });
   t.is(ok.code, 0, ok.stderr);
 });
+
+// BuildKit lexes a COPY source like any word, so `\?` reaches its copier as `?`, a wildcard
+// (shell/lex.go; envVarTest: `abc\tdef` is `abctdef`). `\\?` reaches it as `\?`: before the
+// first wildcard segment that is a name with a backslash, after it (fsutil copy's
+// ResolveWildcards: filepath.Match on the rest) a literal `?`.
+test('COPY source escapes: \\? is a wildcard after lexing, \\\\? past a wildcard segment is a literal ?', async (t) => {
+  const files = { 'app/sub/n?pe.txt': 'lit\n', 'app/sub/nope.txt': 'wild\n', 'app/sub/st*uv.txt': 'star\n', 'app/sub/strauv.txt': 'no\n' };
+  const r = await build({ ...files, Dockerfile: 'FROM scratch\nCOPY app/*/n\\\\?pe.txt app/s*/st\\\\*uv.txt /lit/\nCOPY app/sub/n\\?pe.txt /wild/\n' });
+  t.is(r.code, 0, r.stderr);
+  const [lit, wild] = layerEntries(r.out);
+  t.deepEqual([...lit.keys()].filter((n) => !n.endsWith('/') && n !== 'lit').sort(), ['lit/n?pe.txt', 'lit/st*uv.txt']);
+  t.deepEqual([...wild.keys()].filter((n) => !n.endsWith('/') && n !== 'wild').sort(), ['wild/n?pe.txt', 'wild/nope.txt']);
+});
