@@ -154,3 +154,21 @@ test('COPY source escapes: \\? is a wildcard after lexing, \\\\? past a wildcard
   t.deepEqual([...lit.keys()].filter((n) => !n.endsWith('/') && n !== 'lit').sort(), ['lit/n?pe.txt', 'lit/st*uv.txt']);
   t.deepEqual([...wild.keys()].filter((n) => !n.endsWith('/') && n !== 'wild').sort(), ['wild/n?pe.txt', 'wild/nope.txt']);
 });
+
+// BuildKit's unpack (solver/llbsolver/file/unpack.go) makes the destination with copy.MkdirAll
+// (0755, --chown's owner) and go-archive's Unpack skips a `.` entry when the destination is a
+// folder: the archive's `./` owner and mode never reach the destination folder.
+test('ADD of an archive: its ./ entry does not change the destination folder, new or existing', async (t) => {
+  const r = await build({ keep: 'k\n', Dockerfile: 'FROM scratch\nADD a.tar /new/\nADD --chown=7:8 a.tar /chowned/\nCOPY keep /existing/\nADD a.tar /existing/\n' }, [], (ctx) => {
+    const src = tempDir('copy-sem-dot');
+    fs.writeFileSync(path.join(src, 'f'), 'f\n');
+    fs.chmodSync(src, 0o700);
+    execFileSync('tar', ['-cf', path.join(ctx, 'a.tar'), '--owner=1234', '--group=4321', '--numeric-owner', '-C', src, '.']);
+  });
+  t.is(r.code, 0, r.stderr);
+  const [added, chowned, , existing] = layerEntries(r.out);
+  t.like(added.get('new'), { mode: 'drwxr-xr-x', owner: '0/0' });
+  t.like(added.get('new/f'), { owner: '1234/4321' });
+  t.like(chowned.get('chowned'), { mode: 'drwxr-xr-x', owner: '7/8' });
+  t.like(existing.get('existing'), { mode: 'drwxr-xr-x', owner: '0/0' });
+});
