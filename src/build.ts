@@ -29,6 +29,7 @@ import { trace } from './trace.js';
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
+import { checkUlimitsAgainstOwn, type Ulimit } from './sandbox/ulimit.js';
 
 export interface BuildOptions {
   storeRoot: string;
@@ -60,6 +61,8 @@ export interface BuildOptions {
   extraHosts?: readonly string[];
   /** --shm-size in bytes. */
   shmSize?: number;
+  /** --ulimit: resource limits of RUN commands (src/sandbox/ulimit.ts parseUlimits). */
+  ulimits?: readonly Ulimit[];
   /** --no-cache-filter: stage names whose steps all run. */
   noCacheStages?: readonly string[];
   /** --annotation: manifest annotations. */
@@ -97,6 +100,7 @@ export interface BuildResult {
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   trace('build: start');
+  if (options.ulimits?.length) checkUlimitsAgainstOwn(options.ulimits);
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
@@ -202,6 +206,7 @@ async function buildIn(store: Store, options: BuildOptions, { dockerfilePath, do
     secrets: options.secrets ?? new Map(),
     extraHosts: options.extraHosts,
     shmSize: options.shmSize,
+    ulimits: options.ulimits,
     emit,
     signal: options.signal,
     urls,

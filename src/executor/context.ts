@@ -7,6 +7,7 @@ import type { BuildEvent } from './events.js';
 import type { StatCache } from './content-hash.js';
 import type { CacheRecord } from '../store/cache-record.js';
 import type { UrlSources } from './steps/add-sources.js';
+import type { Ulimit } from '../sandbox/ulimit.js';
 
 /** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
 export type SecretSource = { file: string } | { value: string };
@@ -34,6 +35,8 @@ export interface StepEnv {
   extraHosts?: readonly string[];
   /** --shm-size in bytes (default: the helper's 64 MiB). */
   shmSize?: number;
+  /** --ulimit: resource limits of RUN commands (checked against nbuild's own). */
+  ulimits?: readonly Ulimit[];
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
   /** Told of every cache record a layer step used or made (for --cache-to). */

@@ -116,6 +116,8 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     const material = {
       createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts,
       mountSources: await mountSourcesDigest(runner, mounts, instr), heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env), hostname,
+      // BuildKit keeps ulimits in the ExecOp's Meta, so they are part of its cache key too.
+      ulimits: runner.env.ulimits?.length ? runner.env.ulimits : undefined,
     };
     const run = { instr, mounts, hostname };
     return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, run, id));

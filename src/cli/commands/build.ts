@@ -17,6 +17,7 @@ import { interruptSignal } from '../../interrupt.js';
 import { hostPlatform, parsePlatform, samePlatform, type Platform } from '../../planner/args.js';
 import type { Compression } from '../../image/media-types.js';
 import { trace } from '../../trace.js';
+import { parseUlimits } from '../../sandbox/ulimit.js';
 
 interface BuildArgs {
   context: string;
@@ -50,6 +51,7 @@ interface BuildArgs {
   'cache-to': string[];
   'add-host': string[];
   'shm-size'?: string;
+  ulimit: string[];
   call?: string;
   check?: boolean;
   annotation: string[];
@@ -100,6 +102,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       await stdinContext.remove();
       throw new UsageError('nbuild build -: standard input holds a Dockerfile, so -f has nothing to name');
     }
+    const ulimits = parseUlimits(argv.ulimit);
     try {
       const result = await build({
         storeRoot: resolveStoreRoot(argv.root),
@@ -121,6 +124,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         secrets: parseSecrets(argv.secret),
         extraHosts: parseAddHosts(argv['add-host']),
         shmSize: argv['shm-size'] === undefined ? undefined : parseSize(argv['shm-size'], '--shm-size'),
+        ulimits,
         annotations: parseAnnotations(argv.annotation, 'manifest'),
         indexAnnotations: parseAnnotations(argv.annotation, 'index'),
         registry,

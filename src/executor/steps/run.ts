@@ -85,6 +85,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       resolvConf: resolvConfFor(network.network, await hostResolvConf()),
       mounts,
       syncCalls: runSyncCalls(),
+      rlimits: env.ulimits,
     },
     {
       onStdout: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stdout', data }),
