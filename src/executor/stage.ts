@@ -57,6 +57,7 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
   const all = [...triggers, ...planned.stage.instructions];
   const flags = { cmdSet: false };
   const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
+  const numbering = new StepNumbering(planned, triggers.length);
   await letEventLoopRun();
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
@@ -67,7 +68,7 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     // Emulated steps are slow: say so where the step is shown.
     const name = stepName(instr, state, runner.plan.dockerfile);
     const text = instr.kind === 'run' && runner.emulation ? `${name}  (emulated: ${runner.emulation})` : name;
-    runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text });
+    runner.env.emit({ type: 'step-start', id, stage: label, index: numbering.next(instr, state), total: numbering.total, text });
     let cached: boolean;
     try {
       cached = await runStep(runner, planned, state, instr, flags, id);
@@ -82,6 +83,31 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
   }
   return state;
 }
+
+/**
+ * BuildKit's step numbers (dockerfile2llb prefixCommand): the total counts a FROM of an image,
+ * the stage's ADD, COPY, RUN and WORKDIR, and every ONBUILD trigger; a FROM of an image, ADD,
+ * COPY, RUN and a WORKDIR other than `/` take the next number. nbuild also shows the steps that
+ * only change the config: they carry the number of the step before them.
+ */
+class StepNumbering {
+  readonly total: number;
+  private index: number;
+
+  constructor(planned: PlannedStage, triggers: number) {
+    const fromImage = planned.base.kind === 'image' ? 1 : 0;
+    this.index = fromImage;
+    this.total = fromImage + triggers + planned.stage.instructions.filter((i) => NUMBERED.has(i.kind)).length;
+  }
+
+  next(instr: Instruction, state: StageState): number {
+    const root = instr.kind === 'workdir' && path.posix.resolve(state.config.WorkingDir || '/', instr.path) === '/';
+    if (NUMBERED.has(instr.kind) && !root) this.index++;
+    return this.index;
+  }
+}
+
+const NUMBERED = new Set<Instruction['kind']>(['add', 'copy', 'run', 'workdir']);
 
 /**
  * A step's failure names its Dockerfile line: an NbuildError without one (a source outside the
@@ -249,9 +275,17 @@ function parentsRoot(source: string): string {
   return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
 }
 
+/**
+ * The stage a `--from`/`from=` names: by index, or the last stage of that name (BuildKit's
+ * statesByName keeps the last of duplicate names).
+ */
+function stageNamed(runner: StageRunner, from: string): PlannedStage | undefined {
+  return runner.plan.stages.findLast((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+}
+
 /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
 async function fromDigest(runner: StageRunner, from: string, instr: Instruction): Promise<string> {
-  const stage = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+  const stage = stageNamed(runner, from);
   if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
   return `image:${(await imageLayersAt(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
 }
@@ -323,7 +357,7 @@ async function mountSource(runner: StageRunner, from: string | undefined, workDi
 }
 
 async function layersOf(runner: StageRunner, from: string, instr: Instruction): Promise<Layer[]> {
-  const byName = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+  const byName = stageNamed(runner, from);
   if (byName) return runner.stageLayers(byName.stage.index);
   return imageLayersAt(runner, from, instr);
 }

@@ -23,7 +23,7 @@ export function sourceDateEpochSource(df: Dockerfile, buildArgs: ReadonlyMap<str
   if (/^[+-]?\d+$/.test(value)) return { kind: 'seconds', seconds: Number(value) };
   // A local folder context carries no time (a Git or HTTP context would).
   if (value === 'context') return { kind: 'none' };
-  const stage = df.stages.find((s) => s.name !== undefined && s.name === value.toLowerCase());
+  const stage = df.stages.findLast((s) => s.name !== undefined && s.name === value.toLowerCase()); // the last of duplicate names, as BuildKit
   if (stage) return stageSource(df, stage, buildArgs, globals);
   const invalid = `invalid SOURCE_DATE_EPOCH: ${value}`;
   if (given !== undefined) throw new NbuildError('SOURCE_DATE_EPOCH', `${invalid} (the build arg or environment variable: seconds since the epoch, "context", or a source stage's name)`);

@@ -172,3 +172,22 @@ test('ADD of an archive: its ./ entry does not change the destination folder, ne
   t.like(chowned.get('chowned'), { mode: 'drwxr-xr-x', owner: '7/8' });
   t.like(existing.get('existing'), { mode: 'drwxr-xr-x', owner: '0/0' });
 });
+
+// Duplicate stage names are BuildKit's DuplicateStageName warning; --from takes the last stage of
+// the name, a FROM the last one defined before it (dockerfile2llb statesByName).
+test('COPY --from a duplicate stage name reads the last stage of that name; FROM the one before it', async (t) => {
+  const r = await build({
+    first: '1\n',
+    second: '2\n',
+    Dockerfile: 'FROM scratch AS b\nCOPY first /which\nFROM b AS c\nFROM scratch AS b\nCOPY second /which\nFROM scratch\nCOPY --from=b /which /from-b\nCOPY --from=c /which /from-c\n',
+  });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /DuplicateStageName/);
+  const [fromB, fromC] = layerEntries(r.out);
+  t.true(fromB.has('from-b'));
+  t.true(fromC.has('from-c'));
+  const a = openOciArchive(r.out);
+  const raw = a.manifest.layers.map((l) => gunzipSync(fs.readFileSync(a.blob(l.digest))).toString('latin1'));
+  t.regex(raw[0], /from-b[\s\S]*2\n/);
+  t.regex(raw[1], /from-c[\s\S]*1\n/);
+});

@@ -103,3 +103,13 @@ test('proxy build args reach RUN in both spellings; the lowercase one wins', (t)
   const env = proxyEnv(new Map([['http_proxy', 'lower'], ['HTTP_PROXY', 'upper'], ['NO_PROXY', 'np'], ['FOO', 'x'], ['ftp_proxy', '']]));
   t.deepEqual([...env].sort(), [['HTTP_PROXY', 'lower'], ['NO_PROXY', 'np'], ['http_proxy', 'lower'], ['no_proxy', 'np']]);
 });
+
+// BuildKit (dockerfile2llb addState/statesByName): a FROM takes the last stage of the name defined
+// before it; --from, from= and --target take the last stage of the name in the file.
+test('duplicate stage names: FROM takes the last one before it, --from and --target the last one', (t) => {
+  const text = 'FROM busybox AS b\nFROM b AS c\nFROM busybox AS b\nFROM scratch\nCOPY --from=b /x /x\nCOPY --from=c /y /y\n';
+  const p = plan(text);
+  t.deepEqual(p.stages.find((s) => s.stage.index === 1)?.base, { kind: 'stage', index: 0 });
+  t.deepEqual(p.stages.find((s) => s.stage.index === 3)?.dependsOn.sort(), [1, 2]);
+  t.is(plan(text, { target: 'b' }).target, 2);
+});
