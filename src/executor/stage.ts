@@ -10,6 +10,7 @@ import { errnoOf, storeFsError } from '../store/fsutil.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
 import { runCommand, requestedNetwork, runArgs, runEnv, type RunRequest } from './steps/run.js';
 import { argHistory, copyHistory, runHistory } from './history.js';
+import type { History } from '../image/types.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { isUrl } from './steps/add-sources.js';
 import { commitLayer } from './commit.js';
@@ -163,7 +164,7 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     const names = instr.args.map((a) => a.name);
     for (const name of names) if (!state.declared.includes(name)) state.declared.push(name);
     const createdBy = argHistory(names, (name) => state.args.get(name));
-    addHistory(state, undefined, createdBy, created);
+    addConfigHistory(state, createdBy, created, runner.env);
     // The values (not only the text) decide what later steps see.
     chain(state, JSON.stringify([createdBy, ...names.map((n) => [n, state.args.get(n) ?? null])]));
     return false;
@@ -196,7 +197,7 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     default:
       if (isMetadataInstruction(expanded)) {
         const createdBy = applyMetadata(state, expanded, flags);
-        if (createdBy !== undefined) addHistory(state, undefined, createdBy, created);
+        if (createdBy !== undefined) addConfigHistory(state, createdBy, created, runner.env);
         chain(state, createdBy ?? JSON.stringify(expanded.source.original));
       }
       return false;
@@ -243,17 +244,20 @@ async function cachedLayerStep(
     const record = await store.cacheGet(key);
     const layer = record?.layer ? { digest: Digest.parse(record.layer.digest), diffId: Digest.parse(record.layer.diffId), size: record.layer.size, mediaType: record.layer.mediaType } : undefined;
     if (record && (!layer || (await store.hasBlob(layer.digest)))) {
-      addHistory(state, layer, createdBy, created);
+      // Without an epoch a layer's time is its cache record's, as BuildKit takes the cached
+      // ref's createdAt: a fully cached rebuild gives the same config (testReproducibleIDs).
+      addHistory(state, layer, createdBy, timestamp === undefined ? record.createdAt : created);
       runner.env.cacheUsed?.(key, record);
       return true;
     }
   }
   const layer = await execute();
-  addHistory(state, layer, createdBy, created);
+  const createdAt = new Date().toISOString();
+  addHistory(state, layer, createdBy, timestamp === undefined ? createdAt : created);
   const made = {
     layer: layer ? { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType } : undefined,
     config: { createdBy },
-    createdAt: new Date().toISOString(),
+    createdAt,
   };
   await store.cachePut(key, made);
   runner.env.cacheUsed?.(key, made);
@@ -415,6 +419,45 @@ async function resolveOwner(root: string, chown: string, instr: Instruction): Pr
 function addHistory(state: StageState, layer: Layer | undefined, createdBy: string, created: string): void {
   if (layer) state.layers.push(layer);
   state.history.push({ created, created_by: createdBy, comment: 'nbuild.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) });
+}
+
+/** History entries of config-only steps: their time is settled when the image is written (settleHistoryTimes). */
+const configOnlyEntries = new WeakSet<History>();
+
+function addConfigHistory(state: StageState, createdBy: string, created: string, env: StepEnv): void {
+  addHistory(state, undefined, createdBy, created);
+  if (env.timestamp === undefined) configOnlyEntries.add(state.history[state.history.length - 1]);
+}
+
+/**
+ * Without an epoch, BuildKit's exporter (exporter/containerimage/writer.go:
+ * normalizeLayersAndHistory) gives the history entries of config-only steps, which have no
+ * time of their own, the time of the first new layer after them, or of the layer before them
+ * once one came; the image's `created` is then the last entry's (patchImageConfig). So a fully
+ * cached rebuild writes the same config.
+ */
+export function settleHistoryTimes(history: History[]): string | undefined {
+  const unset = (h: History): boolean => configOnlyEntries.has(h) || h.created === undefined;
+  let created: string | undefined;
+  let seenUnset = false;
+  for (const h of history) {
+    if (!unset(h)) {
+      created = h.created;
+      if (seenUnset) break;
+    } else seenUnset = true;
+  }
+  seenUnset = false;
+  for (const h of history) {
+    if (!unset(h)) {
+      if (seenUnset) created = h.created;
+    } else {
+      seenUnset = true;
+      configOnlyEntries.delete(h);
+      if (created === undefined) delete h.created;
+      else h.created = created;
+    }
+  }
+  return history.at(-1)?.created;
 }
 
 export function createdTime(env: StepEnv): string {
