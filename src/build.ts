@@ -37,6 +37,7 @@ import { isRemoteContext, type NamedContextSpec } from './context/named-contexts
 import { fetchNamedContext, fetchRemoteContext, type FetchedContext } from './context/remote-context.js';
 import type { NamedContextBase } from './planner/plan.js';
 import type { NamedSource } from './executor/context.js';
+import { checkUlimitsAgainstOwn, type Ulimit } from './sandbox/ulimit.js';
 
 export interface BuildOptions {
   storeRoot: string;
@@ -79,6 +80,8 @@ export interface BuildOptions {
   isolation?: IsolationMode;
   /** --run-fsync: RUN steps' fsync & co. are real (default: they return 0, docs/decisions.md). */
   runFsync?: boolean;
+  /** --ulimit: resource limits of RUN commands (src/sandbox/ulimit.ts parseUlimits). */
+  ulimits?: readonly Ulimit[];
   /** --no-cache-filter: stage names whose steps all run. */
   noCacheStages?: readonly string[];
   /** --annotation: manifest annotations. */
@@ -228,6 +231,7 @@ function compressedSize(result: BuildResult): number {
 
 async function buildFile(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   const startedOn = new Date();
+  if (options.ulimits?.length) checkUlimitsAgainstOwn(options.ulimits);
   const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
@@ -352,6 +356,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
     shmSize: options.shmSize,
     isolation: options.isolation,
     runFsync: options.runFsync ?? false,
+    ulimits: options.ulimits,
     emit,
     signal: options.signal,
     urls,

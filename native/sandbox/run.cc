@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -115,6 +116,12 @@ std::string lookPath(const Spec& spec) {
     die("setgid " + std::to_string(spec.gid) + " (not mapped in the user namespace? see /etc/subgid)", errno);
   if (setresuid(spec.uid, spec.uid, spec.uid) < 0)
     die("setuid " + std::to_string(spec.uid) + " (not mapped in the user namespace? see /etc/subuid)", errno);
+  // --ulimit: lowering is always allowed; raising a hard limit above nbuild's own is refused
+  // before the build starts (src/sandbox/ulimit.ts), so EPERM here means the host changed.
+  for (const auto& r : spec.rlimits) {
+    struct rlimit lim = {r.soft, r.hard};
+    if (setrlimit(r.resource, &lim) < 0) die("setrlimit " + r.name + " (--ulimit)", errno);
+  }
   // Docker runs build steps with umask 022, whatever the invoking user's is;
   // otherwise the files a RUN makes would depend on the host (and break reproducibility).
   umask(022);

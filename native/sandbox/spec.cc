@@ -6,6 +6,43 @@
 
 namespace nbs {
 
+namespace {
+
+// docker's names (go-units ulimitNameMapping) to the kernel's resources.
+decltype(RLIMIT_NOFILE) rlimitResource(const std::string& name) {
+  static const std::pair<const char*, decltype(RLIMIT_NOFILE)> kNames[] = {
+      {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},
+      {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+      {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+  };
+  for (const auto& [n, r] : kNames)
+    if (name == n) return r;
+  throw std::runtime_error("spec: unknown rlimit " + name);
+}
+
+// A decimal count or "unlimited".
+rlim_t rlimitValue(const std::string& text) {
+  if (text == "unlimited") return RLIM_INFINITY;
+  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw std::runtime_error("spec: bad rlimit value " + text);
+  return static_cast<rlim_t>(std::stoull(text));
+}
+
+Rlimit parseRlimit(const Json& r) {
+  if (r.kind != Json::Object) throw std::runtime_error("spec: rlimits must hold objects");
+  Rlimit out;
+  out.name = r.getString("name");
+  out.resource = rlimitResource(out.name);
+  out.soft = rlimitValue(r.getString("soft"));
+  out.hard = rlimitValue(r.getString("hard"));
+  if (out.hard != RLIM_INFINITY && (out.soft == RLIM_INFINITY || out.soft > out.hard))
+    throw std::runtime_error("spec: rlimit " + out.name + ": soft above hard");
+  return out;
+}
+
+}  // namespace
+
 Spec parseSpec(const std::string& text) {
   Json j = parseJson(text);
   if (j.kind != Json::Object) throw std::runtime_error("spec: not an object");
@@ -54,6 +91,9 @@ Spec parseSpec(const std::string& text) {
   std::string sync = j.getString("syncCalls", "real");
   if (sync != "real" && sync != "skip") throw std::runtime_error("spec: syncCalls must be real or skip");
   s.skipSync = sync == "skip";
+  if (const Json* rs = j.get("rlimits"); rs && rs->kind == Json::Array) {
+    for (const auto& r : rs->items) s.rlimits.push_back(parseRlimit(r));
+  }
   if (const Json* ms = j.get("mounts"); ms && ms->kind == Json::Array) {
     for (const auto& m : ms->items) {
       MountSpec ms1;

@@ -1,6 +1,7 @@
 // The RUN spec as the helper sees it (mirror of SandboxSpec in src/sandbox/spec.ts).
 #pragma once
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 namespace nbs {
@@ -12,6 +13,13 @@ struct MountSpec {
   std::string target;
   bool readonly = false;
   std::vector<std::string> options;
+};
+
+// `--ulimit`: one resource limit, set with setrlimit just before the command's exec.
+struct Rlimit {
+  std::string name;  // docker's: nofile, nproc, … (the resource is looked up in run.cc)
+  decltype(RLIMIT_NOFILE) resource = RLIMIT_NOFILE;  // glibc's enum, musl's int
+  rlim_t soft = 0, hard = 0;
 };
 
 struct Spec {
@@ -36,6 +44,7 @@ struct Spec {
   bool stdinInherit = false;
   // "skip" (RUN steps by default): the command's sync calls return 0 without syncing. "real": kept.
   bool skipSync = false;
+  std::vector<Rlimit> rlimits;
   // The directory whose contents are the layer: upperDir for overlay and for a dir that is a
   // fuse-overlayfs mount (upperDir given), else rootPath.
   const std::string& changesDir() const { return rootKind == "overlay" || !upperDir.empty() ? upperDir : rootPath; }

@@ -43,6 +43,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'network', buildx: true, status: 'implemented', yargs: { type: 'string', choices: ['default', 'host', 'none'], default: 'default', describe: "network of RUN steps: default (a namespace of each step's own, outbound through slirp4netns), host or none" } },
   { name: 'add-host', buildx: true, status: 'implemented', yargs: repeatable('NAME:IP line added to /etc/hosts of RUN steps (repeatable)') },
   { name: 'shm-size', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'size of /dev/shm in RUN steps (e.g. 128m; default 64m)' } },
+  { name: 'ulimit', buildx: true, status: 'implemented', yargs: repeatable('TYPE=SOFT[:HARD] resource limit of RUN steps, e.g. nofile=1024:2048 (repeatable; -1 = unlimited; a hard limit cannot exceed nbuild\'s own)') },
   { name: 'platform', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'target platforms, os/arch[/variant][,…]: two or more give one OCI image index; foreign RUN steps need a qemu binfmt handler (nbuild info)' } },
   { name: 'call', buildx: true, status: 'implemented', yargs: { type: 'string', describe: 'build (default) | check (= nbuild check: lint the Dockerfile, build nothing)' } },
   { name: 'check', buildx: true, status: 'implemented', yargs: { type: 'boolean', describe: 'shorthand for --call=check' } },
@@ -64,7 +65,6 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'allow', buildx: true, status: 'refused', refusal: 'no entitlements: RUN --security=insecure and --network=host entitlements do not apply rootless', yargs: { type: 'string' } },
   { name: 'builder', buildx: true, status: 'refused', refusal: 'nbuild is its own builder; drop --builder', yargs: { type: 'string' } },
   { name: 'cgroup-parent', buildx: true, status: 'refused', refusal: 'RUN steps are not placed in cgroups', yargs: { type: 'string' } },
-  { name: 'ulimit', buildx: true, status: 'refused', refusal: 'RUN steps inherit the limits of nbuild', yargs: { type: 'string' } },
   { name: 'debug', buildx: true, status: 'refused', refusal: 'no debug shell; use --log-level debug', yargs: { type: 'boolean' } },
   { name: 'memory', buildx: false, status: 'refused', refusal: 'RUN steps are not placed in cgroups', yargs: { type: 'string' } },
 ];

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
-import { hasWildcard, segmentRegExp } from './glob.js';
+import { hasWildcard, segmentMatcher, unescapeSegment } from './glob.js';
 import { NbuildError } from '../errors.js';
 
 export interface ContextEntry {
@@ -59,7 +59,12 @@ export class BuildContext {
     return false;
   }
 
-  private async expand(base: string, segments: string[]): Promise<ContextEntry[]> {
+  /**
+   * As fsutil's ResolveWildcards: the segments before the first wildcard are a plain path (a `\`
+   * in them is a name character); from the first wildcard on, every segment is a Match pattern
+   * (so `\?` there is a literal `?`). `globbing` says we are past the first wildcard.
+   */
+  private async expand(base: string, segments: string[], globbing = false): Promise<ContextEntry[]> {
     if (segments.length === 0) {
       const abs = path.join(this.dir, base);
       const stat = await fs.stat(abs).catch(() => undefined); // top-level sources follow symlinks
@@ -71,12 +76,15 @@ export class BuildContext {
       return [{ rel: base, abs, stat }];
     }
     const [head, ...rest] = segments;
-    if (!hasWildcard(head)) return this.expand(base ? `${base}/${head}` : head, rest);
-    const re = segmentRegExp(head);
+    if (!hasWildcard(head)) {
+      const name = globbing ? unescapeSegment(head) : head;
+      return name === undefined ? [] : this.expand(base ? `${base}/${name}` : name, rest, globbing);
+    }
+    const re = segmentMatcher(head);
     const names = await fs.readdir(path.join(this.dir, base)).catch(() => [] as string[]);
     const out: ContextEntry[] = [];
     for (const name of names.sort()) {
-      if (re.test(name)) out.push(...(await this.expand(base ? `${base}/${name}` : name, rest)));
+      if (re.test(name)) out.push(...(await this.expand(base ? `${base}/${name}` : name, rest, true)));
     }
     return out;
   }

@@ -8,6 +8,7 @@ import type { StatCache } from './stat-cache.js';
 import type { CacheRecord } from '../store/cache-record.js';
 import type { UrlSources } from './steps/add-sources.js';
 import type { IsolationMode } from '../snapshot/ladder.js';
+import type { Ulimit } from '../sandbox/ulimit.js';
 
 /** A build secret (`--secret id=X,src=FILE` or `id=X,env=VAR`): a file, or a value taken from the environment. */
 export type SecretSource = { file: string } | { value: string };
@@ -46,6 +47,8 @@ export interface StepEnv {
   isolation?: IsolationMode;
   /** --run-fsync: RUN steps' fsync & co. are real (default: they return 0 without syncing). */
   runFsync?: boolean;
+  /** --ulimit: resource limits of RUN commands (checked against nbuild's own). */
+  ulimits?: readonly Ulimit[];
   emit(event: BuildEvent): void;
   signal?: AbortSignal;
   /** Told of every cache record a layer step used or made (for --cache-to). */

@@ -10,6 +10,7 @@ import { errnoOf, storeFsError } from '../store/fsutil.js';
 import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
 import { runCommand, requestedNetwork, runArgs, runEnv, type RunRequest } from './steps/run.js';
 import { argHistory, copyHistory, runHistory } from './history.js';
+import type { History } from '../image/types.js';
 import { stageCopy, type CopySource } from './steps/copy.js';
 import { isUrl } from './steps/add-sources.js';
 import { commitLayer } from './commit.js';
@@ -58,6 +59,7 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
   const all = [...triggers, ...planned.stage.instructions];
   const flags = { cmdSet: false };
   const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
+  const numbering = new StepNumbering(planned, triggers.length);
   await letEventLoopRun();
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
@@ -68,7 +70,7 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     // Emulated steps are slow: say so where the step is shown.
     const name = stepName(instr, state, runner.plan.dockerfile);
     const text = instr.kind === 'run' && runner.emulation ? `${name}  (emulated: ${runner.emulation})` : name;
-    runner.env.emit({ type: 'step-start', id, stage: label, index: i + 1, total: all.length, text });
+    runner.env.emit({ type: 'step-start', id, stage: label, index: numbering.next(instr, state), total: numbering.total, text });
     let cached: boolean;
     try {
       cached = await runStep(runner, planned, state, instr, flags, id);
@@ -83,6 +85,31 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
   }
   return state;
 }
+
+/**
+ * BuildKit's step numbers (dockerfile2llb prefixCommand): the total counts a FROM of an image,
+ * the stage's ADD, COPY, RUN and WORKDIR, and every ONBUILD trigger; a FROM of an image, ADD,
+ * COPY, RUN and a WORKDIR other than `/` take the next number. nbuild also shows the steps that
+ * only change the config: they carry the number of the step before them.
+ */
+class StepNumbering {
+  readonly total: number;
+  private index: number;
+
+  constructor(planned: PlannedStage, triggers: number) {
+    const fromImage = planned.base.kind === 'image' ? 1 : 0;
+    this.index = fromImage;
+    this.total = fromImage + triggers + planned.stage.instructions.filter((i) => NUMBERED.has(i.kind)).length;
+  }
+
+  next(instr: Instruction, state: StageState): number {
+    const root = instr.kind === 'workdir' && path.posix.resolve(state.config.WorkingDir || '/', instr.path) === '/';
+    if (NUMBERED.has(instr.kind) && !root) this.index++;
+    return this.index;
+  }
+}
+
+const NUMBERED = new Set<Instruction['kind']>(['add', 'copy', 'run', 'workdir']);
 
 /**
  * A step's failure names its Dockerfile line: an NbuildError without one (a source outside the
@@ -117,6 +144,8 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     const material = {
       createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts,
       mountSources: await mountSourcesDigest(runner, mounts, instr), heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env), hostname,
+      // BuildKit keeps ulimits in the ExecOp's Meta, so they are part of its cache key too.
+      ulimits: runner.env.ulimits?.length ? runner.env.ulimits : undefined,
     };
     const run = { instr, mounts, hostname };
     return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, run, id));
@@ -136,7 +165,7 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     const names = instr.args.map((a) => a.name);
     for (const name of names) if (!state.declared.includes(name)) state.declared.push(name);
     const createdBy = argHistory(names, (name) => state.args.get(name));
-    addHistory(state, undefined, createdBy, created);
+    addConfigHistory(state, createdBy, created, runner.env);
     // The values (not only the text) decide what later steps see.
     chain(state, JSON.stringify([createdBy, ...names.map((n) => [n, state.args.get(n) ?? null])]));
     return false;
@@ -185,7 +214,7 @@ async function runStep(runner: StageRunner, planned: PlannedStage, state: StageS
     default:
       if (isMetadataInstruction(expanded)) {
         const createdBy = applyMetadata(state, expanded, flags);
-        if (createdBy !== undefined) addHistory(state, undefined, createdBy, created);
+        if (createdBy !== undefined) addConfigHistory(state, createdBy, created, runner.env);
         chain(state, createdBy ?? JSON.stringify(expanded.source.original));
       }
       return false;
@@ -232,17 +261,20 @@ async function cachedLayerStep(
     const record = await store.cacheGet(key);
     const layer = record?.layer ? { digest: Digest.parse(record.layer.digest), diffId: Digest.parse(record.layer.diffId), size: record.layer.size, mediaType: record.layer.mediaType } : undefined;
     if (record && (!layer || (await store.hasBlob(layer.digest)))) {
-      addHistory(state, layer, createdBy, created);
+      // Without an epoch a layer's time is its cache record's, as BuildKit takes the cached
+      // ref's createdAt: a fully cached rebuild gives the same config (testReproducibleIDs).
+      addHistory(state, layer, createdBy, timestamp === undefined ? record.createdAt : created);
       runner.env.cacheUsed?.(key, record);
       return true;
     }
   }
   const layer = await execute();
-  addHistory(state, layer, createdBy, created);
+  const createdAt = new Date().toISOString();
+  addHistory(state, layer, createdBy, timestamp === undefined ? createdAt : created);
   const made = {
     layer: layer ? { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType } : undefined,
     config: { createdBy },
-    createdAt: new Date().toISOString(),
+    createdAt,
   };
   await store.cachePut(key, made);
   runner.env.cacheUsed?.(key, made);
@@ -274,12 +306,20 @@ function parentsRoot(source: string): string {
   return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
 }
 
+/**
+ * The stage a `--from`/`from=` names: by index, or the last stage of that name (BuildKit's
+ * statesByName keeps the last of duplicate names).
+ */
+function stageNamed(runner: StageRunner, from: string): PlannedStage | undefined {
+  return runner.plan.stages.findLast((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+}
+
 /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
 async function fromDigest(runner: StageRunner, from: string, instr: Instruction): Promise<string> {
   const named = namedSource(runner, from);
   if (named?.kind === 'local') return `context:${await contextSourcesDigest(named.context, ['.'], runner.env.statCache)}`;
   if (named) return `image:${(await layersOf(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
-  const stage = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+  const stage = stageNamed(runner, from);
   if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
   return `image:${(await imageLayersAt(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
 }
@@ -362,7 +402,7 @@ async function layersOf(runner: StageRunner, from: string, instr: Instruction): 
   const named = namedSource(runner, from);
   if (named?.kind === 'scratch') return [];
   if (named?.kind === 'image') return imageLayersAt(runner, named.ref, instr);
-  const byName = runner.plan.stages.find((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+  const byName = stageNamed(runner, from);
   if (byName) return runner.stageLayers(byName.stage.index);
   return imageLayersAt(runner, from, instr);
 }
@@ -449,6 +489,45 @@ async function resolveOwner(root: string, chown: string, instr: Instruction): Pr
 function addHistory(state: StageState, layer: Layer | undefined, createdBy: string, created: string): void {
   if (layer) state.layers.push(layer);
   state.history.push({ created, created_by: createdBy, comment: 'nbuild.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) });
+}
+
+/** History entries of config-only steps: their time is settled when the image is written (settleHistoryTimes). */
+const configOnlyEntries = new WeakSet<History>();
+
+function addConfigHistory(state: StageState, createdBy: string, created: string, env: StepEnv): void {
+  addHistory(state, undefined, createdBy, created);
+  if (env.timestamp === undefined) configOnlyEntries.add(state.history[state.history.length - 1]);
+}
+
+/**
+ * Without an epoch, BuildKit's exporter (exporter/containerimage/writer.go:
+ * normalizeLayersAndHistory) gives the history entries of config-only steps, which have no
+ * time of their own, the time of the first new layer after them, or of the layer before them
+ * once one came; the image's `created` is then the last entry's (patchImageConfig). So a fully
+ * cached rebuild writes the same config.
+ */
+export function settleHistoryTimes(history: History[]): string | undefined {
+  const unset = (h: History): boolean => configOnlyEntries.has(h) || h.created === undefined;
+  let created: string | undefined;
+  let seenUnset = false;
+  for (const h of history) {
+    if (!unset(h)) {
+      created = h.created;
+      if (seenUnset) break;
+    } else seenUnset = true;
+  }
+  seenUnset = false;
+  for (const h of history) {
+    if (!unset(h)) {
+      if (seenUnset) created = h.created;
+    } else {
+      seenUnset = true;
+      configOnlyEntries.delete(h);
+      if (created === undefined) delete h.created;
+      else h.created = created;
+    }
+  }
+  return history.at(-1)?.created;
 }
 
 export function createdTime(env: StepEnv): string {

@@ -30,7 +30,7 @@ export function sourceDateEpochSource(df: Dockerfile, buildArgs: ReadonlyMap<str
   // A named context comes before a stage of that name (BuildKit's resolveSourceDateEpochState).
   const key = namedContexts?.size ? contextKey(value) : undefined;
   if (key !== undefined && namedContexts?.has(key)) return { kind: 'named', key };
-  const stage = df.stages.find((s) => s.name !== undefined && s.name === value.toLowerCase());
+  const stage = df.stages.findLast((s) => s.name !== undefined && s.name === value.toLowerCase()); // the last of duplicate names, as BuildKit
   if (stage) return stageSource(df, stage, buildArgs, globals);
   const invalid = `invalid SOURCE_DATE_EPOCH: ${value}`;
   if (given !== undefined) throw new NbuildError('SOURCE_DATE_EPOCH', `${invalid} (the build arg or environment variable: seconds since the epoch, "context", or a source stage's name)`);

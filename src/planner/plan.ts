@@ -137,9 +137,10 @@ export function planStages(
   const sourceDateEpoch = sourceDateEpochSource(dockerfile, buildArgs, globals, options.namedContexts);
   if (options.resolvedSourceDateEpoch !== undefined) setEpochArg(options.resolvedSourceDateEpoch, buildArgs, globals);
   // Every stage's name, also of stages defined later: a reference to one of those is an error,
-  // never an image to pull.
+  // never an image to pull. Of duplicate names the last wins for --from and --target (BuildKit's
+  // statesByName); a FROM takes the last one defined before it (byName, filled as we go).
   const allNames = new Map<string, number>();
-  for (const stage of dockerfile.stages) if (stage.name && !allNames.has(stage.name)) allNames.set(stage.name, stage.index);
+  for (const stage of dockerfile.stages) if (stage.name) allNames.set(stage.name, stage.index);
   const byName = new Map<string, number>();
   const planned: PlannedStage[] = [];
   const laterRefs = new Map<number, LaterRef>();

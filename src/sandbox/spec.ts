@@ -2,6 +2,8 @@
 // (native/sandbox/spec.cc reads exactly these fields).
 
 /** One line of /proc/PID/uid_map or gid_map. */
+import type { Ulimit } from './ulimit.js';
+
 export interface IdMapEntry {
   containerId: number;
   hostId: number;
@@ -75,6 +77,8 @@ export interface SandboxSpec {
    * return 0 without syncing (RUN steps, unless `--run-fsync`/NBUILD_RUN_FSYNC=1). Default 'real'.
    */
   syncCalls?: 'real' | 'skip';
+  /** `--ulimit`: setrlimit just before the exec (src/sandbox/ulimit.ts); the others are inherited. */
+  rlimits?: readonly Ulimit[];
 }
 
 export interface SandboxResult {

@@ -35,9 +35,7 @@ COPY --from=base2 /foo /f
 });
 
 // Building the same Dockerfile twice gives the same image (BuildKit compares the manifest descriptors).
-test.failing('testReproducibleIDs', async (t) => {
-  // nbuild differs: `created` is the build's time, so a cached rebuild gets a new config
-  // (docs/differences.md); BuildKit takes the times of the cached layers.
+test('testReproducibleIDs', async (t) => {
   const dockerfile = `
 FROM busybox
 ENV foo=bar

@@ -848,8 +848,7 @@ EOT
 	await checkLinterWarnings(t, {Dockerfile: dockerfile})
 });
 
-test.failing('testDuplicateStageName', async (t) => {
-  // nbuild refuses a duplicate stage name (an error, not BuildKit's warning; docs/differences.md)
+test('testDuplicateStageName', async (t) => {
 	let dockerfile = `
 FROM scratch AS b
 FROM scratch AS b

@@ -17,8 +17,7 @@ COPY --from=base /shmsize /
 });
 
 // BuildKit's frontend attribute ulimit=nofile=1062:1062 is `--ulimit nofile=1062:1062`.
-test.failing('testUlimit', async (t) => {
-  // nbuild refuses --ulimit: RUN steps inherit nbuild's limits (docs/cli.md, docs/differences.md)
+test('testUlimit', async (t) => {
   const dest = await bkBuildLocal({
     dockerfile: `
 FROM busybox AS base

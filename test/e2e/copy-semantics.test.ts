@@ -141,3 +141,53 @@ test('several files to a destination that is not a folder and has no trailing / 
   const ok = await build({ a: 'a\n', b: 'b\n', Dockerfile: 'FROM scratch\nCOPY a /dest/\nCOPY a b /dest\nCOPY * /other/\n' });
   t.is(ok.code, 0, ok.stderr);
 });
+
+// BuildKit lexes a COPY source like any word, so `\?` reaches its copier as `?`, a wildcard
+// (shell/lex.go; envVarTest: `abc\tdef` is `abctdef`). `\\?` reaches it as `\?`: before the
+// first wildcard segment that is a name with a backslash, after it (fsutil copy's
+// ResolveWildcards: filepath.Match on the rest) a literal `?`.
+test('COPY source escapes: \\? is a wildcard after lexing, \\\\? past a wildcard segment is a literal ?', async (t) => {
+  const files = { 'app/sub/n?pe.txt': 'lit\n', 'app/sub/nope.txt': 'wild\n', 'app/sub/st*uv.txt': 'star\n', 'app/sub/strauv.txt': 'no\n' };
+  const r = await build({ ...files, Dockerfile: 'FROM scratch\nCOPY app/*/n\\\\?pe.txt app/s*/st\\\\*uv.txt /lit/\nCOPY app/sub/n\\?pe.txt /wild/\n' });
+  t.is(r.code, 0, r.stderr);
+  const [lit, wild] = layerEntries(r.out);
+  t.deepEqual([...lit.keys()].filter((n) => !n.endsWith('/') && n !== 'lit').sort(), ['lit/n?pe.txt', 'lit/st*uv.txt']);
+  t.deepEqual([...wild.keys()].filter((n) => !n.endsWith('/') && n !== 'wild').sort(), ['wild/n?pe.txt', 'wild/nope.txt']);
+});
+
+// BuildKit's unpack (solver/llbsolver/file/unpack.go) makes the destination with copy.MkdirAll
+// (0755, --chown's owner) and go-archive's Unpack skips a `.` entry when the destination is a
+// folder: the archive's `./` owner and mode never reach the destination folder.
+test('ADD of an archive: its ./ entry does not change the destination folder, new or existing', async (t) => {
+  const r = await build({ keep: 'k\n', Dockerfile: 'FROM scratch\nADD a.tar /new/\nADD --chown=7:8 a.tar /chowned/\nCOPY keep /existing/\nADD a.tar /existing/\n' }, [], (ctx) => {
+    const src = tempDir('copy-sem-dot');
+    fs.writeFileSync(path.join(src, 'f'), 'f\n');
+    fs.chmodSync(src, 0o700);
+    execFileSync('tar', ['-cf', path.join(ctx, 'a.tar'), '--owner=1234', '--group=4321', '--numeric-owner', '-C', src, '.']);
+  });
+  t.is(r.code, 0, r.stderr);
+  const [added, chowned, , existing] = layerEntries(r.out);
+  t.like(added.get('new'), { mode: 'drwxr-xr-x', owner: '0/0' });
+  t.like(added.get('new/f'), { owner: '1234/4321' });
+  t.like(chowned.get('chowned'), { mode: 'drwxr-xr-x', owner: '7/8' });
+  t.like(existing.get('existing'), { mode: 'drwxr-xr-x', owner: '0/0' });
+});
+
+// Duplicate stage names are BuildKit's DuplicateStageName warning; --from takes the last stage of
+// the name, a FROM the last one defined before it (dockerfile2llb statesByName).
+test('COPY --from a duplicate stage name reads the last stage of that name; FROM the one before it', async (t) => {
+  const r = await build({
+    first: '1\n',
+    second: '2\n',
+    Dockerfile: 'FROM scratch AS b\nCOPY first /which\nFROM b AS c\nFROM scratch AS b\nCOPY second /which\nFROM scratch\nCOPY --from=b /which /from-b\nCOPY --from=c /which /from-c\n',
+  });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /DuplicateStageName/);
+  const [fromB, fromC] = layerEntries(r.out);
+  t.true(fromB.has('from-b'));
+  t.true(fromC.has('from-c'));
+  const a = openOciArchive(r.out);
+  const raw = a.manifest.layers.map((l) => gunzipSync(fs.readFileSync(a.blob(l.digest))).toString('latin1'));
+  t.regex(raw[0], /from-b[\s\S]*2\n/);
+  t.regex(raw[1], /from-c[\s\S]*1\n/);
+});

@@ -126,8 +126,8 @@ emulated('two platforms with a RUN in each: the arm64 RUN runs under qemu and se
   const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--platform', PLATFORMS, '-t', 'two:1',
     '-o', `type=oci,dest=${archive}`, '-o', `type=local,dest=${path.join(out, 'files')}`, ctx]);
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stderr, /\[linux\/arm64 stage-0 1\/1\] RUN uname -m > \/arch && cat \/arch {2}\(emulated: qemu-aarch64\)/);
-  t.regex(r.stderr, /\[linux\/amd64 stage-0 1\/1\] RUN uname -m > \/arch && cat \/arch\n/);
+  t.regex(r.stderr, /\[linux\/arm64 stage-0 2\/2\] RUN uname -m > \/arch && cat \/arch {2}\(emulated: qemu-aarch64\)/);
+  t.regex(r.stderr, /\[linux\/amd64 stage-0 2\/2\] RUN uname -m > \/arch && cat \/arch\n/);
   t.is(fs.readFileSync(path.join(out, 'files', 'linux_arm64', 'arch'), 'utf8'), 'aarch64\n');
   t.is(fs.readFileSync(path.join(out, 'files', 'linux_amd64', 'arch'), 'utf8'), 'x86_64\n');
   if (hasCommand('skopeo')) {

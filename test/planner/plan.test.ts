@@ -128,3 +128,13 @@ test('--build-context: FROM NAME (any spelling of the image name) takes the cont
   // without contexts the same names are images
   t.deepEqual(plan('FROM busybox\n').stages[0].base, { kind: 'image', ref: 'busybox' });
 });
+
+// BuildKit (dockerfile2llb addState/statesByName): a FROM takes the last stage of the name defined
+// before it; --from, from= and --target take the last stage of the name in the file.
+test('duplicate stage names: FROM takes the last one before it, --from and --target the last one', (t) => {
+  const text = 'FROM busybox AS b\nFROM b AS c\nFROM busybox AS b\nFROM scratch\nCOPY --from=b /x /x\nCOPY --from=c /y /y\n';
+  const p = plan(text);
+  t.deepEqual(p.stages.find((s) => s.stage.index === 1)?.base, { kind: 'stage', index: 0 });
+  t.deepEqual(p.stages.find((s) => s.stage.index === 3)?.dependsOn.sort(), [1, 2]);
+  t.is(plan(text, { target: 'b' }).target, 2);
+});

@@ -25,6 +25,7 @@ import type { NbuildCommand } from '../command.js';
 import { isolationOption, runFsyncOption } from '../run-isolation.js';
 import { parseAnnotation } from '../../image/annotations.js';
 import { parseAttestations } from '../../export/attestations/index.js';
+import { parseUlimits } from '../../sandbox/ulimit.js';
 
 interface BuildArgs {
   context: string;
@@ -60,6 +61,7 @@ interface BuildArgs {
   'cache-to': string[];
   'add-host': string[];
   'shm-size'?: string;
+  ulimit: string[];
   call?: string;
   check?: boolean;
   annotation: string[];
@@ -123,6 +125,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
       await stdinContext.remove();
       throw new UsageError('nbuild build -: standard input holds a Dockerfile, so -f has nothing to name');
     }
+    const ulimits = parseUlimits(argv.ulimit);
     const sshAgents = await startSshAgents(sshSources);
     try {
       const result = await build({
@@ -152,6 +155,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
         runFsync,
         annotationSpecs,
         attestations,
+        ulimits,
         registry,
         outputs,
         cacheFrom: argv['cache-from'].map((s) => parseCacheSpec(s, 'from')),

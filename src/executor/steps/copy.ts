@@ -9,7 +9,7 @@
 //   otherwise); folders already there keep theirs; what is copied gets --chown/--chmod;
 // - a source that is a symlink is followed (its target is copied under its name);
 //   links inside a copied folder stay links.
-import { hasWildcard, segmentRegExp } from '../../context/glob.js';
+import { hasWildcard, segmentMatcher, unescapeSegment } from '../../context/glob.js';
 import * as fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -212,22 +212,29 @@ function couldContain(pattern: string, dir: string): boolean {
   const parts = dir.split('/');
   for (let i = 0; i < parts.length && i < pat.length; i++) {
     if (pat[i] === '**') return true;
-    if (!segmentRegExp(pat[i]).test(parts[i])) return false;
+    if (!segmentMatcher(pat[i]).test(parts[i])) return false;
   }
   return true; // a prefix of the pattern, or below a folder it names (all of which is included)
 }
 
-/** `COPY --from=stage /a/b/* …`: wildcards match names in the stage's tree, one segment at a time. */
+/**
+ * `COPY --from=stage /a/b/* …`: wildcards match names in the stage's tree, one segment at a
+ * time; past the first wildcard a plain segment's `\` escapes are Match escapes (BuildContext.expand).
+ */
 async function globInRoot(root: string, pattern: string): Promise<string[]> {
   let found = [''];
+  let globbing = false;
   for (const seg of pattern.split('/').filter((p) => p !== '' && p !== '.')) {
     const next: string[] = [];
+    const plain = hasWildcard(seg) ? undefined : globbing ? unescapeSegment(seg) : seg;
+    if (hasWildcard(seg)) globbing = true;
+    else if (plain === undefined) return [];
     for (const base of found) {
-      if (!hasWildcard(seg)) {
-        next.push(`${base}/${seg}`);
+      if (plain !== undefined) {
+        next.push(`${base}/${plain}`);
         continue;
       }
-      const re = segmentRegExp(seg);
+      const re = segmentMatcher(seg);
       const names = await fs.readdir(await resolveInRoot(root, base || '/')).catch(() => [] as string[]);
       for (const name of names.sort()) if (re.test(name)) next.push(`${base}/${name}`);
     }

@@ -95,6 +95,7 @@ export async function runCommand(env: StepEnv, req: RunRequest): Promise<string>
       // Their durability is worthless (the layer is committed and stored afterwards, a crash
       // throws the step away) unless the build asks for them (--run-fsync; docs/decisions.md).
       syncCalls: env.runFsync ? 'real' : 'skip',
+      rlimits: env.ulimits,
     },
     {
       onStdout: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stdout', data }),

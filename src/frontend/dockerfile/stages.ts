@@ -30,7 +30,6 @@ const OWN_FRONTEND = /^(?:[^/\s]+\/)*docker\/dockerfile(?:-upstream)?(?::[\w][\w
 export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly string[]): Dockerfile {
   const globalArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
-  const names = new Map<string, number>();
   if (ast.nodes.length > MAX_STEPS) {
     const over = ast.nodes[MAX_STEPS].range.start.line;
     throw errorAt(file, lines, `more than ${MAX_STEPS} instructions, nbuild's limit (docs/differences.md)`, over);
@@ -47,12 +46,8 @@ export function toDockerfile(ast: DockerfileAst, file: string, lines: readonly s
     }
     const line = node.range.start.line;
     if (instr.kind === 'from') {
+      // A duplicate name is BuildKit's DuplicateStageName warning (checks.ts), not an error.
       const name = instr.stageName?.toLowerCase();
-      if (name !== undefined) {
-        const previous = names.get(name);
-        if (previous !== undefined) throw errorAt(file, lines, `duplicate stage name ${JSON.stringify(name)}, first defined on line ${previous} (DuplicateStageName)`, line);
-        names.set(name, line);
-      }
       if (stages.length === MAX_STAGES) throw errorAt(file, lines, `more than ${MAX_STAGES} build stages, nbuild's limit (docs/differences.md)`, line);
       stages.push({ index: stages.length, name, from: instr, instructions: [] });
     } else if (stages.length > 0) {
