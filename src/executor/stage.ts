@@ -120,15 +120,19 @@ function locate(error: unknown, instr: Instruction): unknown {
   if (error instanceof DockerfileError || error instanceof RunStepError) return error;
   const keyword = instr.kind.toUpperCase();
   const say = (message: string): string => (message.startsWith(keyword) ? message : `${keyword}: ${message}`);
+  const errno = errnoOf(error);
+  // A step writes into the store's tmp folder: a full disk there is the store's (also when the
+  // native engine's copy hit it).
+  if ((errno === 'ENOSPC' || errno === 'EDQUOT') && !(error instanceof NbuildError && error.exitCode !== 1)) {
+    const full = storeFsError(error, `running ${keyword}`) as NbuildError;
+    return new DockerfileError(loc(instr), say(full.message), { code: full.code, cause: error });
+  }
   if (error instanceof NbuildError) {
     if (error.exitCode !== 1) return error;
     return new DockerfileError(loc(instr), say(error.message), { code: error.code, cause: error });
   }
-  const errno = errnoOf(error);
   if (errno === undefined) return error;
-  // A step writes into the store's tmp folder: a full disk there is the store's.
-  const full = errno === 'ENOSPC' || errno === 'EDQUOT' ? (storeFsError(error, `running ${keyword}`) as NbuildError) : undefined;
-  return new DockerfileError(loc(instr), say(full?.message ?? (error as Error).message), { code: full?.code ?? errno, cause: error });
+  return new DockerfileError(loc(instr), say((error as Error).message), { code: errno, cause: error });
 }
 
 /** Runs one step (or takes it from the cache); returns true on a cache hit. */

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { constants } from 'node:os';
 import * as path from 'node:path';
 import { StoreError } from '../errors.js';
 import { Digest } from '../image/digest.js';
@@ -15,8 +16,19 @@ export function randomSuffix(): string {
 }
 
 export function errnoOf(e: unknown): string | undefined {
-  return e !== null && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+  if (e === null || typeof e !== 'object') return undefined;
+  const { code, errno } = e as { code?: unknown; errno?: unknown };
+  // Node's system errors carry the name as `code`; the native engine's errors (NativeError) a
+  // code of their own and the number as `errno`.
+  if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return code;
+  if (typeof errno === 'number' && errno !== 0) {
+    const name = ERRNO_NAMES.get(Math.abs(errno));
+    if (name) return name;
+  }
+  return code === undefined ? undefined : String(code);
 }
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /** Turns a system error into a StoreError with a stable code; other errors pass through. */
 export function storeFsError(e: unknown, what: string): unknown {
