@@ -25,6 +25,8 @@ export const STDOUT = '-';
 export interface OutputCompression {
   compression?: Compression;
   level?: number;
+  /** `force-compression=true`: base layers are re-encoded to `compression` too (buildx). */
+  force?: boolean;
 }
 
 export type OutputSpec =
@@ -94,8 +96,8 @@ export function parseOutputSpec(text: string): OutputSpec {
   };
   if (!bool('oci-mediatypes', true)) throw new UsageError('--output oci-mediatypes=false: not supported; nbuild writes OCI media types (docker load and every registry accept them)');
   if (!bool('tar', true)) throw new UsageError(`--output tar=false: use type=oci-layout,dest=DIR for a folder`);
-  if (bool('force-compression', false)) throw new UsageError('--output force-compression=true: not supported yet; base layers keep their compression, new layers use compression=');
   const compression = outputCompression(fields);
+  if (bool('force-compression', false)) compression.force = true;
   const dest = fields.get('dest');
   const name = fields.get('name');
   const needDest = (): string => {
@@ -144,13 +146,13 @@ function outputCompression(fields: Map<string, string>): OutputCompression {
 export function compressionOfOutputs(outputs: readonly OutputSpec[]): OutputCompression {
   let found: OutputCompression | undefined;
   for (const o of outputs) {
-    if (!('compression' in o) && !('level' in o)) continue;
+    if (!('compression' in o) && !('level' in o) && !('force' in o)) continue;
     const c = o as OutputCompression;
-    if (c.compression === undefined && c.level === undefined) continue;
-    if (found && (found.compression !== c.compression || found.level !== c.level)) {
+    if (c.compression === undefined && c.level === undefined && !c.force) continue;
+    if (found && (found.compression !== c.compression || found.level !== c.level || !found.force !== !c.force)) {
       throw new UsageError('--output: the outputs ask for different compression; nbuild compresses each layer once, while building');
     }
-    found = { compression: c.compression, level: c.level };
+    found = { compression: c.compression, level: c.level, ...(c.force ? { force: true } : {}) };
   }
   return found ?? {};
 }

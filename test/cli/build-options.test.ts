@@ -547,3 +547,39 @@ test('docs/cli.md lists every option with its status', (t) => {
     t.true(row?.includes(o.status === 'implemented' ? 'works' : 'refused') ?? false, `docs/cli.md: --${o.name} status`);
   }
 });
+
+/** The layers of the one image in an OCI archive, with the config's diff_ids, unpacked to `dir`. */
+function archiveLayers(file: string): { dir: string; layers: Desc[]; diffIds: string[] } {
+  const dir = tempDir('opt-oci');
+  execFileSync('tar', ['-C', dir, '-xf', file]);
+  const blob = (d: string): any => JSON.parse(fs.readFileSync(path.join(dir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const manifest = blob(JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')).manifests[0].digest);
+  return { dir, layers: manifest.layers, diffIds: blob(manifest.config.digest).rootfs.diff_ids };
+}
+
+test('-o compression=zstd,force-compression=true re-encodes the base layers too', async (t) => {
+  const files = { Dockerfile: 'FROM busybox:latest\nCOPY f /f\n', f: `${uniq()}\n` };
+  const forced = path.join(tempDir('opt-out'), 'forced.tar');
+  await ok(files, ['-o', `type=oci,dest=${forced},compression=zstd,force-compression=true`]);
+  const { dir, layers, diffIds } = archiveLayers(forced);
+  t.is(layers.length, 2);
+  for (const [i, l] of layers.entries()) {
+    t.is(l.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
+    const file = path.join(dir, 'blobs', 'sha256', l.digest.slice(7));
+    t.is(fs.statSync(file).size, l.size);
+    execFileSync('zstd', ['-q', '-t', file]);
+    // The same tar as before: the decoded blob is the config's diff_id.
+    t.is(`sha256:${execFileSync('sh', ['-c', 'zstd -dc "$0" | sha256sum', file]).toString().split(' ')[0]}`, diffIds[i]);
+  }
+  // skopeo reads it (umoci 0.4 knows no zstd): decompressed, each blob is named by its diff_id.
+  const copied = path.join(tempDir('opt-skopeo'), 'dir');
+  execFileSync('skopeo', ['copy', '-q', '--dest-decompress', `oci-archive:${forced}`, `dir:${copied}`]);
+  for (const d of diffIds) t.true(fs.existsSync(path.join(copied, d.slice(7))), `skopeo copy has no ${d}`);
+  // Without force-compression, busybox's layer stays as it is stored (gzip); the new one is zstd.
+  const plain = path.join(tempDir('opt-out'), 'plain.tar');
+  await ok(files, ['-o', `type=oci,dest=${plain},compression=zstd`]);
+  t.deepEqual(archiveLayers(plain).layers.map((l) => l.mediaType.split('+')[1]), ['gzip', 'zstd']);
+  const mixed = await buildIn(files, ['-o', `type=oci,dest=${plain},compression=zstd,force-compression=true`, '-o', `type=oci-layout,dest=${tempDir('opt-out')}/l,compression=zstd`]);
+  t.is(mixed.code, 2);
+  t.regex(mixed.stderr, /the outputs ask for different compression/);
+});

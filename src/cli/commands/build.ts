@@ -141,6 +141,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
         pull: pullPolicy(argv.pull),
         compression: compressionFlag ?? fromOutputs.compression ?? 'gzip',
         compressionLevel: argv['compression-level'] ?? fromOutputs.level,
+        forceCompression: fromOutputs.force,
         network: argv.network,
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
