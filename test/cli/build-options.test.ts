@@ -9,6 +9,7 @@ import { BUILD_OPTIONS } from '../../src/cli/build-options.js';
 import { nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
 import { startTestAgent } from '../helpers/ssh-agent.js';
+import { haveDistribution, startDistribution } from '../registry/helpers/distribution.js';
 
 let root: string;
 test.before(async () => {
@@ -582,4 +583,47 @@ test('-o compression=zstd,force-compression=true re-encodes the base layers too'
   const mixed = await buildIn(files, ['-o', `type=oci,dest=${plain},compression=zstd,force-compression=true`, '-o', `type=oci-layout,dest=${tempDir('opt-out')}/l,compression=zstd`]);
   t.is(mixed.code, 2);
   t.regex(mixed.stderr, /the outputs ask for different compression/);
+});
+
+const DOCKER_TYPES = {
+  manifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  config: 'application/vnd.docker.container.image.v1+json',
+  layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  list: 'application/vnd.docker.distribution.manifest.list.v2+json',
+};
+
+(haveDistribution ? test : test.skip)('-o oci-mediatypes=false writes Docker media types (registry, oci-layout)', async (t) => {
+  const reg = await startDistribution();
+  t.teardown(() => reg.stop());
+  const files = { Dockerfile: 'FROM busybox:latest\nCOPY f /f\n', f: `${uniq()}\n` };
+  const ref = `${reg.host}/opt/docker-types:1`;
+  const layout = path.join(tempDir('opt-out'), 'layout');
+  const oci = path.join(tempDir('opt-out'), 'oci');
+  await ok(files, ['--tls-verify=false', '-o', `type=registry,name=${ref},oci-mediatypes=false`, '-o', `type=oci-layout,dest=${layout},oci-mediatypes=false`, '-o', `type=oci-layout,dest=${oci}`]);
+  const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]).toString());
+  t.is(raw.mediaType, DOCKER_TYPES.manifest);
+  t.is(raw.config.mediaType, DOCKER_TYPES.config);
+  t.deepEqual(raw.layers.map((l: Desc) => l.mediaType), [DOCKER_TYPES.layer, DOCKER_TYPES.layer]);
+  // skopeo reads the image through its config.
+  t.is(JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]).toString()).Layers.length, 2);
+  const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
+  t.is(index.manifests[0].mediaType, DOCKER_TYPES.manifest);
+  const fromLayout = JSON.parse(fs.readFileSync(path.join(layout, 'blobs', 'sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+  t.deepEqual(fromLayout, raw);
+  // The same build's OCI output: other manifest, same config and layers.
+  const ociIndex = JSON.parse(fs.readFileSync(path.join(oci, 'index.json'), 'utf8'));
+  const ociManifest = JSON.parse(fs.readFileSync(path.join(oci, 'blobs', 'sha256', ociIndex.manifests[0].digest.slice(7)), 'utf8'));
+  t.is(ociManifest.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  t.is(ociManifest.config.digest, raw.config.digest);
+  t.deepEqual(ociManifest.layers.map((l: Desc) => l.digest), raw.layers.map((l: Desc) => l.digest));
+  // Two platforms (from scratch: the test store has busybox for this host only): a Docker manifest list.
+  const listRef = `${reg.host}/opt/docker-types:list`;
+  await ok({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: `${uniq()}\n` }, ['--platform', 'linux/amd64,linux/arm64', '--tls-verify=false', '-o', `type=registry,name=${listRef},oci-mediatypes=false`]);
+  const list = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${listRef}`]).toString());
+  t.is(list.mediaType, DOCKER_TYPES.list);
+  t.deepEqual(list.manifests.map((d: Desc) => [d.mediaType, d.platform?.architecture]), [[DOCKER_TYPES.manifest, 'amd64'], [DOCKER_TYPES.manifest, 'arm64']]);
+  // As buildx: zstd has no Docker media type.
+  const zstd = await buildIn(files, ['-o', `type=oci-layout,dest=${layout}2,compression=zstd,oci-mediatypes=false`]);
+  t.is(zstd.code, 2);
+  t.regex(zstd.stderr, /^nbuild: --output compression=zstd conflicts with oci-mediatypes=false$/m);
 });
