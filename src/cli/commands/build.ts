@@ -244,10 +244,15 @@ async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remo
   const os = await import('node:os');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nbuild-load-'));
   const file = path.join(dir, 'image.tar');
+  let handedBack = false;
   return {
     file,
-    load: () => loader.load(file),
-    remove: () => fs.rm(dir, { recursive: true, force: true }),
+    load: async () => {
+      await loader.load(file);
+      handedBack = loader.handsBack === true;
+    },
+    // A file handed back to the launcher is its to load and remove.
+    remove: async () => (handedBack ? undefined : fs.rm(dir, { recursive: true, force: true })),
   };
 }
 
