@@ -16,6 +16,7 @@ import { Store } from './store/store.js';
 import type { Image } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
+import { recompressImage } from './export/recompress.js';
 import { checkMultiPlatformOutputs, writeOutputs, type OutputSpec } from './export/outputs.js';
 import type { ImageIndex } from './image/image-index.js';
 import { formatPlatform, hostPlatform, normalizePlatform, platformOf, type Platform } from './image/platform.js';
@@ -60,6 +61,8 @@ export interface BuildOptions {
   pull?: boolean | PullPolicy;
   compression?: Compression;
   compressionLevel?: number;
+  /** force-compression=true: base layers in another compression are re-encoded to `compression` (buildx). */
+  forceCompression?: boolean;
   /** RUN's network: 'default' (Docker's: a namespace of the step's own), 'host' or 'none'. */
   network?: 'default' | 'host' | 'none';
   /**
@@ -393,7 +396,8 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   if (downloads) await store.removeTempDir(await downloads).catch(() => undefined);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  const images = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
+  const built = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
+  const images = options.forceCompression ? await Promise.all(built.map((one) => recompressImage(store, one, options.compression ?? 'gzip', options.compressionLevel))) : built;
   const image = images[0];
   trace('build: plan executed');
   // Between phases too: an interrupted build stores no image (each write below is atomic).

@@ -25,6 +25,16 @@ Napi::Value WriteLayer(const Napi::CallbackInfo& info) {
   return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::writeLayer(o); }, layerResultToJs);
 }
 
+// { inputPath, outputPath, compression, level, gzipEngine, threads, sourceDir: '' , mode }
+Napi::Value RecompressLayer(const Napi::CallbackInfo& info) {
+  Napi::Object args = argObject(info);
+  Napi::Value in = args.Get("inputPath");
+  if (!in.IsString()) throw Napi::TypeError::New(info.Env(), "inputPath must be a string");
+  std::string input = in.As<Napi::String>().Utf8Value();
+  nb::WriteOptions o = toWriteOptions(args);
+  return PromiseWorker<nb::LayerResult>::start(info.Env(), [input, o] { return nb::recompressLayer(input, o); }, layerResultToJs);
+}
+
 Napi::Value DigestTree(const Napi::CallbackInfo& info) {
   nb::WriteOptions o = toWriteOptions(argObject(info));
   return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::digestTree(o); }, layerResultToJs);
@@ -118,6 +128,7 @@ Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeLayer", Napi::Function::New(env, WriteLayer));
+  exports.Set("recompressLayer", Napi::Function::New(env, RecompressLayer));
   exports.Set("digestTree", Napi::Function::New(env, DigestTree));
   exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));

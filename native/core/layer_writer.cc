@@ -6,6 +6,7 @@
 
 #include "core/file_sink.h"
 #include "core/gzip_writer.h"
+#include "core/layer_reader.h"
 #include "core/tree_walker.h"
 #include "core/zstd_writer.h"
 
@@ -49,7 +50,41 @@ LayerResult writeTo(const WriteOptions& o) {
   return r;
 }
 
+LayerResult recompressTo(const std::string& inputPath, const WriteOptions& o) {
+  LayerReader in(inputPath, false);  // the diff_id below covers every decoded byte
+  Hasher hasher;
+  FileSink file(o.outputPath, hasher);
+  std::unique_ptr<Sink> comp;
+  switch (o.compression) {
+    case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers); break;
+    case Compression::Zstd: comp = std::make_unique<ZstdWriter>(file, o.level, o.threads); break;
+    case Compression::None: comp = std::make_unique<PassSink>(file); break;
+  }
+  HashingSink tar(*comp, hasher);
+  const uint8_t* p = nullptr;
+  while (size_t n = in.view(&p, SIZE_MAX)) tar.write(p, n);
+  in.drain();
+  tar.finish();
+  LayerResult r;
+  r.diffId = tar.digest();  // once: digest() finishes the hash
+  // The decoder's own sha256 of the tar and the writer's must agree: the same bytes went through.
+  if (r.diffId != in.diffId()) throw EngineError("BAD_LAYER", "recompress: the tar changed on its way through: " + inputPath, 0, "", inputPath);
+  r.uncompressedSize = tar.size();
+  r.size = file.size();
+  r.digest = o.compression == Compression::None ? r.diffId : file.digest();
+  return r;
+}
+
 }  // namespace
+
+LayerResult recompressLayer(const std::string& inputPath, const WriteOptions& o) {
+  try {
+    return recompressTo(inputPath, o);
+  } catch (...) {
+    unlink(o.outputPath.c_str());  // never leave a partial blob behind
+    throw;
+  }
+}
 
 LayerResult digestTree(const WriteOptions& o) {
   Hasher hasher;

@@ -37,4 +37,9 @@ LayerResult writeLayer(const WriteOptions& o);
 // unpacked layer with a fresh extraction of its blob by this.
 LayerResult digestTree(const WriteOptions& o);
 
+// A layer blob (gzip, zstd or plain tar) re-encoded as o.compression into o.outputPath,
+// streamed chunk by chunk (o.sourceDir is not used): the tar, hence the diff_id, is unchanged,
+// the blob digest and size are new. `force-compression=true` of image outputs.
+LayerResult recompressLayer(const std::string& inputPath, const WriteOptions& o);
+
 }  // namespace nb

@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "sandbox/handback.h"
+
 namespace nbs {
 
 int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd);
@@ -270,6 +272,9 @@ int launchMain(int argc, char** argv) {
     std::fprintf(stderr, "nbuild: pipe: %s\n", std::strerror(errno));
     return 125;
   }
+  // bin/nbuild only: `--load` into podman is handed back to this process (handback.h).
+  HandBack handBack;
+  if (!always) openHandBack(handBack);
   const pid_t self = getpid();
   const pid_t child = fork();
   if (child < 0) {
@@ -279,8 +284,10 @@ int launchMain(int argc, char** argv) {
   if (child == 0) {
     close(ready[0]);
     close(go[1]);
+    announceHandBack(handBack);
     _exit(enterAndExec(argv, self, ready[1], go[0]));
   }
+  keepReadEnd(handBack);
   close(ready[1]);
   close(go[0]);
   gChild = child;
@@ -324,7 +331,7 @@ int launchMain(int argc, char** argv) {
     setenv("NBUILD_USERNS_ERROR", why.c_str(), 1);
     return execNode(argv);
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFEXITED(status)) return runHandBack(handBack, WEXITSTATUS(status));
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 1);
 }
 

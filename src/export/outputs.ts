@@ -13,6 +13,7 @@ import { writeOciArchive } from './oci-archive.js';
 import { writeOciLayout } from './oci-layout.js';
 import { writeDockerArchive } from './docker-archive.js';
 import { writeRootfs } from './rootfs.js';
+import { toDockerImage, toDockerIndex } from '../image/docker-media-types.js';
 import { UsageError } from '../errors.js';
 import { parseReference } from '../image/reference.js';
 import type { SessionOptions } from '../registry/session.js';
@@ -25,13 +26,20 @@ export const STDOUT = '-';
 export interface OutputCompression {
   compression?: Compression;
   level?: number;
+  /** `force-compression=true`: base layers are re-encoded to `compression` too (buildx). */
+  force?: boolean;
+}
+
+/** `oci-mediatypes=false`: manifests (and an index) in Docker's media types, converted on output. */
+export interface OutputMediaTypes {
+  dockerMediaTypes?: boolean;
 }
 
 export type OutputSpec =
-  | ({ type: 'oci' | 'docker'; dest: string; name?: string } & OutputCompression)
-  | ({ type: 'oci-layout'; dest: string; name?: string } & OutputCompression)
+  | ({ type: 'oci' | 'docker'; dest: string; name?: string } & OutputCompression & OutputMediaTypes)
+  | ({ type: 'oci-layout'; dest: string; name?: string } & OutputCompression & OutputMediaTypes)
   | { type: 'local' | 'tar'; dest: string }
-  | ({ type: 'registry'; name?: string; push: boolean } & OutputCompression);
+  | ({ type: 'registry'; name?: string; push: boolean } & OutputCompression & OutputMediaTypes);
 
 // The keys each type takes; buildx's other keys are refused by name (REFUSED_KEYS says why).
 const KEYS: Record<string, readonly string[]> = {
@@ -92,10 +100,12 @@ export function parseOutputSpec(text: string): OutputSpec {
     if (/^(false|0)$/i.test(v)) return false;
     throw new UsageError(`--output ${key}=${v}: expected true or false`);
   };
-  if (!bool('oci-mediatypes', true)) throw new UsageError('--output oci-mediatypes=false: not supported; nbuild writes OCI media types (docker load and every registry accept them)');
   if (!bool('tar', true)) throw new UsageError(`--output tar=false: use type=oci-layout,dest=DIR for a folder`);
-  if (bool('force-compression', false)) throw new UsageError('--output force-compression=true: not supported yet; base layers keep their compression, new layers use compression=');
   const compression = outputCompression(fields);
+  if (bool('force-compression', false)) compression.force = true;
+  const media: OutputMediaTypes = bool('oci-mediatypes', true) ? {} : { dockerMediaTypes: true };
+  // As buildx: zstd has no Docker media type.
+  if (media.dockerMediaTypes && compression.compression === 'zstd') throw new UsageError('--output compression=zstd conflicts with oci-mediatypes=false');
   const dest = fields.get('dest');
   const name = fields.get('name');
   const needDest = (): string => {
@@ -105,10 +115,10 @@ export function parseOutputSpec(text: string): OutputSpec {
   switch (type) {
     case 'oci':
     case 'docker':
-      return { type, dest: needDest(), name, ...compression };
+      return { type, dest: needDest(), name, ...compression, ...media };
     case 'oci-layout':
       if (needDest() === STDOUT) throw new UsageError('--output type=oci-layout,dest=-: a layout is a folder; use type=oci,dest=- for a tar on stdout');
-      return { type, dest: needDest(), name, ...compression };
+      return { type, dest: needDest(), name, ...compression, ...media };
     case 'local':
       if (needDest() === STDOUT) throw new UsageError('--output type=local,dest=-: a folder cannot go to stdout; use type=tar,dest=-');
       return { type, dest: needDest() };
@@ -116,7 +126,7 @@ export function parseOutputSpec(text: string): OutputSpec {
       return { type, dest: needDest() };
     default:
       // type=registry is type=image,push=true (buildx).
-      return { type: 'registry', name, push: type === 'registry' ? bool('push', true) : bool('push', false), ...compression };
+      return { type: 'registry', name, push: type === 'registry' ? bool('push', true) : bool('push', false), ...compression, ...media };
   }
 }
 
@@ -144,13 +154,13 @@ function outputCompression(fields: Map<string, string>): OutputCompression {
 export function compressionOfOutputs(outputs: readonly OutputSpec[]): OutputCompression {
   let found: OutputCompression | undefined;
   for (const o of outputs) {
-    if (!('compression' in o) && !('level' in o)) continue;
+    if (!('compression' in o) && !('level' in o) && !('force' in o)) continue;
     const c = o as OutputCompression;
-    if (c.compression === undefined && c.level === undefined) continue;
-    if (found && (found.compression !== c.compression || found.level !== c.level)) {
+    if (c.compression === undefined && c.level === undefined && !c.force) continue;
+    if (found && (found.compression !== c.compression || found.level !== c.level || !found.force !== !c.force)) {
       throw new UsageError('--output: the outputs ask for different compression; nbuild compresses each layer once, while building');
     }
-    found = { compression: c.compression, level: c.level };
+    found = { compression: c.compression, level: c.level, ...(c.force ? { force: true } : {}) };
   }
   return found ?? {};
 }
@@ -207,7 +217,11 @@ export async function writeOutputs(store: Store, image: Image, names: string[], 
   }
 }
 
-async function writeOne(store: Store, image: Image, outNames: string[], out: OutputSpec, registry: SessionOptions, multi: MultiPlatform | undefined, progress: TransferProgress, tasks: TaskStarter | undefined): Promise<void> {
+async function writeOne(store: Store, stored: Image, outNames: string[], out: OutputSpec, registry: SessionOptions, storedMulti: MultiPlatform | undefined, progress: TransferProgress, tasks: TaskStarter | undefined): Promise<void> {
+  // The store keeps OCI; oci-mediatypes=false converts what is written (docker-media-types.ts).
+  const docker = 'dockerMediaTypes' in out && out.dockerMediaTypes === true;
+  const image = docker ? toDockerImage(stored) : stored;
+  const multi = docker && storedMulti ? { ...storedMulti, ...toDockerIndex(storedMulti.index, [...storedMulti.images, ...(storedMulti.attestations ?? [])]), attestations: [] } : storedMulti;
   const all = multi ? [...multi.images, ...(multi.attestations ?? [])] : [];
   const item = multi ? { image, names: outNames, index: multi.index, images: all, descriptorAnnotations: multi.indexDescriptor } : { image, names: outNames };
   switch (out.type) {
@@ -228,7 +242,7 @@ async function writeOne(store: Store, image: Image, outNames: string[], out: Out
       break;
     case 'registry': {
       // type=image: the image is in the store (as buildx keeps it in its image store), under name= too.
-      if (out.name) for (const n of outNames) await store.tag(parseReference(n).toString(), multi ? multi.index : image);
+      if (out.name) for (const n of outNames) await store.tag(parseReference(n).toString(), storedMulti ? storedMulti.index : stored);
       if (!out.push) break;
       const { pushImage, pushIndex } = await import('../registry/index.js');
       if (outNames.length === 0) throw new UsageError('--output type=registry needs -t NAME or name=');

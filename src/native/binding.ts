@@ -19,6 +19,7 @@ export interface RawExtractOptions {
 export interface Binding {
   writeLayer(o: RawWriteOptions): Promise<RawLayerResult>;
   digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
+  recompressLayer(o: RawWriteOptions & { inputPath: string }): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
   copyFileHashed(src: string, dst: string): Promise<HashedCopy>;

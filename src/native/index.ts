@@ -130,6 +130,29 @@ export async function writeLayer(o: WriteLayerOptions): Promise<LayerResult> {
   return call(() => binding().writeLayer(raw));
 }
 
+/**
+ * Re-encodes a layer blob (gzip, zstd or plain tar, by its magic bytes) as `compression` into
+ * `outputPath`, streaming: same diff_id, new digest and size. Checked: the tar's sha256 on the way
+ * out equals the decoder's.
+ */
+export async function recompressLayer(o: { inputPath: string; outputPath: string; compression: Compression; level?: number; threads?: number }): Promise<LayerResult> {
+  if (!(o.compression in LEVELS)) throw invalid('compression', "'gzip', 'zstd' or 'none'", o.compression);
+  const [lo, hi, def] = LEVELS[o.compression];
+  const raw = {
+    inputPath: path.resolve(checkString('inputPath', o.inputPath)),
+    sourceDir: '',
+    outputPath: path.resolve(checkString('outputPath', o.outputPath)),
+    mode: 'plain',
+    compression: o.compression,
+    level: o.level === undefined || o.compression === 'none' ? def : checkInt('level', o.level, lo, hi),
+    // As writeLayer's default: one gzip member per 1 MiB block, compressed in parallel.
+    gzipEngine: 'libdeflate',
+    threads: o.threads === undefined ? engineInfo().threads : checkInt('threads', o.threads, 1, 256),
+    exclude: [],
+  };
+  return call(() => binding().recompressLayer(raw));
+}
+
 export interface DigestTreeOptions {
   sourceDir: string;
   mode: 'overlay-upper' | 'plain';

@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { BUILD_OPTIONS } from '../../src/cli/build-options.js';
-import { nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
+import { hasCommand, nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
 import { startTestAgent } from '../helpers/ssh-agent.js';
+import { haveDistribution, startDistribution } from '../registry/helpers/distribution.js';
 
 let root: string;
 test.before(async () => {
@@ -157,13 +158,29 @@ const CHECKS: Record<string, Check> = {
     }
   },
   load: async (t) => {
-    const r = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--load']);
-    // The test user has no docker daemon: one clear error; with one, the image is loaded.
-    if (r.code === 0) t.pass();
-    else {
+    // The test user has no docker daemon: podman loads it, run by the launcher outside nbuild's user
+    // namespace (a podman of its own: a fresh HOME and runtime folder).
+    const home = tempDir('opt-podman-home');
+    const podmanEnv = { HOME: home, XDG_RUNTIME_DIR: tempDir('opt-podman-run') };
+    const tmp = tempDir('opt-load-tmp');
+    const name = `opt-load-${uniq()}:1`;
+    const r = await buildIn({ Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /l\n` }, ['--load', '-t', name], { env: { ...podmanEnv, TMPDIR: tmp } });
+    if (!hasCommand('podman')) {
       t.is(r.code, 1);
       t.regex(r.stderr, /^nbuild: --load: no docker daemon reachable/m);
+      return;
     }
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stderr, new RegExp(`Loaded image: docker.io/library/${name}`));
+    const listed = execFileSync('podman', ['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], { env: { ...process.env, ...podmanEnv } }).toString();
+    t.true(listed.includes(`docker.io/library/${name} ${r.stdout.trim()}`), listed);
+    t.deepEqual(fs.readdirSync(tmp), [], 'the archive is removed after loading');
+    // podman failing: one line, exit 1, the archive removed all the same.
+    const bad = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--load'], { env: { HOME: path.join(home, 'missing'), XDG_RUNTIME_DIR: podmanEnv.XDG_RUNTIME_DIR, TMPDIR: tmp } });
+    t.is(bad.code, 1);
+    t.regex(bad.stderr, /^nbuild: --load: podman load failed: .+$/m);
+    t.is(bad.stderr.trim().split('\n').filter((l) => l.startsWith('nbuild:')).length, 1, bad.stderr);
+    t.deepEqual(fs.readdirSync(tmp), []);
   },
   quiet: async (t) => {
     const r = await ok({ Dockerfile: 'FROM busybox:latest\nRUN true\n' }, ['-q', '--no-cache']);
@@ -563,4 +580,83 @@ test('docs/cli.md lists every option with its status', (t) => {
     t.truthy(row, `docs/cli.md has no row for --${o.name}`);
     t.true(row?.includes(o.status === 'implemented' ? 'works' : 'refused') ?? false, `docs/cli.md: --${o.name} status`);
   }
+});
+
+/** The layers of the one image in an OCI archive, with the config's diff_ids, unpacked to `dir`. */
+function archiveLayers(file: string): { dir: string; layers: Desc[]; diffIds: string[] } {
+  const dir = tempDir('opt-oci');
+  execFileSync('tar', ['-C', dir, '-xf', file]);
+  const blob = (d: string): any => JSON.parse(fs.readFileSync(path.join(dir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const manifest = blob(JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')).manifests[0].digest);
+  return { dir, layers: manifest.layers, diffIds: blob(manifest.config.digest).rootfs.diff_ids };
+}
+
+test('-o compression=zstd,force-compression=true re-encodes the base layers too', async (t) => {
+  const files = { Dockerfile: 'FROM busybox:latest\nCOPY f /f\n', f: `${uniq()}\n` };
+  const forced = path.join(tempDir('opt-out'), 'forced.tar');
+  await ok(files, ['-o', `type=oci,dest=${forced},compression=zstd,force-compression=true`]);
+  const { dir, layers, diffIds } = archiveLayers(forced);
+  t.is(layers.length, 2);
+  for (const [i, l] of layers.entries()) {
+    t.is(l.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
+    const file = path.join(dir, 'blobs', 'sha256', l.digest.slice(7));
+    t.is(fs.statSync(file).size, l.size);
+    execFileSync('zstd', ['-q', '-t', file]);
+    // The same tar as before: the decoded blob is the config's diff_id.
+    t.is(`sha256:${execFileSync('sh', ['-c', 'zstd -dc "$0" | sha256sum', file]).toString().split(' ')[0]}`, diffIds[i]);
+  }
+  // skopeo reads it (umoci 0.4 knows no zstd): decompressed, each blob is named by its diff_id.
+  const copied = path.join(tempDir('opt-skopeo'), 'dir');
+  execFileSync('skopeo', ['copy', '-q', '--dest-decompress', `oci-archive:${forced}`, `dir:${copied}`]);
+  for (const d of diffIds) t.true(fs.existsSync(path.join(copied, d.slice(7))), `skopeo copy has no ${d}`);
+  // Without force-compression, busybox's layer stays as it is stored (gzip); the new one is zstd.
+  const plain = path.join(tempDir('opt-out'), 'plain.tar');
+  await ok(files, ['-o', `type=oci,dest=${plain},compression=zstd`]);
+  t.deepEqual(archiveLayers(plain).layers.map((l) => l.mediaType.split('+')[1]), ['gzip', 'zstd']);
+  const mixed = await buildIn(files, ['-o', `type=oci,dest=${plain},compression=zstd,force-compression=true`, '-o', `type=oci-layout,dest=${tempDir('opt-out')}/l,compression=zstd`]);
+  t.is(mixed.code, 2);
+  t.regex(mixed.stderr, /the outputs ask for different compression/);
+});
+
+const DOCKER_TYPES = {
+  manifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  config: 'application/vnd.docker.container.image.v1+json',
+  layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  list: 'application/vnd.docker.distribution.manifest.list.v2+json',
+};
+
+(haveDistribution ? test : test.skip)('-o oci-mediatypes=false writes Docker media types (registry, oci-layout)', async (t) => {
+  const reg = await startDistribution();
+  t.teardown(() => reg.stop());
+  const files = { Dockerfile: 'FROM busybox:latest\nCOPY f /f\n', f: `${uniq()}\n` };
+  const ref = `${reg.host}/opt/docker-types:1`;
+  const layout = path.join(tempDir('opt-out'), 'layout');
+  const oci = path.join(tempDir('opt-out'), 'oci');
+  await ok(files, ['--tls-verify=false', '-o', `type=registry,name=${ref},oci-mediatypes=false`, '-o', `type=oci-layout,dest=${layout},oci-mediatypes=false`, '-o', `type=oci-layout,dest=${oci}`]);
+  const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]).toString());
+  t.is(raw.mediaType, DOCKER_TYPES.manifest);
+  t.is(raw.config.mediaType, DOCKER_TYPES.config);
+  t.deepEqual(raw.layers.map((l: Desc) => l.mediaType), [DOCKER_TYPES.layer, DOCKER_TYPES.layer]);
+  // skopeo reads the image through its config.
+  t.is(JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`]).toString()).Layers.length, 2);
+  const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
+  t.is(index.manifests[0].mediaType, DOCKER_TYPES.manifest);
+  const fromLayout = JSON.parse(fs.readFileSync(path.join(layout, 'blobs', 'sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+  t.deepEqual(fromLayout, raw);
+  // The same build's OCI output: other manifest, same config and layers.
+  const ociIndex = JSON.parse(fs.readFileSync(path.join(oci, 'index.json'), 'utf8'));
+  const ociManifest = JSON.parse(fs.readFileSync(path.join(oci, 'blobs', 'sha256', ociIndex.manifests[0].digest.slice(7)), 'utf8'));
+  t.is(ociManifest.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  t.is(ociManifest.config.digest, raw.config.digest);
+  t.deepEqual(ociManifest.layers.map((l: Desc) => l.digest), raw.layers.map((l: Desc) => l.digest));
+  // Two platforms (from scratch: the test store has busybox for this host only): a Docker manifest list.
+  const listRef = `${reg.host}/opt/docker-types:list`;
+  await ok({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: `${uniq()}\n` }, ['--platform', 'linux/amd64,linux/arm64', '--tls-verify=false', '-o', `type=registry,name=${listRef},oci-mediatypes=false`]);
+  const list = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${listRef}`]).toString());
+  t.is(list.mediaType, DOCKER_TYPES.list);
+  t.deepEqual(list.manifests.map((d: Desc) => [d.mediaType, d.platform?.architecture]), [[DOCKER_TYPES.manifest, 'amd64'], [DOCKER_TYPES.manifest, 'arm64']]);
+  // As buildx: zstd has no Docker media type.
+  const zstd = await buildIn(files, ['-o', `type=oci-layout,dest=${layout}2,compression=zstd,oci-mediatypes=false`]);
+  t.is(zstd.code, 2);
+  t.regex(zstd.stderr, /^nbuild: --output compression=zstd conflicts with oci-mediatypes=false$/m);
 });

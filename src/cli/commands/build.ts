@@ -144,6 +144,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
         pull: pullPolicy(argv.pull),
         compression: compressionFlag ?? fromOutputs.compression ?? 'gzip',
         compressionLevel: argv['compression-level'] ?? fromOutputs.level,
+        forceCompression: fromOutputs.force,
         network: argv.network,
         timestamp: epoch,
         secrets: parseSecrets(argv.secret),
@@ -247,10 +248,15 @@ async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remo
   const os = await import('node:os');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nbuild-load-'));
   const file = path.join(dir, 'image.tar');
+  let handedBack = false;
   return {
     file,
-    load: () => loader.load(file),
-    remove: () => fs.rm(dir, { recursive: true, force: true }),
+    load: async () => {
+      await loader.load(file);
+      handedBack = loader.handsBack === true;
+    },
+    // A file handed back to the launcher is its to load and remove.
+    remove: async () => (handedBack ? undefined : fs.rm(dir, { recursive: true, force: true })),
   };
 }
 
