@@ -16,9 +16,9 @@ import {
 } from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
-import { bindMount } from './bind-mount.js';
+import { bindMount } from '../../snapshot/bind-mount.js';
 import type { SecretSource, StepEnv } from '../context.js';
-import { forwardSshAgent, type SshAgentForward } from '../ssh-forward.js';
+import { forwardSshAgent, type SshAgentForward } from '../../sandbox/ssh-forward.js';
 
 export interface RunRequest {
   instr: RunInstruction;
