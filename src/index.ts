@@ -17,7 +17,7 @@ export { resolveStoreRoot } from './store/root.js';
 export { NbuildError, UsageError, DockerfileError, RunStepError, RegistryError, StoreError, isNbuildError, type SourceLocation } from './errors.js';
 export type { BuildEvent } from './executor/events.js';
 export type { OutputSpec } from './export/outputs.js';
-export type { CacheSpec } from './executor/cache-export.js';
+export type { CacheSpec } from './cache/export.js';
 export type { SecretSource } from './executor/context.js';
 export { parseBuildContexts, type NamedContextSpec } from './context/named-contexts.js';
 export type { SessionOptions as RegistryOptions } from './registry/session.js';

@@ -1,13 +1,11 @@
 // The programmatic API of `nbuild run`: one command in an image, isolated exactly like a RUN
-// step (same sandbox, same isolation ladder, the image's layers as the lower stack). There is
+// step (runOnLayers: same sandbox, same isolation ladder, the image's layers as the lower stack). There is
 // no container store: the container's changes live in a temp dir of the store and are thrown
 // away when the command ends.
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { NbuildError } from './errors.js';
 import type { ContainerConfig } from './image/types.js';
-import { resolveUser, runSandboxed, type SandboxResult } from './sandbox/index.js';
-import { prepareRunWorkspace, selectIsolation, type IsolationMode } from './snapshot/index.js';
+import type { SandboxResult } from './sandbox/index.js';
+import { runOnLayers, type IsolationMode } from './snapshot/index.js';
 import { Store } from './store/store.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,11 +61,6 @@ export function containerEnv(config: ContainerConfig, overrides: string[], home:
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-async function hostResolvConf(): Promise<string> {
-  const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  return text || 'nameserver 127.0.0.1\n';
-}
-
 /**
  * Runs the image's command (or `command`) and resolves with its exit status. Must be called
  * inside the user namespace (enterUserNamespace()) unless root, like build().
@@ -81,35 +74,31 @@ export async function runImage(options: RunImageOptions): Promise<SandboxResult>
   if (args.length === 0) throw new NbuildError('RUN_NO_COMMAND', `${options.image} has no Cmd or Entrypoint: give a command`, { exitCode: 2 });
   const work = await store.tempDir('run');
   try {
-    // Overlay wants the top-most layer first; an image without layers runs on an empty dir.
-    let lowers = await store.lowerDirs(image.layers);
-    if (lowers.length === 0) {
-      lowers = [path.join(work, 'empty')];
-      await fs.mkdir(lowers[0]);
-    }
-    const user = await resolveUser(lowers, options.user ?? config.User ?? '');
-    const workspace = await prepareRunWorkspace(await selectIsolation({ cache: store.probeCache }, options.isolation, 'commands in an image'), lowers, path.join(work, 'workspace'));
-    const workdir = options.workdir ?? (config.WorkingDir || '/');
-    if (!workdir.startsWith('/')) throw new NbuildError('RUN_WORKDIR', `--workdir ${workdir}: must be an absolute path`, { exitCode: 2 });
-    return await runSandboxed(
-      {
-        rootfs: workspace.rootfs,
-        isolation: workspace.isolation,
-        args,
-        env: containerEnv(config, options.env ?? [], user.home),
-        cwd: workdir,
-        uid: user.uid,
-        gid: user.gid,
-        additionalGids: user.additionalGids,
-        hostname: image.id.hex.slice(0, 12),
-        network: options.network ?? 'host',
-        hosts: `127.0.0.1\tlocalhost ${image.id.hex.slice(0, 12)}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
-        resolvConf: await hostResolvConf(),
-        mounts: [],
-        ...(options.interactive ? { stdin: 'inherit' as const } : {}),
+    const hostname = image.id.hex.slice(0, 12);
+    const { result } = await runOnLayers({
+      // The image's layers, top-most first; an image without layers runs on an empty dir.
+      lowerDirs: await store.lowerDirs(image.layers),
+      workDir: work,
+      probe: store.probeCache,
+      isolation: options.isolation,
+      purpose: 'commands in an image',
+      user: options.user ?? config.User ?? '',
+      command: async (_mode, user) => {
+        const workdir = options.workdir ?? (config.WorkingDir || '/');
+        if (!workdir.startsWith('/')) throw new NbuildError('RUN_WORKDIR', `--workdir ${workdir}: must be an absolute path`, { exitCode: 2 });
+        return {
+          args,
+          env: containerEnv(config, options.env ?? [], user.home),
+          cwd: workdir,
+          hostname,
+          network: options.network ?? 'host',
+          mounts: [],
+          ...(options.interactive ? { stdin: 'inherit' as const } : {}),
+        };
       },
-      { onStdout: options.onStdout, onStderr: options.onStderr, signal: options.signal },
-    );
+      io: { onStdout: options.onStdout, onStderr: options.onStderr, signal: options.signal },
+    });
+    return result;
   } finally {
     // The container's changes are discarded: there is no container store to keep them in.
     await store.removeTempDir(work).catch(() => undefined);

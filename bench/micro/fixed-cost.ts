@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Store } from '../../src/store/store.js';
 import { Image } from '../../src/image/image.js';
-import { StatCache } from '../../src/executor/stat-cache.js';
+import { StatCache } from '../../src/cache/stat-cache.js';
 
 const opt = new Map<string, string>();
 const argv = process.argv.slice(2);

@@ -22,8 +22,8 @@ import type { NamedSource, StepEnv } from './context.js';
 import { contextKey } from '../context/named-contexts.js';
 import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
-import { createHash } from 'node:crypto';
-import { contextSourcesDigest, type SourcesWalk, walkContextSources } from './content-hash.js';
+import { contextSourcesDigest, type SourcesWalk, walkContextSources } from '../cache/content-hash.js';
+import { chainKey } from '../cache/key.js';
 import { trace } from '../trace.js';
 
 export interface StageRunner {
@@ -242,7 +242,7 @@ function stepName(instr: Instruction, state: StageState, df: Dockerfile): string
 }
 
 function chain(state: StageState, material: string): string {
-  state.chainKey = createHash('sha256').update(`${state.chainKey}\n${material}`).digest('hex');
+  state.chainKey = chainKey(state.chainKey, material);
   return state.chainKey;
 }
 

@@ -1,9 +1,8 @@
-// runSandboxed: one RUN step through `nbuild-sandbox run` (spec as JSON on stdin, command output
+// runSandboxed: one RUN step through `nbuild-sandbox run` (helper.ts; spec as JSON on stdin, command output
 // on stdout/stderr, one JSON result line on fd 3). Must be called inside the user namespace.
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { NbuildError } from '../errors.js';
-import { helperPath } from './helper.js';
+import { spawnHelper } from './helper.js';
 import type { SandboxIo, SandboxResult, SandboxSpec } from './spec.js';
 
 type HelperEvent =
@@ -66,14 +65,12 @@ function runHelper(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
   return new Promise((resolve, reject) => {
     // fd 4 of the helper becomes the command's stdin when asked (`nbuild run -i`): node's own fd 0.
     const stdio: ('pipe' | number)[] = spec.stdin === 'inherit' ? ['pipe', 'pipe', 'pipe', 'pipe', 0] : ['pipe', 'pipe', 'pipe', 'pipe'];
-    const child = spawn(helperPath(), ['run'], { stdio });
+    const child = spawnHelper('run', [], { stdio, request: spec });
     let events = '';
     let killTimer: NodeJS.Timeout | undefined;
     child.stdout?.on('data', (c: Buffer) => io.onStdout(c));
     child.stderr?.on('data', (c: Buffer) => io.onStderr(c));
     (child.stdio[3] as Readable).on('data', (c: Buffer) => (events += c.toString('utf8')));
-    child.stdin?.on('error', () => {}); // a helper that died early reports through fd 3 or its status
-    child.stdin?.end(JSON.stringify(spec));
     const onAbort = (): void => {
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);

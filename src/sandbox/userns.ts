@@ -1,12 +1,12 @@
 // The re-exec into a user namespace (like `buildah unshare`): node is multi-threaded and cannot
 // unshare one itself, so the single-threaded native launcher does and writes the id maps
 // (native/sandbox/launch.cc; bin/nbuild uses the same launcher before Node starts).
-import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import { type ChildProcess, type IOType } from 'node:child_process';
 import { constants as osConstants, userInfo } from 'node:os';
 import { NbuildError } from '../errors.js';
 import { interruptSignal } from '../interrupt.js';
 import { singleIdWarning, systemInputs, userNamespaceFailure } from './diagnose.js';
-import { helperPath } from './helper.js';
+import { helperPath, spawnHelper } from './helper.js';
 import { readSubIds, type SubIdRange } from './idmap.js';
 import { selfContainedFiles } from '../package-root.js';
 
@@ -50,7 +50,7 @@ export interface UsernsSpawnOptions {
  */
 export async function spawnInUserNamespace(command: string, args: string[], options: UsernsSpawnOptions = {}): Promise<ChildProcess> {
   const files = options.subIdFiles ? ['--subid-files', `${options.subIdFiles.subuid}:${options.subIdFiles.subgid}`] : [];
-  return spawn(helperPath(), ['launch', '--userns', ...files, '--', command, ...args], {
+  return spawnHelper('launch', ['--userns', ...files, '--', command, ...args], {
     stdio: options.stdio ?? 'inherit',
     env: options.env ?? process.env,
     cwd: options.cwd,

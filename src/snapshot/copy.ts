@@ -1,9 +1,8 @@
 // Copy-based snapshots through the native helper: materialize a lower stack into a plain dir,
 // and later diff that dir against the stack into an overlay-format upper dir. Must run as root
 // of the user namespace (or real root) so that ownership is kept.
-import { spawn } from 'node:child_process';
 import { NbuildError } from '../errors.js';
-import { helperPath } from '../sandbox/helper.js';
+import { callHelper, helperAnswer } from '../sandbox/helper.js';
 
 export interface TreeStats {
   files: number;
@@ -14,28 +13,13 @@ export interface TreeStats {
 
 type TreeAnswer = ({ ok: true } & TreeStats) | { ok: false; errno: number; message: string };
 
-function callTree(command: 'materialize' | 'diff' | 'fuse-upper', request: object): Promise<TreeStats> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(helperPath(), [command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdin.on('error', () => {});
-    child.stdin.end(JSON.stringify(request));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let ans: TreeAnswer;
-      try {
-        ans = JSON.parse(out) as TreeAnswer;
-      } catch {
-        reject(new NbuildError('SNAPSHOT', `nbuild-sandbox ${command} failed (exit ${code}): ${err.trim()}`));
-        return;
-      }
-      if (ans.ok) resolve({ files: ans.files, dirs: ans.dirs, whiteouts: ans.whiteouts, bytes: ans.bytes });
-      else reject(new NbuildError('SNAPSHOT', `snapshot ${command}: ${ans.message}`));
-    });
-  });
+async function callTree(command: 'materialize' | 'diff' | 'fuse-upper', request: object): Promise<TreeStats> {
+  const out = await callHelper(command, [], request);
+  if (out.error) throw out.error;
+  const ans = helperAnswer<TreeAnswer>(out.stdout);
+  if (ans === undefined) throw new NbuildError('SNAPSHOT', `nbuild-sandbox ${command} failed (exit ${out.code}): ${out.stderr.trim()}`);
+  if (!ans.ok) throw new NbuildError('SNAPSHOT', `snapshot ${command}: ${ans.message}`);
+  return { files: ans.files, dirs: ans.dirs, whiteouts: ans.whiteouts, bytes: ans.bytes };
 }
 
 /** Copies the merged view of `lowerDirs` (top-most first) into `dest` (reflinks where possible). */

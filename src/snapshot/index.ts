@@ -13,3 +13,4 @@ export {
 } from './ladder.js';
 export { materializeLayers, diffSnapshot, type TreeStats } from './copy.js';
 export { prepareRunWorkspace, type RunWorkspace } from './workspace.js';
+export { runOnLayers, type LayerRun, type LayerCommand, type LayerRunResult } from './run-on-layers.js';

@@ -1,9 +1,8 @@
 // What this host allows, asked of the native helper (inside a user namespace when not root).
-import { spawn } from 'node:child_process';
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { helperPath } from '../sandbox/helper.js';
+import { callHelper, collectHelper, helperAnswer, helperPath, type HelperOutput } from '../sandbox/helper.js';
 import { spawnInUserNamespace } from '../sandbox/userns.js';
 import { probeKey, readCachedProbe, writeCachedProbe } from './probe-cache.js';
 
@@ -37,18 +36,6 @@ export type HostProbe = KernelProbe & {
 };
 
 const refused = (error: string): Capability => ({ ok: false, error });
-
-async function collect(child: ReturnType<typeof spawn>): Promise<{ code: number | null; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    child.on('close', resolve);
-    child.on('error', () => resolve(null));
-  });
-  return { code, out, err };
-}
 
 async function findOnPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
@@ -101,24 +88,22 @@ async function probeKernel(): Promise<KernelProbe> {
   const euid = process.geteuid?.() ?? -1;
   const dir = await mkdtemp(join(tmpdir(), 'nbuild-probe-'));
   try {
-    let result: { code: number | null; out: string; err: string };
+    let result: HelperOutput;
     let userNamespace: Capability = { ok: true, error: '' };
     if (euid === 0) {
-      result = await collect(spawn(helperPath(), ['probe', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      result = await callHelper('probe', [dir]);
     } else {
       try {
         const child = await spawnInUserNamespace(helperPath(), ['probe', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-        result = await collect(child);
+        result = await collectHelper(child);
       } catch (e) {
         userNamespace = refused(e instanceof Error ? e.message : String(e));
-        result = { code: null, out: '', err: '' };
+        result = { code: null, stdout: '', stderr: '' };
       }
     }
-    let native: NativeProbe;
-    try {
-      native = JSON.parse(result.out) as NativeProbe;
-    } catch {
-      const why = userNamespace.ok ? `probe failed: ${result.err.trim() || `exit ${result.code}`}` : 'no user namespace';
+    let native = helperAnswer<NativeProbe>(result.stdout);
+    if (native === undefined) {
+      const why = userNamespace.ok ? `probe failed: ${result.stderr.trim() || `exit ${result.code}`}` : 'no user namespace';
       if (userNamespace.ok) userNamespace = refused(why);
       const no = refused(why);
       native = { mountNamespace: no, pidNamespace: no, networkNamespace: no, overlay: no, whiteout: no, chroot: no };

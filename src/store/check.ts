@@ -9,7 +9,7 @@ import { formatPlatform } from '../image/platform.js';
 import { Digest } from '../image/digest.js';
 import type { Layer } from '../image/image.js';
 import { isManifestType } from '../image/media-types.js';
-import { type CacheRecord, isCacheRecord } from './cache-record.js';
+import { type CacheRecord, isCacheRecord } from '../cache/record.js';
 import { checkLayerDirs, type Fix } from './check-layers.js';
 import { hashFile, removeTree } from './fsutil.js';
 import { type Refs, emptyRefs } from './refs.js';
@@ -17,7 +17,7 @@ import type { Store } from './store.js';
 
 /**
  * Older versions kept the COPY stat cache in one file beside the cache records (it is not one);
- * it now lives in context-stat/ (executor/stat-cache.ts), which removes this file on its first save.
+ * it now lives in context-stat/ (cache/stat-cache.ts), which removes this file on its first save.
  */
 export const LEGACY_STAT_CACHE_FILE = 'context-stat.json';
 

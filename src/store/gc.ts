@@ -9,7 +9,7 @@ import { NbuildError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import type { Image } from '../image/image.js';
 import { parseReference } from '../image/reference.js';
-import { isCacheRecord } from './cache-record.js';
+import { isCacheRecord } from '../cache/record.js';
 import { removeTree } from './fsutil.js';
 import { type Refs, namesOf } from './refs.js';
 import type { Store } from './store.js';

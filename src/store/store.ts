@@ -1,6 +1,6 @@
 // The content-addressed store (DESIGN "Store on disk"):
 //   blobs/sha256/<hex>   layers/<diffid-hex>/   refs.json   cache/   tmp/   lock
-//   (and context-stat/, the COPY stat cache's shards: executor/stat-cache.ts)
+//   (and context-stat/, the COPY stat cache's shards: cache/stat-cache.ts)
 // Blobs and unpacked layers need no lock: they appear by rename, complete or not at
 // all. refs.json and cache records change under the lock file. Every process that
 // opens the store leaves an owner record in tmp/ so that the next open can clean
@@ -16,7 +16,7 @@ import { hostPlatform, platformMatches, type Platform } from '../image/platform.
 import { isManifestType } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Manifest } from '../image/types.js';
-import { type CacheRecord, isCacheRecord } from './cache-record.js';
+import { type CacheRecord, isCacheRecord } from '../cache/record.js';
 import { errnoOf, exists, fsyncPath, hashFile, randomSuffix, removeTree, storeFsError, writeFileAtomic } from './fsutil.js';
 import { Lease, liveLeases, type Leased } from './lease.js';
 import { FileLock } from './lock.js';
@@ -25,7 +25,7 @@ import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
 import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile, writeSessionFile } from './temp.js';
 
-export type { CacheRecord } from './cache-record.js';
+export type { CacheRecord } from '../cache/record.js';
 
 export interface ImageListEntry {
   names: string[];

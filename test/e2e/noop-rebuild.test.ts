@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { nbuild, storeWithBusybox, tempDir } from '../helpers/nbuild-cli.js';
 import { BuildContext } from '../../src/context/context.js';
-import { contextSourcesDigest } from '../../src/executor/content-hash.js';
-import { StatCache } from '../../src/executor/stat-cache.js';
+import { contextSourcesDigest } from '../../src/cache/content-hash.js';
+import { StatCache } from '../../src/cache/stat-cache.js';
 
 const FILES = 20_000;
 const PER_DIR = 100;

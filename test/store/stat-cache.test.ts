@@ -4,7 +4,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { StatCache } from '../../src/executor/stat-cache.js';
+import { StatCache } from '../../src/cache/stat-cache.js';
 
 function fresh(): { root: string; cache: () => StatCache } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stat-cache-'));

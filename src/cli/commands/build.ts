@@ -11,7 +11,7 @@ import { contextFromStdin } from '../stdin-context.js';
 import { addDefaultProxyArgs } from '../proxy-args.js';
 import { parseSshSpecs, startSshAgents } from '../ssh-agents.js';
 import { isRemoteContext, parseBuildContexts } from '../../context/named-contexts.js';
-import { parseCacheSpec } from '../../executor/cache-export.js';
+import { parseCacheSpec } from '../../cache/export.js';
 import { resolveStoreRoot } from '../global-options.js';
 import { progressMode as resolveProgressMode, progressReporter, type ProgressMode } from '../progress.js';
 import type { BuildEvent } from '../../executor/events.js';

@@ -18,7 +18,7 @@ import { DockerfileError, NbuildError } from '../../errors.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { createdDirMode } from '../../frontend/dockerfile/chmod.js';
 import { Copier } from '../copier.js';
-import { copyContextFile } from '../stat-cache.js';
+import { copyContextFile } from '../../cache/stat-cache.js';
 import { ROOT_OWNER, StagedTree, type NewDirs } from '../staging.js';
 import { IgnoreMatcher } from '../../context/dockerignore.js';
 import { resolveInRoot } from '../rootfs-view.js';

@@ -5,24 +5,20 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Instruction, RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
-import { prepareRunWorkspace, probeHostOnce, selectIsolation, type IsolationMode } from '../../snapshot/index.js';
+import { probeHostOnce, runOnLayers, type IsolationMode } from '../../snapshot/index.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import {
   fallbackNotice,
   planRunNetwork,
-  resolvConfFor,
-  runSandboxed,
-  resolveUser,
   type NetworkRequest,
   type RunNetwork,
   type SandboxMount,
 } from '../../sandbox/index.js';
 import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
 import { loc } from './metadata.js';
-import { bindMount } from './bind-mount.js';
+import { bindMount } from '../../snapshot/bind-mount.js';
 import type { SecretSource, StepEnv } from '../context.js';
-import { forwardSshAgent, type SshAgentForward } from '../ssh-forward.js';
-import { trace } from '../../trace.js';
+import { forwardSshAgent, type SshAgentForward } from '../../sandbox/ssh-forward.js';
 
 export interface RunRequest {
   instr: RunInstruction;
@@ -42,68 +38,54 @@ export interface RunRequest {
 export async function runCommand(env: StepEnv, req: RunRequest): Promise<string> {
   const { instr, state } = req;
   refuseInsecure(instr);
-  let lowers = req.lowerDirs;
-  if (lowers.length === 0) {
-    lowers = [path.join(req.workDir, 'empty')];
-    await fs.mkdir(lowers[0]);
-  }
-  // No USER means uid 0 without a passwd lookup (an image may have no /etc/passwd).
-  const user = await resolveUser(lowers, state.config.User ?? '').catch((error: Error) => {
-    throw new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error });
-  });
-  trace('run: user resolved');
-  const mode = await selectIsolation({ cache: env.store.probeCache }, env.isolation, 'RUN steps');
-  trace('run: isolation chosen');
-  const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
-  const workspace = await prepareRunWorkspace(mode, lowers, path.join(req.workDir, 'workspace'));
-  trace('run: workspace ready');
-  const runVars = withEnv(withSshAuthSock(runEnv(state, user.home, env.proxyEnv), req.mounts, state.config.WorkingDir || '/'), await secretEnv(env, req));
   // The ssh relays live as long as the command; closed on every way out.
   const forwards: SshAgentForward[] = [];
   const closeForwards = (): Promise<unknown> => Promise.all(forwards.map((f) => f.close()));
-  const mounts = await sandboxMounts(env, req, mode, forwards).catch(async (error: unknown) => {
-    await closeForwards();
-    throw error;
-  });
-  let args = runArgs(instr, shellOf(state.config));
-  const script = shebangScript(instr);
-  if (script) {
-    // BuildKit writes it (0755) in a read-only folder mounted at /dev/pipes, and runs that file.
-    const pipes = path.join(req.workDir, 'pipes');
-    await fs.mkdir(pipes);
-    await fs.writeFile(path.join(pipes, script.name), script.content, { mode: 0o755 });
-    await fs.chmod(path.join(pipes, script.name), 0o755);
-    mounts.push({ type: 'bind', source: pipes, target: '/dev/pipes', readonly: true });
-    args = [...shellOf(state.config), `/dev/pipes/${script.name}`];
-  }
-  const result = await runSandboxed(
-    {
-      rootfs: workspace.rootfs,
-      isolation: workspace.isolation,
-      args,
-      env: runVars,
-      cwd: state.config.WorkingDir || '/',
-      uid: user.uid,
-      gid: user.gid,
-      additionalGids: user.additionalGids,
-      hostname: req.hostname,
-      network: network.network,
-      slirp4netns: network.slirp4netns,
-      hosts: `127.0.0.1\tlocalhost ${req.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${(env.extraHosts ?? []).map((h) => `${h}\n`).join('')}`,
-      resolvConf: resolvConfFor(network.network, await hostResolvConf()),
-      mounts,
-      // Their durability is worthless (the layer is committed and stored afterwards, a crash
-      // throws the step away) unless the build asks for them (--run-fsync; docs/decisions.md).
-      syncCalls: env.runFsync ? 'real' : 'skip',
-      rlimits: env.ulimits,
+  const { result, args, workspace } = await runOnLayers({
+    lowerDirs: req.lowerDirs,
+    workDir: req.workDir,
+    probe: env.store.probeCache,
+    isolation: env.isolation,
+    purpose: 'RUN steps',
+    // No USER means uid 0 without a passwd lookup (an image may have no /etc/passwd).
+    user: state.config.User ?? '',
+    userError: (error) => new DockerfileError(loc(instr), `RUN: ${error.message}`, { cause: error }),
+    command: async (mode, user) => {
+      const network = await runNetwork(env, instr, mode === 'chroot' ? 'chroot' : 'namespaces');
+      const runVars = withEnv(withSshAuthSock(runEnv(state, user.home, env.proxyEnv), req.mounts, state.config.WorkingDir || '/'), await secretEnv(env, req));
+      const mounts = await sandboxMounts(env, req, mode, forwards);
+      let args = runArgs(instr, shellOf(state.config));
+      const script = shebangScript(instr);
+      if (script) {
+        // BuildKit writes it (0755) in a read-only folder mounted at /dev/pipes, and runs that file.
+        const pipes = path.join(req.workDir, 'pipes');
+        await fs.mkdir(pipes);
+        await fs.writeFile(path.join(pipes, script.name), script.content, { mode: 0o755 });
+        await fs.chmod(path.join(pipes, script.name), 0o755);
+        mounts.push({ type: 'bind', source: pipes, target: '/dev/pipes', readonly: true });
+        args = [...shellOf(state.config), `/dev/pipes/${script.name}`];
+      }
+      return {
+        args,
+        env: runVars,
+        cwd: state.config.WorkingDir || '/',
+        hostname: req.hostname,
+        network: network.network,
+        slirp4netns: network.slirp4netns,
+        extraHosts: env.extraHosts ?? [],
+        mounts,
+        // Their durability is worthless (the layer is committed and stored afterwards, a crash
+        // throws the step away) unless the build asks for them (--run-fsync; docs/decisions.md).
+        syncCalls: env.runFsync ? 'real' : 'skip',
+        rlimits: env.ulimits,
+      };
     },
-    {
+    io: {
       onStdout: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stdout', data }),
       onStderr: (data) => env.emit({ type: 'step-output', id: req.stepId, stream: 'stderr', data }),
       signal: env.signal,
     },
-  ).finally(closeForwards);
-  trace('run: command done');
+  }).finally(closeForwards);
   if (result.exitCode !== 0 || result.signal) {
     throw new RunStepError(loc(instr), commandText(instr), result.exitCode, result.signal, args);
   }
@@ -218,11 +200,6 @@ function secretSource(env: StepEnv, req: RunRequest, m: Extract<RunMount, { type
     throw new DockerfileError(loc(req.instr), `RUN --mount=type=secret: secret ${m.id}: not found (give it with --secret id=${m.id},src=FILE or env=VAR)`);
   }
   return src;
-}
-
-async function hostResolvConf(): Promise<string> {
-  const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  return text || 'nameserver 127.0.0.1\n';
 }
 
 async function sandboxMounts(env: StepEnv, req: RunRequest, mode: IsolationMode, forwards: SshAgentForward[]): Promise<SandboxMount[]> {

@@ -3,7 +3,7 @@
 // back into the store before a build, so a runner with a fresh store takes those steps as CACHED.
 //   type=local,dest=DIR / src=DIR  an OCI image layout folder (index.json tag "latest")
 //   type=registry,ref=R            the same manifest pushed to / pulled from a registry as R
-// Cache keys hash the parent chain and the step's material only (executor/stage.ts), never paths
+// Cache keys hash the parent chain and the step's material only (cache/key.ts, executor/stage.ts), never paths
 // of the store or the context, so they mean the same thing on every runner.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -12,12 +12,12 @@ import { Digest } from '../image/digest.js';
 import { OCI_INDEX, OCI_MANIFEST } from '../image/media-types.js';
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, Manifest } from '../image/types.js';
-import { isCacheRecord, type CacheRecord } from '../store/cache-record.js';
+import { isCacheRecord, type CacheRecord } from './record.js';
 import { OciLayout } from '../oci/layout.js';
 import type { Store } from '../store/store.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { SessionOptions } from '../registry/session.js';
-import { noProgress, type BlobMeter, type TransferProgress } from './transfer-progress.js';
+import { noProgress, type BlobMeter, type TransferProgress } from '../executor/transfer-progress.js';
 
 /** What export and import take besides the cache: where blob progress goes, the registry flags (and the interrupt signal). */
 export interface CacheTransferOptions {

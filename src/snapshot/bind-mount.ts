@@ -6,11 +6,12 @@
 // the context or a store tree in between (a rw bind writes to its own throw-away layer).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RunMount } from '../../frontend/dockerfile/types.js';
-import { DockerfileError, type SourceLocation } from '../../errors.js';
-import { prepareRunWorkspace, type IsolationMode } from '../../snapshot/index.js';
-import type { SandboxMount } from '../../sandbox/index.js';
-import { resolveInRoot } from '../rootfs-view.js';
+import type { RunMount } from '../frontend/dockerfile/types.js';
+import { DockerfileError, type SourceLocation } from '../errors.js';
+import type { IsolationMode } from './ladder.js';
+import { prepareRunWorkspace } from './workspace.js';
+import type { SandboxMount } from '../sandbox/spec.js';
+import { resolveInRoot } from '../executor/rootfs-view.js';
 
 export interface BindRoot {
   /** The folder `source` is inside of: the context, or the tree of the `from` image or stage. */
