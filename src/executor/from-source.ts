@@ -1,10 +1,9 @@
-// What a `--from` (COPY --from, RUN --mount from=) names, for the steps that read it: a named
-// build context, an earlier stage, or an image.
+// The trees and folders a `--from` (COPY --from, RUN --mount from=) names, for the steps that read
+// them: the planner resolved each to a named build context, an earlier stage or an image.
 import type { Instruction } from '../frontend/dockerfile/types.js';
-import type { BuildPlan, PlannedStage } from '../planner/plan.js';
+import { resolveFrom, type BuildPlan, type FromSource, type PlannedStage } from '../planner/plan.js';
 import { DockerfileError } from '../errors.js';
 import type { Layer } from '../image/image.js';
-import { contextKey } from '../context/named-contexts.js';
 import type { BuildContext } from '../context/context.js';
 import type { NamedSource, StepEnv } from './context.js';
 import { contextSourcesDigest } from './content-hash.js';
@@ -22,42 +21,51 @@ export interface SourceProvider {
   imageLayers(ref: string): Promise<Layer[]>;
 }
 
+/** The sources a stage's steps read, as the planner resolved them (plan.ts: resolveFrom). */
 export class FromSources {
   constructor(
     private readonly env: StepEnv,
     private readonly provider: SourceProvider,
+    private readonly planned: Pick<PlannedStage, 'sources'>,
   ) {}
 
-  /** The --build-context a `--from` names: it comes before a stage of that name (which it replaces) and an image. */
-  named(from: string): NamedSource | undefined {
-    const key = this.env.namedContexts?.size ? contextKey(from) : undefined;
-    return key === undefined ? undefined : this.env.namedContexts?.get(key);
+  /** What `from` names: the planner's answer (a trigger it did not meet is resolved by the same rule). */
+  resolve(from: string): FromSource {
+    return this.planned.sources.get(from) ?? resolveFrom(from, this.provider.plan.fromNames);
   }
 
   /** The folder of a local named context, when `from` names one. */
   localContext(from: string): BuildContext | undefined {
-    const named = this.named(from);
-    return named?.kind === 'local' ? named.context : undefined;
+    const source = this.resolve(from);
+    if (source.kind !== 'context') return undefined;
+    const named = this.named(source.key);
+    return named.kind === 'local' ? named.context : undefined;
   }
 
-  /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
+  /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers, a folder by its files. */
   async digest(from: string, instr: Instruction): Promise<string> {
-    const named = this.named(from);
-    if (named?.kind === 'local') return `context:${await contextSourcesDigest(named.context, ['.'], this.env.statCache)}`;
-    if (named) return `image:${(await this.layers(from, instr)).map((l) => l.diffId.toString()).join(',')}`;
-    const stage = this.stageNamed(from);
-    if (stage) return `stage:${this.provider.stageChainKey(stage.stage.index)}`;
-    return `image:${(await this.imageLayersAt(from, instr)).map((l) => l.diffId.toString()).join(',')}`;
+    const source = this.resolve(from);
+    if (source.kind === 'stage') return `stage:${this.provider.stageChainKey(source.index)}`;
+    const local = this.localContext(from);
+    if (local) return `context:${await contextSourcesDigest(local, ['.'], this.env.statCache)}`;
+    return `image:${(await this.layers(from, instr)).map((l) => l.diffId.toString()).join(',')}`;
   }
 
-  /** The layers of the tree a `--from` names (not a local context). */
+  /** The layers of the tree a `--from` names (not a local context: localContext() first). */
   async layers(from: string, instr: Instruction): Promise<Layer[]> {
-    const named = this.named(from);
-    if (named?.kind === 'scratch') return [];
-    if (named?.kind === 'image') return this.imageLayersAt(named.ref, instr);
-    const byName = this.stageNamed(from);
-    if (byName) return this.provider.stageLayers(byName.stage.index);
-    return this.imageLayersAt(from, instr);
+    const source = this.resolve(from);
+    switch (source.kind) {
+      case 'stage':
+        return this.provider.stageLayers(source.index);
+      case 'image':
+        return this.imageLayersAt(source.ref, instr);
+      case 'context': {
+        const named = this.named(source.key);
+        if (named.kind === 'scratch') return [];
+        if (named.kind === 'image') return this.imageLayersAt(named.ref, instr);
+        throw new Error(`internal error: build context ${JSON.stringify(from)} is a folder, not layers`);
+      }
+    }
   }
 
   /** The folder a `--from` shows: a local context's, or a read-only view of its tree (opened at `at()`, kept in `views` until released). */
@@ -69,12 +77,10 @@ export class FromSources {
     return view.dir;
   }
 
-  /**
-   * The stage a `--from`/`from=` names: by index, or the last stage of that name (BuildKit's
-   * statesByName keeps the last of duplicate names).
-   */
-  private stageNamed(from: string): PlannedStage | undefined {
-    return this.provider.plan.stages.findLast((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
+  private named(key: string): NamedSource {
+    const named = this.env.namedContexts?.get(key);
+    if (!named) throw new Error(`internal error: the plan names build context ${JSON.stringify(key)}, the build has none`);
+    return named;
   }
 
   /** An image named by --from: a failure to find or pull it is an error at the instruction. */
@@ -87,4 +93,3 @@ export class FromSources {
     }
   }
 }
-

@@ -51,7 +51,7 @@ async function letEventLoopRun(): Promise<void> {
 export async function runStage(runner: StageRunner, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
   const all = [...triggers, ...planned.stage.instructions];
   const flags: StageFlags = { cmdSet: false };
-  const sources = new FromSources(runner.env, runner);
+  const sources = new FromSources(runner.env, runner, planned);
   const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
   const numbering = new StepNumbering(planned, triggers.length);
   await letEventLoopRun();
