@@ -20,7 +20,7 @@ export function copyHistory(instr: Extract<Instruction, { kind: 'copy' | 'add' }
   const words: string[] = [instr.kind.toUpperCase()];
   if (instr.kind === 'copy' && instr.parents) words.push('--parents');
   if (instr.chown) words.push(`--chown=${instr.chown}`);
-  if (instr.chmod) words.push(`--chmod=${instr.chmod}`);
+  if (instr.chmod) words.push(`--chmod=${instr.chmod.text}`);
   words.push(...instr.sources, ...instr.heredocs.map((h) => `<<${h.name}`), instr.dest);
   return words.join(' ') + LAYER_MARK;
 }

@@ -1,30 +1,23 @@
 // Runs the instructions of one stage, step by step, on top of its base.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Instruction, Dockerfile, RunMount } from '../frontend/dockerfile/types.js';
-import { expandInstruction, expandRunMounts, processWord, ShellExpansionError } from '../frontend/dockerfile/index.js';
-import { declareArgs, sandboxHostname } from '../planner/args.js';
+import type { Instruction, Dockerfile } from '../frontend/dockerfile/types.js';
+import { expandRunMounts, processWord } from '../frontend/dockerfile/index.js';
 import type { BuildPlan, PlannedStage } from '../planner/plan.js';
 import { DockerfileError, NbuildError, RunStepError } from '../errors.js';
 import { errnoOf, storeFsError } from '../store/fsutil.js';
-import { applyMetadata, isMetadataInstruction, loc } from './steps/metadata.js';
-import { runCommand, requestedNetwork, runArgs, runEnv, type RunRequest } from './steps/run.js';
-import { argHistory, copyHistory, runHistory } from './history.js';
+import { loc, metadataStep } from './steps/metadata.js';
+import { runStep as runInstructionStep } from './steps/run.js';
+import { copyStep } from './steps/copy.js';
+import { workdirStep } from './steps/workdir.js';
+import { argStep } from './steps/arg.js';
 import type { History } from '../image/types.js';
-import { stageCopy, type CopySource } from './steps/copy.js';
-import { isUrl } from './steps/add-sources.js';
-import { commitLayer } from './commit.js';
-import { workdirLayer } from './steps/workdir.js';
-import { openRootfsView, resolveInRoot, type RootfsView } from './rootfs-view.js';
-import { resolveUser } from '../sandbox/index.js';
-import { envMap, expansionLookup, shellOf, type StageState } from './state.js';
-import type { NamedSource, StepEnv } from './context.js';
-import { contextKey } from '../context/named-contexts.js';
+import type { BuildView, Step, StageFlags, StepContext } from './step.js';
+import { FromSources } from './from-source.js';
+import { expansionLookup, type StageState } from './state.js';
+import type { StepEnv } from './context.js';
 import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
-import { contextSourcesDigest, type SourcesWalk, walkContextSources } from '../cache/content-hash.js';
 import { chainKey } from '../cache/key.js';
-import { trace } from '../trace.js';
 
 export interface StageRunner {
   env: StepEnv;
@@ -57,7 +50,8 @@ async function letEventLoopRun(): Promise<void> {
 
 export async function runStage(runner: StageRunner, planned: PlannedStage, state: StageState, triggers: Instruction[]): Promise<StageState> {
   const all = [...triggers, ...planned.stage.instructions];
-  const flags = { cmdSet: false };
+  const flags: StageFlags = { cmdSet: false };
+  const sources = new FromSources(runner.env, runner, planned);
   const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
   const numbering = new StepNumbering(planned, triggers.length);
   await letEventLoopRun();
@@ -73,7 +67,7 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     runner.env.emit({ type: 'step-start', id, stage: label, index: numbering.next(instr, state), total: numbering.total, text });
     let cached: boolean;
     try {
-      cached = await runStep(runner, planned, state, instr, flags, id);
+      cached = await runStep(runner, planned, state, instr, flags, id, sources);
     } catch (caught) {
       const error = locate(caught, instr);
       // Progress displays close the step (and show its output) before the CLI reports the error.
@@ -135,93 +129,50 @@ function locate(error: unknown, instr: Instruction): unknown {
   return new DockerfileError(loc(instr), say((error as Error).message), { code: errno, cause: error });
 }
 
-/** Runs one step (or takes it from the cache); returns true on a cache hit. */
-async function runStep(runner: StageRunner, planned: PlannedStage, state: StageState, instr: Instruction, flags: { cmdSet: boolean }, id: number): Promise<boolean> {
-  const df: Dockerfile = runner.plan.dockerfile;
+/** Each instruction kind's step (steps/NAME.ts). */
+const STEPS: { [K in Exclude<Instruction['kind'], 'from'>]: Step<Extract<Instruction, { kind: K }>, any> } = {
+  run: runInstructionStep,
+  copy: copyStep,
+  add: copyStep,
+  workdir: workdirStep,
+  arg: argStep,
+  env: metadataStep,
+  label: metadataStep,
+  user: metadataStep,
+  expose: metadataStep,
+  volume: metadataStep,
+  cmd: metadataStep,
+  entrypoint: metadataStep,
+  shell: metadataStep,
+  stopsignal: metadataStep,
+  healthcheck: metadataStep,
+  onbuild: metadataStep,
+  maintainer: metadataStep,
+};
+
+/** Runs one step (or takes it from the cache): describe, key, lookup, apply on a miss. Returns true on a cache hit. */
+async function runStep(runner: StageRunner, planned: PlannedStage, state: StageState, instr: Instruction, flags: StageFlags, id: number, sources: FromSources): Promise<boolean> {
   const created = createdTime(runner.env);
-  if (instr.kind === 'run') {
-    const mounts = expandRunMounts(instr, expansionLookup(state), df.escape);
-    const env = envMap(state.config);
-    const createdBy = runHistory(runArgs(instr, shellOf(state.config)), state.declared, (name) => env.get(name) ?? state.args.get(name));
-    const hostname = sandboxHostname(runner.plan.buildArgs);
-    // The proxy build args are not material: a changed proxy reuses the layer (BuildKit's rule).
-    const material = {
-      createdBy, env: runEnv(state, ''), user: state.config.User ?? '', cwd: state.config.WorkingDir ?? '', mounts,
-      mountSources: await mountSourcesDigest(runner, mounts, instr), heredocs: instr.heredocs, network: requestedNetwork(instr, runner.env), hostname,
-      // BuildKit keeps ulimits in the ExecOp's Meta, so they are part of its cache key too.
-      ulimits: runner.env.ulimits?.length ? runner.env.ulimits : undefined,
-    };
-    const run = { instr, mounts, hostname };
-    return cachedLayerStep(runner, state, createdBy, created, material, () => runStepLayer(runner, state, run, id));
-  }
-  if (instr.kind === 'arg') {
-    // A default is expanded only when no --build-arg gives the value (`ARG B=${A:?}` with B given is fine).
-    const lookup = expansionLookup(state);
-    const word = (w: string): string => {
-      try {
-        return processWord(w, lookup, df.escape);
-      } catch (error) {
-        if (!(error instanceof ShellExpansionError)) throw error;
-        throw new DockerfileError(loc(instr), `ARG: ${error.detail}`, { code: 'SHELL_EXPANSION', cause: error });
-      }
-    };
-    declareArgs(state.args, instr, runner.plan.buildArgs, word, planned.globalArgs);
-    const names = instr.args.map((a) => a.name);
-    for (const name of names) if (!state.declared.includes(name)) state.declared.push(name);
-    const createdBy = argHistory(names, (name) => state.args.get(name));
-    addConfigHistory(state, createdBy, created, runner.env);
-    // The values (not only the text) decide what later steps see.
-    chain(state, JSON.stringify([createdBy, ...names.map((n) => [n, state.args.get(n) ?? null])]));
+  if (instr.kind === 'from') throw new DockerfileError(loc(instr), 'FROM inside a stage');
+  const build: BuildView = { escape: runner.plan.dockerfile.escape, buildArgs: runner.plan.buildArgs, globalArgs: planned.globalArgs, network: runner.env.network, ulimits: runner.env.ulimits };
+  const step = STEPS[instr.kind] as Step<Instruction, unknown>;
+  const description = step.describe(instr, state, build);
+  description.change?.(state, flags);
+  if (description.kind === 'config') {
+    if (description.createdBy !== undefined) addConfigHistory(state, description.createdBy, created, runner.env);
+    chain(state, description.material);
     return false;
   }
-  const expanded = expand(instr, state, df);
-  switch (expanded.kind) {
-    case 'copy':
-    case 'add': {
-      const createdBy = copyHistory(expanded);
-      trace('copy: digesting sources');
-      // Mostly context files the stat cache does not know (a cold build): the step is staged
-      // first and the files hashed as they are copied, so each is read once; the key is made
-      // from those digests, and a cache hit then drops the staged tree. A few unknown files (a
-      // touched one) are only hashed: staging the whole COPY for them would cost more.
-      const walk = await copySourceWalk(runner, expanded);
-      let staged: StagedCopy | undefined;
-      try {
-        if (walk && walk.unknownBytes > 0 && walk.unknownBytes * 2 >= walk.totalBytes) {
-          staged = await stageCopyStep(runner, state, expanded);
-          trace('copy: staged before the key');
-        }
-        const content = await copySourceDigest(runner, expanded, walk);
-        const material = { createdBy, instr: { ...expanded, source: undefined }, cwd: state.config.WorkingDir ?? '', content };
-        trace('copy: sources digested');
-        const early = staged;
-        return await cachedLayerStep(runner, state, createdBy, created, material, () => (early ? early.commit() : copyStepLayer(runner, state, expanded)));
-      } finally {
-        await staged?.release();
-      }
-    }
-    case 'workdir': {
-      const createdBy = applyMetadata(state, expanded, flags) ?? '';
-      const dir = state.config.WorkingDir ?? '/';
-      // The cache key is the chain so far: a hit also knows whether the folder existed.
-      return cachedLayerStep(runner, state, createdBy, created, { createdBy, user: state.config.User ?? '' }, async () => {
-        const workDir = await runner.env.store.tempDir('workdir');
-        try {
-          return await workdirLayer(runner.env, expanded, await lowerDirsOf(runner, state.layers), dir, state.config.User, workDir);
-        } finally {
-          await runner.env.store.removeTempDir(workDir);
-        }
-      });
-    }
-    case 'from':
-      throw new DockerfileError(loc(instr), 'FROM inside a stage');
-    default:
-      if (isMetadataInstruction(expanded)) {
-        const createdBy = applyMetadata(state, expanded, flags);
-        if (createdBy !== undefined) addConfigHistory(state, createdBy, created, runner.env);
-        chain(state, createdBy ?? JSON.stringify(expanded.source.original));
-      }
-      return false;
+  const ctx: StepContext = { env: runner.env, sources, stepId: id, nextStepId: () => runner.nextStepId() };
+  const reading = step.read ? await step.read(ctx, description.instr, state) : { material: {} };
+  try {
+    const material = { ...description.material, ...reading.material };
+    return await cachedLayerStep(runner, state, description.createdBy, created, material, async () => {
+      if (!step.apply) throw new Error(`internal error: ${instr.kind} makes a layer but has no apply()`);
+      return step.apply(ctx, description.instr, state, reading.prepared);
+    });
+  } finally {
+    await reading.prepared?.release();
   }
 }
 
@@ -283,211 +234,6 @@ async function cachedLayerStep(
   await store.cachePut(key, made);
   runner.env.cacheUsed?.(key, made);
   return false;
-}
-
-/** A COPY from the context: the deferred walk of its sources (stage.ts decides whether to copy first). */
-async function copySourceWalk(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<SourcesWalk | undefined> {
-  if (instr.kind !== 'copy' || instr.from !== undefined) return undefined;
-  return walkContextSources(runner.env.context, contextSources(instr), runner.env.statCache, true);
-}
-
-/** What a COPY or ADD reads, for its cache key (a COPY's context files from `walk`, when given). */
-async function copySourceDigest(runner: StageRunner, instr: Extract<Instruction, { kind: 'copy' | 'add' }>, walk?: SourcesWalk): Promise<string> {
-  if (instr.kind === 'copy' && instr.from !== undefined) return fromDigest(runner, instr.from, instr);
-  const digest = walk ? await walk.digest() : await contextSourcesDigest(runner.env.context, contextSources(instr), runner.env.statCache);
-  if (instr.kind !== 'add') return digest;
-  const urls = await Promise.all(instr.sources.filter(isUrl).map((u) => runner.env.urls.digest(u, instr.checksum)));
-  return urls.length === 0 ? digest : `${digest}\0${urls.join('\0')}`;
-}
-
-/** The context paths a COPY or ADD reads: --parents copies the folder before a `/./` pivot, filtered, so its whole tree. */
-function contextSources(instr: Extract<Instruction, { kind: 'copy' | 'add' }>): string[] {
-  return instr.sources.filter((s) => !isUrl(s)).map((s) => (instr.kind === 'copy' && instr.parents ? parentsRoot(s) : s));
-}
-
-function parentsRoot(source: string): string {
-  const pivot = source.indexOf('/./');
-  return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
-}
-
-/**
- * The stage a `--from`/`from=` names: by index, or the last stage of that name (BuildKit's
- * statesByName keeps the last of duplicate names).
- */
-function stageNamed(runner: StageRunner, from: string): PlannedStage | undefined {
-  return runner.plan.stages.findLast((s) => s.stage.name === from.toLowerCase() || String(s.stage.index) === from);
-}
-
-/** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers. */
-async function fromDigest(runner: StageRunner, from: string, instr: Instruction): Promise<string> {
-  const named = namedSource(runner, from);
-  if (named?.kind === 'local') return `context:${await contextSourcesDigest(named.context, ['.'], runner.env.statCache)}`;
-  if (named) return `image:${(await layersOf(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
-  const stage = stageNamed(runner, from);
-  if (stage) return `stage:${runner.stageChainKey(stage.stage.index)}`;
-  return `image:${(await imageLayersAt(runner, from, instr)).map((l) => l.diffId.toString()).join(',')}`;
-}
-
-/** What RUN's bind mounts show it (the context's files, or a stage's or image's tree): the step reads them. */
-async function mountSourcesDigest(runner: StageRunner, mounts: RunMount[], instr: Instruction): Promise<string[]> {
-  const out: string[] = [];
-  for (const m of mounts) {
-    if (m.type !== 'bind') continue;
-    if (m.from !== undefined) out.push(await fromDigest(runner, m.from, instr));
-    else {
-      // The files the mount shows: the source resolved inside the context as the mount resolves it
-      // (bind-mount.ts); one that is not there is the mount's own error when the step runs.
-      const context = runner.env.context;
-      const resolved = path.relative(context.dir, await resolveInRoot(context.dir, m.source ?? '/'));
-      const digest = await contextSourcesDigest(context, [resolved], runner.env.statCache).catch(() => undefined);
-      out.push(digest ?? `missing:${resolved}`);
-    }
-  }
-  return out;
-}
-
-/** Substitutes variables (ENV wins over ARG) per the instruction's own rules. */
-function expand<T extends Instruction>(instr: T, state: StageState, df: Dockerfile): T {
-  return expandInstruction(instr, expansionLookup(state), df.escape);
-}
-
-/**
- * The layers' folders, top-most first. A layer met twice (two steps that made the same
- * bytes) is kept only where it is top-most: its lower copy hides nothing the upper one does
- * not, and overlay refuses a lowerdir listed twice (ELOOP).
- */
-async function lowerDirsOf(runner: StageRunner, layers: Layer[]): Promise<string[]> {
-  return runner.env.store.lowerDirs(layers);
-}
-
-async function runStepLayer(runner: StageRunner, state: StageState, run: Pick<RunRequest, 'instr' | 'mounts' | 'hostname'>, id: number): Promise<Layer | undefined> {
-  trace('run: start');
-  const workDir = await runner.env.store.tempDir('run');
-  const views: RootfsView[] = [];
-  try {
-    const lowerDirs = await lowerDirsOf(runner, state.layers);
-    trace('run: lower dirs ready');
-    const upper = await runCommand(runner.env, {
-      ...run,
-      state,
-      lowerDirs,
-      workDir,
-      stepId: id,
-      mountSource: async (from) => mountSource(runner, from, workDir, views, run.instr),
-    });
-    trace('run: committing');
-    const layer = await commitLayer(runner.env, upper, 'overlay-upper', { keepEmpty: true, instr: run.instr });
-    trace('run: committed');
-    return layer;
-  } finally {
-    // The views are mounted in nbuild's own namespace: unmount before removing the folder.
-    for (const view of views.reverse()) await view.release();
-    await runner.env.store.removeTempDir(workDir);
-  }
-}
-
-async function mountSource(runner: StageRunner, from: string | undefined, workDir: string, views: RootfsView[], instr: Instruction): Promise<string> {
-  if (from === undefined) return runner.env.context.dir;
-  const named = namedSource(runner, from);
-  if (named?.kind === 'local') return named.context.dir;
-  const layers = await layersOf(runner, from, instr);
-  const view = await openRootfsView(await lowerDirsOf(runner, layers), path.join(workDir, `from-${runner.nextStepId()}`));
-  views.push(view);
-  return view.dir;
-}
-
-/** The --build-context a `--from` names: it comes before a stage of that name (which it replaces) and an image. */
-function namedSource(runner: StageRunner, from: string): NamedSource | undefined {
-  const key = runner.env.namedContexts?.size ? contextKey(from) : undefined;
-  return key === undefined ? undefined : runner.env.namedContexts?.get(key);
-}
-
-async function layersOf(runner: StageRunner, from: string, instr: Instruction): Promise<Layer[]> {
-  const named = namedSource(runner, from);
-  if (named?.kind === 'scratch') return [];
-  if (named?.kind === 'image') return imageLayersAt(runner, named.ref, instr);
-  const byName = stageNamed(runner, from);
-  if (byName) return runner.stageLayers(byName.stage.index);
-  return imageLayersAt(runner, from, instr);
-}
-
-/** An image named by --from: a failure to find or pull it is an error at the instruction. */
-async function imageLayersAt(runner: StageRunner, ref: string, instr: Instruction): Promise<Layer[]> {
-  try {
-    return await runner.imageLayers(ref);
-  } catch (error) {
-    if (error instanceof DockerfileError) throw error;
-    throw new DockerfileError(loc(instr), (error as Error).message, { code: (error as { code?: string }).code, cause: error });
-  }
-}
-
-async function copyStepLayer(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<Layer | undefined> {
-  const staged = await stageCopyStep(runner, state, instr);
-  try {
-    return await staged.commit();
-  } finally {
-    await staged.release();
-  }
-}
-
-/** A COPY or ADD staged (its files in a tree of the store's tmp/), to be committed as a layer or dropped. */
-interface StagedCopy {
-  commit(): Promise<Layer | undefined>;
-  release(): Promise<void>;
-}
-
-async function stageCopyStep(runner: StageRunner, state: StageState, instr: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<StagedCopy> {
-  const env = runner.env;
-  const workDir = await env.store.tempDir('copy');
-  const views: { release(): Promise<void> }[] = [];
-  let released = false;
-  const release = async (): Promise<void> => {
-    if (released) return;
-    released = true;
-    for (const v of views.splice(0).reverse()) await v.release();
-    await env.store.removeTempDir(workDir);
-    trace('copy: cleaned up');
-  };
-  try {
-    const imageView = await openRootfsView(await lowerDirsOf(runner, state.layers), path.join(workDir, 'image'));
-    views.push(imageView);
-    let source: CopySource = { kind: 'context', context: env.context };
-    const named = instr.kind === 'copy' && instr.from !== undefined ? namedSource(runner, instr.from) : undefined;
-    if (named?.kind === 'local') source = { kind: 'context', context: named.context };
-    else if (instr.kind === 'copy' && instr.from !== undefined) {
-      const fromView = await openRootfsView(await lowerDirsOf(runner, await layersOf(runner, instr.from, instr)), path.join(workDir, 'from'));
-      views.push(fromView);
-      source = { kind: 'rootfs', dir: fromView.dir, name: instr.from };
-    }
-    const owner = instr.chown ? await resolveOwner(imageView.dir, instr.chown, instr) : undefined;
-    const stagingRoot = path.join(workDir, 'layer');
-    await fs.mkdir(stagingRoot);
-    trace('copy: staging');
-    await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
-    for (const v of views.splice(0).reverse()) await v.release();
-    return {
-      commit: async () => {
-        trace('copy: committing');
-        const layer = await commitLayer(env, stagingRoot, 'plain', { keepEmpty: true, instr });
-        trace('copy: committed');
-        return layer;
-      },
-      release,
-    };
-  } catch (e) {
-    await release();
-    throw e;
-  }
-}
-
-async function resolveOwner(root: string, chown: string, instr: Instruction): Promise<{ uid: number; gid: number }> {
-  try {
-    const u = await resolveUser(root, chown);
-    // A user without a group takes the same number as its gid (Docker's rule).
-    return { uid: u.uid, gid: chown.includes(':') ? u.gid : u.uid };
-  } catch (error) {
-    throw new DockerfileError(loc(instr), `--chown=${chown}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 function addHistory(state: StageState, layer: Layer | undefined, createdBy: string, created: string): void {

@@ -84,12 +84,18 @@ export function envLength(config: ContainerConfig): number {
   return envIndex(config).length;
 }
 
+/** The stage's ENV as a lookup (O(1) per name). */
+export function envLookup(config: Readonly<ContainerConfig>): (name: string) => string | undefined {
+  const env = envIndex(config).values;
+  return (name) => env.get(name);
+}
+
 /** Variables for expanding an instruction: ENV wins over ARG (Docker's rule). */
-export function expansionLookup(state: StageState): (name: string) => string | undefined {
+export function expansionLookup(state: Pick<StageState, 'config' | 'args'>): (name: string) => string | undefined {
   const env = envIndex(state.config).values;
   return (name) => env.get(name) ?? state.args.get(name);
 }
 
-export function shellOf(config: ContainerConfig): string[] {
+export function shellOf(config: Readonly<ContainerConfig>): string[] {
   return config.Shell && config.Shell.length > 0 ? config.Shell : DEFAULT_SHELL;
 }

@@ -21,6 +21,36 @@ export type StageBase =
  */
 export type NamedContextBase = { kind: 'image'; ref: string } | { kind: 'scratch' } | { kind: 'local' };
 
+/**
+ * What a `--from` (COPY --from, RUN --mount from=) names, resolved by the planner: a named build
+ * context (by contextKey; it comes before a stage of its name, which it replaces), a stage (by
+ * name, the last of duplicates, or by index), else an image.
+ */
+export type FromSource = { kind: 'context'; key: string } | { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
+
+/** What resolving a `--from` needs to know of the build. */
+export interface FromNames {
+  /** Every stage's name (lowercase) → its index; the last of duplicate names. */
+  stages: ReadonlyMap<string, number>;
+  stageCount: number;
+  /** The --build-context names, by contextKey. */
+  contexts: ReadonlySet<string>;
+}
+
+/** The one rule for what a `--from` names (the planner's; the executor reads its result). */
+export function resolveFrom(ref: string, names: FromNames): FromSource {
+  const key = names.contexts.size > 0 ? contextKey(ref) : undefined;
+  if (key !== undefined && names.contexts.has(key)) return { kind: 'context', key };
+  const index = fromStageIndex(ref, names);
+  return index !== undefined ? { kind: 'stage', index } : { kind: 'image', ref };
+}
+
+function fromStageIndex(ref: string, names: FromNames): number | undefined {
+  const named = names.stages.get(ref.toLowerCase());
+  if (named !== undefined) return named;
+  return /^\d+$/.test(ref) && Number(ref) < names.stageCount ? Number(ref) : undefined;
+}
+
 export interface PlannedStage {
   /** The stage; a stage a named context replaces keeps none of its instructions. */
   stage: Stage;
@@ -29,6 +59,8 @@ export interface PlannedStage {
   base: StageBase;
   /** Stages this one reads from: its base stage, COPY --from and RUN --mount from=. */
   dependsOn: number[];
+  /** What each `--from` word of the stage (and of the triggers it runs) names, as written → resolved. */
+  sources: ReadonlyMap<string, FromSource>;
   /** Global ARG values visible to this stage's `ARG NAME` declarations. */
   globalArgs: ReadonlyMap<string, string>;
   /** What the stage is built for: its FROM --platform, else its base stage's, else the build's target. */
@@ -47,6 +79,8 @@ export interface BuildPlan {
   sourceDateEpoch: EpochSource;
   /** The platform the build runs on (BUILDPLATFORM): this host. */
   buildPlatform: Platform;
+  /** For a `--from` the plan did not meet (resolveFrom). */
+  fromNames: FromNames;
 }
 
 export interface PlanOptions {
@@ -84,12 +118,12 @@ export function planBuild(dockerfile: Dockerfile, options: PlanOptions = {}): Bu
   const buildArgs = new Map(options.buildArgs ?? []);
   const platform = options.platform ?? hostPlatform();
   const buildPlatform = options.buildPlatform ?? hostPlatform();
-  const { stages, byName, laterRefs, sourceDateEpoch } = planStages(dockerfile, { ...options, buildArgs, platform, buildPlatform });
+  const { stages, byName, laterRefs, sourceDateEpoch, fromNames } = planStages(dockerfile, { ...options, buildArgs, platform, buildPlatform });
   const target = resolveTarget(options.target, byName, stages.length);
   const needed = neededInOrder(stages, target);
   // As BuildKit, only a stage that is built must not read from a later one.
   for (const s of needed) checkLaterRef(dockerfile, stages, laterRefs, s.stage.index);
-  return { dockerfile, stages: needed, target, buildArgs, platform, buildPlatform, sourceDateEpoch };
+  return { dockerfile, stages: needed, target, buildArgs, platform, buildPlatform, sourceDateEpoch, fromNames };
 }
 
 /** A COPY --from or RUN --mount from= that names the stage itself or a later one. */
@@ -113,7 +147,7 @@ interface LaterRefs {
 export function planStages(
   dockerfile: Dockerfile,
   options: PlanOptions & { buildArgs: Map<string, string>; platform: Platform },
-): { stages: PlannedStage[]; byName: Map<string, number>; laterRefs: LaterRefs; sourceDateEpoch: EpochSource } {
+): { stages: PlannedStage[]; byName: Map<string, number>; laterRefs: LaterRefs; sourceDateEpoch: EpochSource; fromNames: FromNames } {
   const { buildArgs, platform } = options;
   const buildPlatform = options.buildPlatform ?? hostPlatform();
   if (dockerfile.stages.length === 0) {
@@ -141,6 +175,7 @@ export function planStages(
   // statesByName); a FROM takes the last one defined before it (byName, filled as we go).
   const allNames = new Map<string, number>();
   for (const stage of dockerfile.stages) if (stage.name) allNames.set(stage.name, stage.index);
+  const fromNames: FromNames = { stages: allNames, stageCount: dockerfile.stages.length, contexts: new Set(options.namedContexts?.keys() ?? []) };
   const byName = new Map<string, number>();
   const planned: PlannedStage[] = [];
   const laterRefs = new Map<number, LaterRef>();
@@ -156,7 +191,8 @@ export function planStages(
     const replacedBy = stage.name !== undefined ? options.namedContexts?.get(contextKey(stage.name) ?? '') : undefined;
     if (replacedBy && stage.name !== undefined) {
       const replaced = { ...stage, instructions: replacedBy.kind === 'local' ? [localContextCopy(stage.name, stage)] : [] };
-      planned.push({ stage: replaced, namedContext: stage.name, base: contextBase(replacedBy), dependsOn: [], globalArgs: globals, platform: fromPlatform ?? platform });
+      const sources = new Map(replaced.instructions.flatMap((i) => referencedStages(i, dockerfile, expandGlobal)).map((ref) => [ref, resolveFrom(ref, fromNames)] as const));
+      planned.push({ stage: replaced, namedContext: stage.name, base: contextBase(replacedBy), dependsOn: [], sources, globalArgs: globals, platform: fromPlatform ?? platform });
       byName.set(stage.name.toLowerCase(), stage.index);
       continue;
     }
@@ -166,11 +202,13 @@ export function planStages(
     // A stage built FROM another stage is that stage's tree: its platform too (as BuildKit).
     const stagePlat = base.kind === 'stage' ? planned[base.index].platform : (fromPlatform ?? platform);
     const deps = new Set<number>();
+    const sources = new Map<string, FromSource>();
     if (base.kind === 'stage') deps.add(base.index);
     // The base's ONBUILD triggers run first in this stage: a stage they read is needed too.
     const triggers = base.kind === 'stage' ? declaredTriggers(planned[base.index].stage.instructions) : base.kind === 'image' ? (options.imageTriggers?.get(base.ref) ?? []) : [];
     for (const instr of [...triggers, ...stage.instructions]) {
       for (const ref of referencedStages(instr, dockerfile, expandGlobal)) {
+        if (!sources.has(ref)) sources.set(ref, resolveFrom(ref, fromNames));
         const index = stageIndex(ref, allNames, dockerfile.stages.length, dockerfile.file, instr);
         if (index === undefined) continue;
         const read = reads.get(stage.index);
@@ -183,12 +221,12 @@ export function planStages(
         deps.add(index);
       }
     }
-    planned.push({ stage, base, dependsOn: [...deps], globalArgs: globals, platform: stagePlat });
+    planned.push({ stage, base, dependsOn: [...deps], sources, globalArgs: globals, platform: stagePlat });
     if (stage.name) byName.set(stage.name.toLowerCase(), stage.index);
   }
   const later: LaterRefs = { refs: laterRefs, reads };
   if (options.checkOnly) for (const s of planned) checkLaterRef(dockerfile, planned, later, s.stage.index);
-  return { stages: planned, byName, laterRefs: later, sourceDateEpoch };
+  return { stages: planned, byName, laterRefs: later, sourceDateEpoch, fromNames };
 }
 
 /**

@@ -138,3 +138,17 @@ test('duplicate stage names: FROM takes the last one before it, --from and --tar
   t.deepEqual(p.stages.find((s) => s.stage.index === 3)?.dependsOn.sort(), [1, 2]);
   t.is(plan(text, { target: 'b' }).target, 2);
 });
+
+test('the planner resolves each --from once: a stage by name or index, a named context first, else an image', (t) => {
+  const p = plan(
+    'FROM busybox AS a\nFROM busybox AS ctx\nFROM scratch\nCOPY --from=a /x /x\nCOPY --from=0 /y /y\nCOPY --from=alpine:3 /z /z\nRUN --mount=from=ctx,target=/c true\n',
+    { namedContexts: new Map([['ctx', { kind: 'local' as const }]]) },
+  );
+  const last = p.stages.find((s) => s.stage.index === 2);
+  t.deepEqual(Object.fromEntries(last?.sources ?? []), {
+    a: { kind: 'stage', index: 0 },
+    '0': { kind: 'stage', index: 0 },
+    'alpine:3': { kind: 'image', ref: 'alpine:3' },
+    ctx: { kind: 'context', key: 'ctx' },
+  });
+});

@@ -26,6 +26,16 @@ import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
 import { addArchive, isTarArchive, isUrl } from './add-sources.js';
+import { expandInstruction } from '../../frontend/dockerfile/index.js';
+import { resolveUser } from '../../sandbox/index.js';
+import { copyHistory } from '../history.js';
+import { commitLayer } from '../commit.js';
+import { openRootfsView } from '../rootfs-view.js';
+import { contextSourcesDigest, walkContextSources, type SourcesWalk } from '../../cache/content-hash.js';
+import { expansionLookup, type StageState } from '../state.js';
+import type { PreparedLayer, Step, StepContext } from '../step.js';
+import { trace } from '../../trace.js';
+import type { Instruction } from '../../frontend/dockerfile/types.js';
 
 export type CopySource =
   | { kind: 'context'; context: BuildContext }
@@ -259,4 +269,123 @@ function contextExcluded(req: CopyRequest, rel: string, isDir: boolean): boolean
 /** `rel` (below the context or stage root) as a path inside the source folder `root`. */
 function relativeTo(root: string, rel: string): string {
   return root === '' ? rel : rel.startsWith(root + '/') ? rel.slice(root.length + 1) : path.posix.basename(rel);
+}
+
+/** COPY and ADD as a step: keyed by what they read (context files, a stage, an image, URLs). */
+export const copyStep: Step<CopyInstruction | AddInstruction> = {
+  describe(raw, stage, build) {
+    const instr = expandInstruction(raw, expansionLookup(stage), build.escape);
+    const createdBy = copyHistory(instr);
+    return { kind: 'layer', createdBy, material: { createdBy, instr: { ...instr, source: undefined }, cwd: stage.config.WorkingDir ?? '', content: undefined }, instr };
+  },
+  async read(ctx, instr, state) {
+    trace('copy: digesting sources');
+    // Mostly context files the stat cache does not know (a cold build): the step is staged
+    // first and the files hashed as they are copied, so each is read once; the key is made
+    // from those digests, and a cache hit then drops the staged tree. A few unknown files (a
+    // touched one) are only hashed: staging the whole COPY for them would cost more.
+    const walk = await copySourceWalk(ctx, instr);
+    let prepared: PreparedLayer | undefined;
+    try {
+      if (walk && walk.unknownBytes > 0 && walk.unknownBytes * 2 >= walk.totalBytes) {
+        prepared = await stageCopyStep(ctx, state, instr);
+        trace('copy: staged before the key');
+      }
+      const content = await copySourceDigest(ctx, instr, walk);
+      trace('copy: sources digested');
+      return { material: { content }, prepared };
+    } catch (error) {
+      await prepared?.release();
+      throw error;
+    }
+  },
+  async apply(ctx, instr, state, prepared) {
+    if (prepared) return prepared.commit();
+    const staged = await stageCopyStep(ctx, state, instr);
+    try {
+      return await staged.commit();
+    } finally {
+      await staged.release();
+    }
+  },
+};
+
+/** A COPY from the context: the deferred walk of its sources (the step decides whether to copy first). */
+async function copySourceWalk(ctx: StepContext, instr: CopyInstruction | AddInstruction): Promise<SourcesWalk | undefined> {
+  if (instr.kind !== 'copy' || instr.from !== undefined) return undefined;
+  return walkContextSources(ctx.env.context, contextSources(instr), ctx.env.statCache, true);
+}
+
+/** What a COPY or ADD reads, for its cache key (a COPY's context files from `walk`, when given). */
+async function copySourceDigest(ctx: StepContext, instr: CopyInstruction | AddInstruction, walk?: SourcesWalk): Promise<string> {
+  if (instr.kind === 'copy' && instr.from !== undefined) return ctx.sources.digest(instr.from, instr);
+  const digest = walk ? await walk.digest() : await contextSourcesDigest(ctx.env.context, contextSources(instr), ctx.env.statCache);
+  if (instr.kind !== 'add') return digest;
+  const urls = await Promise.all(instr.sources.filter(isUrl).map((u) => ctx.env.urls.digest(u, instr.checksum)));
+  return urls.length === 0 ? digest : `${digest}\0${urls.join('\0')}`;
+}
+
+/** The context paths a COPY or ADD reads: --parents copies the folder before a `/./` pivot, filtered, so its whole tree. */
+function contextSources(instr: CopyInstruction | AddInstruction): string[] {
+  return instr.sources.filter((s) => !isUrl(s)).map((s) => (instr.kind === 'copy' && instr.parents ? parentsRoot(s) : s));
+}
+
+function parentsRoot(source: string): string {
+  const pivot = source.indexOf('/./');
+  return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
+}
+
+/** A COPY or ADD staged: its files in a tree of the store's tmp/, to be committed as a layer or dropped. */
+async function stageCopyStep(ctx: StepContext, state: StageState, instr: CopyInstruction | AddInstruction): Promise<PreparedLayer> {
+  const env = ctx.env;
+  const workDir = await env.store.tempDir('copy');
+  const views: { release(): Promise<void> }[] = [];
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    for (const v of views.splice(0).reverse()) await v.release();
+    await env.store.removeTempDir(workDir);
+    trace('copy: cleaned up');
+  };
+  try {
+    const imageView = await openRootfsView(await env.store.lowerDirs(state.layers), path.join(workDir, 'image'));
+    views.push(imageView);
+    let source: CopySource = { kind: 'context', context: env.context };
+    const local = instr.kind === 'copy' && instr.from !== undefined ? ctx.sources.localContext(instr.from) : undefined;
+    if (local) source = { kind: 'context', context: local };
+    else if (instr.kind === 'copy' && instr.from !== undefined) {
+      const fromView = await openRootfsView(await env.store.lowerDirs(await ctx.sources.layers(instr.from, instr)), path.join(workDir, 'from'));
+      views.push(fromView);
+      source = { kind: 'rootfs', dir: fromView.dir, name: instr.from };
+    }
+    const owner = instr.chown ? await resolveOwner(imageView.dir, instr.chown, instr) : undefined;
+    const stagingRoot = path.join(workDir, 'layer');
+    await fs.mkdir(stagingRoot);
+    trace('copy: staging');
+    await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
+    for (const v of views.splice(0).reverse()) await v.release();
+    return {
+      commit: async () => {
+        trace('copy: committing');
+        const layer = await commitLayer(env, stagingRoot, 'plain', { keepEmpty: true, instr });
+        trace('copy: committed');
+        return layer;
+      },
+      release,
+    };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+async function resolveOwner(root: string, chown: string, instr: Instruction): Promise<{ uid: number; gid: number }> {
+  try {
+    const u = await resolveUser(root, chown);
+    // A user without a group takes the same number as its gid (Docker's rule).
+    return { uid: u.uid, gid: chown.includes(':') ? u.gid : u.uid };
+  } catch (error) {
+    throw new DockerfileError(loc(instr), `--chown=${chown}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { isIP } from 'node:net';
 import type { Instruction, CommandLine } from '../../frontend/dockerfile/types.js';
 import { DockerfileError } from '../../errors.js';
-import { envLength, setEnv, shellOf, type StageState } from '../state.js';
+import { envLength, expansionLookup, setEnv, shellOf, type ContainerConfig, type StageState } from '../state.js';
+import { expandInstruction } from '../../frontend/dockerfile/index.js';
+import type { StageFlags, Step } from '../step.js';
 import { envTooLongError } from '../../frontend/dockerfile/limits.js';
 import { goList, goQuoteList, healthcheckHistory } from '../history.js';
 
@@ -15,64 +17,97 @@ export function isMetadataInstruction(instr: Instruction): instr is MetadataInst
 }
 
 /**
- * Applies an (already expanded) metadata instruction; returns the history text (BuildKit's), if
- * any. The stage's config is its own (executor.ts copies it per stage): maps change in place,
- * since copying them per step made 100,000 LABELs take O(n²).
+ * The step of a metadata instruction: its history text (BuildKit's, computed from the config so
+ * far) and its change. The stage's config is its own (executor.ts copies it per stage): the
+ * change edits maps in place, since copying them per step made 100,000 LABELs take O(n²).
  */
-export function applyMetadata(state: StageState, instr: MetadataInstruction, flags: { cmdSet: boolean }): string | undefined {
-  const c = state.config;
+export const metadataStep: Step<MetadataInstruction> = {
+  describe(raw, stage, build) {
+    const instr = expandInstruction(raw, expansionLookup(stage), build.escape);
+    const { createdBy, change } = describeMetadata(instr, stage.config);
+    return { kind: 'config', createdBy, material: createdBy ?? JSON.stringify(instr.source.original), change };
+  },
+};
+
+/** An expanded metadata instruction's history text (undefined: none) and config change. */
+export function describeMetadata(instr: MetadataInstruction, config: Readonly<ContainerConfig>): { createdBy: string | undefined; change(state: StageState, flags: StageFlags): void } {
   switch (instr.kind) {
     case 'env':
-      for (const { key, value } of instr.pairs) setEnv(c, key, value);
-      const tooLong = envTooLongError(envLength(c), instr);
-      if (tooLong) throw tooLong;
-      return `ENV ${instr.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`;
+      return {
+        createdBy: `ENV ${instr.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`,
+        change: (state) => {
+          for (const { key, value } of instr.pairs) setEnv(state.config, key, value);
+          const tooLong = envTooLongError(envLength(state.config), instr);
+          if (tooLong) throw tooLong;
+        },
+      };
     case 'label':
-      c.Labels ??= {};
-      for (const { key, value } of instr.pairs) c.Labels[key] = value;
-      return `LABEL ${instr.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`;
+      return {
+        createdBy: `LABEL ${instr.pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`,
+        change: ({ config: c }) => {
+          c.Labels ??= {};
+          for (const { key, value } of instr.pairs) c.Labels[key] = value;
+        },
+      };
     case 'maintainer':
-      state.author = instr.name;
-      return `MAINTAINER ${instr.name}`;
-    case 'expose':
-      c.ExposedPorts ??= {};
+      return { createdBy: `MAINTAINER ${instr.name}`, change: (state) => void (state.author = instr.name) };
+    case 'expose': {
       const ports = instr.ports.flatMap((p) => expandPorts(p, instr));
-      for (const port of ports) c.ExposedPorts[port] = {};
-      return `EXPOSE ${goList(ports)}`;
+      return {
+        createdBy: `EXPOSE ${goList(ports)}`,
+        change: ({ config: c }) => {
+          c.ExposedPorts ??= {};
+          for (const port of ports) c.ExposedPorts[port] = {};
+        },
+      };
+    }
     case 'volume':
-      c.Volumes ??= {};
-      for (const v of instr.paths) {
-        if (v.trim() === '') throw new DockerfileError(loc(instr), 'VOLUME specified can not be an empty string');
-        c.Volumes[v] = {};
-      }
-      return `VOLUME ${goList(instr.paths)}`;
+      for (const v of instr.paths) if (v.trim() === '') throw new DockerfileError(loc(instr), 'VOLUME specified can not be an empty string');
+      return {
+        createdBy: `VOLUME ${goList(instr.paths)}`,
+        change: ({ config: c }) => {
+          c.Volumes ??= {};
+          for (const v of instr.paths) c.Volumes[v] = {};
+        },
+      };
     case 'user':
-      c.User = instr.user;
-      return `USER ${instr.user}`;
-    case 'workdir':
-      c.WorkingDir = resolveWorkdir(c.WorkingDir, instr.path);
-      return `WORKDIR ${c.WorkingDir}`;
-    case 'cmd':
-      c.Cmd = commandArgs(instr.command, shellOf(c));
-      flags.cmdSet = true;
-      return `CMD ${goQuoteList(c.Cmd)}`;
-    case 'entrypoint':
-      c.Entrypoint = commandArgs(instr.command, shellOf(c));
-      // An ENTRYPOINT resets a CMD inherited from the base (Docker's rule).
-      if (!flags.cmdSet) c.Cmd = null;
-      return `ENTRYPOINT ${goQuoteList(c.Entrypoint)}`;
+      return { createdBy: `USER ${instr.user}`, change: ({ config }) => void (config.User = instr.user) };
+    case 'workdir': {
+      const dir = resolveWorkdir(config.WorkingDir, instr.path);
+      return { createdBy: `WORKDIR ${dir}`, change: ({ config: c }) => void (c.WorkingDir = dir) };
+    }
+    case 'cmd': {
+      const cmd = commandArgs(instr.command, shellOf(config));
+      return {
+        createdBy: `CMD ${goQuoteList(cmd)}`,
+        change: ({ config: c }, flags) => {
+          c.Cmd = cmd;
+          flags.cmdSet = true;
+        },
+      };
+    }
+    case 'entrypoint': {
+      const entrypoint = commandArgs(instr.command, shellOf(config));
+      return {
+        createdBy: `ENTRYPOINT ${goQuoteList(entrypoint)}`,
+        change: ({ config: c }, flags) => {
+          c.Entrypoint = entrypoint;
+          // An ENTRYPOINT resets a CMD inherited from the base (Docker's rule).
+          if (!flags.cmdSet) c.Cmd = null;
+        },
+      };
+    }
     case 'shell':
-      c.Shell = [...instr.shell];
-      return `SHELL ${goList(instr.shell)}`;
+      return { createdBy: `SHELL ${goList(instr.shell)}`, change: ({ config: c }) => void (c.Shell = [...instr.shell]) };
     case 'stopsignal':
-      c.StopSignal = instr.signal;
-      return `STOPSIGNAL ${instr.signal}`;
-    case 'healthcheck':
-      c.Healthcheck = healthcheck(instr);
-      return healthcheckHistory(c.Healthcheck);
+      return { createdBy: `STOPSIGNAL ${instr.signal}`, change: ({ config: c }) => void (c.StopSignal = instr.signal) };
+    case 'healthcheck': {
+      const h = healthcheck(instr);
+      return { createdBy: healthcheckHistory(h), change: ({ config: c }) => void (c.Healthcheck = h) };
+    }
     case 'onbuild':
-      (c.OnBuild ??= []).push(instr.expression);
-      return undefined;
+      // No history entry (BuildKit's); the chain still moves, so later keys know the trigger.
+      return { createdBy: undefined, change: ({ config: c }) => void (c.OnBuild ??= []).push(instr.expression) };
   }
 }
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Instruction, RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
 import { probeHostOnce, runOnLayers, type IsolationMode } from '../../snapshot/index.js';
-import { chompHeredoc } from '../../frontend/dockerfile/index.js';
+import { chompHeredoc, expandRunMounts } from '../../frontend/dockerfile/index.js';
 import {
   fallbackNotice,
   planRunNetwork,
@@ -14,11 +14,18 @@ import {
   type RunNetwork,
   type SandboxMount,
 } from '../../sandbox/index.js';
-import { DEFAULT_PATH, envMap, shellOf, type StageState } from '../state.js';
+import { DEFAULT_PATH, envLookup, envMap, expansionLookup, shellOf, type StageState } from '../state.js';
+import { sandboxHostname } from '../../planner/args.js';
+import { runHistory } from '../history.js';
+import { resolveInRoot, type RootfsView } from '../rootfs-view.js';
+import { contextSourcesDigest } from '../../cache/content-hash.js';
+import { commitLayer } from '../commit.js';
+import type { Step, StepContext } from '../step.js';
 import { loc } from './metadata.js';
 import { bindMount } from '../../snapshot/bind-mount.js';
 import type { SecretSource, StepEnv } from '../context.js';
 import { forwardSshAgent, type SshAgentForward } from '../../sandbox/ssh-forward.js';
+import { trace } from '../../trace.js';
 
 export interface RunRequest {
   instr: RunInstruction;
@@ -105,7 +112,7 @@ export function refuseInsecure(instr: Instruction): void {
 }
 
 /** The network a step asks for: its own `--network`, or the build's for none or `default`. */
-export function requestedNetwork(instr: RunInstruction, env: StepEnv): NetworkRequest {
+export function requestedNetwork(instr: RunInstruction, env: Pick<StepEnv, 'network'>): NetworkRequest {
   return instr.network === 'none' || instr.network === 'host' ? instr.network : env.network;
 }
 
@@ -161,7 +168,7 @@ export function runArgs(instr: RunInstruction, shell: string[]): string[] {
 }
 
 /** Env of the command: the image's Env, then ARGs in scope, PATH and HOME defaults; the proxy build args win (BuildKit appends them last). */
-export function runEnv(state: StageState, home: string, proxies: ReadonlyMap<string, string> = new Map()): string[] {
+export function runEnv(state: Pick<StageState, 'config' | 'args'>, home: string, proxies: ReadonlyMap<string, string> = new Map()): string[] {
   const env = envMap(state.config);
   for (const [k, v] of state.args) if (!env.has(k)) env.set(k, v);
   for (const [k, v] of proxies) env.set(k, v);
@@ -337,4 +344,71 @@ async function chownCacheDir(dir: string, uid: number, gid: number, instr: RunIn
 
 function mounts_safe(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** A RUN as its step applies it: the instruction, its mounts expanded, the sandbox's hostname. */
+export type PlannedRun = Pick<RunRequest, 'instr' | 'mounts' | 'hostname'>;
+
+export const runStep: Step<RunInstruction, PlannedRun> = {
+  describe(instr, stage, build) {
+    const mounts = expandRunMounts(instr, expansionLookup(stage), build.escape);
+    const env = envLookup(stage.config);
+    const createdBy = runHistory(runArgs(instr, shellOf(stage.config)), stage.declared, (name) => env(name) ?? stage.args.get(name));
+    const hostname = sandboxHostname(build.buildArgs);
+    // The proxy build args are not material: a changed proxy reuses the layer (BuildKit's rule).
+    const material = {
+      createdBy, env: runEnv(stage, ''), user: stage.config.User ?? '', cwd: stage.config.WorkingDir ?? '', mounts,
+      mountSources: undefined, heredocs: instr.heredocs, network: requestedNetwork(instr, build), hostname,
+      // BuildKit keeps ulimits in the ExecOp's Meta, so they are part of its cache key too.
+      ulimits: build.ulimits?.length ? build.ulimits : undefined,
+    };
+    return { kind: 'layer', createdBy, material, instr: { instr, mounts, hostname } };
+  },
+  async read(ctx, run) {
+    return { material: { mountSources: await mountSourcesDigest(ctx, run) } };
+  },
+  async apply(ctx, run, state) {
+    trace('run: start');
+    const workDir = await ctx.env.store.tempDir('run');
+    const views: RootfsView[] = [];
+    try {
+      const lowerDirs = await ctx.env.store.lowerDirs(state.layers);
+      trace('run: lower dirs ready');
+      const upper = await runCommand(ctx.env, {
+        ...run,
+        state,
+        lowerDirs,
+        workDir,
+        stepId: ctx.stepId,
+        mountSource: async (from) =>
+          from === undefined ? ctx.env.context.dir : ctx.sources.mountDir(from, () => path.join(workDir, `from-${ctx.nextStepId()}`), views, run.instr),
+      });
+      trace('run: committing');
+      const layer = await commitLayer(ctx.env, upper, 'overlay-upper', { keepEmpty: true, instr: run.instr });
+      trace('run: committed');
+      return layer;
+    } finally {
+      // The views are mounted in nbuild's own namespace: unmount before removing the folder.
+      for (const view of views.reverse()) await view.release();
+      await ctx.env.store.removeTempDir(workDir);
+    }
+  },
+};
+
+/** What RUN's bind mounts show it (the context's files, or a stage's or image's tree): the step reads them. */
+async function mountSourcesDigest(ctx: StepContext, run: PlannedRun): Promise<string[]> {
+  const out: string[] = [];
+  for (const m of run.mounts) {
+    if (m.type !== 'bind') continue;
+    if (m.from !== undefined) out.push(await ctx.sources.digest(m.from, run.instr));
+    else {
+      // The files the mount shows: the source resolved inside the context as the mount resolves it
+      // (bind-mount.ts); one that is not there is the mount's own error when the step runs.
+      const context = ctx.env.context;
+      const resolved = path.relative(context.dir, await resolveInRoot(context.dir, m.source ?? '/'));
+      const digest = await contextSourcesDigest(context, [resolved], ctx.env.statCache).catch(() => undefined);
+      out.push(digest ?? `missing:${resolved}`);
+    }
+  }
+  return out;
 }

@@ -11,7 +11,28 @@ import { commitLayer } from '../commit.js';
 import { openRootfsView } from '../rootfs-view.js';
 import { ROOT_OWNER, StagedTree } from '../staging.js';
 import type { StepEnv } from '../context.js';
-import { loc } from './metadata.js';
+import { describeMetadata, loc } from './metadata.js';
+import { expandInstruction } from '../../frontend/dockerfile/index.js';
+import { expansionLookup } from '../state.js';
+import type { Step } from '../step.js';
+
+/** The cache key is the chain so far: a hit also knows whether the folder existed. */
+export const workdirStep: Step<WorkdirInstruction> = {
+  describe(raw, stage, build) {
+    const instr = expandInstruction(raw, expansionLookup(stage), build.escape);
+    const { createdBy, change } = describeMetadata(instr, stage.config);
+    return { kind: 'layer', createdBy: createdBy ?? '', material: { createdBy, user: stage.config.User ?? '' }, instr, change };
+  },
+  async apply(ctx, instr, state) {
+    const workDir = await ctx.env.store.tempDir('workdir');
+    try {
+      const lowerDirs = await ctx.env.store.lowerDirs(state.layers);
+      return await workdirLayer(ctx.env, instr, lowerDirs, state.config.WorkingDir ?? '/', state.config.User, workDir);
+    } finally {
+      await ctx.env.store.removeTempDir(workDir);
+    }
+  },
+};
 
 export async function workdirLayer(
   env: StepEnv,
