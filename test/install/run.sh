@@ -59,8 +59,9 @@ for f in "$main" "$platform" "$sea" release/nbuild-linux-arm64-$version.tgz rele
   [ -f "$f" ] || { echo "install test: $f was not written" >&2; exit 1; }
   say "$f: $(du -k "$f" | cut -f1) KiB"
 done
-# The main package carries no test data and no build folders.
-if tar -tzf "$main" | grep -E '^package/(test|build|bench|dist/src|dist/test|release|examples)/'; then
+# The main package carries no test data and no build folders; of dist/src (the public API,
+# package.json `exports`) only the compiled .js and their .d.ts.
+if tar -tzf "$main" | grep -E '^package/(test|build|bench|dist/test|release|examples)/|^package/dist/src/.*[^/]$' | grep -vE '^package/dist/src/.*\.(js|d\.ts)$'; then
   echo "install test: $main holds test or build files" >&2; exit 1
 fi
 
@@ -98,6 +99,10 @@ grep -q "nbuild: using the prebuilt @nbuild/linux-$host $version; nothing to com
 say "npm install --offline (main + @nbuild/linux-$host, no compiler on PATH): ${install_s} s"
 say "installed size: $(du -sk "$prefix/lib/node_modules" | cut -f1) KiB (nbuild $(du -sk "$prefix/lib/node_modules/nbuild" | cut -f1) KiB, of which native sources $(du -sk "$prefix/lib/node_modules/nbuild/native" | cut -f1) KiB; @nbuild/linux-$host $(du -sk "$prefix/lib/node_modules/@nbuild/linux-$host" | cut -f1) KiB)"
 quickstart "$prefix/bin/nbuild" "$prefix/bin:$nocc" npm
+# The public API from the installed package: `import('nbuild')` names build() and the images API.
+runuser -u "$user" -- env -i HOME="$home" PATH="$prefix/bin:$nocc" NODE_PATH="$prefix/lib/node_modules" node --input-type=module -e \
+  "const m = await import('$prefix/lib/node_modules/nbuild/dist/src/index.js'); for (const f of ['build', 'runImage', 'listImages']) if (typeof m[f] !== 'function') { console.error('install test: the API lacks ' + f); process.exit(1); }" ||
+  { echo "install test: the installed package's API does not load" >&2; exit 1; }
 runuser -u "$user" -- env -i HOME="$home" PATH="$prefix/bin:$nocc" "$prefix/bin/nbuild" info | grep -q "native engine and helper: prebuilt (@nbuild/linux-$host $version)" ||
   { echo "install test: nbuild info does not name the prebuilt package" >&2; exit 1; }
 
