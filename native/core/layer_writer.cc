@@ -30,15 +30,20 @@ class NullSink : public Sink {
   void finish() override {}
 };
 
+/** The sink that compresses into `file` as `o` asks (none: the tar as it is). */
+static std::unique_ptr<Sink> compressorFor(const WriteOptions& o, FileSink& file) {
+  switch (o.compression) {
+    case Compression::Gzip: return std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers);
+    case Compression::Zstd: return std::make_unique<ZstdWriter>(file, o.level, o.threads);
+    case Compression::None: break;
+  }
+  return std::make_unique<PassSink>(file);
+}
+
 LayerResult writeTo(const WriteOptions& o) {
   Hasher hasher;  // first: joined last, after every sink that hands it buffers
   FileSink file(o.outputPath, hasher);
-  std::unique_ptr<Sink> comp;
-  switch (o.compression) {
-    case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers); break;
-    case Compression::Zstd: comp = std::make_unique<ZstdWriter>(file, o.level, o.threads); break;
-    case Compression::None: comp = std::make_unique<PassSink>(file); break;
-  }
+  std::unique_ptr<Sink> comp = compressorFor(o, file);
   HashingSink tar(*comp, hasher);
   TreeWalker(o, tar).run();
   tar.finish();
@@ -54,12 +59,7 @@ LayerResult recompressTo(const std::string& inputPath, const WriteOptions& o) {
   LayerReader in(inputPath, false);  // the diff_id below covers every decoded byte
   Hasher hasher;
   FileSink file(o.outputPath, hasher);
-  std::unique_ptr<Sink> comp;
-  switch (o.compression) {
-    case Compression::Gzip: comp = std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers); break;
-    case Compression::Zstd: comp = std::make_unique<ZstdWriter>(file, o.level, o.threads); break;
-    case Compression::None: comp = std::make_unique<PassSink>(file); break;
-  }
+  std::unique_ptr<Sink> comp = compressorFor(o, file);
   HashingSink tar(*comp, hasher);
   const uint8_t* p = nullptr;
   while (size_t n = in.view(&p, SIZE_MAX)) tar.write(p, n);

@@ -5,7 +5,7 @@
 // `buildkit/rewritten-timestamp=EPOCH`. nbuild always clamps when it has an epoch and writes no
 // BuildKit annotation, so where BuildKit reads the annotation these tests read what it stands
 // for: the times of the files in that layer (a layer left alone keeps the context's times).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -40,6 +40,16 @@ function rewrittenTimestamp(archive: OpenedArchive, layerIndex: number): string 
 }
 
 /** A tar with regular files of the given times (BuildKit's makeTarContext). */
+/** The epoch reached the last layer's file times, the RUN that wrote it to /epoch, and `created`. */
+function assertEpochApplied(t: ExecutionContext, archive: OpenedArchive, epoch: number): void {
+  const layers = archive.manifest.layers;
+  t.true(layers.length > 0);
+  t.is(rewrittenTimestamp(archive, layers.length - 1), String(epoch));
+  const dir = unpackLayer(archive, layers[layers.length - 1].digest);
+  t.is(fs.readFileSync(path.join(dir, 'epoch'), 'utf8'), String(epoch));
+  t.is(unix(archive.config.created), epoch);
+}
+
 function makeTarContext(files: { name: string; data: string; modTime: number }[]): Buffer {
   const blocks: Buffer[] = [];
   for (const f of files) {
@@ -159,12 +169,7 @@ FROM busybox
 ARG SOURCE_DATE_EPOCH
 RUN echo -n "$SOURCE_DATE_EPOCH" >/epoch
 ` });
-    const layers = archive.manifest.layers;
-    t.true(layers.length > 0);
-    t.is(rewrittenTimestamp(archive, layers.length - 1), String(archiveMaxTime));
-    const dir = unpackLayer(archive, layers[layers.length - 1].digest);
-    t.is(fs.readFileSync(path.join(dir, 'epoch'), 'utf8'), String(archiveMaxTime));
-    t.is(unix(archive.config.created), archiveMaxTime);
+    assertEpochApplied(t, archive, archiveMaxTime);
   } finally {
     await server.close();
   }
@@ -259,12 +264,7 @@ test('testSourceDateEpochContextHTTPArchive', async (t) => {
   });
   try {
     const archive = await bkBuildOciUrl(server.url + '/context.tar', ['--build-arg', 'SOURCE_DATE_EPOCH=context']);
-    const layers = archive.manifest.layers;
-    t.true(layers.length > 0);
-    t.is(rewrittenTimestamp(archive, layers.length - 1), String(archiveMaxTime));
-    const dir = unpackLayer(archive, layers[layers.length - 1].digest);
-    t.is(fs.readFileSync(path.join(dir, 'epoch'), 'utf8'), String(archiveMaxTime));
-    t.is(unix(archive.config.created), archiveMaxTime);
+    assertEpochApplied(t, archive, archiveMaxTime);
   } finally {
     await server.close();
   }
@@ -303,12 +303,7 @@ RUN echo -n "$SOURCE_DATE_EPOCH" >/epoch
 `,
       args: ['--build-context', `mysource=${server.url}/src.tar`],
     });
-    const layers = archive.manifest.layers;
-    t.true(layers.length > 0);
-    t.is(rewrittenTimestamp(archive, layers.length - 1), String(archiveMaxTime));
-    const dir = unpackLayer(archive, layers[layers.length - 1].digest);
-    t.is(fs.readFileSync(path.join(dir, 'epoch'), 'utf8'), String(archiveMaxTime));
-    t.is(unix(archive.config.created), archiveMaxTime);
+    assertEpochApplied(t, archive, archiveMaxTime);
   } finally {
     await server.close();
   }

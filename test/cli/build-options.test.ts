@@ -10,6 +10,7 @@ import { hasCommand, nbuild, storeWithBusybox, tempDir, writeFiles, type RunResu
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
 import { startTestAgent } from '../helpers/ssh-agent.js';
 import { haveDistribution, startDistribution } from '../registry/helpers/distribution.js';
+import type { Descriptor as Desc } from '../helpers/oci.js';
 
 let root: string;
 test.before(async () => {
@@ -43,13 +44,6 @@ async function inspect(name: string): Promise<{ Config: { Labels?: Record<string
 
 const RUN_DF = (cmd: string) => ({ Dockerfile: `FROM busybox:latest\nRUN ${cmd}\n` });
 
-interface Desc {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string };
-  annotations?: Record<string, string>;
-}
 interface Statement {
   _type: string;
   predicateType: string;

@@ -50,17 +50,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { busyboxImage, hasCommand, nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { haveDistribution, startDistribution, type Distribution } from '../registry/helpers/distribution.js';
+import type { Descriptor as Desc } from '../helpers/oci.js';
 
 const serial = haveDistribution && hasCommand('skopeo') ? test.serial : test.serial.skip;
 const HOST_ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
 
-interface Desc {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: { os: string; architecture: string };
-  annotations?: Record<string, string>;
-}
 
 /** The exact line above, for a registry at `reg`, temp files in `tmp`, the context in `ctx`. */
 function buildPushActionLine(reg: string, tmp: string): string[] {

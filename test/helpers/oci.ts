@@ -9,6 +9,7 @@ export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+  platform?: { os: string; architecture: string };
   annotations?: Record<string, string>;
 }
 
