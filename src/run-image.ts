@@ -7,8 +7,8 @@ import type { ContainerConfig } from './image/types.js';
 import type { SandboxResult } from './sandbox/index.js';
 import { runOnLayers, type IsolationMode } from './snapshot/index.js';
 import { Store } from './store/store.js';
+import { DEFAULT_PATH } from './executor/state.js';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RunImageOptions {
   storeRoot: string;
