@@ -13,7 +13,7 @@ import { NbuildError } from '../errors.js';
 import { copyXattrs } from '../native/index.js';
 import { applyChmod, type Chmod } from '../frontend/dockerfile/chmod.js';
 import type { StagedTree } from './staging.js';
-import { isWhiteout } from '../snapshot/overlay.js';
+import { isWhiteout } from '../fs/overlay.js';
 
 export interface CopyOptions {
   /**

@@ -7,7 +7,7 @@ import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
-import { lstatIn, resolveInTrees } from './rootfs-view.js';
+import { lstatIn, resolveInTrees } from '../fs/in-root.js';
 
 /** What the folders a step creates get (BuildKit's MkdirAll): mode, owner, and mtime when the build fixes one. */
 export interface NewDirs {

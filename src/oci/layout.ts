@@ -15,7 +15,7 @@ import { Digest } from '../image/digest.js';
 import { OCI_INDEX } from '../image/media-types.js';
 import type { Index } from '../image/types.js';
 import { errnoOf } from '../store/fsutil.js';
-import { type PartialOutput, removeDeadTemps, replaceFile, tempBeside } from '../export/partial.js';
+import { type PartialOutput, removeDeadTemps, replaceFile, tempBeside } from '../fs/partial.js';
 
 export const LAYOUT_FILE = 'oci-layout';
 export const LAYOUT_VERSION = '1.0.0';

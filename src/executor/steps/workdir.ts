@@ -8,7 +8,7 @@ import type { WorkdirInstruction } from '../../frontend/dockerfile/types.js';
 import { resolveUser } from '../../sandbox/index.js';
 import type { Layer } from '../../image/image.js';
 import { commitLayer } from '../commit.js';
-import { openRootfsView } from '../rootfs-view.js';
+import { openRootfsView } from '../../snapshot/rootfs-view.js';
 import { ROOT_OWNER, StagedTree } from '../staging.js';
 import type { StepEnv } from '../context.js';
 import { describeMetadata, loc } from './metadata.js';
