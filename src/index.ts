@@ -7,10 +7,11 @@
 // the start of the program: it re-runs the program (same argv) as root of a new user namespace
 // and the outer process relays signals and exits with its status, as the CLI does. Without it
 // these calls fail with NbuildError code 'USERNS' (build: 'SANDBOX_NOT_IN_USERNS' at its first
-// RUN step, or 'NEEDS_USERNS' unpacking a layer). listImages, inspectImages, saveImages,
-// tagImage, pullImage and pushImage work in any process.
+// RUN step, or 'NEEDS_USERNS' unpacking a layer). listImages, inspectImages, imageHistory,
+// saveImages, tagImage, pullImage, pushImage and checkDockerfile work in any process.
 export { build, type BuildOptions, type BuildResult, type PullPolicy } from './build.js';
 export { runImage, type RunImageOptions } from './run-image.js';
+export { checkDockerfile, type CheckDockerfileOptions, type CheckDockerfileResult, type CheckFinding } from './check-dockerfile.js';
 export * from './images/index.js';
 export { enterUserNamespace, requireUserNamespace } from './sandbox/userns.js';
 export { resolveStoreRoot } from './store/root.js';

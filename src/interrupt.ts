@@ -4,7 +4,7 @@
 // INTERRUPTED error after its cleanup; so does enterUserNamespace's outer process, which relays
 // the signal and exits with the inner one's status. Until one does (and for the other commands)
 // a signal ends the process at once with process.exit(128+N), so that `exit` hooks still run
-// (partial outputs remove their temp files: src/export/partial.ts).
+// (partial outputs remove their temp files: src/fs/partial.ts).
 import { constants } from 'node:os';
 import { NbuildError } from './errors.js';
 

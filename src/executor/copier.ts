@@ -12,8 +12,8 @@ import { Limiter } from '../limiter.js';
 import { NbuildError } from '../errors.js';
 import { copyXattrs } from '../native/index.js';
 import { applyChmod, type Chmod } from '../frontend/dockerfile/chmod.js';
-import type { StagedTree } from './staging.js';
-import { isWhiteout } from '../snapshot/overlay.js';
+import { ROOT_OWNER, type Owner, type StagedTree } from './staging.js';
+import { isWhiteout } from '../fs/overlay.js';
 
 export interface CopyOptions {
   /**
@@ -21,8 +21,11 @@ export interface CopyOptions {
    * hard link is only ever made to a file inside its staging root.
    */
   tree: StagedTree;
-  /** Owner for every copied entry; undefined keeps the source's ids (COPY --from). */
-  owner?: { uid: number; gid: number };
+  /**
+   * Without a step owner (the tree's, --chown), copied entries keep the source's ids (COPY --from)
+   * rather than get root's (the context). The owner itself is applied by the tree (setOwner).
+   */
+  keepSourceIds: boolean;
   /** --chmod, applied to every copied entry (not to folders that were there already). */
   chmod?: Chmod;
   /** Return true to leave an entry (and, for a folder, everything below) out. */
@@ -61,8 +64,7 @@ export class Copier {
   private dirsRunning = 0;
   private realRoot: Promise<string> | undefined;
   // Entries we create are owned by our own ids: chown only when the owner must differ.
-  private readonly euid = process.geteuid?.() ?? -1;
-  private readonly egid = process.getegid?.() ?? -1;
+  private readonly ours: Owner = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
 
   constructor(private readonly options: CopyOptions) {}
 
@@ -220,10 +222,8 @@ export class Copier {
    * nothing are skipped.
    */
   private async finish(dest: string, stat: Stats, isDir: boolean, origin: 'made' | 'inherits-gid' | 'existing'): Promise<void> {
-    const uid = this.options.owner?.uid ?? stat.uid;
-    const gid = this.options.owner?.gid ?? stat.gid;
     const made = origin !== 'existing';
-    if (origin !== 'made' || uid !== this.euid || gid !== this.egid) await fs.lchown(dest, uid, gid);
+    await this.options.tree.setOwner(dest, this.options.keepSourceIds ? stat : ROOT_OWNER, origin === 'made' ? this.ours : undefined);
     if (!stat.isSymbolicLink()) {
       const own = stat.mode & 0o7777;
       const mode = this.options.chmod ? applyChmod(this.options.chmod, own, isDir) : own;

@@ -6,7 +6,8 @@ import type { Instruction } from '../frontend/dockerfile/types.js';
 import { Image, type Layer } from '../image/image.js';
 import type { History, ImageConfig } from '../image/types.js';
 import { DEFAULT_PATH, type StageState } from './state.js';
-import { runStage, createdTime, settleHistoryTimes, type StageRunner } from './stage.js';
+import { runStage, type StageRunner } from './stage.js';
+import { createdTime, settleHistoryTimes } from './history.js';
 import { baseImageKey, resolveBaseImage, type BaseImages, type ImageResolver } from './base-image.js';
 import type { StepEnv } from './context.js';
 import { formatPlatform } from '../planner/args.js';
@@ -312,7 +313,7 @@ function imageConfig(env: StepEnv, state: StageState): ImageConfig {
   // With an epoch every time is the epoch; else `created` is the last history entry's (BuildKit).
   const settled = env.timestamp === undefined ? settleHistoryTimes(state.history) : undefined;
   const config: ImageConfig = {
-    created: settled ?? createdTime(env),
+    created: settled ?? createdTime(env.timestamp),
     architecture: state.platform.architecture,
     os: state.platform.os,
     config: state.config,

@@ -7,7 +7,7 @@ import type { Layer } from '../image/image.js';
 import type { BuildContext } from '../context/context.js';
 import type { NamedSource, StepEnv } from './context.js';
 import { contextSourcesDigest } from '../cache/content-hash.js';
-import { openRootfsView, type RootfsView } from './rootfs-view.js';
+import { openRootfsView, type RootfsView } from '../snapshot/rootfs-view.js';
 import { loc } from './steps/metadata.js';
 
 /** What the executor knows of the build's other sources. */

@@ -1,7 +1,12 @@
-// The image history's `created_by` text, as BuildKit writes it (dockerfile2llb: commitToHistory
-// and its callers), so `docker history` and tools reading it see what they see for docker build.
-// Steps that make a layer (RUN, COPY, ADD) end with ` # buildkit`.
+// The image history as BuildKit writes it, so `docker history` and tools reading it see what
+// they see for docker build: each step's entry and its time (addHistory, createdTime, and
+// settleHistoryTimes for config-only steps when the image is written), and the `created_by`
+// text (dockerfile2llb: commitToHistory and its callers). Steps that make a layer (RUN, COPY,
+// ADD) end with ` # buildkit`.
 import type { Instruction } from '../frontend/dockerfile/types.js';
+import type { Layer } from '../image/image.js';
+import type { History } from '../image/types.js';
+import type { StageState } from './state.js';
 
 const LAYER_MARK = ' # buildkit';
 
@@ -82,4 +87,55 @@ export function healthcheckHistory(h: { Test?: string[]; Interval?: number; Time
     `HEALTHCHECK {Test:${goList(h.Test ?? [])} Interval:${goDuration(h.Interval ?? 0)} Timeout:${goDuration(h.Timeout ?? 0)} ` +
     `StartPeriod:${goDuration(h.StartPeriod ?? 0)} StartInterval:${goDuration(h.StartInterval ?? 0)} Retries:${h.Retries ?? 0}}`
   );
+}
+
+/** A step's entry, and its layer when it made one (`empty_layer` when not). */
+export function addHistory(state: StageState, layer: Layer | undefined, createdBy: string, created: string): void {
+  if (layer) state.layers.push(layer);
+  state.history.push({ created, created_by: createdBy, comment: 'nbuild.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) });
+}
+
+/** History entries of config-only steps: their time is settled when the image is written (settleHistoryTimes). */
+const configOnlyEntries = new WeakSet<History>();
+
+/** A config-only step's entry (ENV, LABEL, …): without an epoch its time is settled later. */
+export function addConfigHistory(state: StageState, createdBy: string, created: string, timestamp: number | undefined): void {
+  addHistory(state, undefined, createdBy, created);
+  if (timestamp === undefined) configOnlyEntries.add(state.history[state.history.length - 1]);
+}
+
+/**
+ * Without an epoch, BuildKit's exporter (exporter/containerimage/writer.go:
+ * normalizeLayersAndHistory) gives the history entries of config-only steps, which have no
+ * time of their own, the time of the first new layer after them, or of the layer before them
+ * once one came; the image's `created` is then the last entry's (patchImageConfig). So a fully
+ * cached rebuild writes the same config.
+ */
+export function settleHistoryTimes(history: History[]): string | undefined {
+  const unset = (h: History): boolean => configOnlyEntries.has(h) || h.created === undefined;
+  let created: string | undefined;
+  let seenUnset = false;
+  for (const h of history) {
+    if (!unset(h)) {
+      created = h.created;
+      if (seenUnset) break;
+    } else seenUnset = true;
+  }
+  seenUnset = false;
+  for (const h of history) {
+    if (!unset(h)) {
+      if (seenUnset) created = h.created;
+    } else {
+      seenUnset = true;
+      configOnlyEntries.delete(h);
+      if (created === undefined) delete h.created;
+      else h.created = created;
+    }
+  }
+  return history.at(-1)?.created;
+}
+
+/** A step's and the image's time: SOURCE_DATE_EPOCH (`timestamp`, seconds) when set, else now. */
+export function createdTime(timestamp: number | undefined): string {
+  return timestamp !== undefined ? new Date(timestamp * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
 }

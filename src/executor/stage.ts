@@ -10,7 +10,6 @@ import { runStep as runInstructionStep } from './steps/run.js';
 import { copyStep } from './steps/copy.js';
 import { workdirStep } from './steps/workdir.js';
 import { argStep } from './steps/arg.js';
-import type { History } from '../image/types.js';
 import type { BuildView, Step, StageFlags, StepContext } from './step.js';
 import { FromSources } from './from-source.js';
 import { expansionLookup, type StageState } from './state.js';
@@ -18,6 +17,7 @@ import type { StepEnv } from './context.js';
 import type { Layer } from '../image/image.js';
 import { Digest } from '../image/digest.js';
 import { chainKey } from '../cache/key.js';
+import { addConfigHistory, addHistory, createdTime } from './history.js';
 
 export interface StageRunner {
   env: StepEnv;
@@ -152,14 +152,14 @@ const STEPS: { [K in Exclude<Instruction['kind'], 'from'>]: Step<Extract<Instruc
 
 /** Runs one step (or takes it from the cache): describe, key, lookup, apply on a miss. Returns true on a cache hit. */
 async function runStep(runner: StageRunner, planned: PlannedStage, state: StageState, instr: Instruction, flags: StageFlags, id: number, sources: FromSources): Promise<boolean> {
-  const created = createdTime(runner.env);
+  const created = createdTime(runner.env.timestamp);
   if (instr.kind === 'from') throw new DockerfileError(loc(instr), 'FROM inside a stage');
   const build: BuildView = { escape: runner.plan.dockerfile.escape, buildArgs: runner.plan.buildArgs, globalArgs: planned.globalArgs, network: runner.env.network, ulimits: runner.env.ulimits };
   const step = STEPS[instr.kind] as Step<Instruction, unknown>;
   const description = step.describe(instr, state, build);
   description.change?.(state, flags);
   if (description.kind === 'config') {
-    if (description.createdBy !== undefined) addConfigHistory(state, description.createdBy, created, runner.env);
+    if (description.createdBy !== undefined) addConfigHistory(state, description.createdBy, created, runner.env.timestamp);
     chain(state, description.material);
     return false;
   }
@@ -234,52 +234,4 @@ async function cachedLayerStep(
   await store.cachePut(key, made);
   runner.env.cacheUsed?.(key, made);
   return false;
-}
-
-function addHistory(state: StageState, layer: Layer | undefined, createdBy: string, created: string): void {
-  if (layer) state.layers.push(layer);
-  state.history.push({ created, created_by: createdBy, comment: 'nbuild.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) });
-}
-
-/** History entries of config-only steps: their time is settled when the image is written (settleHistoryTimes). */
-const configOnlyEntries = new WeakSet<History>();
-
-function addConfigHistory(state: StageState, createdBy: string, created: string, env: StepEnv): void {
-  addHistory(state, undefined, createdBy, created);
-  if (env.timestamp === undefined) configOnlyEntries.add(state.history[state.history.length - 1]);
-}
-
-/**
- * Without an epoch, BuildKit's exporter (exporter/containerimage/writer.go:
- * normalizeLayersAndHistory) gives the history entries of config-only steps, which have no
- * time of their own, the time of the first new layer after them, or of the layer before them
- * once one came; the image's `created` is then the last entry's (patchImageConfig). So a fully
- * cached rebuild writes the same config.
- */
-export function settleHistoryTimes(history: History[]): string | undefined {
-  const unset = (h: History): boolean => configOnlyEntries.has(h) || h.created === undefined;
-  let created: string | undefined;
-  let seenUnset = false;
-  for (const h of history) {
-    if (!unset(h)) {
-      created = h.created;
-      if (seenUnset) break;
-    } else seenUnset = true;
-  }
-  seenUnset = false;
-  for (const h of history) {
-    if (!unset(h)) {
-      if (seenUnset) created = h.created;
-    } else {
-      seenUnset = true;
-      configOnlyEntries.delete(h);
-      if (created === undefined) delete h.created;
-      else h.created = created;
-    }
-  }
-  return history.at(-1)?.created;
-}
-
-export function createdTime(env: StepEnv): string {
-  return env.timestamp !== undefined ? new Date(env.timestamp * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
 }

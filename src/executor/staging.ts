@@ -7,23 +7,52 @@ import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
-import { lstatIn, resolveInTrees } from './rootfs-view.js';
+import { lstatIn, resolveInTrees } from '../fs/in-root.js';
 
-/** What the folders a step creates get (BuildKit's MkdirAll): mode, owner, and mtime when the build fixes one. */
-export interface NewDirs {
-  mode: number;
-  owner: { uid: number; gid: number };
-  /** Seconds since the epoch; undefined = now. */
-  mtime?: number;
+export interface Owner {
+  uid: number;
+  gid: number;
 }
 
-export const ROOT_OWNER = { uid: 0, gid: 0 } as const;
+export const ROOT_OWNER: Owner = Object.freeze({ uid: 0, gid: 0 });
+
+/**
+ * What the folders a step creates get (BuildKit's MkdirAll): mode, and mtime when the build fixes
+ * one; their owner is the tree's (`rootOwned`: root's whatever the step's owner, as for the
+ * folders an ADD archive only implies).
+ */
+export interface NewDirs {
+  mode: number;
+  /** Seconds since the epoch; undefined = now. */
+  mtime?: number;
+  rootOwned?: boolean;
+}
 
 export class StagedTree {
   constructor(
     readonly imageRoot: string,
     readonly stagingRoot: string,
+    /**
+     * The step's owner (COPY/ADD --chown's ids, WORKDIR's USER): everything the step copies or
+     * unpacks and every folder it makes is given these ids, here (setOwner, mkdirAll) and nowhere
+     * else. Undefined: root's, or the source's ids where a step keeps them.
+     */
+    readonly owner?: Owner,
   ) {}
+
+  /**
+   * Gives the staged entry `at` its owner: the step's when it has one, else `otherwise` (root's
+   * for the build context, never the host user's; the source entry's for COPY --from and archive
+   * entries). `has`: the ids `at` already has when known (made by this process, or renamed
+   * from an extraction), to skip a chown that changes nothing. True when it chowned, which
+   * clears setuid and setgid: the caller sets the mode after.
+   */
+  async setOwner(at: string, otherwise: Owner, has?: Owner): Promise<boolean> {
+    const { uid, gid } = this.owner ?? otherwise;
+    if (has && has.uid === uid && has.gid === gid) return false;
+    await fs.lchown(at, uid, gid);
+    return true;
+  }
 
   /** `p` as the image will see it: staged entries over the image's, links followed inside the root. */
   resolve(p: string, followLast = true): Promise<string> {
@@ -92,7 +121,8 @@ export class StagedTree {
         await fs.chmod(at, existing.mode & 0o7777);
         await fs.utimes(at, existing.atime, existing.mtime);
       } else {
-        await fs.lchown(at, made.owner.uid, made.owner.gid);
+        if (made.rootOwned) await fs.lchown(at, ROOT_OWNER.uid, ROOT_OWNER.gid);
+        else await this.setOwner(at, ROOT_OWNER);
         await fs.chmod(at, made.mode); // not mkdir's: the umask would clear bits of it
         if (made.mtime !== undefined) await fs.utimes(at, made.mtime, made.mtime);
         created.push(current);

@@ -3,7 +3,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Store } from '../store/store.js';
-import { PartialOutput, outputError, removeStaleTemps, tempBeside } from './partial.js';
+import { PartialOutput, removeStaleTemps, tempBeside } from '../fs/partial.js';
+import { outputError } from './output-error.js';
 import { type BlobRef, type ExportItem, collectBlobs, indexDescriptors, makeIndex } from './layout.js';
 import { BLOBS_DIR, INDEX_FILE, LAYOUT_CONTENT, LAYOUT_FILE, blobName, indexBytes } from '../oci/layout.js';
 import { TarWriter } from '../oci/tar.js';

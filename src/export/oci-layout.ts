@@ -12,7 +12,8 @@ import { OciLayout } from '../oci/layout.js';
 import { errnoOf } from '../store/fsutil.js';
 import type { Store } from '../store/store.js';
 import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, type ExportItem, collectBlobs, indexDescriptors, makeIndex } from './layout.js';
-import { PartialOutput, outputError, removeStaleTemps, tempBeside } from './partial.js';
+import { PartialOutput, removeStaleTemps, tempBeside } from '../fs/partial.js';
+import { outputError } from './output-error.js';
 import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
 export async function writeOciLayout(store: Store, items: ExportItem[], destDir: string, progress: TransferProgress = noProgress): Promise<void> {

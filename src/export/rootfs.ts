@@ -12,7 +12,8 @@ import type { Image } from '../image/image.js';
 import { NbuildError } from '../errors.js';
 import { extractLayer, writeLayer } from '../native/index.js';
 import { errnoOf, removeTree } from '../store/fsutil.js';
-import { PartialOutput, outputError, removeStaleTemps, tempBeside, tempInside } from './partial.js';
+import { PartialOutput, removeStaleTemps, tempBeside, tempInside } from '../fs/partial.js';
+import { outputError } from './output-error.js';
 import { noProgress, type TransferProgress } from '../executor/transfer-progress.js';
 
 /** `progress` hears of each layer as it is applied. */

@@ -1,4 +1,4 @@
-// The images API: what `nbuild images|inspect|save|load|tag|rmi|prune|pull|push|store check` do,
+// The images API: what `nbuild images|inspect|history|save|load|tag|rmi|prune|pull|push|store check` do,
 // as functions with typed options and results (the CLI handlers map flags to these and render).
 export { listImages, type ImageFilter, type ImageSummary, type ListImagesOptions } from './list.js';
 export { inspectImages, type ImageDetails, type IndexDetails, type InspectImagesOptions } from './inspect.js';
@@ -9,4 +9,5 @@ export { removeImages, type RemoveImagesOptions, type RemoveImagesResult } from 
 export { pruneStore, type PruneStoreOptions } from './prune.js';
 export { pullImage, type PulledImage, type PullImageOptions } from './pull.js';
 export { pushImage, type PushImageOptions } from './push.js';
+export { imageHistory, type ImageHistory, type ImageHistoryEntry, type ImageHistoryOptions } from './history.js';
 export { checkStore, type CheckStoreOptions } from './check.js';

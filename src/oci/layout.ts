@@ -15,7 +15,7 @@ import { Digest } from '../image/digest.js';
 import { OCI_INDEX } from '../image/media-types.js';
 import type { Index } from '../image/types.js';
 import { errnoOf } from '../store/fsutil.js';
-import { type PartialOutput, removeDeadTemps, replaceFile, tempBeside } from '../export/partial.js';
+import { type PartialOutput, removeDeadTemps, replaceFile, tempBeside } from '../fs/partial.js';
 
 export const LAYOUT_FILE = 'oci-layout';
 export const LAYOUT_VERSION = '1.0.0';
@@ -181,23 +181,14 @@ export class OciLayout {
   /** index.json (an empty index when there is none yet); LAYOUT_INVALID when it is not an image index. */
   async readIndex(): Promise<Index> {
     const file = path.join(this.dir, INDEX_FILE);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await fs.readFile(file, 'utf8');
+      bytes = await fs.readFile(file);
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return emptyIndex();
       throw e;
     }
-    let index: Index;
-    try {
-      index = JSON.parse(text) as Index;
-    } catch {
-      throw new NbuildError('LAYOUT_INVALID', `${file} is not JSON`);
-    }
-    if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests) || !index.manifests.every((d) => Digest.isValid(d?.digest))) {
-      throw new NbuildError('LAYOUT_INVALID', `${file} is not an OCI image index`);
-    }
-    return index;
+    return parseIndex(bytes, file);
   }
 
   /** Replaces index.json with `fn(current)` atomically (temp + rename): readers see the old or the new one. */
@@ -225,14 +216,36 @@ export class OciLayout {
       await replaceFile(file, LAYOUT_CONTENT);
       return;
     }
-    let version: unknown;
-    try {
-      version = (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
-    } catch (e) {
-      throw new NbuildError('LAYOUT_INVALID', `${file} is not an OCI layout file`, { cause: e });
-    }
-    if (version !== LAYOUT_VERSION) throw new NbuildError('LAYOUT_VERSION', `${file}: unsupported imageLayoutVersion ${String(version)}`);
+    checkLayoutVersion(Buffer.from(text), file);
   }
+}
+
+/**
+ * The checks of index.json, shared by layout folders and archives (load): an OCI image index
+ * whose entries all have valid digests, else LAYOUT_INVALID naming `where`.
+ */
+export function parseIndex(bytes: Buffer, where: string): Index {
+  let index: Index;
+  try {
+    index = JSON.parse(bytes.toString('utf8')) as Index;
+  } catch {
+    throw new NbuildError('LAYOUT_INVALID', `${where} is not valid JSON`);
+  }
+  if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests) || !index.manifests.every((d) => Digest.isValid(d?.digest))) {
+    throw new NbuildError('LAYOUT_INVALID', `${where} is not an OCI image index`);
+  }
+  return index;
+}
+
+/** The check of an `oci-layout` file: version 1.0.0, else LAYOUT_INVALID / LAYOUT_VERSION naming `where`. */
+export function checkLayoutVersion(bytes: Buffer, where: string): void {
+  let version: unknown;
+  try {
+    version = (JSON.parse(bytes.toString('utf8')) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+  } catch (e) {
+    throw new NbuildError('LAYOUT_INVALID', `${where} is not an OCI layout file`, { cause: e });
+  }
+  if (version !== LAYOUT_VERSION) throw new NbuildError('LAYOUT_VERSION', `${where}: unsupported imageLayoutVersion ${String(version)}`);
 }
 
 /** Passes bytes through, hashing and counting them; fails as soon as there are too many, or at the end on a mismatch. */

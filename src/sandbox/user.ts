@@ -2,7 +2,7 @@
 // /etc/passwd and /etc/group from a plain root dir or from an overlay lower stack.
 import { readFile } from 'node:fs/promises';
 import { NbuildError } from '../errors.js';
-import { findInTrees } from '../executor/rootfs-view.js';
+import { findInTrees } from '../fs/in-root.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -27,7 +27,7 @@ interface GroupEntry {
 const MAX_ID = 2 ** 31 - 1;
 
 /**
- * Reads `p` from the top-most layer that has it, resolved in the image as rootfs-view does (a
+ * Reads `p` from the top-most layer that has it, resolved in the image as src/fs/in-root.ts does (a
  * whiteout or a non-directory parent hides the lower layers; a symlink stays inside the image).
  * (Opaque directories need xattrs, which node cannot read; /etc is practically never opaque.)
  */

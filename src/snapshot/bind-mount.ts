@@ -11,7 +11,7 @@ import { DockerfileError, type SourceLocation } from '../errors.js';
 import type { IsolationMode } from './ladder.js';
 import { prepareRunWorkspace } from './workspace.js';
 import type { SandboxMount } from '../sandbox/spec.js';
-import { resolveInRoot } from '../executor/rootfs-view.js';
+import { resolveInRoot } from '../fs/in-root.js';
 
 export interface BindRoot {
   /** The folder `source` is inside of: the context, or the tree of the `from` image or stage. */

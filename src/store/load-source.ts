@@ -1,7 +1,10 @@
 // Where loadArchive reads from: a tar (optionally gzip-compressed) streamed once
-// into the store's temp dir with every file hashed on the way, or an OCI layout
-// folder read in place. Names are archive-relative; one that escapes the archive
-// (absolute, `..`) or is given twice is refused before anything is used.
+// through the tar codec (src/oci/tar.ts) into the store's temp dir with every file
+// hashed on the way, or an OCI layout folder read in place through `OciLayout`
+// (src/oci/layout.ts: blobs verified while copied, never through a symlink). Both
+// check index.json and oci-layout with the layout module's checks. Archive names
+// are archive-relative; one that escapes the archive (absolute, `..`) or is given
+// twice is refused before anything is used.
 import { createHash } from 'node:crypto';
 import { createReadStream, constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
@@ -10,8 +13,9 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { NbuildError } from '../errors.js';
 import { Digest } from '../image/digest.js';
+import type { Index } from '../image/types.js';
+import { type BlobId, INDEX_FILE, LAYOUT_FILE, OciLayout, blobName, checkLayoutVersion, parseIndex } from '../oci/layout.js';
 import { readTar } from '../oci/tar.js';
-import { hashFile } from './fsutil.js';
 
 export interface MaterializedFile {
   /** A file in the work dir, ours to move into the store. */
@@ -20,12 +24,22 @@ export interface MaterializedFile {
   size: number;
 }
 
-export interface LoadSource {
+/** Files of a tar archive by name (a `docker save` archive's manifest.json and what it names). */
+export interface ArchiveFiles {
   has(name: string): Promise<boolean>;
   /** Reads a small file (JSON); refuses anything larger than `max`. */
   readSmall(name: string, max?: number): Promise<Buffer>;
   /** A verified private copy of a file, with its digest. */
   materialize(name: string): Promise<MaterializedFile>;
+}
+
+export interface LoadSource {
+  /** index.json, checked (and oci-layout's version when there); undefined when there is none. */
+  ociIndex(): Promise<Index | undefined>;
+  /** A blob of the OCI layout as a private file, checked against `id`; `what` names it in errors. */
+  blob(id: BlobId, what: string): Promise<MaterializedFile>;
+  /** Named files: a tar archive's; a layout folder has only its layout. */
+  files?: ArchiveFiles;
 }
 
 const SMALL_MAX = 16 << 20;
@@ -40,6 +54,11 @@ export function cleanName(name: string): string {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw invalid(`archive entry ${JSON.stringify(name)} escapes the archive`);
   return parts.join('/');
+}
+
+/** A layout check's error (LAYOUT_INVALID, LAYOUT_VERSION) as a load's. */
+function asInvalid(e: unknown): unknown {
+  return e instanceof NbuildError && e.code.startsWith('LAYOUT_') ? invalid(e.message) : e;
 }
 
 /** Streams a tar into `work`, hashing every regular file. */
@@ -94,7 +113,7 @@ export async function tarSource(archive: string, work: string): Promise<LoadSour
     throw invalid(`too many links at ${JSON.stringify(name)}`);
   };
   const taken = new Set<string>();
-  return {
+  const named: ArchiveFiles = {
     has: async (name) => resolve(name) !== undefined,
     async readSmall(name, max = SMALL_MAX) {
       const f = resolve(name);
@@ -115,37 +134,47 @@ export async function tarSource(archive: string, work: string): Promise<LoadSour
       return { ...f, file: copy };
     },
   };
+  return {
+    files: named,
+    async ociIndex() {
+      if (!(await named.has(INDEX_FILE))) return undefined;
+      try {
+        if (await named.has(LAYOUT_FILE)) checkLayoutVersion(await named.readSmall(LAYOUT_FILE, 4096), LAYOUT_FILE);
+        return parseIndex(await named.readSmall(INDEX_FILE), INDEX_FILE);
+      } catch (e) {
+        throw asInvalid(e);
+      }
+    },
+    async blob(id, what) {
+      const name = blobName(id.digest);
+      if (!(await named.has(name))) throw invalid(`${what} ${id.digest} is missing from the archive`);
+      const f = await named.materialize(name);
+      if (!f.digest.equals(id.digest)) throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${name} has digest ${f.digest}, not ${id.digest}`);
+      if (f.size !== id.size) throw new NbuildError('SIZE_MISMATCH', `cannot load: ${what} ${id.digest} is ${f.size} bytes, the descriptor says ${id.size}`);
+      return f;
+    },
+  };
 }
 
-/** An OCI layout folder, read in place; every file used is copied and hashed first. */
-export function dirSource(dir: string, work: string): LoadSource {
+/** An OCI layout folder, read in place: each blob used is copied into `work` through the layout's verified read. */
+export async function layoutSource(dir: string, work: string): Promise<LoadSource> {
+  const layout = await OciLayout.open(dir).catch((e: unknown) => Promise.reject(asInvalid(e)));
   let n = 0;
-  // Regular files only: a symlink in a layout could point anywhere on the host.
-  const real = async (name: string): Promise<string | undefined> => {
-    const p = path.join(dir, cleanName(name));
-    const st = await fs.lstat(p).catch(() => undefined);
-    if (!st) return undefined;
-    if (!st.isFile()) throw invalid(`${name} in ${dir} is not a regular file`);
-    return p;
-  };
-  const need = async (name: string): Promise<string> => {
-    const p = await real(name);
-    if (!p) throw invalid(`${name} is missing from ${dir}`);
-    return p;
-  };
   return {
-    has: async (name) => (await real(name)) !== undefined,
-    async readSmall(name, max = SMALL_MAX) {
-      const p = await need(name);
-      const st = await fs.stat(p);
-      if (st.size > max) throw invalid(`${name} is too large (${st.size} bytes)`);
-      return fs.readFile(p);
+    async ociIndex() {
+      if (!(await layout.hasIndex())) return undefined;
+      return layout.readIndex().catch((e: unknown) => Promise.reject(asInvalid(e)));
     },
-    async materialize(name) {
-      const p = await need(name);
-      const copy = path.join(work, `f${n++}`);
-      await fs.copyFile(p, copy, fsc.COPYFILE_FICLONE);
-      return { file: copy, ...(await hashFile(copy)) };
+    async blob(id, what) {
+      if (!(await layout.hasBlob(id.digest))) throw invalid(`${what} ${id.digest} is missing from ${dir}`);
+      const file = path.join(work, `f${n++}`);
+      try {
+        await layout.copyBlobTo(id, file);
+      } catch (e) {
+        if (e instanceof NbuildError && e.code === 'BLOB_CORRUPT') throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${e.message}`, { cause: e });
+        throw e;
+      }
+      return { file, ...id };
     },
   };
 }

@@ -13,10 +13,9 @@ import { OCI_CONFIG, OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, OCI_MANIFEST, is
 import { parseReference } from '../image/reference.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { canonicalJson } from '../image/canonical-json.js';
-import { INDEX_FILE, LAYOUT_FILE, LAYOUT_VERSION, blobName } from '../oci/layout.js';
 import { computeDiffId } from './diff-id.js';
 import { storeFsError } from './fsutil.js';
-import { type LoadSource, type MaterializedFile, dirSource, invalid, tarSource } from './load-source.js';
+import { type ArchiveFiles, type LoadSource, type MaterializedFile, invalid, layoutSource, tarSource } from './load-source.js';
 import type { Store } from './store.js';
 
 export interface LoadedImage {
@@ -57,10 +56,11 @@ export async function loadArchive(store: Store, archive: string, opts: LoadOptio
   });
   const work = await store.tempDir('load');
   try {
-    const src = st.isDirectory() ? dirSource(archive, work) : await tarSource(archive, work);
+    const src = st.isDirectory() ? await layoutSource(archive, work) : await tarSource(archive, work);
+    const index = await src.ociIndex();
     let pending: Pending[];
-    if (await src.has(INDEX_FILE)) pending = await fromOciLayout(src, opts.platform);
-    else if (await src.has('manifest.json')) pending = await fromDockerArchive(src);
+    if (index) pending = await fromOciLayout(src, index, opts.platform);
+    else if (await src.files?.has('manifest.json')) pending = await fromDockerArchive(src.files!);
     else throw invalid(`${archive} is neither an OCI layout (no index.json) nor a docker archive (no manifest.json)`);
     if (pending.length === 0) throw invalid(`${archive} holds no image`);
     if (opts.tag !== undefined) {
@@ -128,16 +128,11 @@ function parseJson<T>(data: Buffer, what: string): T {
   }
 }
 
-/** A blob of the layout, checked against its descriptor. */
+/** A blob of the layout, checked against its descriptor (digest and size, both required by image-spec). */
 async function blob(src: LoadSource, d: Descriptor, what: string): Promise<MaterializedFile> {
   if (!d || !Digest.isValid(d.digest)) throw invalid(`${what} has an invalid digest ${JSON.stringify(d?.digest)}`);
-  const want = Digest.parse(d.digest);
-  const name = blobName(want);
-  if (!(await src.has(name))) throw invalid(`${what} ${want} is missing from the archive`);
-  const f = await src.materialize(name);
-  if (!f.digest.equals(want)) throw new NbuildError('DIGEST_MISMATCH', `cannot load: ${name} has digest ${f.digest}, not ${want}`);
-  if (d.size !== undefined && f.size !== d.size) throw new NbuildError('SIZE_MISMATCH', `cannot load: ${what} ${want} is ${f.size} bytes, the descriptor says ${d.size}`);
-  return f;
+  if (!Number.isSafeInteger(d.size) || d.size < 0) throw invalid(`${what} ${d.digest} has no valid size`);
+  return src.blob({ digest: Digest.parse(d.digest), size: d.size }, what);
 }
 
 async function blobBytes(src: LoadSource, d: Descriptor, what: string): Promise<Buffer> {
@@ -146,15 +141,9 @@ async function blobBytes(src: LoadSource, d: Descriptor, what: string): Promise<
   return fs.readFile(f.file);
 }
 
-async function fromOciLayout(src: LoadSource, platform?: Platform): Promise<Pending[]> {
-  if (await src.has(LAYOUT_FILE)) {
-    const layout = parseJson<{ imageLayoutVersion?: unknown }>(await src.readSmall(LAYOUT_FILE, 4096), LAYOUT_FILE);
-    if (layout.imageLayoutVersion !== LAYOUT_VERSION) throw invalid(`unsupported imageLayoutVersion ${String(layout.imageLayoutVersion)}`);
-  }
-  const index = parseJson<Index>(await src.readSmall(INDEX_FILE), INDEX_FILE);
-  if (!index || !Array.isArray(index.manifests)) throw invalid('index.json has no manifests list');
+async function fromOciLayout(src: LoadSource, index: Index, platform?: Platform): Promise<Pending[]> {
   // docker ≥ 25 also writes manifest.json: its RepoTags name images index.json leaves unnamed.
-  const repoTags = (await src.has('manifest.json')) ? await dockerRepoTags(src) : new Map<string, string[]>();
+  const repoTags = src.files && (await src.files.has('manifest.json')) ? await dockerRepoTags(src.files) : new Map<string, string[]>();
   const byDigest = new Map<string, Pending>();
   for (const d of index.manifests) {
     const p = await resolveDescriptor(src, d, 0, platform);
@@ -228,7 +217,7 @@ interface DockerEntry {
   Layers?: unknown;
 }
 
-async function dockerEntries(src: LoadSource): Promise<DockerEntry[]> {
+async function dockerEntries(src: ArchiveFiles): Promise<DockerEntry[]> {
   const entries = parseJson<DockerEntry[]>(await src.readSmall('manifest.json'), 'manifest.json');
   if (!Array.isArray(entries)) throw invalid('manifest.json is not a list');
   for (const e of entries) {
@@ -249,7 +238,7 @@ function normaliseTags(tags: unknown): string[] {
   });
 }
 
-async function dockerRepoTags(src: LoadSource): Promise<Map<string, string[]>> {
+async function dockerRepoTags(src: ArchiveFiles): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const e of await dockerEntries(src)) {
     const cfg = await src.materialize(String(e.Config));
@@ -259,7 +248,7 @@ async function dockerRepoTags(src: LoadSource): Promise<Map<string, string[]>> {
 }
 
 /** docker save (any version): manifest.json → synthesised OCI manifests over the same blobs. */
-async function fromDockerArchive(src: LoadSource): Promise<Pending[]> {
+async function fromDockerArchive(src: ArchiveFiles): Promise<Pending[]> {
   const out: Pending[] = [];
   for (const e of await dockerEntries(src)) {
     const cfgName = String(e.Config);

@@ -67,6 +67,21 @@ test('without the user namespace, the calls src/index.ts names fail with USERNS;
   await nbuild.tagImage({ storeRoot, source: 'busybox:latest', targets: ['again:2'] });
   const [details] = await nbuild.inspectImages({ storeRoot, images: ['again:2'] });
   t.deepEqual([...details.RepoTags].sort(), ['again:2', 'busybox:latest']);
+  const history = await nbuild.imageHistory({ storeRoot, image: 'again:2' });
+  const single = details as nbuild.ImageDetails;
+  t.is(history.id, details.Id);
+  t.is(history.entries.filter((h) => !h.emptyLayer).length, single.RootFS.Layers.length);
+  // Newest first; an image without history gets one blank entry per layer.
+  const expected = single.History.length > 0 ? [...single.History].reverse().map((h) => h.created_by ?? '') : single.RootFS.Layers.map(() => '');
+  t.deepEqual(history.entries.map((h) => h.createdBy), expected);
+  const lintCtx = tempDir('api-check');
+  writeFiles(lintCtx, { Dockerfile: 'FROM busybox:latest\nCMD echo hi\n', 'Bad.Dockerfile': 'FROM busybox:latest\nCOPY\n' });
+  const checked = await nbuild.checkDockerfile({ storeRoot, dockerfile: path.join(lintCtx, 'Dockerfile') });
+  t.false(checked.failed);
+  t.like(checked.findings[0], { severity: 'warning', rule: 'JSONArgsRecommended', line: 2 });
+  const bad = await nbuild.checkDockerfile({ storeRoot, dockerfile: path.join(lintCtx, 'Bad.Dockerfile') });
+  t.true(bad.failed);
+  t.like(bad.findings.at(-1), { severity: 'error', line: 2 });
   const namespaced: [string, () => Promise<unknown>][] = [
     ['load', () => nbuild.loadImages({ storeRoot, input: archive })],
     ['rmi', () => nbuild.removeImages({ storeRoot, images: ['again:2'] })],

@@ -123,3 +123,22 @@ test('skopeo inspects the oci archive and umoci unpacks it', async (t) => {
   const d = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${docker}`])).stdout) as { Layers: string[] };
   t.is(d.Layers.length, 2);
 });
+
+test('oci layout folder: a tampered or symlinked blob is refused, the store keeps no image', async (t) => {
+  const { store, dir } = await setup();
+  const img = await makeImage(store, 'lt', 1);
+  const layout = path.join(dir, 'layout');
+  await writeOciLayout(store, [{ image: img, names: ['t:1'] }], layout);
+  const layer = path.join(layout, 'blobs/sha256', img.layers[0].digest.hex);
+  const bytes = await fs.readFile(layer);
+  bytes[bytes.length - 1] ^= 1; // same size, other bytes
+  await fs.rm(layer);
+  await fs.writeFile(layer, bytes);
+  const other = await Store.open(path.join(dir, 'other'));
+  await t.throwsAsync(loadArchive(other, layout), { code: 'DIGEST_MISMATCH' } as never);
+  await fs.rm(layer);
+  await fs.writeFile(path.join(dir, 'elsewhere'), bytes);
+  await fs.symlink(path.join(dir, 'elsewhere'), layer);
+  await t.throwsAsync(loadArchive(other, layout), { code: 'ARCHIVE_INVALID', message: /layer 0 .* missing/ } as never);
+  t.deepEqual(await other.listImages(), []);
+});

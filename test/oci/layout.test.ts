@@ -87,7 +87,7 @@ test('readIndex / updateIndex: an empty index at first, replaced whole, garbage 
   await fs.writeFile(path.join(dir, 'index.json'), '{"schemaVersion":2,"manifests":[{"digest":"nope"}]}');
   await t.throwsAsync(layout.readIndex(), { message: /is not an OCI image index/ });
   await fs.writeFile(path.join(dir, 'index.json'), 'not json');
-  await t.throwsAsync(layout.readIndex(), { message: /is not JSON/ });
+  await t.throwsAsync(layout.readIndex(), { message: /is not valid JSON/ });
 });
 
 test('a layout of another version is refused', async (t) => {

@@ -1,13 +1,11 @@
-// `nbuild check [-f FILE] [--build-arg K=V] [--format text|json] [CONTEXT]`: parse, type and run
-// the build checks on a Dockerfile without building (BuildKit's lint: every stage); print
-// errors and warnings as FILE:LINE: message. CONTEXT (default: the Dockerfile's folder) gives
-// the .dockerignore; base images the local store has give their Env to the checks.
+// `nbuild check [-f FILE] [--build-arg K=V] [--format text|json] [CONTEXT]`: the build checks on
+// a Dockerfile without building (checkDockerfile, src/check-dockerfile.ts), printed as
+// FILE:LINE: message or JSON; exit status 1 when there is an error. Also `build --call check`.
 import type { Argv } from 'yargs';
-import { access, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { DockerfileError, NbuildError } from '../../errors.js';
+import { NbuildError } from '../../errors.js';
 import { resolveStoreRoot } from '../global-options.js';
-import type { Warning } from '../../frontend/dockerfile/types.js';
+import type { CheckDockerfileResult } from '../../check-dockerfile.js';
 import type { NbuildCommand } from '../command.js';
 
 interface CheckArgs {
@@ -17,39 +15,6 @@ interface CheckArgs {
   'build-arg': string[];
   root?: string;
 }
-
-interface Finding {
-  severity: 'error' | 'warning';
-  rule?: string;
-  file: string;
-  line: number;
-  message: string;
-  description?: string;
-  url?: string;
-}
-
-async function readDockerfile(file: string): Promise<string> {
-  try {
-    return file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (e) {
-    throw new NbuildError('DOCKERFILE_NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function render(findings: Finding[], format: CheckArgs['format'], frame?: string): string {
-  if (format === 'json') return JSON.stringify({ findings }, null, 2) + '\n';
-  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.severity === 'warning' ? 'warning' : 'error'}: ${f.message}${f.rule ? ` [${f.rule}]` : ''}`);
-  if (frame) lines.push(frame);
-  return lines.length > 0 ? lines.join('\n') + '\n' : '';
-}
-
-const warningFinding = (w: Warning): Finding => ({ severity: 'warning', rule: w.rule, file: w.file, line: w.line, message: w.message, description: w.description, ...(w.url ? { url: w.url } : {}) });
 
 export const checkCommand: NbuildCommand<CheckArgs> = {
   userns: false,
@@ -80,45 +45,31 @@ export interface CheckRequest {
 
 /** Prints the findings for a Dockerfile; exit status 1 when there is an error. Also `build --call check`. */
 export async function checkDockerfile(req: CheckRequest): Promise<void> {
-  const [{ parseDockerfile, lint, lintViolation, DockerfileParseError }, { parseBuildArgs }, { checkStatically }] = await Promise.all([
-    import('../../frontend/dockerfile/index.js'), import('./build.js'), import('../../planner/static-check.js'),
-  ]);
-  const contextDir = req.contextDir ?? (req.file === '-' ? '.' : path.dirname(req.file));
-  const buildArgs = parseBuildArgs(req.buildArgs ?? []);
-  const text = await readDockerfile(req.file);
-  const findings: Finding[] = [];
-  let frame: string | undefined;
-  try {
-    const df = parseDockerfile(text, req.file);
-    const options = await checkOptions(df, contextDir, req.file, buildArgs, req.root);
-    const warnings = lint(df, df.ast, options);
-    findings.push(...warnings.map(warningFinding));
-    const violation = lintViolation(df, df.ast, warnings, options);
-    if (violation) throw violation;
-    // What the planner refuses (stage references, a bad FROM --platform value, limits) is the Dockerfile's error too.
-    checkStatically(df, buildArgs);
-  } catch (e) {
-    if (!(e instanceof DockerfileError)) throw e;
-    if (e instanceof DockerfileParseError) findings.push(...e.warnings.map(warningFinding));
-    findings.push({ severity: 'error', file: e.location.file, line: e.location.line, message: e.detail });
-    frame = e.frame;
-  }
-  process.stdout.write(render(findings, req.format, frame));
-  if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
+  const [{ checkDockerfile: check }, { parseBuildArgs }] = await Promise.all([import('../../check-dockerfile.js'), import('./build.js')]);
+  const result = await check({
+    storeRoot: resolveStoreRoot(req.root),
+    dockerfile: req.file,
+    ...(req.file === '-' ? { dockerfileText: await readStdin() } : {}),
+    ...(req.contextDir !== undefined ? { contextDir: req.contextDir } : {}),
+    buildArgs: parseBuildArgs(req.buildArgs ?? []),
+  });
+  process.stdout.write(render(result, req.format));
+  if (result.failed) process.exitCode = 1;
 }
 
-/** The context's .dockerignore, and the base images of an existing local store (nothing is pulled). */
-async function checkOptions(
-  df: import('../../frontend/dockerfile/types.js').Dockerfile,
-  contextDir: string,
-  file: string,
-  buildArgs: ReadonlyMap<string, string>,
-  root: string | undefined,
-): Promise<import('../../frontend/dockerfile/index.js').CheckOptions> {
-  const [{ BuildContext }, { Store }, { localImageConfigs }] = await Promise.all([import('../../context/context.js'), import('../../store/store.js'), import('../../build.js')]);
-  const context = await BuildContext.open(contextDir, file === '-' ? undefined : path.resolve(file)).catch(() => undefined);
-  const storeRoot = resolveStoreRoot(root);
-  const hasStore = await access(path.join(storeRoot, 'blobs')).then(() => true, () => false);
-  const image = hasStore ? await localImageConfigs(await Store.open(storeRoot), df, buildArgs) : undefined;
-  return { buildArgs, ignore: context?.ignore, image };
+async function readStdin(): Promise<string> {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (e) {
+    throw new NbuildError('DOCKERFILE_NOT_FOUND', `cannot read -: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function render({ findings, frame }: CheckDockerfileResult, format: CheckArgs['format']): string {
+  if (format === 'json') return JSON.stringify({ findings }, null, 2) + '\n';
+  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.severity === 'warning' ? 'warning' : 'error'}: ${f.message}${f.rule ? ` [${f.rule}]` : ''}`);
+  if (frame) lines.push(frame);
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }

@@ -1,7 +1,5 @@
-// `nbuild history IMAGE`: one row per history entry, newest first.
+// `nbuild history IMAGE`: one row per history entry, newest first (imageHistory, src/images/history.ts).
 import type { Argv } from 'yargs';
-import { NbuildError } from '../../errors.js';
-import type { History } from '../../image/types.js';
 import { resolveStoreRoot } from '../global-options.js';
 import type { NbuildCommand } from '../command.js';
 
@@ -24,29 +22,20 @@ export const historyCommand: NbuildCommand<HistoryArgs> = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only the image id' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<HistoryArgs>,
   handler: async (args) => {
-    const [{ Store }, fmt] = await Promise.all([import('../../store/store.js'), import('../format.js')]);
-    const store = await Store.open(resolveStoreRoot(args.root));
-    const image = await store.getImage(args.image);
-    if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no such image: ${args.image}`);
-    // Without history, one synthetic entry per layer (some tools write none).
-    const history: History[] = image.config.history?.length ? [...image.config.history] : image.layers.map(() => ({ created_by: '' }));
-    let layer = 0;
-    const rows = history.map((h) => {
-      const l = h.empty_layer ? undefined : image.layers[layer++];
-      return { created: h.created, createdBy: h.created_by ?? '', size: l?.size ?? 0, layer: l?.digest.toString(), emptyLayer: h.empty_layer === true, comment: h.comment ?? '' };
-    });
-    rows.reverse();
+    const [{ imageHistory }, { Digest }, fmt] = await Promise.all([import('../../images/history.js'), import('../../image/digest.js'), import('../format.js')]);
+    const { id, entries } = await imageHistory({ storeRoot: resolveStoreRoot(args.root), image: args.image });
+    const shortId = Digest.parse(id).short();
     if (args.quiet) {
-      process.stdout.write(`${args['no-trunc'] ? image.id.toString() : image.id.short()}\n`);
+      process.stdout.write(`${args['no-trunc'] ? id : shortId}\n`);
       return;
     }
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       return;
     }
     const trunc = (s: string) => (args['no-trunc'] || s.length <= 45 ? s : `${s.slice(0, 44)}…`);
     const table = [['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT']];
-    rows.forEach((r, i) => table.push([i === 0 ? image.id.short() : '<missing>', fmt.ago(r.created), trunc(r.createdBy.replace(/\s+/g, ' ')), fmt.humanSize(r.size), r.comment]));
+    entries.forEach((r, i) => table.push([i === 0 ? shortId : '<missing>', fmt.ago(r.created), trunc(r.createdBy.replace(/\s+/g, ' ')), fmt.humanSize(r.size), r.comment]));
     process.stdout.write(fmt.table(table));
   },
 };

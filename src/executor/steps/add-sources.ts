@@ -13,7 +13,7 @@ import { NbuildError } from '../../errors.js';
 import { copyXattrs, extractArchive, NativeError } from '../../native/index.js';
 import { userAgent } from '../../package-root.js';
 import type { Store } from '../../store/store.js';
-import { ROOT_OWNER, type StagedTree } from '../staging.js';
+import type { StagedTree } from '../staging.js';
 
 const run = promisify(execFile);
 
@@ -47,9 +47,8 @@ export async function isTarArchive(file: string): Promise<boolean> {
 }
 
 export interface UnpackOptions {
+  /** The staging tree; its owner (--chown) is every entry's (implied folders stay root's), else the archive's ids are kept. */
   tree: StagedTree;
-  /** --chown: every entry's owner (implied folders stay root's); undefined keeps the archive's. */
-  owner?: { uid: number; gid: number };
   /** A private folder for the extraction (beside the staging folder: same filesystem). */
   scratch: string;
   /** The build timestamp, for folders the archive only implies. */
@@ -173,7 +172,7 @@ async function moveUnpacked(work: string, into: string, folders: Set<string>, op
       if (st.isDirectory() && !folders.has(childRel)) {
         // A folder the archive only implies: followed through a link there, made 0755 root's if missing.
         const real = await tree.resolveBelow(into, path.posix.relative(into, target));
-        await tree.mkdirAll(real, { mode: 0o755, owner: ROOT_OWNER, mtime: opts.mtime });
+        await tree.mkdirAll(real, { mode: 0o755, mtime: opts.mtime, rootOwned: true });
         await walk(childRel, real);
         continue;
       }
@@ -182,7 +181,7 @@ async function moveUnpacked(work: string, into: string, folders: Set<string>, op
       if (st.isDirectory()) {
         // A folder entry: made, or merged into the folder there, with the entry's metadata.
         if (!there?.staged || !there.st.isDirectory()) await fs.mkdir(at);
-        await fs.lchown(at, opts.owner?.uid ?? st.uid, opts.owner?.gid ?? st.gid);
+        await tree.setOwner(at, st);
         await fs.chmod(at, st.mode & 0o7777);
         copyXattrs(from, at);
         folderTimes.push({ at, mtime: st.mtime });
@@ -190,11 +189,8 @@ async function moveUnpacked(work: string, into: string, folders: Set<string>, op
         continue;
       }
       await fs.rename(from, at); // keeps hard links between entries, and xattrs
-      if (opts.owner) {
-        await fs.lchown(at, opts.owner.uid, opts.owner.gid);
-        // chown clears setuid and setgid bits: the entry's mode is set again after it
-        if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) await fs.chmod(at, st.mode & 0o7777);
-      }
+      // The rename kept the archive's ids; a chown clears setuid and setgid bits: the mode is set again after it.
+      if ((await tree.setOwner(at, st, st)) && !st.isSymbolicLink() && (st.mode & 0o6000) !== 0) await fs.chmod(at, st.mode & 0o7777);
     }
   };
   await walk('', into);

@@ -19,9 +19,9 @@ import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { createdDirMode } from '../../frontend/dockerfile/chmod.js';
 import { Copier } from '../copier.js';
 import { copyContextFile } from '../../cache/stat-cache.js';
-import { ROOT_OWNER, StagedTree, type NewDirs } from '../staging.js';
+import { StagedTree, type NewDirs } from '../staging.js';
 import { IgnoreMatcher } from '../../context/dockerignore.js';
-import { resolveInRoot } from '../rootfs-view.js';
+import { resolveInRoot } from '../../fs/in-root.js';
 import { loc } from './metadata.js';
 import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
@@ -30,7 +30,7 @@ import { expandInstruction } from '../../frontend/dockerfile/index.js';
 import { resolveUser } from '../../sandbox/index.js';
 import { copyHistory } from '../history.js';
 import { commitLayer } from '../commit.js';
-import { openRootfsView } from '../rootfs-view.js';
+import { openRootfsView } from '../../snapshot/rootfs-view.js';
 import { contextSourcesDigest, walkContextSources, type SourcesWalk } from '../../cache/content-hash.js';
 import { expansionLookup, type StageState } from '../state.js';
 import type { PreparedLayer, Step, StepContext } from '../step.js';
@@ -70,9 +70,10 @@ interface Item {
 
 export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
   const { instr } = req;
-  const tree = new StagedTree(req.imageRoot, req.stagingRoot);
+  // --chown's owner goes to the tree, which applies it to all the step writes.
+  const tree = new StagedTree(req.imageRoot, req.stagingRoot, req.owner);
   const context = req.source.kind === 'context';
-  const made: NewDirs = { mode: createdDirMode(instr.chmod), owner: req.owner ?? ROOT_OWNER, mtime: env.timestamp };
+  const made: NewDirs = { mode: createdDirMode(instr.chmod), mtime: env.timestamp };
   const dest = destinationOf(req.workdir, instr.dest);
   const scratch = req.stagingRoot + '.sources';
   await fs.mkdir(scratch, { recursive: true });
@@ -93,13 +94,13 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
     if (item.unpack) {
       const into = await tree.resolve(dest.path);
       await tree.mkdirAll(into, { ...made, mode: 0o755 });
-      await addArchive(item.abs, into, { tree, owner: req.owner, scratch, mtime: env.timestamp });
+      await addArchive(item.abs, into, { tree, scratch, mtime: env.timestamp });
       continue;
     }
     const target = await targetOf(tree, dest.path, item, made);
     const copier = new Copier({
       tree,
-      owner: context ? (req.owner ?? ROOT_OWNER) : req.owner,
+      keepSourceIds: !context,
       chmod: instr.chmod,
       exclude: (rel, isDir) =>
         contextExcluded(req, rel, isDir) ||

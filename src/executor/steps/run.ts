@@ -17,7 +17,8 @@ import {
 import { DEFAULT_PATH, envLookup, envMap, expansionLookup, shellOf, type StageState } from '../state.js';
 import { sandboxHostname } from '../../planner/args.js';
 import { runHistory } from '../history.js';
-import { resolveInRoot, type RootfsView } from '../rootfs-view.js';
+import { type RootfsView } from '../../snapshot/rootfs-view.js';
+import { resolveInRoot } from '../../fs/in-root.js';
 import { contextSourcesDigest } from '../../cache/content-hash.js';
 import { commitLayer } from '../commit.js';
 import type { Step, StepContext } from '../step.js';

@@ -8,8 +8,8 @@ import type { WorkdirInstruction } from '../../frontend/dockerfile/types.js';
 import { resolveUser } from '../../sandbox/index.js';
 import type { Layer } from '../../image/image.js';
 import { commitLayer } from '../commit.js';
-import { openRootfsView } from '../rootfs-view.js';
-import { ROOT_OWNER, StagedTree } from '../staging.js';
+import { openRootfsView } from '../../snapshot/rootfs-view.js';
+import { StagedTree } from '../staging.js';
 import type { StepEnv } from '../context.js';
 import { describeMetadata, loc } from './metadata.js';
 import { expandInstruction } from '../../frontend/dockerfile/index.js';
@@ -46,14 +46,15 @@ export async function workdirLayer(
   const view = await openRootfsView(lowerDirs, path.join(workDir, 'image'));
   try {
     await fs.mkdir(staging);
-    const tree = new StagedTree(view.dir, staging);
+    // The folders WORKDIR makes are its USER's (root's without one, or when the image cannot name it).
+    const owner = user ? await resolveUser(view.dir, user).catch(() => undefined) : undefined;
+    const tree = new StagedTree(view.dir, staging, owner ? { uid: owner.uid, gid: owner.gid } : undefined);
     // BuildKit's Mkdir follows every link, the last one too (WORKDIR /link-to-a-folder).
     const real = await tree.resolve(dir);
     const existing = await tree.lstat(real);
     if (existing?.st.isDirectory()) return undefined;
     if (existing) throw new DockerfileError(loc(instr), `WORKDIR ${dir}: exists in the image and is not a folder`);
-    const owner = user ? await resolveUser(view.dir, user).catch(() => undefined) : undefined;
-    await tree.mkdirAll(real, { mode: 0o755, owner: owner ? { uid: owner.uid, gid: owner.gid } : ROOT_OWNER, mtime: env.timestamp }).catch((error: Error) => {
+    await tree.mkdirAll(real, { mode: 0o755, mtime: env.timestamp }).catch((error: Error) => {
       throw new DockerfileError(loc(instr), `WORKDIR ${dir}: ${error.message}`, { cause: error });
     });
   } finally {

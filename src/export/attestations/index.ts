@@ -3,7 +3,7 @@
 // index that lists both. Only image outputs carry them (outputs.ts checks before the build).
 import type { Image } from '../../image/image.js';
 import type { Store } from '../../store/store.js';
-import { openRootfsView } from '../../executor/rootfs-view.js';
+import { openRootfsView } from '../../snapshot/rootfs-view.js';
 import { nbuildVersion } from '../../package-root.js';
 import { attestationImage, statement, subjectsOf, type Statement } from './manifest.js';
 import { provenancePredicate, SLSA_PROVENANCE_V02, type ProvenanceInput } from './provenance.js';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../../errors.js';
-import { lstatIn, resolveInRoot } from '../../executor/rootfs-view.js';
+import { lstatIn, resolveInRoot } from '../../fs/in-root.js';
 
 export interface InstalledPackage {
   manager: 'dpkg' | 'apk';

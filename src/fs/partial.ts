@@ -4,12 +4,12 @@
 //    process.exit (src/interrupt.ts), or aborts a build whose failing write cleans up;
 //  - a SIGKILLed writer cannot clean up: its temp names carry its pid (`…tmp-<pid>-<hex>`), and
 //    the next write to the same place removes those whose writer is gone.
-// Errors name the output, not the store (a full output disk is not the store's to prune).
+// Used by -o outputs (src/export/) and OCI layout folders (src/oci/layout.ts); the errors of an
+// output write are named by src/export/output-error.ts.
 import { chmodSync, readdirSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { NbuildError } from '../errors.js';
-import { errnoOf, randomSuffix, removeTree, storeFsError } from '../store/fsutil.js';
+import { randomSuffix, removeTree } from '../store/fsutil.js';
 import { pidRunning } from '../store/owner.js';
 
 const TMP = '.tmp-';
@@ -79,30 +79,6 @@ export async function removeDeadTemps(dir: string, name?: string): Promise<void>
 export async function removeStaleTemps(dest: string): Promise<void> {
   await removeDeadTemps(path.dirname(dest), path.basename(dest));
   await removeDeadTemps(dest, 'nbuild');
-}
-
-/** Turns a failure while writing the output `dest` into an error that names it. */
-export function outputError(e: unknown, dest: string, storeRoot: string): unknown {
-  const code = errnoOf(e);
-  const errno = (e as { errno?: unknown }).errno;
-  if (code === undefined || typeof errno !== 'number' || errno === 0) return e; // not a failed system call
-  // A copy's error names its source as path and its target as dest: the target is what failed.
-  const where = (e as { dest?: unknown }).dest ?? (e as { path?: unknown }).path;
-  // Reading the store (a blob, the rootfs extracted in its temp folder) fails as the store's.
-  if (typeof where === 'string' && (where === storeRoot || where.startsWith(`${storeRoot}/`))) return storeFsError(e, `writing ${dest}`);
-  const detail = (e as Error).message;
-  switch (code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new NbuildError('OUTPUT_NO_SPACE', `no space left on the device of ${dest}; free some space there or write the output elsewhere`, { cause: e });
-    case 'EROFS':
-      return new NbuildError('OUTPUT_READ_ONLY', `cannot write ${dest}: it is on a read-only file system`, { cause: e });
-    case 'EACCES':
-    case 'EPERM':
-      return new NbuildError('OUTPUT_PERMISSION', `cannot write ${dest}: permission denied (${detail})`, { cause: e });
-    default:
-      return new NbuildError('OUTPUT_FAILED', `cannot write ${dest}: ${detail}`, { cause: e });
-  }
 }
 
 function install(): void {

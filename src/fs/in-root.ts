@@ -1,55 +1,13 @@
-// A read-only view of a layer stack as one tree, for steps that read the
-// current image from outside the sandbox (COPY's parent folders, --chown
-// names, COPY --from). Mounted as a kernel overlay in nbuild's own mount
-// namespace (the user namespace it re-executed into), so nothing is copied.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+// Resolving a path inside an image root from TypeScript (the C++ side is native/core/safe_path.h):
+// a tree, or a stack of layer trees seen as one, symlinks followed as the image would see them
+// ("/" is the root, `..` stops there), an overlay whiteout meaning "absent". Used by COPY and its
+// staging, RUN's mount targets and bind sources, --chown name lookups and the SBOM scan.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
-import { isWhiteout } from '../snapshot/overlay.js';
+import { isWhiteout } from './overlay.js';
 
-const run = promisify(execFile);
-
-export interface RootfsView {
-  /** The merged tree; an empty folder for a stage with no layers. */
-  readonly dir: string;
-  release(): Promise<void>;
-}
-
-/** `lowerDirs` top-most first. */
-export async function openRootfsView(lowerDirs: string[], scratchDir: string): Promise<RootfsView> {
-  if (lowerDirs.length === 0) {
-    const dir = path.join(scratchDir, 'empty');
-    await fs.mkdir(dir, { recursive: true });
-    return { dir, release: async () => {} };
-  }
-  if (lowerDirs.length === 1) return { dir: lowerDirs[0], release: async () => {} };
-  const target = path.join(scratchDir, 'view');
-  await fs.mkdir(target, { recursive: true });
-  // Relative lowerdir names from a common parent keep the option string short.
-  const parent = commonParent(lowerDirs);
-  const lower = lowerDirs.map((d) => path.relative(parent, d)).join(':');
-  try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `ro,userxattr,lowerdir=${lower}`, target], { cwd: parent });
-  } catch (error) {
-    throw new NbuildError('MOUNT_FAILED', `cannot mount a view of the image's layers: ${(error as Error).message.trim()}`, { cause: error });
-  }
-  return {
-    dir: target,
-    release: async () => {
-      await run('umount', ['-l', target]).catch(() => undefined);
-    },
-  };
-}
-
-function commonParent(dirs: string[]): string {
-  let parent = path.dirname(dirs[0]);
-  while (!dirs.every((d) => d.startsWith(parent + path.sep))) parent = path.dirname(parent);
-  return parent;
-}
-
-/** lstat inside the view without following a final symlink; undefined when absent. */
+/** lstat inside a tree without following a final symlink; undefined when absent. */
 export async function lstatIn(root: string, rel: string): Promise<import('node:fs').Stats | undefined> {
   try {
     const st = await fs.lstat(path.join(root, rel));
