@@ -60,10 +60,6 @@ nb::WriteOptions toWriteOptions(const Napi::Object& o) {
     Napi::Array a = o.Get("exclude").As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); i++) w.exclude.insert(a.Get(i).As<Napi::String>().Utf8Value());
   }
-  if (has(o, "ownerOverride")) {
-    Napi::Object ow = o.Get("ownerOverride").As<Napi::Object>();
-    w.ownerOverride = std::make_pair(uint32_t(num(ow, "uid")), uint32_t(num(ow, "gid")));
-  }
   return w;
 }
 

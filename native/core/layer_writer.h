@@ -22,7 +22,6 @@ struct WriteOptions {
   IdMap idMap;
   std::optional<int64_t> clampMtime;
   std::set<std::string> exclude;  // relative paths, no leading or trailing '/'
-  std::optional<std::pair<uint32_t, uint32_t>> ownerOverride;
 };
 
 struct LayerResult {

@@ -81,11 +81,6 @@ bool TreeWalker::isDeletion(const struct stat& st) const {
 }
 
 void TreeWalker::setOwner(TarEntry& e, const struct stat& st, const std::string& path) {
-  if (o_.ownerOverride) {
-    e.uid = o_.ownerOverride->first;
-    e.gid = o_.ownerOverride->second;
-    return;
-  }
   auto uid = hostToContainer(o_.idMap.uids, st.st_uid);
   auto gid = hostToContainer(o_.idMap.gids, st.st_gid);
   if (!uid || !gid) throwBad("ID_UNMAPPED", "owner " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " is outside the id mapping", path);

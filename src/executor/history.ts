@@ -24,7 +24,7 @@ export function runHistory(argv: string[], declared: readonly string[], value: (
 export function copyHistory(instr: Extract<Instruction, { kind: 'copy' | 'add' }>): string {
   const words: string[] = [instr.kind.toUpperCase()];
   if (instr.kind === 'copy' && instr.parents) words.push('--parents');
-  if (instr.chown) words.push(`--chown=${instr.chown}`);
+  if (instr.chown?.text) words.push(`--chown=${instr.chown.text}`);
   if (instr.chmod) words.push(`--chmod=${instr.chmod.text}`);
   words.push(...instr.sources, ...instr.heredocs.map((h) => `<<${h.name}`), instr.dest);
   return words.join(' ') + LAYER_MARK;

@@ -9,7 +9,7 @@ export interface RawRange { containerId: number; hostId: number; size: number }
 
 export interface RawWriteOptions {
   sourceDir: string; outputPath: string; mode: string; compression: string; level: number; threads: number; gzipEngine: string;
-  idMap?: RawIdMap; clampMtime?: number; exclude: string[]; ownerOverride?: { uid: number; gid: number };
+  idMap?: RawIdMap; clampMtime?: number; exclude: string[];
 }
 export interface RawExtractOptions {
   inputPath: string; destDir: string; whiteouts: string; idMap?: RawIdMap;

@@ -34,8 +34,6 @@ export interface WriteLayerOptions {
   clampMtime?: number;
   /** paths relative to sourceDir left out, with everything below them */
   exclude?: string[];
-  /** every entry gets these ids (COPY without --chown → 0:0) */
-  ownerOverride?: { uid: number; gid: number };
 }
 
 export interface ExtractLayerOptions {
@@ -122,10 +120,6 @@ export async function writeLayer(o: WriteLayerOptions): Promise<LayerResult> {
     idMap: checkIdMap('idMap', o.idMap),
     clampMtime: o.clampMtime === undefined ? undefined : checkInt('clampMtime', o.clampMtime, 0, 2 ** 53),
     exclude: (o.exclude ?? []).map((p) => cleanRelative(checkString('exclude entry', p))),
-    ownerOverride: o.ownerOverride === undefined ? undefined : {
-      uid: checkInt('ownerOverride.uid', o.ownerOverride.uid, 0, 0xffffffff),
-      gid: checkInt('ownerOverride.gid', o.ownerOverride.gid, 0, 0xffffffff),
-    },
   };
   return call(() => binding().writeLayer(raw));
 }

@@ -11,6 +11,6 @@ export {
   type UsernsSpawnOptions,
 } from './userns.js';
 export { runSandboxed } from './run.js';
-export { resolveUser, resolveUserFrom, type ResolvedUser } from './user.js';
+export { resolveChown, resolveChownFrom, resolveUser, resolveUserFrom, type ResolvedUser } from './user.js';
 export { helperPath } from './helper.js';
 export { planRunNetwork, privateNetworkUnavailable, fallbackNotice, resolvConfFor, type NetworkRequest, type RunNetwork } from './network.js';

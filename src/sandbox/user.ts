@@ -1,7 +1,9 @@
-// USER resolution with Docker's rules (runc/moby `user.GetExecUser`), reading the image's
+// USER resolution with Docker's rules (runc/moby `user.GetExecUser`), and COPY/ADD --chown's
+// owner with BuildKit's (solver/llbsolver/ops/user_linux.go readUser), reading the image's
 // /etc/passwd and /etc/group from a plain root dir or from an overlay lower stack.
 import { readFile } from 'node:fs/promises';
 import { NbuildError } from '../errors.js';
+import type { Chown } from '../frontend/dockerfile/chown.js';
 import { findInTrees } from '../fs/in-root.js';
 
 export interface ResolvedUser {
@@ -118,4 +120,40 @@ export async function resolveUser(rootfsDir: string | string[], user: string): P
   const dirs = Array.isArray(rootfsDir) ? rootfsDir : [rootfsDir];
   const [passwd, group] = await Promise.all([readLayered(dirs, '/etc/passwd'), readLayered(dirs, '/etc/group')]);
   return resolveUserFrom(passwd, group, user);
+}
+
+/**
+ * The ids a parsed --chown gives (undefined: it sets no owner). A numeric user is its own gid; a
+ * named one takes its uid and primary gid from /etc/passwd; a group replaces the gid. Unlike
+ * BuildKit (which falls back to id 0), a name the image does not have is an error.
+ */
+export function resolveChownFrom(passwd: string | undefined, group: string | undefined, chown: Chown): { uid: number; gid: number } | undefined {
+  const { user, group: groupRef } = chown;
+  if (user === undefined) return undefined;
+  let uid: number;
+  let gid: number;
+  if (user.name === undefined) uid = gid = user.id;
+  else {
+    const entry = parsePasswd(passwd ?? '').find((u) => u.name === user.name);
+    if (entry === undefined) throw new NbuildError('USER_NOT_FOUND', `unable to find user ${user.name}: no matching entries in passwd file`);
+    ({ uid, gid } = entry);
+  }
+  if (groupRef?.name !== undefined) {
+    const entry = parseGroup(group ?? '').find((g) => g.name === groupRef.name);
+    if (entry === undefined) throw new NbuildError('GROUP_NOT_FOUND', `unable to find group ${groupRef.name}: no matching entries in group file`);
+    gid = entry.gid;
+  } else if (groupRef !== undefined) gid = groupRef.id;
+  return { uid, gid };
+}
+
+/** resolveChownFrom on the image at `rootfsDir` (a root directory or an overlay lower stack, top-most first). */
+export async function resolveChown(rootfsDir: string | string[], chown: Chown): Promise<{ uid: number; gid: number } | undefined> {
+  if (chown.user === undefined) return undefined;
+  // Only names are looked up (BuildKit reads no file for numeric ids).
+  const dirs = Array.isArray(rootfsDir) ? rootfsDir : [rootfsDir];
+  const [passwd, group] = await Promise.all([
+    chown.user.name !== undefined ? readLayered(dirs, '/etc/passwd') : undefined,
+    chown.group?.name !== undefined ? readLayered(dirs, '/etc/group') : undefined,
+  ]);
+  return resolveChownFrom(passwd, group, chown);
 }

@@ -1,8 +1,9 @@
 // COPY/ADD/WORKDIR rules BuildKit follows that its own tests (test/buildkit/) do not pin down:
-// set-id bits survive --chown (ADD of an archive too), user.* xattrs of context files are kept,
-// folders COPY makes get --chown's owner and 0755, a new destination folder is 0755 whatever
-// the source's mode, the last symlink of a destination is written through, WORKDIR accepts a
-// symlink to a folder, --chmod errors name the line, and an ONBUILD heredoc keeps its body.
+// set-id bits survive --chown (ADD of an archive too), --chown's ids are those BuildKit's readUser
+// gives, user.* xattrs of context files are kept, folders COPY makes get --chown's owner and 0755,
+// a new destination folder is 0755 whatever the source's mode, the last symlink of a destination
+// is written through, WORKDIR accepts a symlink to a folder, --chmod errors name the line, and an
+// ONBUILD heredoc keeps its body.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -41,6 +42,30 @@ test('set-id bits survive --chown, for COPY and for ADD of an archive', async (t
   t.like(copied.get('copied'), { mode: '-rwsr-sr-x', owner: '1000/1000' });
   t.like(added.get('added/tool'), { mode: '-rws--x--x', owner: '33/33' });
   t.like(added.get('added'), { owner: '33/33' }, 'the folder ADD makes is --chown\'s');
+});
+
+test("--chown's ids as BuildKit gives them: a named user's primary group, an empty side is 0, root without /etc/passwd", async (t) => {
+  // `games` (5, primary group 60) as in Debian: its gid is not its uid.
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1::/:/bin/false\ngames:x:5:60::/usr/games:/bin/false\n';
+  const group = 'root:x:0:\ndaemon:x:1:\ngames:x:60:\nstaff:x:50:\n';
+  const r = await build({
+    'etc/passwd': passwd, 'etc/group': group, f: 'f\n',
+    Dockerfile: 'FROM scratch AS noetc\nCOPY --chown=root f /root-owned\n' +
+      'FROM scratch\nCOPY etc /etc/\nARG NOBODY\nCOPY --chown=games f /games\nCOPY --chown=daemon: f /daemon-empty-group\n' +
+      'COPY --chown=:staff f /empty-user\nCOPY --chown=7 f /seven\nCOPY --chown=$NOBODY f /unset\nCOPY --from=noetc /root-owned /\n',
+  });
+  t.is(r.code, 0, r.stderr);
+  const owners = new Map(layerEntries(r.out).flatMap((m) => [...m].map(([name, e]) => [name, e.owner])));
+  t.is(owners.get('games'), '5/60');
+  t.is(owners.get('daemon-empty-group'), '1/0');
+  t.is(owners.get('empty-user'), '0/50');
+  t.is(owners.get('seven'), '7/7');
+  t.is(owners.get('unset'), '0/0', '--chown= (after expansion) sets no owner: a context file is root\'s');
+  t.is(owners.get('root-owned'), '0/0');
+  const bad = await build({ f: 'f\n', Dockerfile: 'FROM scratch\nCOPY --chown=ghost f /\n' });
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /Dockerfile:2: --chown=ghost: unable to find user ghost: no matching entries in passwd file/);
+  t.notRegex(bad.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('user.* extended attributes of context files reach the layer', async (t) => {

@@ -169,3 +169,13 @@ test('describe() reports a bad instruction at its line, before anything changes'
   t.throws(() => describe(argStep, one('ARG A=${B:?noB}', 'arg'), s), { message: /ARG: .*noB/ });
   t.deepEqual(s.config, {});
 });
+
+test('COPY --chown: the cache material holds its text as written, as before it was parsed (keys stay valid)', (t) => {
+  const d = describe(copyStep, one('COPY --chown=${U}:staff a /d/', 'copy'), stage({ args: new Map([['U', 'app']]) }));
+  if (d.kind !== 'layer') return t.fail();
+  t.is(d.createdBy, 'COPY --chown=app:staff a /d/ # buildkit');
+  t.is((d.material.instr as { chown?: unknown }).chown, 'app:staff');
+  const empty = describe(copyStep, one('COPY --chown= a /d/', 'copy'), stage());
+  t.is(empty.createdBy, 'COPY a /d/ # buildkit');
+  if (empty.kind === 'layer') t.is((empty.material.instr as { chown?: unknown }).chown, '');
+});

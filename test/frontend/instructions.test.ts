@@ -58,7 +58,7 @@ test('RUN --mount values expand when the step runs (keys never); from= takes no 
 
 test('COPY/ADD flags and heredoc sources', (t) => {
   const c = first('COPY --from=build --chown=app:app --chmod=u=rwx,go=rx --link --parents --exclude=*.md --exclude=x a b /dst/');
-  t.like(c, { kind: 'copy', sources: ['a', 'b'], dest: '/dst/', from: 'build', chown: 'app:app', chmod: { text: 'u=rwx,go=rx' }, link: true, parents: true, exclude: ['*.md', 'x'] });
+  t.like(c, { kind: 'copy', sources: ['a', 'b'], dest: '/dst/', from: 'build', chown: { text: 'app:app', user: { name: 'app' }, group: { name: 'app' } }, chmod: { text: 'u=rwx,go=rx' }, link: true, parents: true, exclude: ['*.md', 'x'] });
   const h = first('COPY <<EOF /etc/x\nhello\nEOF');
   t.like(h, { kind: 'copy', sources: [], dest: '/etc/x' });
   if (h.kind === 'copy') t.is(h.heredocs[0].content, 'hello\n');
@@ -108,7 +108,7 @@ test('expandInstruction follows per-instruction rules', (t) => {
   const env = (n: string) => ({ A: 'aa', D: '/dst', P: '8080 9090' } as Record<string, string | undefined>)[n];
   const d = df('FROM scratch\nCOPY --chown=$A ${A}/x $D\nRUN echo $A\nEXPOSE $P\nENV K=$A-"q r"\nWORKDIR ${Z:-/w}\n');
   const [copy, run, expose, envI, wd] = d.stages[0].instructions.map((i) => expandInstruction(i, env, d.escape));
-  t.like(copy, { sources: ['aa/x'], dest: '/dst', chown: 'aa' });
+  t.like(copy, { sources: ['aa/x'], dest: '/dst', chown: { text: 'aa', user: { name: 'aa' } } });
   t.like(run, { command: { form: 'shell', script: 'echo $A' } });
   t.like(expose, { ports: ['8080', '9090'] });
   t.like(envI, { pairs: [{ key: 'K', value: 'aa-q r' }] });

@@ -49,7 +49,7 @@ const kinds = [
     const outputPath = path.join(work, `${name}.layer`);
     const w = await engine.writeLayer({
       sourceDir: tree, outputPath, mode: 'plain', compression, level, threads: 2, gzipEngine,
-      exclude: [], clampMtime: 0, ownerOverride: { uid: 0, gid: 0 },
+      exclude: [], clampMtime: 0,
     });
     const r = await engine.layerDigests(outputPath);
     if (r.digest !== w.digest || r.diffId !== w.diffId || r.compression !== compression) {

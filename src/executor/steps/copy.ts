@@ -17,6 +17,7 @@ import type { CopyInstruction, AddInstruction, Heredoc } from '../../frontend/do
 import { DockerfileError, NbuildError } from '../../errors.js';
 import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { createdDirMode } from '../../frontend/dockerfile/chmod.js';
+import type { Chown } from '../../frontend/dockerfile/chown.js';
 import { Copier } from '../copier.js';
 import { copyContextFile } from '../../cache/stat-cache.js';
 import { StagedTree, type NewDirs } from '../staging.js';
@@ -27,7 +28,7 @@ import type { StepEnv } from '../context.js';
 import type { BuildContext } from '../../context/context.js';
 import { addArchive, isTarArchive, isUrl } from './add-sources.js';
 import { expandInstruction } from '../../frontend/dockerfile/index.js';
-import { resolveUser } from '../../sandbox/index.js';
+import { resolveChown } from '../../sandbox/index.js';
 import { copyHistory } from '../history.js';
 import { commitLayer } from '../commit.js';
 import { openRootfsView } from '../../snapshot/rootfs-view.js';
@@ -277,7 +278,8 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
   describe(raw, stage, build) {
     const instr = expandInstruction(raw, expansionLookup(stage), build.escape);
     const createdBy = copyHistory(instr);
-    return { kind: 'layer', createdBy, material: { createdBy, instr: { ...instr, source: undefined }, cwd: stage.config.WorkingDir ?? '', content: undefined }, instr };
+    // (--chown as its text: the cache keys made before it was parsed stay valid.)
+    return { kind: 'layer', createdBy, material: { createdBy, instr: { ...instr, source: undefined, chown: instr.chown?.text }, cwd: stage.config.WorkingDir ?? '', content: undefined }, instr };
   },
   async read(ctx, instr, state) {
     trace('copy: digesting sources');
@@ -360,7 +362,7 @@ async function stageCopyStep(ctx: StepContext, state: StageState, instr: CopyIns
       views.push(fromView);
       source = { kind: 'rootfs', dir: fromView.dir, name: instr.from };
     }
-    const owner = instr.chown ? await resolveOwner(imageView.dir, instr.chown, instr) : undefined;
+    const owner = instr.chown && (await resolveOwner(imageView.dir, instr.chown, instr));
     const stagingRoot = path.join(workDir, 'layer');
     await fs.mkdir(stagingRoot);
     trace('copy: staging');
@@ -381,12 +383,11 @@ async function stageCopyStep(ctx: StepContext, state: StageState, instr: CopyIns
   }
 }
 
-async function resolveOwner(root: string, chown: string, instr: Instruction): Promise<{ uid: number; gid: number }> {
+/** --chown's ids in the image (undefined: `--chown=` sets none); a name it lacks is the step's error. */
+async function resolveOwner(root: string, chown: Chown, instr: Instruction): Promise<{ uid: number; gid: number } | undefined> {
   try {
-    const u = await resolveUser(root, chown);
-    // A user without a group takes the same number as its gid (Docker's rule).
-    return { uid: u.uid, gid: chown.includes(':') ? u.gid : u.uid };
+    return await resolveChown(root, chown);
   } catch (error) {
-    throw new DockerfileError(loc(instr), `--chown=${chown}: ${(error as Error).message}`, { cause: error });
+    throw new DockerfileError(loc(instr), `--chown=${chown.text}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -7,6 +7,7 @@ import type { EnvLookup, EscapeToken } from './shell.js';
 import { processWord, ShellExpansionError } from './shell.js';
 import type { Heredoc, Instruction, KeyValue, RunInstruction, RunMount } from './types.js';
 import { parseChmod } from './chmod.js';
+import { parseChown } from './chown.js';
 import { checkChecksum, InstructionError } from './flags.js';
 import { chompHeredoc } from './heredoc.js';
 import { MAX_WORD_LENGTH } from './limits.js';
@@ -28,7 +29,7 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
     case 'arg':
       return { ...i, args: i.args.map((a) => (a.defaultValue === undefined ? { name: w(a.name) } : { name: w(a.name), defaultValue: w(a.defaultValue) })) };
     case 'copy':
-      return { ...i, sources: i.sources.map(w), dest: w(i.dest), from: opt(w, i.from), chown: opt(w, i.chown), chmod: i.chmod && parseChmod(w(i.chmod.text)), exclude: i.exclude.map(w) };
+      return { ...i, sources: i.sources.map(w), dest: w(i.dest), from: opt(w, i.from), chown: i.chown && parseChown(w(i.chown.text)), chmod: i.chmod && parseChmod(w(i.chmod.text)), exclude: i.exclude.map(w) };
     case 'add': {
       const checksum = opt(w, i.checksum);
       const sources = i.sources.map(w);
@@ -38,7 +39,7 @@ function expandWith<T extends Instruction>(instr: T, w: Word): Instruction {
         if (sources.length !== 1) throw new InstructionError("checksum can't be specified for multiple sources");
         if (!/^https?:\/\//.test(sources[0])) throw new InstructionError('checksum requires HTTP(S) or Git sources');
       }
-      return { ...i, sources, dest: w(i.dest), chown: opt(w, i.chown), chmod: i.chmod && parseChmod(w(i.chmod.text)), checksum, exclude: i.exclude.map(w) };
+      return { ...i, sources, dest: w(i.dest), chown: i.chown && parseChown(w(i.chown.text)), chmod: i.chmod && parseChmod(w(i.chmod.text)), checksum, exclude: i.exclude.map(w) };
     }
     case 'workdir':
       return { ...i, path: w(i.path) };

@@ -4,6 +4,7 @@ import type { AstNode } from './ast.js';
 import type * as T from './types.js';
 import { checkChecksum, FlagSet, InstructionError, parseGoDuration, suggest } from './flags.js';
 import { parseChmod } from './chmod.js';
+import { parseChown } from './chown.js';
 import { checkMountSpec, parseMount } from './mounts.js';
 import { parseHeredocWord } from './line-parsers.js';
 
@@ -101,7 +102,7 @@ function parseCopy(req: Req): T.CopyInstruction {
   const flags = new FlagSet({ from: 'string', chown: 'string', chmod: 'string', link: 'bool', parents: 'bool', exclude: 'strings' }).parse(req.node.flags, 'COPY');
   const chmod = flags.string('chmod');
   return {
-    kind: 'copy', source: req.source, ...sourcesAndDest(req), from: flags.string('from'), chown: flags.string('chown'),
+    kind: 'copy', source: req.source, ...sourcesAndDest(req), from: flags.string('from'), chown: chownFlag(flags.string('chown')),
     chmod: chmodFlag(chmod), link: flags.bool('link'), parents: flags.bool('parents'),
     exclude: flags.strings('exclude'),
   };
@@ -114,7 +115,7 @@ function parseAdd(req: Req): T.AddInstruction {
   // A value with variables is checked once expanded (expand.ts).
   if (checksum !== undefined && !checksum.includes('$')) checkChecksum(checksum);
   return {
-    kind: 'add', source: req.source, ...sourcesAndDest(req), chown: flags.string('chown'),
+    kind: 'add', source: req.source, ...sourcesAndDest(req), chown: chownFlag(flags.string('chown')),
     chmod: chmodFlag(chmod), link: flags.bool('link'), checksum,
     keepGitDir: flags.bool('keep-git-dir'), unpack: flags.optionalBool('unpack'), exclude: flags.strings('exclude'),
   };
@@ -124,6 +125,15 @@ function parseAdd(req: Req): T.AddInstruction {
 function chmodFlag(text: string | undefined): T.ChmodSpec | undefined {
   if (text === undefined) return undefined;
   return text.includes('$') ? { text } : parseChmod(text);
+}
+
+/**
+ * --chown: parsed now, or once expanded (expand.ts) when it holds variables, quotes or escapes
+ * (`--chown=${owner}`, `--chown="app"`): the word's text is what expansion makes of it.
+ */
+function chownFlag(text: string | undefined): T.ChownSpec | undefined {
+  if (text === undefined) return undefined;
+  return /[$'"\\`]/.test(text) ? { text } : parseChown(text);
 }
 
 function duration(flags: FlagSet, name: string): number | undefined {

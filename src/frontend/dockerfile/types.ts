@@ -65,12 +65,19 @@ export interface ArgDefinition {
 }
 
 import type { Chmod } from './chmod.js';
+import type { Chown } from './chown.js';
 
 /**
  * --chmod: octal (`0755`) or symbolic (`u=rwx,g=rx,o=rx`, `+x`), parsed (chmod.ts); a value
  * holding variables (`${mode}`) is parsed once expanded (expand.ts), until then only `text` is set.
  */
 export type ChmodSpec = Chmod;
+
+/**
+ * --chown: USER[:GROUP], each a name or a numeric id, parsed (chown.ts); a value holding
+ * variables (`${owner}:${group}`) is parsed once expanded (expand.ts), until then only `text` is set.
+ */
+export type ChownSpec = Chown;
 
 interface Base {
   source: InstructionSource;
@@ -134,7 +141,7 @@ export interface CopyInstruction extends Base {
   dest: string;
   heredocs: Heredoc[]; // COPY <<EOF /dest
   from?: string;
-  chown?: string;
+  chown?: ChownSpec;
   chmod?: ChmodSpec;
   link: boolean;
   parents: boolean;
@@ -146,7 +153,7 @@ export interface AddInstruction extends Base {
   sources: string[];
   dest: string;
   heredocs: Heredoc[];
-  chown?: string;
+  chown?: ChownSpec;
   chmod?: ChmodSpec;
   link: boolean;
   checksum?: string;
