@@ -5,6 +5,9 @@
 // store (docs/decisions.md, "Stat cache per folder").
 //
 // A shard is `nbuild-stat-v1 <sha256 of the rest>\n` + JSON {dir, files: {name: [id, digest]}}.
+// Beside them, one file per summarised walk (content-hash.ts): the digest of a COPY's sources
+// by the sha256 of their whole native listing, `nbuild-stat-v1 <sum>\n` + JSON {tree, digest},
+// so an unchanged tree is one small read and one comparison, with no shard read.
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
 import { createHash } from 'node:crypto';
@@ -35,6 +38,9 @@ const WRITING_AT_ONCE = 16;
 
 export class StatCache {
   private readonly shards = new Map<string, Shard>();
+  /** Walk summaries read or recorded: listing → digest (undefined: none on disk). */
+  private readonly trees = new Map<string, string | undefined>();
+  private readonly treesDirty = new Set<string>();
 
   /**
    * `dir`: the store's context-stat folder; `tmpDir`: where atomic writes stage (the store's tmp/,
@@ -53,7 +59,7 @@ export class StatCache {
   /** The cached digest of a file, if its stat identity is unchanged. */
   known(abs: string, st: StatIdentity): string | undefined {
     const hit = this.shard(path.dirname(abs)).files.get(path.basename(abs));
-    return hit && hit[0] === identity(st) ? hit[1] : undefined;
+    return hit && hit[0] === statIdentity(st) ? hit[1] : undefined;
   }
 
   /** The file's digest: cached, or read (off the JS thread, in the addon) and remembered. */
@@ -68,8 +74,24 @@ export class StatCache {
   /** Remembers a digest read elsewhere (a COPY that hashed the file while copying it). */
   record(abs: string, st: StatIdentity, digest: string): void {
     const shard = this.shard(path.dirname(abs));
-    shard.files.set(path.basename(abs), [identity(st), digest]);
+    shard.files.set(path.basename(abs), [statIdentity(st), digest]);
     shard.dirty = true;
+  }
+
+  /** The content digest recorded for a walk whose listing summary is `listing`, if any. */
+  treeDigest(listing: string): string | undefined {
+    if (this.trees.has(listing)) return this.trees.get(listing);
+    const v = readFramed(this.treeFile(listing));
+    const digest = v && v['tree'] === listing && typeof v['digest'] === 'string' ? v['digest'] : undefined;
+    this.trees.set(listing, digest);
+    return digest;
+  }
+
+  /** Remembers the content digest of a walk by its listing summary (written by save()). */
+  recordTree(listing: string, digest: string): void {
+    if (this.trees.get(listing) === digest) return;
+    this.trees.set(listing, digest);
+    this.treesDirty.add(listing);
   }
 
   /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
@@ -77,10 +99,7 @@ export class StatCache {
     const writing = new Limiter(WRITING_AT_ONCE);
     const made = new Set<string>();
     const writes: Promise<void>[] = [];
-    for (const [dir, shard] of this.shards) {
-      if (!shard.dirty) continue;
-      shard.dirty = false;
-      const file = this.shardFile(dir);
+    const write = (file: string, text: () => string): void => {
       writes.push(
         writing.run(async () => {
           const parent = path.dirname(file);
@@ -88,10 +107,20 @@ export class StatCache {
             made.add(parent);
             await fs.mkdir(parent, { recursive: true, mode: 0o700 });
           }
-          await writeFileAtomic(file, encodeShard(dir, shard.files), this.tmpDir, { durable: false });
+          await writeFileAtomic(file, text(), this.tmpDir, { durable: false });
         }),
       );
+    };
+    for (const [dir, shard] of this.shards) {
+      if (!shard.dirty) continue;
+      shard.dirty = false;
+      write(this.shardFile(dir), () => encodeShard(dir, shard.files));
     }
+    for (const listing of this.treesDirty) {
+      const digest = this.trees.get(listing);
+      if (digest !== undefined) write(this.treeFile(listing), () => frame(JSON.stringify({ tree: listing, digest })));
+    }
+    this.treesDirty.clear();
     if (writes.length > 0 && this.legacyFile) writes.push(fs.rm(this.legacyFile, { force: true }));
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -108,7 +137,15 @@ export class StatCache {
 
   /** context-stat/<2 hex>/<62 hex> of sha256(folder): 256 fan-out folders keep each listing short. */
   shardFile(dir: string): string {
-    const hex = createHash('sha256').update(dir).digest('hex');
+    return this.fanOut(createHash('sha256').update(dir).digest('hex'));
+  }
+
+  /** A walk summary's file: its listing digest (a sha256 itself) under a name no folder's shard has. */
+  private treeFile(listing: string): string {
+    return this.fanOut(createHash('sha256').update(`tree\0${listing}`).digest('hex'));
+  }
+
+  private fanOut(hex: string): string {
     return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
   }
 }
@@ -128,40 +165,49 @@ export async function copyContextFile(stats: StatCache, src: string, dest: strin
   if (copied.identity) stats.record(src, copied.identity, copied.digest);
 }
 
-function identity(st: StatIdentity): string {
+/** The stat identity a cached digest is kept under. */
+export function statIdentity(st: StatIdentity): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 export function encodeShard(dir: string, files: ReadonlyMap<string, [string, string]>): string {
-  const body = JSON.stringify({ dir, files: Object.fromEntries(files) });
+  return frame(JSON.stringify({ dir, files: Object.fromEntries(files) }));
+}
+
+function frame(body: string): string {
   return `${MAGIC}${sum(body)}\n${body}`;
+}
+
+/** A framed file's JSON object; undefined when missing, torn (checksum), of another version or not an object. */
+function readFramed(file: string): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    // Synchronous on purpose: one small read, asked for in the middle of a walk.
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const nl = text.indexOf('\n');
+  if (!text.startsWith(MAGIC) || nl < 0) return undefined;
+  const body = text.slice(nl + 1);
+  if (text.slice(MAGIC.length, nl) !== sum(body)) return undefined;
+  try {
+    const v = JSON.parse(body) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A shard's entries; a missing, torn or foreign one (another folder's, another version's) is empty. */
 function readShard(file: string, dir: string): Map<string, [string, string]> {
   const files = new Map<string, [string, string]>();
-  let text: string;
-  try {
-    // Synchronous on purpose: the context walk that asks is synchronous (content-hash.ts), and
-    // a shard is one small read.
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return files;
+  const v = readFramed(file);
+  if (!v || v['dir'] !== dir || v['files'] === null || typeof v['files'] !== 'object') return files;
+  for (const [name, entry] of Object.entries(v['files'] as Record<string, unknown>)) {
+    if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string') files.set(name, [entry[0], entry[1]]);
   }
-  const nl = text.indexOf('\n');
-  if (!text.startsWith(MAGIC) || nl < 0) return files;
-  const body = text.slice(nl + 1);
-  if (text.slice(MAGIC.length, nl) !== sum(body)) return files;
-  try {
-    const v = JSON.parse(body) as { dir?: unknown; files?: unknown };
-    if (v.dir !== dir || v.files === null || typeof v.files !== 'object') return files;
-    for (const [name, entry] of Object.entries(v.files as Record<string, unknown>)) {
-      if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string') files.set(name, [entry[0], entry[1]]);
-    }
-    return files;
-  } catch {
-    return new Map();
-  }
+  return files;
 }
 
 function sum(body: string): string {
