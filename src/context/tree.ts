@@ -27,7 +27,16 @@ export interface TreeNode {
   link?: string;
   /** A listed folder's kept entries in name order: folders as nodes, other entries as their index in `listing` (see childrenOf). */
   kept?: (TreeNode | number)[];
-  listing?: { names: string[]; stats: Float64Array; links: (string | undefined)[] };
+  listing?: FolderListing;
+}
+
+/** A folder's entries as listDirs gave them: names joined by NUL, six stat numbers each from `base` in `stats`. */
+interface FolderListing {
+  joined: string;
+  stats: Float64Array;
+  base: number;
+  /** entry index → symlink target */
+  links?: Map<number, string>;
 }
 
 export interface ContextTree {
@@ -79,6 +88,7 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
   while (level.length > 0) {
     const listings = await listLevel(level.map((n) => n.abs));
     const next: TreeNode[] = [];
+    let summed = '';
     let i = 0;
     for (const listing of listings) {
       newestCtimeMs = Math.max(newestCtimeMs, listing.newestCtimeMs);
@@ -87,35 +97,42 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
       let l = 0;
       for (let d = 0; d < listing.counts.length; d++, i++) {
         const dir = level[i] as TreeNode;
-        summary.update(`${dir.abs}\0${listing.digests[d] as string}\0`);
+        summed += `${dir.abs}\0${listing.digests[d] as string}\0`;
         const count = listing.counts[d] as number;
         const kept: (TreeNode | number)[] = [];
         dir.kept = kept;
         if (count === 0) continue;
-        const names = (listing.names[d] as string).split('\0');
-        const links: (string | undefined)[] = new Array(count);
-        dir.listing = { names, stats: s.subarray(6 * k, 6 * (k + count)), links };
+        const joined = listing.names[d] as string;
+        const folder: FolderListing = { joined, stats: s, base: 6 * k };
+        dir.listing = folder;
         const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
         // abs is absolute and normalised, a name a plain entry name: concatenation is path.join
         const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
+        // Names are cut out of `joined` only where needed: for folders, and for files when
+        // .dockerignore has patterns (no string per file on a no-op rebuild otherwise).
+        let from = 0;
         for (let e = 0; e < count; e++, k++) {
+          const end = e === count - 1 ? joined.length : joined.indexOf('\0', from);
+          const start = from;
+          from = end + 1;
           const type = (s[6 * k] as number) & S_IFMT;
-          if (type === S_IFLNK) links[e] = listing.links[l++];
-          const name = names[e] as string;
+          if (type === S_IFLNK) (folder.links ??= new Map()).set(e, listing.links[l++] as string);
           if (type === S_IFDIR) {
+            const name = joined.slice(start, end);
             const rel = prefix + name;
             if (filter && context.isExcluded(rel, true) && context.ignore.canSkipDirectory(rel)) continue;
             const node: TreeNode = { rel, abs: absPrefix + name, st: statAt(s, 6 * k) };
             kept.push(node);
             next.push(node);
           } else {
-            if (filter && context.isExcluded(prefix + name, false)) continue;
+            if (filter && context.isExcluded(prefix + joined.slice(start, end), false)) continue;
             kept.push(e);
             if (type === S_IFREG) totalBytes += s[6 * k + 3] as number;
           }
         }
       }
     }
+    summary.update(summed);
     level = next;
   }
   return { roots, listing: summary.digest('hex'), newestCtimeMs, totalBytes };
@@ -127,10 +144,11 @@ export function childrenOf(dir: TreeNode): TreeNode[] {
   if (!kept || !listing) return [];
   const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
   const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
+  const names = listing.joined.split('\0');
   return kept.map((e) => {
     if (typeof e !== 'number') return e;
-    const name = listing.names[e] as string;
-    return { rel: prefix + name, abs: absPrefix + name, st: statAt(listing.stats, 6 * e), link: listing.links[e] };
+    const name = names[e] as string;
+    return { rel: prefix + name, abs: absPrefix + name, st: statAt(listing.stats, listing.base + 6 * e), link: listing.links?.get(e) };
   });
 }
 
