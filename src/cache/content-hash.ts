@@ -50,7 +50,9 @@ const DIGEST_FORM = 'content-digest-v1';
 export async function walkContextSources(context: BuildContext, sources: string[], stats: StatCache, defer: boolean): Promise<SourcesWalk> {
   const walkStart = Date.now();
   const trees: [string, ContextTree][] = [];
-  const summary = createHash('sha256').update(`${DIGEST_FORM}\0${context.dir}\0${JSON.stringify(context.ignore.source)}\0`);
+  // What is walked (the key of its summary), and a sum of what the walk found.
+  const key = createHash('sha256').update(JSON.stringify([DIGEST_FORM, context.dir, context.ignore.source, sources])).digest('hex');
+  const summary = createHash('sha256');
   let totalBytes = 0;
   let newestCtimeMs = 0;
   for (const src of sources) {
@@ -63,7 +65,7 @@ export async function walkContextSources(context: BuildContext, sources: string[
     summary.update(`${tree.listing}\0`);
   }
   const listing = summary.digest('hex');
-  const known = stats.treeDigest(listing);
+  const known = stats.treeDigest(key, listing);
   if (known !== undefined) return { unknownBytes: 0, totalBytes, digest: () => Promise.resolve(known) };
 
   const parts: Part[] = [];
@@ -93,7 +95,7 @@ export async function walkContextSources(context: BuildContext, sources: string[
       const h = createHash('sha256');
       for (const part of started) h.update(typeof part === 'string' ? part : await part);
       const digest = h.digest('hex');
-      if (!racy) stats.recordTree(listing, digest);
+      if (!racy) stats.recordTree(key, listing, digest);
       return digest;
     },
   };

@@ -5,8 +5,9 @@
 // store (docs/decisions.md, "Stat cache per folder").
 //
 // A shard is `nbuild-stat-v1 <sha256 of the rest>\n` + JSON {dir, files: {name: [id, digest]}}.
-// Beside them, one file per summarised walk (content-hash.ts): the digest of a COPY's sources
-// by the sha256 of their whole native listing, `nbuild-stat-v1 <sum>\n` + JSON {tree, digest},
+// Beside them, one file per walk key (content-hash.ts: context folder, .dockerignore, sources):
+// the digest of those sources when their whole native listing had the sha256 `listing`,
+// `nbuild-stat-v1 <sum>\n` + JSON {tree: key, listing, digest}, rewritten when the tree changes,
 // so an unchanged tree is one small read and one comparison, with no shard read.
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
@@ -38,9 +39,8 @@ const WRITING_AT_ONCE = 16;
 
 export class StatCache {
   private readonly shards = new Map<string, Shard>();
-  /** Walk summaries read or recorded: listing → digest (undefined: none on disk). */
-  private readonly trees = new Map<string, string | undefined>();
-  private readonly treesDirty = new Set<string>();
+  /** Walk summaries read or recorded, by walk key ('' listing: none on disk). */
+  private readonly trees = new Map<string, { listing: string; digest: string; dirty: boolean }>();
 
   /**
    * `dir`: the store's context-stat folder; `tmpDir`: where atomic writes stage (the store's tmp/,
@@ -78,20 +78,24 @@ export class StatCache {
     shard.dirty = true;
   }
 
-  /** The content digest recorded for a walk whose listing summary is `listing`, if any. */
-  treeDigest(listing: string): string | undefined {
-    if (this.trees.has(listing)) return this.trees.get(listing);
-    const v = readFramed(this.treeFile(listing));
-    const digest = v && v['tree'] === listing && typeof v['digest'] === 'string' ? v['digest'] : undefined;
-    this.trees.set(listing, digest);
-    return digest;
+  /**
+   * The content digest recorded for the walk `key` (what was walked: context, .dockerignore,
+   * sources) if its listing summary then was `listing`, else undefined.
+   */
+  treeDigest(key: string, listing: string): string | undefined {
+    let tree = this.trees.get(key);
+    if (!tree) {
+      const v = readFramed(this.treeFile(key));
+      const ok = v && v['tree'] === key && typeof v['listing'] === 'string' && typeof v['digest'] === 'string';
+      tree = { listing: ok ? (v['listing'] as string) : '', digest: ok ? (v['digest'] as string) : '', dirty: false };
+      this.trees.set(key, tree);
+    }
+    return tree.listing === listing && tree.digest !== '' ? tree.digest : undefined;
   }
 
-  /** Remembers the content digest of a walk by its listing summary (written by save()). */
-  recordTree(listing: string, digest: string): void {
-    if (this.trees.get(listing) === digest) return;
-    this.trees.set(listing, digest);
-    this.treesDirty.add(listing);
+  /** Remembers the content digest of the walk `key` under its listing summary (one per key: the last one wins). */
+  recordTree(key: string, listing: string, digest: string): void {
+    this.trees.set(key, { listing, digest, dirty: true });
   }
 
   /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
@@ -116,11 +120,11 @@ export class StatCache {
       shard.dirty = false;
       write(this.shardFile(dir), () => encodeShard(dir, shard.files));
     }
-    for (const listing of this.treesDirty) {
-      const digest = this.trees.get(listing);
-      if (digest !== undefined) write(this.treeFile(listing), () => frame(JSON.stringify({ tree: listing, digest })));
+    for (const [key, tree] of this.trees) {
+      if (!tree.dirty) continue;
+      tree.dirty = false;
+      write(this.treeFile(key), () => frame(JSON.stringify({ tree: key, listing: tree.listing, digest: tree.digest })));
     }
-    this.treesDirty.clear();
     if (writes.length > 0 && this.legacyFile) writes.push(fs.rm(this.legacyFile, { force: true }));
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -140,9 +144,9 @@ export class StatCache {
     return this.fanOut(createHash('sha256').update(dir).digest('hex'));
   }
 
-  /** A walk summary's file: its listing digest (a sha256 itself) under a name no folder's shard has. */
-  private treeFile(listing: string): string {
-    return this.fanOut(createHash('sha256').update(`tree\0${listing}`).digest('hex'));
+  /** A walk summary's file, by the walk's key, under a name no folder's shard has. */
+  private treeFile(key: string): string {
+    return this.fanOut(createHash('sha256').update(`tree\0${key}`).digest('hex'));
   }
 
   private fanOut(hex: string): string {
