@@ -76,3 +76,8 @@ test('a missing or unreadable folder is a NativeError naming it', async (t) => {
   const notDir = await t.throwsAsync(listDirs([path.join(dir, 'file')]));
   t.is((notDir as NativeError).code, 'ENOTDIR');
 });
+
+test('a relative path is refused before anything is listed', async (t) => {
+  const e = await t.throwsAsync(listDirs(['relative/dir']));
+  t.is((e as NativeError).code, 'INVALID_ARGUMENT');
+});
