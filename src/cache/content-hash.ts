@@ -92,9 +92,17 @@ export async function walkContextSources(context: BuildContext, sources: string[
       // Every deferred file started (a few at a time, by the limiter), then summed in walk order.
       const started = parts.map((p) => (typeof p === 'function' ? p() : p));
       for (const p of started) if (typeof p !== 'string') p.catch(() => undefined);
+      // Summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts).
       const h = createHash('sha256');
-      for (const part of started) h.update(typeof part === 'string' ? part : await part);
-      const digest = h.digest('hex');
+      let chunk = '';
+      for (const part of started) {
+        chunk += typeof part === 'string' ? part : await part;
+        if (chunk.length >= 1 << 16) {
+          h.update(chunk);
+          chunk = '';
+        }
+      }
+      const digest = h.update(chunk).digest('hex');
       if (!racy) stats.recordTree(key, listing, digest);
       return digest;
     },
