@@ -80,7 +80,7 @@ void sortLikeJs(std::vector<ListedEntry>& entries) {
   entries = std::move(sorted);
 }
 
-void put64(Sha256& h, uint64_t v) { h.update(&v, sizeof v); }
+void put64(std::string& b, uint64_t v) { b.append(reinterpret_cast<const char*>(&v), sizeof v); }
 
 DirListing listOne(const std::string& dir, double& newestCtimeMs) {
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -105,7 +105,10 @@ DirListing listOne(const std::string& dir, double& newestCtimeMs) {
     out.entries.push_back(std::move(le));
   }
   sortLikeJs(out.entries);
-  Sha256 h;
+  // What the digest covers, gathered and hashed once per folder (an update per field was
+  // 250,000 calls for copy-many).
+  std::string summed;
+  summed.reserve(out.entries.size() * 96);
   for (ListedEntry& le : out.entries) {
     struct stat st {};
     std::string path = dir + "/" + le.name;
@@ -130,18 +133,20 @@ DirListing listOne(const std::string& dir, double& newestCtimeMs) {
       }
       le.link = std::move(target);
     }
-    h.update(le.name.data(), le.name.size() + 1);  // with its NUL: names never contain one
-    put64(h, uint64_t(st.st_mode));
-    put64(h, uint64_t(st.st_dev));
-    put64(h, uint64_t(st.st_ino));
-    put64(h, uint64_t(st.st_size));
-    put64(h, uint64_t(st.st_mtim.tv_sec));
-    put64(h, uint64_t(st.st_mtim.tv_nsec));
-    put64(h, uint64_t(st.st_ctim.tv_sec));
-    put64(h, uint64_t(st.st_ctim.tv_nsec));
-    put64(h, uint64_t(le.link.size()));
-    h.update(le.link.data(), le.link.size());
+    summed.append(le.name.c_str(), le.name.size() + 1);  // with its NUL: names never contain one
+    put64(summed, uint64_t(st.st_mode));
+    put64(summed, uint64_t(st.st_dev));
+    put64(summed, uint64_t(st.st_ino));
+    put64(summed, uint64_t(st.st_size));
+    put64(summed, uint64_t(st.st_mtim.tv_sec));
+    put64(summed, uint64_t(st.st_mtim.tv_nsec));
+    put64(summed, uint64_t(st.st_ctim.tv_sec));
+    put64(summed, uint64_t(st.st_ctim.tv_nsec));
+    put64(summed, uint64_t(le.link.size()));
+    summed += le.link;
   }
+  Sha256 h;
+  h.update(summed.data(), summed.size());
   out.digest = h.finishHex();
   return out;
 }
