@@ -96,7 +96,8 @@ function bucketProfile(file: string): string {
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   // first matching rule from the leaf up wins
   const rules: [string, (fn: string, url: string) => boolean][] = [
-    ['context check (walk + stat cache)', (fn, url) => /content-hash|context\/context/.test(url) || fn === 'contextSourcesDigest'],
+    // by function name too: in the bundle every url is dist/nbuild.cjs
+    ['context check (walk + stat cache)', (fn, url) => /content-hash|context\/(context|tree)/.test(url) || /^(contextSourcesDigest|walkContextSources|listContextTree|listLevel|listDirs|walkNode|childrenOf|treeDigest|readShard)$/.test(fn)],
     ['export / image write', (fn, url) => /export\/|writeImage|store\.js/.test(url) && /write|tag|save|Output/i.test(fn)],
     ['cache lookup + executor', (fn, url) => /executor\/|store\//.test(url)],
     ['Dockerfile parse + plan', (fn, url) => /frontend\/|planner\//.test(url)],

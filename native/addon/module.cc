@@ -2,10 +2,12 @@
 #include <libdeflate.h>
 #include <napi.h>
 #include <zlib.h>
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include "addon/convert.h"
 #include "addon/promise_worker.h"
+#include "core/dir_list.h"
 #include "core/file_hash.h"
 #include "core/layer_reader.h"
 #include "core/thread_pool.h"
@@ -81,6 +83,57 @@ Napi::Value CopyFileHashed(const Napi::CallbackInfo& info) {
       });
 }
 
+// The context walk's folders, listed in one call off the JS thread. Per folder: its names
+// joined by NUL (one string, not one per entry), its entry count and digest; per entry six
+// numbers (mode, dev, ino, size, mtimeMs, ctimeMs) in one Float64Array; symlink targets in order.
+Napi::Value ListDirs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
+  Napi::Array a = info[0].As<Napi::Array>();
+  std::vector<std::string> dirs;
+  dirs.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
+    dirs.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  return PromiseWorker<nb::DirListings>::start(
+      info.Env(), [dirs] { return nb::listDirs(dirs); },
+      [](Napi::Env env, const nb::DirListings& r) -> Napi::Value {
+        size_t total = 0;
+        for (const nb::DirListing& d : r.dirs) total += d.entries.size();
+        Napi::Float64Array stats = Napi::Float64Array::New(env, total * 6);
+        Napi::Array names = Napi::Array::New(env, r.dirs.size());
+        Napi::Array counts = Napi::Array::New(env, r.dirs.size());
+        Napi::Array digests = Napi::Array::New(env, r.dirs.size());
+        Napi::Array links = Napi::Array::New(env);
+        size_t k = 0;
+        uint32_t nLinks = 0;
+        std::string joined;
+        for (size_t i = 0; i < r.dirs.size(); i++) {
+          const nb::DirListing& d = r.dirs[i];
+          joined.clear();
+          for (const nb::ListedEntry& e : d.entries) {
+            if (&e != &d.entries.front()) joined.push_back('\0');
+            joined += e.name;
+            double* s = stats.Data() + 6 * k++;
+            s[0] = e.mode, s[1] = e.dev, s[2] = e.ino, s[3] = e.size, s[4] = e.mtimeMs, s[5] = e.ctimeMs;
+            if (S_ISLNK(mode_t(e.mode))) links.Set(nLinks++, Napi::String::New(env, e.link));
+          }
+          names.Set(uint32_t(i), Napi::String::New(env, joined));
+          counts.Set(uint32_t(i), double(d.entries.size()));
+          digests.Set(uint32_t(i), d.digest);
+        }
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("names", names);
+        o.Set("counts", counts);
+        o.Set("stats", stats);
+        o.Set("links", links);
+        o.Set("digests", digests);
+        o.Set("newestCtimeMs", r.newestCtimeMs);
+        return o;
+      });
+}
+
 // digest, diff_id and sizes of a layer blob, decoded without unpacking it (load's diff_id
 // check), and the compression its magic bytes name, which the caller holds to the media type.
 struct BlobDigests {
@@ -133,6 +186,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("extractLayer", Napi::Function::New(env, ExtractLayer));
   exports.Set("sha256File", Napi::Function::New(env, Sha256File));
   exports.Set("copyFileHashed", Napi::Function::New(env, CopyFileHashed));
+  exports.Set("listDirs", Napi::Function::New(env, ListDirs));
   exports.Set("layerDigests", Napi::Function::New(env, LayerDigests));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
   exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));

@@ -5,6 +5,10 @@
 // store (docs/decisions.md, "Stat cache per folder").
 //
 // A shard is `nbuild-stat-v1 <sha256 of the rest>\n` + JSON {dir, files: {name: [id, digest]}}.
+// Beside them, one file per walk key (content-hash.ts: context folder, .dockerignore, sources):
+// the digest of those sources when their whole native listing had the sha256 `listing`,
+// `nbuild-stat-v1 <sum>\n` + JSON {tree: key, listing, digest}, rewritten when the tree changes,
+// so an unchanged tree is one small read and one comparison, with no shard read.
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
 import { createHash } from 'node:crypto';
@@ -35,6 +39,8 @@ const WRITING_AT_ONCE = 16;
 
 export class StatCache {
   private readonly shards = new Map<string, Shard>();
+  /** Walk summaries read or recorded, by walk key ('' listing: none on disk). */
+  private readonly trees = new Map<string, { listing: string; digest: string; dirty: boolean }>();
 
   /**
    * `dir`: the store's context-stat folder; `tmpDir`: where atomic writes stage (the store's tmp/,
@@ -53,7 +59,7 @@ export class StatCache {
   /** The cached digest of a file, if its stat identity is unchanged. */
   known(abs: string, st: StatIdentity): string | undefined {
     const hit = this.shard(path.dirname(abs)).files.get(path.basename(abs));
-    return hit && hit[0] === identity(st) ? hit[1] : undefined;
+    return hit && hit[0] === statIdentity(st) ? hit[1] : undefined;
   }
 
   /** The file's digest: cached, or read (off the JS thread, in the addon) and remembered. */
@@ -68,8 +74,28 @@ export class StatCache {
   /** Remembers a digest read elsewhere (a COPY that hashed the file while copying it). */
   record(abs: string, st: StatIdentity, digest: string): void {
     const shard = this.shard(path.dirname(abs));
-    shard.files.set(path.basename(abs), [identity(st), digest]);
+    shard.files.set(path.basename(abs), [statIdentity(st), digest]);
     shard.dirty = true;
+  }
+
+  /**
+   * The content digest recorded for the walk `key` (what was walked: context, .dockerignore,
+   * sources) if its listing summary then was `listing`, else undefined.
+   */
+  treeDigest(key: string, listing: string): string | undefined {
+    let tree = this.trees.get(key);
+    if (!tree) {
+      const v = readFramed(this.treeFile(key));
+      const ok = v && v['tree'] === key && typeof v['listing'] === 'string' && typeof v['digest'] === 'string';
+      tree = { listing: ok ? (v['listing'] as string) : '', digest: ok ? (v['digest'] as string) : '', dirty: false };
+      this.trees.set(key, tree);
+    }
+    return tree.listing === listing && tree.digest !== '' ? tree.digest : undefined;
+  }
+
+  /** Remembers the content digest of the walk `key` under its listing summary (one per key: the last one wins). */
+  recordTree(key: string, listing: string, digest: string): void {
+    this.trees.set(key, { listing, digest, dirty: true });
   }
 
   /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
@@ -77,10 +103,7 @@ export class StatCache {
     const writing = new Limiter(WRITING_AT_ONCE);
     const made = new Set<string>();
     const writes: Promise<void>[] = [];
-    for (const [dir, shard] of this.shards) {
-      if (!shard.dirty) continue;
-      shard.dirty = false;
-      const file = this.shardFile(dir);
+    const write = (file: string, text: () => string): void => {
       writes.push(
         writing.run(async () => {
           const parent = path.dirname(file);
@@ -88,9 +111,19 @@ export class StatCache {
             made.add(parent);
             await fs.mkdir(parent, { recursive: true, mode: 0o700 });
           }
-          await writeFileAtomic(file, encodeShard(dir, shard.files), this.tmpDir, { durable: false });
+          await writeFileAtomic(file, text(), this.tmpDir, { durable: false });
         }),
       );
+    };
+    for (const [dir, shard] of this.shards) {
+      if (!shard.dirty) continue;
+      shard.dirty = false;
+      write(this.shardFile(dir), () => encodeShard(dir, shard.files));
+    }
+    for (const [key, tree] of this.trees) {
+      if (!tree.dirty) continue;
+      tree.dirty = false;
+      write(this.treeFile(key), () => frame(JSON.stringify({ tree: key, listing: tree.listing, digest: tree.digest })));
     }
     if (writes.length > 0 && this.legacyFile) writes.push(fs.rm(this.legacyFile, { force: true }));
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -108,7 +141,15 @@ export class StatCache {
 
   /** context-stat/<2 hex>/<62 hex> of sha256(folder): 256 fan-out folders keep each listing short. */
   shardFile(dir: string): string {
-    const hex = createHash('sha256').update(dir).digest('hex');
+    return this.fanOut(createHash('sha256').update(dir).digest('hex'));
+  }
+
+  /** A walk summary's file, by the walk's key, under a name no folder's shard has. */
+  private treeFile(key: string): string {
+    return this.fanOut(createHash('sha256').update(`tree\0${key}`).digest('hex'));
+  }
+
+  private fanOut(hex: string): string {
     return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
   }
 }
@@ -128,40 +169,49 @@ export async function copyContextFile(stats: StatCache, src: string, dest: strin
   if (copied.identity) stats.record(src, copied.identity, copied.digest);
 }
 
-function identity(st: StatIdentity): string {
+/** The stat identity a cached digest is kept under. */
+export function statIdentity(st: StatIdentity): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 export function encodeShard(dir: string, files: ReadonlyMap<string, [string, string]>): string {
-  const body = JSON.stringify({ dir, files: Object.fromEntries(files) });
+  return frame(JSON.stringify({ dir, files: Object.fromEntries(files) }));
+}
+
+function frame(body: string): string {
   return `${MAGIC}${sum(body)}\n${body}`;
+}
+
+/** A framed file's JSON object; undefined when missing, torn (checksum), of another version or not an object. */
+function readFramed(file: string): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    // Synchronous on purpose: one small read, asked for in the middle of a walk.
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const nl = text.indexOf('\n');
+  if (!text.startsWith(MAGIC) || nl < 0) return undefined;
+  const body = text.slice(nl + 1);
+  if (text.slice(MAGIC.length, nl) !== sum(body)) return undefined;
+  try {
+    const v = JSON.parse(body) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A shard's entries; a missing, torn or foreign one (another folder's, another version's) is empty. */
 function readShard(file: string, dir: string): Map<string, [string, string]> {
   const files = new Map<string, [string, string]>();
-  let text: string;
-  try {
-    // Synchronous on purpose: the context walk that asks is synchronous (content-hash.ts), and
-    // a shard is one small read.
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return files;
+  const v = readFramed(file);
+  if (!v || v['dir'] !== dir || v['files'] === null || typeof v['files'] !== 'object') return files;
+  for (const [name, entry] of Object.entries(v['files'] as Record<string, unknown>)) {
+    if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string') files.set(name, [entry[0], entry[1]]);
   }
-  const nl = text.indexOf('\n');
-  if (!text.startsWith(MAGIC) || nl < 0) return files;
-  const body = text.slice(nl + 1);
-  if (text.slice(MAGIC.length, nl) !== sum(body)) return files;
-  try {
-    const v = JSON.parse(body) as { dir?: unknown; files?: unknown };
-    if (v.dir !== dir || v.files === null || typeof v.files !== 'object') return files;
-    for (const [name, entry] of Object.entries(v.files as Record<string, unknown>)) {
-      if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string') files.set(name, [entry[0], entry[1]]);
-    }
-    return files;
-  } catch {
-    return new Map();
-  }
+  return files;
 }
 
 function sum(body: string): string {

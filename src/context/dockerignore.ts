@@ -140,9 +140,17 @@ function matchOne(p: Pattern, path: string): boolean {
 
 export class IgnoreMatcher {
   private readonly patterns: Pattern[];
+  /** The patterns as given (what a cached summary of a walk is keyed by). */
+  readonly source: readonly string[];
 
   constructor(patterns: readonly string[]) {
+    this.source = [...patterns];
     this.patterns = patterns.filter((p) => p.trim() !== '').map(compile);
+  }
+
+  /** No patterns: nothing is excluded (the walk then asks nothing per entry). */
+  get matchesNothing(): boolean {
+    return this.patterns.length === 0;
   }
 
   get hasExceptions(): boolean {

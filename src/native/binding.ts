@@ -16,6 +16,20 @@ export interface RawExtractOptions {
   ignoreChownErrors: boolean; expectedDiffId?: string; addArchive?: boolean; whiteoutsOver?: string[];
 }
 
+/**
+ * Folders listed by listDirs: per folder its entry names joined by NUL, its entry count and the
+ * sha256 of its listing; per entry (in order) six numbers in `stats`: mode, dev, ino, size,
+ * mtimeMs, ctimeMs (as fs.Stats has them); `links`: the symlinks' targets in order.
+ */
+export interface RawDirListings {
+  names: string[];
+  counts: number[];
+  digests: string[];
+  stats: Float64Array;
+  links: string[];
+  newestCtimeMs: number;
+}
+
 export interface Binding {
   writeLayer(o: RawWriteOptions): Promise<RawLayerResult>;
   digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
@@ -23,6 +37,7 @@ export interface Binding {
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
   copyFileHashed(src: string, dst: string): Promise<HashedCopy>;
+  listDirs(dirs: string[]): Promise<RawDirListings>;
   layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
   copyXattrs(src: string, dst: string): void;

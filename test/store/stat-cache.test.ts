@@ -72,3 +72,28 @@ test('a shard rewritten keeps the entries of files not looked at; an old one-fil
   t.is(c.known('/ctx/a.txt', st(9)), DIGEST);
   t.is(c.known('/ctx/b.txt', st(8)), DIGEST);
 });
+
+test('a walk summary is one file per walk key: given only for the same listing, rewritten when the tree changes', async (t) => {
+  const { root, cache } = fresh();
+  const key = 'k'.repeat(64);
+  const a = cache();
+  t.is(a.treeDigest(key, 'listing-1'), undefined);
+  a.recordTree(key, 'listing-1', DIGEST);
+  await a.save();
+  t.is(cache().treeDigest(key, 'listing-1'), DIGEST);
+  t.is(cache().treeDigest(key, 'listing-2'), undefined, 'another listing');
+  t.is(cache().treeDigest('j'.repeat(64), 'listing-1'), undefined, 'another walk');
+  const b = cache();
+  b.recordTree(key, 'listing-2', `sha256:${'b'.repeat(64)}`);
+  await b.save();
+  t.is(cache().treeDigest(key, 'listing-1'), undefined, 'the old summary is replaced');
+  t.is(cache().treeDigest(key, 'listing-2'), `sha256:${'b'.repeat(64)}`);
+  const files = fs.readdirSync(path.join(root, 'context-stat')).flatMap((d) => fs.readdirSync(path.join(root, 'context-stat', d)).map((f) => path.join(root, 'context-stat', d, f)));
+  t.is(files.length, 1);
+  // torn, or its checksum no longer matching: never trusted
+  const whole = fs.readFileSync(files[0] as string, 'utf8');
+  fs.writeFileSync(files[0] as string, whole.slice(0, -3));
+  t.is(cache().treeDigest(key, 'listing-2'), undefined);
+  fs.writeFileSync(files[0] as string, whole.replace('b'.repeat(64), 'c'.repeat(64)));
+  t.is(cache().treeDigest(key, 'listing-2'), undefined);
+});

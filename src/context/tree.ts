@@ -1,0 +1,169 @@
+// The context walk below a COPY's sources: the folders are listed by the native engine (readdir,
+// fstatat, readlinkat off the JS thread), one call per depth for all the folders at that depth;
+// what .dockerignore keeps, and which folders are entered, is decided here, as before. One
+// N-API round trip per level instead of two synchronous syscalls per entry on the JS thread
+// (docs/decisions.md, "Native context walk").
+import { createHash } from 'node:crypto';
+import { listDirs } from '../native/index.js';
+import type { RawDirListings } from '../native/binding.js';
+import type { BuildContext, ContextEntry } from './context.js';
+
+/** The fields of an entry's lstat the walk uses (fs.Stats has them too). */
+export interface EntryStat {
+  mode: number;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export interface TreeNode {
+  /** Path relative to the context root, '/'-separated ('' for the root). */
+  rel: string;
+  abs: string;
+  st: EntryStat;
+  /** A symlink's target. */
+  link?: string;
+  /** A listed folder's kept entries in name order: folders as nodes, other entries as their index in `listing` (see childrenOf). */
+  kept?: (TreeNode | number)[];
+  listing?: FolderListing;
+}
+
+/** A folder's entries as listDirs gave them: names joined by NUL, six stat numbers each from `base` in `stats`. */
+interface FolderListing {
+  joined: string;
+  stats: Float64Array;
+  base: number;
+  /** entry index → symlink target */
+  links?: Map<number, string>;
+}
+
+export interface ContextTree {
+  roots: TreeNode[];
+  /**
+   * sha256 over every listing made (folder path, and the native digest of its names, types,
+   * modes, stat identities and link targets), in order: the same value means the same tree.
+   */
+  listing: string;
+  /** The newest ctime of any entry listed: a tree changed in the same clock tick looks unchanged. */
+  newestCtimeMs: number;
+  /** Bytes of the regular files kept. */
+  totalBytes: number;
+}
+
+const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/** Folders per native call: bounds one result's size; two calls run at once (two threads). */
+const DIRS_PER_CALL = 256;
+const CALLS_AT_ONCE = 2;
+
+export function isDir(st: EntryStat): boolean {
+  return (st.mode & S_IFMT) === S_IFDIR;
+}
+
+function statAt(s: Float64Array, o: number): EntryStat {
+  return { mode: s[o] as number, dev: s[o + 1] as number, ino: s[o + 2] as number, size: s[o + 3] as number, mtimeMs: s[o + 4] as number, ctimeMs: s[o + 5] as number };
+}
+
+/**
+ * The sources' entries (context.resolve) with everything below them that .dockerignore keeps.
+ * Only folders get a node while listing; files get theirs from childrenOf, when the walk needs
+ * them (not when its summary is known): a no-op rebuild makes no object per file.
+ */
+export async function listContextTree(context: BuildContext, entries: ContextEntry[]): Promise<ContextTree> {
+  const roots: TreeNode[] = entries.map((e) => ({ rel: e.rel, abs: e.abs, st: e.stat }));
+  const summary = createHash('sha256');
+  const filter = !context.ignore.matchesNothing;
+  let newestCtimeMs = 0;
+  let totalBytes = 0;
+  for (const r of roots) {
+    if ((r.st.mode & S_IFMT) === S_IFREG) totalBytes += r.st.size;
+    newestCtimeMs = Math.max(newestCtimeMs, r.st.ctimeMs);
+  }
+  let level = roots.filter((r) => isDir(r.st));
+  while (level.length > 0) {
+    const listings = await listLevel(level.map((n) => n.abs));
+    const next: TreeNode[] = [];
+    let summed = '';
+    let i = 0;
+    for (const listing of listings) {
+      newestCtimeMs = Math.max(newestCtimeMs, listing.newestCtimeMs);
+      const s = listing.stats;
+      let k = 0;
+      let l = 0;
+      for (let d = 0; d < listing.counts.length; d++, i++) {
+        const dir = level[i] as TreeNode;
+        summed += `${dir.abs}\0${listing.digests[d] as string}\0`;
+        const count = listing.counts[d] as number;
+        const kept: (TreeNode | number)[] = [];
+        dir.kept = kept;
+        if (count === 0) continue;
+        const joined = listing.names[d] as string;
+        const folder: FolderListing = { joined, stats: s, base: 6 * k };
+        dir.listing = folder;
+        const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
+        // abs is absolute and normalised, a name a plain entry name: concatenation is path.join
+        const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
+        // Names are cut out of `joined` only where needed: for folders, and for files when
+        // .dockerignore has patterns (no string per file on a no-op rebuild otherwise).
+        let from = 0;
+        for (let e = 0; e < count; e++, k++) {
+          const end = e === count - 1 ? joined.length : joined.indexOf('\0', from);
+          const start = from;
+          from = end + 1;
+          const type = (s[6 * k] as number) & S_IFMT;
+          if (type === S_IFLNK) (folder.links ??= new Map()).set(e, listing.links[l++] as string);
+          if (type === S_IFDIR) {
+            const name = joined.slice(start, end);
+            const rel = prefix + name;
+            if (filter && context.isExcluded(rel, true) && context.ignore.canSkipDirectory(rel)) continue;
+            const node: TreeNode = { rel, abs: absPrefix + name, st: statAt(s, 6 * k) };
+            kept.push(node);
+            next.push(node);
+          } else {
+            if (filter && context.isExcluded(prefix + joined.slice(start, end), false)) continue;
+            kept.push(e);
+            if (type === S_IFREG) totalBytes += s[6 * k + 3] as number;
+          }
+        }
+      }
+    }
+    summary.update(summed);
+    level = next;
+  }
+  return { roots, listing: summary.digest('hex'), newestCtimeMs, totalBytes };
+}
+
+/** A listed folder's kept entries as nodes, in name order. */
+export function childrenOf(dir: TreeNode): TreeNode[] {
+  const { kept, listing } = dir;
+  if (!kept || !listing) return [];
+  const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
+  const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
+  const names = listing.joined.split('\0');
+  return kept.map((e) => {
+    if (typeof e !== 'number') return e;
+    const name = names[e] as string;
+    return { rel: prefix + name, abs: absPrefix + name, st: statAt(listing.stats, listing.base + 6 * e), link: listing.links?.get(e) };
+  });
+}
+
+/** One level's folders, in chunks, at most CALLS_AT_ONCE native calls under way; results in order. */
+async function listLevel(dirs: string[]): Promise<RawDirListings[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < dirs.length; i += DIRS_PER_CALL) chunks.push(dirs.slice(i, i + DIRS_PER_CALL));
+  const out: RawDirListings[] = new Array(chunks.length);
+  let nextChunk = 0;
+  const worker = async (): Promise<void> => {
+    while (nextChunk < chunks.length) {
+      const c = nextChunk++;
+      out[c] = await listDirs(chunks[c] as string[]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CALLS_AT_ONCE, chunks.length) }, worker));
+  return out;
+}

@@ -1,0 +1,137 @@
+// The COPY sources walk (cache/content-hash.ts over context/tree.ts): the digest is the one the
+// plain synchronous walk gives (readdirSync().sort(), lstatSync, .dockerignore as before), and a
+// summarised tree is used only while no listing changed: a touch, edit, add, delete or chmod of
+// one file in a deep folder misses it.
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BuildContext } from '../../src/context/context.js';
+import { contextSourcesDigest } from '../../src/cache/content-hash.js';
+import { StatCache } from '../../src/cache/stat-cache.js';
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `nb-${prefix}-`));
+}
+
+/** The walk as it was before the native listing: the reference the digests must equal. */
+async function referenceDigest(context: BuildContext, sources: string[]): Promise<string> {
+  const h = createHash('sha256');
+  const walk = (abs: string, rel: string, st: fs.Stats): void => {
+    const mode = (st.mode & 0o177777).toString(8);
+    if (st.isDirectory()) {
+      h.update(`d\0${rel}\0${mode}\0`);
+      for (const name of fs.readdirSync(abs).sort()) {
+        const childRel = rel ? `${rel}/${name}` : name;
+        const childAbs = path.join(abs, name);
+        const childSt = fs.lstatSync(childAbs);
+        if (context.isExcluded(childRel, childSt.isDirectory()) && (!childSt.isDirectory() || context.ignore.canSkipDirectory(childRel))) continue;
+        walk(childAbs, childRel, childSt);
+      }
+    } else if (st.isSymbolicLink()) {
+      h.update(`l\0${rel}\0${fs.readlinkSync(abs)}\0`);
+    } else if (st.isFile()) {
+      h.update(`f\0${rel}\0${mode}\0sha256:${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')}\0`);
+    }
+  };
+  for (const src of sources) {
+    h.update(`src\0${src}\0`);
+    for (const e of await context.resolve(src)) walk(e.abs, e.rel, e.stat);
+  }
+  return h.digest('hex');
+}
+
+/** A StatCache that counts the per-file lookups: none means the walk's summary was used. */
+function countingCache(root: string): { cache: StatCache; lookups: () => number } {
+  const cache = StatCache.ofStore({ root, tmpRoot: path.join(root, 'tmp') });
+  let n = 0;
+  const known = cache.known.bind(cache);
+  cache.known = (abs, st) => (n++, known(abs, st));
+  return { cache, lookups: () => n };
+}
+
+function makeTree(ctx: string): void {
+  const deep = path.join(ctx, 'a', 'b', 'c', 'd');
+  fs.mkdirSync(deep, { recursive: true });
+  fs.mkdirSync(path.join(ctx, 'node_modules', 'x', 'keep'), { recursive: true });
+  fs.mkdirSync(path.join(ctx, 'logs'), { recursive: true });
+  const files: Record<string, string> = {
+    'Dockerfile': 'FROM scratch\n',
+    'a/one.txt': '1',
+    'a/b/c/d/deep.txt': 'deep',
+    'a/b/c/d/é-\u{1F600}.txt': 'unicode',
+    'a/b/c/d/\uFF21.txt': 'fullwidth A',
+    'a/b/c/skip.log': 'ignored',
+    'node_modules/x/index.js': 'x',
+    'node_modules/x/keep/me.js': 'kept by an exception',
+    'logs/1.log': 'l',
+  };
+  for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(ctx, rel), text);
+  fs.symlinkSync('../one.txt', path.join(ctx, 'a', 'b', 'link'));
+  fs.chmodSync(path.join(ctx, 'a', 'one.txt'), 0o751);
+}
+
+test('the digest equals the plain walk\'s, with .dockerignore exclusions, exceptions, links and non-ASCII names', async (t) => {
+  const ctx = tempDir('walk-ref');
+  const store = tempDir('walk-store');
+  fs.mkdirSync(path.join(store, 'tmp'));
+  makeTree(ctx);
+  for (const ignore of [undefined, '**/*.log\nnode_modules\n!node_modules/x/keep\n', 'logs\n*/b/c\n!a/b/c/d/deep.txt\n', '*\n!a\n']) {
+    if (ignore === undefined) fs.rmSync(path.join(ctx, '.dockerignore'), { force: true });
+    else fs.writeFileSync(path.join(ctx, '.dockerignore'), ignore);
+    const context = await BuildContext.open(ctx, path.join(ctx, 'Dockerfile'));
+    for (const sources of [['.'], ['a'], ['a/b/c/d/*.txt', 'node_modules'], ['a/*', 'logs']]) {
+      const { cache } = countingCache(store);
+      t.is(await contextSourcesDigest(context, sources, cache), await referenceDigest(context, sources), `${JSON.stringify(ignore)} ${sources.join(' ')}`);
+    }
+  }
+});
+
+test('an unchanged tree is one summary; a change to one deep file misses it and gives the new digest', async (t) => {
+  t.timeout(60_000);
+  const ctx = tempDir('walk-summary');
+  const store = tempDir('walk-summary-store');
+  fs.mkdirSync(path.join(store, 'tmp'));
+  makeTree(ctx);
+  const deep = path.join(ctx, 'a', 'b', 'c', 'd', 'deep.txt');
+  // A tree changed within two seconds of its walk is not summarised (a change in the same
+  // clock tick keeps the ctime): let the new tree age first.
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 2100));
+  await settle();
+  const context = await BuildContext.open(ctx, path.join(ctx, 'Dockerfile'));
+  const walk = async (): Promise<{ digest: string; lookups: number }> => {
+    const { cache, lookups } = countingCache(store);
+    const digest = await contextSourcesDigest(context, ['.'], cache);
+    await cache.save();
+    return { digest, lookups: lookups() };
+  };
+  const first = await walk();
+  t.true(first.lookups > 0, 'the first walk looks at each file');
+  const again = await walk();
+  t.deepEqual(again, { digest: first.digest, lookups: 0 }, 'an unchanged tree: its summary, no file looked at');
+
+  const changes: [string, () => void, boolean][] = [
+    ['touch', () => fs.utimesSync(deep, new Date(9000), new Date(9000)), false],
+    ['edit (size and mtime kept)', () => {
+      const st = fs.statSync(deep);
+      fs.writeFileSync(deep, 'DEEP');
+      fs.utimesSync(deep, st.atime, st.mtime);
+    }, true],
+    ['chmod', () => fs.chmodSync(deep, 0o600), true],
+    ['add', () => fs.writeFileSync(path.join(path.dirname(deep), 'new.txt'), ''), true],
+    ['delete', () => fs.rmSync(path.join(path.dirname(deep), 'new.txt')), true],
+  ];
+  let previous = first.digest;
+  for (const [what, change, moves] of changes) {
+    change();
+    const changed = await walk();
+    t.true(changed.lookups > 0, `${what}: the summary is missed`);
+    t.is(changed.digest, await referenceDigest(context, ['.']), `${what}: the digest of the tree as it is`);
+    t.is(changed.digest !== previous, moves, `${what}: the digest ${moves ? 'changes' : 'stays'}`);
+    previous = changed.digest;
+    await settle();
+    await walk(); // summarised again
+    t.is((await walk()).lookups, 0, `${what}: then summarised again`);
+  }
+});
