@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { BuildContext } from '../context/context.js';
 import { childrenOf, listContextTree, S_IFDIR, S_IFLNK, S_IFREG, type ContextTree, type EntryStat, type TreeNode } from '../context/tree.js';
-import { statIdentity, type StatCache } from './stat-cache.js';
+import { RACY_MS, statIdentity, type StatCache } from './stat-cache.js';
 import { Limiter } from '../limiter.js';
 
 /** Files read and hashed at once when the stat cache does not know them (a cold build). */
@@ -31,9 +31,6 @@ export interface SourcesWalk {
 export async function contextSourcesDigest(context: BuildContext, sources: string[], stats: StatCache): Promise<string> {
   return (await walkContextSources(context, sources, stats, false)).digest();
 }
-
-/** A tree listed within this long after an entry's ctime is not summarised: a change in the same clock tick keeps the ctime. */
-const RACY_MS = 2000;
 
 /** Bumped when the parts summed below change, so a cached summary of an older form is not used. */
 const DIGEST_FORM = 'content-digest-v1';
@@ -83,8 +80,8 @@ export async function walkContextSources(context: BuildContext, sources: string[
     parts.push(`src\0${src}\0`);
     for (const root of tree.roots) walkNode(root, stats, parts, unknown);
   }
-  // Summarised only when no entry changed within RACY_MS of the walk (the digest may come from
-  // a later read of a file whose ctime did not move).
+  // Summarised only when no entry changed within RACY_MS of the walk: a change in the same clock
+  // tick keeps the ctime, and the digest may come from a later read of a file whose ctime did not move.
   const racy = newestCtimeMs >= walkStart - RACY_MS;
   return {
     ...sizes,

@@ -31,8 +31,18 @@ export type StatIdentity = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'cti
 interface Shard {
   /** name → [stat identity, digest] */
   files: Map<string, [string, string]>;
+  /** Names recorded with a ctime too recent to keep on disk (RACY_MS): used by this build only. */
+  racy: Set<string>;
   dirty: boolean;
 }
+
+/**
+ * An entry whose ctime is within this long of when it was recorded is not kept for later builds
+ * (git's "racy" entries): a file changed again in the same clock tick keeps its ctime, size and
+ * mtime, and a later build would take the old digest for the new bytes. The walk summaries of
+ * content-hash.ts use the same margin.
+ */
+export const RACY_MS = 2000;
 
 /** Shards written at once by save(). */
 const WRITING_AT_ONCE = 16;
@@ -74,7 +84,10 @@ export class StatCache {
   /** Remembers a digest read elsewhere (a COPY that hashed the file while copying it). */
   record(abs: string, st: StatIdentity, digest: string): void {
     const shard = this.shard(path.dirname(abs));
-    shard.files.set(path.basename(abs), [statIdentity(st), digest]);
+    const name = path.basename(abs);
+    shard.files.set(name, [statIdentity(st), digest]);
+    if (st.ctimeMs >= Date.now() - RACY_MS) shard.racy.add(name);
+    else shard.racy.delete(name);
     shard.dirty = true;
   }
 
@@ -118,7 +131,8 @@ export class StatCache {
     for (const [dir, shard] of this.shards) {
       if (!shard.dirty) continue;
       shard.dirty = false;
-      write(this.shardFile(dir), () => encodeShard(dir, shard.files));
+      const kept = shard.racy.size === 0 ? shard.files : new Map([...shard.files].filter(([name]) => !shard.racy.has(name)));
+      write(this.shardFile(dir), () => encodeShard(dir, kept));
     }
     for (const [key, tree] of this.trees) {
       if (!tree.dirty) continue;
@@ -133,7 +147,7 @@ export class StatCache {
   private shard(dir: string): Shard {
     let shard = this.shards.get(dir);
     if (!shard) {
-      shard = { files: readShard(this.shardFile(dir), dir), dirty: false };
+      shard = { files: readShard(this.shardFile(dir), dir), racy: new Set(), dirty: false };
       this.shards.set(dir, shard);
     }
     return shard;

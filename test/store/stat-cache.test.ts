@@ -4,7 +4,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { StatCache } from '../../src/cache/stat-cache.js';
+import { RACY_MS, StatCache } from '../../src/cache/stat-cache.js';
 
 function fresh(): { root: string; cache: () => StatCache } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stat-cache-'));
@@ -96,4 +96,20 @@ test('a walk summary is one file per walk key: given only for the same listing, 
   t.is(cache().treeDigest(key, 'listing-2'), undefined);
   fs.writeFileSync(files[0] as string, whole.replace('b'.repeat(64), 'c'.repeat(64)));
   t.is(cache().treeDigest(key, 'listing-2'), undefined);
+});
+
+test('an entry whose ctime is within RACY_MS of its recording serves this build only, never a later one', async (t) => {
+  const { cache } = fresh();
+  const a = cache();
+  const now = Date.now();
+  const recent = { dev: 1, ino: 9, size: 3, mtimeMs: now, ctimeMs: now };
+  const settled = { dev: 1, ino: 10, size: 3, mtimeMs: now - 10 * RACY_MS, ctimeMs: now - 10 * RACY_MS };
+  a.record('/ctx/new.txt', recent, DIGEST);
+  a.record('/ctx/old.txt', settled, DIGEST);
+  t.is(a.known('/ctx/new.txt', recent), DIGEST, 'the build that read it uses it (one read per file)');
+  await a.save();
+  const b = cache();
+  // The file may change again in the same clock tick with the same size, mtime and ctime.
+  t.is(b.known('/ctx/new.txt', recent), undefined, 'a later build reads it again');
+  t.is(b.known('/ctx/old.txt', settled), DIGEST);
 });
