@@ -229,6 +229,9 @@ const CHECKS: Record<string, Check> = {
     const refused = await buildIn(files, ['--cache-to', `type=local,dest=${min},compression=zstd`]);
     t.is(refused.code, 2);
     t.regex(refused.stderr, /--cache-to compression=…: not supported/);
+    const s3 = await buildIn(files, ['--cache-to', 'type=s3,bucket=x']);
+    t.is(s3.code, 2, s3.stderr);
+    t.regex(s3.stderr, /--cache-to type=s3: not supported by nbuild/);
   },
   'cache-from': async (t) => {
     const files = RUN_DF(`echo ${uniq()} > /x`);

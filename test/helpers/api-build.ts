@@ -27,10 +27,10 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
   const one = new Map<string, string>();
   const flags = new Set<string>();
   const repeatable = ['-t', '--build-arg', '--build-context', '-o', '--cache-to', '--cache-from', '--no-cache-filter', '--ulimit', '--label', '--secret', '--ssh'];
-  const single = ['--target', '-f', '--shm-size', '--network'];
+  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--no-cache') flags.add(a);
+    if (a === '--no-cache' || a === '--squash' || a === '--squash-all') flags.add(a);
     else if (repeatable.includes(a) && i + 1 < args.length) many.set(a, [...(many.get(a) ?? []), args[++i]]);
     else if (single.includes(a) && i + 1 < args.length) one.set(a, args[++i]);
     else throw new Error(`harness: ${a} is not mapped to a build option (add it to buildOptions, or test it through the CLI)`);
@@ -51,7 +51,7 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     labels: keyValues(list('--label'), '--label'),
     noCache: flags.has('--no-cache'),
     noCacheStages: list('--no-cache-filter').flatMap((v) => v.split(',')).filter(Boolean),
-    squash: 'none',
+    squash: flags.has('--squash-all') ? 'all' : flags.has('--squash') ? 'build' : 'none',
     pull: 'missing',
     compression: fromOutputs.compression ?? 'gzip',
     compressionLevel: fromOutputs.level,
@@ -66,6 +66,10 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     outputs,
     cacheFrom: list('--cache-from').map((s) => parseCacheSpec(s, 'from')),
     cacheTo: list('--cache-to').map((s) => parseCacheSpec(s, 'to')),
+    timestamp: one.has('--timestamp') ? Number(one.get('--timestamp')) : undefined,
+    iidfile: one.get('--iidfile'),
+    metadataFile: one.get('--metadata-file'),
+    metadataProvenance: 'min',
     ssh: list('--ssh'),
   };
 }
