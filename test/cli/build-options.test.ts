@@ -283,6 +283,9 @@ const CHECKS: Record<string, Check> = {
     const bad = await buildIn({ Dockerfile: 'FROM scratch\n' }, ['--platform', 'linux']);
     t.is(bad.code, 2);
     t.regex(bad.stderr, /--platform linux: not a platform/);
+    const parts = await buildIn({ Dockerfile: 'FROM scratch\n' }, ['--platform', 'linux/s390x/a/b']);
+    t.is(parts.code, 2);
+    t.regex(parts.stderr, /--platform linux\/s390x\/a\/b: not a platform/);
   },
   call: async (t) => {
     const r = await buildIn({ Dockerfile: 'FROM busybox:latest\nCOPY\n' }, ['--call', 'check']);

@@ -8,7 +8,7 @@ import { build, parseBuildContexts, type BuildEvent, type BuildOptions, type Bui
 import { compressionOfOutputs, parseOutputSpec, type OutputSpec } from '../../src/export/outputs.js';
 import { parseCacheSpec } from '../../src/cache/export.js';
 import { parseUlimits } from '../../src/sandbox/ulimit.js';
-import { keyValues, parseBuildArgs, parseSecrets, parseSize } from '../../src/cli/commands/build.js';
+import { keyValues, parseBuildArgs, parsePlatforms, parseSecrets, parseSize } from '../../src/cli/commands/build.js';
 import { parseSshSpecs, startSshAgents } from '../../src/cli/ssh-agents.js';
 import { isolationOption, runFsyncOption } from '../../src/cli/run-isolation.js';
 import { plainReporter } from '../../src/cli/progress.js';
@@ -27,7 +27,7 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
   const one = new Map<string, string>();
   const flags = new Set<string>();
   const repeatable = ['-t', '--build-arg', '--build-context', '-o', '--cache-to', '--cache-from', '--no-cache-filter', '--ulimit', '--label', '--secret', '--ssh'];
-  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile'];
+  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--no-cache' || a === '--squash' || a === '--squash-all') flags.add(a);
@@ -70,6 +70,7 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     iidfile: one.get('--iidfile'),
     metadataFile: one.get('--metadata-file'),
     metadataProvenance: 'min',
+    platforms: parsePlatforms(one.get('--platform')),
     ssh: list('--ssh'),
   };
 }

@@ -261,7 +261,7 @@ async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remo
 }
 
 /** `--platform a,b,…` (also repeated): the target platforms, each once; `local` is this host's. */
-function parsePlatforms(value: string | undefined): Platform[] | undefined {
+export function parsePlatforms(value: string | undefined): Platform[] | undefined {
   if (value === undefined || value === '') return undefined;
   const out: Platform[] = [];
   for (const one of value.split(',').map((v) => v.trim()).filter(Boolean)) {
