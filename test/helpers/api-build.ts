@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { build, parseBuildContexts, type BuildEvent, type BuildOptions, type BuildResult } from '../../src/index.js';
 import { compressionOfOutputs, parseOutputSpec, type OutputSpec } from '../../src/export/outputs.js';
 import { parseCacheSpec } from '../../src/cache/export.js';
+import { parseAttestations } from '../../src/export/attestations/index.js';
 import { parseUlimits } from '../../src/sandbox/ulimit.js';
 import { keyValues, parseBuildArgs, parsePlatforms, parseSecrets, parseSize } from '../../src/cli/commands/build.js';
 import { parseSshSpecs, startSshAgents } from '../../src/cli/ssh-agents.js';
@@ -21,25 +22,29 @@ export interface ApiBuildOutcome extends RunResult {
   error?: unknown;
 }
 
+/** A flag the mapping below does not know: the test fails (it never passes as a failed build). */
+class UnmappedFlag extends Error {}
+
 /** The build options of `nbuild build FLAGS` (the flags the ported tests use), with the CLI's defaults. */
 export function buildOptions(args: readonly string[], base: { storeRoot: string; contextDir: string; dockerfile?: string }): BuildOptions & { ssh: string[] } {
   const many = new Map<string, string[]>();
   const one = new Map<string, string>();
   const flags = new Set<string>();
-  const repeatable = ['-t', '--build-arg', '--build-context', '-o', '--cache-to', '--cache-from', '--no-cache-filter', '--ulimit', '--label', '--secret', '--ssh'];
-  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform'];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+  const repeatable = ['-t', '--build-arg', '--build-context', '-o', '--cache-to', '--cache-from', '--no-cache-filter', '--ulimit', '--label', '--secret', '--ssh', '--attest'];
+  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform', '--sbom', '--provenance'];
+  const words = args.flatMap((a) => (/^--[a-z-]+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a])); // --flag=value
+  for (let i = 0; i < words.length; i++) {
+    const a = words[i];
     if (a === '--no-cache' || a === '--squash' || a === '--squash-all') flags.add(a);
-    else if (repeatable.includes(a) && i + 1 < args.length) many.set(a, [...(many.get(a) ?? []), args[++i]]);
-    else if (single.includes(a) && i + 1 < args.length) one.set(a, args[++i]);
-    else throw new Error(`harness: ${a} is not mapped to a build option (add it to buildOptions, or test it through the CLI)`);
+    else if (repeatable.includes(a) && i + 1 < words.length) many.set(a, [...(many.get(a) ?? []), words[++i]]);
+    else if (single.includes(a) && i + 1 < words.length) one.set(a, words[++i]);
+    else throw new UnmappedFlag(`apiBuild: ${a} is not mapped to a build option (add it to buildOptions, or test it through the CLI)`);
   }
   const list = (flag: string): string[] => many.get(flag) ?? [];
   const outputs: OutputSpec[] = list('-o').map(parseOutputSpec);
   const fromOutputs = compressionOfOutputs(outputs);
   const network = one.get('--network');
-  if (network !== undefined && network !== 'default' && network !== 'host' && network !== 'none') throw new Error(`harness: --network ${network}`);
+  if (network !== undefined && network !== 'default' && network !== 'host' && network !== 'none') throw new UnmappedFlag(`apiBuild: --network ${network}`);
   const dockerfile = one.get('-f');
   return {
     ...base,
@@ -71,6 +76,7 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     metadataFile: one.get('--metadata-file'),
     metadataProvenance: 'min',
     platforms: parsePlatforms(one.get('--platform')),
+    attestations: parseAttestations({ attest: list('--attest'), provenance: one.get('--provenance'), sbom: one.get('--sbom') }),
     ssh: list('--ssh'),
   };
 }
@@ -95,6 +101,7 @@ export async function apiBuild(storeRoot: string, contextDir: string, args: read
     const result = await build({ ...options, sshAgents: agents.sockets, onEvent: (e) => (extra.onEvent?.(e), report(e)) });
     return { code: 0, stdout: `${result.index?.digest ?? result.image.configDigest}\n`, stderr: log.text, result };
   } catch (error) {
+    if (error instanceof UnmappedFlag) throw error;
     const code = reportError(error, false, log);
     return { code, stdout: '', stderr: log.text, error };
   } finally {
