@@ -91,12 +91,13 @@ class TextSink extends Writable {
 }
 
 /** Builds `contextDir` with `nbuild build` FLAGS through build(); never throws on a failed build. */
-export async function apiBuild(storeRoot: string, contextDir: string, args: readonly string[], extra: { dockerfile?: string; onEvent?: (e: BuildEvent) => void } = {}): Promise<ApiBuildOutcome> {
+/** `extra.sshEnv`: the environment `--ssh default` reads SSH_AUTH_SOCK from (default this process's). */
+export async function apiBuild(storeRoot: string, contextDir: string, args: readonly string[], extra: { dockerfile?: string; onEvent?: (e: BuildEvent) => void; sshEnv?: NodeJS.ProcessEnv } = {}): Promise<ApiBuildOutcome> {
   const log = new TextSink();
   let agents: Awaited<ReturnType<typeof startSshAgents>> | undefined;
   try {
     const { ssh, ...options } = buildOptions(args, { storeRoot, contextDir, dockerfile: extra.dockerfile });
-    agents = await startSshAgents(parseSshSpecs(ssh));
+    agents = await startSshAgents(parseSshSpecs(ssh, extra.sshEnv));
     const report = plainReporter(log);
     const result = await build({ ...options, sshAgents: agents.sockets, onEvent: (e) => (extra.onEvent?.(e), report(e)) });
     return { code: 0, stdout: `${result.index?.digest ?? result.image.configDigest}\n`, stderr: log.text, result };
