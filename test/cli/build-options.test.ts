@@ -210,7 +210,7 @@ const CHECKS: Record<string, Check> = {
     t.is(fs.readFileSync(path.join(out, 'b'), 'utf8'), 'from-file');
   },
   ssh: async (t) => {
-    // In depth (agent protocol, ownership, errors): test/e2e/ssh-mount.test.ts.
+    // In depth (agent protocol, ownership, errors): test/behaviour/ssh-mount.test.ts (the --ssh values: test/e2e/ssh-mount.test.ts).
     const agent = await startTestAgent();
     try {
       const out = await local(RUN_DF(`--mount=type=ssh echo ${uniq()}; test -S "$SSH_AUTH_SOCK" && echo forwarded > /s`), ['--ssh', `default=${agent.socket}`]);
