@@ -5,7 +5,7 @@
 # an OCI archive. Needs root (debootstrap chroots and chowns) and Debian's mirror.
 # The archive is a cache: when OUT exists it is kept (NBUILD_DEBIAN_REBUILD=1 makes it again).
 #   usage: make-debian-image.sh [OUT.tar] [TAG]
-#   default OUT: /var/cache/nbuild-ci/debian-bookworm.oci.tar (what test/e2e/apt.test.ts reads)
+#   default OUT: /var/cache/nbuild-ci/debian-bookworm.oci.tar (what test/behaviour/apt.test.ts reads)
 #   NBUILD_DEBIAN_MIRROR  the mirror (default http://deb.debian.org/debian)
 set -euo pipefail
 . "$(dirname "$0")/lib/oci-archive.sh"

@@ -20,6 +20,20 @@ export interface Leased {
 
 const PREFIX = 'lease-';
 
+/**
+ * The leases of this process not yet released, removed at exit by one listener: a program that
+ * runs many builds at once through the API (the tests do) adds no exit listener per build.
+ */
+const live = new Set<() => void>();
+let exitHook = false;
+
+function removeAtExit(remove: () => void): void {
+  live.add(remove);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => live.forEach((f) => f()));
+}
+
 /** This process's lease on a store: grows as the build resolves images, gone when released. */
 export class Lease {
   private readonly held: Leased = { blobs: new Set(), layers: new Set() };
@@ -40,7 +54,7 @@ export class Lease {
       const name = `${PREFIX}${randomSuffix()}`;
       await writeOwnerFile(this.tmpRoot, name);
       this.file = path.join(this.tmpRoot, name);
-      process.once('exit', this.atExit);
+      removeAtExit(this.atExit);
     }
     const text = JSON.stringify({ blobs: [...this.held.blobs], layers: [...this.held.layers] });
     await writeFileAtomic(this.file, text, this.tmpRoot, { durable: false });
@@ -52,7 +66,7 @@ export class Lease {
     this.file = undefined;
     this.held.blobs.clear();
     this.held.layers.clear();
-    process.removeListener('exit', this.atExit);
+    live.delete(this.atExit);
     await fs.rm(file, { force: true });
     await fs.rm(`${file}.owner`, { force: true });
   }

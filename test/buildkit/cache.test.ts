@@ -3,12 +3,14 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bkBuild, bkBuildImage, bkBuildLocal, readText } from './harness.js';
-import { nbuild, storeWithBusybox, tempDir } from '../helpers/nbuild-cli.js';
+import { pruneStore } from '../../src/index.js';
+import { tempDir } from '../helpers/nbuild-cli.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
 
-// `alpine` → our busybox: the stages only need a shell. BuildKit's `c.Prune` is `nbuild prune -a`
+// `alpine` → our busybox: the stages only need a shell. BuildKit's `c.Prune` is pruneStore({ all }) (`nbuild prune -a`)
 // (on a store of the test's own, so other tests keep their cache).
 test('testExportCacheLoop', async (t) => {
-  const root = await storeWithBusybox();
+  const root = await apiStoreWithBusybox();
   const dockerfile = `
 FROM busybox as base
 RUN echo aa > /foo
@@ -28,8 +30,7 @@ COPY --from=base2 /foo /f
   const files = { 'hello.txt': 'hello' };
   let r = await bkBuild({ root, dockerfile, files, args: ['--cache-to', `type=local,dest=${cache}`] });
   t.is(r.code, 0, r.stderr);
-  const pruned = await nbuild(['--root', root, 'prune', '-a']);
-  t.is(pruned.code, 0, pruned.stderr);
+  await pruneStore({ storeRoot: root, all: true });
   r = await bkBuild({ root, dockerfile, files, args: ['--cache-to', `type=local,dest=${cache}`, '--cache-from', `type=local,src=${cache}`] });
   t.is(r.code, 0, r.stderr);
 });
@@ -79,7 +80,7 @@ COPY --from=s1 unique2 /
 
 // moby/buildkit#5305
 test('testCacheMountModeNoCache', async (t) => {
-  const root = await storeWithBusybox();
+  const root = await apiStoreWithBusybox();
   const dockerfile = `
 FROM busybox AS base
 ARG FOO=abc

@@ -1,14 +1,15 @@
 // BuildKit's frontend/dockerfile/dockerfile_check_test.go, ported (test/buildkit/README.md).
 // BuildKit checks each case twice: the warnings a build streams (`warntype=progress`) and the
-// lint subrequest's result (`warntype=unmarshal`). Here they are the warning events of
-// `nbuild build --progress json` (their `check` field) and `nbuild check --format json`.
+// lint subrequest's result (`warntype=unmarshal`). Here they are the warning events of build()
+// (their `check` field) and `nbuild check --format json` (the CLI: check has no API function).
 // Test bodies are BuildKit's, converted mechanically; `alpine` is our busybox where a stage only
 // needs a shell, and BuildKit's default of building for linux/amd64,linux/arm64 at once is
 // the host platform (nbuild builds for the host only).
 // Error texts: BuildKit's "dockerfile parse error on line N: TEXT" is nbuild's `Dockerfile:N: TEXT`;
 // an error at BuildErrLocation N is nbuild's `Dockerfile:N:` prefix, the text after it unchanged.
 import test, { type ExecutionContext } from 'ava';
-import { bkStore, writeContext } from './harness.js';
+import { tagImage, type BuildEvent } from '../../src/index.js';
+import { bkBuildWith, bkStore, writeContext } from './harness.js';
 import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
 
 interface ExpectedLintWarning {
@@ -47,8 +48,7 @@ let storeReady: Promise<string> | undefined;
 function checkStore(): Promise<string> {
   return (storeReady ??= (async () => {
     const root = await bkStore();
-    const r = await nbuild(['--root', root, 'tag', 'busybox:latest', 'busybox:stable-musl']);
-    if (r.code !== 0) throw new Error(`tag failed: ${r.stderr}`);
+    await tagImage({ storeRoot: root, source: 'busybox:latest', targets: ['busybox:stable-musl'] });
     return root;
   })());
 }
@@ -107,15 +107,9 @@ function checkError(t: ExecutionContext, what: string, message: string, p: LintT
 
 async function checkProgressStream(t: ExecutionContext, p: LintTestParams, dir: string): Promise<void> {
   const root = await checkStore();
-  const r = await nbuild(['--root', root, 'build', '--progress', 'json', ...buildArgs(p.FrontendAttrs), dir]);
-  const events = r.stderr.split('\n').flatMap((l) => {
-    try {
-      return [JSON.parse(l) as { type: string; check?: CheckWarning }];
-    } catch {
-      return [];
-    }
-  });
-  const errorLine = r.stderr.split('\n').find((l) => l.startsWith('nbuild: ')) ?? '';
+  const events: BuildEvent[] = [];
+  const r = await bkBuildWith(root, dir, buildArgs(p.FrontendAttrs), undefined, (e) => events.push(e));
+  const errorLine = r.error instanceof Error ? r.error.message : '';
   if (p.BuildErr === undefined && p.StreamBuildErrRegexp === undefined) {
     t.is(r.code, 0, `warntype=progress: ${r.stderr}`);
   } else {

@@ -3,10 +3,11 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bkBuild, bkBuildImage, bkBuildLocal, bkStore, bkStoreOfficialBusybox, readText, writeContext } from './harness.js';
+import { bkBuild, bkBuildImage, bkBuildLocal, bkBuildWith, bkStore, bkStoreOfficialBusybox, readText, writeContext } from './harness.js';
 import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
 
 // buildctl's --local context=… --local dockerfile=… are nbuild's CONTEXT and -f; its trace file has no analog.
+// On the CLI: `-f` and the context relative to the working directory are the CLI's.
 test('testDockerfileDirs', async (t) => {
   const root = await bkStore();
   const dockerfile = `
@@ -99,7 +100,7 @@ test('testDockerfileLowercase', async (t) => {
   const root = await bkStore();
   const dir = tempDir('bk-ctx');
   writeContext(dir, { dockerfile: '\nFROM scratch\n' });
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', dir]);
+  const r = await bkBuildWith(root, dir, []);
   t.is(r.code, 0, r.stderr);
 });
 

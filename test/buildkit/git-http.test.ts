@@ -1,19 +1,19 @@
 // BuildKit's frontend/dockerfile/dockerfile_git_http_test.go, ported (see README.md).
-// BuildKit's frontend attribute `context` is the CLI's context argument, `filename` is `-f`.
+// BuildKit's frontend attribute `context` is build()'s contextDir (the CLI's context argument), `filename` is `-f`.
 // The servers are on 127.0.0.1 in this process: a static file server for the Git repository
 // (dumb HTTP, bkFileServer) and bkHttpServer for the tarball and Dockerfile.
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { bkFileServer, bkHttpServer, bkStore, makeTar, offlineRegistries, readText } from './harness.js';
-import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
+import { bkBuildWith, bkFileServer, bkHttpServer, bkStore, makeTar, readText } from './harness.js';
+import { tempDir } from '../helpers/nbuild-cli.js';
 
 /** Builds the context URL to a folder (`-o type=local`); throws with the log on failure. */
 async function bkBuildUrl(url: string, args: string[] = []): Promise<string> {
   const root = await bkStore();
   const dest = path.join(tempDir('bk-out'), 'rootfs');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...args, '-o', `type=local,dest=${dest}`, url], { env: { NBUILD_REGISTRIES_CONFIG: offlineRegistries() } });
+  const r = await bkBuildWith(root, url, [...args, '-o', `type=local,dest=${dest}`]);
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
   return dest;
 }

@@ -1,13 +1,19 @@
 // The harness for BuildKit's Dockerfile integration tests, ported (test/buildkit/README.md).
-// Each ported test builds a Dockerfile as the unprivileged user with the real CLI, on a store
-// holding the busybox base, and checks what BuildKit's test checks: files of the result
-// (`-o type=local`), the image config (`nbuild inspect`), or the error text.
+// Each ported test builds a Dockerfile through the API (`build()` of src/index.ts) as root of the
+// user namespace the unprivileged test user made (this folder is the user-namespace test set:
+// ava.userns.config.js), on a store holding the busybox base, and checks what BuildKit's test
+// checks: files of the result (`-o type=local`), the image config (inspectImages), or the error
+// text. A build's outcome has the CLI's shape: `code` (the error's exitCode), `stdout` (the
+// image id) and `stderr` (the plain progress log, then the error as the CLI prints it).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { nbuild, projectRoot, storeWithBusybox, tempDir, type RunResult } from '../helpers/nbuild-cli.js';
+import { inspectImages, loadImages, type BuildEvent, type ImageDetails } from '../../src/index.js';
+import { apiBuild, type ApiBuildOutcome } from '../helpers/api-build.js';
+import { nbuild, projectRoot, tempDir, type RunResult } from '../helpers/nbuild-cli.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
 import { openOciArchive, type OpenedArchive } from '../helpers/oci.js';
 
 /** A context file: text, or text/bytes with a mode, a symlink, or a unix socket. */
@@ -17,7 +23,7 @@ export interface BuildRequest {
   dockerfile: string;
   /** Context files, relative to the context folder (the Dockerfile is written for you). */
   files?: Record<string, ContextEntry>;
-  /** Extra `nbuild build` arguments (before the context), e.g. ['--build-arg', 'A=1', '--target', 'x']. */
+  /** `nbuild build` flags, mapped to build options (test/helpers/api-build.ts), e.g. ['--build-arg', 'A=1', '--target', 'x']. */
   args?: string[];
   /** Reuse a context folder (the files are written into it); defaults to a fresh one. */
   context?: string;
@@ -25,10 +31,9 @@ export interface BuildRequest {
   separateDockerfile?: boolean;
   /** Reuse a store (defaults to one store per test file, made on first use). */
   root?: string;
-  env?: NodeJS.ProcessEnv;
 }
 
-export interface BuildOutcome extends RunResult {
+export interface BuildOutcome extends ApiBuildOutcome {
   root: string;
   context: string;
 }
@@ -47,8 +52,7 @@ export async function bkNewStore(): Promise<string> {
     execFileSync('bash', [path.join(projectRoot, 'scripts', 'make-busybox-image.sh'), libraryBusybox, 'latest'], { stdio: 'pipe', env: { ...process.env, BUSYBOX_ACCOUNTS: 'library' } });
   }
   const root = tempDir('store');
-  const r = await nbuild(['--root', root, 'load', '-i', libraryBusybox, '-t', 'busybox:latest']);
-  if (r.code !== 0) throw new Error(`load failed: ${r.stderr}`);
+  await loadImages({ storeRoot: root, input: libraryBusybox, tag: 'busybox:latest' });
   return root;
 }
 
@@ -85,27 +89,39 @@ export function offlineRegistries(): string {
   return offlineConfig;
 }
 
-/** Builds and returns the CLI's outcome; never throws on a failed build. */
+/**
+ * Builds `contextDir` with `nbuild build` FLAGS through build() (test/helpers/api-build.ts), with
+ * the harness's offline registries; never throws on a failed build.
+ */
+export async function bkBuildWith(root: string, contextDir: string, args: readonly string[], dockerfile?: string, onEvent?: (e: BuildEvent) => void): Promise<BuildOutcome> {
+  // The CLI took NBUILD_REGISTRIES_CONFIG from its environment; build() reads this process's.
+  process.env.NBUILD_REGISTRIES_CONFIG ??= offlineRegistries();
+  return { ...(await apiBuild(root, contextDir, args, { dockerfile, onEvent })), root, context: contextDir };
+}
+
+/** Builds and returns the outcome; never throws on a failed build. */
 export async function bkBuild(req: BuildRequest): Promise<BuildOutcome> {
   const root = req.root ?? (await bkStore());
   const context = req.context ?? tempDir('bk-ctx');
-  const dockerfileArgs: string[] = [];
+  let dockerfile: string | undefined;
   if (req.separateDockerfile) {
     const dir = tempDir('bk-df');
     writeContext(dir, { Dockerfile: req.dockerfile });
     writeContext(context, req.files ?? {});
-    dockerfileArgs.push('-f', path.join(dir, 'Dockerfile'));
+    dockerfile = path.join(dir, 'Dockerfile');
   } else {
     writeContext(context, { Dockerfile: req.dockerfile, ...(req.files ?? {}) });
   }
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...dockerfileArgs, ...(req.args ?? []), context], { env: { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env } });
-  return { ...r, root, context };
+  return bkBuildWith(root, context, req.args ?? [], dockerfile);
 }
 
-/** Builds `nbuild build -` with `input` (a tar of the context, or a Dockerfile) on standard input. */
-export async function bkBuildStdin(input: Buffer, req: { args?: string[]; root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult & { root: string }> {
+/**
+ * `nbuild build -` with `input` (a tar of the context, or a Dockerfile) on standard input: reading
+ * the context from stdin is the CLI's (src/cli/stdin-context.ts), so this one spawns bin/nbuild.
+ */
+export async function bkBuildStdin(input: Buffer, req: { args?: string[]; root?: string } = {}): Promise<RunResult & { root: string }> {
   const root = req.root ?? (await bkStore());
-  const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries(), ...req.env };
+  const env = { NBUILD_REGISTRIES_CONFIG: offlineRegistries() };
   const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ...(req.args ?? []), '-'], { env, input });
   return { ...r, root };
 }
@@ -160,16 +176,8 @@ export async function bkBuildLocal(req: BuildRequest): Promise<string> {
   return dest;
 }
 
-/** The `nbuild inspect` record of an image built under `tag`. */
-export interface Inspected {
-  Id: string;
-  Config: Record<string, unknown> & { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string; Labels?: Record<string, string>; OnBuild?: string[]; Shell?: string[] };
-  History: { created_by?: string; empty_layer?: boolean; comment?: string; created?: string }[];
-  RootFS: { Layers: string[] };
-  Created: string | null;
-  Architecture: string;
-  Os: string;
-}
+/** The inspect record (inspectImages) of an image built under `tag`. */
+export type Inspected = ImageDetails;
 
 /** Builds to a tag in the store and returns its inspect record; throws with the log on failure. */
 export async function bkBuildImage(req: BuildRequest, tag = `bk-${process.pid}-${Math.random().toString(36).slice(2, 8)}:latest`): Promise<Inspected & { root: string; tag: string }> {
@@ -179,9 +187,9 @@ export async function bkBuildImage(req: BuildRequest, tag = `bk-${process.pid}-$
 }
 
 export async function bkInspect(root: string, image: string): Promise<Inspected> {
-  const r = await nbuild(['--root', root, 'inspect', image]);
-  if (r.code !== 0) throw new Error(`inspect ${image} failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as Inspected[])[0];
+  const [details] = await inspectImages({ storeRoot: root, images: [image] });
+  if (!('Config' in details)) throw new Error(`inspect ${image}: a multi-platform index, not an image`);
+  return details;
 }
 
 export function readText(root: string, rel: string): string {
@@ -210,7 +218,7 @@ let officialRoot: Promise<string> | undefined;
 /** A store whose busybox:latest carries busybox's own /etc/passwd and /etc/group (see above). */
 export function bkStoreOfficialBusybox(): Promise<string> {
   return (officialRoot ??= (async () => {
-    const root = await storeWithBusybox();
+    const root = await apiStoreWithBusybox();
     const r = await bkBuild({ root, dockerfile: 'FROM busybox:latest\nCOPY passwd group /etc/\n', files: OFFICIAL_BUSYBOX_FILES, args: ['-t', 'busybox:latest'] });
     if (r.code !== 0) throw new Error(`busybox user database: build failed:\n${r.stderr}`);
     return root;

@@ -5,7 +5,8 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bkBuild, bkBuildLocal, bkStore, readText } from './harness.js';
-import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
+import { loadImages } from '../../src/index.js';
+import { tempDir } from '../helpers/nbuild-cli.js';
 
 const tagFor = (name: string): string => `bk-${name}-${process.pid}`;
 
@@ -78,8 +79,7 @@ test('testOnBuildNamedContext', async (t) => {
   });
   t.is(r.code, 0, r.stderr);
   const root = await bkStore();
-  const loaded = await nbuild(['--root', root, 'load', '-i', ociTar, '-t', 'base:latest']);
-  t.is(loaded.code, 0, loaded.stderr);
+  await loadImages({ storeRoot: root, input: ociTar, tag: 'base:latest' });
 
   // BuildKit's `FROM alpine AS otherstage` only needs a shell: busybox stands in.
   const out = await bkBuildLocal({

@@ -11,9 +11,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { bkBuildError, bkBuildOci, bkFileServer, bkStore, offlineRegistries, unpackLayer } from './harness.js';
+import { bkBuildError, bkBuildOci, bkBuildWith, bkFileServer, bkStore, unpackLayer } from './harness.js';
 import { openOciArchive, type OpenedArchive } from '../helpers/oci.js';
-import { nbuild, tempDir } from '../helpers/nbuild-cli.js';
+import { tempDir } from '../helpers/nbuild-cli.js';
 
 const unix = (iso: string | undefined): number => Math.floor(new Date(iso ?? '').getTime() / 1000);
 
@@ -210,7 +210,7 @@ FROM scratch
 /** Builds the context URL (BuildKit's frontend attribute `context`) to `-o type=oci` and opens it. */
 async function bkBuildOciUrl(url: string, args: string[] = []): Promise<OpenedArchive> {
   const file = path.join(tempDir('bk-oci'), 'out.tar');
-  const r = await nbuild(['--root', await bkStore(), 'build', '--progress', 'plain', ...args, '-o', `type=oci,dest=${file}`, url], { env: { NBUILD_REGISTRIES_CONFIG: offlineRegistries() } });
+  const r = await bkBuildWith(await bkStore(), url, [...args, '-o', `type=oci,dest=${file}`]);
   if (r.code !== 0) throw new Error(`build failed (${r.code}):\n${r.stderr}`);
   return openOciArchive(file);
 }

@@ -210,7 +210,7 @@ const CHECKS: Record<string, Check> = {
     t.is(fs.readFileSync(path.join(out, 'b'), 'utf8'), 'from-file');
   },
   ssh: async (t) => {
-    // In depth (agent protocol, ownership, errors): test/e2e/ssh-mount.test.ts.
+    // In depth (agent protocol, ownership, errors): test/behaviour/ssh-mount.test.ts (the --ssh values: test/e2e/ssh-mount.test.ts).
     const agent = await startTestAgent();
     try {
       const out = await local(RUN_DF(`--mount=type=ssh echo ${uniq()}; test -S "$SSH_AUTH_SOCK" && echo forwarded > /s`), ['--ssh', `default=${agent.socket}`]);
@@ -229,6 +229,9 @@ const CHECKS: Record<string, Check> = {
     const refused = await buildIn(files, ['--cache-to', `type=local,dest=${min},compression=zstd`]);
     t.is(refused.code, 2);
     t.regex(refused.stderr, /--cache-to compression=…: not supported/);
+    const s3 = await buildIn(files, ['--cache-to', 'type=s3,bucket=x']);
+    t.is(s3.code, 2, s3.stderr);
+    t.regex(s3.stderr, /--cache-to type=s3: not supported by nbuild/);
   },
   'cache-from': async (t) => {
     const files = RUN_DF(`echo ${uniq()} > /x`);
@@ -280,6 +283,9 @@ const CHECKS: Record<string, Check> = {
     const bad = await buildIn({ Dockerfile: 'FROM scratch\n' }, ['--platform', 'linux']);
     t.is(bad.code, 2);
     t.regex(bad.stderr, /--platform linux: not a platform/);
+    const parts = await buildIn({ Dockerfile: 'FROM scratch\n' }, ['--platform', 'linux/s390x/a/b']);
+    t.is(parts.code, 2);
+    t.regex(parts.stderr, /--platform linux\/s390x\/a\/b: not a platform/);
   },
   call: async (t) => {
     const r = await buildIn({ Dockerfile: 'FROM busybox:latest\nCOPY\n' }, ['--call', 'check']);

@@ -4,7 +4,7 @@
 // own, and compared. buildah's known deviations from Docker are filtered, each with its reason;
 // every other difference fails the test. Runs as the unprivileged user, like everything here.
 // The Debian base is made by scripts/make-debian-image.sh (.ci/run makes it); buildah is
-// installed by scripts/setup-host.sh. apt steps need Debian's mirror, as test/e2e/apt.test.ts.
+// installed by scripts/setup-host.sh. apt steps need Debian's mirror, as test/behaviour/apt.test.ts.
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

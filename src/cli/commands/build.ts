@@ -232,7 +232,7 @@ function parseAddHosts(values: string[]): string[] {
 }
 
 /** `64m`, `1g`, `1048576` → bytes. */
-function parseSize(value: string, flag: string): number {
+export function parseSize(value: string, flag: string): number {
   const m = /^(\d+)([bkmg]?)b?$/i.exec(value.trim());
   if (!m) throw new UsageError(`${flag} ${value}: expected a size such as 64m or 1g`);
   const bytes = Number(m[1]) * 1024 ** 'bkmg'.indexOf((m[2] || 'b').toLowerCase());
@@ -261,7 +261,7 @@ async function loadTarget(): Promise<{ file: string; load(): Promise<void>; remo
 }
 
 /** `--platform a,b,…` (also repeated): the target platforms, each once; `local` is this host's. */
-function parsePlatforms(value: string | undefined): Platform[] | undefined {
+export function parsePlatforms(value: string | undefined): Platform[] | undefined {
   if (value === undefined || value === '') return undefined;
   const out: Platform[] = [];
   for (const one of value.split(',').map((v) => v.trim()).filter(Boolean)) {
@@ -285,7 +285,7 @@ export function parseBuildArgs(values: string[]): Map<string, string> {
   return args;
 }
 
-function keyValues(values: string[], flag: string): Map<string, string> {
+export function keyValues(values: string[], flag: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const v of values) {
     const eq = v.indexOf('=');
@@ -296,7 +296,7 @@ function keyValues(values: string[], flag: string): Map<string, string> {
 }
 
 /** `--secret id=ID,src=FILE` (also source=), `id=ID,env=VAR`, or `id=ID` alone (the env var ID, else the file ID), as buildx. */
-function parseSecrets(values: string[]): Map<string, SecretSource> {
+export function parseSecrets(values: string[]): Map<string, SecretSource> {
   const out = new Map<string, SecretSource>();
   for (const v of values) {
     const fields = new Map<string, string>();

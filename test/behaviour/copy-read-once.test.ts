@@ -5,19 +5,17 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import type { BuildEvent } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
-
-interface Ev {
-  type: string;
-  cached?: boolean;
-}
 
 async function build(root: string, ctx: string): Promise<{ cached: boolean[]; layers: string[]; files: Map<string, string> }> {
   const out = path.join(tempDir('read-once-out'), 'image.tar');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'json', '-o', `type=oci,dest=${out}`, ctx]);
+  const events: BuildEvent[] = [];
+  const r = await apiBuild(root, ctx, ['-o', `type=oci,dest=${out}`], { onEvent: (e) => events.push(e) });
   if (r.code !== 0) throw new Error(`build failed (${r.code}): ${r.stderr}`);
-  const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Ev);
   const a = openOciArchive(out);
   // Each file's content in the top-most layer that has it.
   const files = new Map<string, string>();
@@ -25,7 +23,7 @@ async function build(root: string, ctx: string): Promise<{ cached: boolean[]; la
     const blob = a.blob(l.digest);
     for (const e of listLayer(blob)) if (e.mode.startsWith('-') && e.name.startsWith('ctx/')) files.set(e.name, execFileSync('tar', ['-xOf', blob, e.name]).toString('utf8'));
   }
-  return { cached: events.filter((e) => e.type === 'step-done').map((e) => e.cached === true), layers: a.manifest.layers.map((l) => l.digest), files };
+  return { cached: events.flatMap((e) => (e.type === 'step-done' ? [e.cached === true] : [])), layers: a.manifest.layers.map((l) => l.digest), files };
 }
 
 /** The folder shards of the stat cache (beside them may be a walk's summary, `{"tree": …}`). */
@@ -37,7 +35,7 @@ function shards(root: string): number {
 }
 
 test('a cold COPY keys by content: a fresh checkout hits, an edit misses with the new bytes', async (t) => {
-  const root = await storeWithBusybox();
+  const root = await apiStoreWithBusybox();
   const files = { Dockerfile: 'FROM busybox:latest\nCOPY . /ctx/\n', 'a.txt': 'alpha\n', 'sub/b.txt': 'beta\n'.repeat(1000) };
   const ctx = tempDir('read-once');
   writeFiles(ctx, files);

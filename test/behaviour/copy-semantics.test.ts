@@ -9,18 +9,21 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { inspectImages } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive, type TarEntry } from '../helpers/oci.js';
 
 let store: Promise<string> | undefined;
-const root = (): Promise<string> => (store ??= storeWithBusybox());
+const root = (): Promise<string> => (store ??= apiStoreWithBusybox());
 
 async function build(files: Record<string, string>, extra: string[] = [], prepare?: (ctx: string) => void): Promise<{ code: number; stderr: string; out: string }> {
   const ctx = tempDir('copy-sem');
   writeFiles(ctx, files);
   prepare?.(ctx);
   const out = path.join(tempDir('copy-sem-out'), 'image.tar');
-  const r = await nbuild(['--root', await root(), 'build', '--progress', 'plain', '-o', `type=oci,dest=${out}`, ...extra, ctx]);
+  const r = await apiBuild(await root(), ctx, ['-o', `type=oci,dest=${out}`, ...extra]);
   return { code: r.code, stderr: r.stderr, out };
 }
 
@@ -133,11 +136,10 @@ test('an ONBUILD heredoc trigger keeps its body in the config, and runs from it'
   const tag = `onbuild-heredoc-${process.pid}:base`;
   const ctx = tempDir('copy-sem');
   writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nONBUILD RUN <<EOF\necho "from the body" > /ran.txt\nEOF\n' });
-  const base = await nbuild(['--root', await root(), 'build', '--progress', 'plain', '-t', tag, ctx]);
+  const base = await apiBuild(await root(), ctx, ['-t', tag]);
   t.is(base.code, 0, base.stderr);
-  const inspected = await nbuild(['--root', await root(), 'inspect', tag]);
-  const config = (JSON.parse(inspected.stdout) as { Config: { OnBuild: string[] } }[])[0].Config;
-  t.deepEqual(config.OnBuild, ['RUN <<EOF\necho "from the body" > /ran.txt\nEOF']);
+  const [inspected] = await inspectImages({ storeRoot: await root(), images: [tag] });
+  t.deepEqual('Config' in inspected ? inspected.Config.OnBuild : undefined, ['RUN <<EOF\necho "from the body" > /ran.txt\nEOF']);
   const child = await build({ Dockerfile: `FROM ${tag}\nRUN cat /ran.txt > /copy.txt\n` });
   t.is(child.code, 0, child.stderr);
   const layers = layerEntries(child.out);

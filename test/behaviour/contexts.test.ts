@@ -1,13 +1,15 @@
-// Contexts as buildx takes them (issue 16): Git URLs (served offline by git http-backend on
-// 127.0.0.1), http(s) tarball and Dockerfile URLs, named contexts from a Git URL, stdin (`-`,
-// `-f -`), and .containerignore. Run as the unprivileged user on a busybox store.
+// Contexts as buildx takes them (issue 16), through build(): Git URLs (served offline by git
+// http-backend on 127.0.0.1), http(s) tarball and Dockerfile URLs, named contexts from a Git URL,
+// and .containerignore, on a busybox store. Stdin contexts are the CLI's: test/e2e/contexts-stdin.test.ts.
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
+import { apiBuild, type ApiBuildOutcome } from '../helpers/api-build.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { gitDaemonServer, gitHttpServer, type GitServer } from '../helpers/git-server.js';
 
 let root: string;
@@ -22,7 +24,7 @@ const gitIn = (dir: string, ...args: string[]): string =>
   execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { encoding: 'utf8' }).trim();
 
 test.before(async () => {
-  root = await storeWithBusybox();
+  root = await apiStoreWithBusybox();
   // A repository: main (the default branch) with sub/Dockerfile, a tag v1 on the first commit,
   // and a branch `other` whose Dockerfile differs.
   const projects = tempDir('git-projects');
@@ -68,9 +70,9 @@ test.after.always(async () => {
   files?.close();
 });
 
-async function buildTo(args: string[], context: string, opts: { input?: string | Buffer; root?: string } = {}): Promise<RunResult & { out: string }> {
+async function buildTo(args: string[], context: string, opts: { root?: string } = {}): Promise<ApiBuildOutcome & { out: string }> {
   const out = path.join(tempDir('ctx-out'), 'fs');
-  const r = await nbuild(['--root', opts.root ?? root, 'build', '--progress', 'plain', '-o', out, ...args, context], opts);
+  const r = await apiBuild(opts.root ?? root, context, ['-o', out, ...args]);
   return { ...r, out };
 }
 
@@ -195,23 +197,4 @@ test('.containerignore applies where there is no .dockerignore', async (t) => {
   t.is(both.code, 0, both.stderr);
   t.false(fs.existsSync(path.join(both.out, 'keep')));
   t.true(fs.existsSync(path.join(both.out, 'secret')));
-});
-
-test('-f - reads the Dockerfile from stdin with a folder context', async (t) => {
-  const ctx = tempDir('ctx-f-stdin');
-  writeFiles(ctx, { a: 'from-folder\n' });
-  const r = await buildTo(['-f', '-'], ctx, { input: 'FROM busybox:latest\nCOPY a /a\n' });
-  t.is(r.code, 0, r.stderr);
-  t.is(read(r.out, 'a'), 'from-folder\n');
-});
-
-test('a broken tar on stdin: one line saying stdin cannot be unpacked as the build context', async (t) => {
-  const ctx = tempDir('ctx-broken');
-  fs.writeFileSync(path.join(ctx, 'big'), Buffer.alloc(256 * 1024, 7));
-  const tgz = execFileSync('tar', ['-C', ctx, '-czf', '-', 'big']);
-  const r = await nbuild(['--root', root, 'build', '-'], { input: tgz.subarray(0, Math.floor(tgz.length / 2)) });
-  t.is(r.code, 1, r.stderr);
-  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
-  t.regex(r.stderr, /stdin: cannot unpack the build context: /);
-  t.notRegex(r.stderr, /ADD/);
 });

@@ -5,7 +5,10 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasCommand, nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { loadImages } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { hasCommand, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 
 const archive = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
 const present = fs.existsSync(archive) && hasCommand('dpkg-query');
@@ -24,8 +27,7 @@ maybe('--sbom lists the packages dpkg-query lists for the image, with their vers
   t.true(present, `the Debian base image ${archive} is missing`);
   t.timeout(5 * 60 * 1000);
   const root = tempDir('sbom-store');
-  const load = await nbuild(['--root', root, 'load', '-i', archive, '-t', 'debian:bookworm']);
-  t.is(load.code, 0, load.stderr);
+  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
   const ctx = tempDir('sbom-ctx');
   writeFiles(ctx, {
     Dockerfile: 'FROM debian:bookworm\nCOPY extra /var/lib/dpkg/status.d/extra\nCOPY extra.md5sums /var/lib/dpkg/status.d/extra.md5sums\n',
@@ -33,7 +35,7 @@ maybe('--sbom lists the packages dpkg-query lists for the image, with their vers
     'extra.md5sums': 'd41d8cd98f00b204e9800998ecf8427e  usr/bin/extra-tool\n',
   });
   const out = path.join(tempDir('sbom-out'), 'image.tar');
-  const r = await nbuild(['--root', root, 'build', '--sbom=true', '-t', 'sbom:1', '-o', `type=oci,dest=${out}`, ctx]);
+  const r = await apiBuild(root, ctx, ['--sbom=true', '-t', 'sbom:1', '-o', `type=oci,dest=${out}`]);
   t.is(r.code, 0, r.stderr);
 
   const dir = tempDir('sbom-x');
@@ -70,7 +72,7 @@ maybe('--sbom lists the packages dpkg-query lists for the image, with their vers
 });
 
 test('--sbom reads the image, never the host: package databases that are links out of the image list nothing', async (t) => {
-  const root = await storeWithBusybox();
+  const root = await apiStoreWithBusybox();
   // A dpkg status and an apk database on the host, readable by this user.
   const host = tempDir('sbom-host');
   fs.writeFileSync(path.join(host, 'status'), 'Package: host-only\nStatus: install ok installed\nVersion: 6.6.6\n');
@@ -85,7 +87,7 @@ test('--sbom reads the image, never the host: package databases that are links o
     ].join('\n'),
   });
   const out = path.join(tempDir('sbom-out'), 'layout');
-  const r = await nbuild(['--root', root, 'build', '--sbom=true', '-o', `type=oci-layout,dest=${out}`, ctx]);
+  const r = await apiBuild(root, ctx, ['--sbom=true', '-o', `type=oci-layout,dest=${out}`]);
   t.is(r.code, 0, r.stderr);
   const json = (d: string) => JSON.parse(fs.readFileSync(path.join(out, 'blobs', 'sha256', d.slice(7)), 'utf8'));
   const index = json(JSON.parse(fs.readFileSync(path.join(out, 'index.json'), 'utf8')).manifests[0].digest);

@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { openOciArchive, listLayer } from '../helpers/oci.js';
 
 function layerNames(out: string): string[] {
@@ -33,7 +35,7 @@ test('ADD unpacks tar, tar.gz, tar.bz2, tar.xz and tar.zst; a lone .gz is copied
     Dockerfile: `FROM scratch\n${dests.map((d) => `ADD ${d}.tar${d === 'plain' ? '' : `.${d === 'gz' ? 'gz' : d === 'zst' ? 'zst' : d}`} /${d}/`).join('\n')}\nADD note.txt.gz /notes/\n`,
   });
   const out = path.join(tempDir('out'), 'add.tar');
-  const r = await nbuild(['--root', await storeWithBusybox(), 'build', '--progress', 'plain', '-o', out, ctx]);
+  const r = await apiBuild(await apiStoreWithBusybox(), ctx, ['-o', out]);
   t.is(r.code, 0, r.stderr);
   const names = layerNames(out);
   for (const d of dests) t.true(names.includes(`${d}/inner/hello.txt`), `${d}: ${names.join(' ')}`);
@@ -53,30 +55,30 @@ test('ADD <url> downloads from the server, checks --checksum, and names a dead h
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const port = (server.address() as AddressInfo).port;
-  const root = await storeWithBusybox();
+  const root = await apiStoreWithBusybox();
   const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
   const ok = tempDir('add-url');
   writeFiles(ok, { Dockerfile: `FROM scratch\nADD --checksum=${sum} http://127.0.0.1:${port}/files/data.txt /downloads/\n` });
   const out = path.join(tempDir('out'), 'url.tar');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', out, ok]);
+  const r = await apiBuild(root, ok, ['-o', out]);
   t.is(r.code, 0, r.stderr);
   t.true(layerNames(out).includes('downloads/data.txt'));
 
   const bad = tempDir('add-url-bad');
   writeFiles(bad, { Dockerfile: `FROM scratch\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/data.txt /d/\n` });
-  const mismatch = await nbuild(['--root', root, 'build', '--progress', 'plain', bad]);
+  const mismatch = await apiBuild(root, bad, []);
   t.is(mismatch.code, 1);
   t.regex(mismatch.stderr, /checksum mismatch/);
 
   const missing = tempDir('add-url-404');
   writeFiles(missing, { Dockerfile: `FROM scratch\nADD http://127.0.0.1:${port}/nope /d/\n` });
-  const notFound = await nbuild(['--root', root, 'build', '--progress', 'plain', missing]);
+  const notFound = await apiBuild(root, missing, []);
   t.is(notFound.code, 1);
   t.regex(notFound.stderr, /404/);
 
   const dead = tempDir('add-url-dead');
   writeFiles(dead, { Dockerfile: 'FROM scratch\nADD http://127.0.0.1:9/x.txt /d/\n' });
-  const offline = await nbuild(['--root', root, 'build', '--progress', 'plain', dead]);
+  const offline = await apiBuild(root, dead, []);
   t.is(offline.code, 1);
   const lines = offline.stderr.split('\n').filter((l) => l.startsWith('nbuild:'));
   t.is(lines.length, 1, offline.stderr);
@@ -98,12 +100,12 @@ test('ADD <url>: a rebuild asks the server (HEAD, ETag) and notices a change; of
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const root = await storeWithBusybox();
+  const root = await apiStoreWithBusybox();
   const ctx = tempDir('add-url-reval');
   writeFiles(ctx, { Dockerfile: `FROM scratch\nADD http://127.0.0.1:${port}/v.txt /v.txt\n` });
   const fileOf = async (): Promise<{ code: number; stderr: string; text: string }> => {
     const out = path.join(tempDir('out'), 'rootfs');
-    const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=local,dest=${out}`, ctx]);
+    const r = await apiBuild(root, ctx, ['-o', `type=local,dest=${out}`]);
     return { code: r.code, stderr: r.stderr, text: r.code === 0 ? fs.readFileSync(path.join(out, 'v.txt'), 'utf8') : '' };
   };
   let r = await fileOf();

@@ -7,7 +7,9 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { loadImages } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
 
 const CACHED = '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
@@ -26,8 +28,7 @@ maybe('COPY into /bin/ lands in /usr/bin, /bin stays a link, and the next RUN ru
   if (!present) return;
   t.timeout(5 * 60 * 1000);
   const root = tempDir('merged-usr-store');
-  const load = await nbuild(['--root', root, 'load', '-i', archive, '-t', 'debian:bookworm']);
-  t.is(load.code, 0, load.stderr);
+  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
   const ctx = tempDir('merged-usr');
   writeFiles(ctx, {
     'tool.sh': '#!/bin/sh\necho tool ran as "$0"\n',
@@ -48,7 +49,7 @@ maybe('COPY into /bin/ lands in /usr/bin, /bin stays a link, and the next RUN ru
   });
   fs.chmodSync(path.join(ctx, 'tool.sh'), 0o644);
   const out = path.join(tempDir('merged-usr-out'), 'image.tar');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=oci,dest=${out}`, ctx]);
+  const r = await apiBuild(root, ctx, ['-o', `type=oci,dest=${out}`]);
   t.is(r.code, 0, r.stderr.slice(-4000));
   if (r.code !== 0) return;
   const a = openOciArchive(out);
@@ -71,11 +72,10 @@ maybe('COPY into /bin/ lands in /usr/bin, /bin stays a link, and the next RUN ru
 maybe('a folder copied onto the /bin link is refused as BuildKit refuses it, naming the path', async (t) => {
   if (!present) return t.pass();
   const root = tempDir('merged-usr-store');
-  const load = await nbuild(['--root', root, 'load', '-i', archive, '-t', 'debian:bookworm']);
-  t.is(load.code, 0, load.stderr);
+  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
   const ctx = tempDir('merged-usr');
   writeFiles(ctx, { 'overlay/bin/x': 'x\n', Dockerfile: 'FROM debian:bookworm\nCOPY overlay/ /\n' });
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', ctx]);
+  const r = await apiBuild(root, ctx, []);
   t.not(r.code, 0);
   t.regex(r.stderr, /Dockerfile:2: COPY: cannot copy to non-directory: \/bin/);
   t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');

@@ -1,11 +1,14 @@
-// End to end, as an unprivileged user: a real package manager through `nbuild build`. Debian's
-// apt drops to its sandbox user _apt (uid 42) to download, gives files to other ids, and needs
-// the host's resolv.conf to reach the mirror; the package's binary then runs in a later RUN.
+// A real package manager in build(), through the API as root of the unprivileged test user's
+// namespace. Debian's apt drops to its sandbox user _apt (uid 42) to download, gives files to
+// other ids, and needs the host's resolv.conf to reach the mirror; the package's binary then runs
+// in a later RUN.
 // The Debian base is made by scripts/make-debian-image.sh (as root, cached; .ci/run makes it).
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { loadImages } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
 
 const CACHED = '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
@@ -27,8 +30,7 @@ maybe('apt-get install runs rootless and the installed binary runs in a later RU
   if (!present) return;
   t.timeout(10 * 60 * 1000);
   const root = tempDir('apt-store');
-  const load = await nbuild(['--root', root, 'load', '-i', archive, '-t', 'debian:bookworm']);
-  t.is(load.code, 0, load.stderr);
+  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
   const ctx = tempDir('apt');
   writeFiles(ctx, {
     Dockerfile: [
@@ -42,7 +44,7 @@ maybe('apt-get install runs rootless and the installed binary runs in a later RU
     ].join('\n'),
   });
   const out = path.join(tempDir('apt-out'), 'image.tar');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=oci,dest=${out}`, ctx]);
+  const r = await apiBuild(root, ctx, ['-o', `type=oci,dest=${out}`]);
   t.is(r.code, 0, r.stderr.slice(-4000));
   if (r.code !== 0) return;
   t.notRegex(r.stderr, /warning: .*only your own id/, 'the full subordinate range is mapped');
