@@ -20,7 +20,12 @@ const info = await nbuild(['info']);
 const fuseLine = info.stdout.split('\n').find((l) => /^\s*\*?\s*fuse-overlayfs\s/.test(l)) ?? '';
 const fuseUsable = / available /.test(fuseLine);
 
-const UP = '../'.repeat(48);
+/** `..` enough to climb from any layer folder to `/`, within a ustar link name's 100 bytes. */
+function climbTo(target: string, prefix = '', suffix = ''): string {
+  const ups = Math.floor((100 - prefix.length - target.length + 1 - suffix.length) / 3);
+  if (ups < 12) throw new Error(`temp folder too deep for a ustar link name: ${target}`);
+  return `${prefix}${'../'.repeat(ups)}${target.slice(1)}${suffix}`;
+}
 
 /** The hostile image: busybox in the bottom layer, the links in an opaque `o/`, folders over them. */
 function hostileImage(home: string): ReturnType<typeof imageOf> {
@@ -33,11 +38,11 @@ function hostileImage(home: string): ReturnType<typeof imageOf> {
     { name: 'o/', type: '5' },
     { name: 'o/.wh..wh..opq', data: '' },
     { name: 'o/abs', type: '2', linkname: home }, // absolute: the host's path
-    { name: 'o/rel', type: '2', linkname: `${UP}${home.slice(1)}` }, // a `..` chain to /
+    { name: 'o/rel', type: '2', linkname: climbTo(home) }, // a `..` chain to /
     { name: 'o/hop', type: '2', linkname: 'abs' }, // a link to a link out
     { name: 'o/deep/', type: '5' },
     { name: 'o/deep/.wh..wh..opq', data: '' },
-    { name: 'o/deep/up', type: '2', linkname: `../../${UP}${home.slice(1)}/.ssh/..` },
+    { name: 'o/deep/up', type: '2', linkname: climbTo(home, '../../', '/.ssh/..') }, // through a folder of the home
   ];
   // The folders that shadow the links: the kernel overlay shows them, never what a lower link names.
   const top: RawTarEntry[] = ['o/', 'o/abs/', 'o/rel/', 'o/hop/', 'o/deep/', 'o/deep/up/'].map((name) => ({ name, type: '5' as const }));
