@@ -91,12 +91,15 @@ std::string lookPath(const Spec& spec) {
     std::fprintf(stderr, "nbuild: %s: %s\n", what.c_str(), std::strerror(e));
     _exit(e == ENOENT ? 127 : 126);
   };
-  // no_new_privs first: the sync filter then needs no CAP_SYS_ADMIN, in any isolation mode.
+  // no_new_privs first: the seccomp filters then need no CAP_SYS_ADMIN, in any isolation mode.
   try {
     setNoNewPrivs();
   } catch (const EngineError& e) {
     die(e.what(), e.err);
   }
+  // As docker build's RUN: no nested user namespace (whose root would hold every capability),
+  // no mount, no keyring. Not best effort: a step is never run without it.
+  if (int e = refuseNamespaceCalls()) die("install the RUN seccomp filter (docs/security.md, Sandbox)", e);
   // Best effort: where seccomp is refused (a kernel without it) the syncs simply stay real.
   if (spec.skipSync) skipSyncCalls();
   // Docker's capabilities while still root of the namespace (dropping needs CAP_SETPCAP); the

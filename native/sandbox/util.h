@@ -23,8 +23,11 @@ std::vector<std::string> splitPath(const std::string& path);
 std::string jsonQuote(const std::string& s);
 // True when this process runs in a user namespace other than the initial one.
 bool inUserNamespace();
-// Installs the seccomp filter that turns fsync, fdatasync, sync, syncfs and sync_file_range into
-// no-ops returning 0 (nosync.cc). Needs CAP_SYS_ADMIN in the user namespace; returns 0 or errno.
+// The seccomp filters of a RUN command (seccomp.cc); each needs no_new_privs set first and
+// returns 0 or errno. refuseNamespaceCalls: what Docker's default profile refuses without
+// CAP_SYS_ADMIN (unshare, setns, clone with CLONE_NEW*, clone3, mount calls, keyrings, bpf...).
+// skipSyncCalls: fsync, fdatasync, sync, syncfs and sync_file_range become no-ops returning 0.
+int refuseNamespaceCalls();
 int skipSyncCalls();
 
 }  // namespace nbs

@@ -246,3 +246,50 @@ test('without slirp4netns or pasta RUN falls back to the host network and says s
   t.is(info.code, 0, info.stderr);
   t.regex(info.stdout, /RUN network: host \(fallback: .*slirp4netns/);
 });
+
+// Docker's default seccomp profile refuses a RUN without CAP_SYS_ADMIN every new namespace
+// (unshare, clone with CLONE_NEW*), setns and the mount calls. Before nbuild's filter, `unshare -U
+// -r` in a step made a nested user namespace whose root holds every capability: mounts, overlay,
+// netfilter, the kernel surface escapes go through.
+const NS_PROBE = [
+  'RUN for c in "-U -r" "-U" "-m" "-n" "-p -f" "-i" "-u" "-C" "-U -r -m"; do',
+  '  unshare $c sh -c "mkdir -p /mnt && mount -t tmpfs t /mnt && echo pwn > /mnt/x; exit 0" 2>/dev/null; echo "ns-unshare$(printf %s "$c" | tr -d " -")=$?"; done;',
+  '  mount -t tmpfs t /tmp 2>/dev/null; echo "ns-mount=$?"; echo "ns-forked=$(echo child | cat)"',
+].join(' \\\n');
+
+test('RUN cannot make a nested user namespace or any other namespace, as under docker build (seccomp)', async (t) => {
+  const victim = path.join(tempDir('ns-victim'), 'host-file.txt');
+  fs.writeFileSync(victim, 'precious\n');
+  const before = sha256(victim);
+  const refused = { unshareUr: '1', unshareU: '1', unsharem: '1', unsharen: '1', unsharepf: '1', unsharei: '1', unshareu: '1', unshareC: '1', unshareUrm: '1', mount: '1', forked: 'child' };
+  const r = await build(context('nested-userns', ['FROM busybox:latest', NS_PROBE, 'USER 1000', NS_PROBE, ''].join('\n')));
+  t.is(r.code, 0, r.stderr);
+  t.is(sha256(victim), before);
+  const root = printed(r, 'ns-');
+  t.deepEqual(root, refused, 'root of the step: every unshare refused (EPERM), fork still works');
+  t.notRegex(r.stdout + r.stderr, /^#\d+ uid=0\(root\)/m);
+  // The refusal is EPERM, as Docker's profile answers.
+  const msg = await build(context('nested-userns-msg', 'FROM busybox:latest\nRUN unshare -U -r id\n'));
+  t.not(msg.code, 0);
+  t.regex(msg.stdout + msg.stderr, /unshare\(0x10000000\): Operation not permitted/);
+});
+
+test('RUN keeps threads and fork under the seccomp filter (clone3 is ENOSYS, glibc falls back to clone)', async (t) => {
+  const debian = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
+  if (!fs.existsSync(debian)) return t.fail(`no Debian base image at ${debian} (scripts/make-debian-image.sh)`);
+  t.timeout(5 * 60 * 1000);
+  const store = tempDir('seccomp-store');
+  const load = await nbuild(['--root', store, 'load', '-i', debian, '-t', 'debian:bookworm']);
+  t.is(load.code, 0, load.stderr);
+  // sort --parallel sorts with POSIX threads (pthread_create: clone3, then clone on ENOSYS);
+  // util-linux's unshare is refused like busybox's.
+  const ctx = context('seccomp-threads', [
+    'FROM debian:bookworm',
+    'RUN seq 400000 | sort --parallel=4 -S 64M -n -r | head -1 && (unshare -U -r true; echo "ns-debianunshare=$?")',
+    '',
+  ].join('\n'));
+  const r = await nbuild(['--root', store, 'build', '--no-cache', '--progress', 'plain', ctx]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout + r.stderr, /^#\d+ 400000$/m);
+  t.deepEqual(printed(r, 'ns-'), { debianunshare: '1' });
+});
