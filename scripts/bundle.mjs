@@ -126,11 +126,26 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
 });
-const cache = spawnSync(process.execPath, [path.join(root, 'bin/start.cjs'), 'version'], {
+// The commands that run without the parser, as their own small file: bin/start.cjs runs it first
+// and reads the CLI bundle only when it declines (docs/decisions.md, "Start-up: commands without
+// options skip the parser").
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'dist/src/cli/without-parser.js')],
+  outfile: path.join(root, 'dist/without-parser.cjs'),
+  format: 'cjs',
+  define: { 'import.meta.url': 'nbuildMetaUrl' },
+  banner: { js: "const nbuildMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [builtinsByRequire],
+  minifyWhitespace: true,
+  minifySyntax: true,
+});
+// bin/start.cjs with NBUILD_CODE_CACHE_WRITE=1 and no arguments runs its warm-up command.
+const cache = spawnSync(process.execPath, [path.join(root, 'bin/start.cjs')], {
   env: { ...process.env, NBUILD_CODE_CACHE_WRITE: '1' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-if (cache.status !== 0) throw new Error(`bin/start.cjs version (writing the code cache) exited with ${cache.status}`);
+if (cache.status !== 0) throw new Error(`bin/start.cjs (writing the code cache) exited with ${cache.status}`);
 
 await build({
   ...common,
