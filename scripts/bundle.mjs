@@ -85,6 +85,10 @@ const startupPatches = {
 // facade, which reads every export, and the getters behind some of them load more modules (node:fs's
 // ReadStream loads all of node:stream, ~5-20 ms of `nbuild version`). As a CommonJS module the
 // bundle reads an export only where the code uses it.
+// Each built-in is one small ES module of the bundle that re-exports the require()d object (esbuild
+// copies its keys once, as getters): as a CommonJS module instead (`module.exports = require(…)`),
+// every `import fs from` / `import * as fs from` of it made its own copy of all the keys (esbuild's
+// __toESM: 183 copies of ~50 keys each, ~20-40 ms of a no-op build; docs/decisions.md).
 const builtinsByRequire = {
   name: 'nbuild-builtins-by-require',
   setup(b) {
@@ -95,7 +99,7 @@ const builtinsByRequire = {
       return { path: name, namespace: 'nbuild-builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => ({
-      contents: `module.exports = require('node:${args.path}');`,
+      contents: `export * from 'node:${args.path}'; const m = require('node:${args.path}'); export default m;`,
       loader: 'js',
     }));
   },
