@@ -11,8 +11,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 
+const requireHere = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // Four yargs costs every command paid for help it never printed (~60 ms of a ~250 ms build) or
@@ -95,11 +96,27 @@ const builtinsByRequire = {
     const names = new Set(builtinModules);
     b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      if (!names.has(name) || args.namespace === 'nbuild-builtin') return undefined;
+      if (!names.has(name) || args.namespace === 'nbuild-builtin' || args.namespace === 'nbuild-lazy') return undefined;
       return { path: name, namespace: 'nbuild-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => ({
-      contents: `export * from 'node:${args.path}'; const m = require('node:${args.path}'); export default m;`,
+    b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => {
+      const exported = requireHere(`node:${args.path}`);
+      // A class or function (node:events, node:module, node:stream, …): itself, loaded with the importer.
+      if (typeof exported === 'function') {
+        return { contents: `export * from 'node:${args.path}'; const m = require('node:${args.path}'); export default m;`, loader: 'js' };
+      }
+      return { contents: `export * from 'nbuild-lazy:${args.path}'; import m from 'nbuild-lazy:${args.path}'; export default m;`, loader: 'js' };
+    });
+    b.onResolve({ filter: /^nbuild-lazy:/ }, (args) => ({ path: args.path.slice('nbuild-lazy:'.length), namespace: 'nbuild-lazy' }));
+    // An object of getters, one per key of the built-in (as this Node has them), that require() it
+    // on first use.
+    b.onLoad({ filter: /.*/, namespace: 'nbuild-lazy' }, (args) => ({
+      contents: `let loaded; const load = () => (loaded ??= require('node:${args.path}'));
+const lazy = {};
+for (const key of ${JSON.stringify(Object.getOwnPropertyNames(requireHere(`node:${args.path}`)).filter((k) => k !== 'default'))}) {
+  Object.defineProperty(lazy, key, { get: () => load()[key], enumerable: true });
+}
+module.exports = lazy;`,
       loader: 'js',
     }));
   },
