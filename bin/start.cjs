@@ -16,7 +16,7 @@ const path = require('node:path');
 
 // `version` through yargs: main(), yargs and the command list, the path every command but the bare
 // parser-free ones takes to its handler. (A cache made by `--help`, which also compiles every
-// command module's top level, is 5% larger, cost 7 ms more here and gained a no-op build nothing
+// command module's top level, is 37% larger, cost ~6 ms more here and gained a no-op build nothing
 // measurable: docs/decisions.md.)
 const WARM_UP = ['--log-level', 'info', 'version'];
 
