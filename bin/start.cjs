@@ -24,7 +24,9 @@ const write = process.env.NBUILD_CODE_CACHE_WRITE === '1';
 delete process.env.NBUILD_CODE_CACHE_WRITE;
 if (write) process.argv.splice(2, Infinity, ...WARM_UP);
 const dist = path.join(__dirname, '..', 'dist');
-if (write || !require(path.join(dist, 'without-parser.cjs')).runWithoutParser(process.argv.slice(2))) runCli();
+// Only a one-word command line can run without the parser: others do not even read that file.
+const args = process.argv.slice(2);
+if (write || args.length !== 1 || !require(path.join(dist, 'without-parser.cjs')).runWithoutParser(args)) runCli();
 
 function runCli() {
   const { readFileSync, statSync, writeFileSync, renameSync } = require('node:fs');
