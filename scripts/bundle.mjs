@@ -147,6 +147,15 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
 });
+// One character outside ASCII (esbuild escapes those in strings, not in regular expression
+// literals) and the whole bundle is read into a two-byte string: twice the memory, and reading and
+// compiling it were ~2x slower (docs/decisions.md, "Start-up: commands without options skip …").
+{
+  const text = await readFile(path.join(root, 'dist/nbuild.cjs'), 'latin1');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at >= 0) throw new Error(`dist/nbuild.cjs: a non-ASCII character near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; write it as an escape in the source`);
+}
+
 // The commands that run without the parser, as their own small file: bin/start.cjs runs it first
 // and reads the CLI bundle only when it declines (docs/decisions.md, "Start-up: commands without
 // options skip the parser").
