@@ -11,8 +11,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 
+const requireHere = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // Four yargs costs every command paid for help it never printed (~60 ms of a ~250 ms build) or
@@ -85,17 +86,37 @@ const startupPatches = {
 // facade, which reads every export, and the getters behind some of them load more modules (node:fs's
 // ReadStream loads all of node:stream, ~5-20 ms of `nbuild version`). As a CommonJS module the
 // bundle reads an export only where the code uses it.
+// Each built-in is one small ES module of the bundle that re-exports the require()d object (esbuild
+// copies its keys once, as getters): as a CommonJS module instead (`module.exports = require(…)`),
+// every `import fs from` / `import * as fs from` of it made its own copy of all the keys (esbuild's
+// __toESM: 183 copies of ~50 keys each, ~20-40 ms of a no-op build; docs/decisions.md).
 const builtinsByRequire = {
   name: 'nbuild-builtins-by-require',
   setup(b) {
     const names = new Set(builtinModules);
     b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      if (!names.has(name) || args.namespace === 'nbuild-builtin') return undefined;
+      if (!names.has(name) || args.namespace === 'nbuild-builtin' || args.namespace === 'nbuild-lazy') return undefined;
       return { path: name, namespace: 'nbuild-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => ({
-      contents: `module.exports = require('node:${args.path}');`,
+    b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => {
+      const exported = requireHere(`node:${args.path}`);
+      // A class or function (node:events, node:module, node:stream, …): itself, loaded with the importer.
+      if (typeof exported === 'function') {
+        return { contents: `export * from 'node:${args.path}'; const m = require('node:${args.path}'); export default m;`, loader: 'js' };
+      }
+      return { contents: `export * from 'nbuild-lazy:${args.path}'; import m from 'nbuild-lazy:${args.path}'; export default m;`, loader: 'js' };
+    });
+    b.onResolve({ filter: /^nbuild-lazy:/ }, (args) => ({ path: args.path.slice('nbuild-lazy:'.length), namespace: 'nbuild-lazy' }));
+    // An object of getters, one per key of the built-in (as this Node has them), that require() it
+    // on first use.
+    b.onLoad({ filter: /.*/, namespace: 'nbuild-lazy' }, (args) => ({
+      contents: `let loaded; const load = () => (loaded ??= require('node:${args.path}'));
+const lazy = {};
+for (const key of ${JSON.stringify(Object.getOwnPropertyNames(requireHere(`node:${args.path}`)).filter((k) => k !== 'default'))}) {
+  Object.defineProperty(lazy, key, { get: () => load()[key], enumerable: true });
+}
+module.exports = lazy;`,
       loader: 'js',
     }));
   },
@@ -126,11 +147,35 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
 });
-const cache = spawnSync(process.execPath, [path.join(root, 'bin/start.cjs'), 'version'], {
+// One character outside ASCII (esbuild escapes those in strings, not in regular expression
+// literals) and the whole bundle is read into a two-byte string: twice the memory, and reading and
+// compiling it were ~2x slower (docs/decisions.md, "Start-up: commands without options skip …").
+{
+  const text = await readFile(path.join(root, 'dist/nbuild.cjs'), 'latin1');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at >= 0) throw new Error(`dist/nbuild.cjs: a non-ASCII character near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; write it as an escape in the source`);
+}
+
+// The commands that run without the parser, as their own small file: bin/start.cjs runs it first
+// and reads the CLI bundle only when it declines (docs/decisions.md, "Start-up: commands without
+// options skip the parser").
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'dist/src/cli/without-parser.js')],
+  outfile: path.join(root, 'dist/without-parser.cjs'),
+  format: 'cjs',
+  define: { 'import.meta.url': 'nbuildMetaUrl' },
+  banner: { js: "const nbuildMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [builtinsByRequire],
+  minifyWhitespace: true,
+  minifySyntax: true,
+});
+// bin/start.cjs with NBUILD_CODE_CACHE_WRITE=1 and no arguments runs its warm-up command.
+const cache = spawnSync(process.execPath, [path.join(root, 'bin/start.cjs')], {
   env: { ...process.env, NBUILD_CODE_CACHE_WRITE: '1' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-if (cache.status !== 0) throw new Error(`bin/start.cjs version (writing the code cache) exited with ${cache.status}`);
+if (cache.status !== 0) throw new Error(`bin/start.cjs (writing the code cache) exited with ${cache.status}`);
 
 await build({
   ...common,

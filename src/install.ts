@@ -19,7 +19,8 @@ const root = packageRoot();
 function writeCodeCache(): void {
   const start = path.join(root, 'bin', 'start.cjs');
   if (!existsSync(path.join(root, 'dist', 'nbuild.cjs'))) return;
-  const r = spawnSync(process.execPath, [start, 'version'], {
+  // No arguments: start.cjs runs its own warm-up command.
+  const r = spawnSync(process.execPath, [start], {
     env: { ...process.env, NBUILD_CODE_CACHE_WRITE: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -3,13 +3,15 @@
 // root and refuses (/run/libpod). So the archive is handed back to the launcher (bin/nbuild's
 // nbuild-sandbox, outside the namespace as the user), which runs `podman load -i FILE` after this
 // process exits and removes FILE (native/sandbox/handback.h).
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { NbuildError } from '../errors.js';
 
-const run = promisify(execFile);
+// Promisified at the call: reading execFile when this module loads would load node:child_process
+// (and node:net) into every build (the bundle requires built-ins on first use: scripts/bundle.mjs).
+const run = (file: string, args: readonly string[], options: ExecFileOptions = {}) => promisify(execFile)(file, args, { ...options, encoding: 'utf8' as const });
 
 export interface Loader {
   name: string;

@@ -5,11 +5,14 @@ import { reportError } from './report-error.js';
 import { installSignalHandlers } from '../interrupt.js';
 import { trace } from '../trace.js';
 import { dropBuildxPrefix } from './buildx-alias.js';
+import { runWithoutParser } from './without-parser.js';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
 // native launcher has normally entered it before Node started (native/sandbox/launch.cc).
 
 export async function main(argv: string[]): Promise<void> {
+  // `nbuild version` and the like: no parser, no signal handlers (bin/start.cjs asks first).
+  if (runWithoutParser(argv)) return;
   // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();
   trace('cli: main');

@@ -3,13 +3,15 @@
 // names, COPY --from) and for the SBOM scan. Paths inside it resolve through
 // src/fs/in-root.ts. Mounted as a kernel overlay in nbuild's own mount
 // namespace (the user namespace it re-executed into), so nothing is copied.
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileOptions } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError } from '../errors.js';
 
-const run = promisify(execFile);
+// Promisified at the call: reading execFile when this module loads would load node:child_process
+// (and node:net) into every build (the bundle requires built-ins on first use: scripts/bundle.mjs).
+const run = (file: string, args: readonly string[], options: ExecFileOptions = {}) => promisify(execFile)(file, args, { ...options, encoding: 'utf8' as const });
 
 export interface RootfsView {
   /** The merged tree; an empty folder for a stage with no layers. */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandNames, loadCommands } from '../../src/cli/commands.js';
 import { commandWord } from '../../src/cli/build-options.js';
+import { COMMANDS_WITHOUT_PARSER, runWithoutParser } from '../../src/cli/without-parser.js';
 
 test('each name in the table is the first word of its module\'s command, and every module is listed', async (t) => {
   const names = commandNames();
@@ -41,4 +42,18 @@ test('commandWord: the first word that is not an option or its value, else build
   t.is(commandWord(['completion'], names), 'completion');
   t.is(commandWord([], names), 'build');
   t.is(commandWord(['--', 'version'], names), 'build');
+});
+
+test('the commands run without the parser are listed commands that take no options, run only when named alone', async (t) => {
+  const names = commandNames();
+  for (const c of COMMANDS_WITHOUT_PARSER) {
+    t.true(names.includes(c.command as string), `${String(c.command)} is a listed command`);
+    t.is(c.builder, undefined, `${String(c.command)} has no options or arguments for yargs to read`);
+    const [listed] = await loadCommands([c.command as string]);
+    t.is(listed, c, 'the same module as the command table loads');
+  }
+  // Anything more than the bare name goes to yargs (it would run nothing here).
+  for (const argv of [[], ['version', '--help'], ['--log-level', 'debug', 'version'], ['version', 'x'], ['images'], ['-h']]) {
+    t.false(runWithoutParser(argv), argv.join(' '));
+  }
 });

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +15,9 @@ import { userAgent } from '../../package-root.js';
 import type { Store } from '../../store/store.js';
 import type { StagedTree } from '../staging.js';
 
-const run = promisify(execFile);
+// Promisified at the call: reading execFile when this module loads would load node:child_process
+// (and node:net) into every build (the bundle requires built-ins on first use: scripts/bundle.mjs).
+const run = (file: string, args: readonly string[], options: ExecFileOptions = {}) => promisify(execFile)(file, args, { ...options, encoding: 'utf8' as const });
 
 const MAGICS: [number, number[]][] = [
   [0, [0x1f, 0x8b]], // gzip

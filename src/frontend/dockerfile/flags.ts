@@ -94,7 +94,9 @@ export function parseGoDuration(text: string): number {
   if (body === '0') return 0;
   if (body === '') throw new InstructionError(`time: invalid duration ${JSON.stringify(text)}`);
   let total = 0;
-  const re = /(\d+\.?\d*|\.\d+)([a-zµμ]+)/gy;
+  // µ (micro sign) and μ (Greek mu) as escapes: a non-ASCII character in the CLI bundle makes V8
+  // hold all of it as a two-byte string (scripts/bundle.mjs refuses one).
+  const re = /(\d+\.?\d*|\.\d+)([a-z\u00b5\u03bc]+)/gy;
   let pos = 0;
   for (let part = re.exec(body); part !== null; part = re.exec(body)) {
     const unit = UNITS[part[2]];

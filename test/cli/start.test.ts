@@ -1,0 +1,44 @@
+// bin/start.cjs: a command without options (`nbuild version`) runs from the small bundle without
+// reading the CLI bundle or loading yargs; every other command line reads the CLI bundle. The
+// files Node reads are recorded by a preload that wraps fs.readFileSync (docs/decisions.md,
+// "Start-up: commands without options skip the parser").
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { projectRoot, tempDir } from '../helpers/nbuild-cli.js';
+
+const start = path.join(projectRoot, 'bin', 'start.cjs');
+
+function run(args: string[]): { code: number | null; stdout: string; read: string[] } {
+  const dir = tempDir('start-reads');
+  const log = path.join(dir, 'read.log');
+  const preload = path.join(dir, 'preload.cjs');
+  fs.writeFileSync(
+    preload,
+    `const fs = require('node:fs'); const read = fs.readFileSync; const seen = [];
+     fs.readFileSync = function (file, ...rest) { seen.push(String(file)); return read.call(this, file, ...rest); };
+     process.on('exit', () => fs.writeFileSync(${JSON.stringify(log)}, seen.join('\\n')));`,
+  );
+  const r = spawnSync(process.execPath, ['--require', preload, start, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, read: fs.readFileSync(log, 'utf8').split('\n').map((f) => path.relative(projectRoot, f)) };
+}
+
+test('nbuild version reads neither the CLI bundle nor yargs; the same command through yargs prints the same', (t) => {
+  const bare = run(['version']);
+  t.is(bare.code, 0);
+  t.regex(bare.stdout, /^nbuild \d+\.\d+\.\d+.*\nnode v\d+.*\nplatform linux\/\w+\n$/);
+  t.false(bare.read.includes(path.join('dist', 'nbuild.cjs')), bare.read.join(' '));
+  t.false(bare.read.some((f) => f.includes('yargs')), bare.read.join(' '));
+  const parsed = run(['--log-level', 'info', 'version']);
+  t.is(parsed.code, 0);
+  t.true(parsed.read.includes(path.join('dist', 'nbuild.cjs')), parsed.read.join(' '));
+  t.is(parsed.stdout, bare.stdout);
+});
+
+test('an unknown word and help still go to yargs', (t) => {
+  const help = run(['version', '--help']);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /print the versions of nbuild/);
+  t.true(help.read.includes(path.join('dist', 'nbuild.cjs')));
+});
