@@ -32,11 +32,11 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
   const one = new Map<string, string>();
   const flags = new Set<string>();
   const repeatable = ['-t', '--build-arg', '--build-context', '-o', '--cache-to', '--cache-from', '--no-cache-filter', '--ulimit', '--label', '--secret', '--ssh', '--attest'];
-  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform', '--sbom', '--provenance'];
+  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform', '--sbom', '--provenance', '--isolation'];
   const words = args.flatMap((a) => (/^--[a-z-]+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a])); // --flag=value
   for (let i = 0; i < words.length; i++) {
     const a = words[i];
-    if (a === '--no-cache' || a === '--squash' || a === '--squash-all') flags.add(a);
+    if (a === '--no-cache' || a === '--squash' || a === '--squash-all' || a === '--run-fsync') flags.add(a);
     else if (a === '--pull') one.set(a, /^(always|missing|never|true|false)$/.test(words[i + 1] ?? '') ? words[++i] : ''); // --pull alone, or --pull=POLICY
     else if (repeatable.includes(a) && i + 1 < words.length) many.set(a, [...(many.get(a) ?? []), words[++i]]);
     else if (single.includes(a) && i + 1 < words.length) one.set(a, words[++i]);
@@ -66,8 +66,8 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     network: network ?? 'default',
     secrets: parseSecrets(list('--secret')),
     shmSize: one.has('--shm-size') ? parseSize(one.get('--shm-size') as string, '--shm-size') : undefined,
-    isolation: isolationOption(undefined),
-    runFsync: runFsyncOption(false),
+    isolation: isolationOption(one.get('--isolation'), env),
+    runFsync: runFsyncOption(flags.has('--run-fsync'), env),
     ulimits: parseUlimits(list('--ulimit')),
     // The registries.toml files the CLI reads, from the environment it would run in.
     registry: { tlsVerify: true, registriesConfig: loadRegistriesConfig(configPaths(env)) },
