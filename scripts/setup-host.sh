@@ -24,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Multi-platform tests (test/e2e/multi-platform.test.ts): qemu's binfmt_misc handlers registered
+# Multi-platform tests (test/behaviour/multi-platform.test.ts, test/e2e/multi-platform-cli.test.ts): qemu's binfmt_misc handlers registered
 # with the F flag (the administrator's one root step), and busybox-static for arm64, offline.
 if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
   mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true

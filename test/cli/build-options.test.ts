@@ -507,7 +507,7 @@ const CHECKS: Record<string, Check> = {
     t.is(fs.readFileSync(path.join(off, 'p'), 'utf8'), '[]\n');
   },
   'run-fsync': async (t) => {
-    // Covered in depth by test/e2e/run-sync.test.ts (strace-free: a sync counter); here: accepted and builds.
+    // Covered in depth by test/behaviour/run-sync.test.ts and test/e2e/run-sync-cli.test.ts (strace-free: a sync counter); here: accepted and builds.
     await ok(RUN_DF(`sync; echo ${uniq()}`), ['--run-fsync']);
     t.pass();
   },

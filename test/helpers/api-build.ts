@@ -9,7 +9,8 @@ import { compressionOfOutputs, parseOutputSpec, type OutputSpec } from '../../sr
 import { parseCacheSpec } from '../../src/cache/export.js';
 import { parseAttestations } from '../../src/export/attestations/index.js';
 import { parseUlimits } from '../../src/sandbox/ulimit.js';
-import { keyValues, parseBuildArgs, parsePlatforms, parseSecrets, parseSize } from '../../src/cli/commands/build.js';
+import { keyValues, parseBuildArgs, parsePlatforms, parseSecrets, parseSize, pullPolicy } from '../../src/cli/commands/build.js';
+import { configPaths, loadRegistriesConfig } from '../../src/registry/registries-config.js';
 import { parseSshSpecs, startSshAgents } from '../../src/cli/ssh-agents.js';
 import { isolationOption, runFsyncOption } from '../../src/cli/run-isolation.js';
 import { plainReporter } from '../../src/cli/progress.js';
@@ -26,16 +27,17 @@ export interface ApiBuildOutcome extends RunResult {
 class UnmappedFlag extends Error {}
 
 /** The build options of `nbuild build FLAGS` (the flags the ported tests use), with the CLI's defaults. */
-export function buildOptions(args: readonly string[], base: { storeRoot: string; contextDir: string; dockerfile?: string }): BuildOptions & { ssh: string[] } {
+export function buildOptions(args: readonly string[], base: { storeRoot: string; contextDir: string; dockerfile?: string }, env: NodeJS.ProcessEnv = process.env): BuildOptions & { ssh: string[] } {
   const many = new Map<string, string[]>();
   const one = new Map<string, string>();
   const flags = new Set<string>();
   const repeatable = ['-t', '--build-arg', '--build-context', '-o', '--cache-to', '--cache-from', '--no-cache-filter', '--ulimit', '--label', '--secret', '--ssh', '--attest'];
-  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform', '--sbom', '--provenance'];
+  const single = ['--target', '-f', '--shm-size', '--network', '--timestamp', '--metadata-file', '--iidfile', '--platform', '--sbom', '--provenance', '--isolation'];
   const words = args.flatMap((a) => (/^--[a-z-]+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a])); // --flag=value
   for (let i = 0; i < words.length; i++) {
     const a = words[i];
-    if (a === '--no-cache' || a === '--squash' || a === '--squash-all') flags.add(a);
+    if (a === '--no-cache' || a === '--squash' || a === '--squash-all' || a === '--run-fsync') flags.add(a);
+    else if (a === '--pull') one.set(a, /^(always|missing|never|true|false)$/.test(words[i + 1] ?? '') ? words[++i] : ''); // --pull alone, or --pull=POLICY
     else if (repeatable.includes(a) && i + 1 < words.length) many.set(a, [...(many.get(a) ?? []), words[++i]]);
     else if (single.includes(a) && i + 1 < words.length) one.set(a, words[++i]);
     else throw new UnmappedFlag(`apiBuild: ${a} is not mapped to a build option (add it to buildOptions, or test it through the CLI)`);
@@ -57,17 +59,18 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     noCache: flags.has('--no-cache'),
     noCacheStages: list('--no-cache-filter').flatMap((v) => v.split(',')).filter(Boolean),
     squash: flags.has('--squash-all') ? 'all' : flags.has('--squash') ? 'build' : 'none',
-    pull: 'missing',
+    pull: pullPolicy(one.get('--pull')),
     compression: fromOutputs.compression ?? 'gzip',
     compressionLevel: fromOutputs.level,
     forceCompression: fromOutputs.force,
     network: network ?? 'default',
     secrets: parseSecrets(list('--secret')),
     shmSize: one.has('--shm-size') ? parseSize(one.get('--shm-size') as string, '--shm-size') : undefined,
-    isolation: isolationOption(undefined),
-    runFsync: runFsyncOption(false),
+    isolation: isolationOption(one.get('--isolation'), env),
+    runFsync: runFsyncOption(flags.has('--run-fsync'), env),
     ulimits: parseUlimits(list('--ulimit')),
-    registry: { tlsVerify: true },
+    // The registries.toml files the CLI reads, from the environment it would run in.
+    registry: { tlsVerify: true, registriesConfig: loadRegistriesConfig(configPaths(env)) },
     outputs,
     cacheFrom: list('--cache-from').map((s) => parseCacheSpec(s, 'from')),
     cacheTo: list('--cache-to').map((s) => parseCacheSpec(s, 'to')),
@@ -91,13 +94,14 @@ class TextSink extends Writable {
 }
 
 /** Builds `contextDir` with `nbuild build` FLAGS through build(); never throws on a failed build. */
-/** `extra.sshEnv`: the environment `--ssh default` reads SSH_AUTH_SOCK from (default this process's). */
-export async function apiBuild(storeRoot: string, contextDir: string, args: readonly string[], extra: { dockerfile?: string; onEvent?: (e: BuildEvent) => void; sshEnv?: NodeJS.ProcessEnv } = {}): Promise<ApiBuildOutcome> {
+/** `extra.env`: the environment the CLI would run in (NBUILD_REGISTRIES_CONFIG, SSH_AUTH_SOCK for
+ *  `--ssh default`; default this process's); `extra.sshEnv` overrides it for `--ssh` alone. */
+export async function apiBuild(storeRoot: string, contextDir: string, args: readonly string[], extra: { dockerfile?: string; onEvent?: (e: BuildEvent) => void; env?: NodeJS.ProcessEnv; sshEnv?: NodeJS.ProcessEnv } = {}): Promise<ApiBuildOutcome> {
   const log = new TextSink();
   let agents: Awaited<ReturnType<typeof startSshAgents>> | undefined;
   try {
-    const { ssh, ...options } = buildOptions(args, { storeRoot, contextDir, dockerfile: extra.dockerfile });
-    agents = await startSshAgents(parseSshSpecs(ssh, extra.sshEnv));
+    const { ssh, ...options } = buildOptions(args, { storeRoot, contextDir, dockerfile: extra.dockerfile }, extra.env);
+    agents = await startSshAgents(parseSshSpecs(ssh, extra.sshEnv ?? extra.env));
     const report = plainReporter(log);
     const result = await build({ ...options, sshAgents: agents.sockets, onEvent: (e) => (extra.onEvent?.(e), report(e)) });
     return { code: 0, stdout: `${result.index?.digest ?? result.image.configDigest}\n`, stderr: log.text, result };

@@ -1,6 +1,6 @@
 // The fuse-overlayfs rung: the upper-dir normalisation on a hand-made fuse-overlayfs upper dir
 // (no FUSE, no namespace: whiteouts need no privilege, xattrs are set and read with python3), and
-// the mount's option string. The whole rung end to end: test/e2e/fuse-overlayfs.test.ts.
+// the mount's option string. The whole rung through a build: test/behaviour/fuse-overlayfs.test.ts.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -204,7 +204,7 @@ function metadataProvenance(value: string | undefined): 'min' | 'max' | false {
 }
 
 /** `--pull` alone is always (buildx); `--pull=false` is missing. */
-function pullPolicy(value: string | undefined): PullPolicy {
+export function pullPolicy(value: string | undefined): PullPolicy {
   if (value === undefined || value === 'false' || value === 'missing') return 'missing';
   if (value === '' || value === 'true' || value === 'always') return 'always';
   if (value === 'never') return 'never';

@@ -1,16 +1,19 @@
-// End to end, as an unprivileged user: `nbuild build --isolation fuse-overlayfs` gives the same
-// image, byte for byte, as the kernel overlay. Skipped (with the reason in its title) where
-// fuse-overlayfs or /dev/fuse is unusable, except in CI (CI=true), where it must run.
+// A build with the fuse-overlayfs isolation (through the API, `--isolation fuse-overlayfs`) gives
+// the same image, byte for byte, as the kernel overlay. Skipped (with the reason in its title)
+// where fuse-overlayfs or /dev/fuse is unusable (the ladder's verdict, what `nbuild info` shows),
+// except in CI (CI=true), where it must run.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { nbuild, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { chooseIsolation, probeHost } from '../../src/snapshot/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { openOciArchive } from '../helpers/oci.js';
 
-const info = await nbuild(['info']);
-const line = info.stdout.split('\n').find((l) => /^\s*\*?\s*fuse-overlayfs\s/.test(l)) ?? '';
-const usable = / available /.test(line);
-const why = usable ? '' : line.replace(/^\s*\*?\s*fuse-overlayfs\s+no\s+/, '').trim() || `nbuild info: ${info.stderr.trim()}`;
+const verdict = chooseIsolation(await probeHost(), undefined).modes.find((m) => m.mode === 'fuse-overlayfs');
+const usable = verdict?.available === true;
+const why = usable ? '' : verdict?.reason || 'the isolation ladder has no fuse-overlayfs verdict';
 const inCi = process.env['CI'] === 'true';
 const maybe = usable || inCi ? test : test.skip;
 
@@ -33,10 +36,9 @@ maybe(`fuse-overlayfs and the kernel overlay build the same image${usable || inC
   writeFiles(ctx, { Dockerfile: dockerfile });
   const digests = new Map<string, string>();
   for (const mode of ['overlay', 'fuse-overlayfs']) {
-    const root = await storeWithBusybox();
+    const root = await apiStoreWithBusybox();
     const out = path.join(tempDir('fuse-out'), 'image.tar');
-    const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '--isolation', mode, '--timestamp', '0', '--no-cache',
-      '-o', `type=oci,dest=${out}`, ctx]);
+    const r = await apiBuild(root, ctx, ['--isolation', mode, '--timestamp', '0', '--no-cache', '-o', `type=oci,dest=${out}`]);
     t.is(r.code, 0, `${mode}: ${r.stderr}`);
     if (r.code !== 0) continue;
     const a = openOciArchive(out);

@@ -1,4 +1,4 @@
-// SPEC §Registries in builds, through bin/nbuild as an unprivileged user, against Debian's
+// SPEC §Registries in builds, through the API (build()), against Debian's
 // docker-registry on 127.0.0.1: FROM pulls into a fresh store, a registries.toml rewrite
 // stands in for Docker Hub (air gap), --pull re-resolves, -o type=registry pushes, and a dead
 // registry is one clear error.
@@ -6,7 +6,9 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { busyboxImage, hasCommand, nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { inspectImages, listImages } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { busyboxImage, hasCommand, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { openOciArchive } from '../helpers/oci.js';
 import { freePort, haveDistribution, startDistribution, type Distribution } from '../registry/helpers/distribution.js';
 
@@ -32,7 +34,7 @@ async function buildFrom(root: string, from: string, env: NodeJS.ProcessEnv, ext
   const ctx = tempDir('regctx');
   writeFiles(ctx, { Dockerfile: `FROM ${from}\nRUN echo built > /built\n` });
   const out = path.join(tempDir('regout'), 'image.tar');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=oci,dest=${out}`, ...extra, ctx], { env });
+  const r = await apiBuild(root, ctx, ['-o', `type=oci,dest=${out}`, ...extra], { env });
   return { code: r.code, stderr: r.stderr, layers: r.code === 0 ? openOciArchive(out).manifest.layers.length : 0 };
 }
 
@@ -52,9 +54,10 @@ serial('a fresh store builds FROM 127.0.0.1:PORT/library/busybox:latest, pulling
   const r = await buildFrom(root, `${reg.host}/library/busybox:latest`, env);
   t.is(r.code, 0, r.stderr);
   t.is(r.layers, 2);
-  const images = await nbuild(['--root', root, 'images', '--digests'], { env });
-  t.regex(images.stdout, new RegExp(`${reg.host.replace(/\./g, '\\.')}/library/busybox`));
-  t.true(images.stdout.includes(skopeoDigest(`${reg.host}/library/busybox:latest`)), images.stdout);
+  const images = await listImages({ storeRoot: root });
+  const pulled = images.find((i) => i.repository === `${reg.host}/library/busybox`);
+  t.truthy(pulled, JSON.stringify(images));
+  t.is(pulled?.digest, skopeoDigest(`${reg.host}/library/busybox:latest`));
 });
 
 serial('air gap: registries.toml rewrites docker.io to the local registry; FROM busybox:latest builds', async (t) => {
@@ -64,8 +67,8 @@ serial('air gap: registries.toml rewrites docker.io to the local registry; FROM 
   t.is(r.code, 0, r.stderr);
   t.is(r.layers, 2);
   // Stored under its own name, not the mirror's.
-  const inspect = await nbuild(['--root', root, 'inspect', 'docker.io/library/busybox:latest'], { env });
-  t.is(inspect.code, 0, inspect.stderr);
+  const [inspect] = await inspectImages({ storeRoot: root, images: ['docker.io/library/busybox:latest'] });
+  t.truthy(inspect);
 });
 
 serial('--pull re-resolves a tag that moved; without it the stored image is used', async (t) => {
@@ -80,7 +83,7 @@ serial('--pull re-resolves a tag that moved; without it the stored image is used
   const other = tempDir('pull-other');
   const ctx = tempDir('pull-ctx');
   writeFiles(ctx, { Dockerfile: `FROM oci-archive:${busyboxImage()}\nRUN echo moved > /moved\n` });
-  const push = await nbuild(['--root', other, 'build', '--progress', 'plain', '-t', ref, '-o', 'type=registry', ctx], { env });
+  const push = await apiBuild(other, ctx, ['-t', ref, '-o', 'type=registry'], { env });
   t.is(push.code, 0, push.stderr);
   const cached = await buildFrom(root, ref, env);
   t.is(cached.code, 0, cached.stderr);
@@ -96,7 +99,7 @@ serial('-o type=registry pushes every -t name; skopeo inspects it', async (t) =>
   const ctx = tempDir('push-ctx');
   writeFiles(ctx, { Dockerfile: `FROM ${reg.host}/library/busybox:latest\nRUN echo app > /app\nLABEL app=one\n` });
   const metadata = path.join(tempDir('push-meta'), 'meta.json');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-t', `${reg.host}/app:1`, '-t', `${reg.host}/app:latest`, '-o', 'type=registry', '--metadata-file', metadata, ctx], { env });
+  const r = await apiBuild(root, ctx, ['-t', `${reg.host}/app:1`, '-t', `${reg.host}/app:latest`, '-o', 'type=registry', '--metadata-file', metadata], { env });
   t.is(r.code, 0, r.stderr);
   const digest = (JSON.parse(fs.readFileSync(metadata, 'utf8')) as Record<string, string>)['containerimage.digest'];
   const info = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${reg.host}/app:1`]).toString()) as { Digest: string; Layers: string[]; Labels: Record<string, string> };

@@ -1,10 +1,12 @@
 // SPEC §Registries, air gap: FROM oci-archive:PATH[:TAG], oci:DIR[:TAG] and docker-archive:PATH,
-// with the archives written by skopeo (not by nbuild), through bin/nbuild as an unprivileged user.
+// with the archives written by skopeo (not by nbuild), built through the API (build()).
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { busyboxImage, hasCommand, nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { listImages } from '../../src/index.js';
+import { apiBuild } from '../helpers/api-build.js';
+import { busyboxImage, hasCommand, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { openOciArchive } from '../helpers/oci.js';
 
 const skopeo = hasCommand('skopeo') ? test : test.skip;
@@ -28,7 +30,7 @@ function makeFixture(): Promise<Fixture> {
     const ctx = tempDir('transports-ctx');
     writeFiles(ctx, { Dockerfile: `FROM oci-archive:${busyboxImage()}\nRUN echo marked > /marker\n` });
     const marked = path.join(dir, 'marked.tar');
-    const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=oci,dest=${marked}`, ctx]);
+    const r = await apiBuild(root, ctx, ['-o', `type=oci,dest=${marked}`]);
     if (r.code !== 0) throw new Error(`building the marked image failed: ${r.stderr}`);
     const layout = path.join(dir, 'layout');
     execFileSync('skopeo', ['copy', `oci-archive:${busyboxImage()}`, `oci:${layout}:v1`], { stdio: 'pipe' });
@@ -42,20 +44,20 @@ function makeFixture(): Promise<Fixture> {
   return fixture;
 }
 
-/** Builds `FROM <from>` + a RUN that lists /marker in a fresh store; returns the CLI result and the image's layer count. */
+/** Builds `FROM <from>` + a RUN that lists /marker in a fresh store; returns the outcome and the image's layer count. */
 async function buildFrom(from: string): Promise<{ code: number; stderr: string; layers: number; marker: boolean }> {
   const root = tempDir('from-store');
   const ctx = tempDir('from-ctx');
   writeFiles(ctx, { Dockerfile: `FROM ${from}\nRUN if [ -f /marker ]; then echo yes > /has-marker; else echo no > /has-marker; fi\n` });
   const out = path.join(tempDir('from-out'), 'image.tar');
-  const r = await nbuild(['--root', root, 'build', '--progress', 'plain', '-o', `type=oci,dest=${out}`, ctx]);
+  const r = await apiBuild(root, ctx, ['-o', `type=oci,dest=${out}`]);
   if (r.code !== 0) return { code: r.code, stderr: r.stderr, layers: 0, marker: false };
   const image = openOciArchive(out);
   const last = image.blob(image.manifest.layers[image.manifest.layers.length - 1].digest);
   const content = execFileSync('tar', ['-xzOf', last, 'has-marker']).toString().trim();
   // FROM a file must not name anything in the store (the base stays unnamed).
-  const images = await nbuild(['--root', root, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
-  if (/busybox/.test(images.stdout)) throw new Error(`FROM ${from} named images in the store: ${images.stdout}`);
+  const names = (await listImages({ storeRoot: root })).map((i) => `${i.repository}:${i.tag}`).join('\n');
+  if (/busybox/.test(names)) throw new Error(`FROM ${from} named images in the store: ${names}`);
   return { code: r.code, stderr: r.stderr, layers: image.manifest.layers.length, marker: content === 'yes' };
 }
 
