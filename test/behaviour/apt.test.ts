@@ -8,22 +8,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadImages } from '../../src/index.js';
 import { apiBuild } from '../helpers/api-build.js';
+import { DEBIAN_IMAGE, testNeedingDebian } from '../helpers/debian-image.js';
 import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
 
-const CACHED = '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
-const archive = process.env['NBUILD_DEBIAN_IMAGE'] ?? CACHED;
+const archive = DEBIAN_IMAGE;
 const present = fs.existsSync(archive);
-const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
-
-if (!present && !inCi) {
-  process.stderr.write(
-    `\napt.test: SKIPPED: no Debian base image at ${archive}; make it with ` +
-      '`sudo bash scripts/make-debian-image.sh` (or set NBUILD_DEBIAN_IMAGE)\n\n',
-  );
-}
-
-const maybe = present || inCi ? test : test.skip;
+const maybe = testNeedingDebian('apt.test', present);
 
 maybe('apt-get install runs rootless and the installed binary runs in a later RUN', async (t) => {
   t.true(present, `the Debian base image ${archive} is missing; .ci/run makes it with scripts/make-debian-image.sh`);

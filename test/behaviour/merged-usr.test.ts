@@ -9,19 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadImages } from '../../src/index.js';
 import { apiBuild } from '../helpers/api-build.js';
+import { DEBIAN_IMAGE, testNeedingDebian } from '../helpers/debian-image.js';
 import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
 
-const CACHED = '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
-const archive = process.env['NBUILD_DEBIAN_IMAGE'] ?? CACHED;
+const archive = DEBIAN_IMAGE;
 const present = fs.existsSync(archive);
-const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
-
-if (!present && !inCi) {
-  process.stderr.write(`\nmerged-usr.test: SKIPPED: no Debian base image at ${archive}; make it with \`sudo bash scripts/make-debian-image.sh\`\n\n`);
-}
-
-const maybe = present || inCi ? test : test.skip;
+const maybe = testNeedingDebian('merged-usr.test', present);
 
 maybe('COPY into /bin/ lands in /usr/bin, /bin stays a link, and the next RUN runs /bin/sh and the tool', async (t) => {
   t.true(present, `the Debian base image ${archive} is missing; .ci/run makes it with scripts/make-debian-image.sh`);

@@ -8,13 +8,12 @@ import * as path from 'node:path';
 import { loadImages } from '../../src/index.js';
 import { apiBuild } from '../helpers/api-build.js';
 import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { DEBIAN_IMAGE, testNeedingDebian } from '../helpers/debian-image.js';
 import { hasCommand, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 
-const archive = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
+const archive = DEBIAN_IMAGE;
 const present = fs.existsSync(archive) && hasCommand('dpkg-query');
-const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
-if (!present && !inCi) process.stderr.write(`\nsbom.test: SKIPPED: no Debian base image at ${archive} (or no dpkg-query)\n\n`);
-const maybe = present || inCi ? test : test.skip;
+const maybe = testNeedingDebian('sbom.test', present, `no Debian base image at ${archive} (or no dpkg-query)`);
 
 interface SpdxPackage {
   name: string;

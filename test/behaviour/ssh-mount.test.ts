@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { loadImages } from '../../src/index.js';
 import { apiBuild } from '../helpers/api-build.js';
 import { apiStoreWithBusybox } from '../helpers/api-store.js';
+import { DEBIAN_IMAGE } from '../helpers/debian-image.js';
 import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { startTestAgent, type TestAgent } from '../helpers/ssh-agent.js';
 
@@ -43,7 +44,7 @@ RUN { test -e /run/buildkit/ssh_agent.0 && echo socket; echo "[$SSH_AUTH_SOCK]";
 });
 
 test('the agent protocol answers from inside RUN (Debian, perl): REQUEST_IDENTITIES lists the forwarded key', async (t) => {
-  const debian = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
+  const debian = DEBIAN_IMAGE;
   if (!fs.existsSync(debian)) return t.fail(`no Debian base image at ${debian} (scripts/make-debian-image.sh)`);
   t.timeout(5 * 60 * 1000);
   const store = tempDir('ssh-store');

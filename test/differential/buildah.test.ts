@@ -11,13 +11,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { hasCommand, nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
+import { DEBIAN_IMAGE, inCi } from '../helpers/debian-image.js';
 import { openOciArchive } from '../helpers/oci.js';
 import { diffTrees, flattenLayers, type TreeEntry } from '../helpers/tar-tree.js';
 
 const run = promisify(execFile);
-const DEBIAN = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
+const DEBIAN = DEBIAN_IMAGE;
 const BASE = 'docker.io/library/debian:bookworm';
-const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
 const ready = fs.existsSync(DEBIAN) && hasCommand('buildah');
 if (!ready && !inCi) process.stderr.write(`\ndifferential/buildah: SKIPPED: needs ${DEBIAN} (scripts/make-debian-image.sh) and buildah (scripts/setup-host.sh)\n\n`);
 const maybe = ready || inCi ? test.serial : test.serial.skip;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import * as path from 'node:path';
 import { nbuild, projectRoot, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
+import { DEBIAN_IMAGE } from '../helpers/debian-image.js';
 
 let root: string;
 
@@ -275,7 +276,7 @@ test('RUN cannot make a nested user namespace or any other namespace, as under d
 });
 
 test('RUN keeps threads and fork under the seccomp filter (clone3 is ENOSYS, glibc falls back to clone)', async (t) => {
-  const debian = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
+  const debian = DEBIAN_IMAGE;
   if (!fs.existsSync(debian)) return t.fail(`no Debian base image at ${debian} (scripts/make-debian-image.sh)`);
   t.timeout(5 * 60 * 1000);
   const store = tempDir('seccomp-store');
