@@ -150,11 +150,12 @@ await build({
 // One character outside ASCII (esbuild escapes those in strings, not in regular expression
 // literals) and the whole bundle is read into a two-byte string: twice the memory, and reading and
 // compiling it were ~2x slower (docs/decisions.md, "Start-up: commands without options skip …").
-{
-  const text = await readFile(path.join(root, 'dist/nbuild.cjs'), 'latin1');
+async function assertAscii(file) {
+  const text = await readFile(path.join(root, file), 'latin1');
   const at = text.search(/[^\x00-\x7f]/);
-  if (at >= 0) throw new Error(`dist/nbuild.cjs: a non-ASCII character near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; write it as an escape in the source`);
+  if (at >= 0) throw new Error(`${file}: a non-ASCII character near ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}; write it as an escape in the source`);
 }
+await assertAscii('dist/nbuild.cjs');
 
 // The commands that run without the parser, as their own small file: bin/start.cjs runs it first
 // and reads the CLI bundle only when it declines (docs/decisions.md, "Start-up: commands without
@@ -196,5 +197,8 @@ if (process.argv.includes('--sea')) {
     define: { 'import.meta.url': 'nbuildMetaUrl', NBUILD_SEA_VERSION: JSON.stringify(version) },
     banner: { js: "const nbuildMetaUrl = require('node:url').pathToFileURL(process.execPath).href;" },
     plugins: [startupPatches],
+    // Comments out (one em dash in a comment made the executable's script a two-byte string too).
+    minifyWhitespace: true,
   });
+  await assertAscii('dist/sea/nbuild.cjs');
 }
