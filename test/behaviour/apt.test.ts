@@ -6,9 +6,8 @@
 import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadImages } from '../../src/index.js';
 import { apiBuild } from '../helpers/api-build.js';
-import { DEBIAN_IMAGE, testNeedingDebian } from '../helpers/debian-image.js';
+import { DEBIAN_IMAGE, storeWithDebian, testNeedingDebian } from '../helpers/debian-image.js';
 import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
 
@@ -17,11 +16,9 @@ const present = fs.existsSync(archive);
 const maybe = testNeedingDebian('apt.test', present);
 
 maybe('apt-get install runs rootless and the installed binary runs in a later RUN', async (t) => {
-  t.true(present, `the Debian base image ${archive} is missing; .ci/run makes it with scripts/make-debian-image.sh`);
-  if (!present) return;
   t.timeout(10 * 60 * 1000);
-  const root = tempDir('apt-store');
-  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
+  const root = await storeWithDebian(t, 'apt-store', present);
+  if (!root) return;
   const ctx = tempDir('apt');
   writeFiles(ctx, {
     Dockerfile: [

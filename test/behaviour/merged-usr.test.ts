@@ -7,9 +7,8 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadImages } from '../../src/index.js';
 import { apiBuild } from '../helpers/api-build.js';
-import { DEBIAN_IMAGE, testNeedingDebian } from '../helpers/debian-image.js';
+import { DEBIAN_IMAGE, storeWithDebian, testNeedingDebian } from '../helpers/debian-image.js';
 import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { listLayer, openOciArchive } from '../helpers/oci.js';
 
@@ -18,11 +17,9 @@ const present = fs.existsSync(archive);
 const maybe = testNeedingDebian('merged-usr.test', present);
 
 maybe('COPY into /bin/ lands in /usr/bin, /bin stays a link, and the next RUN runs /bin/sh and the tool', async (t) => {
-  t.true(present, `the Debian base image ${archive} is missing; .ci/run makes it with scripts/make-debian-image.sh`);
-  if (!present) return;
   t.timeout(5 * 60 * 1000);
-  const root = tempDir('merged-usr-store');
-  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
+  const root = await storeWithDebian(t, 'merged-usr-store', present);
+  if (!root) return;
   const ctx = tempDir('merged-usr');
   writeFiles(ctx, {
     'tool.sh': '#!/bin/sh\necho tool ran as "$0"\n',
@@ -64,9 +61,8 @@ maybe('COPY into /bin/ lands in /usr/bin, /bin stays a link, and the next RUN ru
 });
 
 maybe('a folder copied onto the /bin link is refused as BuildKit refuses it, naming the path', async (t) => {
-  if (!present) return t.pass();
-  const root = tempDir('merged-usr-store');
-  await loadImages({ storeRoot: root, input: archive, tag: 'debian:bookworm' });
+  const root = await storeWithDebian(t, 'merged-usr-store', present);
+  if (!root) return;
   const ctx = tempDir('merged-usr');
   writeFiles(ctx, { 'overlay/bin/x': 'x\n', Dockerfile: 'FROM debian:bookworm\nCOPY overlay/ /\n' });
   const r = await apiBuild(root, ctx, []);
