@@ -229,6 +229,8 @@ for c in "${case_list[@]}"; do
   cdir="$BENCH_CASES/$c"; [ -f "$cdir/Dockerfile" ] || die "no case $c"
   TOUCH_FILE=""; [ -f "$cdir/case.env" ] && . "$cdir/case.env"
   R_DOCKERFILE="$cdir/Dockerfile"; R_CTX="$BENCH_WORK/contexts/$c"; R_TAG="localhost/bench-$c:latest"
+  # (measure_mode sets the tool's archive; the untimed builds below render no {out})
+  R_OUT=""
   R_TF=""; [ -n "$TOUCH_FILE" ] && R_TF="$R_CTX/$TOUCH_FILE"
   # a pristine touch file left by an interrupted edit run goes back first
   R_BAK="$BENCH_WORK/contexts/.$c.touch-file.orig"

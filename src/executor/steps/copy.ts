@@ -283,14 +283,14 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
   },
   async read(ctx, instr, state) {
     trace('copy: digesting sources');
-    // Mostly context files the stat cache does not know (a cold build): the step is staged
-    // first and the files hashed as they are copied, so each is read once; the key is made
-    // from those digests, and a cache hit then drops the staged tree. A few unknown files (a
-    // touched one) are only hashed: staging the whole COPY for them would cost more.
+    // Many bytes of context files the stat cache does not know (a cold build): the step is
+    // staged first and the files hashed as they are copied, so each is read once; the key is
+    // made from those digests, and a cache hit then drops the staged tree. Otherwise (a touched
+    // file, a small context) the unknown files are only hashed (stageBeforeKey).
     const walk = await copySourceWalk(ctx, instr);
     let prepared: PreparedLayer | undefined;
     try {
-      if (walk && walk.unknownBytes > 0 && walk.unknownBytes * 2 >= walk.totalBytes) {
+      if (walk && stageBeforeKey(walk)) {
         prepared = await stageCopyStep(ctx, state, instr);
         trace('copy: staged before the key');
       }
@@ -312,6 +312,20 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
     }
   },
 };
+
+/**
+ * Staging before the key costs ~45 ms (a temporary tree, the image's view, the clean-up) even
+ * when the key then hits, as it does after a `touch` or a fresh checkout; hashing first costs one
+ * more read of the unknown bytes when it misses (~1 ms per MB: OpenSSL's sha256 at ~1.7 GB/s from
+ * the page cache). So a COPY is staged first only when the unknown bytes are most of it and at
+ * least STAGE_FIRST_MIN_BYTES: either way, at most ~45 ms lost (docs/decisions.md, "Stage a COPY
+ * before its key only for many unknown bytes").
+ */
+export const STAGE_FIRST_MIN_BYTES = 32 * 1024 * 1024;
+
+export function stageBeforeKey(walk: Pick<SourcesWalk, 'unknownBytes' | 'totalBytes'>): boolean {
+  return walk.unknownBytes >= STAGE_FIRST_MIN_BYTES && walk.unknownBytes * 2 >= walk.totalBytes;
+}
 
 /** A COPY from the context: the deferred walk of its sources (the step decides whether to copy first). */
 async function copySourceWalk(ctx: StepContext, instr: CopyInstruction | AddInstruction): Promise<SourcesWalk | undefined> {
