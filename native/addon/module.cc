@@ -11,6 +11,7 @@
 #include "core/file_hash.h"
 #include "core/layer_reader.h"
 #include "core/thread_pool.h"
+#include "core/view_mount.h"
 #include "core/xattrs.h"
 
 namespace nbaddon {
@@ -171,6 +172,27 @@ Napi::Value CopyXattrs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Synchronous: one mount (a short-lived thread, see view_mount.h) or one umount2, per view.
+Napi::Value MountOverlayView(const Napi::CallbackInfo& info) {
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) throw Napi::TypeError::New(info.Env(), "expected parent, lower and target");
+  try {
+    nb::mountOverlayView(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::String>().Utf8Value());
+  } catch (const nb::EngineError& e) {
+    toJsError(info.Env(), e).ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value UnmountView(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "expected a path");
+  try {
+    nb::unmountView(info[0].As<Napi::String>().Utf8Value());
+  } catch (const nb::EngineError& e) {
+    toJsError(info.Env(), e).ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("zstd", ZSTD_versionString());
@@ -190,6 +212,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layerDigests", Napi::Function::New(env, LayerDigests));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
   exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));
+  exports.Set("mountOverlayView", Napi::Function::New(env, MountOverlayView));
+  exports.Set("unmountView", Napi::Function::New(env, UnmountView));
   return exports;
 }
 

@@ -41,6 +41,8 @@ export interface Binding {
   layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
   copyXattrs(src: string, dst: string): void;
+  mountOverlayView(parent: string, lower: string, target: string): void;
+  unmountView(target: string): void;
 }
 
 let cached: Binding | undefined;

@@ -265,3 +265,25 @@ export function copyXattrs(src: string, dst: string): void {
 export function engineInfo(): { zstd: string; deflate: string; threads: number } {
   return binding().engineInfo();
 }
+
+/**
+ * Mounts a read-only overlay of `lower` (layer folders relative to `parent`, top-most first,
+ * joined by ':') at `target`, with mount(2) itself: the caller is in the launcher's user and mount
+ * namespaces (snapshot/rootfs-view.ts).
+ */
+export function mountOverlayView(parent: string, lower: string, target: string): void {
+  try {
+    binding().mountOverlayView(path.resolve(checkString('parent', parent)), checkString('lower', lower), path.resolve(checkString('target', target)));
+  } catch (e) {
+    throw fromNative(e, new Error());
+  }
+}
+
+/** Detaches a view mounted by mountOverlayView (umount2 with MNT_DETACH). */
+export function unmountView(target: string): void {
+  try {
+    binding().unmountView(path.resolve(checkString('target', target)));
+  } catch (e) {
+    throw fromNative(e, new Error());
+  }
+}
