@@ -63,7 +63,6 @@ export async function executePlan(outerEnv: StepEnv, plan: BuildPlan, options: E
       if (!state) throw new NbuildError('STAGE_ORDER', `stage ${index} is used before it was built`);
       return state.layers;
     },
-    stageChainKey: (index) => finished.get(index)?.chainKey ?? '',
     imageLayers: async (ref) => [...(await resolveBaseImage(env.store, ref, options.resolveRemote)).layers],
     nextStepId: options.nextStepId ?? (() => ++stepId),
     countStep: (instr, historyText) => budget.count(instr, historyText),

@@ -9,14 +9,18 @@ import type { NamedSource, StepEnv } from './context.js';
 import { contextSourcesDigest } from '../cache/content-hash.js';
 import { openRootfsView, type RootfsView } from '../snapshot/rootfs-view.js';
 import { loc } from './steps/metadata.js';
+import { digestPaths } from './stage-paths.js';
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+
+/** Bumped when digestPaths changes what it sums, so a recorded stage-content digest of another form is not used. */
+const STAGE_CONTENT_FORM = 'stage-content-v1';
 
 /** What the executor knows of the build's other sources. */
 export interface SourceProvider {
   plan: BuildPlan;
   /** The finished state of an earlier stage, by index. */
   stageLayers(index: number): Layer[];
-  /** The cache chain key of a finished stage (what its tree was built from). */
-  stageChainKey(index: number): string;
   /** Layers of an image named by --from. */
   imageLayers(ref: string): Promise<Layer[]>;
 }
@@ -42,13 +46,47 @@ export class FromSources {
     return named.kind === 'local' ? named.context : undefined;
   }
 
-  /** What a `--from` names, for a cache key: a stage by how it was built, an image by its layers, a folder by its files. */
-  async digest(from: string, instr: Instruction): Promise<string> {
+  /**
+   * What a `--from` names, for a cache key: for a stage, what `paths` (the step's sources in it)
+   * hold; an image by its layers; a folder by its files.
+   */
+  async digest(from: string, instr: Instruction, paths: readonly string[]): Promise<string> {
     const source = this.resolve(from);
-    if (source.kind === 'stage') return `stage:${this.provider.stageChainKey(source.index)}`;
+    if (source.kind === 'stage') return `stage-content:${await this.stageContentDigest(source.index, paths)}`;
     const local = this.localContext(from);
     if (local) return `context:${await contextSourcesDigest(local, ['.'], this.env.statCache)}`;
     return `image:${(await this.layers(from, instr)).map((l) => l.diffId.toString()).join(',')}`;
+  }
+
+  /**
+   * What `paths` hold in a finished stage's tree (stage-paths.ts digestPaths), as BuildKit keys
+   * COPY --from and RUN --mount from= by the content they read: a stage rebuilt to the same files
+   * (a comment edited in a source, a rerun that writes the same output) leaves the steps that read
+   * it cached. Worked out once per layer stack: the stat cache keeps it as a walk summary whose
+   * listing is the stage's diff_ids (layers never change), keyed by context, target platform, stage
+   * and paths, so a
+   * no-op rebuild reads one small file and mounts nothing.
+   */
+  private async stageContentDigest(index: number, paths: readonly string[]): Promise<string> {
+    const layers = this.provider.stageLayers(index);
+    const identity = `layers:${layers.map((l) => l.diffId.toString()).join(',')}`;
+    const key = createHash('sha256').update(JSON.stringify([STAGE_CONTENT_FORM, this.env.context.dir, this.provider.plan.platform, index, paths])).digest('hex');
+    const known = this.env.statCache.treeDigest(key, identity);
+    if (known !== undefined) return known;
+    const scratch = await this.env.store.tempDir('from-digest');
+    let digest: string;
+    try {
+      const view = await openRootfsView(await this.env.store.lowerDirs(layers), path.join(scratch, 'view'));
+      try {
+        digest = await digestPaths(view.dir, paths);
+      } finally {
+        await view.release();
+      }
+    } finally {
+      await this.env.store.removeTempDir(scratch);
+    }
+    this.env.statCache.recordTree(key, identity, digest);
+    return digest;
   }
 
   /** The layers of the tree a `--from` names (not a local context: localContext() first). */

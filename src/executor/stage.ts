@@ -24,8 +24,6 @@ export interface StageRunner {
   plan: BuildPlan;
   /** The finished state of an earlier stage, by index (for COPY --from). */
   stageLayers(index: number): Layer[];
-  /** The cache chain key of a finished stage (what its tree was built from). */
-  stageChainKey(index: number): string;
   /** Layers of an image named by COPY --from=<image>. */
   imageLayers(ref: string): Promise<Layer[]>;
   nextStepId(): number;

@@ -9,7 +9,8 @@
 //   otherwise); folders already there keep theirs; what is copied gets --chown/--chmod;
 // - a source that is a symlink is followed (its target is copied under its name);
 //   links inside a copied folder stay links.
-import { hasWildcard, segmentMatcher, unescapeSegment } from '../../context/glob.js';
+import { hasWildcard, segmentMatcher } from '../../context/glob.js';
+import { globInRoot } from '../stage-paths.js';
 import * as fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -229,32 +230,6 @@ function couldContain(pattern: string, dir: string): boolean {
   return true; // a prefix of the pattern, or below a folder it names (all of which is included)
 }
 
-/**
- * `COPY --from=stage /a/b/* …`: wildcards match names in the stage's tree, one segment at a
- * time; past the first wildcard a plain segment's `\` escapes are Match escapes (BuildContext.expand).
- */
-async function globInRoot(root: string, pattern: string): Promise<string[]> {
-  let found = [''];
-  let globbing = false;
-  for (const seg of pattern.split('/').filter((p) => p !== '' && p !== '.')) {
-    const next: string[] = [];
-    const plain = hasWildcard(seg) ? undefined : globbing ? unescapeSegment(seg) : seg;
-    if (hasWildcard(seg)) globbing = true;
-    else if (plain === undefined) return [];
-    for (const base of found) {
-      if (plain !== undefined) {
-        next.push(`${base}/${plain}`);
-        continue;
-      }
-      const re = segmentMatcher(seg);
-      const names = await fs.readdir(await resolveInRoot(root, base || '/')).catch(() => [] as string[]);
-      for (const name of names.sort()) if (re.test(name)) next.push(`${base}/${name}`);
-    }
-    found = next;
-  }
-  return found;
-}
-
 /** A here-document as a file to copy: BuildKit writes it 0644 in a scratch tree first. */
 async function heredocItem(h: Heredoc, scratch: string): Promise<Item> {
   const dir = await fs.mkdtemp(path.join(scratch, 'heredoc-'));
@@ -335,7 +310,7 @@ async function copySourceWalk(ctx: StepContext, instr: CopyInstruction | AddInst
 
 /** What a COPY or ADD reads, for its cache key (a COPY's context files from `walk`, when given). */
 async function copySourceDigest(ctx: StepContext, instr: CopyInstruction | AddInstruction, walk?: SourcesWalk): Promise<string> {
-  if (instr.kind === 'copy' && instr.from !== undefined) return ctx.sources.digest(instr.from, instr);
+  if (instr.kind === 'copy' && instr.from !== undefined) return ctx.sources.digest(instr.from, instr, contextSources(instr));
   const digest = walk ? await walk.digest() : await contextSourcesDigest(ctx.env.context, contextSources(instr), ctx.env.statCache);
   if (instr.kind !== 'add') return digest;
   const urls = await Promise.all(instr.sources.filter(isUrl).map((u) => ctx.env.urls.digest(u, instr.checksum)));

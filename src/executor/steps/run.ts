@@ -401,7 +401,7 @@ async function mountSourcesDigest(ctx: StepContext, run: PlannedRun): Promise<st
   const out: string[] = [];
   for (const m of run.mounts) {
     if (m.type !== 'bind') continue;
-    if (m.from !== undefined) out.push(await ctx.sources.digest(m.from, run.instr));
+    if (m.from !== undefined) out.push(await ctx.sources.digest(m.from, run.instr, [m.source ?? '/']));
     else {
       // The files the mount shows: the source resolved inside the context as the mount resolves it
       // (bind-mount.ts); one that is not there is the mount's own error when the step runs.
