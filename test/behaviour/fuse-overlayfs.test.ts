@@ -10,11 +10,11 @@ import { apiBuild } from '../helpers/api-build.js';
 import { apiStoreWithBusybox } from '../helpers/api-store.js';
 import { tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 import { openOciArchive } from '../helpers/oci.js';
+import { inCi } from '../helpers/ci.js';
 
 const verdict = chooseIsolation(await probeHost(), undefined).modes.find((m) => m.mode === 'fuse-overlayfs');
 const usable = verdict?.available === true;
 const why = usable ? '' : verdict?.reason || 'the isolation ladder has no fuse-overlayfs verdict';
-const inCi = process.env['CI'] === 'true';
 const maybe = usable || inCi ? test : test.skip;
 
 // Creates, changes and deletes files; replaces a folder (an opaque dir) and reads it back in a

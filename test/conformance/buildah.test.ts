@@ -12,6 +12,7 @@ import { flattenLayers } from '../helpers/tar-tree.js';
 import { conformanceRoot, dockerfileText, goRegExp, loadCases, skipReason, type BuildahCase } from './buildah-cases.js';
 import { prepareContext } from './buildah-context.js';
 import { KNOWN_GAPS } from './buildah-known-gaps.js';
+import { inCi } from '../helpers/ci.js';
 
 const buildahDir = path.join(conformanceRoot(), 'buildah');
 const CONCURRENCY = 2;
@@ -155,7 +156,7 @@ class Semaphore {
 
 // Registered last: the helpers above (a class) must be initialised first.
 if (!fs.existsSync(path.join(buildahDir, 'cases.json'))) {
-  if (process.env.CI === 'true') {
+  if (inCi) {
     test('buildah conformance data is present', (t) => t.fail(`${buildahDir}/cases.json is missing (set NBUILD_CONFORMANCE)`));
   } else {
     test.skip(`buildah conformance: ${buildahDir} not found, set NBUILD_CONFORMANCE to run it`, () => undefined);

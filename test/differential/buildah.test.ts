@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { hasCommand, nbuild, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
-import { DEBIAN_IMAGE, inCi } from '../helpers/debian-image.js';
+import { DEBIAN_IMAGE } from '../helpers/debian-image.js';
+import { inCi } from '../helpers/ci.js';
 import { openOciArchive } from '../helpers/oci.js';
 import { diffTrees, flattenLayers, type TreeEntry } from '../helpers/tar-tree.js';
 

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestFn } from 'ava';
+import { inCi } from '../helpers/ci.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist/test/frontend → project root
@@ -13,7 +14,7 @@ const projectRoot = resolve(here, '..', '..', '..');
 export const conformanceDir: string | undefined = (() => {
   const dir = process.env.NBUILD_CONFORMANCE || resolve(projectRoot, '..', 'shared', 'conformance');
   if (existsSync(dir)) return dir;
-  if (process.env.CI === 'true') throw new Error(`conformance data not found at ${dir} (required when CI=true)`);
+  if (inCi) throw new Error(`conformance data not found at ${dir} (required when CI=true)`);
   return undefined;
 })();
 

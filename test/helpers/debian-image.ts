@@ -4,11 +4,11 @@ import test, { type ExecutionContext, type TestFn } from 'ava';
 import * as fs from 'node:fs';
 import { loadImages } from '../../src/index.js';
 import { tempDir } from './nbuild-cli.js';
+import { inCi } from './ci.js';
 
 export const DEBIAN_IMAGE = process.env['NBUILD_DEBIAN_IMAGE'] ?? '/var/cache/nbuild-ci/debian-bookworm.oci.tar';
 
 /** CI must have everything: there a missing base image fails the test instead of skipping it. */
-export const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
 
 /**
  * `test` when `ready` (the base image and what else the file needs) or in CI, else `test.skip`

@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { probeHost } from '../../src/snapshot/index.js';
 import { baseSpec, inNamespace, workspace, type Workspace } from './harness.js';
 import type { StepOutput, StepsRequest } from './fixtures/snapshot-steps.js';
+import { inCi } from '../helpers/ci.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/snapshot-steps.js', import.meta.url));
 // Probed before any test is declared (ava wants them all declared synchronously after this).
 const fuse = await probeHost().then((p) => p.fuseOverlayfs);
 const fuseUsable = fuse.binary !== undefined && fuse.devFuse.ok;
 const fuseWhy = !fuse.binary ? 'fuse-overlayfs is not installed' : fuse.devFuse.error;
-const fuseTest = fuseUsable || process.env['CI'] === 'true' ? test : test.skip;
+const fuseTest = fuseUsable || inCi ? test : test.skip;
 
 async function runSteps(ws: Workspace, mode: StepsRequest['mode'], steps: string[]): Promise<StepOutput[]> {
   const { rootfs: _r, args: _a, ...spec } = baseSpec(ws, ['true']);
@@ -62,7 +63,7 @@ test('copy-based snapshots give the same layers and output as the kernel overlay
 });
 
 
-fuseTest(`fuse-overlayfs snapshots give exactly the kernel overlay's layers${fuseUsable || process.env['CI'] === 'true' ? '' : ` (skipped: ${fuseWhy})`}`, async (t) => {
+fuseTest(`fuse-overlayfs snapshots give exactly the kernel overlay's layers${fuseUsable || inCi ? '' : ` (skipped: ${fuseWhy})`}`, async (t) => {
   const ws = await workspace();
   try {
     const overlay = await runSteps(ws, 'overlay', STEPS);
