@@ -33,7 +33,23 @@ export async function contextSourcesDigest(context: BuildContext, sources: strin
 }
 
 /** Bumped when the parts summed below change, so a cached summary of an older form is not used. */
-const DIGEST_FORM = 'content-digest-v1';
+const DIGEST_FORM = 'content-digest-v2';
+
+/**
+ * A folder's files and links (not its subfolders) in the digest: their parts, or the digest they
+ * had when the folder's native listing was the same (`known`), recorded per folder in the stat
+ * cache. A touched file then costs the parts of its own folder, not of the whole tree.
+ */
+interface FolderFiles {
+  node: TreeNode;
+  parts: Part[];
+  known?: string;
+  digest?: string;
+}
+
+function isFolderFiles(p: Part | FolderFiles): p is FolderFiles {
+  return typeof p === 'object' && !(p instanceof Promise);
+}
 
 /**
  * The walk of contextSourcesDigest. `defer`: the files the stat cache does not know are not
@@ -42,7 +58,13 @@ const DIGEST_FORM = 'content-digest-v1';
  *
  * The walk lists the tree natively (context/tree.ts); when the listing of every folder is what
  * it was when the stat cache last summarised these sources, the digest is the one recorded then
- * and no file's entry is looked at (a no-op rebuild: one comparison).
+ * and no file's entry is looked at (a no-op rebuild: one comparison). Otherwise each folder whose
+ * own listing is unchanged gives the digest of its files recorded then (a Merkle walk: a touched
+ * or edited file costs its folder's entries), and only the others look at their files.
+ *
+ * The form: per source `src\0SRC\0`; per folder `d\0REL\0MODE\0` then `F\0FILES\0` (FILES: the
+ * sha256 of its files' `f\0NAME\0MODE\0DIGEST\0` and links' `l\0NAME\0TARGET\0` in name order),
+ * then its subfolders in name order; a source that is a file or link, `f\0REL\0…` or `l\0REL\0…`.
  */
 export async function walkContextSources(context: BuildContext, sources: string[], stats: StatCache, defer: boolean): Promise<SourcesWalk> {
   const walkStart = Date.now();
@@ -65,7 +87,9 @@ export async function walkContextSources(context: BuildContext, sources: string[
   const known = stats.treeDigest(key, listing);
   if (known !== undefined) return { unknownBytes: 0, totalBytes, digest: () => Promise.resolve(known) };
 
-  const parts: Part[] = [];
+  const recorded = stats.folderDigests(key);
+  const parts: (Part | FolderFiles)[] = [];
+  const folders: FolderFiles[] = [];
   const hashing = new Limiter(HASHING_AT_ONCE);
   const sizes = { unknownBytes: 0, totalBytes };
   const hash = (abs: string, st: EntryStat): Promise<string> => hashing.run(() => stats.fileDigest(abs, st));
@@ -76,9 +100,10 @@ export async function walkContextSources(context: BuildContext, sources: string[
     part.catch(() => undefined); // awaited (and its error thrown) after the walk
     return part;
   };
+  const walk: Walker = { stats, recorded, folders, unknown };
   for (const [src, tree] of trees) {
     parts.push(`src\0${src}\0`);
-    for (const root of tree.roots) walkNode(root, stats, parts, unknown);
+    for (const root of tree.roots) walkNode(root, walk, parts);
   }
   // Summarised only when no entry changed within RACY_MS of the walk: a change in the same clock
   // tick keeps the ctime, and the digest may come from a later read of a file whose ctime did not move.
@@ -87,13 +112,27 @@ export async function walkContextSources(context: BuildContext, sources: string[
     ...sizes,
     digest: async () => {
       // Every deferred file started (a few at a time, by the limiter), then summed in walk order.
-      const started = parts.map((p) => (typeof p === 'function' ? p() : p));
-      for (const p of started) if (typeof p !== 'string') p.catch(() => undefined);
-      // Summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts).
+      const start = (list: Part[]): (string | Promise<string>)[] => {
+        const started = list.map((p) => (typeof p === 'function' ? p() : p));
+        for (const p of started) if (typeof p !== 'string') p.catch(() => undefined);
+        return started;
+      };
+      const startedFolders = new Map(folders.filter((f) => f.known === undefined).map((f) => [f, start(f.parts)]));
+      const startedTop = start(parts.filter((p): p is Part => !isFolderFiles(p)));
       const h = createHash('sha256');
       let chunk = '';
-      for (const part of started) {
-        chunk += typeof part === 'string' ? part : await part;
+      let top = 0;
+      for (const part of parts) {
+        let text: string;
+        if (isFolderFiles(part)) {
+          part.digest = part.known ?? (await sumParts(startedFolders.get(part) ?? []));
+          text = `F\0${part.digest}\0`;
+        } else {
+          const p = startedTop[top++] as string | Promise<string>;
+          text = typeof p === 'string' ? p : await p;
+        }
+        // Summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts).
+        chunk += text;
         if (chunk.length >= 1 << 16) {
           h.update(chunk);
           chunk = '';
@@ -101,23 +140,84 @@ export async function walkContextSources(context: BuildContext, sources: string[
       }
       const digest = h.update(chunk).digest('hex');
       if (!racy) stats.recordTree(key, listing, digest);
+      // Each folder's files digest under its listing, unless a file there changed within RACY_MS.
+      const keep = new Map<string, [string, string]>();
+      for (const f of folders) {
+        if (f.node.listingDigest === undefined || f.digest === undefined || (f.node.newestCtimeMs ?? 0) >= walkStart - RACY_MS) continue;
+        keep.set(f.node.abs, [f.node.listingDigest, f.digest]);
+      }
+      if (changedFolders(recorded, keep)) stats.recordFolderDigests(key, keep);
       return digest;
     },
   };
 }
 
-function walkNode(node: TreeNode, stats: StatCache, parts: Part[], unknown: (abs: string, st: EntryStat, prefix: string) => Part): void {
-  const { rel, st } = node;
-  const mode = (st.mode & 0o177777).toString(8);
-  const type = st.mode & 0o170000;
-  if (type === S_IFDIR) {
-    parts.push(`d\0${rel}\0${mode}\0`);
-    for (const child of childrenOf(node)) walkNode(child, stats, parts, unknown);
-  } else if (type === S_IFLNK) {
-    parts.push(`l\0${rel}\0${node.link ?? ''}\0`);
+interface Walker {
+  stats: StatCache;
+  recorded: ReadonlyMap<string, [string, string]>;
+  folders: FolderFiles[];
+  unknown: (abs: string, st: EntryStat, prefix: string) => Part;
+}
+
+/** Whether the folders to record differ from those recorded (so a touch rebuild rewrites nothing when only a racy folder changed). */
+function changedFolders(recorded: ReadonlyMap<string, [string, string]>, keep: ReadonlyMap<string, [string, string]>): boolean {
+  if (keep.size !== recorded.size) return true;
+  for (const [dir, [l, f]] of keep) {
+    const r = recorded.get(dir);
+    if (!r || r[0] !== l || r[1] !== f) return true;
+  }
+  return false;
+}
+
+async function sumParts(started: (string | Promise<string>)[]): Promise<string> {
+  const h = createHash('sha256');
+  let chunk = '';
+  for (const p of started) {
+    chunk += typeof p === 'string' ? p : await p;
+    if (chunk.length >= 1 << 16) {
+      h.update(chunk);
+      chunk = '';
+    }
+  }
+  return h.update(chunk).digest('hex');
+}
+
+function modeText(st: EntryStat): string {
+  return (st.mode & 0o177777).toString(8);
+}
+
+function walkNode(node: TreeNode, walk: Walker, parts: (Part | FolderFiles)[]): void {
+  if ((node.st.mode & 0o170000) !== S_IFDIR) {
+    filePart(node, node.rel, walk, parts as Part[]);
+    return;
+  }
+  parts.push(`d\0${node.rel}\0${modeText(node.st)}\0`);
+  const files: FolderFiles = { node, parts: [] };
+  const before = node.listingDigest === undefined ? undefined : walk.recorded.get(node.abs);
+  if (before && before[0] === node.listingDigest) files.known = before[1];
+  parts.push(files);
+  walk.folders.push(files);
+  const subfolders: TreeNode[] = [];
+  if (files.known !== undefined) {
+    // Only the subfolders: `kept` holds them as nodes, in name order (files as indexes).
+    for (const e of node.kept ?? []) if (typeof e !== 'number') subfolders.push(e);
+  } else {
+    for (const child of childrenOf(node)) {
+      if ((child.st.mode & 0o170000) === S_IFDIR) subfolders.push(child);
+      else filePart(child, child.rel.slice(child.rel.lastIndexOf('/') + 1), walk, files.parts);
+    }
+  }
+  for (const sub of subfolders) walkNode(sub, walk, parts);
+}
+
+/** A file's or link's part, named `label` (its name in a folder, its path as a source). */
+function filePart(node: TreeNode, label: string, walk: Walker, into: Part[]): void {
+  const type = node.st.mode & 0o170000;
+  if (type === S_IFLNK) {
+    into.push(`l\0${label}\0${node.link ?? ''}\0`);
   } else if (type === S_IFREG) {
-    const known = stats.known(node.abs, st);
-    const prefix = `f\0${rel}\0${mode}\0`;
-    parts.push(known !== undefined ? `${prefix}${known}\0` : unknown(node.abs, st, prefix));
+    const known = walk.stats.known(node.abs, node.st);
+    const prefix = `f\0${label}\0${modeText(node.st)}\0`;
+    into.push(known !== undefined ? `${prefix}${known}\0` : walk.unknown(node.abs, node.st, prefix));
   }
 }

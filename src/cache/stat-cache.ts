@@ -8,7 +8,9 @@
 // Beside them, one file per walk key (content-hash.ts: context folder, .dockerignore, sources):
 // the digest of those sources when their whole native listing had the sha256 `listing`,
 // `nbuild-stat-v1 <sum>\n` + JSON {tree: key, listing, digest}, rewritten when the tree changes,
-// so an unchanged tree is one small read and one comparison, with no shard read.
+// so an unchanged tree is one small read and one comparison, with no shard read; and one more
+// per walk key, {folders: key, entries: {folder: [listing, files digest]}}, read when that
+// summary misses: a folder whose own listing is unchanged needs none of its files' entries.
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
 import { createHash } from 'node:crypto';
@@ -51,6 +53,8 @@ export class StatCache {
   private readonly shards = new Map<string, Shard>();
   /** Walk summaries read or recorded, by walk key ('' listing: none on disk). */
   private readonly trees = new Map<string, { listing: string; digest: string; dirty: boolean }>();
+  /** Per walk key, each folder's files digest under its native listing (content-hash.ts). */
+  private readonly folderSets = new Map<string, { folders: ReadonlyMap<string, [string, string]>; dirty: boolean }>();
 
   /**
    * `dir`: the store's context-stat folder; `tmpDir`: where atomic writes stage (the store's tmp/,
@@ -111,6 +115,33 @@ export class StatCache {
     this.trees.set(key, { listing, digest, dirty: true });
   }
 
+  /**
+   * The folders of the walk `key` as last recorded: folder → [its native listing digest, the
+   * digest of its files' parts then]. One file per walk key, read when the whole tree's summary
+   * missed (a touched or edited file).
+   */
+  folderDigests(key: string): ReadonlyMap<string, [string, string]> {
+    let set = this.folderSets.get(key);
+    if (!set) {
+      const folders = new Map<string, [string, string]>();
+      const v = readFramed(this.foldersFile(key));
+      const entries = v && v['folders'] === key ? v['entries'] : undefined;
+      if (entries !== null && typeof entries === 'object' && !Array.isArray(entries)) {
+        for (const [dir, e] of Object.entries(entries as Record<string, unknown>)) {
+          if (Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string') folders.set(dir, [e[0], e[1]]);
+        }
+      }
+      set = { folders, dirty: false };
+      this.folderSets.set(key, set);
+    }
+    return set.folders;
+  }
+
+  /** Replaces the folders recorded for the walk `key` (written by save()). */
+  recordFolderDigests(key: string, folders: ReadonlyMap<string, [string, string]>): void {
+    this.folderSets.set(key, { folders, dirty: true });
+  }
+
   /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
   async save(): Promise<void> {
     const writing = new Limiter(WRITING_AT_ONCE);
@@ -139,6 +170,11 @@ export class StatCache {
       tree.dirty = false;
       write(this.treeFile(key), () => frame(JSON.stringify({ tree: key, listing: tree.listing, digest: tree.digest })));
     }
+    for (const [key, set] of this.folderSets) {
+      if (!set.dirty) continue;
+      set.dirty = false;
+      write(this.foldersFile(key), () => frame(JSON.stringify({ folders: key, entries: Object.fromEntries(set.folders) })));
+    }
     if (writes.length > 0 && this.legacyFile) writes.push(fs.rm(this.legacyFile, { force: true }));
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -161,6 +197,11 @@ export class StatCache {
   /** A walk summary's file, by the walk's key, under a name no folder's shard has. */
   private treeFile(key: string): string {
     return this.fanOut(createHash('sha256').update(`tree\0${key}`).digest('hex'));
+  }
+
+  /** A walk's folder digests' file, under a name no shard or summary has. */
+  private foldersFile(key: string): string {
+    return this.fanOut(createHash('sha256').update(`folders\0${key}`).digest('hex'));
   }
 
   private fanOut(hex: string): string {

@@ -28,6 +28,10 @@ export interface TreeNode {
   /** A listed folder's kept entries in name order: folders as nodes, other entries as their index in `listing` (see childrenOf). */
   kept?: (TreeNode | number)[];
   listing?: FolderListing;
+  /** A listed folder: the native sha256 of its entries' names, stat identities, modes and link targets. */
+  listingDigest?: string;
+  /** A listed folder: the newest ctime of its entries (a folder changed in the same clock tick looks unchanged). */
+  newestCtimeMs?: number;
 }
 
 /** A folder's entries as listDirs gave them: names joined by NUL, six stat numbers each from `base` in `stats`. */
@@ -98,6 +102,8 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
       for (let d = 0; d < listing.counts.length; d++, i++) {
         const dir = level[i] as TreeNode;
         summed += `${dir.abs}\0${listing.digests[d] as string}\0`;
+        dir.listingDigest = listing.digests[d] as string;
+        dir.newestCtimeMs = 0;
         const count = listing.counts[d] as number;
         const kept: (TreeNode | number)[] = [];
         dir.kept = kept;
@@ -116,6 +122,7 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
           const start = from;
           from = end + 1;
           const type = (s[6 * k] as number) & S_IFMT;
+          if ((s[6 * k + 5] as number) > dir.newestCtimeMs) dir.newestCtimeMs = s[6 * k + 5] as number;
           if (type === S_IFLNK) (folder.links ??= new Map()).set(e, listing.links[l++] as string);
           if (type === S_IFDIR) {
             const name = joined.slice(start, end);

@@ -64,8 +64,7 @@ export class FromSources {
    * (a comment edited in a source, a rerun that writes the same output) leaves the steps that read
    * it cached. Worked out once per layer stack: the stat cache keeps it as a walk summary whose
    * listing is the stage's diff_ids (layers never change), keyed by context, target platform, stage
-   * and paths, so a
-   * no-op rebuild reads one small file and mounts nothing.
+   * and paths, so a no-op rebuild reads one small file and mounts nothing.
    */
   private async stageContentDigest(index: number, paths: readonly string[]): Promise<string> {
     const layers = this.provider.stageLayers(index);

@@ -46,9 +46,10 @@ export async function digestPaths(root: string, paths: readonly string[]): Promi
     h.update(`src\0${p}\0`);
     const matches = hasWildcard(p) ? await globInRoot(root, p) : [p];
     for (const match of matches) {
-      const abs = await resolveInRoot(root, match);
-      const st = await fs.stat(abs).catch(() => undefined);
-      if (!st) {
+      // (A path that cannot be resolved, a link loop say, is missing too: the step reports it.)
+      const abs = await resolveInRoot(root, match).catch(() => undefined);
+      const st = abs === undefined ? undefined : await fs.stat(abs).catch(() => undefined);
+      if (abs === undefined || !st) {
         h.update(`missing\0${match}\0`);
         continue;
       }

@@ -86,3 +86,39 @@ for (const mode of ['copy', 'fuse-overlayfs']) {
     t.deepEqual(withoutSsh, EXPECTED, `${mode}: the RUN's layer does not depend on the host's files`);
   });
 }
+
+// --squash asks the same question of the base image: the squashed layer keeps a whiteout only
+// where a kept (base) layer has the path (executor/squash.ts, `whiteoutsOver`). Steps that make
+// and then remove `.ssh` folders under the shadowed links: had the lookup followed a link to the
+// home, the squashed layer would keep whiteouts named after the host's ~/.ssh.
+const SQUASH_STEPS = `${STEP}\nRUN rm -rf /o/abs/.ssh /o/rel/.ssh /o/hop/.ssh /o/deep/up/.ssh\n`;
+
+async function squashedLayer(t: import('ava').ExecutionContext, home: string): Promise<string[] | undefined> {
+  const ctx = tempDir('mv-sq-ctx');
+  const archive = path.join(ctx, 'hostile.oci.tar');
+  await writeOciArchive(archive, hostileImage(home));
+  writeFiles(ctx, { Dockerfile: `FROM oci-archive:${archive}\n${SQUASH_STEPS}` });
+  const out = path.join(tempDir('mv-sq-out'), 'image.tar');
+  const before = fingerprint(home);
+  const r = await nbuild(['--root', tempDir('mv-sq-store'), 'build', '--progress', 'plain', '--squash', '--timestamp', '0', '--no-cache', '-o', `type=oci,dest=${out}`, ctx], { env: { HOME: home } });
+  t.deepEqual(changes(before, fingerprint(home)), [], 'squash: the home is unchanged');
+  t.is(r.code, 0, r.stderr);
+  t.false(/\n\s+at /.test(r.stderr), `no stack trace: ${r.stderr}`);
+  if (r.code !== 0) return undefined;
+  const a = openOciArchive(out);
+  t.is(a.manifest.layers.length, 3, 'the two base layers and the squashed one');
+  const layer = a.manifest.layers[a.manifest.layers.length - 1];
+  return listLayer(a.blob(layer.digest)).map((e) => e.name).sort();
+}
+
+test('--squash: a base image\'s links out under folders of the layer above never put the host\'s names in the squashed layer', async (t) => {
+  const home = tempDir('mv-sq-home');
+  writeFiles(home, { '.ssh/id_rsa': 'FAKE-KEY\n', '.ssh/known_hosts': 'host\n', 'proj/x': 'x\n' });
+  fs.chmodSync(path.join(home, '.ssh'), 0o700);
+  const withSsh = await squashedLayer(t, home);
+  t.truthy(withSsh);
+  t.deepEqual((withSsh ?? []).filter((n) => n.includes('.wh.') || n.includes('.ssh') || n.includes('id_rsa') || n.includes('known_hosts')), [], 'no whiteout and nothing named after the home');
+  const bare = tempDir('mv-sq-home-bare');
+  writeFiles(bare, { 'proj/x': 'x\n' });
+  t.deepEqual(await squashedLayer(t, bare), withSsh, 'the squashed layer does not depend on the host\'s files');
+});
