@@ -289,12 +289,13 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
 };
 
 /**
- * Staging before the key costs ~45 ms (a temporary tree, the image's view, the clean-up) even
- * when the key then hits, as it does after a `touch` or a fresh checkout; hashing first costs one
- * more read of the unknown bytes when it misses (~1 ms per MB: OpenSSL's sha256 at ~1.7 GB/s from
- * the page cache). So a COPY is staged first only when the unknown bytes are most of it and at
- * least STAGE_FIRST_MIN_BYTES: either way, at most ~45 ms lost (docs/decisions.md, "Stage a COPY
- * before its key only for many unknown bytes").
+ * Staging before the key costs time (a temporary tree, the image's view, the clean-up: ~45 ms
+ * when the view was mounted by mount(8), ~10–15 ms now) even when the key then hits, as it does
+ * after a `touch` or a fresh checkout; hashing first costs one more read of the unknown bytes when
+ * it misses (~1 ms per MB: OpenSSL's sha256 at ~1.7 GB/s from the page cache). So a COPY is staged
+ * first only when the unknown bytes are most of it and at least STAGE_FIRST_MIN_BYTES: either way
+ * at most ~32–45 ms lost (docs/decisions.md, "Stage a COPY before its key only for many unknown
+ * bytes").
  */
 export const STAGE_FIRST_MIN_BYTES = 32 * 1024 * 1024;
 
