@@ -4,7 +4,7 @@
 // large context reads metadata only.
 import { createHash } from 'node:crypto';
 import type { BuildContext } from '../context/context.js';
-import { childrenOf, listContextTree, S_IFDIR, S_IFLNK, S_IFREG, type ContextTree, type EntryStat, type TreeNode } from '../context/tree.js';
+import { childrenOf, isDir, listContextTree, S_IFLNK, S_IFREG, type ContextTree, type EntryStat, type TreeNode } from '../context/tree.js';
 import { RACY_MS, statIdentity, type StatCache } from './stat-cache.js';
 import { Limiter } from '../limiter.js';
 
@@ -111,34 +111,19 @@ export async function walkContextSources(context: BuildContext, sources: string[
   return {
     ...sizes,
     digest: async () => {
-      // Every deferred file started (a few at a time, by the limiter), then summed in walk order.
-      const start = (list: Part[]): (string | Promise<string>)[] => {
-        const started = list.map((p) => (typeof p === 'function' ? p() : p));
-        for (const p of started) if (typeof p !== 'string') p.catch(() => undefined);
+      // Every deferred file started (a few at a time, by the limiter), then summed in walk order;
+      // a folder whose files digest is not recorded sums its own parts first.
+      const start = (p: Part): string | Promise<string> => {
+        const started = typeof p === 'function' ? p() : p;
+        if (typeof started !== 'string') started.catch(() => undefined); // awaited (and thrown) in order
         return started;
       };
-      const startedFolders = new Map(folders.filter((f) => f.known === undefined).map((f) => [f, start(f.parts)]));
-      const startedTop = start(parts.filter((p): p is Part => !isFolderFiles(p)));
-      const h = createHash('sha256');
-      let chunk = '';
-      let top = 0;
-      for (const part of parts) {
-        let text: string;
-        if (isFolderFiles(part)) {
-          part.digest = part.known ?? (await sumParts(startedFolders.get(part) ?? []));
-          text = `F\0${part.digest}\0`;
-        } else {
-          const p = startedTop[top++] as string | Promise<string>;
-          text = typeof p === 'string' ? p : await p;
-        }
-        // Summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts).
-        chunk += text;
-        if (chunk.length >= 1 << 16) {
-          h.update(chunk);
-          chunk = '';
-        }
-      }
-      const digest = h.update(chunk).digest('hex');
+      const texts = parts.map((part) => {
+        if (!isFolderFiles(part)) return start(part);
+        if (part.known !== undefined) return `F\0${(part.digest = part.known)}\0`;
+        return start(sumParts(part.parts.map(start)).then((d) => `F\0${(part.digest = d)}\0`));
+      });
+      const digest = await sumParts(texts);
       if (!racy) stats.recordTree(key, listing, digest);
       // Each folder's files digest under its listing, unless a file there changed within RACY_MS.
       const keep = new Map<string, [string, string]>();
@@ -169,6 +154,7 @@ function changedFolders(recorded: ReadonlyMap<string, [string, string]>, keep: R
   return false;
 }
 
+/** sha256 of the texts in order, summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts). */
 async function sumParts(started: (string | Promise<string>)[]): Promise<string> {
   const h = createHash('sha256');
   let chunk = '';
@@ -187,7 +173,7 @@ function modeText(st: EntryStat): string {
 }
 
 function walkNode(node: TreeNode, walk: Walker, parts: (Part | FolderFiles)[]): void {
-  if ((node.st.mode & 0o170000) !== S_IFDIR) {
+  if (!isDir(node.st)) {
     filePart(node, node.rel, walk, parts as Part[]);
     return;
   }
@@ -203,7 +189,7 @@ function walkNode(node: TreeNode, walk: Walker, parts: (Part | FolderFiles)[]): 
     for (const e of node.kept ?? []) if (typeof e !== 'number') subfolders.push(e);
   } else {
     for (const child of childrenOf(node)) {
-      if ((child.st.mode & 0o170000) === S_IFDIR) subfolders.push(child);
+      if (isDir(child.st)) subfolders.push(child);
       else filePart(child, child.rel.slice(child.rel.lastIndexOf('/') + 1), walk, files.parts);
     }
   }

@@ -3,15 +3,12 @@
 // root and refuses (/run/libpod). So the archive is handed back to the launcher (bin/nbuild's
 // nbuild-sandbox, outside the namespace as the user), which runs `podman load -i FILE` after this
 // process exits and removes FILE (native/sandbox/handback.h).
-import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { execFileText } from '../exec-file.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { NbuildError } from '../errors.js';
 
-// Promisified at the call: reading execFile when this module loads would load node:child_process
-// (and node:net) into every build (the bundle requires built-ins on first use: scripts/bundle.mjs).
-const run = (file: string, args: readonly string[], options: ExecFileOptions = {}) => promisify(execFile)(file, args, { ...options, encoding: 'utf8' as const });
 
 export interface Loader {
   name: string;
@@ -24,7 +21,7 @@ export interface Loader {
 export async function loaderCommand(): Promise<Loader> {
   const tried: string[] = [];
   try {
-    await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 10_000 });
+    await execFileText('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 10_000 });
     return { name: 'docker', load: (file) => loadWith('docker', file) };
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFile, spawn, type ExecFileOptions } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { execFileText } from '../../exec-file.js';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,9 +15,6 @@ import { userAgent } from '../../package-root.js';
 import type { Store } from '../../store/store.js';
 import type { StagedTree } from '../staging.js';
 
-// Promisified at the call: reading execFile when this module loads would load node:child_process
-// (and node:net) into every build (the bundle requires built-ins on first use: scripts/bundle.mjs).
-const run = (file: string, args: readonly string[], options: ExecFileOptions = {}) => promisify(execFile)(file, args, { ...options, encoding: 'utf8' as const });
 
 const MAGICS: [number, number[]][] = [
   [0, [0x1f, 0x8b]], // gzip
@@ -41,7 +38,7 @@ export async function isTarArchive(file: string): Promise<boolean> {
   // An archive has at least one entry (BuildKit: tar.Reader.Next() succeeds); GNU tar would
   // also accept a compressed stub as an empty archive. Stop listing after the first name.
   try {
-    const { stdout } = await run('sh', ['-c', 'tar -tf "$1" 2>/dev/null | head -n 1', 'sh', file]);
+    const { stdout } = await execFileText('sh', ['-c', 'tar -tf "$1" 2>/dev/null | head -n 1', 'sh', file]);
     return stdout.trim() !== '';
   } catch {
     return false;
@@ -125,7 +122,7 @@ async function decompressTo(tool: 'bzip2' | 'xz', file: string, out: string): Pr
 
 /** The folders an archive names as entries of their own (not only implies), '/'-separated, no `./`. */
 async function folderEntries(file: string): Promise<Set<string>> {
-  const { stdout } = await run('tar', ['-tvf', file, '--numeric-owner', '--quoting-style=escape'], { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
+  const { stdout } = await execFileText('tar', ['-tvf', file, '--numeric-owner', '--quoting-style=escape'], { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } });
   const out = new Set<string>();
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('d')) continue;
@@ -206,7 +203,7 @@ export function isUrl(source: string): boolean {
 
 /** The newest modification time (seconds) of the regular files in an archive (GNU tar reads any compression). */
 export async function archiveMaxTime(file: string): Promise<number | undefined> {
-  const { stdout } = await run('tar', ['--full-time', '--utc', '-tvf', file], { maxBuffer: 256 * 1024 * 1024 });
+  const { stdout } = await execFileText('tar', ['--full-time', '--utc', '-tvf', file], { maxBuffer: 256 * 1024 * 1024 });
   let newest: number | undefined;
   for (const line of stdout.split('\n')) {
     // -rw------- 0/0   3 2023-11-14 22:20:02 foo
