@@ -159,3 +159,67 @@ export function normalizeBuildArgv(argv: readonly string[], otherCommands: reado
   }
   return out;
 }
+
+/**
+ * The build's options read from the table without yargs, for the command lines builds are
+ * mostly started with: long flags and the table's aliases (`--tag x`, `--tag=x`, `-t x`), booleans
+ * bare or `=true`/`=false`, the global `--root` and `--log-level`, at most one context. Anything
+ * else gives undefined and goes to yargs, which then reports the error or reads the less common
+ * form: `--help`, an unknown or refused flag, a value outside the choices or not a number, a
+ * value that looks like a flag, a non-repeatable flag given twice, a boolean followed by a
+ * `true`/`false` word, `--`, a second positional. The result has the keys and values yargs gives
+ * the handler for the same line (test/cli/build-argv.test.ts compares them), less its
+ * camel-case copies. Saves loading and running yargs (~20 ms of every build; docs/decisions.md,
+ * "Start-up: a build's command line read from the option table").
+ * `argv` is main()'s, after normalizeBuildArgv.
+ */
+export function readBuildArgv(argv: readonly string[]): Record<string, unknown> | undefined {
+  const byFlag = new Map<string, { name: string; options: Options }>();
+  const out: Record<string, unknown> = { _: [] as string[], 'log-level': 'info' };
+  for (const o of BUILD_OPTIONS) {
+    if (o.status !== 'implemented') continue;
+    byFlag.set(`--${o.name}`, { name: o.name, options: o.yargs });
+    if (o.alias) byFlag.set(`-${o.alias}`, { name: o.name, options: o.yargs });
+    if (o.yargs.default !== undefined) out[o.name] = Array.isArray(o.yargs.default) ? [] : o.yargs.default;
+  }
+  byFlag.set('--root', { name: 'root', options: { type: 'string' } });
+  byFlag.set('--log-level', { name: 'log-level', options: { type: 'string', choices: ['error', 'warn', 'info', 'debug'] } });
+  const given = new Set<string>();
+  let context: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (!word.startsWith('-') || word === '-') {
+      if (word === 'build' && context === undefined && (out._ as string[]).length === 0) (out._ as string[]).push(word);
+      else if (context === undefined) context = word;
+      else return undefined;
+      continue;
+    }
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const flag = eq > 0 ? word.slice(0, eq) : word;
+    const known = byFlag.get(flag);
+    if (!known) return undefined;
+    const { name, options } = known;
+    const repeatable = Array.isArray(options.default);
+    if (given.has(name) && !repeatable) return undefined;
+    given.add(name);
+    if (options.type === 'boolean') {
+      const value = eq > 0 ? word.slice(eq + 1) : undefined;
+      if (value === undefined) {
+        if (argv[i + 1] === 'true' || argv[i + 1] === 'false') return undefined;
+        out[name] = true;
+      } else if (value === 'true' || value === 'false') out[name] = value === 'true';
+      else return undefined;
+      continue;
+    }
+    const value = eq > 0 ? word.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '' || (value.startsWith('-') && value !== '-')) return undefined;
+    if (options.choices && !(options.choices as unknown[]).includes(value)) return undefined;
+    if (options.type === 'number') {
+      if (!/^-?\d+$/.test(value)) return undefined;
+      out[name] = Number(value);
+    } else if (repeatable) (out[name] as string[]).push(value);
+    else out[name] = value;
+  }
+  out.context = context ?? '.';
+  return out;
+}

@@ -6,6 +6,7 @@ import { installSignalHandlers } from '../interrupt.js';
 import { trace } from '../trace.js';
 import { dropBuildxPrefix } from './buildx-alias.js';
 import { runWithoutParser } from './without-parser.js';
+import type { Argv } from 'yargs';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
 // native launcher has normally entered it before Node started (native/sandbox/launch.cc).
@@ -16,8 +17,10 @@ export async function main(argv: string[]): Promise<void> {
   // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();
   trace('cli: main');
-  const [{ default: yargs }, { registerCommands, commandNames, loadCommands }, { globalOptions }, { normalizeBuildArgv, commandWord }] =
-    await Promise.all([import('yargs'), import('./commands.js'), import('./global-options.js'), import('./build-options.js')]);
+  const [{ registerCommands, commandNames, loadCommands }, { normalizeBuildArgv, commandWord, readBuildArgv }] = await Promise.all([
+    import('./commands.js'),
+    import('./build-options.js'),
+  ]);
   argv = normalizeBuildArgv(dropBuildxPrefix(argv), commandNames());
   // yargs renders (and caches) the help text of the command it runs on every invocation;
   // wrapping it costs ~60 ms of string-width work, so wrap only when help is asked for.
@@ -25,10 +28,34 @@ export async function main(argv: string[]): Promise<void> {
   // Only the command that runs is loaded (src/cli/commands.ts); help and shell completion list
   // them all.
   const word = commandWord(argv, [...commandNames(), 'completion']);
+  const logLevel = argv.includes('--log-level=debug') || argv.join(' ').includes('--log-level debug') ? 'debug' : 'info';
+  // A build's usual command line is read from the option table, without yargs (readBuildArgv).
+  const buildArgv = word === 'build' && !wantsHelp ? readBuildArgv(argv) : undefined;
+  if (buildArgv) {
+    const [build] = await loadCommands(['build']);
+    trace('cli: command loaded (without the parser)');
+    try {
+      await build?.handler(buildArgv as never);
+    } catch (error) {
+      process.exitCode = reportError(error, logLevel === 'debug');
+    }
+    return;
+  }
   const everything = wantsHelp || word === 'completion' || argv.includes('--get-yargs-completions');
-  const commands = await loadCommands(everything ? undefined : [word]);
+  const [commands, parser] = await Promise.all([loadCommands(everything ? undefined : [word]), cliParser(argv, wantsHelp)]);
   trace('cli: command loaded');
-  const parser = yargs(argv)
+  registerCommands(parser, commands);
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    process.exitCode = reportError(error, logLevel === 'debug');
+  }
+}
+
+/** The yargs parser of every command line readBuildArgv does not read, without its commands. */
+export async function cliParser(argv: string[], wantsHelp: boolean): Promise<Argv<object>> {
+  const [{ default: yargs }, { globalOptions }] = await Promise.all([import('yargs'), import('./global-options.js')]);
+  return yargs(argv)
     .scriptName('nbuild')
     // `--no-cache` is a flag of its own, not the negation of `--cache`.
     .parserConfiguration({ 'boolean-negation': false })
@@ -48,11 +75,4 @@ export async function main(argv: string[]): Promise<void> {
       void y;
       process.exit(2);
     });
-  registerCommands(parser, commands);
-  const logLevel = argv.includes('--log-level=debug') || argv.join(' ').includes('--log-level debug') ? 'debug' : 'info';
-  try {
-    await parser.parseAsync();
-  } catch (error) {
-    process.exitCode = reportError(error, logLevel === 'debug');
-  }
 }
