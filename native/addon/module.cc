@@ -7,6 +7,7 @@
 
 #include "addon/convert.h"
 #include "addon/promise_worker.h"
+#include "addon/spawn.h"
 #include "core/dir_list.h"
 #include "core/file_hash.h"
 #include "core/layer_reader.h"
@@ -214,6 +215,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));
   exports.Set("mountOverlayView", Napi::Function::New(env, MountOverlayView));
   exports.Set("unmountView", Napi::Function::New(env, UnmountView));
+  exports.Set("spawnPiped", Napi::Function::New(env, SpawnPiped));
   return exports;
 }
 

@@ -43,6 +43,14 @@ export interface Binding {
   copyXattrs(src: string, dst: string): void;
   mountOverlayView(parent: string, lower: string, target: string): void;
   unmountView(target: string): void;
+  spawnPiped(file: string, argv: string[], stdio: number[]): RawSpawned;
+}
+
+/** A program started by spawnPiped: the parent's end of each piped slot (else -1), and its exit. */
+export interface RawSpawned {
+  pid: number;
+  fds: number[];
+  exited: Promise<{ code: number | null; signal: number | null }>;
 }
 
 let cached: Binding | undefined;

@@ -2,7 +2,7 @@
 // on stdout/stderr, one JSON result line on fd 3). Must be called inside the user namespace.
 import type { Readable } from 'node:stream';
 import { NbuildError } from '../errors.js';
-import { spawnHelper } from './helper.js';
+import { startHelper } from './helper.js';
 import type { SandboxIo, SandboxResult, SandboxSpec } from './spec.js';
 
 type HelperEvent =
@@ -65,7 +65,7 @@ function runHelper(spec: SandboxSpec, io: SandboxIo): Promise<SandboxResult> {
   return new Promise((resolve, reject) => {
     // fd 4 of the helper becomes the command's stdin when asked (`nbuild run -i`): node's own fd 0.
     const stdio: ('pipe' | number)[] = spec.stdin === 'inherit' ? ['pipe', 'pipe', 'pipe', 'pipe', 0] : ['pipe', 'pipe', 'pipe', 'pipe'];
-    const child = spawnHelper('run', [], { stdio, request: spec });
+    const child = startHelper('run', [], { stdio, request: spec });
     let events = '';
     let killTimer: NodeJS.Timeout | undefined;
     child.stdout?.on('data', (c: Buffer) => io.onStdout(c));

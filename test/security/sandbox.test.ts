@@ -127,6 +127,15 @@ test("RUN has Docker's capability sets and no_new_privs, as root and as a user",
   });
 });
 
+test('a RUN command starts with no signal ignored or blocked, as under runc (glibc internal signals too)', async (t) => {
+  // Exec form: a shell may ignore SIGQUIT itself (busybox ash does). The helper is started with
+  // posix_spawn, whose glibc gives its internal signals (32, 33) SIG_IGN unless told otherwise.
+  const ctx = context('signals', ['FROM busybox:latest', 'RUN ["sed", "-e", "/^Sig[IB]/!d;s/^/signals-/;s/:[[:space:]]*/=/", "/proc/self/status"]', ''].join('\n'));
+  const r = await build(ctx);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(printed(r, 'signals-'), { SigIgn: '0000000000000000', SigBlk: '0000000000000000' });
+});
+
 test('RUN --security=insecure is refused before any step runs, naming the line', async (t) => {
   const ctx = context('insecure', ['FROM busybox:latest', 'RUN echo first-step-ran', 'RUN --security=insecure cat /proc/self/status', ''].join('\n'));
   const r = await build(ctx);
