@@ -195,7 +195,7 @@ export class StatCache {
   }
 
   /** A walk summary's file, by the walk's key, under a name no folder's shard has. */
-  private treeFile(key: string): string {
+  treeFile(key: string): string {
     return this.fanOut(createHash('sha256').update(`tree\0${key}`).digest('hex'));
   }
 
@@ -271,4 +271,60 @@ function readShard(file: string, dir: string): Map<string, [string, string]> {
 
 function sum(body: string): string {
   return createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * `nbuild prune`: drops what the stat cache keeps for folders that no longer exist (a CI
+ * runner's checkouts in a new folder each time would otherwise add shards forever): a shard whose
+ * folder is gone, a walk's folder digests when none of its folders is left, with that walk's
+ * summary, and files that are torn or of another version (read as empty anyway). Only a cache:
+ * a folder that comes back costs one more hashing of its files. `dir`: the store's context-stat/.
+ */
+export async function pruneStatCache(dir: string): Promise<{ files: number; bytes: number }> {
+  const removed = { files: 0, bytes: 0 };
+  const remove = async (file: string): Promise<void> => {
+    const st = await fs.lstat(file).catch(() => undefined);
+    if (!st) return;
+    await fs.rm(file, { force: true });
+    removed.files++;
+    removed.bytes += st.size;
+  };
+  const cache = new StatCache(dir, dir);
+  let fans: string[];
+  try {
+    fans = await fs.readdir(dir);
+  } catch {
+    return removed; // no stat cache yet
+  }
+  for (const fan of fans) {
+    if (!/^[0-9a-f]{2}$/.test(fan)) continue;
+    const names = await fs.readdir(path.join(dir, fan)).catch(() => [] as string[]);
+    for (const name of names) {
+      const file = path.join(dir, fan, name);
+      const v = readFramed(file);
+      if (v === undefined) await remove(file);
+      else if (typeof v['dir'] === 'string') {
+        if (await gone(v['dir'])) await remove(file);
+      } else if (typeof v['folders'] === 'string') {
+        const entries = v['entries'];
+        const folders = entries !== null && typeof entries === 'object' ? Object.keys(entries) : [];
+        if ((await Promise.all(folders.map(gone))).every(Boolean)) {
+          await remove(file);
+          await remove(cache.treeFile(v['folders']));
+        }
+      }
+    }
+  }
+  return removed;
+}
+
+/** The folder is not there (a folder that cannot be looked at, e.g. EACCES, counts as there). */
+async function gone(folder: string): Promise<boolean> {
+  try {
+    await fs.lstat(folder);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
 }

@@ -10,6 +10,7 @@ import { Digest } from '../image/digest.js';
 import type { Image } from '../image/image.js';
 import { parseReference } from '../image/reference.js';
 import { isCacheRecord } from '../cache/record.js';
+import { pruneStatCache, STAT_CACHE_DIR } from '../cache/stat-cache.js';
 import { removeTree } from './fsutil.js';
 import { type Refs, namesOf } from './refs.js';
 import type { Store } from './store.js';
@@ -19,13 +20,15 @@ export interface GcResult {
   blobs: number;
   layers: number;
   cacheRecords: number;
+  /** prune: stat cache files of context folders that no longer exist (cache/stat-cache.ts). */
+  statCacheFiles: number;
   bytes: number;
   /** Why something was kept, for the user. */
   notes: string[];
 }
 
 function emptyResult(): GcResult {
-  return { images: [], blobs: 0, layers: 0, cacheRecords: 0, bytes: 0, notes: [] };
+  return { images: [], blobs: 0, layers: 0, cacheRecords: 0, statCacheFiles: 0, bytes: 0, notes: [] };
 }
 
 async function imagesOf(store: Store, refs: Refs): Promise<Map<string, Image>> {
@@ -205,6 +208,7 @@ export async function prune(store: Store, opts: { all?: boolean; keepStorage?: n
       result.cacheRecords++;
     }
     await collectLocked(store, refs, result, opts.all === true);
+    result.statCacheFiles = (await pruneStatCache(path.join(store.root, STAT_CACHE_DIR))).files;
   });
   return result;
 }

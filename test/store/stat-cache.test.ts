@@ -4,7 +4,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RACY_MS, StatCache } from '../../src/cache/stat-cache.js';
+import { pruneStatCache, RACY_MS, StatCache } from '../../src/cache/stat-cache.js';
 
 function fresh(): { root: string; cache: () => StatCache } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stat-cache-'));
@@ -112,4 +112,38 @@ test('an entry whose ctime is within RACY_MS of its recording serves this build 
   // The file may change again in the same clock tick with the same size, mtime and ctime.
   t.is(b.known('/ctx/new.txt', recent), undefined, 'a later build reads it again');
   t.is(b.known('/ctx/old.txt', settled), DIGEST);
+});
+
+test('prune drops the shards and walk records of context folders that are gone, keeps the others, and drops torn files', async (t) => {
+  const { root, cache } = fresh();
+  const here = fs.mkdtempSync(path.join(os.tmpdir(), 'ctx-here-'));
+  const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'ctx-gone-'));
+  const a = cache();
+  a.record(path.join(here, 'a.txt'), st(7), DIGEST);
+  a.record(path.join(gone, 'a.txt'), st(8), DIGEST);
+  a.recordTree('walk-here', 'listing-1', DIGEST);
+  a.recordFolderDigests('walk-here', new Map([[here, ['l', 'f']]]));
+  a.recordTree('walk-gone', 'listing-2', DIGEST);
+  a.recordFolderDigests('walk-gone', new Map([[gone, ['l', 'f']], [path.join(gone, 'sub'), ['l', 'f']]]));
+  await a.save();
+  const torn = a.shardFile('/torn');
+  fs.mkdirSync(path.dirname(torn), { recursive: true });
+  fs.writeFileSync(torn, 'nbuild-stat-v1 0\n{');
+  const files = (): number => fs.readdirSync(path.join(root, 'context-stat')).flatMap((d) => fs.readdirSync(path.join(root, 'context-stat', d))).length;
+  t.is(files(), 7);
+  const tornSize = fs.statSync(torn).size;
+  t.deepEqual(await pruneStatCache(path.join(root, 'context-stat')), { files: 1, bytes: tornSize });
+  t.is(files(), 6, 'only the torn file while both folders exist');
+  fs.rmSync(gone, { recursive: true });
+  const r = await pruneStatCache(path.join(root, 'context-stat'));
+  t.is(r.files, 3, "the gone folder's shard, its walk's folder digests and that walk's summary");
+  t.true(r.bytes > 0);
+  const b = cache();
+  t.is(b.known(path.join(here, 'a.txt'), st(7)), DIGEST);
+  t.is(b.treeDigest('walk-here', 'listing-1'), DIGEST);
+  t.is(b.folderDigests('walk-here').size, 1);
+  t.is(b.known(path.join(gone, 'a.txt'), st(8)), undefined);
+  t.is(b.treeDigest('walk-gone', 'listing-2'), undefined);
+  t.is(b.folderDigests('walk-gone').size, 0);
+  t.deepEqual(await pruneStatCache(path.join(root, 'nothing-here')), { files: 0, bytes: 0 }, 'no stat cache yet');
 });

@@ -13,7 +13,7 @@ interface PruneArgs {
 export const pruneCommand: NbuildCommand<PruneArgs> = {
   command: 'prune',
   userns: true,
-  describe: 'remove dangling images, build cache, and blobs and layers nothing uses',
+  describe: 'remove dangling images, build cache, blobs and layers nothing uses, and the stat cache of context folders that are gone',
   builder: (y: Argv) =>
     y
       .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also remove the unpacked copies of all layers (they are unpacked again when needed)' })
@@ -26,7 +26,7 @@ export const pruneCommand: NbuildCommand<PruneArgs> = {
     await enterUserNamespace();
     const r = await pruneStore({ storeRoot: resolveStoreRoot(args.root), all: args.all, keepStorage });
     for (const m of r.images) process.stdout.write(`Deleted: ${m}\n`);
-    process.stdout.write(`${r.images.length} image(s), ${r.cacheRecords} cache record(s), ${r.blobs} blob(s), ${r.layers} unpacked layer(s) removed; ${humanSize(r.bytes)} of blobs reclaimed\n`);
+    process.stdout.write(`${r.images.length} image(s), ${r.cacheRecords} cache record(s), ${r.blobs} blob(s), ${r.layers} unpacked layer(s), ${r.statCacheFiles} stat cache file(s) of gone context folders removed; ${humanSize(r.bytes)} of blobs reclaimed\n`);
     for (const n of r.notes) process.stderr.write(`nbuild: ${n}\n`);
   },
 };
