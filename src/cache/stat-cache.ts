@@ -145,16 +145,20 @@ export class StatCache {
   /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
   async save(): Promise<void> {
     const writing = new Limiter(WRITING_AT_ONCE);
-    const made = new Set<string>();
+    // Each fan-out folder is made once, and every write into it waits for that: two files in one
+    // folder are written at once, and the second must not rename into a folder not made yet.
+    const made = new Map<string, Promise<unknown>>();
     const writes: Promise<void>[] = [];
     const write = (file: string, text: () => string): void => {
       writes.push(
         writing.run(async () => {
           const parent = path.dirname(file);
-          if (!made.has(parent)) {
-            made.add(parent);
-            await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+          let making = made.get(parent);
+          if (!making) {
+            making = fs.mkdir(parent, { recursive: true, mode: 0o700 });
+            made.set(parent, making);
           }
+          await making;
           await writeFileAtomic(file, text(), this.tmpDir, { durable: false });
         }),
       );

@@ -2,6 +2,8 @@
 // foreign shard is ignored, never trusted.
 import test from 'ava';
 import * as fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pruneStatCache, RACY_MS, StatCache } from '../../src/cache/stat-cache.js';
@@ -146,4 +148,32 @@ test('prune drops the shards and walk records of context folders that are gone, 
   t.is(b.treeDigest('walk-gone', 'listing-2'), undefined);
   t.is(b.folderDigests('walk-gone').size, 0);
   t.deepEqual(await pruneStatCache(path.join(root, 'nothing-here')), { files: 0, bytes: 0 }, 'no stat cache yet');
+});
+
+test.serial('two shards in one fan-out folder are saved even when making that folder is slow (the second waits for it)', async (t) => {
+  const { cache } = fresh();
+  const a = cache();
+  // Two folders whose shards share a fan-out folder.
+  const first = '/ctx/d0';
+  const parent = path.dirname(a.shardFile(first));
+  let second = '';
+  for (let i = 1; !second; i++) if (path.dirname(a.shardFile(`/ctx/d${i}`)) === parent) second = `/ctx/d${i}`;
+  a.record(`${first}/f.txt`, st(1), DIGEST);
+  a.record(`${second}/f.txt`, st(2), DIGEST);
+  // mkdir takes 100 ms (as it may on a loaded machine): a write that does not wait for it renames into nothing.
+  const real = fsp.mkdir;
+  fsp.mkdir = (async (...args: Parameters<typeof real>) => {
+    await new Promise((r) => setTimeout(r, 100));
+    return real(...args);
+  }) as typeof real;
+  syncBuiltinESMExports();
+  try {
+    await a.save();
+  } finally {
+    fsp.mkdir = real;
+    syncBuiltinESMExports();
+  }
+  const b = cache();
+  t.is(b.known(`${first}/f.txt`, st(1)), DIGEST);
+  t.is(b.known(`${second}/f.txt`, st(2)), DIGEST);
 });
