@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { constants, readFileSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../store/fsutil.js';
+import { exists, writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
 import { copyFileHashed, sha256File } from '../native/index.js';
 import { Limiter } from '../limiter.js';
@@ -198,9 +198,8 @@ export class StatCache {
     return this.fanOut(createHash('sha256').update(dir).digest('hex'));
   }
 
-  /** A walk summary's file, by the walk's key, under a name no folder's shard has. */
-  treeFile(key: string): string {
-    return this.fanOut(createHash('sha256').update(`tree\0${key}`).digest('hex'));
+  private treeFile(key: string): string {
+    return walkSummaryFile(this.dir, key);
   }
 
   /** A walk's folder digests' file, under a name no shard or summary has. */
@@ -209,8 +208,17 @@ export class StatCache {
   }
 
   private fanOut(hex: string): string {
-    return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
+    return fanOut(this.dir, hex);
   }
+}
+
+/** A walk summary's file in the stat cache folder `dir`, by the walk's key, under a name no folder's shard has. */
+function walkSummaryFile(dir: string, key: string): string {
+  return fanOut(dir, createHash('sha256').update(`tree\0${key}`).digest('hex'));
+}
+
+function fanOut(dir: string, hex: string): string {
+  return path.join(dir, hex.slice(0, 2), hex.slice(2));
 }
 
 /**
@@ -293,7 +301,6 @@ export async function pruneStatCache(dir: string): Promise<{ files: number; byte
     removed.files++;
     removed.bytes += st.size;
   };
-  const cache = new StatCache(dir, dir);
   let fans: string[];
   try {
     fans = await fs.readdir(dir);
@@ -308,13 +315,13 @@ export async function pruneStatCache(dir: string): Promise<{ files: number; byte
       const v = readFramed(file);
       if (v === undefined) await remove(file);
       else if (typeof v['dir'] === 'string') {
-        if (await gone(v['dir'])) await remove(file);
+        if (!(await present(v['dir']))) await remove(file);
       } else if (typeof v['folders'] === 'string') {
         const entries = v['entries'];
         const folders = entries !== null && typeof entries === 'object' ? Object.keys(entries) : [];
-        if ((await Promise.all(folders.map(gone))).every(Boolean)) {
+        if (!(await anyPresent(folders))) {
           await remove(file);
-          await remove(cache.treeFile(v['folders']));
+          await remove(walkSummaryFile(dir, v['folders']));
         }
       }
     }
@@ -322,13 +329,13 @@ export async function pruneStatCache(dir: string): Promise<{ files: number; byte
   return removed;
 }
 
-/** The folder is not there (a folder that cannot be looked at, e.g. EACCES, counts as there). */
-async function gone(folder: string): Promise<boolean> {
-  try {
-    await fs.lstat(folder);
-    return false;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR';
-  }
+/** The folder is there, or cannot be looked at (EACCES): only a folder known to be gone loses its cache. */
+function present(folder: string): Promise<boolean> {
+  return exists(folder).catch(() => true);
+}
+
+/** Whether any of the folders is present, looked at one by one until one is (usually the first). */
+async function anyPresent(folders: readonly string[]): Promise<boolean> {
+  for (const f of folders) if (await present(f)) return true;
+  return false;
 }

@@ -39,7 +39,7 @@ export interface HelperSpawnOptions {
   cwd?: string;
 }
 
-/** What spawnHelper gives: a ChildProcess, or the addon's PipedProcess, which has the same parts. */
+/** What startHelper gives (the addon's PipedProcess), and what collectHelper also takes from a ChildProcess: the parts both have. */
 export interface HelperProcess {
   readonly pid?: number | undefined;
   readonly stdin: Writable | null;
