@@ -16,7 +16,8 @@
 #   no-op   rebuild, nothing changed (alias: warm)
 #   touch   mtime of TOUCH_FILE bumped (content unchanged), rebuild              (cases with one)
 #   edit    a line appended to TOUCH_FILE, rebuild                                (cases with one)
-#   export  write the built image as an OCI archive (gzip)
+#   export  write the built image as an OCI archive, its layers as the tool stores them (nbuild and
+#           docker save: uncompressed for a store-only build; buildah push: gzip)
 #   to-oci  reset, then cold build + export to an OCI archive (nbuild: build -o type=oci,dest=)
 # Wall time and peak RSS: GNU time %e / %M (%M = largest single process of the tool's tree, kB: for
 # nbuild the launcher, Node and what RUN starts; for BuildKit the daemon's VmHWM, see tools/buildkit.sh).

@@ -13,7 +13,7 @@ import type { BuildEvent } from './executor/events.js';
 import { baseImageKey, type BaseImages, type ImageResolver } from './executor/base-image.js';
 import { BuildContext } from './context/context.js';
 import { Store } from './store/store.js';
-import type { Image } from './image/image.js';
+import type { Image, Layer } from './image/image.js';
 import type { Compression } from './image/media-types.js';
 import { parseReference } from './image/reference.js';
 import { recompressImage } from './export/recompress.js';
@@ -59,6 +59,7 @@ export interface BuildOptions {
   squash?: 'none' | 'build' | 'all';
   /** When base images are looked up in their registry: always (--pull), missing (default), never. */
   pull?: boolean | PullPolicy;
+  /** How new layers are compressed; unset: gzip, or none while the image stays in the store (defersCompression). */
   compression?: Compression;
   compressionLevel?: number;
   /** force-compression=true: base layers in another compression are re-encoded to `compression` (buildx). */
@@ -341,11 +342,13 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   trace('build: context and stat cache ready');
   let downloads: Promise<string> | undefined;
   const urls = new UrlSources(store, () => (downloads ??= store.tempDir('add-urls')));
+  const deferred = defersCompression(options, multi);
   const env: StepEnv = {
     store,
     context,
     namedContexts: await namedSources(options.buildContexts),
-    compression: options.compression ?? 'gzip',
+    compression: deferred ? 'none' : (options.compression ?? 'gzip'),
+    deferredCompression: deferred ? 'gzip' : undefined,
     compressionLevel: options.compressionLevel,
     timestamp,
     network: options.network ?? 'default',
@@ -397,7 +400,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const built = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
-  const images = options.forceCompression ? await Promise.all(built.map((one) => recompressImage(store, one, options.compression ?? 'gzip', options.compressionLevel))) : built;
+  const images = deferred ? built : await compressLeaving(store, built, used, options);
   const image = images[0];
   trace('build: plan executed');
   // Between phases too: an interrupted build stores no image (each write below is atomic).
@@ -447,6 +450,37 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
     await fs.writeFile(options.metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   }
   return { image, names, ...(index ? { index, images } : {}) };
+}
+
+/**
+ * A build whose image stays in the store (no output that writes blobs, no push, no cache export,
+ * one platform, no attestations, no compression asked for) keeps its new layers uncompressed, as
+ * Docker's image store does: compressing is most of a commit's cost, and is paid only when the
+ * image leaves the store (docs/decisions.md, "Layers compressed when they leave the store").
+ */
+function defersCompression(options: BuildOptions, multi: boolean): boolean {
+  if (options.compression !== undefined || options.compressionLevel !== undefined || options.forceCompression) return false;
+  if (multi || options.attestations || options.cacheTo?.length) return false;
+  return (options.outputs ?? []).every((o) => o.type === 'local' || o.type === 'tar' || (o.type === 'registry' && !o.push));
+}
+
+/**
+ * The images of a build that exports, in its compression: the uncompressed layers it reused (from
+ * the cache of builds that kept them so, or a base built so) are compressed, every layer with
+ * force-compression. A cache record whose layer was compressed names the compressed one from now
+ * on, so the next export does not compress it again.
+ */
+async function compressLeaving(store: Store, built: Image[], used: CacheEntry[], options: BuildOptions): Promise<Image[]> {
+  const converted = new Map<string, Layer>();
+  const which = options.forceCompression ? 'all' : 'uncompressed';
+  const images = await Promise.all(built.map((one) => recompressImage(store, one, options.compression ?? 'gzip', { level: options.compressionLevel, which, converted })));
+  for (const entry of used) {
+    const made = entry.record.layer && converted.get(entry.record.layer.digest);
+    if (!made) continue;
+    entry.record = { ...entry.record, layer: { digest: made.digest.toString(), diffId: made.diffId.toString(), size: made.size, mediaType: made.mediaType } };
+    await store.cachePut(entry.key, entry.record);
+  }
+  return images;
 }
 
 /** What the planner needs of --build-context: which names are images, scratch or folders. */

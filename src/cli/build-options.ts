@@ -56,7 +56,7 @@ export const BUILD_OPTIONS: readonly BuildOptionEntry[] = [
   { name: 'timestamp', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'seconds since the epoch for every timestamp (else the SOURCE_DATE_EPOCH build arg or environment variable)' } },
   { name: 'squash', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: "this build's layers become one (base layers kept)" } },
   { name: 'squash-all', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: false, describe: 'the whole image becomes one layer' } },
-  { name: 'compression', buildx: false, status: 'implemented', yargs: { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], describe: 'layer compression (default gzip; also -o compression=)' } },
+  { name: 'compression', buildx: false, status: 'implemented', yargs: { type: 'string', choices: ['gzip', 'zstd', 'uncompressed', 'none'], describe: 'layer compression (default gzip; uncompressed in the store until the image leaves it when nothing is exported; also -o compression=)' } },
   { name: 'compression-level', buildx: false, status: 'implemented', yargs: { type: 'number', describe: 'gzip 1-9, zstd 1-19' } },
   { name: 'isolation', buildx: false, status: 'implemented', yargs: { type: 'string', choices: ['overlay', 'fuse-overlayfs', 'copy', 'chroot'], describe: 'force how RUN steps are isolated (default: the best this host allows; see nbuild info)' } },
   { name: 'http-proxy', buildx: false, status: 'implemented', yargs: { type: 'boolean', default: true, describe: "RUN gets the proxy variables of ~/.docker/config.json's proxies.default, else of nbuild's environment, unless a --build-arg names them (--http-proxy=false: only --build-arg ones)" } },

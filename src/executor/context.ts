@@ -21,8 +21,15 @@ export interface StepEnv {
   context: BuildContext;
   /** --build-context: they take the place of a stage or image of their name. */
   namedContexts?: ReadonlyMap<string, NamedSource>;
+  /** How this stage's new layers are written. */
   compression: Compression;
   compressionLevel?: number;
+  /**
+   * Set when new layers are kept uncompressed (`compression` 'none') until the image leaves the
+   * store: the compression they get then. Their cache keys name it, so a build that exports
+   * shares them (build.ts compresses them for its outputs).
+   */
+  deferredCompression?: Compression;
   /** SOURCE_DATE_EPOCH / --timestamp: clamps mtimes and sets `created`. */
   timestamp?: number;
   /** RUN's network unless a step says otherwise ('default': a namespace of its own, src/sandbox/network.ts). */

@@ -112,6 +112,7 @@ function stageEnv(env: StepEnv, planned: PlannedStage, exported: boolean, option
     // A stage whose layers never reach the image (a builder read only by COPY --from) keeps
     // them uncompressed: compressing is most of a commit's cost, and nobody downloads these.
     compression: exported ? env.compression : 'none',
+    deferredCompression: exported ? env.deferredCompression : undefined,
     noCache: env.noCache || (name !== undefined && (options.noCacheStages?.has(name) ?? false)),
     cacheUsed: env.cacheUsed ? (key, record) => env.cacheUsed?.(key, record, index) : undefined,
   };

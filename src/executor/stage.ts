@@ -207,8 +207,9 @@ async function cachedLayerStep(
   material: unknown,
   execute: () => Promise<Layer | undefined>,
 ): Promise<boolean> {
-  const { store, noCache, compression, compressionLevel, timestamp } = runner.env;
+  const { store, noCache, compressionLevel, timestamp } = runner.env;
   // The blob's bytes also depend on how it is compressed and clamped.
+  const compression = runner.env.deferredCompression ?? runner.env.compression;
   const key = chain(state, JSON.stringify({ material, compression, compressionLevel, timestamp }));
   if (!noCache) {
     const record = await store.cacheGet(key);

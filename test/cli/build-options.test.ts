@@ -618,6 +618,59 @@ test('-o compression=zstd,force-compression=true re-encodes the base layers too'
   t.regex(mixed.stderr, /the outputs ask for different compression/);
 });
 
+test('a build that only stores its image keeps its layers uncompressed; leaving the store compresses them, once', async (t) => {
+  const files = { Dockerfile: `FROM busybox:latest\nRUN head -c 300000 /dev/zero | tr '\\0' x > /big && echo ${uniq()} > /u\n` };
+  const name = `lazy-${uniq()}:1`;
+  const layersOf = async (ref: string) => {
+    const r = await nbuild(['--root', root, 'inspect', '--format', '{{json .Manifest.layers}}', ref]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as Desc[];
+  };
+  const first = await ok(files, ['-t', name]);
+  const stored = await layersOf(name);
+  // busybox's layer is kept as pulled; the RUN's is the plain tar, its size the tar's.
+  t.deepEqual(stored.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar']);
+  t.true(stored[1].size > 300000);
+  // An export of the same build shares its cache (the RUN does not run again) and writes gzip.
+  const archive = path.join(tempDir('opt-out'), 'lazy.tar');
+  const exported = await buildIn({ Dockerfile: files.Dockerfile }, ['-t', name, '--progress', 'plain', '-o', `type=oci,dest=${archive}`]);
+  void first;
+  t.is(exported.code, 0, exported.stderr);
+  t.regex(exported.stderr, /#\d+ CACHED/);
+  const { dir, layers, diffIds } = archiveLayers(archive);
+  t.deepEqual(layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+  const blobFile = path.join(dir, 'blobs', 'sha256', layers[1].digest.slice(7));
+  t.true(layers[1].size < 100000, `the gzip blob is ${layers[1].size} bytes`);
+  t.is(`sha256:${execFileSync('sh', ['-c', 'gzip -dc "$0" | sha256sum', blobFile]).toString().split(' ')[0]}`, diffIds[1]);
+  // The image in the store is the exported one, and its cache record now names the gzip blob:
+  // a later store-only build reuses it instead of compressing again.
+  t.deepEqual((await layersOf(name)).map((l) => l.digest), layers.map((l) => l.digest));
+  const again = `lazy-${uniq()}:2`;
+  await ok(files, ['-t', again]);
+  t.is((await layersOf(again))[1].digest, layers[1].digest);
+  // nbuild push of an image stored uncompressed pushes gzip, as docker push; the config (the image id) is the same.
+  const plainName = `lazy-${uniq()}:3`;
+  await ok({ Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /p\n` }, ['-t', plainName]);
+  const plainLayers = await layersOf(plainName);
+  t.is(plainLayers[1].mediaType, 'application/vnd.oci.image.layer.v1.tar');
+  const reg = await new FakeRegistry().start();
+  try {
+    const pushed = await nbuild(['--root', root, 'push', '--tls-verify=false', plainName, `${reg.host}/opt/lazy:1`]);
+    t.is(pushed.code, 0, pushed.stderr);
+    const manifest = JSON.parse((reg.manifests.get('opt/lazy@1') as { bytes: Buffer }).bytes.toString());
+    t.deepEqual(manifest.layers.map((l: Desc) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+    const blob = reg.blobs.get(manifest.layers[1].digest) as Buffer;
+    t.is(blob[0], 0x1f);
+    t.is(blob.length, manifest.layers[1].size);
+    const config = JSON.parse((reg.blobs.get(manifest.config.digest) as Buffer).toString());
+    t.is(`sha256:${execFileSync('sh', ['-c', 'gzip -dc | sha256sum'], { input: blob }).toString().split(' ')[0]}`, config.rootfs.diff_ids[1]);
+    const id = await nbuild(['--root', root, 'inspect', '--format', '{{.Id}}', plainName]);
+    t.is(id.stdout.trim(), manifest.config.digest);
+  } finally {
+    await reg.close();
+  }
+});
+
 const DOCKER_TYPES = {
   manifest: 'application/vnd.docker.distribution.manifest.v2+json',
   config: 'application/vnd.docker.container.image.v1+json',

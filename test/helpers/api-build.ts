@@ -60,7 +60,7 @@ export function buildOptions(args: readonly string[], base: { storeRoot: string;
     noCacheStages: list('--no-cache-filter').flatMap((v) => v.split(',')).filter(Boolean),
     squash: flags.has('--squash-all') ? 'all' : flags.has('--squash') ? 'build' : 'none',
     pull: pullPolicy(one.get('--pull')),
-    compression: fromOutputs.compression ?? 'gzip',
+    compression: fromOutputs.compression,
     compressionLevel: fromOutputs.level,
     forceCompression: fromOutputs.force,
     network: network ?? 'default',

@@ -142,7 +142,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
         noCacheStages: argv['no-cache-filter'].flatMap((v) => v.split(',')).filter(Boolean),
         squash: argv['squash-all'] ? 'all' : argv.squash ? 'build' : 'none',
         pull: pullPolicy(argv.pull),
-        compression: compressionFlag ?? fromOutputs.compression ?? 'gzip',
+        compression: compressionFlag ?? fromOutputs.compression,
         compressionLevel: argv['compression-level'] ?? fromOutputs.level,
         forceCompression: fromOutputs.force,
         network: argv.network,
