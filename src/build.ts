@@ -406,7 +406,9 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   // Between phases too: an interrupted build stores no image (each write below is atomic).
   const stopIfInterrupted = (): void => options.signal?.throwIfAborted();
   stopIfInterrupted();
-  await statCache.save();
+  // Only a cache: when it cannot be written (a full disk, a folder in its way) the build still
+  // stands, and the next one hashes those files again.
+  await statCache.save().catch((error: unknown) => emit({ type: 'warning', message: `the context stat cache was not saved (${(error as Error).message}); the next build hashes its files again` }));
   const provenanceFacts = provenanceFactsOf(options, parsed, images, triggered.map((t) => t.baseImages));
   let index: ImageIndex | undefined;
   let attestations: Image[] = [];

@@ -97,3 +97,18 @@ test('a cold COPY keys by content: a fresh checkout hits, an edit misses with th
   t.is(small.files.get('ctx/a.txt'), 'ALPHA\n');
   t.deepEqual((await build(root, checkout)).cached, [true]);
 });
+
+test('a stat cache that cannot be written is a warning: the build succeeds and stores its image', async (t) => {
+  const root = await apiStoreWithBusybox();
+  // A file where the stat cache's folder goes: every write into it fails, whoever runs the build.
+  fs.writeFileSync(path.join(root, 'context-stat'), 'in the way\n');
+  const ctx = tempDir('read-once-ctx');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nCOPY a /a\n', a: 'one\n' });
+  const events: BuildEvent[] = [];
+  const r = await apiBuild(root, ctx, ['-t', 'stat-cache-unwritable:1'], { onEvent: (e) => events.push(e) });
+  t.is(r.code, 0, r.stderr);
+  const warnings = events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+  t.true(warnings.some((m) => /^the context stat cache was not saved \(.*context-stat.*\); the next build hashes its files again$/.test(m)), warnings.join('\n'));
+  t.truthy(r.result?.names.includes('docker.io/library/stat-cache-unwritable:1'));
+  t.is(fs.readFileSync(path.join(root, 'context-stat'), 'utf8'), 'in the way\n');
+});
