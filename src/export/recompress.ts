@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import type { Store } from '../store/store.js';
 import { Image, type Layer } from '../image/image.js';
+import { ImageIndex } from '../image/image-index.js';
 import { DOCKER_LAYER, OCI_LAYER, layerCompression, layerMediaType, type Compression } from '../image/media-types.js';
 import { recompressLayer } from '../native/index.js';
 import { StoreError } from '../errors.js';
@@ -43,4 +44,30 @@ export async function recompressImage(store: Store, image: Image, compression: C
   } finally {
     await store.removeTempDir(dir);
   }
+}
+
+/** An attestation entry names its image by manifest digest (in its index descriptor and its statements' subjects). */
+const ATTESTATION_OF = 'vnd.docker.reference.digest';
+
+/**
+ * An index and its images for a registry: images whose layers the store keeps uncompressed are
+ * pushed gzip-compressed (as `compressForPush` does for one image), and the index names the
+ * compressed manifests. An index with attestations is kept as stored: its statements name the
+ * stored manifests.
+ */
+export async function compressIndexForPush(store: Store, index: ImageIndex, images: readonly Image[]): Promise<{ index: ImageIndex; images: Image[] }> {
+  if (index.manifests.some((d) => d.annotations?.[ATTESTATION_OF] !== undefined)) return { index, images: [...images] };
+  const compressed = await Promise.all(images.map((one) => compressForPush(store, one)));
+  if (compressed.every((one, i) => one === images[i])) return { index, images: compressed };
+  const renamed = new Map(images.map((one, i) => [one.manifestDigest.toString(), compressed[i]]));
+  const manifests = index.manifests.map((d) => {
+    const now = renamed.get(d.digest);
+    return now ? { ...d, digest: now.manifestDigest.toString(), size: now.manifestBytes().length } : d;
+  });
+  return { index: ImageIndex.fromDescriptors(manifests, index.index.annotations), images: compressed };
+}
+
+/** One image for a registry: the layers the store keeps uncompressed (a build that only stored its image) gzip-compressed, as docker push. */
+export function compressForPush(store: Store, image: Image): Promise<Image> {
+  return recompressImage(store, image, 'gzip', { which: 'uncompressed' });
 }

@@ -4,7 +4,7 @@ import { ImageIndex } from '../image/image-index.js';
 import { pushImage as pushOne, pushIndex, type PushEvent } from '../registry/push.js';
 import type { SessionOptions } from '../registry/session.js';
 import { Store } from '../store/store.js';
-import { recompressImage } from '../export/recompress.js';
+import { compressForPush, compressIndexForPush } from '../export/recompress.js';
 import { parseReference } from '../image/reference.js';
 
 export interface PushImageOptions {
@@ -26,10 +26,14 @@ export async function pushImage(options: PushImageOptions): Promise<{ digest: st
   if (!image) throw new NbuildError('IMAGE_UNKNOWN', `no image ${options.image} in the local store`);
   const dest = options.destination ?? options.image;
   const opts = { ...options.registry, onProgress: options.onProgress, signal: options.signal };
-  if (image instanceof ImageIndex) return pushIndex(store, image, await store.entryImages(image.digest), dest, opts);
   // As docker push: the layers the store keeps uncompressed (a build that only stored its image)
   // go up gzip-compressed; pushed by digest, the image is pushed as those bytes.
   const ref = parseReference(dest);
   const byDigest = ref.digest !== undefined && !ref.tagGiven;
-  return pushOne(store, byDigest ? image : await recompressImage(store, image, 'gzip', { which: 'uncompressed' }), ref, opts);
+  if (image instanceof ImageIndex) {
+    const images = await store.entryImages(image.digest);
+    const pushed = byDigest ? { index: image, images } : await compressIndexForPush(store, image, images);
+    return pushIndex(store, pushed.index, pushed.images, ref, opts);
+  }
+  return pushOne(store, byDigest ? image : await compressForPush(store, image), ref, opts);
 }

@@ -666,6 +666,14 @@ test('a build that only stores its image keeps its layers uncompressed; leaving 
     t.is(`sha256:${execFileSync('sh', ['-c', 'gzip -dc | sha256sum'], { input: blob }).toString().split(' ')[0]}`, config.rootfs.diff_ids[1]);
     const id = await nbuild(['--root', root, 'inspect', '--format', '{{.Id}}', plainName]);
     t.is(id.stdout.trim(), manifest.config.digest);
+    // A manifest list of it (nbuild manifest create + push): the list names the compressed image.
+    const list = `lazy-list-${uniq()}:1`;
+    t.is((await nbuild(['--root', root, 'manifest', 'create', list, plainName])).code, 0);
+    const listed = await nbuild(['--root', root, 'manifest', 'push', '--tls-verify=false', list, `${reg.host}/opt/lazylist:1`]);
+    t.is(listed.code, 0, listed.stderr);
+    const index = JSON.parse((reg.manifests.get('opt/lazylist@1') as { bytes: Buffer }).bytes.toString());
+    const entry = JSON.parse((reg.manifests.get(`opt/lazylist@${index.manifests[0].digest}`) as { bytes: Buffer }).bytes.toString());
+    t.deepEqual(entry.layers.map((l: Desc) => l.digest), manifest.layers.map((l: Desc) => l.digest));
   } finally {
     await reg.close();
   }

@@ -220,8 +220,9 @@ const push: CommandModule<object, ManifestArgs> = {
     const index = await indexNamed(store, args.name);
     const images = await store.entryImages(index.digest);
     if (images.length !== index.manifests.length) throw new NbuildError('BLOB_UNKNOWN', `${args.name}: only ${images.length} of its ${index.manifests.length} images are in the local store`);
-    const { pushIndex } = await import('../../registry/push.js');
-    const { digest } = await pushIndex(store, index, images, args.dest ?? args.name, {
+    const [{ pushIndex }, { compressIndexForPush }] = await Promise.all([import('../../registry/push.js'), import('../../export/recompress.js')]);
+    const pushed = await compressIndexForPush(store, index, images);
+    const { digest } = await pushIndex(store, pushed.index, pushed.images, args.dest ?? args.name, {
       ...sessionOptions(args),
       onProgress: (e) => {
         if (!args.quiet && e.kind === 'manifest') process.stderr.write(`pushed ${e.reference}\n`);
