@@ -30,7 +30,7 @@ import { DockerfileError, NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './cache/stat-cache.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './cache/export.js';
 import { trace } from './trace.js';
-import { pullProgress, taskStarter, type TaskStarter } from './executor/transfer-progress.js';
+import { pullProgress, taskStarter, type TaskStarter, type TransferProgress } from './executor/transfer-progress.js';
 import type { SecretSource } from './executor/context.js';
 import type { SessionOptions } from './registry/session.js';
 import { UsageError } from './errors.js';
@@ -400,7 +400,7 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const built = settled.map((r) => (r as PromiseFulfilledResult<Image>).value);
-  const images = deferred ? built : await compressLeaving(store, built, used, options);
+  const images = deferred ? built : await tasks('compressing the layers kept uncompressed in the store').run((progress) => compressLeaving(store, built, used, options, progress));
   const image = images[0];
   trace('build: plan executed');
   // Between phases too: an interrupted build stores no image (each write below is atomic).
@@ -472,10 +472,10 @@ function defersCompression(options: BuildOptions, multi: boolean): boolean {
  * force-compression. A cache record whose layer was compressed names the compressed one from now
  * on, so the next export does not compress it again.
  */
-async function compressLeaving(store: Store, built: Image[], used: CacheEntry[], options: BuildOptions): Promise<Image[]> {
+async function compressLeaving(store: Store, built: Image[], used: CacheEntry[], options: BuildOptions, progress: TransferProgress): Promise<Image[]> {
   const converted = new Map<string, Layer>();
   const which = options.forceCompression ? 'all' : 'uncompressed';
-  const images = await Promise.all(built.map((one) => recompressImage(store, one, options.compression ?? 'gzip', { level: options.compressionLevel, which, converted })));
+  const images = await Promise.all(built.map((one) => recompressImage(store, one, options.compression ?? 'gzip', { level: options.compressionLevel, which, converted, progress })));
   for (const entry of used) {
     const made = entry.record.layer && converted.get(entry.record.layer.digest);
     if (!made) continue;

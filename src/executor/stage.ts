@@ -208,7 +208,8 @@ async function cachedLayerStep(
   execute: () => Promise<Layer | undefined>,
 ): Promise<boolean> {
   const { store, noCache, compressionLevel, timestamp } = runner.env;
-  // The blob's bytes also depend on how it is compressed and clamped.
+  // The blob's bytes also depend on how it is compressed and clamped (a layer kept uncompressed
+  // until the image leaves the store is keyed by the compression it gets then: build.ts compressLeaving).
   const compression = runner.env.deferredCompression ?? runner.env.compression;
   const key = chain(state, JSON.stringify({ material, compression, compressionLevel, timestamp }));
   if (!noCache) {

@@ -11,6 +11,7 @@ import { ImageIndex } from '../image/image-index.js';
 import { DOCKER_LAYER, OCI_LAYER, layerCompression, layerMediaType, type Compression } from '../image/media-types.js';
 import { recompressLayer } from '../native/index.js';
 import { StoreError } from '../errors.js';
+import type { TransferProgress } from '../executor/transfer-progress.js';
 
 export interface RecompressOptions {
   level?: number;
@@ -18,6 +19,8 @@ export interface RecompressOptions {
   which?: 'all' | 'uncompressed';
   /** Filled with each re-encoded layer, by the old blob's digest. */
   converted?: Map<string, Layer>;
+  /** Shows each layer re-encoded (a 1 GiB layer takes seconds). */
+  progress?: TransferProgress;
 }
 
 /** `image` with its layers (those `which` names) in `compression`; layers already in it are kept as they are, as BuildKit. */
@@ -33,7 +36,9 @@ export async function recompressImage(store: Store, image: Image, compression: C
       // The new blob goes into the store beside the old one (both stay: other images use the old).
       else {
         const out = path.join(dir, `layer-${i}.blob`);
+        const meter = options.progress?.blob(l.digest.toString(), l.size);
         const r = await recompressLayer({ inputPath: store.blobPath(l.digest), outputPath: out, compression, level: options.level });
+        meter?.done();
         if (r.diffId !== l.diffId.toString()) throw new StoreError('BLOB_CORRUPT', `layer ${l.digest} in the store decodes to ${r.diffId}, the image says ${l.diffId}; run 'nbuild store check --repair'`);
         const made = await store.addLayer(out, r, layerMediaType(compression));
         options.converted?.set(l.digest.toString(), made);
