@@ -6,6 +6,7 @@
 //   (a build's own layers when it only stores its image, docs/decisions.md) get compressed.
 import * as path from 'node:path';
 import type { Store } from '../store/store.js';
+import { Digest } from '../image/digest.js';
 import { Image, type Layer } from '../image/image.js';
 import { ImageIndex } from '../image/image-index.js';
 import { DOCKER_LAYER, OCI_LAYER, layerCompression, layerMediaType, type Compression } from '../image/media-types.js';
@@ -32,23 +33,40 @@ export async function recompressImage(store: Store, image: Image, compression: C
   try {
     const layers: Layer[] = [];
     for (const [i, l] of image.layers.entries()) {
-      if (!needs(l)) layers.push(l);
-      // The new blob goes into the store beside the old one (both stay: other images use the old).
-      else {
+      if (!needs(l)) {
+        layers.push(l);
+        continue;
+      }
+      // The new blob goes into the store beside the old one (both stay: other images use the old),
+      // and a cache record remembers it, so the next push or export of this layer reuses it.
+      const key = variantKey(l, compression, options.level);
+      const known = (await store.cacheGet(key))?.layer;
+      let made: Layer;
+      if (known && known.diffId === l.diffId.toString()) {
+        made = Object.freeze({ digest: Digest.parse(known.digest), diffId: l.diffId, size: known.size, mediaType: known.mediaType });
+        options.progress?.settled(l.digest.toString(), l.size, 'cached');
+      } else {
         const out = path.join(dir, `layer-${i}.blob`);
         const meter = options.progress?.blob(l.digest.toString(), l.size);
         const r = await recompressLayer({ inputPath: store.blobPath(l.digest), outputPath: out, compression, level: options.level });
         meter?.done();
         if (r.diffId !== l.diffId.toString()) throw new StoreError('BLOB_CORRUPT', `layer ${l.digest} in the store decodes to ${r.diffId}, the image says ${l.diffId}; run 'nbuild store check --repair'`);
-        const made = await store.addLayer(out, r, layerMediaType(compression));
-        options.converted?.set(l.digest.toString(), made);
-        layers.push(made);
+        made = await store.addLayer(out, r, layerMediaType(compression));
+        const layer = { digest: made.digest.toString(), diffId: made.diffId.toString(), size: made.size, mediaType: made.mediaType };
+        await store.cachePut(key, { layer, config: { compressedFrom: l.digest.toString() }, createdAt: new Date().toISOString() });
       }
+      options.converted?.set(l.digest.toString(), made);
+      layers.push(made);
     }
     return Image.build(image.config, layers, image.manifest.annotations);
   } finally {
     await store.removeTempDir(dir);
   }
+}
+
+/** The cache key of a blob's encoding in `compression` (at `level`): a build cache record like a step's, kept and pruned with them. */
+function variantKey(layer: Layer, compression: Compression, level: number | undefined): string {
+  return JSON.stringify(['layer encoded', layer.digest.toString(), compression, level ?? 'default']);
 }
 
 /** An attestation entry names its image by manifest digest (in its index descriptor and its statements' subjects). */

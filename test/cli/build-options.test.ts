@@ -651,7 +651,8 @@ test('a build that only stores its image keeps its layers uncompressed; leaving 
   t.is((await layersOf(again))[1].digest, layers[1].digest);
   // nbuild push of an image stored uncompressed pushes gzip, as docker push; the config (the image id) is the same.
   const plainName = `lazy-${uniq()}:3`;
-  await ok({ Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /p\n` }, ['-t', plainName]);
+  const plainFiles = { Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /p\n` };
+  await ok(plainFiles, ['-t', plainName]);
   const plainLayers = await layersOf(plainName);
   t.is(plainLayers[1].mediaType, 'application/vnd.oci.image.layer.v1.tar');
   const reg = await new FakeRegistry().start();
@@ -667,6 +668,12 @@ test('a build that only stores its image keeps its layers uncompressed; leaving 
     t.is(`sha256:${execFileSync('sh', ['-c', 'gzip -dc | sha256sum'], { input: blob }).toString().split(' ')[0]}`, config.rootfs.diff_ids[1]);
     const id = await nbuild(['--root', root, 'inspect', '--format', '{{.Id}}', plainName]);
     t.is(id.stdout.trim(), manifest.config.digest);
+    // Compressed once: a later export of the same build reuses the encoding the push made.
+    const archived = path.join(tempDir('opt-out'), 'lazy-after-push.tar');
+    const exportedAfterPush = await buildIn(plainFiles, ['--progress', 'plain', '-o', `type=oci,dest=${archived}`]);
+    t.is(exportedAfterPush.code, 0, exportedAfterPush.stderr);
+    t.regex(exportedAfterPush.stderr, new RegExp(`#\\d+ ${plainLayers[1].digest.slice(0, 19)}\\S* \\S+ already in the store`));
+    t.is(archiveLayers(archived).layers[1].digest, manifest.layers[1].digest);
     // A manifest list of it (nbuild manifest create + push): the list names the compressed image.
     const list = `lazy-list-${uniq()}:1`;
     t.is((await nbuild(['--root', root, 'manifest', 'create', list, plainName])).code, 0);
