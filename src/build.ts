@@ -455,15 +455,16 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
 }
 
 /**
- * A build whose image stays in the store (no output that writes blobs, no push, no cache export,
- * one platform, no attestations, no compression asked for) keeps its new layers uncompressed, as
- * Docker's image store does: compressing is most of a commit's cost, and is paid only when the
- * image leaves the store (docs/decisions.md, "Layers compressed when they leave the store").
+ * A build whose image stays on this machine (no output that writes blobs but `--load`'s archive,
+ * no push, no cache export, one platform, no attestations, no compression asked for) keeps its new
+ * layers uncompressed, as Docker's image store does: compressing is most of a commit's cost, and is
+ * paid only when the image leaves the store (docs/decisions.md, "Layers compressed when they
+ * leave the store").
  */
 function defersCompression(options: BuildOptions, multi: boolean): boolean {
   if (options.compression !== undefined || options.compressionLevel !== undefined || options.forceCompression) return false;
   if (multi || options.attestations || options.cacheTo?.length) return false;
-  return (options.outputs ?? []).every((o) => o.type === 'local' || o.type === 'tar' || (o.type === 'registry' && !o.push));
+  return (options.outputs ?? []).every((o) => o.type === 'local' || o.type === 'tar' || (o.type === 'registry' && !o.push) || (o.type === 'docker' && o.load === true));
 }
 
 /**

@@ -36,7 +36,9 @@ export interface OutputMediaTypes {
 }
 
 export type OutputSpec =
-  | ({ type: 'oci' | 'docker'; dest: string; name?: string } & OutputCompression & OutputMediaTypes)
+  // `load`: `build --load`'s archive, read by `docker load` / `podman load` on this machine, which
+  // take plain tars as well (so it leaves a build's compression deferred: build.ts).
+  | ({ type: 'oci' | 'docker'; dest: string; name?: string; load?: boolean } & OutputCompression & OutputMediaTypes)
   | ({ type: 'oci-layout'; dest: string; name?: string } & OutputCompression & OutputMediaTypes)
   | { type: 'local' | 'tar'; dest: string }
   | ({ type: 'registry'; name?: string; push: boolean } & OutputCompression & OutputMediaTypes);

@@ -168,6 +168,9 @@ const CHECKS: Record<string, Check> = {
     t.regex(r.stderr, new RegExp(`Loaded image: docker.io/library/${name}`));
     const listed = execFileSync('podman', ['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], { env: { ...process.env, ...podmanEnv } }).toString();
     t.true(listed.includes(`docker.io/library/${name} ${r.stdout.trim()}`), listed);
+    // docker and podman load plain tars: the build's layer is not compressed for them.
+    const stored = await nbuild(['--root', root, 'inspect', '--format', '{{json .Manifest.layers}}', name]);
+    t.is((JSON.parse(stored.stdout) as Desc[]).at(-1)?.mediaType, 'application/vnd.oci.image.layer.v1.tar');
     t.deepEqual(fs.readdirSync(tmp), [], 'the archive is removed after loading');
     // podman failing: one line, exit 1, the archive removed all the same.
     const bad = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--load'], { env: { HOME: path.join(home, 'missing'), XDG_RUNTIME_DIR: podmanEnv.XDG_RUNTIME_DIR, TMPDIR: tmp } });

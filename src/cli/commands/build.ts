@@ -96,7 +96,7 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
     const annotationSpecs = argv.annotation.map(parseAnnotation);
     if (argv.push) outputs.push({ type: 'registry', push: true });
     const loadFile = argv.load ? await loadTarget() : undefined;
-    if (loadFile) outputs.push({ type: 'docker', dest: loadFile.file });
+    if (loadFile) outputs.push({ type: 'docker', dest: loadFile.file, load: true });
     const toStdout = writesToStdout(outputs);
     const fromOutputs = compressionOfOutputs(outputs);
     const compressionFlag = argv.compression === 'uncompressed' ? 'none' : argv.compression;
