@@ -29,6 +29,7 @@ import type { StepEnv } from './executor/context.js';
 import { DockerfileError, NbuildError, RegistryError } from './errors.js';
 import { StatCache } from './cache/stat-cache.js';
 import { exportCache, importCache, type CacheEntry, type CacheSpec } from './cache/export.js';
+import { layerRef } from './cache/record.js';
 import { trace } from './trace.js';
 import { pullProgress, taskStarter, type TaskStarter, type TransferProgress } from './executor/transfer-progress.js';
 import type { SecretSource } from './executor/context.js';
@@ -480,7 +481,7 @@ async function compressLeaving(store: Store, built: Image[], used: CacheEntry[],
   for (const entry of used) {
     const made = entry.record.layer && converted.get(entry.record.layer.digest);
     if (!made) continue;
-    entry.record = { ...entry.record, layer: { digest: made.digest.toString(), diffId: made.diffId.toString(), size: made.size, mediaType: made.mediaType } };
+    entry.record = { ...entry.record, layer: layerRef(made) };
     await store.cachePut(entry.key, entry.record);
   }
   return images;

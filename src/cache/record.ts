@@ -1,11 +1,22 @@
 // Build cache records: what a cache key (parent chain + instruction) produced.
 import { Digest } from '../image/digest.js';
+import type { Layer } from '../image/image.js';
 
 export interface CacheLayerRef {
   digest: string;
   diffId: string;
   size: number;
   mediaType: string;
+}
+
+/** A layer as a record names it. */
+export function layerRef(layer: Layer): CacheLayerRef {
+  return { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType };
+}
+
+/** The layer a record names. */
+export function layerOfRef(ref: CacheLayerRef): Layer {
+  return Object.freeze({ digest: Digest.parse(ref.digest), diffId: Digest.parse(ref.diffId), size: ref.size, mediaType: ref.mediaType });
 }
 
 /** JSON-serialisable; `config` is the step's config delta, opaque to the store. */

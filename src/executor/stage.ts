@@ -15,7 +15,7 @@ import { FromSources } from './from-source.js';
 import { expansionLookup, type StageState } from './state.js';
 import type { StepEnv } from './context.js';
 import type { Layer } from '../image/image.js';
-import { Digest } from '../image/digest.js';
+import { layerOfRef, layerRef } from '../cache/record.js';
 import { chainKey } from '../cache/key.js';
 import { addConfigHistory, addHistory, createdTime } from './history.js';
 
@@ -214,7 +214,7 @@ async function cachedLayerStep(
   const key = chain(state, JSON.stringify({ material, compression, compressionLevel, timestamp }));
   if (!noCache) {
     const record = await store.cacheGet(key);
-    const layer = record?.layer ? { digest: Digest.parse(record.layer.digest), diffId: Digest.parse(record.layer.diffId), size: record.layer.size, mediaType: record.layer.mediaType } : undefined;
+    const layer = record?.layer ? layerOfRef(record.layer) : undefined;
     if (record && (!layer || (await store.hasBlob(layer.digest)))) {
       // Without an epoch a layer's time is its cache record's, as BuildKit takes the cached
       // ref's createdAt: a fully cached rebuild gives the same config (testReproducibleIDs).
@@ -227,7 +227,7 @@ async function cachedLayerStep(
   const createdAt = new Date().toISOString();
   addHistory(state, layer, createdBy, timestamp === undefined ? createdAt : created);
   const made = {
-    layer: layer ? { digest: layer.digest.toString(), diffId: layer.diffId.toString(), size: layer.size, mediaType: layer.mediaType } : undefined,
+    layer: layer ? layerRef(layer) : undefined,
     config: { createdBy },
     createdAt,
   };

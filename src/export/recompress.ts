@@ -6,13 +6,14 @@
 //   (a build's own layers when it only stores its image, docs/decisions.md) get compressed.
 import * as path from 'node:path';
 import type { Store } from '../store/store.js';
-import { Digest } from '../image/digest.js';
 import { Image, type Layer } from '../image/image.js';
 import { ImageIndex } from '../image/image-index.js';
 import { DOCKER_LAYER, OCI_LAYER, layerCompression, layerMediaType, type Compression } from '../image/media-types.js';
 import { recompressLayer } from '../native/index.js';
 import { StoreError } from '../errors.js';
 import type { TransferProgress } from '../executor/transfer-progress.js';
+import { layerOfRef, layerRef } from '../cache/record.js';
+import { ANNOTATION_REFERENCE_DIGEST } from './attestations/manifest.js';
 
 export interface RecompressOptions {
   level?: number;
@@ -43,7 +44,7 @@ export async function recompressImage(store: Store, image: Image, compression: C
       const known = (await store.cacheGet(key))?.layer;
       let made: Layer;
       if (known && known.diffId === l.diffId.toString()) {
-        made = Object.freeze({ digest: Digest.parse(known.digest), diffId: l.diffId, size: known.size, mediaType: known.mediaType });
+        made = layerOfRef(known);
         options.progress?.settled(l.digest.toString(), l.size, 'cached');
       } else {
         const out = path.join(dir, `layer-${i}.blob`);
@@ -52,8 +53,7 @@ export async function recompressImage(store: Store, image: Image, compression: C
         meter?.done();
         if (r.diffId !== l.diffId.toString()) throw new StoreError('BLOB_CORRUPT', `layer ${l.digest} in the store decodes to ${r.diffId}, the image says ${l.diffId}; run 'nbuild store check --repair'`);
         made = await store.addLayer(out, r, layerMediaType(compression));
-        const layer = { digest: made.digest.toString(), diffId: made.diffId.toString(), size: made.size, mediaType: made.mediaType };
-        await store.cachePut(key, { layer, config: { compressedFrom: l.digest.toString() }, createdAt: new Date().toISOString() });
+        await store.cachePut(key, { layer: layerRef(made), config: { compressedFrom: l.digest.toString() }, createdAt: new Date().toISOString() });
       }
       options.converted?.set(l.digest.toString(), made);
       layers.push(made);
@@ -69,9 +69,6 @@ function variantKey(layer: Layer, compression: Compression, level: number | unde
   return JSON.stringify(['layer encoded', layer.digest.toString(), compression, level ?? 'default']);
 }
 
-/** An attestation entry names its image by manifest digest (in its index descriptor and its statements' subjects). */
-const ATTESTATION_OF = 'vnd.docker.reference.digest';
-
 /**
  * An index and its images for a registry: images whose layers the store keeps uncompressed are
  * pushed gzip-compressed (as `compressForPush` does for one image), and the index names the
@@ -79,7 +76,8 @@ const ATTESTATION_OF = 'vnd.docker.reference.digest';
  * stored manifests.
  */
 export async function compressIndexForPush(store: Store, index: ImageIndex, images: readonly Image[]): Promise<{ index: ImageIndex; images: Image[] }> {
-  if (index.manifests.some((d) => d.annotations?.[ATTESTATION_OF] !== undefined)) return { index, images: [...images] };
+  // An attestation entry names its image by manifest digest (its index descriptor, its statements' subjects).
+  if (index.manifests.some((d) => d.annotations?.[ANNOTATION_REFERENCE_DIGEST] !== undefined)) return { index, images: [...images] };
   const compressed = await Promise.all(images.map((one) => compressForPush(store, one)));
   if (compressed.every((one, i) => one === images[i])) return { index, images: compressed };
   const renamed = new Map(images.map((one, i) => [one.manifestDigest.toString(), compressed[i]]));
