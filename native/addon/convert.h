@@ -11,5 +11,7 @@ namespace nbaddon {
 nb::WriteOptions toWriteOptions(const Napi::Object& o);
 nb::ExtractOptions toExtractOptions(const Napi::Object& o);
 Napi::Value layerResultToJs(Napi::Env env, const nb::LayerResult& r);
+// A file's sha256 as it was read ({ digest, size, identity? }: identity only when stable).
+Napi::Value hashedFileToJs(Napi::Env env, const nb::HashedCopy& c);
 
 }  // namespace nbaddon

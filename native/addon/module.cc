@@ -68,21 +68,7 @@ Napi::Value CopyFileHashed(const Napi::CallbackInfo& info) {
   std::string dst = info[1].As<Napi::String>().Utf8Value();
   return PromiseWorker<nb::HashedCopy>::start(
       info.Env(), [src, dst] { return nb::copyFileHashed(src, dst); },
-      [](Napi::Env env, const nb::HashedCopy& c) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("digest", c.hash.digest);
-        o.Set("size", double(c.hash.size));
-        if (c.stable) {
-          Napi::Object id = Napi::Object::New(env);
-          id.Set("dev", c.identity.dev);
-          id.Set("ino", c.identity.ino);
-          id.Set("size", c.identity.size);
-          id.Set("mtimeMs", c.identity.mtimeMs);
-          id.Set("ctimeMs", c.identity.ctimeMs);
-          o.Set("identity", id);
-        }
-        return o;
-      });
+      [](Napi::Env env, const nb::HashedCopy& c) -> Napi::Value { return hashedFileToJs(env, c); });
 }
 
 // The context walk's folders, listed in one call off the JS thread. Per folder: its names
@@ -151,7 +137,7 @@ Napi::Value LayerDigests(const Napi::CallbackInfo& info) {
       [path] {
         nb::LayerReader in(path);
         in.drain();
-        return BlobDigests{{in.blobDigest(), in.diffId(), in.blobSize(), in.tarSize()}, in.compression()};
+        return BlobDigests{{in.blobDigest(), in.diffId(), in.blobSize(), in.tarSize(), {}}, in.compression()};
       },
       [](Napi::Env env, const BlobDigests& d) -> Napi::Value {
         Napi::Object o = layerResultToJs(env, d.r).As<Napi::Object>();

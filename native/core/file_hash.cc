@@ -37,12 +37,6 @@ namespace {
 
 double msOf(const timespec& t) { return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6; }
 
-bool sameState(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
-         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
-}
-
 void writeAll(int fd, const uint8_t* p, size_t n, const std::string& path) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
@@ -56,6 +50,16 @@ void writeAll(int fd, const uint8_t* p, size_t n, const std::string& path) {
 }
 
 }  // namespace
+
+FileIdentity identityOf(const struct stat& st) {
+  return {double(st.st_dev), double(st.st_ino), double(st.st_size), msOf(st.st_mtim), msOf(st.st_ctim)};
+}
+
+bool sameState(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
 
 HashedCopy copyFileHashed(const std::string& src, const std::string& dst) {
   UniqueFd in(open(src.c_str(), O_RDONLY | O_CLOEXEC));
@@ -88,7 +92,7 @@ HashedCopy copyFileHashed(const std::string& src, const std::string& dst) {
   if (fstat(in.get(), &after) != 0) throwSys("fstat", src);
   r.hash.digest = sha.finishHex();
   r.stable = sameState(before, after) && r.hash.size == uint64_t(before.st_size);
-  r.identity = {double(before.st_dev), double(before.st_ino), double(before.st_size), msOf(before.st_mtim), msOf(before.st_ctim)};
+  r.identity = identityOf(before);
   return r;
 }
 

@@ -1,4 +1,6 @@
 #pragma once
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <string>
 
@@ -16,6 +18,10 @@ FileHash sha256File(const std::string& path);
 struct FileIdentity {
   double dev = 0, ino = 0, size = 0, mtimeMs = 0, ctimeMs = 0;
 };
+
+// The identity of a file's fstat, and whether two fstats are the same state of the file.
+FileIdentity identityOf(const struct stat& st);
+bool sameState(const struct stat& a, const struct stat& b);
 
 struct HashedCopy {
   FileHash hash;

@@ -45,9 +45,11 @@ LayerResult writeTo(const WriteOptions& o) {
   FileSink file(o.outputPath, hasher);
   std::unique_ptr<Sink> comp = compressorFor(o, file);
   HashingSink tar(*comp, hasher);
-  TreeWalker(o, tar).run();
+  TreeWalker walker(o, tar);
+  walker.run();
   tar.finish();
   LayerResult r;
+  r.hashed = std::move(walker.hashed());
   r.diffId = tar.digest();
   r.uncompressedSize = tar.size();
   r.size = file.size();

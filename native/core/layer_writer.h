@@ -3,14 +3,31 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "core/file_hash.h"
 #include "core/idmap.h"
+#include "core/tar_format.h"
 
 namespace nb {
 
 enum class Compression { Gzip, Zstd, None };
+
+// An entry of the layer that is not in sourceDir (a COPY from the context puts its files in the
+// layer without writing them to a staging tree first: one read of each file). A file's bytes are
+// read from `source` as the tar is written; a folder's entries are the sourced ones below it.
+struct SourcedFile {
+  EntryType type = EntryType::File;  // File, Dir, Symlink or HardLink
+  std::string source;    // absolute: a file's bytes, a file's or folder's xattrs; "" for none
+  std::string linkname;  // a symlink's target; a hard link's first path (relative, written before it)
+  uint64_t size = 0;     // a file's entry size: bytes past it are not read, missing ones are zeros
+  uint32_t mode = 0, uid = 0, gid = 0;  // ids as the tree's files have them (mapped by idMap)
+  int64_t mtime = 0;
+  bool hash = false;  // report the sha256 of a file's bytes (LayerResult::hashed)
+};
 
 struct WriteOptions {
   std::string sourceDir, outputPath;
@@ -22,11 +39,16 @@ struct WriteOptions {
   IdMap idMap;
   std::optional<int64_t> clampMtime;
   std::set<std::string> exclude;  // relative paths, no leading or trailing '/'
+  std::vector<SourcedFile> sourced;
+  // Where each sourced file goes: its folder (relative, "" for the root) → name → index in `sourced`.
+  std::map<std::string, std::map<std::string, size_t>> sourcedIn;
 };
 
 struct LayerResult {
   std::string digest, diffId;
   uint64_t size = 0, uncompressedSize = 0;
+  // The sourced files that asked for it: index in WriteOptions::sourced → digest of their bytes.
+  std::vector<std::pair<size_t, HashedCopy>> hashed;
 };
 
 LayerResult writeLayer(const WriteOptions& o);

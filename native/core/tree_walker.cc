@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/overlay.h"
+#include "core/sha256.h"
 #include "core/xattrs.h"
 
 namespace nb {
@@ -47,21 +49,28 @@ void TreeWalker::run() {
 
 // Children are ordered by the name they get in the tar (a whiteout "x" sorts as ".wh.x",
 // an opaque folder's marker as ".wh..wh..opq"), so the archive is in byte order throughout.
-void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime) {
+// `onDisk` false: a sourced folder, whose entries are all sourced.
+void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime, bool onDisk) {
   std::string dir = rel.empty() ? o_.sourceDir : abs(rel);
   struct Child {
     std::string key, name;
     struct stat st;
+    size_t sourced = SIZE_MAX;  // an index in o_.sourced: the file is not in the tree
   };
   std::vector<Child> children;
-  for (std::string& name : sortedNames(dir)) {
+  auto sourcedHere = o_.sourcedIn.find(rel);
+  for (std::string& name : onDisk ? sortedNames(dir) : std::vector<std::string>{}) {
     std::string child = rel.empty() ? name : rel + "/" + name;
     if (o_.exclude.count(child)) continue;
+    if (sourcedHere != o_.sourcedIn.end() && sourcedHere->second.count(name))
+      throwBad("SOURCED_CONFLICT", "a sourced file is also in the tree", abs(child));
     Child c{name, std::move(name), {}};
     if (lstat(abs(child).c_str(), &c.st) != 0) throwSys("lstat", abs(child));
     if (isDeletion(c.st)) c.key = whiteoutName(c.key);
     children.push_back(std::move(c));
   }
+  if (sourcedHere != o_.sourcedIn.end())
+    for (const auto& [name, index] : sourcedHere->second) children.push_back(Child{name, name, {}, index});
   if (opaque) children.push_back(Child{kOpaqueWhiteout, "", {}});
   std::sort(children.begin(), children.end(), [](const Child& a, const Child& b) { return a.key < b.key; });
   for (const Child& c : children) {
@@ -72,7 +81,9 @@ void TreeWalker::walkDir(const std::string& rel, bool opaque, int64_t mtime) {
       emit(m, "");
       continue;
     }
-    emitPath(rel.empty() ? c.name : rel + "/" + c.name, c.st);
+    std::string child = rel.empty() ? c.name : rel + "/" + c.name;
+    if (c.sourced != SIZE_MAX) emitSourced(child, c.sourced);
+    else emitPath(child, c.st);
   }
 }
 
@@ -80,10 +91,10 @@ bool TreeWalker::isDeletion(const struct stat& st) const {
   return o_.overlayUpper && isWhiteoutDevice(st);
 }
 
-void TreeWalker::setOwner(TarEntry& e, const struct stat& st, const std::string& path) {
-  auto uid = hostToContainer(o_.idMap.uids, st.st_uid);
-  auto gid = hostToContainer(o_.idMap.gids, st.st_gid);
-  if (!uid || !gid) throwBad("ID_UNMAPPED", "owner " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " is outside the id mapping", path);
+void TreeWalker::setOwner(TarEntry& e, uint32_t hostUid, uint32_t hostGid, const std::string& path) {
+  auto uid = hostToContainer(o_.idMap.uids, hostUid);
+  auto gid = hostToContainer(o_.idMap.gids, hostGid);
+  if (!uid || !gid) throwBad("ID_UNMAPPED", "owner " + std::to_string(hostUid) + ":" + std::to_string(hostGid) + " is outside the id mapping", path);
   e.uid = *uid;
   e.gid = *gid;
 }
@@ -104,7 +115,7 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
   // A real file named ".wh.x" would delete x (or hide a folder) wherever the layer is applied:
   // refused, as umoci does (BuildKit writes it as is; docs/security.md).
   if (isWhiteout(base)) throwBad("WHITEOUT_NAME", "a name starting with " + kWhiteoutPrefix + " is a whiteout to every image tool", "/" + rel);
-  setOwner(e, st, path);
+  setOwner(e, st.st_uid, st.st_gid, path);
   e.mode = st.st_mode & 07777;
   bool opaque = false;
   readXattrs(path, e, &opaque);
@@ -145,6 +156,71 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
     case S_IFIFO: e.type = EntryType::Fifo; emit(e, ""); return;
     default: return;  // sockets cannot be put in a tar; tar and BuildKit skip them too
   }
+}
+
+// A sourced entry: the fields the staging would have given it, a file's xattrs and bytes (a
+// folder's xattrs) from its source.
+void TreeWalker::emitSourced(const std::string& rel, size_t index) {
+  const SourcedFile& f = o_.sourced[index];
+  size_t slash = rel.rfind('/');
+  if (isWhiteout(slash == std::string::npos ? rel : rel.substr(slash + 1)))
+    throwBad("WHITEOUT_NAME", "a name starting with " + kWhiteoutPrefix + " is a whiteout to every image tool", "/" + rel);
+  TarEntry e;
+  e.name = rel;
+  e.type = f.type;
+  e.linkname = f.linkname;
+  e.mtime = f.mtime;
+  if (o_.clampMtime && e.mtime > *o_.clampMtime) e.mtime = *o_.clampMtime;
+  setOwner(e, f.uid, f.gid, "/" + rel);
+  e.mode = f.mode & 07777;
+  if (f.type == EntryType::File) e.size = f.size;
+  if (!f.source.empty()) e.xattrs = readKeptXattrs(f.source);
+  std::vector<uint8_t> h = encodeHeader(e);
+  tar_.write(h.data(), h.size());
+  if (f.type == EntryType::File) copySourced(index);
+  if (f.type == EntryType::Dir) walkDir(rel, false, e.mtime, false);
+}
+
+// Exactly the entry's size, as copyData; the bytes hashed on the way when asked. The digest
+// counts only when the whole file was read and its fstat did not change meanwhile.
+void TreeWalker::copySourced(size_t index) {
+  const SourcedFile& f = o_.sourced[index];
+  if (f.size == 0 && !f.hash) return;  // an empty file (or a context socket): nothing to read
+  UniqueFd fd(open(f.source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) throwSys("open", f.source);
+  struct stat before {};
+  if (fstat(fd.get(), &before) != 0) throwSys("fstat", f.source);
+  if (!S_ISREG(before.st_mode)) throwBad("NOT_A_FILE", "not a regular file", f.source);
+  static thread_local std::vector<uint8_t> buf(kChunk);
+  std::optional<Sha256> sha;
+  if (f.hash) sha.emplace();
+  uint64_t left = f.size, got = 0;
+  while (left) {
+    ssize_t n = read(fd.get(), buf.data(), size_t(std::min<uint64_t>(left, kChunk)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throwSys("read", f.source);
+    }
+    if (n == 0) {
+      std::fill(buf.begin(), buf.end(), 0);
+      n = ssize_t(std::min<uint64_t>(left, kChunk));
+    } else {
+      if (sha) sha->update(buf.data(), size_t(n));
+      got += uint64_t(n);
+    }
+    tar_.write(buf.data(), size_t(n));
+    left -= uint64_t(n);
+  }
+  tar_.write(kZeros, size_t((512 - f.size % 512) % 512));
+  if (!sha) return;
+  struct stat after {};
+  if (fstat(fd.get(), &after) != 0) throwSys("fstat", f.source);
+  HashedCopy r;
+  r.hash.digest = sha->finishHex();
+  r.hash.size = got;
+  r.stable = sameState(before, after) && got == uint64_t(before.st_size) && got == f.size;
+  r.identity = identityOf(before);
+  hashed_.emplace_back(index, std::move(r));
 }
 
 void TreeWalker::readXattrs(const std::string& path, TarEntry& e, bool* opaque) {

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { exists, writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
 import { copyFileHashed, sha256File } from '../native/index.js';
+import type { HashedCopy } from '../native/binding.js';
 import { Limiter } from '../limiter.js';
 
 const MAGIC = 'nbuild-stat-v1 ';
@@ -231,9 +232,15 @@ export async function copyContextFile(stats: StatCache, src: string, dest: strin
     await fs.copyFile(src, dest, constants.COPYFILE_FICLONE);
     return;
   }
-  const copied = await copyFileHashed(src, dest);
-  // Under what the file was while it was read: a file that changed meanwhile is not remembered.
-  if (copied.identity) stats.record(src, copied.identity, copied.digest);
+  rememberRead(stats, src, await copyFileHashed(src, dest));
+}
+
+/**
+ * Keeps the digest of the context file `src` as the native engine read it (a copy, or the layer
+ * writer's sourced file), under what the file was while read: one that changed meanwhile is not remembered.
+ */
+export function rememberRead(stats: StatCache, src: string, read: HashedCopy): void {
+  if (read.identity) stats.record(src, read.identity, read.digest);
 }
 
 /** The stat identity a cached digest is kept under. */

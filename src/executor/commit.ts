@@ -1,9 +1,10 @@
 // Turns a folder of changes into a stored layer: the native writer tars,
 // compresses and hashes it in one pass; the folder itself becomes the
-// unpacked layer (an overlay lower) in the store.
+// unpacked layer (an overlay lower) in the store, unless files of the layer
+// were read from elsewhere (a streamed COPY, sourced-files.ts).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { NativeError, writeLayer } from '../native/index.js';
+import { NativeError, writeLayer, type SourcedFile, type WrittenLayer } from '../native/index.js';
 import { layerMediaType } from '../image/media-types.js';
 import type { Layer } from '../image/image.js';
 import type { Instruction } from '../frontend/dockerfile/types.js';
@@ -17,8 +18,22 @@ import { loc } from './steps/metadata.js';
  * the step that made the folder, named in the error when its files cannot go into a layer.
  */
 export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain', options: { keepEmpty?: boolean; instr?: Instruction } = {}): Promise<Layer | undefined> {
-  const instr = options.instr;
   if (!options.keepEmpty && (await fs.readdir(dir)).length === 0) return undefined;
+  return storeLayer(env, await writeLayerBlob(env, dir, mode, options), dir);
+}
+
+/** A layer blob written beside its folder, not yet in the store. */
+export interface WrittenBlob {
+  blob: string;
+  result: WrittenLayer;
+}
+
+/**
+ * Writes the layer of `dir` (and of the `sourced` files, which are not in it) as a blob beside
+ * it: the step's compression, its timestamp's clamp.
+ */
+export async function writeLayerBlob(env: StepEnv, dir: string, mode: 'overlay-upper' | 'plain', options: { instr?: Instruction; sourced?: readonly SourcedFile[] } = {}): Promise<WrittenBlob> {
+  const instr = options.instr;
   const blob = path.join(path.dirname(dir), 'layer.blob');
   const result = await writeLayer({
     sourceDir: dir,
@@ -31,10 +46,19 @@ export async function commitLayer(env: StepEnv, dir: string, mode: 'overlay-uppe
     // slightly smaller blob. Every layer reader in use (Go's gzip, containerd, pigz, gzip,
     // Python) reads multi-member gzip; see docs/decisions.md.
     gzipEngine: 'libdeflate',
+    sourced: options.sourced,
   }).catch((e: unknown) => {
     throw instr && e instanceof NativeError && e.code === 'WHITEOUT_NAME' ? whiteoutNameError(instr, e) : e;
   });
-  return env.store.addLayer(blob, result, layerMediaType(env.compression), dir);
+  return { blob, result };
+}
+
+/**
+ * Adds a written blob to the store as a layer; `unpackedDir`, when it holds the whole layer,
+ * becomes its unpacked tree (else the store unpacks the blob when a tree is asked for).
+ */
+export function storeLayer(env: StepEnv, written: WrittenBlob, unpackedDir?: string): Promise<Layer> {
+  return env.store.addLayer(written.blob, written.result, layerMediaType(env.compression), unpackedDir);
 }
 
 // Every image tool reads a ".wh.x" entry as "delete x": such a file would delete files (or, as

@@ -52,6 +52,9 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
   const sources = new FromSources(runner.env, runner, planned);
   const label = `${runner.labelPrefix ?? ''}${planned.stage.name ?? `stage-${planned.stage.index}`}`;
   const numbering = new StepNumbering(planned, triggers.length);
+  // What reads a step's tree later: a later step of the stage that works on it, or another stage.
+  const lastTreeStep = all.findLastIndex((k) => TREE_STEPS.has(k.kind));
+  const readByLater = runner.plan.stages.some((s) => s.dependsOn.includes(planned.stage.index));
   await letEventLoopRun();
   for (let i = 0; i < all.length; i++) {
     const instr = all[i];
@@ -65,7 +68,7 @@ export async function runStage(runner: StageRunner, planned: PlannedStage, state
     runner.env.emit({ type: 'step-start', id, stage: label, index: numbering.next(instr, state), total: numbering.total, text });
     let cached: boolean;
     try {
-      cached = await runStep(runner, planned, state, instr, flags, id, sources);
+      cached = await runStep(runner, planned, state, instr, flags, { id, sources, laterStepsReadTree: readByLater || i < lastTreeStep });
     } catch (caught) {
       const error = locate(caught, instr);
       // Progress displays close the step (and show its output) before the CLI reports the error.
@@ -102,6 +105,8 @@ class StepNumbering {
 }
 
 const NUMBERED = new Set<Instruction['kind']>(['add', 'copy', 'run', 'workdir']);
+/** The steps that work on the stage's tree (they see the layers before them unpacked). */
+const TREE_STEPS = NUMBERED;
 
 /**
  * A step's failure names its Dockerfile line: an NbuildError without one (a source outside the
@@ -149,25 +154,33 @@ const STEPS: { [K in Exclude<Instruction['kind'], 'from'>]: Step<Extract<Instruc
 };
 
 /** Runs one step (or takes it from the cache): describe, key, lookup, apply on a miss. Returns true on a cache hit. */
-async function runStep(runner: StageRunner, planned: PlannedStage, state: StageState, instr: Instruction, flags: StageFlags, id: number, sources: FromSources): Promise<boolean> {
+async function runStep(
+  runner: StageRunner,
+  planned: PlannedStage,
+  state: StageState,
+  instr: Instruction,
+  flags: StageFlags,
+  step: { id: number; sources: FromSources; laterStepsReadTree: boolean },
+): Promise<boolean> {
+  const { id, sources, laterStepsReadTree } = step;
   const created = createdTime(runner.env.timestamp);
   if (instr.kind === 'from') throw new DockerfileError(loc(instr), 'FROM inside a stage');
   const build: BuildView = { escape: runner.plan.dockerfile.escape, buildArgs: runner.plan.buildArgs, globalArgs: planned.globalArgs, network: runner.env.network, ulimits: runner.env.ulimits };
-  const step = STEPS[instr.kind] as Step<Instruction, unknown>;
-  const description = step.describe(instr, state, build);
+  const handler = STEPS[instr.kind] as Step<Instruction, unknown>;
+  const description = handler.describe(instr, state, build);
   description.change?.(state, flags);
   if (description.kind === 'config') {
     if (description.createdBy !== undefined) addConfigHistory(state, description.createdBy, created, runner.env.timestamp);
     chain(state, description.material);
     return false;
   }
-  const ctx: StepContext = { env: runner.env, sources, stepId: id, nextStepId: () => runner.nextStepId() };
-  const reading = step.read ? await step.read(ctx, description.instr, state) : { material: {} };
+  const ctx: StepContext = { env: runner.env, sources, stepId: id, nextStepId: () => runner.nextStepId(), laterStepsReadTree };
+  const reading = handler.read ? await handler.read(ctx, description.instr, state) : { material: {} };
   try {
     const material = { ...description.material, ...reading.material };
     return await cachedLayerStep(runner, state, description.createdBy, created, material, async () => {
-      if (!step.apply) throw new Error(`internal error: ${instr.kind} makes a layer but has no apply()`);
-      return step.apply(ctx, description.instr, state, reading.prepared);
+      if (!handler.apply) throw new Error(`internal error: ${instr.kind} makes a layer but has no apply()`);
+      return handler.apply(ctx, description.instr, state, reading.prepared);
     });
   } finally {
     await reading.prepared?.release();

@@ -48,10 +48,15 @@ export class StagedTree {
    * clears setuid and setgid: the caller sets the mode after.
    */
   async setOwner(at: string, otherwise: Owner, has?: Owner): Promise<boolean> {
-    const { uid, gid } = this.owner ?? otherwise;
+    const { uid, gid } = this.ownerOr(otherwise);
     if (has && has.uid === uid && has.gid === gid) return false;
     await fs.lchown(at, uid, gid);
     return true;
+  }
+
+  /** The owner an entry gets (setOwner): the step's, else `otherwise`. */
+  ownerOr(otherwise: Owner): Owner {
+    return this.owner ?? otherwise;
   }
 
   /** `p` as the image will see it: staged entries over the image's, links followed inside the root. */

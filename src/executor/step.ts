@@ -60,6 +60,11 @@ export interface StepContext {
   sources: FromSources;
   stepId: number;
   nextStepId(): number;
+  /**
+   * Whether something later in this build reads the tree this step makes: a later RUN, COPY,
+   * ADD or WORKDIR of the stage, or a stage built on or reading from this one.
+   */
+  laterStepsReadTree: boolean;
 }
 
 /** What a layer step read for its key; `prepared`: the layer already staged (COPY reads its files once). */

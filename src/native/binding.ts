@@ -10,6 +10,8 @@ export interface RawRange { containerId: number; hostId: number; size: number }
 export interface RawWriteOptions {
   sourceDir: string; outputPath: string; mode: string; compression: string; level: number; threads: number; gzipEngine: string;
   idMap?: RawIdMap; clampMtime?: number; exclude: string[];
+  /** Sourced entries, packed (index.ts packSourced): NUL-joined paths, sources and links, seven numbers each. */
+  sourcedPaths?: string; sourcedSources?: string; sourcedLinks?: string; sourcedFields?: Float64Array;
 }
 export interface RawExtractOptions {
   inputPath: string; destDir: string; whiteouts: string; idMap?: RawIdMap;
@@ -31,7 +33,7 @@ export interface RawDirListings {
 }
 
 export interface Binding {
-  writeLayer(o: RawWriteOptions): Promise<RawLayerResult>;
+  writeLayer(o: RawWriteOptions): Promise<RawLayerResult & { hashed?: (HashedCopy & { index: number })[] }>;
   digestTree(o: RawWriteOptions): Promise<RawLayerResult>;
   recompressLayer(o: RawWriteOptions & { inputPath: string }): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;

@@ -12,6 +12,36 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 /** Digests are "sha256:<hex>"; size = blob bytes, uncompressedSize = tar bytes. */
 export interface LayerResult { digest: string; diffId: string; size: number; uncompressedSize: number }
 
+/**
+ * An entry of the layer that is not in sourceDir (COPY from the context, executor/sourced-files.ts):
+ * a file's bytes are read from `source` while the tar is written; a folder's entries are the
+ * sourced ones below it.
+ */
+export interface SourcedFile {
+  type: 'file' | 'dir' | 'symlink' | 'hardlink';
+  /** Where it goes, relative to sourceDir (its folder is there, or is a sourced folder). */
+  path: string;
+  /** Absolute: a file's bytes, a file's or folder's xattrs; '' for none. */
+  source: string;
+  /** A symlink's target; a hard link's first path (a file sourced before it in the tar's order). */
+  linkname?: string;
+  /** A file's entry size: bytes past it are not read, missing ones are written as zeros. */
+  size: number;
+  mode: number;
+  /** Ids as files in sourceDir have them (mapped by idMap as theirs are). */
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch (clamped by clampMtime as the tree's). */
+  mtime: number;
+  /** Report the sha256 of its bytes (WrittenLayer.hashed). */
+  hash: boolean;
+}
+
+/** writeLayer's result: with the digests of the sourced files that asked for one, by index. */
+export interface WrittenLayer extends LayerResult {
+  hashed?: (HashedCopy & { index: number })[];
+}
+
 export interface WriteLayerOptions {
   sourceDir: string;
   outputPath: string;
@@ -34,6 +64,8 @@ export interface WriteLayerOptions {
   clampMtime?: number;
   /** paths relative to sourceDir left out, with everything below them */
   exclude?: string[];
+  /** Files put in the layer from elsewhere (none of them may be in sourceDir too). */
+  sourced?: readonly SourcedFile[];
 }
 
 export interface ExtractLayerOptions {
@@ -94,6 +126,28 @@ function cleanRelative(p: string): string {
   return n;
 }
 
+const SOURCED_TYPES = { file: '0', hardlink: '1', symlink: '2', dir: '5' } as const;
+
+/** Thousands of sourced entries cross to the addon as three NUL-joined strings and one Float64Array. */
+function packSourced(files: readonly SourcedFile[]): { sourcedPaths: string; sourcedSources: string; sourcedLinks: string; sourcedFields: Float64Array } {
+  const fields = new Float64Array(files.length * 7);
+  files.forEach((f, i) => {
+    if (cleanRelative(checkString('sourced path', f.path)) !== f.path) throw invalid('sourced path', 'a clean path inside sourceDir', f.path);
+    const source = f.source === '' ? '' : checkString('sourced source', f.source);
+    if (source !== '' && !source.startsWith('/')) throw invalid('sourced source', "an absolute path or ''", source);
+    if (!(f.type in SOURCED_TYPES)) throw invalid('sourced type', "'file', 'dir', 'symlink' or 'hardlink'", f.type);
+    const link = f.type === 'symlink' || f.type === 'hardlink' ? checkString('sourced linkname', f.linkname) : '';
+    if (link.includes('\0')) throw invalid('sourced linkname', 'a path', link);
+    fields.set([checkInt('size', f.size, 0, 2 ** 53), checkInt('mode', f.mode, 0, 0o7777), checkInt('uid', f.uid, 0, 2 ** 32 - 1), checkInt('gid', f.gid, 0, 2 ** 32 - 1), checkInt('mtime', f.mtime, -(2 ** 53), 2 ** 53), f.hash ? 1 : 0, SOURCED_TYPES[f.type].charCodeAt(0)], i * 7);
+  });
+  return {
+    sourcedPaths: files.map((f) => f.path).join('\0'),
+    sourcedSources: files.map((f) => f.source).join('\0'),
+    sourcedLinks: files.map((f) => (f.type === 'symlink' || f.type === 'hardlink' ? (f.linkname as string) : '')).join('\0'),
+    sourcedFields: fields,
+  };
+}
+
 async function call<T>(run: () => Promise<T>): Promise<T> {
   const context = new Error();
   try {
@@ -104,7 +158,7 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** Writes sourceDir as a layer blob to outputPath; digest and diff_id come from the same pass. */
-export async function writeLayer(o: WriteLayerOptions): Promise<LayerResult> {
+export async function writeLayer(o: WriteLayerOptions): Promise<WrittenLayer> {
   const cores = engineInfo().threads;
   if (o.mode !== 'overlay-upper' && o.mode !== 'plain') throw invalid('mode', "'overlay-upper' or 'plain'", o.mode);
   if (!(o.compression in LEVELS)) throw invalid('compression', "'gzip', 'zstd' or 'none'", o.compression);
@@ -120,6 +174,7 @@ export async function writeLayer(o: WriteLayerOptions): Promise<LayerResult> {
     idMap: checkIdMap('idMap', o.idMap),
     clampMtime: o.clampMtime === undefined ? undefined : checkInt('clampMtime', o.clampMtime, 0, 2 ** 53),
     exclude: (o.exclude ?? []).map((p) => cleanRelative(checkString('exclude entry', p))),
+    ...(o.sourced && o.sourced.length > 0 ? packSourced(o.sourced) : {}),
   };
   return call(() => binding().writeLayer(raw));
 }

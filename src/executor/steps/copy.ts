@@ -20,7 +20,9 @@ import { chompHeredoc } from '../../frontend/dockerfile/index.js';
 import { createdDirMode } from '../../frontend/dockerfile/chmod.js';
 import type { Chown } from '../../frontend/dockerfile/chown.js';
 import { Copier } from '../copier.js';
-import { copyContextFile } from '../../cache/stat-cache.js';
+import { SourcedFiles, TooManySourced } from '../sourced-files.js';
+import { removeTree } from '../../store/fsutil.js';
+import { copyContextFile, rememberRead } from '../../cache/stat-cache.js';
 import { StagedTree, type NewDirs } from '../staging.js';
 import { IgnoreMatcher } from '../../context/dockerignore.js';
 import { resolveInRoot } from '../../fs/in-root.js';
@@ -31,7 +33,7 @@ import { addArchive, isTarArchive, isUrl } from './add-sources.js';
 import { expandInstruction } from '../../frontend/dockerfile/index.js';
 import { resolveChown } from '../../sandbox/index.js';
 import { copyHistory } from '../history.js';
-import { commitLayer } from '../commit.js';
+import { commitLayer, storeLayer, writeLayerBlob } from '../commit.js';
 import { openRootfsView } from '../../snapshot/rootfs-view.js';
 import { contextSourcesDigest, walkContextSources, type SourcesWalk } from '../../cache/content-hash.js';
 import { expansionLookup, type StageState } from '../state.js';
@@ -51,6 +53,12 @@ export interface CopyRequest {
   workdir: string;
   owner?: { uid: number; gid: number };
   stagingRoot: string;
+  /**
+   * Collects the regular files of a context COPY of one source instead of staging them
+   * (sourced-files.ts); a COPY of several sources stages everything (later sources see the
+   * earlier ones in the tree).
+   */
+  sourced?: SourcedFiles;
 }
 
 /** One thing to copy, as BuildKit's copy action sees it. */
@@ -117,6 +125,7 @@ export async function stageCopy(env: StepEnv, req: CopyRequest): Promise<void> {
       mtime: env.timestamp,
       socketsAsFiles: context,
       copyFile: context ? (src, to, st) => copyContextFile(env.statCache, src, to, st) : undefined,
+      sourced: context && items.length === 1 ? req.sourced : undefined,
     });
     await copier.copyTop(item.abs, item.stat, target, item.rel);
   }
@@ -266,7 +275,7 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
     let prepared: PreparedLayer | undefined;
     try {
       if (walk && stageBeforeKey(walk)) {
-        prepared = await stageCopyStep(ctx, state, instr);
+        prepared = await stageCopyStep(ctx, state, instr, streamsIntoLayer(ctx, instr) ? 'for the key' : undefined);
         trace('copy: staged before the key');
       }
       const content = await copySourceDigest(ctx, instr, walk);
@@ -279,7 +288,7 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
   },
   async apply(ctx, instr, state, prepared) {
     if (prepared) return prepared.commit();
-    const staged = await stageCopyStep(ctx, state, instr);
+    const staged = await stageCopyStep(ctx, state, instr, streamsIntoLayer(ctx, instr) ? 'after the key' : undefined);
     try {
       return await staged.commit();
     } finally {
@@ -328,8 +337,25 @@ function parentsRoot(source: string): string {
   return pivot >= 0 ? source.slice(0, pivot) || '/' : '.';
 }
 
-/** A COPY or ADD staged: its files in a tree of the store's tmp/, to be committed as a layer or dropped. */
-async function stageCopyStep(ctx: StepContext, state: StageState, instr: CopyInstruction | AddInstruction): Promise<PreparedLayer> {
+/**
+ * Whether a COPY's files go into its layer straight from the context (sourced-files.ts): a COPY
+ * from a context folder (the build's or a named one), without here-documents, whose tree nothing
+ * later in this build reads. A later step would need the tree on disk: unpacking the blob then
+ * costs what staging saved, plus the blob's read.
+ */
+function streamsIntoLayer(ctx: StepContext, instr: CopyInstruction | AddInstruction): boolean {
+  if (instr.kind !== 'copy' || instr.heredocs.length > 0 || ctx.laterStepsReadTree) return false;
+  return instr.from === undefined || ctx.sources.localContext(instr.from) !== undefined;
+}
+
+/**
+ * A COPY or ADD staged: its files in a tree of the store's tmp/, to be committed as a layer or
+ * dropped. `stream`: a context COPY's files are left in the context and its layer is written
+ * now, each file read once for the blob and, before the key ('for the key'), for the digests
+ * the stat cache lacks (kept there for the key); the layer then has no unpacked tree until one
+ * is asked for.
+ */
+async function stageCopyStep(ctx: StepContext, state: StageState, instr: CopyInstruction | AddInstruction, stream?: 'for the key' | 'after the key'): Promise<PreparedLayer> {
   const env = ctx.env;
   const workDir = await env.store.tempDir('copy');
   const views: { release(): Promise<void> }[] = [];
@@ -356,8 +382,28 @@ async function stageCopyStep(ctx: StepContext, state: StageState, instr: CopyIns
     const stagingRoot = path.join(workDir, 'layer');
     await fs.mkdir(stagingRoot);
     trace('copy: staging');
-    await stageCopy(env, { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot });
+    const stats = env.statCache;
+    let sourced = stream && new SourcedFiles(stagingRoot, stream === 'for the key' ? (src, st) => stats.known(src, st) === undefined : () => false);
+    const request: CopyRequest = { instr, source, imageRoot: imageView.dir, workdir: state.config.WorkingDir || '/', owner, stagingRoot };
+    try {
+      await stageCopy(env, { ...request, sourced });
+    } catch (e) {
+      if (!(e instanceof TooManySourced)) throw e;
+      // Too many entries to hold: staged after all, from a clean tree.
+      sourced = undefined;
+      await removeTree(stagingRoot);
+      await fs.mkdir(stagingRoot);
+      await stageCopy(env, request);
+    }
     for (const v of views.splice(0).reverse()) await v.release();
+    if (sourced && sourced.size > 0) {
+      trace('copy: staged all but the sourced files');
+      const files = sourced.list();
+      const written = await writeLayerBlob(env, stagingRoot, 'plain', { instr, sourced: files });
+      for (const h of written.result.hashed ?? []) rememberRead(stats, files[h.index].source, h);
+      trace('copy: layer written from the context');
+      return { commit: () => storeLayer(env, written), release };
+    }
     return {
       commit: async () => {
         trace('copy: committing');
