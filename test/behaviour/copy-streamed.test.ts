@@ -34,6 +34,9 @@ async function trickyContext(): Promise<string> {
   fs.chmodSync(path.join(ctx, 'a.txt'), 0o4644);
   fs.linkSync(path.join(ctx, 'hard/one.txt'), path.join(ctx, 'hard/two.txt'));
   fs.linkSync(path.join(ctx, 'hard/one.txt'), path.join(ctx, 'a-link-first.txt'));
+  // One inode under two names that sort one way as UTF-16 (JS) and the other as UTF-8 bytes (tar).
+  writeFiles(ctx, { 'uni/\uff5a.txt': 'fullwidth z\n' });
+  fs.linkSync(path.join(ctx, 'uni/\uff5a.txt'), path.join(ctx, 'uni/\u{1F600}.txt'));
   fs.symlinkSync('../a.txt', path.join(ctx, 'deep/up'));
   fs.symlinkSync('nowhere', path.join(ctx, 'dangling'));
   fs.utimesSync(path.join(ctx, 'deep/z.txt'), 1_000_000_000.75, 1_000_000_000.75);
