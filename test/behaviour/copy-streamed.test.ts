@@ -91,6 +91,20 @@ test('a build on a streamed image unpacks its layer when a RUN reads it', async 
   t.false(r.stderr.includes('drop.txt'));
 });
 
+test('an export of the file system (type=local) has a streamed COPY\'s files', async (t) => {
+  const root = await apiStoreWithBusybox();
+  const ctx = await trickyContext();
+  const dest = tempDir('streamed-local');
+  const file = path.join(tempDir('streamed-dockerfile'), 'Dockerfile');
+  fs.writeFileSync(file, 'FROM busybox:latest\nCOPY . /dst/\n');
+  const r = await apiBuild(root, ctx, ['-o', `type=local,dest=${dest}`], { dockerfile: file });
+  t.is(r.code, 0, r.stderr);
+  t.is(fs.readFileSync(path.join(dest, 'dst/deep/er/still/file.txt'), 'utf8'), 'deep\n');
+  t.is(fs.readFileSync(path.join(dest, 'dst/hard/two.txt'), 'utf8'), 'one inode\n');
+  t.is(fs.readlinkSync(path.join(dest, 'dst/deep/up')), '../a.txt');
+  t.false(fs.existsSync(path.join(dest, 'dst/gone')));
+});
+
 test('a COPY whose tree a later step reads is staged, not streamed', async (t) => {
   const root = await apiStoreWithBusybox();
   const ctx = tempDir('streamed-later');

@@ -54,7 +54,7 @@ export interface CopyRequest {
   owner?: { uid: number; gid: number };
   stagingRoot: string;
   /**
-   * Collects the regular files of a context COPY of one source instead of staging them
+   * Collects the entries of a context COPY of one source instead of staging them
    * (sourced-files.ts); a COPY of several sources stages everything (later sources see the
    * earlier ones in the tree).
    */
