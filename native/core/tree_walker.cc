@@ -43,6 +43,8 @@ std::vector<std::string> sortedNames(const std::string& dir) {
 
 void TreeWalker::run() {
   walkDir("", false, 0);
+  // A sourced entry whose folder is neither in the tree nor sourced would be left out silently.
+  if (emittedSourced_ != o_.sourced.size()) throwBad("SOURCED_ORPHAN", "a sourced entry's folder is not in the layer", o_.sourceDir);
   tar_.write(kZeros, 512);
   tar_.write(kZeros, 512);
 }
@@ -162,6 +164,7 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
 // folder's xattrs) from its source.
 void TreeWalker::emitSourced(const std::string& rel, size_t index) {
   const SourcedFile& f = o_.sourced[index];
+  emittedSourced_++;
   size_t slash = rel.rfind('/');
   if (isWhiteout(slash == std::string::npos ? rel : rel.substr(slash + 1)))
     throwBad("WHITEOUT_NAME", "a name starting with " + kWhiteoutPrefix + " is a whiteout to every image tool", "/" + rel);

@@ -37,6 +37,7 @@ class TreeWalker {
   Sink& tar_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first path of each multi-link inode
   std::vector<std::pair<size_t, HashedCopy>> hashed_;
+  size_t emittedSourced_ = 0;
 };
 
 }  // namespace nb
