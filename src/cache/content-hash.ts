@@ -11,8 +11,8 @@ import { Limiter } from '../limiter.js';
 /** Files read and hashed at once when the stat cache does not know them (a cold build). */
 const HASHING_AT_ONCE = 8;
 
-/** A context file the stat cache did not know during a deferred walk: hashed when the digest is asked for. */
-type Later = () => Promise<string>;
+/** A context file the stat cache did not know during a deferred walk: hashed when the digest is asked for (unless read by then). */
+type Later = () => string | Promise<string>;
 type Part = string | Promise<string> | Later;
 
 /** A walk of a COPY's context sources: how much of it the stat cache knew, and its digest. */
@@ -20,6 +20,8 @@ export interface SourcesWalk {
   /** Bytes of the files the stat cache did not know, and of all files. */
   unknownBytes: number;
   totalBytes: number;
+  /** How many files the stat cache did not know. */
+  unknownFiles: number;
   /** The digest; a deferred walk hashes the files still unknown now (a copy may have recorded them). */
   digest(): Promise<string>;
 }
@@ -85,17 +87,25 @@ export async function walkContextSources(context: BuildContext, sources: string[
   }
   const listing = summary.digest('hex');
   const known = stats.treeDigest(key, listing);
-  if (known !== undefined) return { unknownBytes: 0, totalBytes, digest: () => Promise.resolve(known) };
+  if (known !== undefined) return { unknownBytes: 0, unknownFiles: 0, totalBytes, digest: () => Promise.resolve(known) };
 
   const recorded = stats.folderDigests(key);
   const parts: (Part | FolderFiles)[] = [];
   const folders: FolderFiles[] = [];
   const hashing = new Limiter(HASHING_AT_ONCE);
-  const sizes = { unknownBytes: 0, totalBytes };
+  const sizes = { unknownBytes: 0, unknownFiles: 0, totalBytes };
   const hash = (abs: string, st: EntryStat): Promise<string> => hashing.run(() => stats.fileDigest(abs, st));
   const unknown = (abs: string, st: EntryStat, prefix: string): Part => {
     sizes.unknownBytes += st.size;
-    if (defer) return () => hash(abs, st).then((d) => `${prefix}${d}\0`);
+    sizes.unknownFiles++;
+    if (defer) {
+      // Deferred: by then the caller may have read it (a streamed COPY hashes as it writes):
+      // known, it costs no promise (100,000 of them through the limiter took seconds).
+      return () => {
+        const known = stats.known(abs, st);
+        return known !== undefined ? `${prefix}${known}\0` : hash(abs, st).then((d) => `${prefix}${d}\0`);
+      };
+    }
     const part = hash(abs, st).then((d) => `${prefix}${d}\0`);
     part.catch(() => undefined); // awaited (and its error thrown) after the walk
     return part;

@@ -30,9 +30,11 @@ export const MAX_SOURCED = 100_000;
 export class TooManySourced extends Error {}
 
 export class SourcedFiles {
-  /** By staged path (absolute, below the staging root). */
-  private readonly entries = new Map<string, SourcedFile & { linkKey?: string }>();
-  /** How many sourced entries each staged or sourced folder holds. */
+  /** By path below the staging root (the entry's `path`). */
+  private readonly entries = new Map<string, SourcedFile>();
+  /** Files with more than one link: their "dev:ino", by path (list() makes them hard links). */
+  private readonly linkKeys = new Map<string, string>();
+  /** How many sourced entries each staged or sourced folder holds (by path below the root). */
   private readonly perFolder = new Map<string, number>();
 
   /** `needsDigest`: whether the writer must hash the file (the stat cache does not know it). */
@@ -49,32 +51,35 @@ export class SourcedFiles {
   /** The regular file `src` (a context socket: an empty file, nothing read) at the staged path `dest`. */
   addFile(dest: string, src: string, st: Stats, fields: EntryFields): void {
     const socket = st.isSocket();
-    this.put(dest, {
-      ...this.entry('file', dest, socket ? '' : src, fields),
-      size: socket ? 0 : st.size,
-      hash: !socket && this.needsDigest(src, st),
-      // Files of one inode are one file and hard links to it (list() picks which is first).
-      linkKey: !socket && st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined,
-    });
+    const e = this.entry('file', dest, socket ? '' : src, fields);
+    e.size = socket ? 0 : st.size;
+    e.hash = !socket && this.needsDigest(src, st);
+    this.put(e);
+    // Files of one inode are one file and hard links to it (list() picks which is first).
+    if (!socket && st.nlink > 1) this.linkKeys.set(e.path, `${st.dev}:${st.ino}`);
   }
 
   /** A folder made at `dest` (nothing there in the staging tree or the image): its entries are sourced. */
   addDir(dest: string, src: string, fields: EntryFields): void {
-    this.put(dest, this.entry('dir', dest, src, fields));
+    this.put(this.entry('dir', dest, src, fields));
   }
 
   addSymlink(dest: string, target: string, fields: EntryFields): void {
-    this.put(dest, { ...this.entry('symlink', dest, '', fields), linkname: target });
+    const e = this.entry('symlink', dest, '', fields);
+    e.linkname = target;
+    this.put(e);
   }
 
   has(dest: string): boolean {
-    return this.entries.has(dest);
+    return this.entries.has(this.rel(dest));
   }
 
   /** What is at `dest` goes (a later copy replaces it, an empty filtered folder is dropped). */
   delete(dest: string): void {
-    if (!this.entries.delete(dest)) return;
-    const dir = path.dirname(dest);
+    const rel = this.rel(dest);
+    if (!this.entries.delete(rel)) return;
+    this.linkKeys.delete(rel);
+    const dir = path.posix.dirname(rel);
     const left = (this.perFolder.get(dir) ?? 1) - 1;
     if (left === 0) this.perFolder.delete(dir);
     else this.perFolder.set(dir, left);
@@ -82,7 +87,7 @@ export class SourcedFiles {
 
   /** Whether the folder `dir` (staged or sourced) holds a sourced entry. */
   holdsIn(dir: string): boolean {
-    return this.perFolder.has(dir);
+    return this.perFolder.has(this.rel(dir));
   }
 
   /**
@@ -90,34 +95,37 @@ export class SourcedFiles {
    * tar's order is the file, the others hard links to it, as the writer makes of a staged tree.
    */
   list(): SourcedFile[] {
-    const groups = new Map<string, (SourcedFile & { linkKey?: string })[]>();
-    for (const e of this.entries.values()) {
-      if (e.linkKey === undefined) continue;
-      const group = groups.get(e.linkKey);
-      if (group) group.push(e);
-      else groups.set(e.linkKey, [e]);
+    const groups = new Map<string, string[]>();
+    for (const [rel, key] of this.linkKeys) {
+      const group = groups.get(key);
+      if (group) group.push(rel);
+      else groups.set(key, [rel]);
     }
-    const linkTo = new Map<SourcedFile, string>();
     for (const group of groups.values()) {
       if (group.length < 2) continue;
-      group.sort((a, b) => tarOrder(a.path, b.path));
-      for (const other of group.slice(1)) linkTo.set(other, group[0].path);
+      group.sort(tarOrder);
+      for (const other of group.slice(1)) {
+        const e = this.entries.get(other) as SourcedFile;
+        this.entries.set(other, { ...e, type: 'hardlink', linkname: group[0], size: 0, hash: false });
+      }
     }
-    return [...this.entries.values()].map((entry) => {
-      const { linkKey: _, ...e } = entry;
-      const first = linkTo.get(entry);
-      return first === undefined ? e : { ...e, type: 'hardlink', linkname: first, size: 0, hash: false };
-    });
+    this.linkKeys.clear();
+    return [...this.entries.values()];
+  }
+
+  private rel(dest: string): string {
+    return path.relative(this.stagingRoot, dest) || '.';
   }
 
   private entry(type: SourcedFile['type'], dest: string, source: string, f: EntryFields): SourcedFile {
-    return { type, path: path.relative(this.stagingRoot, dest), source, size: 0, mode: f.mode, uid: f.owner.uid, gid: f.owner.gid, mtime: f.mtime, hash: false };
+    return { type, path: this.rel(dest), source, size: 0, mode: f.mode, uid: f.owner.uid, gid: f.owner.gid, mtime: f.mtime, hash: false };
   }
 
-  private put(dest: string, e: SourcedFile & { linkKey?: string }): void {
-    if (this.entries.size >= this.max && !this.entries.has(dest)) throw new TooManySourced(`more than ${this.max} entries`);
-    if (!this.entries.has(dest)) this.perFolder.set(path.dirname(dest), (this.perFolder.get(path.dirname(dest)) ?? 0) + 1);
-    this.entries.set(dest, e);
+  private put(e: SourcedFile): void {
+    const fresh = !this.entries.has(e.path);
+    if (fresh && this.entries.size >= this.max) throw new TooManySourced(`more than ${this.max} entries`);
+    if (fresh) this.perFolder.set(path.posix.dirname(e.path), (this.perFolder.get(path.posix.dirname(e.path)) ?? 0) + 1);
+    this.entries.set(e.path, e);
   }
 }
 
