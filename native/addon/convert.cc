@@ -58,10 +58,11 @@ std::vector<std::string> splitNul(const std::string& s, size_t count) {
   }
 }
 
-constexpr size_t kSourcedFields = 7;
+constexpr size_t kSourcedFields = 9;
 
 // Sourced entries come packed (thousands of them): paths, sources and link names as NUL-joined
-// strings, and seven numbers each (size, mode, uid, gid, mtime, hash, type) in one Float64Array.
+// strings, and nine numbers each (size, mode, uid, gid, mtime, hash, type, dev, ino; dev and ino
+// 0 unless the file has other links) in one Float64Array.
 void sourcedFiles(const Napi::Object& o, nb::WriteOptions& w) {
   Napi::Value fv = o.Get("sourcedFields");
   if (!fv.IsTypedArray() || fv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) throw Napi::TypeError::New(o.Env(), "sourcedFields must be a Float64Array");
@@ -77,7 +78,7 @@ void sourcedFiles(const Napi::Object& o, nb::WriteOptions& w) {
     const double* f = fields.Data() + i * kSourcedFields;
     nb::SourcedFile file;
     char type = char(f[6]);
-    if (type != '0' && type != '1' && type != '2' && type != '5') throw Napi::TypeError::New(o.Env(), "sourced files: bad type");
+    if (type != '0' && type != '2' && type != '5') throw Napi::TypeError::New(o.Env(), "sourced files: bad type");
     file.type = nb::EntryType(type);
     file.source = std::move(sources[i]);
     file.linkname = std::move(links[i]);
@@ -87,6 +88,9 @@ void sourcedFiles(const Napi::Object& o, nb::WriteOptions& w) {
     file.gid = uint32_t(f[3]);
     file.mtime = int64_t(f[4]);
     file.hash = f[5] != 0;
+    file.linked = f[7] != 0 || f[8] != 0;
+    file.dev = dev_t(f[7]);
+    file.ino = ino_t(f[8]);
     w.sourced.push_back(std::move(file));
     const std::string& rel = paths[i];
     size_t slash = rel.rfind('/');

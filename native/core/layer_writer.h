@@ -1,6 +1,8 @@
 // Directory (an overlay upper dir or a plain tree) → tar → gzip|zstd|none → blob file,
 // with the tar's sha256 (diff_id) and the blob's sha256 (digest) from the same pass.
 #pragma once
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <map>
@@ -20,13 +22,18 @@ enum class Compression { Gzip, Zstd, None };
 // layer without writing them to a staging tree first: one read of each file). A file's bytes are
 // read from `source` as the tar is written; a folder's entries are the sourced ones below it.
 struct SourcedFile {
-  EntryType type = EntryType::File;  // File, Dir, Symlink or HardLink
+  EntryType type = EntryType::File;  // File, Dir or Symlink
   std::string source;    // absolute: a file's bytes, a file's or folder's xattrs; "" for none
-  std::string linkname;  // a symlink's target; a hard link's first path (relative, written before it)
+  std::string linkname;  // a symlink's target
   uint64_t size = 0;     // a file's entry size: bytes past it are not read, missing ones are zeros
   uint32_t mode = 0, uid = 0, gid = 0;  // ids as the tree's files have them (mapped by idMap)
   int64_t mtime = 0;
   bool hash = false;  // report the sha256 of a file's bytes (LayerResult::hashed)
+  // A file with more than one link: its source's inode. The first of an inode in the walk is the
+  // file, the others hard links to it, as for the tree's own files.
+  bool linked = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
 };
 
 struct WriteOptions {

@@ -121,17 +121,7 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
   e.mode = st.st_mode & 07777;
   bool opaque = false;
   readXattrs(path, e, &opaque);
-  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-    auto key = std::make_pair(st.st_dev, st.st_ino);
-    auto it = links_.find(key);
-    if (it != links_.end()) {
-      e.type = EntryType::HardLink;
-      e.linkname = it->second;
-      emit(e, "");
-      return;
-    }
-    links_.emplace(key, rel);
-  }
+  if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && emittedAsLink(e, st.st_dev, st.st_ino)) return;
   switch (st.st_mode & S_IFMT) {
     case S_IFREG: e.type = EntryType::File; e.size = uint64_t(st.st_size); emit(e, path); return;
     case S_IFLNK: {
@@ -160,6 +150,17 @@ void TreeWalker::emitPath(const std::string& rel, const struct stat& st) {
   }
 }
 
+// An inode met before in the walk: `e` is written as a hard link to its first path (true). Else
+// `e` (named e.name) becomes that first path.
+bool TreeWalker::emittedAsLink(TarEntry& e, dev_t dev, ino_t ino) {
+  auto [it, first] = links_.emplace(std::make_pair(dev, ino), e.name);
+  if (first) return false;
+  e.type = EntryType::HardLink;
+  e.linkname = it->second;
+  emit(e, "");
+  return true;
+}
+
 // A sourced entry: the fields the staging would have given it, a file's xattrs and bytes (a
 // folder's xattrs) from its source.
 void TreeWalker::emitSourced(const std::string& rel, size_t index) {
@@ -176,8 +177,9 @@ void TreeWalker::emitSourced(const std::string& rel, size_t index) {
   if (o_.clampMtime && e.mtime > *o_.clampMtime) e.mtime = *o_.clampMtime;
   setOwner(e, f.uid, f.gid, "/" + rel);
   e.mode = f.mode & 07777;
-  if (f.type == EntryType::File) e.size = f.size;
   if (!f.source.empty()) e.xattrs = readKeptXattrs(f.source);
+  if (f.type == EntryType::File && f.linked && emittedAsLink(e, f.dev, f.ino)) return;
+  if (f.type == EntryType::File) e.size = f.size;
   std::vector<uint8_t> h = encodeHeader(e);
   tar_.write(h.data(), h.size());
   if (f.type == EntryType::File) copySourced(index);

@@ -26,6 +26,7 @@ class TreeWalker {
   bool isDeletion(const struct stat& st) const;  // a whiteout device, in an overlay upper
   void emitPath(const std::string& rel, const struct stat& st);
   void emitSourced(const std::string& rel, size_t index);
+  bool emittedAsLink(TarEntry& e, dev_t dev, ino_t ino);
   void copySourced(size_t index);
   void emit(TarEntry& e, const std::string& dataPath);
   void copyData(const std::string& path, uint64_t size);

@@ -32,8 +32,6 @@ export class TooManySourced extends Error {}
 export class SourcedFiles {
   /** By path below the staging root (the entry's `path`). */
   private readonly entries = new Map<string, SourcedFile>();
-  /** Files with more than one link: their "dev:ino", by path (list() makes them hard links). */
-  private readonly linkKeys = new Map<string, string>();
   /** How many sourced entries each staged or sourced folder holds (by path below the root). */
   private readonly perFolder = new Map<string, number>();
 
@@ -54,9 +52,12 @@ export class SourcedFiles {
     const e = this.entry('file', dest, socket ? '' : src, fields);
     e.size = socket ? 0 : st.size;
     e.hash = !socket && this.needsDigest(src, st);
+    // Files of one inode are one file and hard links to it: the writer makes the first in the tar the file.
+    if (!socket && st.nlink > 1) {
+      e.dev = st.dev;
+      e.ino = st.ino;
+    }
     this.put(e);
-    // Files of one inode are one file and hard links to it (list() picks which is first).
-    if (!socket && st.nlink > 1) this.linkKeys.set(e.path, `${st.dev}:${st.ino}`);
   }
 
   /** A folder made at `dest` (nothing there in the staging tree or the image): its entries are sourced. */
@@ -78,7 +79,6 @@ export class SourcedFiles {
   delete(dest: string): void {
     const rel = this.rel(dest);
     if (!this.entries.delete(rel)) return;
-    this.linkKeys.delete(rel);
     const dir = path.posix.dirname(rel);
     const left = (this.perFolder.get(dir) ?? 1) - 1;
     if (left === 0) this.perFolder.delete(dir);
@@ -90,26 +90,8 @@ export class SourcedFiles {
     return this.perFolder.has(this.rel(dir));
   }
 
-  /**
-   * For the layer writer (native writeLayer's `sourced`). Files of one inode: the first in the
-   * tar's order is the file, the others hard links to it, as the writer makes of a staged tree.
-   */
+  /** For the layer writer (native writeLayer's `sourced`). */
   list(): SourcedFile[] {
-    const groups = new Map<string, string[]>();
-    for (const [rel, key] of this.linkKeys) {
-      const group = groups.get(key);
-      if (group) group.push(rel);
-      else groups.set(key, [rel]);
-    }
-    for (const group of groups.values()) {
-      if (group.length < 2) continue;
-      group.sort(tarOrder);
-      for (const other of group.slice(1)) {
-        const e = this.entries.get(other) as SourcedFile;
-        this.entries.set(other, { ...e, type: 'hardlink', linkname: group[0], size: 0, hash: false });
-      }
-    }
-    this.linkKeys.clear();
     return [...this.entries.values()];
   }
 
@@ -127,15 +109,4 @@ export class SourcedFiles {
     if (fresh) this.perFolder.set(path.posix.dirname(e.path), (this.perFolder.get(path.posix.dirname(e.path)) ?? 0) + 1);
     this.entries.set(e.path, e);
   }
-}
-
-/** The layer writer's order: a folder's entries by name (bytes), each folder right after its parent's entry. */
-function tarOrder(a: string, b: string): number {
-  const pa = a.split('/');
-  const pb = b.split('/');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const c = Buffer.compare(Buffer.from(pa[i]), Buffer.from(pb[i]));
-    if (c !== 0) return c;
-  }
-  return pa.length - pb.length;
 }

@@ -10,7 +10,7 @@ export interface RawRange { containerId: number; hostId: number; size: number }
 export interface RawWriteOptions {
   sourceDir: string; outputPath: string; mode: string; compression: string; level: number; threads: number; gzipEngine: string;
   idMap?: RawIdMap; clampMtime?: number; exclude: string[];
-  /** Sourced entries, packed (index.ts packSourced): NUL-joined paths, sources and links, seven numbers each. */
+  /** Sourced entries, packed (index.ts packSourced): NUL-joined paths, sources and links, nine numbers each. */
   sourcedPaths?: string; sourcedSources?: string; sourcedLinks?: string; sourcedFields?: Float64Array;
 }
 export interface RawExtractOptions {

@@ -18,13 +18,19 @@ export interface LayerResult { digest: string; diffId: string; size: number; unc
  * sourced ones below it.
  */
 export interface SourcedFile {
-  type: 'file' | 'dir' | 'symlink' | 'hardlink';
+  type: 'file' | 'dir' | 'symlink';
   /** Where it goes, relative to sourceDir (its folder is there, or is a sourced folder). */
   path: string;
   /** Absolute: a file's bytes, a file's or folder's xattrs; '' for none. */
   source: string;
-  /** A symlink's target; a hard link's first path (a file sourced before it in the tar's order). */
+  /** A symlink's target. */
   linkname?: string;
+  /**
+   * A file with more than one link: its source's inode. The writer makes the first of an inode
+   * in the tar's order the file and the others hard links to it, as for sourceDir's own files.
+   */
+  dev?: number;
+  ino?: number;
   /** A file's entry size: bytes past it are not read, missing ones are written as zeros. */
   size: number;
   mode: number;
@@ -126,24 +132,24 @@ function cleanRelative(p: string): string {
   return n;
 }
 
-const SOURCED_TYPES = { file: '0', hardlink: '1', symlink: '2', dir: '5' } as const;
+const SOURCED_TYPES = { file: '0', symlink: '2', dir: '5' } as const;
 
-/** Thousands of sourced entries cross to the addon as three NUL-joined strings and one Float64Array. */
+/** Thousands of sourced entries cross to the addon as three NUL-joined strings and one Float64Array (nine numbers each). */
 function packSourced(files: readonly SourcedFile[]): { sourcedPaths: string; sourcedSources: string; sourcedLinks: string; sourcedFields: Float64Array } {
-  const fields = new Float64Array(files.length * 7);
+  const fields = new Float64Array(files.length * 9);
   files.forEach((f, i) => {
     if (cleanRelative(checkString('sourced path', f.path)) !== f.path) throw invalid('sourced path', 'a clean path inside sourceDir', f.path);
     const source = f.source === '' ? '' : checkString('sourced source', f.source);
     if (source !== '' && !source.startsWith('/')) throw invalid('sourced source', "an absolute path or ''", source);
-    if (!(f.type in SOURCED_TYPES)) throw invalid('sourced type', "'file', 'dir', 'symlink' or 'hardlink'", f.type);
-    const link = f.type === 'symlink' || f.type === 'hardlink' ? checkString('sourced linkname', f.linkname) : '';
+    if (!(f.type in SOURCED_TYPES)) throw invalid('sourced type', "'file', 'dir' or 'symlink'", f.type);
+    const link = f.type === 'symlink' ? checkString('sourced linkname', f.linkname) : '';
     if (link.includes('\0')) throw invalid('sourced linkname', 'a path', link);
-    fields.set([checkInt('size', f.size, 0, 2 ** 53), checkInt('mode', f.mode, 0, 0o7777), checkInt('uid', f.uid, 0, 2 ** 32 - 1), checkInt('gid', f.gid, 0, 2 ** 32 - 1), checkInt('mtime', f.mtime, -(2 ** 53), 2 ** 53), f.hash ? 1 : 0, SOURCED_TYPES[f.type].charCodeAt(0)], i * 7);
+    fields.set([checkInt('size', f.size, 0, 2 ** 53), checkInt('mode', f.mode, 0, 0o7777), checkInt('uid', f.uid, 0, 2 ** 32 - 1), checkInt('gid', f.gid, 0, 2 ** 32 - 1), checkInt('mtime', f.mtime, -(2 ** 53), 2 ** 53), f.hash ? 1 : 0, SOURCED_TYPES[f.type].charCodeAt(0), checkInt('dev', f.dev ?? 0, 0, 2 ** 53), checkInt('ino', f.ino ?? 0, 0, 2 ** 53)], i * 9);
   });
   return {
     sourcedPaths: files.map((f) => f.path).join('\0'),
     sourcedSources: files.map((f) => f.source).join('\0'),
-    sourcedLinks: files.map((f) => (f.type === 'symlink' || f.type === 'hardlink' ? (f.linkname as string) : '')).join('\0'),
+    sourcedLinks: files.map((f) => (f.type === 'symlink' ? (f.linkname as string) : '')).join('\0'),
     sourcedFields: fields,
   };
 }

@@ -26,12 +26,15 @@ test('sourced entries go into the walk in byte order, with their fields, and fil
   fs.mkdirSync(ctx);
   fs.writeFileSync(path.join(ctx, 'a'), 'alpha\n');
   fs.writeFileSync(path.join(ctx, 'c'), 'gamma\n');
+  const a = fs.statSync(path.join(ctx, 'a'));
+  const inodeOfA = { dev: a.dev, ino: a.ino };
   const sourced: SourcedFile[] = [
     { ...base, type: 'file', path: 'app/c', source: path.join(ctx, 'c'), size: 6, mode: 0o755, uid: 7, gid: 8, hash: true },
     { ...base, type: 'dir', path: 'app/d', source: ctx, mode: 0o750 },
     { ...base, type: 'symlink', path: 'app/d/link', source: '', linkname: '../c', mode: 0o777 },
-    { ...base, type: 'hardlink', path: 'app/d/same', source: '', linkname: 'app/a' },
-    { ...base, type: 'file', path: 'app/a', source: path.join(ctx, 'a'), size: 6 },
+    // Two names of one inode: the first in the tar is the file, the other a link to it.
+    { ...base, type: 'file', path: 'app/d/same', source: path.join(ctx, 'a'), size: 6, ...inodeOfA },
+    { ...base, type: 'file', path: 'app/a', source: path.join(ctx, 'a'), size: 6, ...inodeOfA },
   ];
   const blob = path.join(dir, 'layer.tar');
   const r = await writeLayer({ sourceDir: staging, outputPath: blob, mode: 'plain', compression: 'none', sourced });
@@ -50,6 +53,21 @@ test('sourced entries go into the walk in byte order, with their fields, and fil
   t.is(r.hashed?.length, 1);
   const st = fs.statSync(path.join(ctx, 'c'));
   t.deepEqual(r.hashed?.[0], { index: 0, digest: `sha256:${createHash('sha256').update('gamma\n').digest('hex')}`, size: 6, identity: { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs } });
+});
+
+test('files of one inode: the first in byte order is the file, whatever order they are listed in', async (t) => {
+  const dir = tempDir('sourced-links');
+  const staging = path.join(dir, 'staging');
+  fs.mkdirSync(staging);
+  const src = path.join(dir, 'src');
+  fs.writeFileSync(src, 'same\n');
+  const st = fs.statSync(src);
+  const file = (name: string): SourcedFile => ({ ...base, type: 'file', path: name, source: src, size: 5, dev: st.dev, ino: st.ino });
+  // U+1F600 sorts before U+FF5A as UTF-16 (a JS sort) and after it as UTF-8 bytes (the tar's order).
+  const blob = path.join(dir, 'layer.tar');
+  await writeLayer({ sourceDir: staging, outputPath: blob, mode: 'plain', compression: 'none', sourced: [file('\u{1F600}'), file('\uff5a')] });
+  const names = listing(blob).map((l) => l.slice(0, 1) + ' ' + l.split(' 2001-09-09 01:46:40 ')[1]);
+  t.deepEqual(names, ['- \uff5a', 'h \u{1F600} link to \uff5a']);
 });
 
 test('a sourced entry whose folder is not in the layer, or that is also in the tree, is refused; no blob is left', async (t) => {
