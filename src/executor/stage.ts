@@ -226,9 +226,9 @@ async function cachedLayerStep(
   const compression = runner.env.deferredCompression ?? runner.env.compression;
   const key = chain(state, JSON.stringify({ material, compression, compressionLevel, timestamp }));
   if (!noCache) {
-    const record = await store.cacheGet(key);
-    const layer = record?.layer ? layerOfRef(record.layer) : undefined;
-    if (record && (!layer || (await store.hasBlob(layer.digest)))) {
+    const record = await store.cacheGet(key); // its layer's blob is in the store
+    if (record) {
+      const layer = record.layer ? layerOfRef(record.layer) : undefined;
       // Without an epoch a layer's time is its cache record's, as BuildKit takes the cached
       // ref's createdAt: a fully cached rebuild gives the same config (testReproducibleIDs).
       addHistory(state, layer, createdBy, timestamp === undefined ? record.createdAt : created);

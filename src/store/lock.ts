@@ -4,6 +4,7 @@
 // Takeover renames the stale file aside and checks that what it renamed really
 // was the stale owner's, so two processes cannot both take over the same lock.
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { StoreError } from '../errors.js';
 import { errnoOf, storeFsError } from './fsutil.js';
@@ -27,7 +28,7 @@ export class FileLock {
       try {
         return await fn();
       } finally {
-        await fs.rm(this.file, { force: true });
+        rmSync(this.file, { force: true });
       }
     } finally {
       release();
@@ -39,12 +40,14 @@ export class FileLock {
     const started = Date.now();
     let delay = 5;
     for (;;) {
+      // Taken and released in place (three system calls, no thread-pool round trips): a build
+      // takes the lock a few times even when every step is cached.
       try {
-        const fh = await fs.open(this.file, 'wx', 0o644);
+        const fd = openSync(this.file, 'wx', 0o644);
         try {
-          await fh.writeFile(me);
+          writeSync(fd, me);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         return;
       } catch (e) {

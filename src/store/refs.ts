@@ -1,6 +1,6 @@
 // refs.json: which manifests are images of this store, and the names that point
 // at them. Replaced atomically as a whole, always under the store lock.
-import * as fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { StoreError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { errnoOf, writeFileAtomic } from './fsutil.js';
@@ -22,10 +22,11 @@ export function emptyRefs(): Refs {
   return { version: 1, images: {}, names: {} };
 }
 
+/** Read in place: small, and read a few times by every build (tag, lookups). */
 export async function readRefs(file: string): Promise<Refs> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return emptyRefs();
     throw e;

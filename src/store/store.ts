@@ -6,6 +6,7 @@
 // opens the store leaves an owner record in tmp/ so that the next open can clean
 // up after it if it dies, and gc can tell which blobs may still be in use.
 import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { NbuildError, StoreError } from '../errors.js';
@@ -55,7 +56,7 @@ export class Store {
   static async open(root: string): Promise<Store> {
     const abs = path.resolve(root);
     try {
-      for (const d of ['blobs/sha256', 'layers', 'cache', 'tmp']) await fs.mkdir(path.join(abs, d), { recursive: true, mode: 0o700 });
+      for (const d of ['blobs/sha256', 'layers', 'cache', 'tmp']) mkdirSync(path.join(abs, d), { recursive: true, mode: 0o700 });
     } catch (e) {
       throw storeFsError(e, `creating the store at ${abs}`);
     }
@@ -101,15 +102,25 @@ export class Store {
     return path.join(this.root, 'blobs', 'sha256', d.hex);
   }
 
+  // The store's small metadata (blob presence, configs and manifests, refs.json, cache records,
+  // the lock) is read and written in place, not through the thread pool: a no-op rebuild makes
+  // ~100 such calls one after another, and each round trip cost more than the call
+  // (docs/decisions.md, "Cached steps looked up in place").
   async hasBlob(d: Digest): Promise<boolean> {
-    return exists(this.blobPath(d));
+    try {
+      lstatSync(this.blobPath(d));
+      return true;
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return false;
+      throw e;
+    }
   }
 
   /** Stores a small blob held in memory; returns its digest. */
   async putBlob(data: Buffer, expected?: Digest): Promise<Digest> {
     const d = Digest.of(data);
     if (expected && !expected.equals(d)) throw new StoreError('DIGEST_MISMATCH', `blob digest mismatch: expected ${expected}, got ${d}`);
-    if (await this.touchIfPresent(d)) return d;
+    if (this.touchIfPresent(d)) return d;
     await writeFileAtomic(this.blobPath(d), data, this.tmpRoot);
     return d;
   }
@@ -121,7 +132,7 @@ export class Store {
         const { digest } = await hashFile(file);
         if (!digest.equals(expected)) throw new StoreError('DIGEST_MISMATCH', `blob digest mismatch: expected ${expected}, got ${digest}`);
       }
-      if (await this.touchIfPresent(expected)) {
+      if (this.touchIfPresent(expected)) {
         await fs.rm(file, { force: true });
         return;
       }
@@ -137,7 +148,7 @@ export class Store {
   async readBlob(d: Digest): Promise<Buffer> {
     let data: Buffer;
     try {
-      data = await fs.readFile(this.blobPath(d));
+      data = readFileSync(this.blobPath(d));
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') throw new StoreError('BLOB_UNKNOWN', `blob ${d} is not in the store`);
       throw storeFsError(e, `reading blob ${d}`);
@@ -152,18 +163,21 @@ export class Store {
     return st?.size;
   }
 
-  // Refreshing ctime of an existing blob tells a concurrent gc it is in use again.
-  private async touchIfPresent(d: Digest): Promise<boolean> {
+  // Refreshing ctime of an existing blob tells a concurrent gc it is in use again. One system
+  // call, made in place: a fully cached rebuild touches every step's blob in turn, and through
+  // the thread pool each cost a round trip (docs/decisions.md, "Cached steps looked up in place").
+  private touchIfPresent(d: Digest): boolean {
     const now = new Date();
     try {
-      await fs.utimes(this.blobPath(d), now, now);
+      utimesSync(this.blobPath(d), now, now);
       return true;
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return false;
-      if (errnoOf(e) === 'EPERM' || errnoOf(e) === 'EACCES') return exists(this.blobPath(d));
+      if (errnoOf(e) === 'EPERM' || errnoOf(e) === 'EACCES') return existsSync(this.blobPath(d));
       throw storeFsError(e, `touching blob ${d}`);
     }
   }
+
 
   /**
    * Adds a layer the native engine just wrote: moves the blob in (its digest was
@@ -261,10 +275,7 @@ export class Store {
 
   /** Stores the config and manifest blobs and records the image (unnamed until tagged). */
   async writeImage(image: Image): Promise<void> {
-    for (const l of image.layers) {
-      if (!(await this.hasBlob(l.digest))) throw new StoreError('BLOB_UNKNOWN', `cannot store image ${image.manifestDigest.short()}: layer ${l.digest} is not in the store`);
-    }
-    await this.putImageBlobs(image);
+    await this.putImageBlobs(image); // checks the layers are stored
     await this.updateRefs((refs) => {
       refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
     });
@@ -453,21 +464,30 @@ export class Store {
     return path.join(this.root, 'cache', `${createHash('sha256').update(key).digest('hex')}.json`);
   }
 
-  /** A build cache record, if there is one whose layer is still in the store. */
+  /**
+   * A build cache record, if there is one whose layer is still in the store (its blob touched, so
+   * a caller need not check it again). Read in place, not through the thread pool: a record is a
+   * few hundred bytes, and a fully cached rebuild looks up every step in turn (three round trips
+   * each before; docs/decisions.md, "Cached steps looked up in place").
+   */
   async cacheGet(key: string): Promise<CacheRecord | undefined> {
     const file = this.cacheFile(key);
     let v: unknown;
     try {
-      v = JSON.parse(await fs.readFile(file, 'utf8'));
+      v = JSON.parse(readFileSync(file, 'utf8'));
     } catch {
       return undefined;
     }
     const entry = v as { key?: unknown; record?: unknown };
     if (entry.key !== key || !isCacheRecord(entry.record)) return undefined;
     const record = entry.record;
-    if (record.layer && !(await this.touchIfPresent(Digest.parse(record.layer.digest)))) return undefined;
+    if (record.layer && !this.touchIfPresent(Digest.parse(record.layer.digest))) return undefined;
     const now = new Date();
-    await fs.utimes(file, now, now).catch(() => undefined); // last use, for prune --keep-storage
+    try {
+      utimesSync(file, now, now); // last use, for prune --keep-storage
+    } catch {
+      // removed meanwhile, or not ours to touch: the record was read
+    }
     return record;
   }
 
