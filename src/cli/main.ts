@@ -6,6 +6,7 @@ import { installSignalHandlers } from '../interrupt.js';
 import { trace } from '../trace.js';
 import { dropBuildxPrefix } from './buildx-alias.js';
 import { runWithoutParser } from './without-parser.js';
+import { takeDeferredCaCerts } from '../registry/trust.js';
 import type { Argv } from 'yargs';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
@@ -14,6 +15,7 @@ import type { Argv } from 'yargs';
 export async function main(argv: string[]): Promise<void> {
   // `nbuild version` and the like: no parser, no signal handlers (bin/start.cjs asks first).
   if (runWithoutParser(argv)) return;
+  takeDeferredCaCerts();
   // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();
   trace('cli: main');

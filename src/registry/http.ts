@@ -8,6 +8,7 @@ import { RegistryError } from '../errors.js';
 import { userAgent } from '../package-root.js';
 import { describeTimeout } from './timeouts.js';
 import { proxyFor, viaProxy } from './proxy.js';
+import { trustOptions } from './trust.js';
 
 /** A request body that can be sent again (retries, redirects): bytes, or a factory of streams. */
 export type Body = Buffer | { length: number; open: () => Readable };
@@ -63,8 +64,11 @@ export function timeoutOf(err: unknown): TimeoutError | undefined {
 
 const MAX_REDIRECTS = 10;
 const MAX_ERROR_BODY = 64 * 1024;
-const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 16 }), https: new https.Agent({ keepAlive: true, maxSockets: 16 }) };
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const insecureAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+let verifyingAgent: https.Agent | undefined;
+// Made on first use: the certificates it trusts may be read then (trust.ts).
+const httpsAgent = (): https.Agent => (verifyingAgent ??= new https.Agent({ keepAlive: true, maxSockets: 16, ...trustOptions() }));
 
 /** send performs one request and follows redirects. Authorization is dropped when a redirect leaves the origin
  *  (blob storage such as S3 answers with pre-signed URLs and rejects a second credential). */
@@ -99,7 +103,7 @@ function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpRespons
   const mod = isHttps ? https : http;
   const proxy = proxyFor(req.url);
   const proxied = proxy && viaProxy(req.url, proxy, opts.tlsVerify);
-  const agent = proxied ? proxied.agent : isHttps ? (opts.tlsVerify ? agents.https : insecureAgent) : agents.http;
+  const agent = proxied ? proxied.agent : isHttps ? (opts.tlsVerify ? httpsAgent() : insecureAgent) : httpAgent;
   const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? userAgent(), ...req.headers, ...(proxied && 'headers' in proxied ? proxied.headers : {}) };
   const body = req.body;
   if (body !== undefined) headers['content-length'] = String(body.length);

@@ -8,6 +8,7 @@ import * as https from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import { trustOptions } from './trust.js';
 import { NbuildError } from '../errors.js';
 
 const env = (e: NodeJS.ProcessEnv, ...names: string[]): string => {
@@ -138,7 +139,7 @@ export function viaProxy(url: URL, proxy: URL, tlsVerify: boolean): { agent: htt
   if (url.protocol === 'https:') {
     const key = `${proxy.href}|${tlsVerify}`;
     let agent = tunnels.get(key);
-    if (!agent) tunnels.set(key, (agent = new TunnelAgent(proxy, { keepAlive: true, maxSockets: 16, rejectUnauthorized: tlsVerify })));
+    if (!agent) tunnels.set(key, (agent = new TunnelAgent(proxy, { keepAlive: true, maxSockets: 16, rejectUnauthorized: tlsVerify, ...(tlsVerify ? trustOptions() : {}) })));
     return { agent };
   }
   let agent = forwarders.get(proxy.href);

@@ -42,3 +42,22 @@ test('an unknown word and help still go to yargs', (t) => {
   t.regex(help.stdout, /print the versions of nbuild/);
   t.true(help.read.includes(path.join('dist', 'nbuild.cjs')));
 });
+
+// Node before 23 reads NODE_EXTRA_CA_CERTS when it starts (and warns there when it cannot):
+// bin/nbuild hands it to the registry client, which reads it on its first TLS connection
+// (src/registry/trust.ts; the connection itself: test/e2e/registry-proxy.test.ts).
+test('NODE_EXTRA_CA_CERTS is not read at start-up; main() gives it back to the environment', async (t) => {
+  const env = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(tempDir('extra-ca'), 'missing.pem') };
+  for (const args of [['version'], ['--root', tempDir('extra-ca-store'), 'images']]) {
+    const r = spawnSync(path.join(projectRoot, 'bin', 'nbuild'), args, { encoding: 'utf8', env });
+    t.is(r.status, 0, r.stderr);
+    t.notRegex(r.stderr, /extra certs/, args.join(' '));
+  }
+  const { takeDeferredCaCerts } = await import('../../src/registry/trust.js');
+  const moved: NodeJS.ProcessEnv = { NBUILD_EXTRA_CA_CERTS: '/x/ca.pem' };
+  takeDeferredCaCerts(moved);
+  t.deepEqual(moved, { NODE_EXTRA_CA_CERTS: '/x/ca.pem' });
+  const untouched: NodeJS.ProcessEnv = { NODE_EXTRA_CA_CERTS: '/y/ca.pem' };
+  takeDeferredCaCerts(untouched);
+  t.deepEqual(untouched, { NODE_EXTRA_CA_CERTS: '/y/ca.pem' });
+});

@@ -60,12 +60,12 @@ test.after.always(async () => {
 
 const NO_PROXIES = Object.fromEntries(['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy'].flatMap((k) => [[k, ''], [k.toUpperCase(), '']]));
 
-async function build(dockerfile: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number; stderr: string }> {
+async function build(dockerfile: string, env: NodeJS.ProcessEnv, args: string[] = [], { verify = false } = {}): Promise<{ code: number; stderr: string }> {
   const ctx = tempDir('proxy-reg-ctx');
   writeFiles(ctx, { Dockerfile: dockerfile });
   const conf = path.join(ctx, 'registries.toml');
   fs.writeFileSync(conf, '');
-  return nbuild(['--root', tempDir('proxy-reg-store'), 'build', '--progress', 'plain', '--tls-verify=false', '-o', path.join(tempDir('proxy-reg-out'), 'fs'), ...args, ctx], {
+  return nbuild(['--root', tempDir('proxy-reg-store'), 'build', '--progress', 'plain', ...(verify ? [] : ['--tls-verify=false']), '-o', path.join(tempDir('proxy-reg-out'), 'fs'), ...args, ctx], {
     env: { ...NO_PROXIES, NBUILD_REGISTRIES_CONFIG: conf, ...env },
   });
 }
@@ -81,6 +81,21 @@ serial('HTTPS_PROXY: a pull and a push go through CONNECT tunnels of the proxy',
   // The push arrived (read back directly).
   const pushed = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${secure.host}/pushed:1`]).toString()) as { Layers: string[] };
   t.true(pushed.Layers.length >= 2);
+});
+
+// bin/nbuild defers NODE_EXTRA_CA_CERTS from Node's start-up to the first TLS connection
+// (src/registry/trust.ts): the certificates must still be trusted there, through a tunnel too.
+serial('NODE_EXTRA_CA_CERTS: a registry only that file trusts is pulled from with verification on', async (t) => {
+  const from = `FROM tls-registry.nbuild.invalid:${portOf(secure)}/library/busybox:latest\n`;
+  const trusted = await build(from, { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: secure.cert }, [], { verify: true });
+  t.is(trusted.code, 0, trusted.stderr);
+  t.notRegex(trusted.stderr, /extra certs/);
+  const missing = path.join(tempDir('extra-ca'), 'missing.pem');
+  const untrusted = await build(from, { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: missing }, [], { verify: true });
+  t.is(untrusted.code, 1);
+  t.regex(untrusted.stderr, /self-signed certificate/);
+  // Node's own warning for a file it cannot read, given once, when the file is first needed.
+  t.is(untrusted.stderr.split(`Ignoring extra certs from \`${missing}\``).length, 2, untrusted.stderr);
 });
 
 serial('HTTP_PROXY: plain http is sent to the proxy with the absolute URL', async (t) => {

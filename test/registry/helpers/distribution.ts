@@ -9,6 +9,8 @@ import * as path from 'node:path';
 export interface Distribution {
   host: string;
   dir: string;
+  /** With `tls`: the self-signed certificate (PEM), to be trusted as its own CA. */
+  cert?: string;
   stop(): Promise<void>;
 }
 
@@ -25,15 +27,20 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `tls`: HTTPS only, with a fresh self-signed certificate (clients need --tls-verify=false). */
+/**
+ * `tls`: HTTPS only, with a fresh self-signed certificate (clients need --tls-verify=false, or to
+ * trust `cert`), valid for 127.0.0.1, localhost and any *.nbuild.invalid name a test proxies to it.
+ */
 export async function startDistribution(opts: { users?: Record<string, string>; tls?: boolean } = {}): Promise<Distribution> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-distribution-'));
   const port = await freePort();
   let tls = '';
+  let certFile: string | undefined;
   if (opts.tls) {
     const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=nbuild-test', '-keyout', key, '-out', cert], { stdio: 'pipe' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=nbuild-test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.nbuild.invalid', '-keyout', key, '-out', cert], { stdio: 'pipe' });
     tls = `  tls:\n    certificate: ${cert}\n    key: ${key}\n`;
+    certFile = cert;
   }
   let auth = '';
   if (opts.users) {
@@ -82,6 +89,7 @@ ${tls}${auth}`);
   return {
     host,
     dir,
+    cert: certFile,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
