@@ -2,7 +2,7 @@
 // fsync of directories, streaming sha256, tree removal, and mapping of errno
 // values to StoreErrors users can act on (ENOSPC, EACCES, EROFS).
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { constants } from 'node:os';
 import * as path from 'node:path';
@@ -62,7 +62,9 @@ export async function fsyncPath(p: string): Promise<void> {
 /**
  * Write `data` to `dest` so readers see the old file or the whole new one, never a part.
  * `durable: false` skips the fsyncs, for records that only save time (their loss after a crash
- * costs a re-probe or a cleanup scan, and their readers treat a bad file as missing).
+ * costs a re-probe or a cleanup scan, and their readers treat a bad file as missing); those are
+ * written in place, three system calls without thread-pool round trips (docs/decisions.md,
+ * "Cached steps looked up in place").
  */
 export async function writeFileAtomic(
   dest: string,
@@ -71,6 +73,20 @@ export async function writeFileAtomic(
   { durable = true }: { durable?: boolean } = {},
 ): Promise<void> {
   const tmp = path.join(tmpDir, `.${path.basename(dest)}.${randomSuffix()}.tmp`);
+  if (!durable) {
+    try {
+      writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
+      renameSync(tmp, dest);
+    } catch (e) {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // the write's own error is the one to report
+      }
+      throw storeFsError(e, `writing ${dest}`);
+    }
+    return;
+  }
   try {
     const fh = await fs.open(tmp, 'wx', 0o644);
     try {

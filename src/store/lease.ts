@@ -67,8 +67,8 @@ export class Lease {
     this.held.blobs.clear();
     this.held.layers.clear();
     live.delete(this.atExit);
-    await fs.rm(file, { force: true });
-    await fs.rm(`${file}.owner`, { force: true });
+    rmSync(file, { force: true });
+    rmSync(`${file}.owner`, { force: true });
   }
 }
 

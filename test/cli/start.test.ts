@@ -43,6 +43,23 @@ test('an unknown word and help still go to yargs', (t) => {
   t.true(help.read.includes(path.join('dist', 'nbuild.cjs')));
 });
 
+// Two code caches (bin/start.cjs): one a fully cached rebuild made (scripts/bundle.mjs and the
+// install step build a small image three times to make it), for a build's command line; the one
+// `version` made, for the others (docs/decisions.md, "Start-up: a code cache for builds").
+test('a build reads the code cache a rebuild made; other commands the one version made', (t) => {
+  const build = run(['build', '--help']);
+  t.is(build.code, 0);
+  t.true(build.read.includes(path.join('dist', 'nbuild.cjs.build.cache')), build.read.join(' '));
+  t.false(build.read.includes(path.join('dist', 'nbuild.cjs.cache')), build.read.join(' '));
+  const other = run(['--log-level', 'info', 'version']);
+  t.true(other.read.includes(path.join('dist', 'nbuild.cjs.cache')), other.read.join(' '));
+  t.false(other.read.includes(path.join('dist', 'nbuild.cjs.build.cache')), other.read.join(' '));
+  // The build cache was made from the bundle as it is now (its key line: size and mtime).
+  const st = fs.statSync(path.join(projectRoot, 'dist', 'nbuild.cjs'));
+  const head = fs.readFileSync(path.join(projectRoot, 'dist', 'nbuild.cjs.build.cache')).subarray(0, 200).toString('latin1');
+  t.true(head.startsWith(`nbuild-code-cache ${st.size} ${st.mtimeMs}\n`), head.split('\n')[0]);
+});
+
 // Node before 23 reads NODE_EXTRA_CA_CERTS when it starts (and warns there when it cannot):
 // bin/nbuild hands it to the registry client, which reads it on its first TLS connection
 // (src/registry/trust.ts; the connection itself: test/e2e/registry-proxy.test.ts).
