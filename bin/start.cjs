@@ -91,6 +91,7 @@ function writeBuildCache() {
       spawnSync(path.join(__dirname, 'nbuild'), ['--root', path.join(dir, 'store'), 'build', '--progress', 'plain', ...args, dir], {
         env: { ...process.env, ...env },
         stdio: 'ignore',
+        timeout: 120_000, // an install must not wait on a build that cannot finish (an emulated one, say)
       }).status === 0;
     const made =
       run(['-f', path.join(dir, 'base.Dockerfile'), '-t', 'nbuild-warm-up-base']) &&
