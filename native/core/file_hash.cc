@@ -16,7 +16,9 @@ FileHash sha256File(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throwSys("open", path);
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::vector<uint8_t> buf(1 << 20);
+  // One buffer per thread, as copyFileHashed: a fresh zeroed 1 MiB per file (mmap'd, faulted in
+  // and unmapped by malloc) cost far more than hashing a small file (docs/decisions.md).
+  thread_local std::vector<uint8_t> buf(1 << 20);
   Sha256 sha;
   FileHash h;
   for (;;) {

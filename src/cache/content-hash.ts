@@ -6,14 +6,25 @@ import { createHash } from 'node:crypto';
 import type { BuildContext } from '../context/context.js';
 import { childrenOf, isDir, listContextTree, S_IFLNK, S_IFREG, type ContextTree, type EntryStat, type TreeNode } from '../context/tree.js';
 import { RACY_MS, statIdentity, type StatCache } from './stat-cache.js';
-import { Limiter } from '../limiter.js';
+import { sha256Files } from '../native/index.js';
 
-/** Files read and hashed at once when the stat cache does not know them (a cold build). */
-const HASHING_AT_ONCE = 8;
+/**
+ * The files the stat cache does not know (a cold build) are hashed by the addon, this many per
+ * call and two calls at once (two threads): a call and a promise per file cost more than reading
+ * a small file (docs/decisions.md, "Many small files").
+ */
+const FILES_PER_CALL = 256;
+const CALLS_AT_ONCE = 2;
 
-/** A context file the stat cache did not know during a deferred walk: hashed when the digest is asked for (unless read by then). */
-type Later = () => string | Promise<string>;
-type Part = string | Promise<string> | Later;
+/** A context file the stat cache did not know during the walk: its digest is set when hashed (or, deferred, when the caller read it). */
+interface Unknown {
+  abs: string;
+  st: EntryStat;
+  /** The part's text before the digest. */
+  prefix: string;
+  digest?: string;
+}
+type Part = string | Unknown;
 
 /** A walk of a COPY's context sources: how much of it the stat cache knew, and its digest. */
 export interface SourcesWalk {
@@ -50,7 +61,32 @@ interface FolderFiles {
 }
 
 function isFolderFiles(p: Part | FolderFiles): p is FolderFiles {
-  return typeof p === 'object' && !(p instanceof Promise);
+  return typeof p === 'object' && 'node' in p;
+}
+
+function partText(p: Part): string {
+  if (typeof p === 'string') return p;
+  if (p.digest === undefined) throw new Error(`internal error: ${p.abs} was not hashed`);
+  return `${p.prefix}${p.digest}\0`;
+}
+
+/** Hashes the files not hashed yet, in batches, and records each digest in the stat cache. */
+async function hashUnknown(files: Unknown[], stats: StatCache): Promise<void> {
+  const todo = files.filter((f) => f.digest === undefined);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < todo.length) {
+      const from = next;
+      next += FILES_PER_CALL;
+      const batch = todo.slice(from, next);
+      const digests = await sha256Files(batch.map((f) => f.abs));
+      batch.forEach((f, i) => {
+        f.digest = digests[i] as string;
+        stats.record(f.abs, f.st, f.digest);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CALLS_AT_ONCE, todo.length) }, worker));
 }
 
 /**
@@ -92,48 +128,43 @@ export async function walkContextSources(context: BuildContext, sources: string[
   const recorded = stats.folderDigests(key);
   const parts: (Part | FolderFiles)[] = [];
   const folders: FolderFiles[] = [];
-  const hashing = new Limiter(HASHING_AT_ONCE);
   const sizes = { unknownBytes: 0, unknownFiles: 0, totalBytes };
-  const hash = (abs: string, st: EntryStat): Promise<string> => hashing.run(() => stats.fileDigest(abs, st));
+  const pending: Unknown[] = [];
   const unknown = (abs: string, st: EntryStat, prefix: string): Part => {
     sizes.unknownBytes += st.size;
     sizes.unknownFiles++;
-    if (defer) {
-      // Deferred: by then the caller may have read it (a streamed COPY hashes as it writes):
-      // known, it costs no promise (100,000 of them through the limiter took seconds).
-      return () => {
-        const known = stats.known(abs, st);
-        return known !== undefined ? `${prefix}${known}\0` : hash(abs, st).then((d) => `${prefix}${d}\0`);
-      };
-    }
-    const part = hash(abs, st).then((d) => `${prefix}${d}\0`);
-    part.catch(() => undefined); // awaited (and its error thrown) after the walk
-    return part;
+    const u: Unknown = { abs, st, prefix };
+    pending.push(u);
+    return u;
   };
   const walk: Walker = { stats, recorded, folders, unknown };
   for (const [src, tree] of trees) {
     parts.push(`src\0${src}\0`);
     for (const root of tree.roots) walkNode(root, walk, parts);
   }
+  // Not deferred: the files are hashed from now on, while the caller goes on; an error is thrown
+  // by digest().
+  let hashed = defer ? undefined : hashUnknown(pending, stats);
+  hashed?.catch(() => undefined);
   // Summarised only when no entry changed within RACY_MS of the walk: a change in the same clock
   // tick keeps the ctime, and the digest may come from a later read of a file whose ctime did not move.
   const racy = newestCtimeMs >= walkStart - RACY_MS;
   return {
     ...sizes,
     digest: async () => {
-      // Every deferred file started (a few at a time, by the limiter), then summed in walk order;
-      // a folder whose files digest is not recorded sums its own parts first.
-      const start = (p: Part): string | Promise<string> => {
-        const started = typeof p === 'function' ? p() : p;
-        if (typeof started !== 'string') started.catch(() => undefined); // awaited (and thrown) in order
-        return started;
-      };
+      if (!hashed) {
+        // Deferred: the caller may have read some by now (a streamed COPY hashes as it writes).
+        for (const u of pending) u.digest ??= stats.known(u.abs, u.st);
+        hashed = hashUnknown(pending, stats);
+      }
+      await hashed;
+      // Summed in walk order; a folder whose files digest is not recorded sums its own parts first.
       const texts = parts.map((part) => {
-        if (!isFolderFiles(part)) return start(part);
+        if (!isFolderFiles(part)) return partText(part);
         if (part.known !== undefined) return `F\0${(part.digest = part.known)}\0`;
-        return start(sumParts(part.parts.map(start)).then((d) => `F\0${(part.digest = d)}\0`));
+        return `F\0${(part.digest = sumParts(part.parts.map(partText)))}\0`;
       });
-      const digest = await sumParts(texts);
+      const digest = sumParts(texts);
       if (!racy) stats.recordTree(key, listing, digest);
       // Each folder's files digest under its listing, unless a file there changed within RACY_MS.
       const keep = new Map<string, [string, string]>();
@@ -165,11 +196,11 @@ function changedFolders(recorded: ReadonlyMap<string, [string, string]>, keep: R
 }
 
 /** sha256 of the texts in order, summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts). */
-async function sumParts(started: (string | Promise<string>)[]): Promise<string> {
+function sumParts(texts: string[]): string {
   const h = createHash('sha256');
   let chunk = '';
-  for (const p of started) {
-    chunk += typeof p === 'string' ? p : await p;
+  for (const p of texts) {
+    chunk += p;
     if (chunk.length >= 1 << 16) {
       h.update(chunk);
       chunk = '';

@@ -19,7 +19,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { exists, writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
-import { copyFileHashed, sha256File } from '../native/index.js';
+import { copyFileHashed } from '../native/index.js';
 import type { HashedCopy } from '../native/binding.js';
 import { Limiter } from '../limiter.js';
 
@@ -75,15 +75,6 @@ export class StatCache {
   known(abs: string, st: StatIdentity): string | undefined {
     const hit = this.shard(path.dirname(abs)).files.get(path.basename(abs));
     return hit && hit[0] === statIdentity(st) ? hit[1] : undefined;
-  }
-
-  /** The file's digest: cached, or read (off the JS thread, in the addon) and remembered. */
-  async fileDigest(abs: string, st: StatIdentity): Promise<string> {
-    const known = this.known(abs, st);
-    if (known) return known;
-    const { digest } = await sha256File(abs);
-    this.record(abs, st, digest);
-    return digest;
   }
 
   /** Remembers a digest read elsewhere (a COPY that hashed the file while copying it). */

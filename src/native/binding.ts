@@ -38,6 +38,7 @@ export interface Binding {
   recompressLayer(o: RawWriteOptions & { inputPath: string }): Promise<RawLayerResult>;
   extractLayer(o: RawExtractOptions): Promise<RawLayerResult>;
   sha256File(path: string): Promise<{ digest: string; size: number }>;
+  sha256Files(paths: string[]): Promise<string[]>;
   copyFileHashed(src: string, dst: string): Promise<HashedCopy>;
   listDirs(dirs: string[]): Promise<RawDirListings>;
   layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;

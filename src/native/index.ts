@@ -276,6 +276,14 @@ export async function sha256File(file: string): Promise<{ digest: string; size: 
   return call(() => binding().sha256File(p));
 }
 
+/** sha256 of many files (absolute paths) in one call off the JS thread, in the order given. */
+export async function sha256Files(files: string[]): Promise<string[]> {
+  files.forEach((f, i) => {
+    if (!checkString(`files[${i}]`, f).startsWith('/')) throw invalid(`files[${i}]`, 'an absolute path', f);
+  });
+  return call(() => binding().sha256Files(files));
+}
+
 /**
  * Copies the regular file `src` to the new file `dst` (src's permission bits) and hashes it in
  * the same pass, off the JS thread: a COPY reads each context file once.

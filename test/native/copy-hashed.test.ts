@@ -44,3 +44,22 @@ test('never writes through what is at the destination, and names the file it can
   t.regex(String(e?.message), /missing/);
   await t.throwsAsync(copyFileHashed(dir, path.join(dir, 'out2')), { code: 'NOT_A_FILE' });
 });
+
+// sha256Files: the cold walk's files the stat cache does not know, hashed in batches
+// (cache/content-hash.ts hashUnknown).
+test('sha256Files: many files in one call, digests in the order given; a file that cannot be read fails it by name', async (t) => {
+  const { sha256Files } = await import('../../src/native/index.js');
+  const dir = tempDir('sha256-files');
+  const datas = [Buffer.alloc(0), Buffer.from('a\n'), randomBytes(2 * (1 << 20) + 5), ...Array.from({ length: 300 }, (_, i) => Buffer.from(`file ${i}\n`))];
+  const files = datas.map((d, i) => {
+    const f = path.join(dir, `f${i}`);
+    fs.writeFileSync(f, d);
+    return f;
+  });
+  const digests = await sha256Files(files);
+  t.deepEqual(digests, datas.map((d) => `sha256:${createHash('sha256').update(d).digest('hex')}`));
+  t.deepEqual(await sha256Files([]), []);
+  const missing = path.join(dir, 'missing');
+  await t.throwsAsync(sha256Files([files[0] as string, missing]), { message: new RegExp(missing) });
+  await t.throwsAsync(sha256Files(['relative']), { message: /absolute path/ });
+});
