@@ -11,7 +11,7 @@ import { sha256Files } from '../native/index.js';
 /**
  * The files the stat cache does not know (a cold build) are hashed by the addon, this many per
  * call and two calls at once (two threads): a call and a promise per file cost more than reading
- * a small file (docs/decisions.md, "Many small files").
+ * a small file (docs/decisions.md, "Unknown context files hashed in batches").
  */
 const FILES_PER_CALL = 256;
 const CALLS_AT_ONCE = 2;
