@@ -24,6 +24,20 @@ Napi::Object argObject(const Napi::CallbackInfo& info) {
   return info[0].As<Napi::Object>();
 }
 
+// The first argument as an array of paths (strings), copied for the worker thread.
+std::vector<std::string> pathsArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
+  Napi::Array a = info[0].As<Napi::Array>();
+  std::vector<std::string> paths;
+  paths.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
+    paths.push_back(v.As<Napi::String>().Utf8Value());
+  }
+  return paths;
+}
+
 Napi::Value WriteLayer(const Napi::CallbackInfo& info) {
   nb::WriteOptions o = toWriteOptions(argObject(info));
   return PromiseWorker<nb::LayerResult>::start(info.Env(), [o] { return nb::writeLayer(o); }, layerResultToJs);
@@ -66,15 +80,7 @@ Napi::Value Sha256File(const Napi::CallbackInfo& info) {
 // call and one promise per file cost more than reading them). Digests in the order given; the
 // first file that cannot be read fails the call, naming it.
 Napi::Value Sha256Files(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
-  Napi::Array a = info[0].As<Napi::Array>();
-  std::vector<std::string> paths;
-  paths.reserve(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value v = a.Get(i);
-    if (!v.IsString()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
-    paths.push_back(v.As<Napi::String>().Utf8Value());
-  }
+  std::vector<std::string> paths = pathsArg(info);
   return PromiseWorker<std::vector<std::string>>::start(
       info.Env(),
       [paths] {
@@ -103,15 +109,7 @@ Napi::Value CopyFileHashed(const Napi::CallbackInfo& info) {
 // joined by NUL (one string, not one per entry), its entry count and digest; per entry six
 // numbers (mode, dev, ino, size, mtimeMs, ctimeMs) in one Float64Array; symlink targets in order.
 Napi::Value ListDirs(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
-  Napi::Array a = info[0].As<Napi::Array>();
-  std::vector<std::string> dirs;
-  dirs.reserve(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value v = a.Get(i);
-    if (!v.IsString()) throw Napi::TypeError::New(info.Env(), "expected an array of paths");
-    dirs.push_back(v.As<Napi::String>().Utf8Value());
-  }
+  std::vector<std::string> dirs = pathsArg(info);
   return PromiseWorker<nb::DirListings>::start(
       info.Env(), [dirs] { return nb::listDirs(dirs); },
       [](Napi::Env env, const nb::DirListings& r) -> Napi::Value {
