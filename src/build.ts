@@ -422,10 +422,8 @@ async function buildIn(store: Store, options: BuildOptions, parsed: Parsed): Pro
       index: mergeAnnotations(options.indexAnnotations, annotationsFor(specs, 'index')),
       manifestDescriptor: (one) => annotationsFor(specs, 'manifest-descriptor', platformOf(one.config)),
     });
-    await store.writeIndex(index);
-  } else await store.writeImage(image);
-  stopIfInterrupted();
-  for (const name of names) await store.tag(name, index ?? image);
+    await store.writeIndex(index, names);
+  } else await store.writeImage(image, names);
   trace('build: image stored and tagged');
   stopIfInterrupted();
   const indexDescriptor = annotationsFor(options.annotationSpecs ?? [], 'index-descriptor');

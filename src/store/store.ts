@@ -40,6 +40,15 @@ export interface ImageListEntry {
   images?: Image[];
 }
 
+/** Names an image is stored under, normalised; a digest reference is refused before anything is written. */
+function refNames(names: string[]): string[] {
+  return names.map((name) => {
+    const ref = parseReference(name);
+    if (ref.digest) throw new NbuildError('USAGE', `cannot tag with a digest reference: ${name}`, { exitCode: 2 });
+    return ref.toString();
+  });
+}
+
 export class Store {
   readonly root: string;
   private readonly lock: FileLock;
@@ -273,12 +282,11 @@ export class Store {
     }
   }
 
-  /** Stores the config and manifest blobs and records the image (unnamed until tagged). */
-  async writeImage(image: Image): Promise<void> {
+  /** Stores the config and manifest blobs and records the image, under `names` if given (else unnamed until tagged). */
+  async writeImage(image: Image, names: string[] = []): Promise<void> {
+    const refs = refNames(names);
     await this.putImageBlobs(image); // checks the layers are stored
-    await this.updateRefs((refs) => {
-      refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
-    });
+    await this.addImage(image.manifestDigest, refs);
   }
 
   /** The config and manifest blobs of an image whose layers are stored; no refs entry (an index's image). */
@@ -290,15 +298,14 @@ export class Store {
     await this.putBlob(image.manifestBytes(), image.manifestDigest);
   }
 
-  /** Stores a multi-platform index (its images must be stored) and records it as an image of the store. */
-  async writeIndex(index: ImageIndex): Promise<void> {
+  /** Stores a multi-platform index (its images must be stored) and records it as an image of the store, under `names` if given. */
+  async writeIndex(index: ImageIndex, names: string[] = []): Promise<void> {
+    const refs = refNames(names);
     for (const d of index.manifests) {
       if (!(await this.hasBlob(Digest.parse(d.digest)))) throw new StoreError('BLOB_UNKNOWN', `cannot store index ${index.digest.short()}: manifest ${d.digest} is not in the store`);
     }
     await this.putBlob(index.bytes(), index.digest);
-    await this.updateRefs((refs) => {
-      refs.images[index.digest.toString()] ??= { added: new Date().toISOString() };
-    });
+    await this.addImage(index.digest, refs);
   }
 
   /** The index stored under `digest`, or undefined when that blob is an image manifest (or missing). */
@@ -423,15 +430,24 @@ export class Store {
 
   /** Points `name` at `image` (or a multi-platform index), storing it if needed. */
   async tag(name: string, image: Image | ImageIndex): Promise<void> {
-    const ref = parseReference(name);
-    if (ref.digest) throw new NbuildError('USAGE', `cannot tag with a digest reference: ${name}`, { exitCode: 2 });
+    const refs = refNames([name]);
     if (!(await this.hasBlob(image.manifestDigest))) {
-      if (image instanceof ImageIndex) await this.writeIndex(image);
-      else await this.writeImage(image);
+      if (image instanceof ImageIndex) await this.writeIndex(image, [name]);
+      else await this.writeImage(image, [name]);
+      return;
     }
+    await this.addImage(image.manifestDigest, refs);
+  }
+
+  /**
+   * Records a stored manifest as an image of the store, under its names (normalised, refNames):
+   * one refs.json update, which reads, checks and compares the whole file (a build stores its
+   * image and names it in one).
+   */
+  private async addImage(manifest: Digest, names: string[]): Promise<void> {
     await this.updateRefs((refs) => {
-      refs.images[image.manifestDigest.toString()] ??= { added: new Date().toISOString() };
-      refs.names[ref.toString()] = image.manifestDigest.toString();
+      refs.images[manifest.toString()] ??= { added: new Date().toISOString() };
+      for (const n of names) refs.names[n] = manifest.toString();
     });
   }
 
