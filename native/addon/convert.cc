@@ -88,7 +88,6 @@ void sourcedFiles(const Napi::Object& o, nb::WriteOptions& w) {
     file.gid = uint32_t(f[3]);
     file.mtime = int64_t(f[4]);
     file.hash = f[5] != 0;
-    file.linked = f[7] != 0 || f[8] != 0;
     file.dev = dev_t(f[7]);
     file.ino = ino_t(f[8]);
     w.sourced.push_back(std::move(file));

@@ -29,9 +29,8 @@ struct SourcedFile {
   uint32_t mode = 0, uid = 0, gid = 0;  // ids as the tree's files have them (mapped by idMap)
   int64_t mtime = 0;
   bool hash = false;  // report the sha256 of a file's bytes (LayerResult::hashed)
-  // A file with more than one link: its source's inode. The first of an inode in the walk is the
-  // file, the others hard links to it, as for the tree's own files.
-  bool linked = false;
+  // A file with more than one link: its source's inode (0 otherwise). The first of an inode in
+  // the walk is the file, the others hard links to it, as for the tree's own files.
   dev_t dev = 0;
   ino_t ino = 0;
 };

@@ -178,7 +178,7 @@ void TreeWalker::emitSourced(const std::string& rel, size_t index) {
   setOwner(e, f.uid, f.gid, "/" + rel);
   e.mode = f.mode & 07777;
   if (!f.source.empty()) e.xattrs = readKeptXattrs(f.source);
-  if (f.type == EntryType::File && f.linked && emittedAsLink(e, f.dev, f.ino)) return;
+  if (f.type == EntryType::File && f.ino != 0 && emittedAsLink(e, f.dev, f.ino)) return;
   if (f.type == EntryType::File) e.size = f.size;
   std::vector<uint8_t> h = encodeHeader(e);
   tar_.write(h.data(), h.size());

@@ -31,8 +31,6 @@ export interface SourcesWalk {
   /** Bytes of the files the stat cache did not know, and of all files. */
   unknownBytes: number;
   totalBytes: number;
-  /** How many files the stat cache did not know. */
-  unknownFiles: number;
   /** The digest; a deferred walk hashes the files still unknown now (a copy may have recorded them). */
   digest(): Promise<string>;
 }
@@ -123,16 +121,15 @@ export async function walkContextSources(context: BuildContext, sources: string[
   }
   const listing = summary.digest('hex');
   const known = stats.treeDigest(key, listing);
-  if (known !== undefined) return { unknownBytes: 0, unknownFiles: 0, totalBytes, digest: () => Promise.resolve(known) };
+  if (known !== undefined) return { unknownBytes: 0, totalBytes, digest: () => Promise.resolve(known) };
 
   const recorded = stats.folderDigests(key);
   const parts: (Part | FolderFiles)[] = [];
   const folders: FolderFiles[] = [];
-  const sizes = { unknownBytes: 0, unknownFiles: 0, totalBytes };
+  const sizes = { unknownBytes: 0, totalBytes };
   const pending: Unknown[] = [];
   const unknown = (abs: string, st: EntryStat, prefix: string): Part => {
     sizes.unknownBytes += st.size;
-    sizes.unknownFiles++;
     const u: Unknown = { abs, st, prefix };
     pending.push(u);
     return u;

@@ -187,7 +187,6 @@ export class Store {
     }
   }
 
-
   /**
    * Adds a layer the native engine just wrote: moves the blob in (its digest was
    * computed while writing it), and, if given, the unpacked tree to layers/<diffid-hex>.
@@ -430,13 +429,12 @@ export class Store {
 
   /** Points `name` at `image` (or a multi-platform index), storing it if needed. */
   async tag(name: string, image: Image | ImageIndex): Promise<void> {
-    const refs = refNames([name]);
     if (!(await this.hasBlob(image.manifestDigest))) {
       if (image instanceof ImageIndex) await this.writeIndex(image, [name]);
       else await this.writeImage(image, [name]);
       return;
     }
-    await this.addImage(image.manifestDigest, refs);
+    await this.addImage(image.manifestDigest, refNames([name]));
   }
 
   /**

@@ -274,9 +274,8 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
     const walk = await copySourceWalk(ctx, instr);
     let prepared: PreparedLayer | undefined;
     try {
-      const streamed = streamsIntoLayer(ctx, instr);
-      if (walk && stageBeforeKey(walk, streamed)) {
-        prepared = await stageCopyStep(ctx, state, instr, streamed ? 'for the key' : undefined);
+      if (walk && stageBeforeKey(walk)) {
+        prepared = await stageCopyStep(ctx, state, instr, streamsIntoLayer(ctx, instr) ? 'for the key' : undefined);
         trace('copy: staged before the key');
       }
       const content = await copySourceDigest(ctx, instr, walk);
@@ -309,16 +308,7 @@ export const copyStep: Step<CopyInstruction | AddInstruction> = {
  */
 export const STAGE_FIRST_MIN_BYTES = 32 * 1024 * 1024;
 
-/**
- * A streamed COPY (streamsIntoLayer) makes no file, so listing it and writing its layer first
- * costs about what hashing its files does (one read each, in one native pass instead of a
- * promise per file): a cold COPY of this many unknown small files is streamed first too. 100,000
- * files of a few bytes took 9.3 s and a 492 MB peak to hash first, 4.5 s streamed.
- */
-export const STREAM_FIRST_MIN_FILES = 1000;
-
-export function stageBeforeKey(walk: Pick<SourcesWalk, 'unknownBytes' | 'totalBytes' | 'unknownFiles'>, streamed = false): boolean {
-  if (streamed && walk.unknownFiles >= STREAM_FIRST_MIN_FILES) return true;
+export function stageBeforeKey(walk: Pick<SourcesWalk, 'unknownBytes' | 'totalBytes'>): boolean {
   return walk.unknownBytes >= STAGE_FIRST_MIN_BYTES && walk.unknownBytes * 2 >= walk.totalBytes;
 }
 
