@@ -7,7 +7,7 @@
 // single-executable applications run a CommonJS script: scripts/build-sea.mjs).
 // Usage: node scripts/bundle.mjs [--sea]  (after tsc; npm run build:ts does both)
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -133,20 +133,33 @@ const esmRequire = "import { createRequire as nbuildCreateRequire } from 'node:m
 // evaluated only when used (docs/decisions.md, "Start-up: CommonJS bundle with a code cache").
 await rm(path.join(root, 'dist/nbuild.mjs'), { force: true });
 await rm(path.join(root, 'dist/nbuild.mjs.map'), { force: true });
-await build({
+const cli = await build({
   ...common,
   entryPoints: [path.join(root, 'dist/src/cli/entry.js')],
   outfile: path.join(root, 'dist/nbuild.cjs'),
   format: 'cjs',
   // Modules that use import.meta.url (package-root.ts; yargs' own, for its locale files) see the bundle.
   define: { 'import.meta.url': 'nbuildMetaUrl' },
-  banner: { js: "const nbuildMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The file is its own CommonJS module wrapper, the function Node's wrap() would make of it:
+  // bin/start.cjs compiles the file as it is, mapped (not read) into an external string, which
+  // wrapping there would copy (docs/decisions.md, "Start-up: the CLI bundle and its code cache
+  // mapped, not read"). Run it through bin/start.cjs, not `node dist/nbuild.cjs`.
+  banner: { js: "(function (exports, require, module, __filename, __dirname) {const nbuildMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  footer: { js: '\n})' },
   plugins: [startupPatches, builtinsByRequire],
   sourcemap: 'linked',
   // Less to read and hash at every start (names stay, for stack traces).
   minifyWhitespace: true,
   minifySyntax: true,
+  // Written below by a rename: a running nbuild has the old file mapped, and a file rewritten in
+  // place under a mapping ends that process with SIGBUS.
+  write: false,
 });
+for (const out of cli.outputFiles) {
+  const tmp = `${out.path}.${process.pid}.tmp`;
+  await writeFile(tmp, out.contents);
+  await rename(tmp, out.path);
+}
 // One character outside ASCII (esbuild escapes those in strings, not in regular expression
 // literals) and the whole bundle is read into a two-byte string: twice the memory, and reading and
 // compiling it were ~2x slower (docs/decisions.md, "Start-up: commands without options skip …").

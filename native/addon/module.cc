@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "addon/convert.h"
+#include "addon/mapped_file.h"
 #include "addon/promise_worker.h"
 #include "addon/spawn.h"
 #include "core/dir_list.h"
@@ -223,6 +224,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sha256Files", Napi::Function::New(env, Sha256Files));
   exports.Set("copyFileHashed", Napi::Function::New(env, CopyFileHashed));
   exports.Set("listDirs", Napi::Function::New(env, ListDirs));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile));
   exports.Set("layerDigests", Napi::Function::New(env, LayerDigests));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
   exports.Set("copyXattrs", Napi::Function::New(env, CopyXattrs));

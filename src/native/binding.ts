@@ -41,6 +41,12 @@ export interface Binding {
   sha256Files(paths: string[]): Promise<string[]>;
   copyFileHashed(src: string, dst: string): Promise<HashedCopy>;
   listDirs(dirs: string[]): Promise<RawDirListings>;
+  /**
+   * The file mapped read-only: a Buffer, or with asString a latin1 string over the mapping
+   * (undefined where this Node has no external strings). Used by bin/start.cjs for the CLI bundle
+   * and its code cache, before this module loads.
+   */
+  mapFile(file: string, asString?: boolean): Buffer | string | undefined;
   layerDigests(path: string): Promise<RawLayerResult & { compression: 'gzip' | 'zstd' | 'none' }>;
   engineInfo(): { zstd: string; deflate: string; threads: number };
   copyXattrs(src: string, dst: string): void;

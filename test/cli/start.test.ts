@@ -1,7 +1,8 @@
 // bin/start.cjs: a command without options (`nbuild version`) runs from the small bundle without
-// reading the CLI bundle or loading yargs; every other command line reads the CLI bundle. The
-// files Node reads are recorded by a preload that wraps fs.readFileSync (docs/decisions.md,
-// "Start-up: commands without options skip the parser").
+// reading the CLI bundle or loading yargs; every other command line reads the CLI bundle, mapped
+// by the addon's mapFile where the addon is built. The files Node reads are recorded by a preload
+// that wraps fs.readFileSync and the addon's mapFile (docs/decisions.md, "Start-up: commands
+// without options skip the parser", "Start-up: the CLI bundle and its code cache mapped, not read").
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,18 +11,28 @@ import { projectRoot, tempDir } from '../helpers/nbuild-cli.js';
 
 const start = path.join(projectRoot, 'bin', 'start.cjs');
 
-function run(args: string[]): { code: number | null; stdout: string; read: string[] } {
+function run(args: string[]): { code: number | null; stdout: string; read: string[]; mapped: string[] } {
   const dir = tempDir('start-reads');
   const log = path.join(dir, 'read.log');
   const preload = path.join(dir, 'preload.cjs');
   fs.writeFileSync(
     preload,
     `const fs = require('node:fs'); const read = fs.readFileSync; const seen = [];
-     fs.readFileSync = function (file, ...rest) { seen.push(String(file)); return read.call(this, file, ...rest); };
+     fs.readFileSync = function (file, ...rest) { seen.push('read ' + String(file)); return read.call(this, file, ...rest); };
+     const dlopen = process.dlopen;
+     process.dlopen = function (module, ...rest) {
+       dlopen.call(this, module, ...rest);
+       const map = module.exports.mapFile;
+       if (map) module.exports.mapFile = function (file, ...more) { seen.push('map ' + String(file)); return map.call(this, file, ...more); };
+     };
      process.on('exit', () => fs.writeFileSync(${JSON.stringify(log)}, seen.join('\\n')));`,
   );
   const r = spawnSync(process.execPath, ['--require', preload, start, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, read: fs.readFileSync(log, 'utf8').split('\n').map((f) => path.relative(projectRoot, f)) };
+  const lines = fs.readFileSync(log, 'utf8').split('\n');
+  const files = (how: string) => lines.filter((l) => l.startsWith(how)).map((l) => path.relative(projectRoot, l.slice(how.length)));
+  const mapped = files('map ');
+  // A file mapped counts as read (the assertions below are about what is read at all).
+  return { code: r.status, stdout: r.stdout, read: [...files('read '), ...mapped], mapped };
 }
 
 test('nbuild version reads neither the CLI bundle nor yargs; the same command through yargs prints the same', (t) => {
@@ -34,6 +45,15 @@ test('nbuild version reads neither the CLI bundle nor yargs; the same command th
   t.is(parsed.code, 0);
   t.true(parsed.read.includes(path.join('dist', 'nbuild.cjs')), parsed.read.join(' '));
   t.is(parsed.stdout, bare.stdout);
+});
+
+// The addon's mapFile: the bundle as an external string and its code cache as a mapped buffer,
+// neither copied through a read (in a source checkout with the native build, as CI has it).
+test('the CLI bundle and its code cache are mapped, not read, where the addon is built', (t) => {
+  t.true(fs.existsSync(path.join(projectRoot, 'build', 'Release', 'nbuild_native.node')), 'this test needs the native build');
+  const r = run(['--log-level', 'info', 'version']);
+  t.is(r.code, 0);
+  t.deepEqual(r.mapped, [path.join('dist', 'nbuild.cjs'), path.join('dist', 'nbuild.cjs.cache')]);
 });
 
 test('an unknown word and help still go to yargs', (t) => {
