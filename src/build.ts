@@ -1,6 +1,7 @@
 // The programmatic API of `nbuild build`: options in, an image out.
 // The CLI is a thin adapter over this; progress is a subscriber to events.
 import * as fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning, type Instruction } from './frontend/dockerfile/index.js';
 import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
@@ -680,7 +681,9 @@ async function defaultDockerfile(contextDir: string): Promise<string> {
 
 async function readDockerfile(file: string, display: string): Promise<string> {
   try {
-    return await fs.readFile(file, 'utf8');
+    // One read on this thread: through the thread pool it was four round trips (open, fstat,
+    // read, close), each ~0.3 ms of waiting on this VM.
+    return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new NbuildError('DOCKERFILE_NOT_FOUND', code === 'ENOENT' ? `${display}: no such file` : `${display}: ${(error as Error).message}`, { cause: error });

@@ -111,7 +111,7 @@ export async function walkContextSources(context: BuildContext, sources: string[
   let totalBytes = 0;
   let newestCtimeMs = 0;
   for (const src of sources) {
-    const tree = await listContextTree(context, await context.resolve(src));
+    const tree = await listContextTree(context, context.resolve(src));
     trees.push([src, tree]);
     totalBytes += tree.totalBytes;
     newestCtimeMs = Math.max(newestCtimeMs, tree.newestCtimeMs);

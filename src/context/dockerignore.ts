@@ -1,7 +1,7 @@
 // .dockerignore: parsing and matching with BuildKit's semantics
 // (moby/patternmatcher MatchesOrParentMatches): the last pattern matching a
 // path or one of its parent directories decides; `!` patterns re-include.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NbuildError } from '../errors.js';
 import { pathMatcher, type PathMatcher } from './glob.js';
@@ -181,7 +181,7 @@ export async function readIgnorePatterns(contextDir: string, dockerfilePath: str
   candidates.push(join(contextDir, '.dockerignore'), join(contextDir, '.containerignore'));
   for (const path of candidates) {
     try {
-      return parseIgnoreFile(await readFile(path, 'utf8'));
+      return parseIgnoreFile(readFileSync(path, 'utf8')); // a small file: one read, no thread-pool round trips
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

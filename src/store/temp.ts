@@ -1,6 +1,6 @@
 // Owner records for temp dirs and store sessions: tmp/<name>.owner holds the
 // owning process's identity. The next Store.open removes what dead owners left.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errnoOf, removeTree, writeFileAtomic } from './fsutil.js';
@@ -25,7 +25,13 @@ export async function writeSessionFile(tmpRoot: string, name: string): Promise<v
 }
 
 export async function cleanTemp(tmpRoot: string): Promise<void> {
-  const names = await fs.readdir(tmpRoot).catch(() => [] as string[]);
+  // Listed on this thread: usually empty, and then nothing below needs fs/promises at all.
+  let names: string[];
+  try {
+    names = readdirSync(tmpRoot);
+  } catch {
+    names = [];
+  }
   const owned = new Set<string>();
   for (const n of names) {
     if (!n.endsWith('.owner')) continue;

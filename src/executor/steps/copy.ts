@@ -187,7 +187,7 @@ async function collectItems(env: StepEnv, req: CopyRequest, scratch: string): Pr
 async function sourceEntries(req: CopyRequest, src: string, optional = false): Promise<Omit<Item, 'filterSelf'>[]> {
   const { instr, source } = req;
   if (source.kind === 'context') {
-    const entries = await source.context.resolve(src);
+    const entries = source.context.resolve(src);
     // A wildcard that matches nothing is fine (BuildKit's AllowEmptyWildcard).
     if (entries.length === 0 && (hasWildcard(src) || optional)) return [];
     if (entries.length === 0) throw new DockerfileError(loc(instr), `${instr.kind.toUpperCase()} failed: file not found in build context or excluded by .dockerignore: ${src}`);
