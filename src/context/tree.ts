@@ -1,8 +1,7 @@
 // The context walk below a COPY's sources: the folders are listed by the native engine (readdir,
-// fstatat, readlinkat off the JS thread), one call per depth for all the folders at that depth;
-// what .dockerignore keeps, and which folders are entered, is decided here, as before. One
-// N-API round trip per level instead of two synchronous syscalls per entry on the JS thread
-// (docs/decisions.md, "Native context walk").
+// fstatat, readlinkat off the JS thread), up to DIRS_PER_CALL folders per call, two calls under
+// way; what .dockerignore keeps, and which folders are entered, is decided here, as before, while
+// the engine lists the next ones (docs/decisions.md, "Native context walk").
 import { createHash } from 'node:crypto';
 import { listDirs } from '../native/index.js';
 import type { RawDirListings } from '../native/binding.js';
@@ -63,6 +62,8 @@ export const S_IFLNK = 0o120000;
 
 /** Folders per native call: bounds one result's size; two calls run at once (two threads). */
 const DIRS_PER_CALL = 256;
+/** Fewer only when fewer are waiting: each call costs a thread-pool round trip. */
+const MIN_DIRS_PER_CALL = 16;
 const CALLS_AT_ONCE = 2;
 
 export function isDir(st: EntryStat): boolean {
@@ -88,61 +89,112 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
     if ((r.st.mode & S_IFMT) === S_IFREG) totalBytes += r.st.size;
     newestCtimeMs = Math.max(newestCtimeMs, r.st.ctimeMs);
   }
-  let level = roots.filter((r) => isDir(r.st));
-  while (level.length > 0) {
-    const listings = await listLevel(level.map((n) => n.abs));
-    const next: TreeNode[] = [];
+  // The folders to list, in breadth-first order: a folder's subfolders are appended when its
+  // listing is read, and listings are read in this order, so the summary sums the same folders
+  // in the same order as one level at a time would.
+  const queue = roots.filter((r) => isDir(r.st));
+  // Reads one call's listings (the folders queue[from, from + n)), in queue order.
+  const read = (from: number, listing: RawDirListings): void => {
+    newestCtimeMs = Math.max(newestCtimeMs, listing.newestCtimeMs);
+    const s = listing.stats;
     let summed = '';
-    let i = 0;
-    for (const listing of listings) {
-      newestCtimeMs = Math.max(newestCtimeMs, listing.newestCtimeMs);
-      const s = listing.stats;
-      let k = 0;
-      let l = 0;
-      for (let d = 0; d < listing.counts.length; d++, i++) {
-        const dir = level[i] as TreeNode;
-        summed += `${dir.abs}\0${listing.digests[d] as string}\0`;
-        dir.listingDigest = listing.digests[d] as string;
-        dir.newestCtimeMs = 0;
-        const count = listing.counts[d] as number;
-        const kept: (TreeNode | number)[] = [];
-        dir.kept = kept;
-        if (count === 0) continue;
-        const joined = listing.names[d] as string;
-        const folder: FolderListing = { joined, stats: s, base: 6 * k };
-        dir.listing = folder;
-        const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
-        // abs is absolute and normalised, a name a plain entry name: concatenation is path.join
-        const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
-        // Names are cut out of `joined` only where needed: for folders, and for files when
-        // .dockerignore has patterns (no string per file on a no-op rebuild otherwise).
-        let from = 0;
-        for (let e = 0; e < count; e++, k++) {
-          const end = e === count - 1 ? joined.length : joined.indexOf('\0', from);
-          const start = from;
-          from = end + 1;
-          const type = (s[6 * k] as number) & S_IFMT;
-          if ((s[6 * k + 5] as number) > dir.newestCtimeMs) dir.newestCtimeMs = s[6 * k + 5] as number;
-          if (type === S_IFLNK) (folder.links ??= new Map()).set(e, listing.links[l++] as string);
-          if (type === S_IFDIR) {
-            const name = joined.slice(start, end);
-            const rel = prefix + name;
-            if (filter && context.isExcluded(rel, true) && context.ignore.canSkipDirectory(rel)) continue;
-            const node: TreeNode = { rel, abs: absPrefix + name, st: statAt(s, 6 * k) };
-            kept.push(node);
-            next.push(node);
-          } else {
-            if (filter && context.isExcluded(prefix + joined.slice(start, end), false)) continue;
-            kept.push(e);
-            if (type === S_IFREG) totalBytes += s[6 * k + 3] as number;
-          }
+    let k = 0;
+    let l = 0;
+    for (let d = 0; d < listing.counts.length; d++) {
+      const dir = queue[from + d] as TreeNode;
+      summed += `${dir.abs}\0${listing.digests[d] as string}\0`;
+      dir.listingDigest = listing.digests[d] as string;
+      dir.newestCtimeMs = 0;
+      const count = listing.counts[d] as number;
+      const kept: (TreeNode | number)[] = [];
+      dir.kept = kept;
+      if (count === 0) continue;
+      const joined = listing.names[d] as string;
+      const folder: FolderListing = { joined, stats: s, base: 6 * k };
+      dir.listing = folder;
+      const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
+      // abs is absolute and normalised, a name a plain entry name: concatenation is path.join
+      const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
+      // Names are cut out of `joined` only where needed: for folders, and for files when
+      // .dockerignore has patterns (no string per file on a no-op rebuild otherwise).
+      let at = 0;
+      for (let e = 0; e < count; e++, k++) {
+        const end = e === count - 1 ? joined.length : joined.indexOf('\0', at);
+        const begin = at;
+        at = end + 1;
+        const type = (s[6 * k] as number) & S_IFMT;
+        if ((s[6 * k + 5] as number) > dir.newestCtimeMs) dir.newestCtimeMs = s[6 * k + 5] as number;
+        if (type === S_IFLNK) (folder.links ??= new Map()).set(e, listing.links[l++] as string);
+        if (type === S_IFDIR) {
+          const name = joined.slice(begin, end);
+          const rel = prefix + name;
+          if (filter && context.isExcluded(rel, true) && context.ignore.canSkipDirectory(rel)) continue;
+          const node: TreeNode = { rel, abs: absPrefix + name, st: statAt(s, 6 * k) };
+          kept.push(node);
+          queue.push(node);
+        } else {
+          if (filter && context.isExcluded(prefix + joined.slice(begin, end), false)) continue;
+          kept.push(e);
+          if (type === S_IFREG) totalBytes += s[6 * k + 3] as number;
         }
       }
     }
     summary.update(summed);
-    level = next;
-  }
+  };
+  await listInOrder(queue, read);
   return { roots, listing: summary.digest('hex'), newestCtimeMs, totalBytes };
+}
+
+/**
+ * Lists the folders of `queue`, which grows while its listings are read: CALLS_AT_ONCE native
+ * calls under way, each taking the next folders not yet handed out (a share of what is waiting,
+ * so that the calls finish together, at most DIRS_PER_CALL). Each call's result is read (`read`)
+ * as soon as every call before it has been: the threads list the next folders while this one
+ * reads, with no wait at each depth of the tree.
+ */
+async function listInOrder(queue: TreeNode[], read: (from: number, listing: RawDirListings) => void): Promise<void> {
+  let handedOut = 0;
+  let readUpTo = 0;
+  let underWay = 0;
+  const done = new Map<number, RawDirListings>();
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const start = (): void => {
+    while (underWay < CALLS_AT_ONCE && handedOut < queue.length && failed === undefined) {
+      const waiting = queue.length - handedOut;
+      const n = Math.min(DIRS_PER_CALL, waiting, Math.max(MIN_DIRS_PER_CALL, Math.ceil(waiting / CALLS_AT_ONCE)));
+      const from = handedOut;
+      handedOut += n;
+      underWay++;
+      listDirs(queue.slice(from, from + n).map((d) => d.abs)).then(
+        (listing) => {
+          underWay--;
+          done.set(from, listing);
+          wake?.();
+        },
+        (e: unknown) => {
+          underWay--;
+          failed ??= e;
+          wake?.();
+        },
+      );
+    }
+  };
+  start();
+  while (readUpTo < queue.length || underWay > 0) {
+    const listing = done.get(readUpTo);
+    if (listing) {
+      done.delete(readUpTo);
+      const from = readUpTo;
+      readUpTo += listing.counts.length;
+      read(from, listing);
+      start();
+      continue;
+    }
+    if (failed !== undefined && underWay === 0) throw failed;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+  }
 }
 
 /** A listed folder's kept entries as nodes, in name order. */
@@ -157,20 +209,4 @@ export function childrenOf(dir: TreeNode): TreeNode[] {
     const name = names[e] as string;
     return { rel: prefix + name, abs: absPrefix + name, st: statAt(listing.stats, listing.base + 6 * e), link: listing.links?.get(e) };
   });
-}
-
-/** One level's folders, in chunks, at most CALLS_AT_ONCE native calls under way; results in order. */
-async function listLevel(dirs: string[]): Promise<RawDirListings[]> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < dirs.length; i += DIRS_PER_CALL) chunks.push(dirs.slice(i, i + DIRS_PER_CALL));
-  const out: RawDirListings[] = new Array(chunks.length);
-  let nextChunk = 0;
-  const worker = async (): Promise<void> => {
-    while (nextChunk < chunks.length) {
-      const c = nextChunk++;
-      out[c] = await listDirs(chunks[c] as string[]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CALLS_AT_ONCE, chunks.length) }, worker));
-  return out;
 }

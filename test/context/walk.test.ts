@@ -153,3 +153,45 @@ test('an unchanged tree is one summary; a change to one deep file misses it and 
     t.is((await walk()).lookups, 0, `${what}: then summarised again`);
   }
 });
+
+// The walk lists folders in calls of varying size, two under way, reading each call's result as
+// soon as those before it are read (context/tree.ts listInOrder): its summary must be the one
+// that listing every folder on its own, breadth first, gives, and a folder that cannot be listed
+// fails the walk naming it.
+test('the pipelined listing sums the folders breadth first, as one folder at a time would', async (t) => {
+  const { listContextTree } = await import('../../src/context/tree.js');
+  const { listDirs } = await import('../../src/native/index.js');
+  const dir = tempDir('walk-pipelined');
+  // Uneven levels (1, 7, 7 * 9 = 63, 63 * 5 = 315 folders) so the calls differ in size.
+  const make = (base: string, depth: number): void => {
+    const width = [7, 9, 5][depth];
+    if (width === undefined) return;
+    for (let i = 0; i < width; i++) {
+      const sub = path.join(base, `d${depth}-${i}`);
+      fs.mkdirSync(sub);
+      fs.writeFileSync(path.join(sub, 'f'), `${sub}\n`);
+      make(sub, depth + 1);
+    }
+  };
+  make(dir, 0);
+  const context = await BuildContext.open(dir, undefined);
+  const tree = await listContextTree(context, context.resolve('.'));
+  const expected = createHash('sha256');
+  const queue = [dir];
+  for (let i = 0; i < queue.length; i++) {
+    const abs = queue[i] as string;
+    const one = await listDirs([abs]);
+    expected.update(`${abs}\0${one.digests[0] as string}\0`);
+    for (const name of fs.readdirSync(abs, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) queue.push(path.join(abs, name));
+  }
+  t.is(queue.length, 1 + 7 + 63 + 315);
+  t.is(tree.listing, expected.digest('hex'));
+  const locked = path.join(dir, 'd0-3', 'd1-4');
+  fs.chmodSync(locked, 0);
+  try {
+    if (process.geteuid?.() === 0) return; // root reads it anyway
+    await t.throwsAsync(listContextTree(context, context.resolve('.')), { message: new RegExp(locked) });
+  } finally {
+    fs.chmodSync(locked, 0o755);
+  }
+});
