@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/read_buffer.h"
 #include "core/sha256.h"
 
 namespace nb {
@@ -18,17 +19,17 @@ FileHash sha256File(const std::string& path) {
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   // One buffer per thread, as copyFileHashed: a fresh zeroed 1 MiB per file (mmap'd, faulted in
   // and unmapped by malloc) cost far more than hashing a small file (docs/decisions.md).
-  thread_local std::vector<uint8_t> buf(1 << 20);
+  uint8_t* const buf = threadReadBuffer();
   Sha256 sha;
   FileHash h;
   for (;;) {
-    ssize_t n = read(fd.get(), buf.data(), buf.size());
+    ssize_t n = read(fd.get(), buf, kReadBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
       throwSys("read", path);
     }
     if (n == 0) break;
-    sha.update(buf.data(), size_t(n));
+    sha.update(buf, size_t(n));
     h.size += uint64_t(n);
   }
   h.digest = sha.finishHex();
@@ -73,18 +74,18 @@ HashedCopy copyFileHashed(const std::string& src, const std::string& dst) {
   UniqueFd out(open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!out.valid()) throwSys("open", dst);
   // Small files (most of a context) need no 1 MiB buffer of their own: one per thread.
-  thread_local std::vector<uint8_t> buf(1 << 20);
+  uint8_t* const buf = threadReadBuffer();
   Sha256 sha;
   HashedCopy r;
   for (;;) {
-    ssize_t n = read(in.get(), buf.data(), buf.size());
+    ssize_t n = read(in.get(), buf, kReadBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
       throwSys("read", src);
     }
     if (n == 0) break;
-    sha.update(buf.data(), size_t(n));
-    writeAll(out.get(), buf.data(), size_t(n), dst);
+    sha.update(buf, size_t(n));
+    writeAll(out.get(), buf, size_t(n), dst);
     r.hash.size += uint64_t(n);
   }
   // As fs.copyFile: the source's permission bits, not the umask's.

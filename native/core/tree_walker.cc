@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/overlay.h"
+#include "core/read_buffer.h"
 #include "core/sha256.h"
 #include "core/xattrs.h"
 
@@ -22,7 +23,7 @@ namespace nb {
 
 namespace {
 
-constexpr size_t kChunk = 1 << 20;
+constexpr size_t kChunk = kReadBufferSize;  // what one read() into the thread's buffer takes
 const uint8_t kZeros[512] = {};
 
 std::vector<std::string> sortedNames(const std::string& dir) {
@@ -196,24 +197,24 @@ void TreeWalker::copySourced(size_t index) {
   struct stat before {};
   if (fstat(fd.get(), &before) != 0) throwSys("fstat", f.source);
   if (!S_ISREG(before.st_mode)) throwBad("NOT_A_FILE", "not a regular file", f.source);
-  static thread_local std::vector<uint8_t> buf(kChunk);
+  uint8_t* const buf = threadReadBuffer();
   std::optional<Sha256> sha;
   if (f.hash) sha.emplace();
   uint64_t left = f.size, got = 0;
   while (left) {
-    ssize_t n = read(fd.get(), buf.data(), size_t(std::min<uint64_t>(left, kChunk)));
+    ssize_t n = read(fd.get(), buf, size_t(std::min<uint64_t>(left, kChunk)));
     if (n < 0) {
       if (errno == EINTR) continue;
       throwSys("read", f.source);
     }
     if (n == 0) {
-      std::fill(buf.begin(), buf.end(), 0);
       n = ssize_t(std::min<uint64_t>(left, kChunk));
+      std::memset(buf, 0, size_t(n));
     } else {
-      if (sha) sha->update(buf.data(), size_t(n));
+      if (sha) sha->update(buf, size_t(n));
       got += uint64_t(n);
     }
-    tar_.write(buf.data(), size_t(n));
+    tar_.write(buf, size_t(n));
     left -= uint64_t(n);
   }
   tar_.write(kZeros, size_t((512 - f.size % 512) % 512));
@@ -243,19 +244,19 @@ void TreeWalker::emit(TarEntry& e, const std::string& dataPath) {
 void TreeWalker::copyData(const std::string& path, uint64_t size) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) throwSys("open", path);
-  static thread_local std::vector<uint8_t> buf(kChunk);
+  uint8_t* const buf = threadReadBuffer();
   uint64_t left = size;
   while (left) {
-    ssize_t n = read(fd.get(), buf.data(), size_t(std::min<uint64_t>(left, kChunk)));
+    ssize_t n = read(fd.get(), buf, size_t(std::min<uint64_t>(left, kChunk)));
     if (n < 0) {
       if (errno == EINTR) continue;
       throwSys("read", path);
     }
     if (n == 0) {
-      std::fill(buf.begin(), buf.end(), 0);
       n = ssize_t(std::min<uint64_t>(left, kChunk));
+      std::memset(buf, 0, size_t(n));
     }
-    tar_.write(buf.data(), size_t(n));
+    tar_.write(buf, size_t(n));
     left -= uint64_t(n);
   }
   size_t pad = size_t((512 - size % 512) % 512);

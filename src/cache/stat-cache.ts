@@ -14,14 +14,13 @@
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
 import { createHash } from 'node:crypto';
-import { constants, readFileSync, type Stats } from 'node:fs';
+import { constants, mkdirSync, readFileSync, rmSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { exists, writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
 import { copyFileHashed } from '../native/index.js';
 import type { HashedCopy } from '../native/binding.js';
-import { Limiter } from '../limiter.js';
 
 const MAGIC = 'nbuild-stat-v1 ';
 
@@ -46,9 +45,6 @@ interface Shard {
  * content-hash.ts use the same margin.
  */
 export const RACY_MS = 2000;
-
-/** Shards written at once by save(). */
-const WRITING_AT_ONCE = 16;
 
 export class StatCache {
   private readonly shards = new Map<string, Shard>();
@@ -136,44 +132,52 @@ export class StatCache {
 
   /** Writes the shards that changed; concurrent builds may each write one, the last one wins. */
   async save(): Promise<void> {
-    const writing = new Limiter(WRITING_AT_ONCE);
-    // Each fan-out folder is made once, and every write into it waits for that: two files in one
-    // folder are written at once, and the second must not rename into a folder not made yet.
-    const made = new Map<string, Promise<unknown>>();
-    const writes: Promise<void>[] = [];
-    const write = (file: string, text: () => string): void => {
-      writes.push(
-        writing.run(async () => {
-          const parent = path.dirname(file);
-          let making = made.get(parent);
-          if (!making) {
-            making = fs.mkdir(parent, { recursive: true, mode: 0o700 });
-            made.set(parent, making);
-          }
-          await making;
-          await writeFileAtomic(file, text(), this.tmpDir, { durable: false });
-        }),
-      );
+    // Small files without fsync (a lost one costs a rehash), each written and renamed in place on
+    // this thread: through the thread pool, a touched file's rebuild waited on each step
+    // (docs/decisions.md, "Cached steps looked up in place"). Every write is tried; the first
+    // failure is reported.
+    const made = new Set<string>();
+    let failed: unknown;
+    const write = async (file: string, text: () => string): Promise<void> => {
+      try {
+        const parent = path.dirname(file);
+        if (!made.has(parent)) {
+          mkdirSync(parent, { recursive: true, mode: 0o700 });
+          made.add(parent);
+        }
+        await writeFileAtomic(file, text(), this.tmpDir, { durable: false });
+      } catch (e) {
+        failed ??= e;
+      }
     };
+    let wrote = false;
     for (const [dir, shard] of this.shards) {
       if (!shard.dirty) continue;
       shard.dirty = false;
       const kept = shard.racy.size === 0 ? shard.files : new Map([...shard.files].filter(([name]) => !shard.racy.has(name)));
-      write(this.shardFile(dir), () => encodeShard(dir, kept));
+      await write(this.shardFile(dir), () => encodeShard(dir, kept));
+      wrote = true;
     }
     for (const [key, tree] of this.trees) {
       if (!tree.dirty) continue;
       tree.dirty = false;
-      write(this.treeFile(key), () => frame(JSON.stringify({ tree: key, listing: tree.listing, digest: tree.digest })));
+      await write(this.treeFile(key), () => frame(JSON.stringify({ tree: key, listing: tree.listing, digest: tree.digest })));
+      wrote = true;
     }
     for (const [key, set] of this.folderSets) {
       if (!set.dirty) continue;
       set.dirty = false;
-      write(this.foldersFile(key), () => frame(JSON.stringify({ folders: key, entries: Object.fromEntries(set.folders) })));
+      await write(this.foldersFile(key), () => frame(JSON.stringify({ folders: key, entries: Object.fromEntries(set.folders) })));
+      wrote = true;
     }
-    if (writes.length > 0 && this.legacyFile) writes.push(fs.rm(this.legacyFile, { force: true }));
-    const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (wrote && this.legacyFile) {
+      try {
+        rmSync(this.legacyFile, { force: true });
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+    if (failed !== undefined) throw failed;
   }
 
   private shard(dir: string): Shard {
