@@ -86,10 +86,11 @@ const startupPatches = {
 // facade, which reads every export, and the getters behind some of them load more modules (node:fs's
 // ReadStream loads all of node:stream, ~5-20 ms of `nbuild version`). As a CommonJS module the
 // bundle reads an export only where the code uses it.
-// Each built-in is one small ES module of the bundle that re-exports the require()d object (esbuild
-// copies its keys once, as getters): as a CommonJS module instead (`module.exports = require(…)`),
-// every `import fs from` / `import * as fs from` of it made its own copy of all the keys (esbuild's
+// Each built-in is one small ES module of the bundle that re-exports, by name, the keys of an
+// object of getters (below): as a CommonJS module instead (`module.exports = require(…)`), every
+// `import fs from` / `import * as fs from` of it made its own copy of all the keys (esbuild's
 // __toESM: 183 copies of ~50 keys each, ~20-40 ms of a no-op build; docs/decisions.md).
+const lazyKeys = (name) => Object.getOwnPropertyNames(requireHere(`node:${name}`)).filter((k) => k !== 'default');
 const builtinsByRequire = {
   name: 'nbuild-builtins-by-require',
   setup(b) {
@@ -105,18 +106,24 @@ const builtinsByRequire = {
       if (typeof exported === 'function') {
         return { contents: `export * from 'node:${args.path}'; const m = require('node:${args.path}'); export default m;`, loader: 'js' };
       }
-      return { contents: `export * from 'nbuild-lazy:${args.path}'; import m from 'nbuild-lazy:${args.path}'; export default m;`, loader: 'js' };
+      // Its keys named (not `export *`): esbuild then reads them off the object below where they are
+      // used, instead of copying every key into a namespace object first.
+      const keys = lazyKeys(args.path).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
+      return { contents: `export { ${keys.join(', ')} } from 'nbuild-lazy:${args.path}'; export { default } from 'nbuild-lazy:${args.path}';`, loader: 'js' };
     });
     b.onResolve({ filter: /^nbuild-lazy:/ }, (args) => ({ path: args.path.slice('nbuild-lazy:'.length), namespace: 'nbuild-lazy' }));
-    // An object of getters, one per key of the built-in (as this Node has them), that require() it
-    // on first use.
+    // An object whose prototype has a getter per key of the built-in (as this Node has them) that
+    // require()s it on first use. On the prototype, not the object: esbuild's __toESM copies an
+    // imported CommonJS module's own keys into a new object with the same prototype, so it copies
+    // nothing here (four copies of every key of every built-in were ~3 ms and ~600 KB of a no-op
+    // build; docs/decisions.md, "Start-up: the CLI bundle and its code cache mapped, not read").
     b.onLoad({ filter: /.*/, namespace: 'nbuild-lazy' }, (args) => ({
       contents: `let loaded; const load = () => (loaded ??= require('node:${args.path}'));
-const lazy = {};
-for (const key of ${JSON.stringify(Object.getOwnPropertyNames(requireHere(`node:${args.path}`)).filter((k) => k !== 'default'))}) {
-  Object.defineProperty(lazy, key, { get: () => load()[key], enumerable: true });
+const getters = {};
+for (const key of ${JSON.stringify(lazyKeys(args.path))}) {
+  Object.defineProperty(getters, key, { get: () => load()[key], enumerable: true });
 }
-module.exports = lazy;`,
+module.exports = Object.create(getters);`,
       loader: 'js',
     }));
   },
