@@ -79,8 +79,8 @@ function runCli() {
 // The addon's mapFile (native/addon/mapped_file.cc): the bundle and its code cache mapped instead
 // of read, ~10 ms less per command (docs/decisions.md, "Start-up: the CLI bundle and its code cache
 // mapped, not read"). The addon from where src/native/location.ts takes it (build/Release, else the
-// platform package); loaded here, the layer engine's own dlopen of it later is a cache hit. Without
-// it (a checkout not built yet), the files are read.
+// platform package); loaded here, the layer engine's own dlopen of it later finds the library
+// loaded. Without it (a checkout not built yet), the files are read.
 function addonMapFile() {
   const { existsSync } = require('node:fs');
   let addon = path.join(__dirname, '..', 'build', 'Release', 'nbuild_native.node');

@@ -41,10 +41,14 @@ Mapping mapWhole(Napi::Env env, const std::string& path, bool populate) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Napi::Error::New(env, path + ": " + std::strerror(errno));
   struct stat st {};
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) < 0) {
     const int e = errno;
     close(fd);
-    throw Napi::Error::New(env, path + ": " + (S_ISREG(st.st_mode) ? std::strerror(e) : "not a regular file"));
+    throw Napi::Error::New(env, path + ": " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    throw Napi::Error::New(env, path + ": not a regular file");
   }
   Mapping m{nullptr, static_cast<size_t>(st.st_size)};
   if (m.length > 0) {

@@ -6,15 +6,14 @@ import { createHash } from 'node:crypto';
 import type { BuildContext } from '../context/context.js';
 import { childrenOf, isDir, listContextTree, S_IFLNK, S_IFREG, type ContextTree, type EntryStat, type TreeNode } from '../context/tree.js';
 import { RACY_MS, statIdentity, type StatCache } from './stat-cache.js';
-import { sha256Files } from '../native/index.js';
+import { CALLS_AT_ONCE, sha256Files } from '../native/index.js';
 
 /**
  * The files the stat cache does not know (a cold build) are hashed by the addon, this many per
- * call and two calls at once (two threads): a call and a promise per file cost more than reading
- * a small file (docs/decisions.md, "Unknown context files hashed in batches").
+ * call, CALLS_AT_ONCE calls at once: a call and a promise per file cost more than reading a
+ * small file (docs/decisions.md, "Unknown context files hashed in batches").
  */
 const FILES_PER_CALL = 256;
-const CALLS_AT_ONCE = 2;
 
 /** A context file the stat cache did not know during the walk: its digest is set when hashed (or, deferred, when the caller read it). */
 interface Unknown {

@@ -3,7 +3,7 @@
 // way; what .dockerignore keeps, and which folders are entered, is decided here, as before, while
 // the engine lists the next ones (docs/decisions.md, "Native context walk").
 import { createHash } from 'node:crypto';
-import { listDirs } from '../native/index.js';
+import { CALLS_AT_ONCE, listDirs } from '../native/index.js';
 import type { RawDirListings } from '../native/binding.js';
 import type { BuildContext, ContextEntry } from './context.js';
 
@@ -60,11 +60,10 @@ export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
 
-/** Folders per native call: bounds one result's size; two calls run at once (two threads). */
+/** Folders per native call: bounds one result's size; CALLS_AT_ONCE calls run at once. */
 const DIRS_PER_CALL = 256;
 /** Fewer only when fewer are waiting: each call costs a thread-pool round trip. */
 const MIN_DIRS_PER_CALL = 16;
-const CALLS_AT_ONCE = 2;
 
 export function isDir(st: EntryStat): boolean {
   return (st.mode & S_IFMT) === S_IFDIR;

@@ -276,6 +276,12 @@ export async function sha256File(file: string): Promise<{ digest: string; size: 
   return call(() => binding().sha256File(p));
 }
 
+/**
+ * How many native calls a batched walk keeps under way (the context listing, the hashing of
+ * unknown files): two of libuv's four pool threads, as many as this machine kind's cores.
+ */
+export const CALLS_AT_ONCE = 2;
+
 /** sha256 of many files (absolute paths) in one call off the JS thread, in the order given. */
 export async function sha256Files(files: string[]): Promise<string[]> {
   files.forEach((f, i) => {
