@@ -90,28 +90,36 @@ const startupPatches = {
 // object of getters (below): as a CommonJS module instead (`module.exports = require(…)`), every
 // `import fs from` / `import * as fs from` of it made its own copy of all the keys (esbuild's
 // __toESM: 183 copies of ~50 keys each, ~20-40 ms of a no-op build; docs/decisions.md).
-const lazyKeys = (name) => Object.getOwnPropertyNames(requireHere(`node:${name}`)).filter((k) => k !== 'default');
+// A function's own length, name and prototype are not exports.
+const lazyKeys = (name) => {
+  const exported = requireHere(`node:${name}`);
+  const own = typeof exported === 'function' ? new Set(Object.getOwnPropertyNames(() => undefined).concat('prototype')) : new Set();
+  return Object.getOwnPropertyNames(exported).filter((k) => k !== 'default' && !own.has(k));
+};
 const builtinsByRequire = {
   name: 'nbuild-builtins-by-require',
   setup(b) {
     const names = new Set(builtinModules);
     b.onResolve({ filter: /^[a-z_/:]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      if (!names.has(name) || args.namespace === 'nbuild-builtin' || args.namespace === 'nbuild-lazy') return undefined;
+      if (!names.has(name) || args.namespace === 'nbuild-builtin' || args.namespace === 'nbuild-lazy' || args.namespace === 'nbuild-eager') return undefined;
       return { path: name, namespace: 'nbuild-builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'nbuild-builtin' }, (args) => {
-      const exported = requireHere(`node:${args.path}`);
-      // A class or function (node:events, node:module, node:stream, …): itself, loaded with the importer.
-      if (typeof exported === 'function') {
-        return { contents: `export * from 'node:${args.path}'; const m = require('node:${args.path}'); export default m;`, loader: 'js' };
-      }
       // Its keys named (not `export *`): esbuild then reads them off the object below where they are
       // used, instead of copying every key into a namespace object first.
       const keys = lazyKeys(args.path).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
-      return { contents: `export { ${keys.join(', ')} } from 'nbuild-lazy:${args.path}'; export { default } from 'nbuild-lazy:${args.path}';`, loader: 'js' };
+      // A class or function (node:events, node:module, node:stream, …) as a default import is itself,
+      // loaded with the importer; its named exports are read on first use like any other built-in's
+      // (`import { Transform } from 'node:stream'` loads node:stream where a Transform is made, not
+      // at start: ~5 ms of a no-op build). The eager module is side-effect free, so esbuild leaves
+      // it out where nothing imports the default.
+      const defaultFrom = typeof requireHere(`node:${args.path}`) === 'function' ? 'nbuild-eager' : 'nbuild-lazy';
+      return { contents: `export { ${keys.join(', ')} } from 'nbuild-lazy:${args.path}'; export { default } from '${defaultFrom}:${args.path}';`, loader: 'js' };
     });
     b.onResolve({ filter: /^nbuild-lazy:/ }, (args) => ({ path: args.path.slice('nbuild-lazy:'.length), namespace: 'nbuild-lazy' }));
+    b.onResolve({ filter: /^nbuild-eager:/ }, (args) => ({ path: args.path.slice('nbuild-eager:'.length), namespace: 'nbuild-eager', sideEffects: false }));
+    b.onLoad({ filter: /.*/, namespace: 'nbuild-eager' }, (args) => ({ contents: `module.exports = require('node:${args.path}');`, loader: 'js' }));
     // An object whose prototype has a getter per key of the built-in (as this Node has them) that
     // require()s it on first use. On the prototype, not the object: esbuild's __toESM copies an
     // imported CommonJS module's own keys into a new object with the same prototype, so it copies

@@ -1,7 +1,7 @@
 // The programmatic API of `nbuild build`: options in, an image out.
 // The CLI is a thin adapter over this; progress is a subscriber to events.
 import * as fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning, type Instruction } from './frontend/dockerfile/index.js';
 import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
@@ -238,7 +238,7 @@ function compressedSize(result: BuildResult): number {
 async function buildFile(options: BuildOptions, times: ContextTimes): Promise<BuildResult> {
   const startedOn = new Date();
   if (options.ulimits?.length) checkUlimitsAgainstOwn(options.ulimits);
-  const dockerfilePath = path.resolve(options.dockerfile ?? (await defaultDockerfile(options.contextDir)));
+  const dockerfilePath = path.resolve(options.dockerfile ?? defaultDockerfile(options.contextDir));
   const displayName = options.dockerfileText !== undefined ? 'Dockerfile' : path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   const text = options.dockerfileText ?? (await readDockerfile(dockerfilePath, displayName));
   try {
@@ -672,11 +672,12 @@ function registryResolver(store: Store, pull: boolean, session: SessionOptions, 
 }
 
 /** CONTEXT/Dockerfile, or CONTEXT/dockerfile when only that exists (as docker build). */
-async function defaultDockerfile(contextDir: string): Promise<string> {
+// Checked on this thread, as the Dockerfile is read (readDockerfile): a no-op build then loads
+// no node:fs/promises.
+function defaultDockerfile(contextDir: string): string {
   const upper = path.join(contextDir, 'Dockerfile');
   const lower = path.join(contextDir, 'dockerfile');
-  const exists = (f: string) => fs.access(f).then(() => true, () => false);
-  return !(await exists(upper)) && (await exists(lower)) ? lower : upper;
+  return !existsSync(upper) && existsSync(lower) ? lower : upper;
 }
 
 async function readDockerfile(file: string, display: string): Promise<string> {

@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "addon/convert.h"
+#include "addon/hash.h"
 #include "addon/mapped_file.h"
 #include "addon/promise_worker.h"
 #include "addon/spawn.h"
@@ -231,6 +232,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountOverlayView", Napi::Function::New(env, MountOverlayView));
   exports.Set("unmountView", Napi::Function::New(env, UnmountView));
   exports.Set("spawnPiped", Napi::Function::New(env, SpawnPiped));
+  InitHash(env, exports);
   return exports;
 }
 

@@ -2,11 +2,10 @@
 // targets and file contents — never mtimes or host owners. The stat cache
 // (stat-cache.ts) avoids re-reading unchanged files, so a no-op rebuild of a
 // large context reads metadata only.
-import { createHash } from 'node:crypto';
 import type { BuildContext } from '../context/context.js';
 import { childrenOf, isDir, listContextTree, S_IFLNK, S_IFREG, type ContextTree, type EntryStat, type TreeNode } from '../context/tree.js';
 import { RACY_MS, statIdentity, type StatCache } from './stat-cache.js';
-import { CALLS_AT_ONCE, sha256Files } from '../native/index.js';
+import { CALLS_AT_ONCE, sha256, sha256Files, sha256Hex } from '../native/index.js';
 
 /**
  * The files the stat cache does not know (a cold build) are hashed by the addon, this many per
@@ -105,8 +104,8 @@ export async function walkContextSources(context: BuildContext, sources: string[
   const walkStart = Date.now();
   const trees: [string, ContextTree][] = [];
   // What is walked (the key of its summary), and a sum of what the walk found.
-  const key = createHash('sha256').update(JSON.stringify([DIGEST_FORM, context.dir, context.ignore.source, sources])).digest('hex');
-  const summary = createHash('sha256');
+  const key = sha256Hex(JSON.stringify([DIGEST_FORM, context.dir, context.ignore.source, sources]));
+  const summary = sha256();
   let totalBytes = 0;
   let newestCtimeMs = 0;
   for (const src of sources) {
@@ -118,7 +117,7 @@ export async function walkContextSources(context: BuildContext, sources: string[
     for (const r of tree.roots) summary.update(`${r.rel}\0${r.st.mode}\0${statIdentity(r.st)}\0`);
     summary.update(`${tree.listing}\0`);
   }
-  const listing = summary.digest('hex');
+  const listing = summary.hex();
   const known = stats.treeDigest(key, listing);
   if (known !== undefined) return { unknownBytes: 0, totalBytes, digest: () => Promise.resolve(known) };
 
@@ -193,7 +192,7 @@ function changedFolders(recorded: ReadonlyMap<string, [string, string]>, keep: R
 
 /** sha256 of the texts in order, summed in chunks: one update per part was 200 ms of a touch rebuild of copy-many (24,000 parts). */
 function sumParts(texts: string[]): string {
-  const h = createHash('sha256');
+  const h = sha256();
   let chunk = '';
   for (const p of texts) {
     chunk += p;
@@ -202,7 +201,7 @@ function sumParts(texts: string[]): string {
       chunk = '';
     }
   }
-  return h.update(chunk).digest('hex');
+  return h.update(chunk).hex();
 }
 
 function modeText(st: EntryStat): string {

@@ -13,13 +13,12 @@
 // summary misses: a folder whose own listing is unchanged needs none of its files' entries.
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
-import { createHash } from 'node:crypto';
 import { constants, mkdirSync, readFileSync, rmSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { exists, writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
-import { copyFileHashed } from '../native/index.js';
+import { copyFileHashed, sha256Hex } from '../native/index.js';
 import type { HashedCopy } from '../native/binding.js';
 
 const MAGIC = 'nbuild-stat-v1 ';
@@ -191,7 +190,7 @@ export class StatCache {
 
   /** context-stat/<2 hex>/<62 hex> of sha256(folder): 256 fan-out folders keep each listing short. */
   shardFile(dir: string): string {
-    return this.fanOut(createHash('sha256').update(dir).digest('hex'));
+    return this.fanOut(sha256Hex(dir));
   }
 
   private treeFile(key: string): string {
@@ -200,7 +199,7 @@ export class StatCache {
 
   /** A walk's folder digests' file, under a name no shard or summary has. */
   private foldersFile(key: string): string {
-    return this.fanOut(createHash('sha256').update(`folders\0${key}`).digest('hex'));
+    return this.fanOut(sha256Hex(`folders\0${key}`));
   }
 
   private fanOut(hex: string): string {
@@ -210,7 +209,7 @@ export class StatCache {
 
 /** A walk summary's file in the stat cache folder `dir`, by the walk's key, under a name no folder's shard has. */
 function walkSummaryFile(dir: string, key: string): string {
-  return fanOut(dir, createHash('sha256').update(`tree\0${key}`).digest('hex'));
+  return fanOut(dir, sha256Hex(`tree\0${key}`));
 }
 
 function fanOut(dir: string, hex: string): string {
@@ -284,7 +283,7 @@ function readShard(file: string, dir: string): Map<string, [string, string]> {
 }
 
 function sum(body: string): string {
-  return createHash('sha256').update(body).digest('hex');
+  return sha256Hex(body);
 }
 
 /**

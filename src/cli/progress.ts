@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { blobStatus, summaryLine } from './progress-format.js';
 import { TtyRenderer, type TtyStream } from './progress-tty.js';
 import { ProgressTask } from '../executor/transfer-progress.js';
+import { stderr, stderrIsTerminal, type TextSink } from '../stdio.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -24,8 +25,13 @@ export function progressMode(flag: string | undefined, quiet = false): ProgressM
   return mode as ProgressMode;
 }
 
-export function progressReporter(mode: ProgressMode, out: NodeJS.WritableStream = process.stderr): Reporter {
-  const resolved = mode === 'auto' ? ((out as NodeJS.WriteStream).isTTY ? 'tty' : 'plain') : mode;
+/**
+ * A reporter writing to `out`, by default stderr: written directly (stdio.ts) except by the tty
+ * display, which draws on process.stderr.
+ */
+export function progressReporter(mode: ProgressMode, given?: NodeJS.WritableStream): Reporter {
+  const resolved = mode === 'auto' ? ((given ? (given as NodeJS.WriteStream).isTTY : stderrIsTerminal()) ? 'tty' : 'plain') : mode;
+  const out: TextSink = given ?? stderr;
   const reporter = (handle: (e: BuildEvent) => void, close: () => void = () => undefined): Reporter => Object.assign(handle, { close });
   switch (resolved) {
     case 'quiet':
@@ -36,7 +42,7 @@ export function progressReporter(mode: ProgressMode, out: NodeJS.WritableStream 
       // `time` (ms since the epoch) lets tools split a build's wall time by step.
       return reporter((e) => out.write(JSON.stringify({ ...(e.type === 'step-output' ? { ...e, data: e.data.toString('utf8') } : e), time: Date.now() }) + '\n'));
     case 'tty': {
-      const stream = out as NodeJS.WritableStream & TtyStream;
+      const stream = (given ?? process.stderr) as NodeJS.WritableStream & TtyStream;
       // $COLUMNS, when set, is the user's say over the terminal's own width (as for ls).
       const renderer = new TtyRenderer(stream, { columns: () => envColumns() ?? stream.columns, color: !process.env.NO_COLOR });
       return reporter((e) => renderer.handle(e), () => renderer.close());
@@ -69,7 +75,7 @@ function envColumns(): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-export function plainReporter(out: NodeJS.WritableStream): (e: BuildEvent) => void {
+export function plainReporter(out: TextSink): (e: BuildEvent) => void {
   const partial = new Map<number, string>();
   /** Blobs whose start line was printed (per task id), so each gets one start and one done line. */
   const started = new Set<string>();

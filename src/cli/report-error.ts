@@ -1,8 +1,9 @@
 // Turns any thrown value into one line on stderr (or `out`: the tests' API harness renders a
 // build's error as the CLI does) and an exit status.
 import { isNbuildError } from '../errors.js';
+import { stderr, type TextSink } from '../stdio.js';
 
-export function reportError(error: unknown, debug: boolean, out: NodeJS.WritableStream = process.stderr): number {
+export function reportError(error: unknown, debug: boolean, out: TextSink = stderr): number {
   if (isNbuildError(error)) {
     out.write(`nbuild: ${error.message}\n`);
     // The Dockerfile's lines at fault, marked with `>` (a located error has them).

@@ -2,8 +2,7 @@
 // fstatat, readlinkat off the JS thread), up to DIRS_PER_CALL folders per call, two calls under
 // way; what .dockerignore keeps, and which folders are entered, is decided here, as before, while
 // the engine lists the next ones (docs/decisions.md, "Native context walk").
-import { createHash } from 'node:crypto';
-import { CALLS_AT_ONCE, listDirs } from '../native/index.js';
+import { CALLS_AT_ONCE, listDirs, sha256 } from '../native/index.js';
 import type { RawDirListings } from '../native/binding.js';
 import type { BuildContext, ContextEntry } from './context.js';
 
@@ -80,7 +79,7 @@ function statAt(s: Float64Array, o: number): EntryStat {
  */
 export async function listContextTree(context: BuildContext, entries: ContextEntry[]): Promise<ContextTree> {
   const roots: TreeNode[] = entries.map((e) => ({ rel: e.rel, abs: e.abs, st: e.stat }));
-  const summary = createHash('sha256');
+  const summary = sha256();
   const filter = !context.ignore.matchesNothing;
   let newestCtimeMs = 0;
   let totalBytes = 0;
@@ -141,7 +140,7 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
     summary.update(summed);
   };
   await listInOrder(queue, read);
-  return { roots, listing: summary.digest('hex'), newestCtimeMs, totalBytes };
+  return { roots, listing: summary.hex(), newestCtimeMs, totalBytes };
 }
 
 /**

@@ -10,8 +10,8 @@ import { contextSourcesDigest } from '../cache/content-hash.js';
 import { openRootfsView, type RootfsView } from '../snapshot/rootfs-view.js';
 import { loc } from './steps/metadata.js';
 import { digestPaths } from './stage-paths.js';
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { sha256Hex } from '../native/index.js';
 
 /** Bumped when digestPaths changes what it sums, so a recorded stage-content digest of another form is not used. */
 const STAGE_CONTENT_FORM = 'stage-content-v1';
@@ -69,7 +69,7 @@ export class FromSources {
   private async stageContentDigest(index: number, paths: readonly string[]): Promise<string> {
     const layers = this.provider.stageLayers(index);
     const identity = `layers:${layers.map((l) => l.diffId.toString()).join(',')}`;
-    const key = createHash('sha256').update(JSON.stringify([STAGE_CONTENT_FORM, this.env.context.dir, this.provider.plan.platform, index, paths])).digest('hex');
+    const key = sha256Hex(JSON.stringify([STAGE_CONTENT_FORM, this.env.context.dir, this.provider.plan.platform, index, paths]));
     const known = this.env.statCache.treeDigest(key, identity);
     if (known !== undefined) return known;
     const scratch = await this.env.store.tempDir('from-digest');

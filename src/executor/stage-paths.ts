@@ -1,11 +1,10 @@
 // Paths in a stage's (or image's) tree, as COPY --from and RUN --mount from= name them: their
 // wildcards matched in the tree (globInRoot), and a digest of what they hold for a cache key
 // (digestPaths). The tree is a read-only view (snapshot/rootfs-view.ts); paths resolve inside it.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { hasWildcard, segmentMatcher, unescapeSegment } from '../context/glob.js';
 import { resolveInRoot } from '../fs/in-root.js';
-import { digestTree, sha256File } from '../native/index.js';
+import { digestTree, sha256, sha256File } from '../native/index.js';
 
 /**
  * `COPY --from=stage /a/b/* …`: wildcards match names in the stage's tree, one segment at a
@@ -41,7 +40,7 @@ export async function globInRoot(root: string, pattern: string): Promise<string[
  * fails on it, with its own error).
  */
 export async function digestPaths(root: string, paths: readonly string[]): Promise<string> {
-  const h = createHash('sha256');
+  const h = sha256();
   for (const p of paths) {
     h.update(`src\0${p}\0`);
     const matches = hasWildcard(p) ? await globInRoot(root, p) : [p];
@@ -59,5 +58,5 @@ export async function digestPaths(root: string, paths: readonly string[]): Promi
       else h.update(`o\0${head}${st.rdev}\0`);
     }
   }
-  return h.digest('hex');
+  return h.hex();
 }

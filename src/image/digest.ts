@@ -1,7 +1,7 @@
 // Digest: a validated content address. Only sha256 is produced or accepted; an
 // unknown algorithm is refused rather than trusted (DESIGN rule 6).
-import { createHash } from 'node:crypto';
 import { NbuildError } from '../errors.js';
+import { sha256Hex } from '../native/index.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -28,7 +28,7 @@ export class Digest {
 
   /** The digest of some bytes held in memory (configs, manifests). */
   static of(data: Buffer | string): Digest {
-    return new Digest(createHash('sha256').update(data).digest('hex'));
+    return new Digest(sha256Hex(data));
   }
 
   static isValid(s: string): boolean {

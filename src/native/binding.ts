@@ -53,6 +53,15 @@ export interface Binding {
   mountOverlayView(parent: string, lower: string, target: string): void;
   unmountView(target: string): void;
   spawnPiped(file: string, argv: string[], stdio: number[]): RawSpawned;
+  Sha256: new () => RawSha256;
+  sha256Hex(data: string | Uint8Array): string;
+  randomHex(bytes: number): string;
+}
+
+/** An incremental SHA-256: strings are hashed as UTF-8; hex() finishes it. */
+export interface RawSha256 {
+  update(data: string | Uint8Array): RawSha256;
+  hex(): string;
 }
 
 /** A program started by spawnPiped: the parent's end of each piped slot (else -1), and its exit. */

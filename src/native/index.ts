@@ -1,7 +1,7 @@
 // The layer engine: tar + compression + hashing of layers, and safe extraction. Bytes are
 // handled in C++ off the JS thread; this facade checks arguments and applies defaults.
 import path from 'node:path';
-import { binding, type HashedCopy, type RawDirListings, type RawIdMap } from './binding.js';
+import { binding, type HashedCopy, type RawDirListings, type RawIdMap, type RawSha256 } from './binding.js';
 import { fromNative, NativeError } from './errors.js';
 
 export { NativeError } from './errors.js';
@@ -271,6 +271,29 @@ export async function extractArchive(o: { inputPath: string; destDir: string }):
 }
 
 /** sha256 of a file, off the JS thread. */
+/**
+ * SHA-256 of bytes held in memory (configs, manifests, cache keys), here rather than through
+ * node:crypto: its first use loads ~17 modules, ~10 ms of a no-op build (docs/decisions.md,
+ * "Start-up: a no-op build loads neither node:crypto nor node:stream"). The same OpenSSL digest.
+ * Strings are hashed as UTF-8, as node:crypto's update(string).
+ */
+export type Sha256 = RawSha256;
+
+/** An incremental SHA-256: update() as often as needed, then hex() once (64 lowercase hex digits). */
+export function sha256(): Sha256 {
+  return new (binding().Sha256)();
+}
+
+/** The SHA-256 of one string (as UTF-8) or one run of bytes, as 64 lowercase hex digits. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return binding().sha256Hex(data);
+}
+
+/** `bytes` random bytes from the kernel as hex (temp names, lock nonces). */
+export function randomHex(bytes: number): string {
+  return binding().randomHex(bytes);
+}
+
 export async function sha256File(file: string): Promise<{ digest: string; size: number }> {
   const p = path.resolve(checkString('path', file));
   return call(() => binding().sha256File(p));

@@ -9,13 +9,13 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
 import { NbuildError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { OCI_INDEX } from '../image/media-types.js';
 import type { Index } from '../image/types.js';
 import { errnoOf } from '../store/fsutil.js';
 import { type PartialOutput, removeDeadTemps, replaceFile, tempBeside } from '../fs/partial.js';
+import { sha256 } from '../native/index.js';
 
 export const LAYOUT_FILE = 'oci-layout';
 export const LAYOUT_VERSION = '1.0.0';
@@ -123,9 +123,9 @@ export class OciLayout {
         return { ...expect, written: true };
       }
       const input = Buffer.isBuffer(source) ? Readable.from([source]) : 'file' in source ? createReadStream(source.file, { highWaterMark: 1 << 20 }) : source;
-      const meter = new VerifyStream(expect, opts.onBytes);
-      await pipeline(input, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-      const id = meter.result(this.where(expect?.digest));
+      const check = new BlobCheck(expect, opts.onBytes);
+      await pipeline(input, check.stream(), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+      const id = check.result(this.where(expect?.digest));
       const target = this.blobPath(id.digest);
       if (!expect && (await this.hasBlob(id.digest, id.size))) {
         await fs.rm(tmp, { force: true });
@@ -154,7 +154,7 @@ export class OciLayout {
       throw e;
     }
     const file = fh.createReadStream({ highWaterMark: 1 << 20 });
-    const verify = new VerifyStream(id, onBytes, where);
+    const verify = new BlobCheck(id, onBytes, where).stream();
     // pipe() forwards neither errors nor an early stop: a read error fails the reader, a reader that stops closes the file.
     file.on('error', (e) => verify.destroy(e));
     verify.on('close', () => file.destroy());
@@ -248,43 +248,48 @@ export function checkLayoutVersion(bytes: Buffer, where: string): void {
   if (version !== LAYOUT_VERSION) throw new NbuildError('LAYOUT_VERSION', `${where}: unsupported imageLayoutVersion ${String(version)}`);
 }
 
-/** Passes bytes through, hashing and counting them; fails as soon as there are too many, or at the end on a mismatch. */
-class VerifyStream extends Transform {
-  private readonly hash = createHash('sha256');
+/**
+ * Hashes and counts bytes passed through stream(); fails as soon as there are too many, or at the
+ * end on a mismatch. Not a Transform subclass: a class that extends one at the top of this module
+ * would load node:stream with the module, in every build (docs/decisions.md, "Start-up: a no-op
+ * build loads neither node:crypto nor node:stream").
+ */
+class BlobCheck {
+  private readonly hash = sha256();
   private size = 0;
-
-  constructor(private readonly expect: BlobId | undefined, private readonly onBytes?: (n: number) => void, private readonly where?: string) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.expect && this.size > this.expect.size) {
-      done(new NbuildError('BLOB_CORRUPT', `${this.where ?? 'blob'} ${this.expect.digest}: more than the ${this.expect.size} bytes its descriptor says`));
-      return;
-    }
-    this.hash.update(chunk);
-    this.onBytes?.(chunk.length);
-    done(null, chunk);
-  }
-
-  override _flush(done: TransformCallback): void {
-    if (this.where === undefined) {
-      done(); // writer: checked by result() once the file is complete
-      return;
-    }
-    try {
-      this.result(this.where);
-      done();
-    } catch (e) {
-      done(e as Error);
-    }
-  }
-
   private digest?: Digest;
 
+  constructor(private readonly expect: BlobId | undefined, private readonly onBytes?: (n: number) => void, private readonly where?: string) {}
+
+  stream(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
+        this.size += chunk.length;
+        if (this.expect && this.size > this.expect.size) {
+          done(new NbuildError('BLOB_CORRUPT', `${this.where ?? 'blob'} ${this.expect.digest}: more than the ${this.expect.size} bytes its descriptor says`));
+          return;
+        }
+        this.hash.update(chunk);
+        this.onBytes?.(chunk.length);
+        done(null, chunk);
+      },
+      flush: (done: TransformCallback) => {
+        if (this.where === undefined) {
+          done(); // writer: checked by result() once the file is complete
+          return;
+        }
+        try {
+          this.result(this.where);
+          done();
+        } catch (e) {
+          done(e as Error);
+        }
+      },
+    });
+  }
+
   result(where: string): BlobId {
-    this.digest ??= Digest.fromHex(this.hash.digest('hex'));
+    this.digest ??= Digest.fromHex(this.hash.hex());
     const id = { digest: this.digest, size: this.size };
     if (this.expect && (id.size !== this.expect.size || !id.digest.equals(this.expect.digest))) {
       throw new NbuildError('BLOB_CORRUPT', `${where}: the bytes are ${id.digest} (${id.size} bytes), the descriptor says ${this.expect.digest} (${this.expect.size} bytes)`);

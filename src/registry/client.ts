@@ -1,7 +1,6 @@
 // The OCI distribution-spec client for one registry host: ping, auth, manifests, blobs,
 // uploads and mounts. Every operation is retried as a whole on temporary failures, so
 // each one starts from scratch (new temp file, new upload session).
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +11,8 @@ import { errorFromResponse, headerValue, readBody, send, timeoutError, timeoutOf
 import { MANIFEST_ACCEPT } from './media-types.js';
 import { RetryAfterError, defaultRetryPolicy, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 import { registryTimeouts, type RegistryTimeouts } from './timeouts.js';
+import { Digest } from '../image/digest.js';
+import { sha256 } from '../native/index.js';
 
 export interface ClientOptions {
   /** host[:port] as it appears in references (docker.io is mapped to registry-1.docker.io). */
@@ -174,7 +175,7 @@ export class RegistryClient {
         expect: [200], headers: { accept: accept.join(', ') }, deadline,
       });
       const bytes = await readBody(res, MAX_MANIFEST, what);
-      const digest = sha256(bytes);
+      const digest = Digest.of(bytes).toString();
       const claimed = headerValue(res, 'docker-content-digest');
       if (reference.includes(':') && reference !== digest) {
         throw new RegistryError(`${what}: the registry sent a manifest with digest ${digest}`);
@@ -210,7 +211,7 @@ export class RegistryClient {
     const what = `${this.registry}/${repo}@${digest}`;
     const attempt = async (deadline?: number): Promise<void> => {
       const res = await this.call({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [scopeFor(repo, false)], what, expect: [200], deadline });
-      const hash = createHash('sha256');
+      const hash = sha256();
       let size = 0;
       const meter = new Transform({
         transform(chunk: Buffer, _enc, done) {
@@ -230,7 +231,7 @@ export class RegistryClient {
         // A connection dropped mid-body is worth another try.
         throw new RegistryError(`${what}: download interrupted: ${(err as Error).message}`, { temporary: true, cause: err });
       }
-      const got = `sha256:${hash.digest('hex')}`;
+      const got = `sha256:${hash.hex()}`;
       if (got !== digest || (opts.size !== undefined && size !== opts.size)) {
         await fsp.rm(dest, { force: true });
         throw new RegistryError(`${what}: refused the blob: got ${got} (${size} bytes), expected ${digest}${opts.size !== undefined ? ` (${opts.size} bytes)` : ''}`, { codes: ['DIGEST_INVALID'] });
@@ -304,7 +305,7 @@ export class RegistryClient {
         expect: [201, 200, 204], headers: { 'content-type': mediaType }, body: bytes, deadline,
       });
       res.body.resume();
-      return sha256(bytes);
+      return Digest.of(bytes).toString();
     });
   }
 }
@@ -321,10 +322,6 @@ function fileBody(path: string, start: number, length: number): Body {
 
 function refSuffix(reference: string): string {
   return reference.includes(':') ? `@${reference}` : `:${reference}`;
-}
-
-export function sha256(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /** mediaTypeOf reads the mediaType field when the registry sent no usable Content-Type. */

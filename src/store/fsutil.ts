@@ -1,7 +1,6 @@
 // File-system helpers for the store: atomic writes (temp → fsync → rename),
 // fsync of directories, streaming sha256, tree removal, and mapping of errno
 // values to StoreErrors users can act on (ENOSPC, EACCES, EROFS).
-import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -9,10 +8,11 @@ import * as path from 'node:path';
 import { StoreError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { currentOwner } from './owner.js';
+import { randomHex, sha256 } from '../native/index.js';
 
 /** A short random suffix for temp names; the pid is the one /proc shows, for cleanTemp. */
 export function randomSuffix(): string {
-  return `${currentOwner().pid}-${randomBytes(6).toString('hex')}`;
+  return `${currentOwner().pid}-${randomHex(6)}`;
 }
 
 export function errnoOf(e: unknown): string | undefined {
@@ -105,13 +105,13 @@ export async function writeFileAtomic(
 
 /** Streaming sha256 of a file. */
 export async function hashFile(file: string): Promise<{ digest: Digest; size: number }> {
-  const h = createHash('sha256');
+  const h = sha256();
   let size = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     h.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
-  return { digest: Digest.fromHex(h.digest('hex')), size };
+  return { digest: Digest.fromHex(h.hex()), size };
 }
 
 /**

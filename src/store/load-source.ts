@@ -5,7 +5,6 @@
 // check index.json and oci-layout with the layout module's checks. Archive names
 // are archive-relative; one that escapes the archive (absolute, `..`) or is given
 // twice is refused before anything is used.
-import { createHash } from 'node:crypto';
 import { createReadStream, constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { Digest } from '../image/digest.js';
 import type { Index } from '../image/types.js';
 import { type BlobId, INDEX_FILE, LAYOUT_FILE, OciLayout, blobName, checkLayoutVersion, parseIndex } from '../oci/layout.js';
 import { readTar } from '../oci/tar.js';
+import { sha256 } from '../native/index.js';
 
 export interface MaterializedFile {
   /** A file in the work dir, ours to move into the store. */
@@ -88,7 +88,7 @@ export async function tarSource(archive: string, work: string): Promise<LoadSour
     if (entry.type !== 'file') throw invalid(`archive entry ${JSON.stringify(name)} is not a regular file (type ${JSON.stringify(entry.typeflag)})`);
     const file = path.join(work, `f${n++}`);
     const out = await fs.open(file, 'wx', 0o600);
-    const h = createHash('sha256');
+    const h = sha256();
     let size = 0;
     try {
       for await (const chunk of body) {
@@ -99,7 +99,7 @@ export async function tarSource(archive: string, work: string): Promise<LoadSour
     } finally {
       await out.close();
     }
-    files.set(name, { file, digest: Digest.fromHex(h.digest('hex')), size });
+    files.set(name, { file, digest: Digest.fromHex(h.hex()), size });
   });
   const resolve = (name: string): MaterializedFile | undefined => {
     let cur = cleanName(name);

@@ -3,12 +3,12 @@
 // and start time; a lock whose owner is gone (SIGKILL, crash) is taken over.
 // Takeover renames the stale file aside and checks that what it renamed really
 // was the stale owner's, so two processes cannot both take over the same lock.
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { StoreError } from '../errors.js';
 import { errnoOf, storeFsError } from './fsutil.js';
 import { currentOwner, ownerAlive, parseOwner } from './owner.js';
+import { randomHex } from '../native/index.js';
 
 const WAIT_LIMIT_MS = 10 * 60 * 1000;
 
@@ -36,7 +36,7 @@ export class FileLock {
   }
 
   private async acquire(): Promise<void> {
-    const me = JSON.stringify({ ...currentOwner(), nonce: randomBytes(8).toString('hex') });
+    const me = JSON.stringify({ ...currentOwner(), nonce: randomHex(8) });
     const started = Date.now();
     let delay = 5;
     for (;;) {
@@ -72,7 +72,7 @@ export class FileLock {
   }
 
   private async takeOver(staleText: string): Promise<void> {
-    const aside = `${this.file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const aside = `${this.file}.stale-${process.pid}-${randomHex(4)}`;
     try {
       await fs.rename(this.file, aside);
     } catch (e) {

@@ -5,7 +5,6 @@
 // all. refs.json and cache records change under the lock file. Every process that
 // opens the store leaves an owner record in tmp/ so that the next open can clean
 // up after it if it dies, and gc can tell which blobs may still be in use.
-import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -25,6 +24,7 @@ import { NativeError } from '../native/errors.js';
 import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
 import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile, writeSessionFile } from './temp.js';
+import { sha256Hex } from '../native/index.js';
 
 export type { CacheRecord } from '../cache/record.js';
 
@@ -475,7 +475,7 @@ export class Store {
   }
 
   private cacheFile(key: string): string {
-    return path.join(this.root, 'cache', `${createHash('sha256').update(key).digest('hex')}.json`);
+    return path.join(this.root, 'cache', `${sha256Hex(key)}.json`);
   }
 
   /**

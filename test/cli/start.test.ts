@@ -7,7 +7,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { projectRoot, tempDir } from '../helpers/nbuild-cli.js';
+import { nbuild, projectRoot, storeWithBusybox, tempDir, writeFiles } from '../helpers/nbuild-cli.js';
 
 const start = path.join(projectRoot, 'bin', 'start.cjs');
 
@@ -97,4 +97,44 @@ test('NODE_EXTRA_CA_CERTS is not read at start-up; main() gives it back to the e
   const untouched: NodeJS.ProcessEnv = { NODE_EXTRA_CA_CERTS: '/y/ca.pem' };
   takeDeferredCaCerts(untouched);
   t.deepEqual(untouched, { NODE_EXTRA_CA_CERTS: '/y/ca.pem' });
+});
+
+// A fully cached rebuild loads neither node:crypto (configs and keys are hashed by the addon) nor
+// node:stream (nbuild's own lines are written with write(2), src/stdio.ts): ~15 ms of each no-op
+// (docs/decisions.md, "Start-up: a no-op build loads neither node:crypto nor node:stream").
+// Before, the store's temp names loaded node:crypto and progress on stderr node:stream.
+test('a no-op rebuild loads neither node:crypto nor node:stream, its output a pipe or a file', async (t) => {
+  const root = await storeWithBusybox();
+  const ctx = tempDir('noop-modules');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nCOPY a /a\nRUN echo hi > /hi\n', a: 'a\n' });
+  const args = ['--root', root, 'build', '--progress', 'plain', '-t', 'noop-modules', ctx];
+  const first = await nbuild(args);
+  t.is(first.code, 0, first.stderr);
+  const id = first.stdout;
+  t.regex(id, /^sha256:[0-9a-f]{64}\n$/);
+  const dir = tempDir('noop-modules-list');
+  const list = path.join(dir, 'modules.txt');
+  const preload = path.join(dir, 'preload.cjs');
+  fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+  const env = { NBUILD_NODE_ARGS: `--require ${preload}` };
+  const unwanted = (what: string) => {
+    const loaded = fs.readFileSync(list, 'utf8').split('\n');
+    t.true(loaded.includes('NativeModule fs'), what); // the preload ran
+    for (const name of ['crypto', 'stream', 'internal/streams/writable', 'net', 'tty', 'fs/promises']) t.false(loaded.includes(`NativeModule ${name}`), `${what}: ${name}`);
+  };
+  // stdout and stderr pipes (nbuild() reads them)
+  const piped = await nbuild(args, { env });
+  t.is(piped.code, 0, piped.stderr);
+  t.is(piped.stdout, id);
+  t.regex(piped.stderr, /^#\d+ CACHED$/m);
+  t.regex(piped.stderr, /^Built sha256:[0-9a-f]{64} as docker\.io\/library\/noop-modules:latest$/m);
+  unwanted('pipes');
+  // both into one file, as the benchmarks log them: the id after the Built line, as before
+  const log = path.join(dir, 'log');
+  const fd = fs.openSync(log, 'w');
+  const r = spawnSync(path.join(projectRoot, 'bin', 'nbuild'), args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  fs.closeSync(fd);
+  t.is(r.status, 0);
+  t.regex(fs.readFileSync(log, 'utf8'), new RegExp(`^Built sha256:[0-9a-f]{64} as \\S+\n${id}`, 'm'));
+  unwanted('a file');
 });

@@ -26,6 +26,7 @@ import { isolationOption, runFsyncOption } from '../run-isolation.js';
 import { parseAnnotation } from '../../image/annotations.js';
 import { parseAttestations } from '../../export/attestations/index.js';
 import { parseUlimits } from '../../sandbox/ulimit.js';
+import { stderr, stdout } from '../../stdio.js';
 
 interface BuildArgs {
   context: string;
@@ -173,11 +174,11 @@ export const buildCommand: NbuildCommand<BuildArgs> = {
       // json is machine-read: one event per line and nothing else on stderr.
       if (progress !== 'quiet' && progress !== 'json') {
         const built = result.index ? `${result.index.digest} (an index of ${result.index.platforms().join(', ')})` : `${result.image.manifestDigest}`;
-        process.stderr.write(`Built ${built}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
-        for (const out of argv.output) process.stderr.write(`Wrote ${out === '-' ? 'stdout' : out}\n`);
+        stderr.write(`Built ${built}${result.names.length ? ` as ${result.names.join(', ')}` : ''}\n`);
+        for (const out of argv.output) stderr.write(`Wrote ${out === '-' ? 'stdout' : out}\n`);
       }
       // The image id on stdout, unless stdout carries an archive.
-      if (!toStdout) process.stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
+      if (!toStdout) stdout.write(`${result.index?.digest ?? result.image.configDigest}\n`);
       if (summary) reporter(summary);
     } finally {
       reporter.close();

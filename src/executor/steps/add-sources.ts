@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NbuildError } from '../../errors.js';
-import { copyXattrs, extractArchive, NativeError } from '../../native/index.js';
+import { copyXattrs, extractArchive, NativeError, sha256Hex } from '../../native/index.js';
 import { userAgent } from '../../package-root.js';
 import type { Store } from '../../store/store.js';
 import type { StagedTree } from '../staging.js';
@@ -81,7 +81,7 @@ export async function unpackArchive(file: string, dest: string, scratchDir: stri
   try {
     const tool = await externalDecompressor(file);
     if (tool) {
-      input = path.join(scratchDir, `unpacked-${createHash('sha256').update(file).digest('hex').slice(0, 16)}.tar`);
+      input = path.join(scratchDir, `unpacked-${sha256Hex(file).slice(0, 16)}.tar`);
       await decompressTo(tool, file, input);
     }
     await extractArchive({ inputPath: input, destDir: dest });
@@ -299,7 +299,7 @@ export class UrlSources {
       throw new NbuildError('ADD_URL', `${this.what} ${url}: cannot download (${cause})${hint}`, { cause: error });
     }
     if (!response.ok || !response.body) throw new NbuildError('ADD_URL', `${this.what} ${url}: the server answered ${response.status} ${response.statusText}`);
-    const file = path.join(await this.dir(), `url-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);
+    const file = path.join(await this.dir(), `url-${sha256Hex(url).slice(0, 16)}`);
     const hashes = { sha256: createHash('sha256'), sha384: createHash('sha384'), sha512: createHash('sha512') };
     const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
     body.on('data', (chunk: Buffer) => {

@@ -2,7 +2,6 @@
 // layers; the overlay's upper folder is the step's layer.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Instruction, RunInstruction, RunMount } from '../../frontend/dockerfile/types.js';
 import { RunStepError, DockerfileError, NbuildError } from '../../errors.js';
 import { probeHostOnce, runOnLayers, type IsolationMode } from '../../snapshot/index.js';
@@ -27,6 +26,7 @@ import { bindMount } from '../../snapshot/bind-mount.js';
 import type { SecretSource, StepEnv } from '../context.js';
 import { forwardSshAgent, type SshAgentForward } from '../../sandbox/ssh-forward.js';
 import { trace } from '../../trace.js';
+import { sha256Hex } from '../../native/index.js';
 
 export interface RunRequest {
   instr: RunInstruction;
@@ -235,7 +235,7 @@ async function toSandboxMount(env: StepEnv, req: RunRequest, m: RunMount, mode: 
     }
     case 'cache': {
       // A digest of the whole key: ids sharing a prefix are different caches.
-      const dir = path.join(env.store.root, 'cache-mounts', createHash('sha256').update(cacheMountKey(m)).digest('hex'));
+      const dir = path.join(env.store.root, 'cache-mounts', sha256Hex(cacheMountKey(m)));
       await prepareCacheDir(env, dir, m, req.instr);
       // Only ever a real folder inside the store's cache-mounts folder (not that folder, not a link).
       if (path.dirname(dir) !== path.join(env.store.root, 'cache-mounts') || !(await fs.lstat(dir)).isDirectory()) {

@@ -2,9 +2,9 @@
 // (solver/llbsolver/provenance: NewPredicate, ConvertToSLSA02; docs.docker.com/build/metadata/attestations/slsa-provenance/).
 // nbuild has no LLB: max mode carries the Dockerfile itself as the build's source
 // (BuildKit's metadata.source.infos) instead of an llbDefinition.
-import { randomBytes } from 'node:crypto';
 import type { ProvenanceRequest } from './request.js';
 import { dockerPurl } from './manifest.js';
+import { randomHex } from '../../native/index.js';
 
 export const SLSA_PROVENANCE_V02 = 'https://slsa.dev/provenance/v0.2';
 export const BUILDKIT_BUILD_TYPE = 'https://mobyproject.org/buildkit@v1';
@@ -75,7 +75,7 @@ export function provenancePredicate(p: ProvenanceInput): Record<string, unknown>
       environment: { platform: p.builderPlatform },
     },
     metadata: {
-      buildInvocationID: randomBytes(13).toString('hex').slice(0, 25),
+      buildInvocationID: randomHex(13).slice(0, 25),
       buildStartedOn: p.startedOn.toISOString(),
       buildFinishedOn: p.finishedOn.toISOString(),
       completeness: { parameters: !scrubbed, environment: true, materials: false },

@@ -1,8 +1,8 @@
 // An SPDX 2.3 JSON document of the packages in an image (the in-toto predicate
 // https://spdx.dev/Document, as BuildKit's SBOM attestations carry). Packages come from the
 // image's own package databases (package-db.ts); the document is the same for the same image.
-import { createHash } from 'node:crypto';
 import type { InstalledPackage, PackageScan } from './package-db.js';
+import { sha256Hex } from '../../native/index.js';
 
 export const SPDX_PREDICATE = 'https://spdx.dev/Document';
 
@@ -61,5 +61,5 @@ export function packageUrl(p: InstalledPackage, distro: PackageScan['distro']): 
 }
 
 function shortHash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 16);
+  return sha256Hex(s).slice(0, 16);
 }
