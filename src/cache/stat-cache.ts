@@ -13,10 +13,10 @@
 // summary misses: a folder whose own listing is unchanged needs none of its files' entries.
 // Written by rename, not synced: after a crash a shard may be empty or torn, and then its
 // checksum (or the folder it names) does not match and it is read as empty, never trusted.
-import { constants, mkdirSync, readFileSync, rmSync, type Stats } from 'node:fs';
+import { constants, mkdirSync, readFileSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { exists, writeFileAtomic } from '../store/fsutil.js';
+import { exists, unlinkIfAny, writeFileAtomic } from '../store/fsutil.js';
 import { LEGACY_STAT_CACHE_FILE } from '../store/check.js';
 import { copyFileHashed, sha256Hex } from '../native/index.js';
 import type { HashedCopy } from '../native/binding.js';
@@ -171,7 +171,7 @@ export class StatCache {
     }
     if (wrote && this.legacyFile) {
       try {
-        rmSync(this.legacyFile, { force: true });
+        unlinkIfAny(this.legacyFile);
       } catch (e) {
         failed ??= e;
       }

@@ -7,6 +7,7 @@ import type { Instruction } from '../frontend/dockerfile/types.js';
 import type { Layer } from '../image/image.js';
 import type { History } from '../image/types.js';
 import type { StageState } from './state.js';
+import { isoTime } from '../iso-time.js';
 
 const LAYER_MARK = ' # buildkit';
 
@@ -137,5 +138,5 @@ export function settleHistoryTimes(history: History[]): string | undefined {
 
 /** A step's and the image's time: SOURCE_DATE_EPOCH (`timestamp`, seconds) when set, else now. */
 export function createdTime(timestamp: number | undefined): string {
-  return timestamp !== undefined ? new Date(timestamp * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
+  return timestamp !== undefined ? isoTime(timestamp * 1000).replace('.000Z', 'Z') : isoTime(Date.now());
 }

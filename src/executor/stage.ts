@@ -18,6 +18,7 @@ import type { Layer } from '../image/image.js';
 import { layerOfRef, layerRef } from '../cache/record.js';
 import { chainKey } from '../cache/key.js';
 import { addConfigHistory, addHistory, createdTime } from './history.js';
+import { isoTime } from '../iso-time.js';
 
 export interface StageRunner {
   env: StepEnv;
@@ -237,7 +238,7 @@ async function cachedLayerStep(
     }
   }
   const layer = await execute();
-  const createdAt = new Date().toISOString();
+  const createdAt = isoTime(Date.now());
   addHistory(state, layer, createdBy, timestamp === undefined ? createdAt : created);
   const made = {
     layer: layer ? layerRef(layer) : undefined,

@@ -14,6 +14,7 @@ import { StoreError } from '../errors.js';
 import type { TransferProgress } from '../executor/transfer-progress.js';
 import { layerOfRef, layerRef } from '../cache/record.js';
 import { ANNOTATION_REFERENCE_DIGEST } from './attestations/manifest.js';
+import { isoTime } from '../iso-time.js';
 
 export interface RecompressOptions {
   level?: number;
@@ -53,7 +54,7 @@ export async function recompressImage(store: Store, image: Image, compression: C
         meter?.done();
         if (r.diffId !== l.diffId.toString()) throw new StoreError('BLOB_CORRUPT', `layer ${l.digest} in the store decodes to ${r.diffId}, the image says ${l.diffId}; run 'nbuild store check --repair'`);
         made = await store.addLayer(out, r, layerMediaType(compression));
-        await store.cachePut(key, { layer: layerRef(made), config: { compressedFrom: l.digest.toString() }, createdAt: new Date().toISOString() });
+        await store.cachePut(key, { layer: layerRef(made), config: { compressedFrom: l.digest.toString() }, createdAt: isoTime(Date.now()) });
       }
       options.converted?.set(l.digest.toString(), made);
       layers.push(made);

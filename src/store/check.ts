@@ -14,6 +14,7 @@ import { checkLayerDirs, type Fix } from './check-layers.js';
 import { hashFile, removeTree } from './fsutil.js';
 import { type Refs, emptyRefs } from './refs.js';
 import type { Store } from './store.js';
+import { isoTime } from '../iso-time.js';
 
 /**
  * Older versions kept the COPY stat cache in one file beside the cache records (it is not one);
@@ -62,7 +63,7 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
       refs = emptyRefs();
       await fix(`refs.json: ${(e as Error).message}`, async () => {
         await fs.rename(path.join(store.root, 'refs.json'), path.join(store.root, `refs.json.corrupt-${Date.now()}`)).catch(() => undefined);
-        for (const n of good) if (await looksLikeManifest(path.join(blobDir, n))) refs.images[`sha256:${n}`] = { added: new Date().toISOString() };
+        for (const n of good) if (await looksLikeManifest(path.join(blobDir, n))) refs.images[`sha256:${n}`] = { added: isoTime(Date.now()) };
       });
     }
     for (const m of Object.keys(refs.images)) {
@@ -78,7 +79,7 @@ export async function checkStore(store: Store, repair: boolean): Promise<CheckRe
     for (const [n, d] of Object.entries(refs.names)) {
       if (d in refs.images) continue;
       await fix(`name ${n} points at ${d}, which is not an image of the store`, async () => {
-        if (good.has(Digest.parse(d).hex) && !(await imageProblem(store, Digest.parse(d), good))) refs.images[d] = { added: new Date().toISOString() };
+        if (good.has(Digest.parse(d).hex) && !(await imageProblem(store, Digest.parse(d), good))) refs.images[d] = { added: isoTime(Date.now()) };
         else delete refs.names[n];
       });
     }

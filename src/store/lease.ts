@@ -4,10 +4,10 @@
 // after its owner record `tmp/lease-….owner`. gc spares what the leases of live owners hold; the
 // holder removes its lease when the build ends (or at exit), and the next Store.open removes the
 // lease of a holder that died.
-import { rmSync } from 'node:fs';
+
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { randomSuffix, writeFileAtomic } from './fsutil.js';
+import { randomSuffix, unlinkIfAny, writeFileAtomic } from './fsutil.js';
 import { ownerAlive, parseOwner } from './owner.js';
 import { writeOwnerFile } from './temp.js';
 
@@ -39,7 +39,7 @@ export class Lease {
   private readonly held: Leased = { blobs: new Set(), layers: new Set() };
   private file: string | undefined;
   private readonly atExit = (): void => {
-    if (this.file) for (const f of [this.file, `${this.file}.owner`]) rmSync(f, { force: true });
+    if (this.file) for (const f of [this.file, `${this.file}.owner`]) unlinkIfAny(f);
   };
 
   constructor(private readonly tmpRoot: string) {}
@@ -67,8 +67,8 @@ export class Lease {
     this.held.blobs.clear();
     this.held.layers.clear();
     live.delete(this.atExit);
-    rmSync(file, { force: true });
-    rmSync(`${file}.owner`, { force: true });
+    unlinkIfAny(file);
+    unlinkIfAny(`${file}.owner`);
   }
 }
 

@@ -17,6 +17,7 @@ import { computeDiffId } from './diff-id.js';
 import { storeFsError } from './fsutil.js';
 import { type ArchiveFiles, type LoadSource, type MaterializedFile, invalid, layoutSource, tarSource } from './load-source.js';
 import type { Store } from './store.js';
+import { isoTime } from '../iso-time.js';
 
 export interface LoadedImage {
   /** The image; for a multi-platform index, its image for this host (else its first). */
@@ -84,7 +85,7 @@ async function commit(store: Store, pending: Pending[], nameImages: boolean): Pr
     }
     if (p.index) await store.putBlob(p.index.bytes(), p.index.digest);
   }
-  const added = new Date().toISOString();
+  const added = isoTime(Date.now());
   await store.updateRefs((refs) => {
     for (const p of pending) {
       // An index is the store's entry; its images are reachable through it.

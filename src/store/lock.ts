@@ -3,10 +3,10 @@
 // and start time; a lock whose owner is gone (SIGKILL, crash) is taken over.
 // Takeover renames the stale file aside and checks that what it renamed really
 // was the stale owner's, so two processes cannot both take over the same lock.
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { StoreError } from '../errors.js';
-import { errnoOf, storeFsError } from './fsutil.js';
+import { errnoOf, storeFsError, unlinkIfAny } from './fsutil.js';
 import { currentOwner, ownerAlive, parseOwner } from './owner.js';
 import { randomHex } from '../native/index.js';
 
@@ -28,7 +28,7 @@ export class FileLock {
       try {
         return await fn();
       } finally {
-        rmSync(this.file, { force: true });
+        unlinkIfAny(this.file);
       }
     } finally {
       release();

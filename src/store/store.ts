@@ -25,6 +25,7 @@ import { nativeLayers } from './native-bridge.js';
 import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
 import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile, writeSessionFile } from './temp.js';
 import { sha256Hex } from '../native/index.js';
+import { isoTime } from '../iso-time.js';
 
 export type { CacheRecord } from '../cache/record.js';
 
@@ -444,7 +445,7 @@ export class Store {
    */
   private async addImage(manifest: Digest, names: string[]): Promise<void> {
     await this.updateRefs((refs) => {
-      refs.images[manifest.toString()] ??= { added: new Date().toISOString() };
+      refs.images[manifest.toString()] ??= { added: isoTime(Date.now()) };
       for (const n of names) refs.names[n] = manifest.toString();
     });
   }

@@ -1,9 +1,9 @@
 // Owner records for temp dirs and store sessions: tmp/<name>.owner holds the
 // owning process's identity. The next Store.open removes what dead owners left.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errnoOf, removeTree, writeFileAtomic } from './fsutil.js';
+import { errnoOf, removeTree, unlinkIfAny, writeFileAtomic } from './fsutil.js';
 import { currentOwner, ownerAlive, parseOwner, pidRunning } from './owner.js';
 
 /** Stray entries with no owner record are removed once older than this. */
@@ -20,7 +20,7 @@ const sessions = new Set<string>();
 /** A record that this process uses the store; removed at exit (or by the next open after a crash). */
 export async function writeSessionFile(tmpRoot: string, name: string): Promise<void> {
   await writeOwnerFile(tmpRoot, name);
-  if (sessions.size === 0) process.once('exit', () => sessions.forEach((f) => rmSync(f, { force: true })));
+  if (sessions.size === 0) process.once('exit', () => sessions.forEach((f) => unlinkIfAny(f)));
   sessions.add(path.join(tmpRoot, `${name}.owner`));
 }
 

@@ -14,6 +14,7 @@ import { copyXattrs, extractArchive, NativeError, sha256Hex } from '../../native
 import { userAgent } from '../../package-root.js';
 import type { Store } from '../../store/store.js';
 import type { StagedTree } from '../staging.js';
+import { isoTime } from '../../iso-time.js';
 
 
 const MAGICS: [number, number[]][] = [
@@ -328,6 +329,6 @@ export class UrlSources {
   }
 
   private async remember(record: UrlRecord): Promise<void> {
-    await this.store.cachePut(this.key(record.url), { config: record, createdAt: new Date().toISOString() });
+    await this.store.cachePut(this.key(record.url), { config: record, createdAt: isoTime(Date.now()) });
   }
 }

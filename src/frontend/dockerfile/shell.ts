@@ -64,13 +64,23 @@ function bounded(s: string): string {
 
 const EOF = '';
 
+/**
+ * \p{White_Space} spelled out for patterns without the `u` flag: a \p class makes V8 compile a
+ * pattern in ~0.7 ms against ~15 µs, once per process, and a build used three (~2 ms of a no-op).
+ * No white space is outside the BMP, so the class also holds for text with surrogate pairs.
+ */
+const WHITE_SPACE = '\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const ONE_SPACE = new RegExp(`^[${WHITE_SPACE}]$`);
+const SPACE_OR_WORD_RUNS = new RegExp(`([${WHITE_SPACE}]+)|[^${WHITE_SPACE}]+`, 'g');
+const HEREDOC_OPENER_END = new RegExp(`<<[${WHITE_SPACE}]*$`);
+
 // ASCII first: these run once per character of every expanded word (the regexes were most of
 // the time of a build of 80,000 LABELs).
 export function isSpace(ch: string): boolean {
   if (ch === EOF) return false;
   const c = ch.charCodeAt(0);
   if (c < 0x80) return c === 32 || (c >= 9 && c <= 13);
-  return /^\p{White_Space}$/u.test(ch);
+  return ONE_SPACE.test(ch);
 }
 const isLetter = (ch: string): boolean => {
   const c = ch.charCodeAt(0);
@@ -94,7 +104,7 @@ class Words {
   addChar(ch: string): void {
     if (isSpace(ch) && this.inWord) {
       // `<<  EOF`: whitespace right after `<<` stays in the heredoc word
-      if (this.heredoc && /<<\p{White_Space}*$/u.test(this.word)) this.word += ch;
+      if (this.heredoc && HEREDOC_OPENER_END.test(this.word)) this.word += ch;
       else if (this.word.length !== 0) this.flush();
     } else if (!isSpace(ch)) {
       this.addRawChar(ch);
@@ -110,7 +120,7 @@ class Words {
       return;
     }
     // Whole runs at a time, as addChar would take them one by one: an expanded value may be long.
-    for (const m of s.matchAll(/(\p{White_Space}+)|\P{White_Space}+/gu)) {
+    for (const m of s.matchAll(SPACE_OR_WORD_RUNS)) {
       if (m[1] === undefined) this.addRawString(m[0]);
       else if (this.inWord && this.word.length !== 0) this.flush();
     }
@@ -130,8 +140,31 @@ class Words {
   }
 }
 
+// Sticky patterns for a run of characters that the per-character code would take one at a time
+// unchanged: in quotes, all but the closing quote (and, in double quotes, `$` and the escape);
+// outside them, all but whitespace, `$`, quotes, the escape and the character that ends the
+// scan. Matched natively, a run costs one call where a cold build ran the interpreter once per
+// character (the lexer was ~6 ms of a 30-step no-op build; docs/decisions.md, "Start-up: a
+// no-op build loads neither node:crypto nor node:stream").
+const SINGLE_QUOTED_RUN = /[^']+/y;
+const classChar = (c: string): string => ('$\\}/'.includes(c) ? `\\${c}` : c);
+const runPatterns = new Map<string, RegExp>();
+function runPattern(specials: string[], orSpace: boolean): RegExp {
+  const key = `${specials.join('')} ${orSpace}`;
+  let re = runPatterns.get(key);
+  if (!re) {
+    // Runs are taken only from words without surrogates, so UTF-16 units are characters here
+    // and the pattern needs no `u` flag (compiled several times faster).
+    re = new RegExp(`[^${specials.map(classChar).join('')}${orSpace ? WHITE_SPACE : ''}]+`, 'y');
+    runPatterns.set(key, re);
+  }
+  return re;
+}
+
 class Lexer {
-  private readonly chars: string[];
+  /** The word's characters: the string itself when it has no surrogate pair (then a position is both a character's and a UTF-16 unit's), else its code points. */
+  private readonly chars: ArrayLike<string>;
+  private readonly text: string | undefined;
   private pos = 0;
   private rawEscapes: boolean;
   readonly matched = new Set<string>();
@@ -143,8 +176,20 @@ class Lexer {
     private readonly escape: string,
     private readonly opts: ShellOptions,
   ) {
-    this.chars = Array.from(word);
+    const units = !/[\uD800-\uDFFF]/.test(word);
+    this.chars = units ? word : Array.from(word);
+    this.text = units ? word : undefined;
     this.rawEscapes = opts.rawEscapes ?? false;
+  }
+
+  /** The run of characters at the position that `re` (sticky) matches, consumed; '' for none. */
+  private run(re: RegExp): string {
+    if (this.text === undefined) return '';
+    re.lastIndex = this.pos;
+    if (!re.test(this.text)) return '';
+    const start = this.pos;
+    this.pos = re.lastIndex;
+    return this.text.slice(start, this.pos);
   }
 
   private peek(): string {
@@ -171,7 +216,16 @@ class Lexer {
     let result = '';
     const words = new Words(this.opts.heredocWords ?? false);
     const quotes = !this.opts.skipProcessQuotes;
+    const plainRun = this.text === undefined ? undefined : runPattern(['$', this.escape, ...(quotes ? ["'", '"'] : []), ...(stop === EOF ? [] : [stop])], true);
     while (this.peek() !== EOF) {
+      if (plainRun) {
+        const plain = this.run(plainRun);
+        if (plain !== '') {
+          words.addRawString(plain);
+          result += plain;
+          continue;
+        }
+      }
       const ch = this.peek();
       if (stop !== EOF && ch === stop) {
         this.next();
@@ -209,6 +263,7 @@ class Lexer {
     const raw = this.opts.rawQuotes ?? false;
     let result = raw ? this.next() : (this.next(), '');
     for (;;) {
+      result += this.run(SINGLE_QUOTED_RUN);
       const ch = this.next();
       if (ch === EOF) throw new InnerError('unexpected end of statement while looking for matching single-quote');
       if (ch === "'") return raw ? result + ch : result;
@@ -219,7 +274,9 @@ class Lexer {
   private processDoubleQuote(): string {
     const raw = this.opts.rawQuotes ?? false;
     let result = raw ? this.next() : (this.next(), '');
+    const plainRun = runPattern(['"', '$', this.escape], false);
     for (;;) {
+      result += this.run(plainRun);
       const p = this.peek();
       if (p === EOF) throw new InnerError('unexpected end of statement while looking for matching double-quote');
       if (p === '"') {
