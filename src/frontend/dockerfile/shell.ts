@@ -65,9 +65,10 @@ function bounded(s: string): string {
 const EOF = '';
 
 /**
- * \p{White_Space} spelled out for patterns without the `u` flag: a \p class makes V8 compile a
- * pattern in ~0.7 ms against ~15 µs, once per process, and a build used three (~2 ms of a no-op).
- * No white space is outside the BMP, so the class also holds for text with surrogate pairs.
+ * \p{White_Space} spelled out for patterns without the `u` flag: with a \p class V8 compiles a
+ * pattern in ~0.7 ms against ~15 µs without (once per process; every build met the word-splitting
+ * one at its first `$` outside quotes). No white space is outside the BMP, so the class holds for
+ * text with surrogate pairs too.
  */
 const WHITE_SPACE = '\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const ONE_SPACE = new RegExp(`^[${WHITE_SPACE}]$`);
@@ -140,31 +141,8 @@ class Words {
   }
 }
 
-// Sticky patterns for a run of characters that the per-character code would take one at a time
-// unchanged: in quotes, all but the closing quote (and, in double quotes, `$` and the escape);
-// outside them, all but whitespace, `$`, quotes, the escape and the character that ends the
-// scan. Matched natively, a run costs one call where a cold build ran the interpreter once per
-// character (the lexer was ~6 ms of a 30-step no-op build; docs/decisions.md, "Start-up: a
-// no-op build loads neither node:crypto nor node:stream").
-const SINGLE_QUOTED_RUN = /[^']+/y;
-const classChar = (c: string): string => ('$\\}/'.includes(c) ? `\\${c}` : c);
-const runPatterns = new Map<string, RegExp>();
-function runPattern(specials: string[], orSpace: boolean): RegExp {
-  const key = `${specials.join('')} ${orSpace}`;
-  let re = runPatterns.get(key);
-  if (!re) {
-    // Runs are taken only from words without surrogates, so UTF-16 units are characters here
-    // and the pattern needs no `u` flag (compiled several times faster).
-    re = new RegExp(`[^${specials.map(classChar).join('')}${orSpace ? WHITE_SPACE : ''}]+`, 'y');
-    runPatterns.set(key, re);
-  }
-  return re;
-}
-
 class Lexer {
-  /** The word's characters: the string itself when it has no surrogate pair (then a position is both a character's and a UTF-16 unit's), else its code points. */
-  private readonly chars: ArrayLike<string>;
-  private readonly text: string | undefined;
+  private readonly chars: string[];
   private pos = 0;
   private rawEscapes: boolean;
   readonly matched = new Set<string>();
@@ -176,20 +154,8 @@ class Lexer {
     private readonly escape: string,
     private readonly opts: ShellOptions,
   ) {
-    const units = !/[\uD800-\uDFFF]/.test(word);
-    this.chars = units ? word : Array.from(word);
-    this.text = units ? word : undefined;
+    this.chars = Array.from(word);
     this.rawEscapes = opts.rawEscapes ?? false;
-  }
-
-  /** The run of characters at the position that `re` (sticky) matches, consumed; '' for none. */
-  private run(re: RegExp): string {
-    if (this.text === undefined) return '';
-    re.lastIndex = this.pos;
-    if (!re.test(this.text)) return '';
-    const start = this.pos;
-    this.pos = re.lastIndex;
-    return this.text.slice(start, this.pos);
   }
 
   private peek(): string {
@@ -216,16 +182,7 @@ class Lexer {
     let result = '';
     const words = new Words(this.opts.heredocWords ?? false);
     const quotes = !this.opts.skipProcessQuotes;
-    const plainRun = this.text === undefined ? undefined : runPattern(['$', this.escape, ...(quotes ? ["'", '"'] : []), ...(stop === EOF ? [] : [stop])], true);
     while (this.peek() !== EOF) {
-      if (plainRun) {
-        const plain = this.run(plainRun);
-        if (plain !== '') {
-          words.addRawString(plain);
-          result += plain;
-          continue;
-        }
-      }
       const ch = this.peek();
       if (stop !== EOF && ch === stop) {
         this.next();
@@ -263,7 +220,6 @@ class Lexer {
     const raw = this.opts.rawQuotes ?? false;
     let result = raw ? this.next() : (this.next(), '');
     for (;;) {
-      result += this.run(SINGLE_QUOTED_RUN);
       const ch = this.next();
       if (ch === EOF) throw new InnerError('unexpected end of statement while looking for matching single-quote');
       if (ch === "'") return raw ? result + ch : result;
@@ -274,9 +230,7 @@ class Lexer {
   private processDoubleQuote(): string {
     const raw = this.opts.rawQuotes ?? false;
     let result = raw ? this.next() : (this.next(), '');
-    const plainRun = runPattern(['"', '$', this.escape], false);
     for (;;) {
-      result += this.run(plainRun);
       const p = this.peek();
       if (p === EOF) throw new InnerError('unexpected end of statement while looking for matching double-quote');
       if (p === '"') {

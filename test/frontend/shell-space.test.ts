@@ -1,7 +1,7 @@
-// The lexer takes runs of ordinary characters with one native match where a word has no
-// surrogate pair, and one character at a time otherwise (src/frontend/dockerfile/shell.ts). These
-// words were expanded by the character-at-a-time lexer before runs existed: both paths must still
-// give its results, whitespace outside ASCII, stop characters, escapes and heredoc words included.
+// The lexer's white space is \p{White_Space}, written out as a class without the `u` flag
+// (src/frontend/dockerfile/shell.ts). These words were expanded with the \p classes before: the
+// results must not change, white space outside ASCII, stop characters, escapes, heredoc words and
+// surrogate pairs included.
 import test from 'ava';
 import { processWord, processWords, type EscapeToken, type ShellOptions } from '../../src/frontend/dockerfile/shell.js';
 
@@ -21,7 +21,7 @@ const cases: [string, EscapeToken, ShellOptions, string, string[]][] = [
   ["emoji 😀 \"in 😀 quotes $A\" ok","\\",{},"emoji 😀 in 😀 quotes x y ok",["emoji","😀","in 😀 quotes x y","ok"]],
 ];
 
-test('runs of ordinary characters expand as one character at a time did', (t) => {
+test('words split and expand as they did with the \\p{White_Space} patterns', (t) => {
   for (const [word, escape, opts, result, words] of cases) {
     t.is(processWord(word, env, escape, opts), result, word);
     t.deepEqual(processWords(word, env, escape, opts), words, word);
