@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/read_buffer.h"
 #include "core/sha256.h"
 
 namespace nb {
@@ -82,27 +83,50 @@ void sortLikeJs(std::vector<ListedEntry>& entries) {
 
 void put64(std::string& b, uint64_t v) { b.append(reinterpret_cast<const char*>(&v), sizeof v); }
 
-DirListing listOne(const std::string& dir, double& newestCtimeMs) {
-  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) throwSys("open", dir);
-  DIR* d = fdopendir(fd.get());
-  if (d == nullptr) throwSys("fdopendir", dir);
-  fd.release();  // closedir closes it
-  std::unique_ptr<DIR, int (*)(DIR*)> owned(d, closedir);
-  int dfd = dirfd(d);
-  DirListing out;
-  std::vector<struct stat> stats;
-  for (;;) {
-    errno = 0;
-    dirent* e = readdir(d);
-    if (e == nullptr) {
-      if (errno != 0) throwSys("readdir", dir);
-      break;
+// Opens the folders of one call. A call's folders are mostly siblings (the walk hands them out
+// breadth first), so each is opened relative to its parent's descriptor, kept while the parent is
+// the same: the kernel then resolves one name instead of every component of the path (path
+// lookups were ~8% of a copy-many listing's samples). The same folder as open(path) gives: the
+// parent resolves as it would within the path, the last name too (a symlink followed, as before).
+class FolderOpener {
+ public:
+  int open(const std::string& dir) {
+    size_t slash = dir.rfind('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == dir.size()) return openWhole(dir);
+    if (!parent_.valid() || parentPath_.compare(0, std::string::npos, dir, 0, slash) != 0) {
+      parentPath_.assign(dir, 0, slash);
+      parent_.reset(::open(parentPath_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!parent_.valid()) return openWhole(dir);  // its own error names the folder
     }
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    ListedEntry le;
-    le.name = e->d_name;
-    out.entries.push_back(std::move(le));
+    return ::openat(parent_.get(), dir.c_str() + slash + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
+
+ private:
+  static int openWhole(const std::string& dir) { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+  std::string parentPath_;
+  UniqueFd parent_;
+};
+
+DirListing listOne(const std::string& dir, FolderOpener& opener, double& newestCtimeMs) {
+  UniqueFd fd(opener.open(dir));
+  if (!fd.valid()) throwSys("open", dir);
+  int dfd = fd.get();
+  DirListing out;
+  // getdents64 into the thread's read buffer: readdir's fdopendir added an fstat and an fcntl
+  // per folder, and its 32 KiB buffer a call per ~1,000 names.
+  uint8_t* buf = threadReadBuffer();
+  for (;;) {
+    ssize_t n = getdents64(dfd, buf, kReadBufferSize);
+    if (n < 0) throwSys("readdir", dir);
+    if (n == 0) break;
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + at);
+      at += e->d_reclen;
+      if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+      ListedEntry le;
+      le.name = e->d_name;
+      out.entries.push_back(std::move(le));
+    }
   }
   sortLikeJs(out.entries);
   // What the digest covers, gathered and hashed once per folder (an update per field was
@@ -111,8 +135,10 @@ DirListing listOne(const std::string& dir, double& newestCtimeMs) {
   summed.reserve(out.entries.size() * 96);
   for (ListedEntry& le : out.entries) {
     struct stat st {};
-    std::string path = dir + "/" + le.name;
-    if (fstatat(dfd, le.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throwSys("lstat", path);
+    if (fstatat(dfd, le.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      int err = errno;  // before the path is built
+      throwSysErr(err, "lstat", dir + "/" + le.name);
+    }
     le.mode = double(st.st_mode);
     le.dev = double(st.st_dev);
     le.ino = double(st.st_ino);
@@ -124,7 +150,10 @@ DirListing listOne(const std::string& dir, double& newestCtimeMs) {
       std::string target(size_t(st.st_size) + 1, '\0');
       for (;;) {
         ssize_t n = readlinkat(dfd, le.name.c_str(), target.data(), target.size());
-        if (n < 0) throwSys("readlink", path);
+        if (n < 0) {
+          int err = errno;
+          throwSysErr(err, "readlink", dir + "/" + le.name);
+        }
         if (size_t(n) < target.size()) {
           target.resize(size_t(n));
           break;
@@ -156,7 +185,8 @@ DirListing listOne(const std::string& dir, double& newestCtimeMs) {
 DirListings listDirs(const std::vector<std::string>& dirs) {
   DirListings r;
   r.dirs.reserve(dirs.size());
-  for (const std::string& dir : dirs) r.dirs.push_back(listOne(dir, r.newestCtimeMs));
+  FolderOpener opener;
+  for (const std::string& dir : dirs) r.dirs.push_back(listOne(dir, opener, r.newestCtimeMs));
   return r;
 }
 

@@ -221,8 +221,8 @@ function walkNode(node: TreeNode, walk: Walker, parts: (Part | FolderFiles)[]): 
   walk.folders.push(files);
   const subfolders: TreeNode[] = [];
   if (files.known !== undefined) {
-    // Only the subfolders: `kept` holds them as nodes, in name order (files as indexes).
-    for (const e of node.kept ?? []) if (typeof e !== 'number') subfolders.push(e);
+    // Only the subfolders.
+    subfolders.push(...(node.subfolders ?? []));
   } else {
     for (const child of childrenOf(node)) {
       if (isDir(child.st)) subfolders.push(child);

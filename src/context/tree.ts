@@ -23,7 +23,13 @@ export interface TreeNode {
   st: EntryStat;
   /** A symlink's target. */
   link?: string;
-  /** A listed folder's kept entries in name order: folders as nodes, other entries as their index in `listing` (see childrenOf). */
+  /** A listed folder's kept subfolders, in name order (undefined for none). */
+  subfolders?: TreeNode[];
+  /**
+   * Where .dockerignore has patterns, a listed folder's kept entries in name order: folders as
+   * nodes, other entries as their index in `listing`; without patterns every entry is kept and
+   * this is not made (see childrenOf).
+   */
   kept?: (TreeNode | number)[];
   listing?: FolderListing;
   /** A listed folder: the native sha256 of its entries' names, stat identities, modes and link targets. */
@@ -95,24 +101,26 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
   const read = (from: number, listing: RawDirListings): void => {
     newestCtimeMs = Math.max(newestCtimeMs, listing.newestCtimeMs);
     const s = listing.stats;
-    let summed = '';
+    // `abs\0digest\0` per folder, joined once (a string per folder and their concatenation were
+    // ~1 MB of garbage in copy-many's no-op, which the scavenges then walked over).
+    const summed: string[] = [];
     let k = 0;
     let l = 0;
     for (let d = 0; d < listing.counts.length; d++) {
       const dir = queue[from + d] as TreeNode;
-      summed += `${dir.abs}\0${listing.digests[d] as string}\0`;
-      dir.listingDigest = listing.digests[d] as string;
+      const digest = listing.digests[d] as string;
+      summed.push(dir.abs, digest);
+      dir.listingDigest = digest;
       dir.newestCtimeMs = 0;
       const count = listing.counts[d] as number;
-      const kept: (TreeNode | number)[] = [];
-      dir.kept = kept;
+      const kept: (TreeNode | number)[] | undefined = filter ? (dir.kept = []) : undefined;
       if (count === 0) continue;
       const joined = listing.names[d] as string;
       const folder: FolderListing = { joined, stats: s, base: 6 * k };
       dir.listing = folder;
-      const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
-      // abs is absolute and normalised, a name a plain entry name: concatenation is path.join
-      const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
+      // Made when needed: a folder of files only (no patterns) needs neither.
+      let prefix: string | undefined;
+      let absPrefix: string | undefined;
       // Names are cut out of `joined` only where needed: for folders, and for files when
       // .dockerignore has patterns (no string per file on a no-op rebuild otherwise).
       let at = 0;
@@ -125,19 +133,27 @@ export async function listContextTree(context: BuildContext, entries: ContextEnt
         if (type === S_IFLNK) (folder.links ??= new Map()).set(e, listing.links[l++] as string);
         if (type === S_IFDIR) {
           const name = joined.slice(begin, end);
+          prefix ??= dir.rel === '' ? '' : `${dir.rel}/`;
+          // abs is absolute and normalised, a name a plain entry name: concatenation is path.join
+          absPrefix ??= dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
           const rel = prefix + name;
           if (filter && context.isExcluded(rel, true) && context.ignore.canSkipDirectory(rel)) continue;
           const node: TreeNode = { rel, abs: absPrefix + name, st: statAt(s, 6 * k) };
-          kept.push(node);
+          (dir.subfolders ??= []).push(node);
+          kept?.push(node);
           queue.push(node);
         } else {
-          if (filter && context.isExcluded(prefix + joined.slice(begin, end), false)) continue;
-          kept.push(e);
+          if (kept) {
+            prefix ??= dir.rel === '' ? '' : `${dir.rel}/`;
+            if (context.isExcluded(prefix + joined.slice(begin, end), false)) continue;
+            kept.push(e);
+          }
           if (type === S_IFREG) totalBytes += s[6 * k + 3] as number;
         }
       }
     }
-    summary.update(summed);
+    summed.push('');
+    summary.update(summed.join('\0'));
   };
   await listInOrder(queue, read);
   return { roots, listing: summary.hex(), newestCtimeMs, totalBytes };
@@ -198,13 +214,16 @@ async function listInOrder(queue: TreeNode[], read: (from: number, listing: RawD
 /** A listed folder's kept entries as nodes, in name order. */
 export function childrenOf(dir: TreeNode): TreeNode[] {
   const { kept, listing } = dir;
-  if (!kept || !listing) return [];
+  if (!listing) return [];
   const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
   const absPrefix = dir.abs.endsWith('/') ? dir.abs : `${dir.abs}/`;
   const names = listing.joined.split('\0');
-  return kept.map((e) => {
-    if (typeof e !== 'number') return e;
+  const fileNode = (e: number): TreeNode => {
     const name = names[e] as string;
     return { rel: prefix + name, abs: absPrefix + name, st: statAt(listing.stats, listing.base + 6 * e), link: listing.links?.get(e) };
-  });
+  };
+  if (kept) return kept.map((e) => (typeof e === 'number' ? fileNode(e) : e));
+  // Everything kept: the folders are the subfolders' nodes, in the same (name) order.
+  let next = 0;
+  return names.map((_, e) => ((listing.stats[listing.base + 6 * e] as number) & S_IFMT) === S_IFDIR ? (dir.subfolders?.[next++] as TreeNode) : fileNode(e));
 }

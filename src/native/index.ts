@@ -330,9 +330,12 @@ export async function copyFileHashed(src: string, dst: string): Promise<HashedCo
  * path.resolve calls were a tenth of a no-op rebuild's walk (profiled).
  */
 export async function listDirs(dirs: string[]): Promise<RawDirListings> {
-  dirs.forEach((d, i) => {
-    if (!checkString(`dirs[${i}]`, d).startsWith('/')) throw invalid(`dirs[${i}]`, 'an absolute path', d);
-  });
+  // Named only when wrong: a label per folder was ~0.2 MB of a copy-many no-op.
+  for (let i = 0; i < dirs.length; i++) {
+    const d = dirs[i];
+    if (typeof d !== 'string' || d === '' || d.includes('\0')) throw invalid(`dirs[${i}]`, 'a non-empty string', d);
+    if (!d.startsWith('/')) throw invalid(`dirs[${i}]`, 'an absolute path', d);
+  }
   return call(() => binding().listDirs(dirs));
 }
 

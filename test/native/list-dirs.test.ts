@@ -81,3 +81,35 @@ test('a relative path is refused before anything is listed', async (t) => {
   const e = await t.throwsAsync(listDirs(['relative/dir']));
   t.is((e as NativeError).code, 'INVALID_ARGUMENT');
 });
+
+// Folders of one call are opened relative to their parent's descriptor while the parent is the
+// same (native/core/dir_list.cc FolderOpener): siblings, a symlink on the way or as the last name,
+// a missing parent, and the root must list as open(path) would.
+test('siblings, a symlinked parent or folder, and the root list as their paths do; a missing one in a batch is named', async (t) => {
+  const dir = tempDir('list-dirs-siblings');
+  for (const sub of ['a', 'b', 'c']) {
+    fs.mkdirSync(path.join(dir, 'p', sub), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'p', sub, `in-${sub}`), sub);
+  }
+  fs.symlinkSync('p', path.join(dir, 'via-link'));
+  fs.symlinkSync(path.join(dir, 'p', 'b'), path.join(dir, 'p', 'to-b'));
+  const asked = [
+    path.join(dir, 'p', 'a'),
+    path.join(dir, 'p', 'b'),
+    path.join(dir, 'via-link', 'c'), // another parent path, through a symlink
+    path.join(dir, 'p', 'to-b'), // the last name a symlink to a folder
+    path.join(dir, 'p'),
+    '/',
+  ];
+  const r = await listDirs(asked);
+  asked.forEach((d, i) => t.deepEqual(entries(r, i), fs.readdirSync(d).sort(), d));
+  t.is(r.digests[1], r.digests[3]); // p/b and p/to-b are the same folder
+  const missing = path.join(dir, 'p', 'gone');
+  const e = await t.throwsAsync(listDirs([path.join(dir, 'p', 'a'), missing, path.join(dir, 'p', 'c')]));
+  t.is((e as NativeError).code, 'ENOENT');
+  t.is((e as NativeError).path, missing);
+  const noParent = path.join(dir, 'nothing', 'here');
+  const e2 = await t.throwsAsync(listDirs([noParent]));
+  t.is((e2 as NativeError).code, 'ENOENT');
+  t.is((e2 as NativeError).path, noParent);
+});
