@@ -1,13 +1,16 @@
 // Start-up and phase timestamps for profiling (bench/README.md): with NBUILD_TRACE=1 each call
-// prints `nbuild-trace <ms since the process started> <what>` on stderr. Off, it costs a check:
-// Node's global `performance` (not node:perf_hooks, whose import loads a dozen modules at start).
+// prints `nbuild-trace <ms since the process started> <what>` on stderr. Off, it costs a check.
+// The time is process.uptime(): Node's global `performance` loads its perf modules on first use
+// (~3 ms), and the benchmarks run nbuild traced (for its peak RSS, below).
 
 import { stderr } from './stdio.js';
 
 const enabled = process.env['NBUILD_TRACE'] === '1';
 
 export function trace(what: string): void {
-  if (enabled) stderr.write(`nbuild-trace ${performance.now().toFixed(1)} ${what}\n`);
+  if (enabled) stderr.write(`nbuild-trace ${(process.uptime() * 1000).toFixed(1)} ${what}\n`);
 }
 
-if (enabled) process.on('exit', (code) => trace(`exit ${code}`));
+// The process's own peak RSS with the exit: what the benchmarks report for nbuild, since the
+// launcher returns at Node's exit line, before Node ends (src/cli/launcher-channel.ts).
+if (enabled) process.on('exit', (code) => trace(`exit ${code}, peak RSS ${process.resourceUsage().maxRSS} kB`));

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -88,11 +90,50 @@ void keepReadEnd(HandBack& h) {
   h.writeFd = -1;
 }
 
+int awaitExit(HandBack& h, pid_t child) {
+  if (h.readFd < 0) return -1;
+  // A descriptor that becomes readable when the child exits: the pipe alone could stay open
+  // after it (a process it left behind holding the write end).
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, child, 0));
+  if (pidfd < 0) return -1;
+  constexpr const char kExit[] = "exit ";
+  int code = -1;
+  bool open = true;
+  while (code < 0) {
+    pollfd fds[2] = {{pidfd, POLLIN, 0}, {open ? h.readFd : -1, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;  // a relayed signal
+      break;
+    }
+    if (fds[1].revents != 0) {
+      char buf[4096];
+      const ssize_t n = read(h.readFd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) open = false;
+      else h.said.append(buf, static_cast<size_t>(n));
+      // The exit line is the last one Node writes.
+      const size_t at = h.said.rfind(kExit);
+      if (at != std::string::npos && (at == 0 || h.said[at - 1] == '\n') && h.said.back() == '\n') {
+        const std::string digits = h.said.substr(at + sizeof kExit - 1, h.said.size() - 1 - (at + sizeof kExit - 1));
+        if (!digits.empty() && digits.size() <= 3 && digits.find_first_not_of("0123456789") == std::string::npos) {
+          code = std::stoi(digits);
+          h.said.erase(at);
+        }
+      }
+      continue;
+    }
+    if (fds[0].revents != 0) break;  // exited without the line
+  }
+  close(pidfd);
+  return code;
+}
+
 int runHandBack(HandBack& h, int status) {
   if (h.readFd < 0) return status;
-  // Node has exited; a process it left behind may hold the write end: read what is there, no wait.
+  // Node has exited or said its last line; a process it left behind may hold the write end:
+  // read what is there, no wait.
   fcntl(h.readFd, F_SETFL, O_NONBLOCK);
-  const std::string msg = readAll(h.readFd);
+  const std::string msg = h.said + readAll(h.readFd);
   close(h.readFd);
   h.readFd = -1;
   if (msg.compare(0, sizeof kPodmanLoad - 1, kPodmanLoad) != 0) return status;

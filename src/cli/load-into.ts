@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { execFileText } from '../exec-file.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { launcherChannel } from './launcher-channel.js';
 import { NbuildError } from '../errors.js';
 
 
@@ -27,9 +28,9 @@ export async function loaderCommand(): Promise<Loader> {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     tried.push(e.code === 'ENOENT' ? 'docker: not installed' : `docker: ${(e.stderr ?? e.message).trim().split('\n')[0]}`);
   }
-  const fd = Number(process.env.NBUILD_HANDBACK_FD);
+  const fd = launcherChannel();
   if (!onPath('podman')) tried.push('podman: not installed');
-  else if (!Number.isInteger(fd) || fd < 3) tried.push('podman: only through bin/nbuild, which runs it outside the user namespace');
+  else if (fd === undefined) tried.push('podman: only through bin/nbuild, which runs it outside the user namespace');
   else return { name: 'podman', handsBack: true, load: async (file) => handBack(fd, file) };
   throw new NbuildError('LOAD_UNAVAILABLE', `--load: no docker daemon reachable (${tried.join('; ')}); use -o type=docker,dest=FILE, then docker load -i FILE or podman load -i FILE`);
 }

@@ -7,6 +7,7 @@ import { trace } from '../trace.js';
 import { dropBuildxPrefix } from './buildx-alias.js';
 import { runWithoutParser } from './without-parser.js';
 import { takeDeferredCaCerts } from '../registry/trust.js';
+import { reportExitToLauncher } from './launcher-channel.js';
 import type { Argv } from 'yargs';
 
 // Commands that need the user namespace call enterUserNamespace() in their handlers; bin/nbuild's
@@ -15,6 +16,15 @@ import type { Argv } from 'yargs';
 export async function main(argv: string[]): Promise<void> {
   // `nbuild version` and the like: no parser, no signal handlers (bin/start.cjs asks first).
   if (runWithoutParser(argv)) return;
+  try {
+    await run(argv);
+  } finally {
+    // Once everything is done: the launcher need not wait for Node's teardown.
+    reportExitToLauncher();
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
   takeDeferredCaCerts();
   // Before any work: a signal at start-up must end the command, not be lost (src/interrupt.ts).
   installSignalHandlers();

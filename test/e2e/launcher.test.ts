@@ -72,3 +72,48 @@ test('NBUILD_NODE_ARGS reaches Node (profiling)', async (t) => {
   t.is(r.code, 0, r.stderr);
   t.true(fs.readdirSync(dir).some((f) => f.endsWith('.cpuprofile')));
 });
+
+// Node's last line on the launcher's pipe, `exit CODE` (src/cli/launcher-channel.ts), once
+// everything it does is done: the launcher returns that code without waiting for Node's teardown
+// (native/sandbox/handback.cc awaitExit). A preload stalls Node for 3 s right after it wrote the
+// line: the command must return well before, with Node still alive, and with Node's exit code.
+test('the launcher returns at Node\'s exit line, with its code, while Node is still ending', async (t) => {
+  const root = await storeWithBusybox();
+  const ctx = tempDir('exit-line');
+  writeFiles(ctx, { Dockerfile: 'FROM busybox:latest\nCOPY a /a\n', a: 'a\n' });
+  const dir = tempDir('exit-line-preload');
+  const marks = path.join(dir, 'marks');
+  const preload = path.join(dir, 'preload.cjs');
+  fs.writeFileSync(
+    preload,
+    `const fs = require('fs'); const write = fs.writeSync; const channel = Number(process.env.NBUILD_HANDBACK_FD);
+fs.writeSync = function (fd, text, ...rest) {
+  const r = write.call(this, fd, text, ...rest);
+  if (fd === channel && String(text).startsWith('exit ')) {
+    write.call(this, fs.openSync(${JSON.stringify(marks)}, 'a'), process.pid + ' ' + Date.now() + ' ' + String(text));
+    const until = Date.now() + 3000;
+    while (Date.now() < until);
+  }
+  return r;
+};`,
+  );
+  const env = { NBUILD_NODE_ARGS: `--require ${preload}` };
+  for (const [args, code] of [
+    [['--root', root, 'build', '--progress', 'quiet', '-t', 'exit-line', ctx], 0],
+    [['--root', root, 'build', '--progress', 'quiet', '-f', path.join(ctx, 'missing.Dockerfile'), ctx], 1],
+  ] as const) {
+    fs.rmSync(marks, { force: true });
+    // When the launcher ends ('exit'), not when its stdout and stderr close: Node holds them
+    // until it ends.
+    const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const returned = Date.now();
+    t.is(status, code, stderr);
+    const [pid, wrote, word, said] = fs.readFileSync(marks, 'utf8').trim().split(' ');
+    t.is(`${word} ${said}`, `exit ${code}`);
+    t.true(returned - Number(wrote) < 2000, `returned ${returned - Number(wrote)} ms after the exit line`);
+    t.notThrows(() => process.kill(Number(pid), 0), 'Node still ending'); // it is, for ~3 s
+  }
+});
