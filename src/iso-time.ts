@@ -8,7 +8,7 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 /** `ms` since the epoch as YYYY-MM-DDTHH:MM:SS.sssZ (years 0 to 9999, as toISOString). */
 export function isoTime(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`isoTime: not a time: ${ms}`);
-  const t = Math.floor(ms);
+  const t = Math.trunc(ms); // as Date's TimeClip
   const days = Math.floor(t / 86_400_000);
   const inDay = t - days * 86_400_000;
   const z = days + 719_468;
