@@ -51,6 +51,15 @@ function podman(work: string, args: string[]): string {
   ).toString();
 }
 
+/** The pid of podman's rootless pause process for `work`, if it started one. */
+function pausePid(work: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(work, 'xdg', 'libpod', 'tmp', 'pause.pid'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
 function errorText(error: unknown): string {
   const e = error as { stderr?: Buffer; message: string };
   return (e.stderr?.toString().trim() || e.message).split('\n').slice(-3).join(' / ');
@@ -101,11 +110,21 @@ test('rootless podman loads the docker archive with the right names and config',
     const config = JSON.parse(execFileSync('tar', ['-xOf', built.archive, manifest[0].Config]).toString()) as { rootfs: { diff_ids: string[] } };
     t.deepEqual(image.RootFS.Layers, config.rootfs.diff_ids);
   } finally {
+    // podman's rootless pause process holds its user namespace and outlives the command: one was
+    // left running per test run. Its pid, read before the reset removes the file.
+    const pause = pausePid(work);
     // vfs layers are owned by subordinate ids: only podman can remove them.
     try {
       podman(work, ['system', 'reset', '--force']);
     } catch {
       // best effort; the temp folder is left behind
+    }
+    if (pause !== undefined && Number.isInteger(pause) && pause > 1) {
+      try {
+        process.kill(pause, 'SIGTERM');
+      } catch {
+        // gone already
+      }
     }
     fs.rmSync(work, { recursive: true, force: true });
   }
