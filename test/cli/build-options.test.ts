@@ -9,6 +9,7 @@ import { BUILD_OPTIONS } from '../../src/cli/build-options.js';
 import { hasCommand, nbuild, storeWithBusybox, tempDir, writeFiles, type RunResult } from '../helpers/nbuild-cli.js';
 import { FakeRegistry } from '../registry/helpers/fake-registry.js';
 import { startTestAgent } from '../helpers/ssh-agent.js';
+import { endPodmanPause, podmanPausePid } from '../helpers/podman.js';
 import { haveDistribution, startDistribution } from '../registry/helpers/distribution.js';
 import type { Descriptor as Desc } from '../helpers/oci.js';
 
@@ -158,26 +159,30 @@ const CHECKS: Record<string, Check> = {
     const podmanEnv = { HOME: home, XDG_RUNTIME_DIR: tempDir('opt-podman-run') };
     const tmp = tempDir('opt-load-tmp');
     const name = `opt-load-${uniq()}:1`;
-    const r = await buildIn({ Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /l\n` }, ['--load', '-t', name], { env: { ...podmanEnv, TMPDIR: tmp } });
-    if (!hasCommand('podman')) {
-      t.is(r.code, 1);
-      t.regex(r.stderr, /^nbuild: --load: no docker daemon reachable/m);
-      return;
+    try {
+      const r = await buildIn({ Dockerfile: `FROM busybox:latest\nRUN echo ${uniq()} > /l\n` }, ['--load', '-t', name], { env: { ...podmanEnv, TMPDIR: tmp } });
+      if (!hasCommand('podman')) {
+        t.is(r.code, 1);
+        t.regex(r.stderr, /^nbuild: --load: no docker daemon reachable/m);
+        return;
+      }
+      t.is(r.code, 0, r.stderr);
+      t.regex(r.stderr, new RegExp(`Loaded image: docker.io/library/${name}`));
+      const listed = execFileSync('podman', ['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], { env: { ...process.env, ...podmanEnv } }).toString();
+      t.true(listed.includes(`docker.io/library/${name} ${r.stdout.trim()}`), listed);
+      // docker and podman load plain tars: the build's layer is not compressed for them.
+      const stored = await nbuild(['--root', root, 'inspect', '--format', '{{json .Manifest.layers}}', name]);
+      t.is((JSON.parse(stored.stdout) as Desc[]).at(-1)?.mediaType, 'application/vnd.oci.image.layer.v1.tar');
+      t.deepEqual(fs.readdirSync(tmp), [], 'the archive is removed after loading');
+      // podman failing: one line, exit 1, the archive removed all the same.
+      const bad = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--load'], { env: { HOME: path.join(home, 'missing'), XDG_RUNTIME_DIR: podmanEnv.XDG_RUNTIME_DIR, TMPDIR: tmp } });
+      t.is(bad.code, 1);
+      t.regex(bad.stderr, /^nbuild: --load: podman load failed: .+$/m);
+      t.is(bad.stderr.trim().split('\n').filter((l) => l.startsWith('nbuild:')).length, 1, bad.stderr);
+      t.deepEqual(fs.readdirSync(tmp), []);
+    } finally {
+      endPodmanPause(podmanPausePid(podmanEnv.XDG_RUNTIME_DIR));
     }
-    t.is(r.code, 0, r.stderr);
-    t.regex(r.stderr, new RegExp(`Loaded image: docker.io/library/${name}`));
-    const listed = execFileSync('podman', ['images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'], { env: { ...process.env, ...podmanEnv } }).toString();
-    t.true(listed.includes(`docker.io/library/${name} ${r.stdout.trim()}`), listed);
-    // docker and podman load plain tars: the build's layer is not compressed for them.
-    const stored = await nbuild(['--root', root, 'inspect', '--format', '{{json .Manifest.layers}}', name]);
-    t.is((JSON.parse(stored.stdout) as Desc[]).at(-1)?.mediaType, 'application/vnd.oci.image.layer.v1.tar');
-    t.deepEqual(fs.readdirSync(tmp), [], 'the archive is removed after loading');
-    // podman failing: one line, exit 1, the archive removed all the same.
-    const bad = await buildIn({ Dockerfile: 'FROM busybox:latest\n' }, ['--load'], { env: { HOME: path.join(home, 'missing'), XDG_RUNTIME_DIR: podmanEnv.XDG_RUNTIME_DIR, TMPDIR: tmp } });
-    t.is(bad.code, 1);
-    t.regex(bad.stderr, /^nbuild: --load: podman load failed: .+$/m);
-    t.is(bad.stderr.trim().split('\n').filter((l) => l.startsWith('nbuild:')).length, 1, bad.stderr);
-    t.deepEqual(fs.readdirSync(tmp), []);
   },
   quiet: async (t) => {
     const r = await ok({ Dockerfile: 'FROM busybox:latest\nRUN true\n' }, ['-q', '--no-cache']);

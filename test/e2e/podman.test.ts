@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nbuild, storeWithBusybox, tempDir, writeFiles, hasCommand } from '../helpers/nbuild-cli.js';
 import { inCi } from '../helpers/ci.js';
+import { endPodmanPause, podmanPausePid } from '../helpers/podman.js';
 
 const dockerfile = `FROM busybox:latest
 ENV APP=/srv/app
@@ -49,15 +50,6 @@ function podman(work: string, args: string[]): string {
     ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'runroot'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args],
     { env: { ...process.env, XDG_RUNTIME_DIR: xdg, XDG_CONFIG_HOME: path.join(work, 'config') }, stdio: ['ignore', 'pipe', 'pipe'] },
   ).toString();
-}
-
-/** The pid of podman's rootless pause process for `work`, if it started one. */
-function pausePid(work: string): number | undefined {
-  try {
-    return Number(fs.readFileSync(path.join(work, 'xdg', 'libpod', 'tmp', 'pause.pid'), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
 }
 
 function errorText(error: unknown): string {
@@ -110,22 +102,15 @@ test('rootless podman loads the docker archive with the right names and config',
     const config = JSON.parse(execFileSync('tar', ['-xOf', built.archive, manifest[0].Config]).toString()) as { rootfs: { diff_ids: string[] } };
     t.deepEqual(image.RootFS.Layers, config.rootfs.diff_ids);
   } finally {
-    // podman's rootless pause process holds its user namespace and outlives the command: one was
-    // left running per test run. Its pid, read before the reset removes the file.
-    const pause = pausePid(work);
+    // The pause process's pid, read before the reset removes its file.
+    const pause = podmanPausePid(path.join(work, 'xdg'));
     // vfs layers are owned by subordinate ids: only podman can remove them.
     try {
       podman(work, ['system', 'reset', '--force']);
     } catch {
       // best effort; the temp folder is left behind
     }
-    if (pause !== undefined && Number.isInteger(pause) && pause > 1) {
-      try {
-        process.kill(pause, 'SIGTERM');
-      } catch {
-        // gone already
-      }
-    }
+    endPodmanPause(pause);
     fs.rmSync(work, { recursive: true, force: true });
   }
 });

@@ -12,7 +12,7 @@ const arm64 = { os: 'linux', architecture: 'arm64' };
 const foreign = hostPlatform().architecture === 'arm64' ? { os: 'linux', architecture: 'amd64' } : arm64;
 
 function binfmtDir(handlers: Record<string, string>, status = 'enabled'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'binfmt-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-binfmt-'));
   fs.writeFileSync(path.join(dir, 'status'), `${status}\n`);
   fs.writeFileSync(path.join(dir, 'register'), '');
   for (const [name, text] of Object.entries(handlers)) fs.writeFileSync(path.join(dir, name), text);
@@ -43,7 +43,7 @@ test('without F, disabled, another arch, not mounted, or binfmt_misc off: unavai
   t.regex((off as { reason: string }).reason, /qemu-aarch64 is disabled/);
   const other = await runSupport(arm64, binfmtDir({ 'qemu-s390x': handler(S390X, 'POF') }));
   t.regex((other as { reason: string }).reason, /no binfmt_misc handler for arm64 .*apt-get install qemu-user-static.*update-binfmts --enable qemu-aarch64/);
-  const unmounted = await runSupport(arm64, fs.mkdtempSync(path.join(os.tmpdir(), 'binfmt-')));
+  const unmounted = await runSupport(arm64, fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-binfmt-')));
   t.regex((unmounted as { reason: string }).reason, /not mounted/);
   const globallyOff = await runSupport(arm64, binfmtDir({ 'qemu-aarch64': handler(AARCH64, 'POF') }, 'disabled'));
   t.regex((globallyOff as { reason: string }).reason, /binfmt_misc is disabled/);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { pruneStatCache, RACY_MS, StatCache } from '../../src/cache/stat-cache.js';
 
 function fresh(): { root: string; cache: () => StatCache } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stat-cache-'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-stat-cache-'));
   fs.mkdirSync(path.join(root, 'tmp'));
   return { root, cache: () => StatCache.ofStore({ root, tmpRoot: path.join(root, 'tmp') }) };
 }
@@ -118,8 +118,8 @@ test('an entry whose ctime is within RACY_MS of its recording serves this build 
 
 test('prune drops the shards and walk records of context folders that are gone, keeps the others, and drops torn files', async (t) => {
   const { root, cache } = fresh();
-  const here = fs.mkdtempSync(path.join(os.tmpdir(), 'ctx-here-'));
-  const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'ctx-gone-'));
+  const here = fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-ctx-here-'));
+  const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'nbuild-ctx-gone-'));
   const a = cache();
   a.record(path.join(here, 'a.txt'), st(7), DIGEST);
   a.record(path.join(gone, 'a.txt'), st(8), DIGEST);
