@@ -133,6 +133,28 @@ void FileSink::finish() {
   if (::close(fd_.release()) != 0) throwSys("close", path_);
 }
 
+PlainFileSink::PlainFileSink(const std::string& path) : path_(path) {
+  fd_.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd_.valid()) throwSys("open", path);
+}
+
+void PlainFileSink::write(const uint8_t* data, size_t len) {
+  size_ += len;
+  while (len) {
+    ssize_t n = ::write(fd_.get(), data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throwSys("write", path_);
+    }
+    data += n;
+    len -= size_t(n);
+  }
+}
+
+void PlainFileSink::finish() {
+  if (::close(fd_.release()) != 0) throwSys("close", path_);
+}
+
 HashingSink::HashingSink(Sink& next, Hasher& hasher) : next_(next), hasher_(hasher) { buf_ = hasher_.take(); }
 
 HashingSink::~HashingSink() {

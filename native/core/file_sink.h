@@ -84,6 +84,23 @@ class FileSink : public Sink {
   uint64_t size_ = 0;
 };
 
+// A file written on the caller's thread and not hashed: the blob of an uncompressed layer is the
+// tar itself, whose digest the HashingSink in front of it makes. The caller writes each buffer
+// while the Hasher's thread hashes it (both only read it), instead of that thread hashing the tar a
+// second time for the blob and writing it too (docs/decisions.md, "the tar hashed once").
+class PlainFileSink : public Sink {
+ public:
+  explicit PlainFileSink(const std::string& path);
+  void write(const uint8_t* data, size_t len) override;
+  void finish() override;
+  uint64_t size() const { return size_; }
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+  uint64_t size_ = 0;
+};
+
 // Hashes what passes through (the diff_id of the tar) and forwards it, in 1 MiB pieces
 // (fewer, larger writes for the compressor than the tar writer's headers and padding).
 class HashingSink : public Sink {

@@ -14,66 +14,64 @@ namespace nb {
 
 namespace {
 
-class PassSink : public Sink {
- public:
-  explicit PassSink(Sink& next) : next_(next) {}
-  void write(const uint8_t* d, size_t n) override { next_.write(d, n); }
-  void finish() override { next_.finish(); }
-
- private:
-  Sink& next_;
-};
-
 class NullSink : public Sink {
  public:
   void write(const uint8_t*, size_t) override {}
   void finish() override {}
 };
 
-/** The sink that compresses into `file` as `o` asks (none: the tar as it is). */
+/** The sink that compresses into `file` as `o` asks (gzip or zstd). */
 static std::unique_ptr<Sink> compressorFor(const WriteOptions& o, FileSink& file) {
-  switch (o.compression) {
-    case Compression::Gzip: return std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers);
-    case Compression::Zstd: return std::make_unique<ZstdWriter>(file, o.level, o.threads);
-    case Compression::None: break;
-  }
-  return std::make_unique<PassSink>(file);
+  if (o.compression == Compression::Zstd) return std::make_unique<ZstdWriter>(file, o.level, o.threads);
+  return std::make_unique<ParallelGzip>(file, o.level, o.threads, o.gzipMembers);
 }
 
-LayerResult writeTo(const WriteOptions& o) {
+// The tar that `feed(sink)` writes, encoded as o.compression into o.outputPath. Uncompressed, the
+// blob is the tar: written as it passes and hashed once, its digest the diff_id. Compressed, the
+// tar is hashed on its way to the compressor and the blob as it is written.
+template <typename Feed>
+LayerResult encodeTo(const WriteOptions& o, Feed feed) {
   Hasher hasher;  // first: joined last, after every sink that hands it buffers
+  LayerResult r;
+  if (o.compression == Compression::None) {
+    PlainFileSink file(o.outputPath);
+    HashingSink tar(file, hasher);
+    feed(tar, r);
+    tar.finish();
+    hasher.wait();  // the tar's last buffers are hashed on the hasher's thread
+    r.diffId = r.digest = tar.digest();  // once: digest() finishes the hash
+    r.uncompressedSize = r.size = tar.size();
+    return r;
+  }
   FileSink file(o.outputPath, hasher);
   std::unique_ptr<Sink> comp = compressorFor(o, file);
   HashingSink tar(*comp, hasher);
-  TreeWalker walker(o, tar);
-  walker.run();
-  tar.finish();
-  LayerResult r;
-  r.hashed = std::move(walker.hashed());
+  feed(tar, r);
+  tar.finish();  // the compressor's finish finishes the file, which waits for the hasher
   r.diffId = tar.digest();
   r.uncompressedSize = tar.size();
   r.size = file.size();
-  r.digest = o.compression == Compression::None ? r.diffId : file.digest();
+  r.digest = file.digest();
   return r;
+}
+
+LayerResult writeTo(const WriteOptions& o) {
+  return encodeTo(o, [&o](Sink& tar, LayerResult& r) {
+    TreeWalker walker(o, tar);
+    walker.run();
+    r.hashed = std::move(walker.hashed());
+  });
 }
 
 LayerResult recompressTo(const std::string& inputPath, const WriteOptions& o) {
   LayerReader in(inputPath, false);  // the diff_id below covers every decoded byte
-  Hasher hasher;
-  FileSink file(o.outputPath, hasher);
-  std::unique_ptr<Sink> comp = compressorFor(o, file);
-  HashingSink tar(*comp, hasher);
-  const uint8_t* p = nullptr;
-  while (size_t n = in.view(&p, SIZE_MAX)) tar.write(p, n);
-  in.drain();
-  tar.finish();
-  LayerResult r;
-  r.diffId = tar.digest();  // once: digest() finishes the hash
+  LayerResult r = encodeTo(o, [&in](Sink& tar, LayerResult&) {
+    const uint8_t* p = nullptr;
+    while (size_t n = in.view(&p, SIZE_MAX)) tar.write(p, n);
+    in.drain();
+  });
   // The decoder's own sha256 of the tar and the writer's must agree: the same bytes went through.
   if (r.diffId != in.diffId()) throw EngineError("BAD_LAYER", "recompress: the tar changed on its way through: " + inputPath, 0, "", inputPath);
-  r.uncompressedSize = tar.size();
-  r.size = file.size();
-  r.digest = o.compression == Compression::None ? r.diffId : file.digest();
   return r;
 }
 

@@ -59,6 +59,23 @@ for (const compression of ['gzip', 'zstd', 'none'] as Compression[]) {
   });
 }
 
+test('an uncompressed layer longer than the writer has buffers: the blob is the tar, its digest the diff_id', async (t) => {
+  // 24 MiB in 1 MiB buffers, 8 in flight: the tar is written on the walking thread while the
+  // hasher's thread hashes it, and the writer waits for buffers along the way.
+  const tree = tempDir('rt-plain-big');
+  fs.writeFileSync(path.join(tree, 'a.bin'), randomBytes(16 << 20));
+  fs.writeFileSync(path.join(tree, 'b.bin'), randomBytes((8 << 20) + 777));
+  const blob = path.join(tempDir('rt-plain-big-out'), 'layer');
+  const r = await writeLayer({ sourceDir: tree, outputPath: blob, mode: 'plain', compression: 'none' });
+  t.is(r.digest, sha256sum(blob));
+  t.is(r.diffId, r.digest);
+  t.is(r.size, fs.statSync(blob).size);
+  t.is(r.uncompressedSize, r.size);
+  t.is((await digestTree({ sourceDir: tree, mode: 'plain' })).digest, r.diffId);
+  const listing = execFileSync('tar', ['-tvf', blob]).toString();
+  t.regex(listing, new RegExp(` ${(8 << 20) + 777} .* b\\.bin$`, 'm'));
+});
+
 test('gzip blob is one valid stream for gzip -t, python and node zlib; diff_id matches', async (t) => {
   const work = tempDir('gz');
   const blob = path.join(work, 'layer.gz');
