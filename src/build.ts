@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDockerfile, lint, lintViolation, baseImageNames, DockerfileParseError, type CheckOptions, type Dockerfile, type Warning, type Instruction } from './frontend/dockerfile/index.js';
-import { planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
+import { epochArgInPlay, planBuild, type BuildPlan, type PlanOptions } from './planner/plan.js';
 import { proxyEnv } from './planner/args.js';
 import { isTarArchive, archiveMaxTime, UrlSources } from './executor/steps/add-sources.js';
 import { attachFrame } from './frontend/dockerfile/frame.js';
@@ -293,7 +293,7 @@ async function buildDockerfile(options: BuildOptions, text: string, displayName:
     const timestamp = options.timestamp ?? (await sourceDateEpoch(plan, store, emit, times));
     // The epoch as resolved is the value an `ARG SOURCE_DATE_EPOCH` sees (BuildKit's rule).
     const resolvedSourceDateEpoch = timestamp === undefined ? null : String(timestamp);
-    plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
+    if (epochArgInPlay(dockerfile, options.buildArgs)) plans = platforms.map((platform) => planBuild(dockerfile, { ...planOptions, platform, resolvedSourceDateEpoch }));
     return await buildIn(store, options, { dockerfilePath, dockerfile, text, names, plans, emit, timestamp, startedOn });
   } finally {
     await store.releaseLease();
@@ -629,11 +629,18 @@ async function planWithTriggers(
     }
     if (wanted.size === 0) return { plan, baseImages };
     const resolved = await Promise.all([...wanted].map(async ([key, { ref, platform }]) => ({ key, ref, image: await resolve(ref, platform) })));
+    let triggered = false;
     for (const { key, ref, image } of resolved) {
       baseImages.set(key, { ref, image });
       // The planner takes triggers by reference: those of the first stage built FROM it.
-      if (!imageTriggers.has(ref)) imageTriggers.set(ref, onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref));
+      if (!imageTriggers.has(ref)) {
+        const triggers = onbuildTriggers(image.config.config?.OnBuild ?? [], dockerfile.file, ref);
+        imageTriggers.set(ref, triggers);
+        triggered ||= triggers.length > 0;
+      }
     }
+    // Without ONBUILD triggers the plan stands: planning again would give the same one.
+    if (!triggered) return { plan, baseImages };
     plan = planBuild(dockerfile, { ...options, imageTriggers });
   }
 }

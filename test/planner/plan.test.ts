@@ -1,6 +1,6 @@
 import test from 'ava';
 import { parseDockerfile } from '../../src/frontend/dockerfile/index.js';
-import { planBuild } from '../../src/planner/plan.js';
+import { epochArgInPlay, planBuild } from '../../src/planner/plan.js';
 import { proxyEnv } from '../../src/planner/args.js';
 import { DockerfileError, UsageError } from '../../src/errors.js';
 
@@ -97,6 +97,25 @@ test('SOURCE_DATE_EPOCH: seconds, context, a source stage, or an error', (t) => 
   // The resolved epoch is what `ARG SOURCE_DATE_EPOCH` sees; resolved to nothing, it is unset.
   t.is(plan(staged, { resolvedSourceDateEpoch: '42' }).stages[0].globalArgs.get('SOURCE_DATE_EPOCH'), '42');
   t.false(plan(staged, { resolvedSourceDateEpoch: null }).stages[0].globalArgs.has('SOURCE_DATE_EPOCH'));
+});
+
+test('the resolved SOURCE_DATE_EPOCH changes a plan only where a build arg or global ARG of that name is in play', (t) => {
+  const df = (text: string) => parseDockerfile(text, 'Dockerfile');
+  const epochArgs = new Map([['SOURCE_DATE_EPOCH', '7']]);
+  // Not in play: the build keeps its first plan; planning again with any resolved value gives the same.
+  const stageOnly = 'ARG V=1\nFROM busybox AS a\nARG SOURCE_DATE_EPOCH\nRUN echo $SOURCE_DATE_EPOCH $V\nFROM a\nARG SOURCE_DATE_EPOCH=3\nRUN echo $SOURCE_DATE_EPOCH\n';
+  const buildArgs = new Map([['V', '2']]);
+  t.false(epochArgInPlay(df(stageOnly), buildArgs));
+  t.false(epochArgInPlay(df('FROM busybox\n'), undefined));
+  const first = plan(stageOnly, { buildArgs });
+  for (const resolved of [null, '', '42']) t.deepEqual(plan(stageOnly, { buildArgs, resolvedSourceDateEpoch: resolved }), first, String(resolved));
+  // In play: a build arg, or a global ARG (with or without a default).
+  t.true(epochArgInPlay(df(stageOnly), epochArgs));
+  t.true(epochArgInPlay(df('ARG SOURCE_DATE_EPOCH\nFROM busybox\n'), undefined));
+  t.true(epochArgInPlay(df('ARG A=1 SOURCE_DATE_EPOCH=5\nFROM busybox\n'), undefined));
+  t.notDeepEqual(plan(stageOnly, { buildArgs: epochArgs, resolvedSourceDateEpoch: '42' }), plan(stageOnly, { buildArgs: epochArgs }));
+  const globalEmpty = 'ARG SOURCE_DATE_EPOCH=\nFROM busybox\nARG SOURCE_DATE_EPOCH\n';
+  t.notDeepEqual(plan(globalEmpty, { resolvedSourceDateEpoch: null }), plan(globalEmpty));
 });
 
 test('proxy build args reach RUN in both spellings; the lowercase one wins', (t) => {
