@@ -26,10 +26,11 @@
 #include <vector>
 
 #include "sandbox/handback.h"
+#include "sandbox/userns_holder.h"
 
 namespace nbs {
 
-int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd);
+int enterAndExec(char** argv, pid_t parent, int readyFd, int goFd, int heldNs, const std::string& holdFile, unsigned keep);
 
 namespace {
 
@@ -159,15 +160,50 @@ bool writeProcFile(pid_t child, const char* name, const std::string& text) {
   return ok;
 }
 
+// The user's subordinate ranges, as newuidmap/newgidmap would read them.
+struct SubIds {
+  std::string name, subuidFile, subgidFile;
+  Range uids, gids;
+};
+
+SubIds readUserSubIds(const std::string& subuidFile, const std::string& subgidFile) {
+  const uid_t uid = getuid();
+  const passwd* pw = getpwuid(uid);
+  SubIds ids{pw ? pw->pw_name : std::to_string(uid), subuidFile, subgidFile, {}, {}};
+  ids.uids = readSubIds(subuidFile.c_str(), ids.name, uid);
+  ids.gids = readSubIds(subgidFile.c_str(), ids.name, uid);
+  return ids;
+}
+
+bool onPath(const char* tool) {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  for (const char* p = path;;) {
+    const char* colon = std::strchr(p, ':');
+    const std::string dir(p, colon ? static_cast<size_t>(colon - p) : std::strlen(p));
+    if (!dir.empty() && access((dir + "/" + tool).c_str(), X_OK) == 0) return true;
+    if (!colon) return false;
+    p = colon + 1;
+  }
+}
+
+// The full maps this command would write, when it would write them (ranges found, tools on PATH).
+bool fullMaps(const SubIds& ids, WantedMaps& want) {
+  if (!ids.uids.found || !ids.gids.found || !onPath("newuidmap") || !onPath("newgidmap")) return false;
+  want = {getuid(), getgid(), ids.uids.start, ids.uids.count, ids.gids.start, ids.gids.count};
+  return true;
+}
+
 // The maps for `child`: the user's subordinate ranges when newuidmap/newgidmap accept them,
 // else only the user's own id (`single` says why: chown to other ids will fail in RUN).
-bool writeMaps(pid_t child, const std::string& subuidFile, const std::string& subgidFile, std::string& single) {
+bool writeMaps(pid_t child, const SubIds& ids, std::string& single) {
   const uid_t uid = getuid();
   const gid_t gid = getgid();
-  const passwd* pw = getpwuid(uid);
-  const std::string name = pw ? pw->pw_name : std::to_string(uid);
-  const Range uids = readSubIds(subuidFile.c_str(), name, uid);
-  const Range gids = readSubIds(subgidFile.c_str(), name, uid);
+  const std::string& name = ids.name;
+  const Range& uids = ids.uids;
+  const Range& gids = ids.gids;
+  const std::string& subuidFile = ids.subuidFile;
+  const std::string& subgidFile = ids.subgidFile;
   std::string fallback;
   bool uidDone = false, gidDone = false;
   if (uids.found && gids.found) {
@@ -267,6 +303,12 @@ int launchMain(int argc, char** argv) {
   if (!always && (geteuid() == 0 || (inside && std::strcmp(inside, "1") == 0))) return execNode(argv);
   if (!userns) return execNode(argv);
 
+  // A namespace an earlier command left held, with the maps this one would write: joined instead.
+  const SubIds ids = readUserSubIds(subuidFile, subgidFile);
+  WantedMaps want;
+  const bool fullyMapped = fullMaps(ids, want);
+  const std::string holdFile = fullyMapped ? holderPidFile() : std::string();
+  const int heldNs = fullyMapped ? openHeldUserns(holdFile, want) : -1;
   int ready[2], go[2];
   if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
     std::fprintf(stderr, "nbuild: pipe: %s\n", std::strerror(errno));
@@ -285,8 +327,9 @@ int launchMain(int argc, char** argv) {
     close(ready[0]);
     close(go[1]);
     announceHandBack(handBack);
-    _exit(enterAndExec(argv, self, ready[1], go[0]));
+    _exit(enterAndExec(argv, self, ready[1], go[0], heldNs, holdFile, holderKeepSeconds()));
   }
+  if (heldNs >= 0) close(heldNs);
   keepReadEnd(handBack);
   close(ready[1]);
   close(go[0]);
@@ -299,7 +342,8 @@ int launchMain(int argc, char** argv) {
   // SIGPIPE: writing "go" to a child that already died must not kill us.
   signal(SIGPIPE, SIG_IGN);
 
-  // The child says 'R' (ready for its maps) or 'E' and why it could not unshare.
+  // The child says 'J' (joined a held namespace), 'R' (ready for its maps) or 'E' and why it could
+  // not unshare.
   char said[256];
   ssize_t n;
   do n = read(ready[0], said, sizeof said - 1);
@@ -307,7 +351,7 @@ int launchMain(int argc, char** argv) {
   close(ready[0]);
   std::string single;
   if (n >= 1 && said[0] == 'R') {
-    if (!writeMaps(child, subuidFile, subgidFile, single)) {
+    if (!writeMaps(child, ids, single)) {
       std::fprintf(stderr, "nbuild: cannot write the id maps of the user namespace: %s\n", std::strerror(errno));
       kill(child, SIGKILL);
     } else {
@@ -319,7 +363,7 @@ int launchMain(int argc, char** argv) {
   close(go[1]);
   // Node's exit line: its code, and no wait for its teardown (~15 ms of every command here);
   // without it (Node died, or an old kernel), its exit status.
-  if (n >= 1 && said[0] == 'R') {
+  if (n >= 1 && (said[0] == 'R' || said[0] == 'J')) {
     const int code = awaitExit(handBack, child);
     if (code >= 0) return runHandBack(handBack, code);
   }
