@@ -88,11 +88,15 @@ pid_t pidIn(const std::string& pidFile) {
 
 std::string holderPidFile() {
   if (holderKeepSeconds() == 0) return "";
-  for (const char* var : {"XDG_RUNTIME_DIR", "TMPDIR"}) {
-    const char* dir = std::getenv(var);
-    if (dir && dir[0] == '/') return std::string(dir) + "/nbuild-userns-" + std::to_string(getuid()) + ".pid";
-  }
-  return "/tmp/nbuild-userns-" + std::to_string(getuid()) + ".pid";
+  const std::string name = "/nbuild-userns-" + std::to_string(getuid()) + ".pid";
+  // XDG_RUNTIME_DIR only when it is this user's (runuser and sudo may pass on another user's).
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  struct stat st {};
+  if (runtime && runtime[0] == '/' && stat(runtime, &st) == 0 && st.st_uid == getuid() && access(runtime, W_OK) == 0)
+    return runtime + name;
+  const char* tmp = std::getenv("TMPDIR");
+  if (tmp && tmp[0] == '/' && access(tmp, W_OK) == 0) return tmp + name;
+  return access("/tmp", W_OK) == 0 ? "/tmp" + name : "";
 }
 
 unsigned holderKeepSeconds() {

@@ -21,7 +21,8 @@ struct WantedMaps {
   unsigned long uidStart = 0, uidCount = 0, gidStart = 0, gidCount = 0;
 };
 
-// Where the holder's pid file is ("" when holders are off): $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp.
+// Where the holder's pid file is ("" when holders are off): $XDG_RUNTIME_DIR when it is the user's,
+// else $TMPDIR, else /tmp (the first writable one).
 std::string holderPidFile();
 // Seconds a holder waits for the next command (NBUILD_USERNS_KEEP; 0 = off).
 unsigned holderKeepSeconds();
