@@ -141,6 +141,8 @@ void startHolder(const std::string& pidFile, unsigned keepSeconds) {
   if (first == 0) {
     if (fork() != 0) _exit(0);
     setsid();
+    // Not the command's folder (a folder on a mount the user may want to unmount later).
+    if (chdir("/") != 0) _exit(1);
     // Nothing of the command's: its stdout or stderr held open would keep a reader waiting.
     close_range(0, ~0U, 0);
     int null = open("/dev/null", O_RDWR);

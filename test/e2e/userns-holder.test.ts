@@ -125,7 +125,7 @@ test('a pid file that names anything but a held namespace of this user is not tr
   }
 });
 
-test('the holder keeps none of the command\'s output open and ends after NBUILD_USERNS_KEEP idle seconds; 0 keeps none', async (t) => {
+test('the holder keeps none of the command\'s output or folders open and ends after NBUILD_USERNS_KEEP idle seconds; 0 keeps none', async (t) => {
   if (!usable) return t.pass('needs an unprivileged user with newuidmap and newgidmap');
   const root = await storeWithBusybox();
   const s = setup({ NBUILD_USERNS_KEEP: '1' });
@@ -134,6 +134,7 @@ test('the holder keeps none of the command\'s output open and ends after NBUILD_
     const r = await build(root, s, 'FROM busybox:latest\n');
     t.is(r.code, 0, r.stderr);
     const holder = holderPid(s.pidFile);
+    t.is(fs.readlinkSync(`/proc/${holder}/cwd`), '/', 'not in the folder the command ran in');
     for (const fd of fs.readdirSync(`/proc/${holder}/fd`)) {
       const target = fs.readlinkSync(`/proc/${holder}/fd/${fd}`);
       t.is(target, '/dev/null', `fd ${fd} of the holder`);
