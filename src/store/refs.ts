@@ -1,6 +1,6 @@
 // refs.json: which manifests are images of this store, and the names that point
 // at them. Replaced atomically as a whole, always under the store lock.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { StoreError } from '../errors.js';
 import { Digest } from '../image/digest.js';
 import { errnoOf, writeFileAtomic } from './fsutil.js';
@@ -38,6 +38,38 @@ export async function readRefs(file: string): Promise<Refs> {
     throw new StoreError('STORE_CORRUPT', `${file} is not valid JSON; run 'nbuild store check --repair'`, { cause: e });
   }
   return checkRefs(v, file);
+}
+
+/**
+ * refs.json parsed once while it stays the same file (inode, size, mtime and ctime in ns; every
+ * write replaces it by rename), for lookups only: frozen. A build looks names up more than once
+ * (its base images, then their configs for the checks, then its own tag), and the file grows with
+ * the store (~240 bytes an image); one parse less keeps a no-op's allocations under a scavenge.
+ */
+export class RefsSnapshot {
+  private key = '';
+  private refs: Readonly<Refs> | undefined;
+
+  constructor(private readonly file: string) {}
+
+  async get(): Promise<Readonly<Refs>> {
+    let key: string;
+    try {
+      const st = statSync(this.file, { bigint: true });
+      key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') throw e;
+      key = 'none';
+    }
+    if (this.refs && key === this.key) return this.refs;
+    // Replaced between the stat and the read: the next call's stat differs and reads it again.
+    const refs = await readRefs(this.file);
+    Object.freeze(refs.images);
+    Object.freeze(refs.names);
+    this.refs = Object.freeze(refs);
+    this.key = key;
+    return this.refs;
+  }
 }
 
 function checkRefs(v: unknown, file: string): Refs {

@@ -22,7 +22,7 @@ import { Lease, liveLeases, type Leased } from './lease.js';
 import { FileLock } from './lock.js';
 import { NativeError } from '../native/errors.js';
 import { nativeLayers } from './native-bridge.js';
-import { type Refs, namesOf, readRefs, writeRefs } from './refs.js';
+import { type Refs, RefsSnapshot, namesOf, readRefs, writeRefs } from './refs.js';
 import { cleanTemp, liveOwnersSince, otherLiveOwners, writeOwnerFile, writeSessionFile } from './temp.js';
 import { sha256Hex } from '../native/index.js';
 import { isoTime } from '../iso-time.js';
@@ -55,11 +55,14 @@ export class Store {
   private readonly lock: FileLock;
   private readonly extracting = new Map<string, Promise<string>>();
   private readonly lease: Lease;
+  /** refs.json for lookups, parsed again only when the file changed. */
+  private readonly refs: RefsSnapshot;
 
   private constructor(root: string) {
     this.root = root;
     this.lock = new FileLock(path.join(root, 'lock'));
     this.lease = new Lease(this.tmpRoot);
+    this.refs = new RefsSnapshot(this.refsFile);
   }
 
   /** Opens (creating if needed) the store at `root` and cleans temp dirs of dead owners. */
@@ -398,7 +401,7 @@ export class Store {
 
   /** The manifest digest an image argument stands for. */
   async resolve(refOrDigest: string): Promise<Digest | undefined> {
-    const refs = await this.readRefs();
+    const refs = await this.refs.get();
     const text = refOrDigest.trim();
     if (Digest.isValid(text)) return this.findByDigest(refs, Digest.parse(text).hex, true);
     let byName: string | undefined;
@@ -414,7 +417,7 @@ export class Store {
     return undefined;
   }
 
-  private async findByDigest(refs: Refs, hex: string, full: boolean): Promise<Digest | undefined> {
+  private async findByDigest(refs: Readonly<Refs>, hex: string, full: boolean): Promise<Digest | undefined> {
     const hits = new Set<string>();
     for (const m of Object.keys(refs.images)) {
       const md = Digest.parse(m);
@@ -444,6 +447,11 @@ export class Store {
    * image and names it in one).
    */
   private async addImage(manifest: Digest, names: string[]): Promise<void> {
+    // A rebuild of an image already stored under its names changes nothing: no lock, no read and
+    // compare of the whole file (refs.json is replaced whole, so this read sees one version).
+    const m = manifest.toString();
+    const now = await this.refs.get();
+    if (m in now.images && names.every((n) => now.names[n] === m)) return;
     await this.updateRefs((refs) => {
       refs.images[manifest.toString()] ??= { added: isoTime(Date.now()) };
       for (const n of names) refs.names[n] = manifest.toString();

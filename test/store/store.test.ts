@@ -6,6 +6,7 @@ import { Store } from '../../src/store/store.js';
 import { prune, removeImages } from '../../src/store/gc.js';
 import { checkStore } from '../../src/store/check.js';
 import { makeImage, makeLayer, tempRoot } from './fixtures.js';
+import { currentOwner } from '../../src/store/owner.js';
 
 test('open creates the layout', async (t) => {
   const root = await tempRoot();
@@ -49,6 +50,38 @@ test('images: write, tag, get by name, digest and id prefix, untag', async (t) =
   t.true(await store.untag('myapp'));
   t.false(await store.untag('myapp'));
   t.deepEqual((await store.listImages())[0].names, ['quay.io/x/y:v1']);
+});
+
+test('names are looked up in one parse of refs.json while it is the same file; every change is seen, also another process\'s', async (t) => {
+  const root = await tempRoot();
+  const store = await Store.open(root);
+  const refsFile = path.join(root, 'refs.json');
+  const img = await makeImage(store, 'a');
+  const other = await makeImage(store, 'b');
+  await store.tag('app:1', img);
+  t.true((await store.getImage('app:1'))!.manifestDigest.equals(img.manifestDigest));
+  // Tagging what is already there writes nothing: refs.json stays the same file, the lock untaken.
+  const before = await fs.stat(refsFile, { bigint: true });
+  // The lock held by a live process (this one): a tag that took it would wait (up to 10 minutes).
+  await fs.writeFile(path.join(root, 'lock'), JSON.stringify({ ...currentOwner(), nonce: 'test' }));
+  const waited = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the tag waited for the store lock')), 3000).unref());
+  await Promise.race([store.tag('app:1', img), waited]);
+  const after = await fs.stat(refsFile, { bigint: true });
+  t.is(after.ino, before.ino);
+  t.is(after.mtimeNs, before.mtimeNs);
+  await fs.rm(path.join(root, 'lock'));
+  // This process's own change.
+  await store.tag('app:1', other);
+  t.true((await store.getImage('app:1'))!.manifestDigest.equals(other.manifestDigest));
+  // Another process's (another Store on the same root), and a name it removed.
+  const second = await Store.open(root);
+  await second.tag('app:2', img);
+  await second.untag('app:1');
+  t.true((await store.getImage('app:2'))!.manifestDigest.equals(img.manifestDigest));
+  t.is(await store.getImage('app:1'), undefined);
+  // refs.json gone: no names.
+  await fs.rm(refsFile);
+  t.is(await store.getImage('app:2'), undefined);
 });
 
 test('cache records round trip and vanish with their layer', async (t) => {
