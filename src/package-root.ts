@@ -1,5 +1,5 @@
 // Paths inside the installed package. Modules run either from tsc's output (dist/src/…) or from
-// the CLI bundle (dist/nbuild.mjs), so a path relative to import.meta.url would differ between
+// the CLI bundle (dist/nbuild.cjs), so a path relative to import.meta.url would differ between
 // the two: walk up to the folder that holds package.json and binding.gyp instead. The single
 // executable (src/cli/sea.ts) has no package folder: it says where its files are instead.
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The CLI's entry point: bin/nbuild runs this module, or its bundle dist/nbuild.mjs
+// The CLI's entry point: bin/nbuild runs this module, or its bundle dist/nbuild.cjs
 // (scripts/bundle.mjs), inside the user namespace the native launcher set up.
 import { main } from './main.js';
 
