@@ -199,11 +199,7 @@ bool fullMaps(const SubIds& ids, WantedMaps& want) {
 bool writeMaps(pid_t child, const SubIds& ids, std::string& single) {
   const uid_t uid = getuid();
   const gid_t gid = getgid();
-  const std::string& name = ids.name;
-  const Range& uids = ids.uids;
-  const Range& gids = ids.gids;
-  const std::string& subuidFile = ids.subuidFile;
-  const std::string& subgidFile = ids.subgidFile;
+  const auto& [name, subuidFile, subgidFile, uids, gids] = ids;
   std::string fallback;
   bool uidDone = false, gidDone = false;
   if (uids.found && gids.found) {
@@ -304,9 +300,15 @@ int launchMain(int argc, char** argv) {
   if (!userns) return execNode(argv);
 
   // A namespace an earlier command left held, with the maps this one would write: joined instead.
+  const int keep = holderKeepSeconds();
+  if (keep < 0) {
+    std::fprintf(stderr, "nbuild: NBUILD_USERNS_KEEP=%s: expected the seconds (0 to %lu) a held user namespace waits for the next command; 0 keeps none\n",
+                 std::getenv("NBUILD_USERNS_KEEP"), kMaxKeep);
+    return 2;
+  }
   const SubIds ids = readUserSubIds(subuidFile, subgidFile);
   WantedMaps want;
-  const bool fullyMapped = fullMaps(ids, want);
+  const bool fullyMapped = keep > 0 && fullMaps(ids, want);
   const std::string holdFile = fullyMapped ? holderPidFile() : std::string();
   const int heldNs = fullyMapped ? openHeldUserns(holdFile, want) : -1;
   int ready[2], go[2];
@@ -327,7 +329,7 @@ int launchMain(int argc, char** argv) {
     close(ready[0]);
     close(go[1]);
     announceHandBack(handBack);
-    _exit(enterAndExec(argv, self, ready[1], go[0], heldNs, holdFile, holderKeepSeconds()));
+    _exit(enterAndExec(argv, self, ready[1], go[0], heldNs, holdFile, static_cast<unsigned>(keep)));
   }
   if (heldNs >= 0) close(heldNs);
   keepReadEnd(handBack);

@@ -1,6 +1,9 @@
 // The held user namespace: see userns_holder.h.
 #include "sandbox/userns_holder.h"
 
+#include "core/fd.h"
+#include "sandbox/util.h"
+
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
@@ -15,31 +18,25 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <vector>
 
 namespace nbs {
 
 namespace {
 
-constexpr unsigned kDefaultKeep = 600;
+constexpr int kDefaultKeep = 600;
 
-// Up to `max` bytes of a small file; false when it cannot be read.
-bool readSmall(const std::string& path, std::string& out, size_t max = 4096, int extraFlags = 0) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | extraFlags);
-  if (fd < 0) return false;
-  out.clear();
-  char buf[512];
-  ssize_t n;
-  while (out.size() < max && (n = read(fd, buf, sizeof buf)) != 0) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      close(fd);
-      return false;
-    }
-    out.append(buf, static_cast<size_t>(n));
+// A small file (a /proc map, setgroups); false when it cannot be read.
+bool readSmall(const std::string& path, std::string& out) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  try {
+    out = readAll(fd.get());
+    return true;
+  } catch (const std::exception&) {
+    return false;
   }
-  close(fd);
-  return true;
 }
 
 struct Extent {
@@ -87,7 +84,6 @@ pid_t pidIn(const std::string& pidFile) {
 }  // namespace
 
 std::string holderPidFile() {
-  if (holderKeepSeconds() == 0) return "";
   const std::string name = "/nbuild-userns-" + std::to_string(getuid()) + ".pid";
   // XDG_RUNTIME_DIR only when it is this user's (runuser and sudo may pass on another user's).
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
@@ -99,12 +95,14 @@ std::string holderPidFile() {
   return access("/tmp", W_OK) == 0 ? "/tmp" + name : "";
 }
 
-unsigned holderKeepSeconds() {
+int holderKeepSeconds() {
   const char* text = std::getenv("NBUILD_USERNS_KEEP");
-  if (!text || !*text) return kDefaultKeep;
+  if (!text || !*text) return kDefaultKeep;  // set empty: as unset
   char* end = nullptr;
-  unsigned long v = std::strtoul(text, &end, 10);
-  return *end == 0 && v <= 7 * 24 * 3600 ? static_cast<unsigned>(v) : kDefaultKeep;
+  errno = 0;
+  const unsigned long v = std::strtoul(text, &end, 10);
+  const bool digits = *text >= '0' && *text <= '9' && *end == 0 && errno == 0;
+  return digits && v <= kMaxKeep ? static_cast<int>(v) : -1;
 }
 
 int openHeldUserns(const std::string& pidFile, const WantedMaps& want) {

@@ -21,11 +21,14 @@ struct WantedMaps {
   unsigned long uidStart = 0, uidCount = 0, gidStart = 0, gidCount = 0;
 };
 
-// Where the holder's pid file is ("" when holders are off): $XDG_RUNTIME_DIR when it is the user's,
-// else $TMPDIR, else /tmp (the first writable one).
+// Where the holder's pid file is ("" when there is nowhere to write it): $XDG_RUNTIME_DIR when it
+// is the user's, else $TMPDIR, else /tmp (the first writable one).
 std::string holderPidFile();
-// Seconds a holder waits for the next command (NBUILD_USERNS_KEEP; 0 = off).
-unsigned holderKeepSeconds();
+// The longest NBUILD_USERNS_KEEP: a week.
+constexpr unsigned long kMaxKeep = 7 * 24 * 3600;
+// Seconds a holder waits for the next command: NBUILD_USERNS_KEEP (0: no holder, no join), 600
+// when unset; -1 when it is set to anything but that many seconds (the launcher refuses it).
+int holderKeepSeconds();
 // An open user namespace fd of a live holder whose maps are `want` (the pid file touched, so the
 // holder stays), or -1.
 int openHeldUserns(const std::string& pidFile, const WantedMaps& want);

@@ -265,7 +265,7 @@ function reaches(reads: Map<number, number[]>, from: number, to: number): boolea
 /**
  * Whether the resolved SOURCE_DATE_EPOCH (PlanOptions.resolvedSourceDateEpoch) can change a plan:
  * only where a build arg or a global ARG of that name is there for setEpochArg to replace. Without
- * one, a build keeps its first plan instead of planning again (~3–6 ms of a no-op rebuild).
+ * one, a build keeps its first plan instead of making the same one again.
  */
 export function epochArgInPlay(dockerfile: Dockerfile, buildArgs: ReadonlyMap<string, string> | undefined): boolean {
   return buildArgs?.has(EPOCH_ARG) === true || dockerfile.globalArgs.some((a) => a.args.some((d) => d.name === EPOCH_ARG));

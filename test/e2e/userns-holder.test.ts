@@ -149,3 +149,20 @@ test('the holder keeps none of the command\'s output or folders open and ends af
     end(s.pidFile);
   }
 });
+
+test('NBUILD_USERNS_KEEP that is not a number of seconds is refused with one line', async (t) => {
+  if (!unprivileged) return t.pass('the launcher enters no namespace as root');
+  const root = await storeWithBusybox();
+  for (const bad of ['ten', '-1', '1.5', '604801', '99999999999999999999']) {
+    const s = setup({ NBUILD_USERNS_KEEP: bad });
+    const r = await build(root, s, 'FROM busybox:latest\n');
+    t.is(r.code, 2, bad);
+    t.is(r.stderr.trim(), `nbuild: NBUILD_USERNS_KEEP=${bad}: expected the seconds (0 to 604800) a held user namespace waits for the next command; 0 keeps none`);
+    t.deepEqual(s.runs(), [], 'refused before any namespace is made');
+  }
+  // Empty is unset: the default.
+  const s = setup({ NBUILD_USERNS_KEEP: '' });
+  t.is((await build(root, s, 'FROM busybox:latest\n')).code, 0);
+  t.true(fs.existsSync(s.pidFile));
+  end(s.pidFile);
+});
